@@ -1,0 +1,474 @@
+//! S6 — merchant → marketplace open APIs: `SDK-HMAC-SHA256` (AK/SK), as
+//! Huawei's Python SDK core signer computes it.
+
+use crate::encoding::{hex32_lower, path_decode_into, uri_encode, Cursor, FixedText, Sink};
+use crate::error::{Error, Result};
+use crate::mac::ct_eq;
+use crate::time::Freshness;
+use sha2::{Digest, Sha256};
+
+/// The algorithm name.
+pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
+/// Hex SHA-256 of the empty body.
+pub const EMPTY_BODY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// Most headers a request may carry.
+pub const MAX_HEADERS: usize = 32;
+/// Most query pairs.
+pub const MAX_QUERY: usize = 64;
+/// Longest path, in bytes.
+pub const MAX_PATH: usize = 2048;
+
+const X_SDK_DATE: &str = "X-Sdk-Date";
+const X_SDK_CONTENT: &str = "X-Sdk-Content-Sha256";
+const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
+
+/// A request to sign or verify. Everything is text as sent, except the
+/// query, given as decoded `(name, value)` pairs in any order.
+#[derive(Clone, Copy, Debug)]
+pub struct ApigRequest<'a> {
+    /// HTTP method (upper-cased for signing).
+    pub method: &'a str,
+    /// Host (with port when not the default); used when no `Host` header is given.
+    pub host: &'a str,
+    /// Path as sent (percent escapes allowed), e.g. `/api/mkp-openapi-public/global/v1/order/query`.
+    pub path: &'a str,
+    /// Decoded query pairs; repeated names allowed.
+    pub query: &'a [(&'a str, &'a str)],
+    /// Headers as given (names any case).
+    pub headers: &'a [(&'a str, &'a str)],
+    /// Exact body bytes.
+    pub body: &'a [u8],
+}
+
+/// A header the signer adds to the request.
+pub type AddedHeader<'o> = (&'static str, &'o str);
+
+/// The result of signing, with every intermediate (for debugging). All text
+/// borrows the output buffer given to [`sign_apig`].
+#[derive(Clone, Debug)]
+pub struct ApigSigned<'o> {
+    /// CanonicalRequest.
+    pub canonical_request: &'o str,
+    /// The canonical query string (part of the canonical request).
+    pub canonical_query: &'o str,
+    /// SignedHeaders, `;`-joined.
+    pub signed_headers: &'o str,
+    /// StringToSign.
+    pub string_to_sign: &'o str,
+    /// Lower-case hex signature.
+    pub signature: FixedText<64>,
+    /// The `Authorization` header value.
+    pub authorization: &'o str,
+    /// Headers to add to the request, `Authorization` last.
+    pub headers_to_add: heapless::Vec<AddedHeader<'o>, 4>,
+}
+
+fn find<'a>(headers: &[(&'a str, &'a str)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+}
+
+fn check_sdk_date(d: &str) -> Result<()> {
+    let b = d.as_bytes();
+    let ok = b.len() == 16
+        && b[8] == b'T'
+        && b[15] == b'Z'
+        && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadTimestamp)
+    }
+}
+
+/// Parses an `X-Sdk-Date` (`yyyyMMddTHHmmssZ`) into Unix milliseconds.
+pub fn parse_sdk_date(d: &str) -> Result<u64> {
+    check_sdk_date(d)?;
+    let b = d.as_bytes();
+    let mut v1 = [b'0'; 17];
+    v1[..8].copy_from_slice(&b[..8]);
+    v1[8..14].copy_from_slice(&b[9..15]);
+    crate::time::parse_v1_timestamp(core::str::from_utf8(&v1).map_err(|_| Error::BadTimestamp)?)
+}
+
+fn write_lower(sink: &mut impl Sink, s: &str) {
+    for b in s.bytes() {
+        sink.put(&[b.to_ascii_lowercase()]);
+    }
+}
+
+fn lower_cmp(a: &str, b: &str) -> core::cmp::Ordering {
+    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+type Headers<'a> = heapless::Vec<(&'a str, &'a str), { MAX_HEADERS + 3 }>;
+
+/// Canonical URI: percent-decode, split on `/`, encode each segment,
+/// always end with `/`.
+fn write_canonical_uri(path: &str, sink: &mut impl Sink) -> Result<()> {
+    if path.len() > MAX_PATH {
+        return Err(Error::InputTooLarge { limit: MAX_PATH });
+    }
+    let mut buf = [0u8; MAX_PATH];
+    let n = path_decode_into(path.as_bytes(), &mut buf)?;
+    let decoded = &buf[..n];
+    core::str::from_utf8(decoded).map_err(|_| Error::MalformedEncoding("path is not UTF-8 once decoded"))?;
+    for (i, seg) in decoded.split(|&b| b == b'/').enumerate() {
+        if i > 0 {
+            sink.put(b"/");
+        }
+        uri_encode(seg, sink);
+    }
+    if decoded.last() != Some(&b'/') {
+        sink.put(b"/");
+    }
+    Ok(())
+}
+
+fn write_canonical_query(query: &[(&str, &str)], sink: &mut impl Sink) -> Result<()> {
+    let mut idx: heapless::Vec<(&str, &str), MAX_QUERY> = heapless::Vec::new();
+    for p in query {
+        idx.push(*p).map_err(|_| Error::InputTooLarge { limit: MAX_QUERY })?;
+    }
+    idx.sort_unstable();
+    for (i, (n, v)) in idx.iter().enumerate() {
+        if i > 0 {
+            sink.put(b"&");
+        }
+        uri_encode(n.as_bytes(), sink);
+        sink.put(b"=");
+        uri_encode(v.as_bytes(), sink);
+    }
+    Ok(())
+}
+
+struct Parts {
+    canonical: (usize, usize),
+    query: (usize, usize),
+    signed: (usize, usize),
+}
+
+fn body_hash_hex<'a>(body: &[u8], content_header: Option<&'a str>, tmp: &'a mut [u8; 64]) -> &'a str {
+    if body.is_empty() {
+        return EMPTY_BODY_SHA256;
+    }
+    if let Some(h) = content_header.map(str::trim).filter(|h| !h.is_empty()) {
+        return h;
+    }
+    *tmp = hex32_lower(&Sha256::digest(body).into());
+    core::str::from_utf8(&tmp[..]).unwrap_or(EMPTY_BODY_SHA256)
+}
+
+/// Signs an open-API call the way Huawei's Python SDK core does (S6).
+///
+/// The `X-Sdk-Date` header is taken from `req.headers` when present
+/// (`yyyyMMddTHHmmssZ`), otherwise made from `now_ms` (Unix ms) and added.
+/// `Host` is added when absent. As the SDK does, a `Content-Type` that is
+/// neither `application/json` nor `application/bson` adds
+/// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`. Every header whose name has no
+/// `_` is signed. Header names must be ASCII.
+///
+/// `out` receives all the text (canonical request, string to sign,
+/// authorization); 2 KiB is enough for ordinary calls.
+///
+/// Errors: `MissingParameter("X-Sdk-Date")` (no header and no `now_ms`),
+/// `BadTimestamp`, `NoAccessKey` (empty AK or SK), `MalformedEncoding`,
+/// `InputTooLarge`, `BufferTooSmall { needed }`.
+pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u64>, out: &'o mut [u8]) -> Result<ApigSigned<'o>> {
+    if ak.is_empty() || sk.is_empty() {
+        return Err(Error::NoAccessKey);
+    }
+    if req.headers.iter().any(|(n, _)| !n.is_ascii()) {
+        return Err(Error::MalformedEncoding("header names must be ASCII"));
+    }
+    let date_text;
+    let mut added: heapless::Vec<(&'static str, AddedValue), 4> = heapless::Vec::new();
+    let date: &str = match find(req.headers, X_SDK_DATE) {
+        Some(d) => d,
+        None => {
+            let now = now_ms.ok_or(Error::MissingParameter(X_SDK_DATE))?;
+            date_text = crate::time::format_sdk_date(now);
+            let _ = added.push((X_SDK_DATE, AddedValue::Date));
+            date_text.as_str()
+        }
+    };
+    check_sdk_date(date)?;
+    let mut eff: Headers<'_> = heapless::Vec::new();
+    for h in req.headers {
+        eff.push(*h).map_err(|_| Error::InputTooLarge { limit: MAX_HEADERS })?;
+    }
+    if let Some(ct) = find(req.headers, "Content-Type") {
+        if !ct.is_empty() && !ct.starts_with("application/json") && !ct.starts_with("application/bson") {
+            let _ = eff.push((X_SDK_CONTENT, UNSIGNED));
+            let _ = added.push((X_SDK_CONTENT, AddedValue::Unsigned));
+        }
+    }
+    if find(req.headers, X_SDK_DATE).is_none() {
+        let _ = eff.push((X_SDK_DATE, date));
+    }
+    if find(req.headers, "Host").is_none() {
+        let _ = eff.push(("Host", req.host));
+        let _ = added.push(("Host", AddedValue::Host));
+    }
+    let mut signed: Headers<'_> = eff.iter().copied().filter(|(n, _)| !n.contains('_')).collect();
+    // Values come from all effective headers (the SDK's dict), names from the signed list.
+    let mut tmp = [0u8; 64];
+    let body_hash = body_hash_hex(req.body, eff.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(X_SDK_CONTENT)).map(|(_, v)| *v), &mut tmp);
+    let mut c = Cursor::new(out);
+    let parts = write_canonical_request_with_values(req, &mut signed, &eff, body_hash, &mut c)?;
+    // String to sign needs the canonical request's hash; hash it from the buffer if it fit.
+    let sts0 = c.len();
+    let sig;
+    {
+        let mut h = Sha256::new();
+        let mut hc = HashCursor(&mut h);
+        write_canonical_request_with_values(req, &mut signed, &eff, body_hash, &mut hc)?;
+        let cr_hash = hex32_lower(&h.finalize().into());
+        let mut sts = Sha256Hmac::new(sk);
+        for part in [ALGORITHM.as_bytes(), b"\n", date.as_bytes(), b"\n", &cr_hash[..]] {
+            c.put(part);
+            sts.put(part);
+        }
+        sig = hex32_lower(&sts.finish());
+    }
+    let sts1 = c.len();
+    let auth0 = c.len();
+    for part in [ALGORITHM.as_bytes(), b" Access=", ak.as_bytes(), b", SignedHeaders="] {
+        c.put(part);
+    }
+    // SignedHeaders again, from the canonical request.
+    let signed_len = parts.signed.1 - parts.signed.0;
+    let sh_pos = c.len();
+    for _ in 0..signed_len {
+        c.put(b" ");
+    }
+    c.put(b", Signature=");
+    c.put(&sig);
+    let auth1 = c.len();
+    let needed = c.len();
+    let buf = c.into_inner();
+    if needed > buf.len() {
+        return Err(Error::BufferTooSmall { needed });
+    }
+    buf.copy_within(parts.signed.0..parts.signed.1, sh_pos);
+    let text: &'o [u8] = buf;
+    let s = |r: (usize, usize)| core::str::from_utf8(&text[r.0..r.1]).map_err(|_| Error::MalformedEncoding("not UTF-8"));
+    let mut headers_to_add: heapless::Vec<AddedHeader<'o>, 4> = heapless::Vec::new();
+    let date_in_sts = s((sts0 + ALGORITHM.len() + 1, sts0 + ALGORITHM.len() + 1 + 16))?;
+    for (name, v) in &added {
+        let value = match v {
+            AddedValue::Date => date_in_sts,
+            AddedValue::Unsigned => UNSIGNED,
+            AddedValue::Host => host_static(req.host, text, parts.canonical),
+        };
+        let _ = headers_to_add.push((name, value));
+    }
+    let authorization = s((auth0, auth1))?;
+    let _ = headers_to_add.push(("Authorization", authorization));
+    Ok(ApigSigned {
+        canonical_request: s(parts.canonical)?,
+        canonical_query: s(parts.query)?,
+        signed_headers: s(parts.signed)?,
+        string_to_sign: s((sts0, sts1))?,
+        signature: FixedText::from_parts(&[&sig]),
+        authorization,
+        headers_to_add,
+    })
+}
+
+enum AddedValue {
+    Date,
+    Unsigned,
+    Host,
+}
+
+/// Finds the host value inside the canonical request (`host:<value>\n`),
+/// so the added header borrows the output buffer like everything else.
+fn host_static<'o>(host: &str, text: &'o [u8], canonical: (usize, usize)) -> &'o str {
+    let cr = &text[canonical.0..canonical.1];
+    let needle_len = 5 + host.trim().len();
+    let mut i = 0;
+    while i + needle_len <= cr.len() {
+        if (i == 0 || cr[i - 1] == b'\n') && cr[i..].starts_with(b"host:") && cr[i + 5..].starts_with(host.trim().as_bytes()) {
+            let v = &text[canonical.0 + i + 5..canonical.0 + i + needle_len];
+            return core::str::from_utf8(v).unwrap_or("");
+        }
+        i += 1;
+    }
+    ""
+}
+
+struct HashCursor<'h>(&'h mut Sha256);
+impl Sink for HashCursor<'_> {
+    fn put(&mut self, b: &[u8]) {
+        Digest::update(self.0, b);
+    }
+}
+
+struct Sha256Hmac(crate::mac::HmacSha256);
+impl Sha256Hmac {
+    fn new(sk: &str) -> Self {
+        Sha256Hmac(crate::mac::mac_new(sk.as_bytes()))
+    }
+    fn finish(self) -> [u8; 32] {
+        crate::mac::finish(self.0)
+    }
+}
+impl Sink for Sha256Hmac {
+    fn put(&mut self, b: &[u8]) {
+        hmac::Mac::update(&mut self.0, b);
+    }
+}
+
+trait CursorLike: Sink {
+    fn pos(&self) -> usize;
+}
+impl CursorLike for Cursor<'_> {
+    fn pos(&self) -> usize {
+        self.len()
+    }
+}
+impl CursorLike for HashCursor<'_> {
+    fn pos(&self) -> usize {
+        0
+    }
+}
+
+fn write_canonical_request_with_values<C: CursorLike>(
+    req: &ApigRequest<'_>,
+    signed: &mut Headers<'_>,
+    values: &Headers<'_>,
+    body_hash: &str,
+    c: &mut C,
+) -> Result<Parts> {
+    let start = c.pos();
+    for b in req.method.bytes() {
+        c.put(&[b.to_ascii_uppercase()]);
+    }
+    c.put(b"\n");
+    write_canonical_uri(req.path, c)?;
+    c.put(b"\n");
+    let q0 = c.pos();
+    write_canonical_query(req.query, c)?;
+    let q1 = c.pos();
+    c.put(b"\n");
+    signed.sort_unstable_by(|a, b| lower_cmp(a.0, b.0));
+    for (n, _) in signed.iter() {
+        let value = values.iter().rev().find(|(m, _)| m.eq_ignore_ascii_case(n)).map_or("", |(_, v)| *v);
+        write_lower(c, n);
+        c.put(b":");
+        c.put(value.trim().as_bytes());
+        c.put(b"\n");
+    }
+    c.put(b"\n");
+    let s0 = c.pos();
+    for (i, (n, _)) in signed.iter().enumerate() {
+        if i > 0 {
+            c.put(b";");
+        }
+        write_lower(c, n);
+    }
+    let s1 = c.pos();
+    c.put(b"\n");
+    c.put(body_hash.as_bytes());
+    Ok(Parts { canonical: (start, c.pos()), query: (q0, q1), signed: (s0, s1) })
+}
+
+/// A parsed `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApigAuthorization<'a> {
+    /// The access key ID.
+    pub access: &'a str,
+    /// `;`-joined lower-case header names.
+    pub signed_headers: &'a str,
+    /// Hex signature.
+    pub signature: &'a str,
+}
+
+/// Parses an `Authorization` header value. Errors: `MalformedEncoding`,
+/// `MissingParameter`.
+pub fn parse_authorization(value: &str) -> Result<ApigAuthorization<'_>> {
+    let rest = value
+        .trim()
+        .strip_prefix(ALGORITHM)
+        .ok_or(Error::MalformedEncoding("Authorization is not SDK-HMAC-SHA256"))?;
+    let (mut access, mut signed, mut sig) = (None, None, None);
+    for part in rest.split(',') {
+        let (n, v) = part.trim().split_once('=').ok_or(Error::MalformedEncoding("Authorization attribute without `=`"))?;
+        match n.trim() {
+            "Access" => access = Some(v.trim()),
+            "SignedHeaders" => signed = Some(v.trim()),
+            "Signature" => sig = Some(v.trim()),
+            _ => {}
+        }
+    }
+    Ok(ApigAuthorization {
+        access: access.ok_or(Error::MissingParameter("Access"))?,
+        signed_headers: signed.ok_or(Error::MissingParameter("SignedHeaders"))?,
+        signature: sig.ok_or(Error::MissingParameter("Signature"))?,
+    })
+}
+
+/// Server-side check of an `SDK-HMAC-SHA256` request: reads `Authorization`
+/// from `req.headers`, finds the secret of its `Access` among `credentials`
+/// (`(ak, sk)` pairs), recomputes over the headers it lists and compares in
+/// constant time; checks `X-Sdk-Date` against `freshness` when given.
+/// Returns the index of the matching credential.
+///
+/// Errors: `MissingParameter` (`Authorization`, `X-Sdk-Date`, a signed
+/// header absent), `MalformedEncoding`, `BadTimestamp`, `NoAccessKey`,
+/// `SignatureMismatch` (unknown AK included), `StaleTimestamp`, `InputTooLarge`.
+pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshness: Option<Freshness>) -> Result<usize> {
+    if credentials.is_empty() || credentials.iter().any(|(a, s)| a.is_empty() || s.is_empty()) {
+        return Err(Error::NoAccessKey);
+    }
+    let auth = parse_authorization(find(req.headers, "Authorization").ok_or(Error::MissingParameter("Authorization"))?)?;
+    let date = find(req.headers, X_SDK_DATE).ok_or(Error::MissingParameter(X_SDK_DATE))?;
+    let date_ms = parse_sdk_date(date.trim())?;
+    let mut signed: Headers<'_> = heapless::Vec::new();
+    for name in auth.signed_headers.split(';') {
+        let v = if name.eq_ignore_ascii_case("host") {
+            find(req.headers, name).unwrap_or(req.host)
+        } else {
+            find(req.headers, name).ok_or(Error::MissingParameter("a signed header"))?
+        };
+        signed.push((name, v)).map_err(|_| Error::InputTooLarge { limit: MAX_HEADERS })?;
+    }
+    let values = signed.clone();
+    let mut tmp = [0u8; 64];
+    let body_hash = body_hash_hex(req.body, find(req.headers, X_SDK_CONTENT), &mut tmp);
+    let mut h = Sha256::new();
+    write_canonical_request_with_values(req, &mut signed, &values, body_hash, &mut HashCursor(&mut h))?;
+    let cr_hash = hex32_lower(&h.finalize().into());
+    let mut received = [0u8; 32];
+    let sig_ok = auth.signature.len() == 64 && base16ct::mixed::decode(auth.signature, &mut received).is_ok();
+    let mut found = None;
+    for (i, (ak, sk)) in credentials.iter().enumerate() {
+        let mut sts = Sha256Hmac::new(sk);
+        for part in [ALGORITHM.as_bytes(), b"\n", date.trim().as_bytes(), b"\n", &cr_hash[..]] {
+            sts.put(part);
+        }
+        let expected = sts.finish();
+        if sig_ok && ct_eq(ak.as_bytes(), auth.access.as_bytes()) && ct_eq(&expected, &received) && found.is_none() {
+            found = Some(i);
+        }
+    }
+    let i = found.ok_or(Error::SignatureMismatch)?;
+    if let Some(f) = freshness {
+        f.check(date_ms)?;
+    }
+    Ok(i)
+}
+
+/// The canonical query string alone (S6), into `out`.
+pub fn canonical_query<'o>(query: &[(&str, &str)], out: &'o mut [u8]) -> Result<&'o str> {
+    let mut c = Cursor::new(out);
+    write_canonical_query(query, &mut c)?;
+    c.finish_str()
+}
+
+/// The canonical URI alone (S6), into `out`.
+pub fn canonical_uri<'o>(path: &str, out: &'o mut [u8]) -> Result<&'o str> {
+    let mut c = Cursor::new(out);
+    write_canonical_uri(path, &mut c)?;
+    c.finish_str()
+}

@@ -1,0 +1,241 @@
+//! Byte-level encodings shared by the schemes: form decoding (Java
+//! `URLDecoder`), form encoding (Java `URLEncoder`), RFC 3986 percent
+//! encoding (the APIG signer's `quote(s, safe='~')`), and an output cursor
+//! that reports the exact length needed when a buffer is too small.
+
+use crate::error::{Error, Result};
+use hmac::Mac;
+use sha2::Digest;
+
+/// Something canonical bytes can be streamed into: a MAC, a hash, a buffer.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for crate::mac::HmacSha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl Sink for sha2::Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        Digest::update(self, bytes);
+    }
+}
+
+/// Writes into a caller's buffer; never writes past it, and counts how many
+/// bytes the whole output needs so a `BufferTooSmall` can say so.
+pub(crate) struct Cursor<'a> {
+    buf: &'a mut [u8],
+    needed: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Cursor { buf, needed: 0 }
+    }
+
+    /// The number of bytes written (or that would have been).
+    pub(crate) fn len(&self) -> usize {
+        self.needed
+    }
+
+    /// The whole buffer back, for callers that lay out several parts.
+    pub(crate) fn into_inner(self) -> &'a mut [u8] {
+        self.buf
+    }
+
+    /// Ends the output: the written prefix as `&str`, or `BufferTooSmall`.
+    /// Callers only write UTF-8.
+    pub(crate) fn finish_str(self) -> Result<&'a str> {
+        if self.needed > self.buf.len() {
+            return Err(Error::BufferTooSmall { needed: self.needed });
+        }
+        let out = &self.buf[..self.needed];
+        core::str::from_utf8(out).map_err(|_| Error::MalformedEncoding("output is not UTF-8"))
+    }
+}
+
+impl Sink for Cursor<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.needed + bytes.len();
+        if end <= self.buf.len() {
+            self.buf[self.needed..end].copy_from_slice(bytes);
+        }
+        self.needed = end;
+    }
+}
+
+/// Counts bytes only.
+pub(crate) struct Counter(pub(crate) usize);
+
+impl Sink for Counter {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Form-decodes `src` (`+` → space, `%XY` → byte) into `out`, returning the
+/// number of bytes written. `out` must be at least `src.len()` long (the
+/// decoded form is never longer). An incomplete or non-hex escape is an
+/// error, as in Java's `URLDecoder`.
+pub(crate) fn form_decode_into(src: &[u8], out: &mut [u8]) -> Result<usize> {
+    percent_decode_impl(src, out, true, true)
+}
+
+/// Percent-decodes without touching `+`; invalid escapes are kept as they
+/// are (Python's `unquote`). Used for the APIG path.
+pub(crate) fn path_decode_into(src: &[u8], out: &mut [u8]) -> Result<usize> {
+    percent_decode_impl(src, out, false, false)
+}
+
+fn percent_decode_impl(src: &[u8], out: &mut [u8], plus: bool, strict: bool) -> Result<usize> {
+    if out.len() < src.len() {
+        return Err(Error::BufferTooSmall { needed: src.len() });
+    }
+    let mut i = 0;
+    let mut o = 0;
+    while i < src.len() {
+        let b = src[i];
+        if b == b'%' {
+            let hi = src.get(i + 1).copied().and_then(hex_val);
+            let lo = src.get(i + 2).copied().and_then(hex_val);
+            match (hi, lo) {
+                (Some(h), Some(l)) => {
+                    out[o] = (h << 4) | l;
+                    i += 3;
+                }
+                _ if strict => return Err(Error::MalformedEncoding("invalid percent escape")),
+                _ => {
+                    out[o] = b;
+                    i += 1;
+                }
+            }
+        } else {
+            out[o] = if plus && b == b'+' { b' ' } else { b };
+            i += 1;
+        }
+        o += 1;
+    }
+    Ok(o)
+}
+
+/// Java `URLEncoder.encode(s, UTF_8)`: `a-z A-Z 0-9 . - * _` kept, space as
+/// `+`, everything else `%XY` (upper case) per UTF-8 byte.
+pub(crate) fn form_encode(src: &[u8], sink: &mut impl Sink) {
+    for &b in src {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => sink.put(&[b]),
+            b' ' => sink.put(b"+"),
+            _ => sink.put(&[b'%', HEX_UPPER[(b >> 4) as usize], HEX_UPPER[(b & 15) as usize]]),
+        }
+    }
+}
+
+/// RFC 3986 encoding as the APIG signer does it (Python
+/// `quote(s, safe='~')`): `A-Z a-z 0-9 - _ . ~` kept, the rest `%XY`.
+pub(crate) fn uri_encode(src: &[u8], sink: &mut impl Sink) {
+    for &b in src {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => sink.put(&[b]),
+            _ => sink.put(&[b'%', HEX_UPPER[(b >> 4) as usize], HEX_UPPER[(b & 15) as usize]]),
+        }
+    }
+}
+
+/// Takes the query part of a URL (after the first `?`, before `#`), or the
+/// input itself when it has no `?` (then a leading `?` is not expected).
+pub fn query_of(url_or_query: &str) -> &str {
+    let s = match url_or_query.find('?') {
+        Some(i) => &url_or_query[i + 1..],
+        None => url_or_query,
+    };
+    match s.find('#') {
+        Some(i) => &s[..i],
+        None => s,
+    }
+}
+
+/// Upper-case hex of 32 bytes.
+pub(crate) fn hex32_upper(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    // Cannot fail: the buffer is exactly twice the input.
+    let _ = base16ct::upper::encode(bytes, &mut out);
+    out
+}
+
+/// Lower-case hex of 32 bytes.
+pub(crate) fn hex32_lower(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    let _ = base16ct::lower::encode(bytes, &mut out);
+    out
+}
+
+/// Standard Base64 of 32 bytes (44 characters).
+pub(crate) fn b64_32(bytes: &[u8; 32]) -> [u8; 44] {
+    use base64ct::Encoding;
+    let mut out = [0u8; 44];
+    let _ = base64ct::Base64::encode(bytes, &mut out);
+    out
+}
+
+/// A fixed-size ASCII text (a signature, a token, a header value) that
+/// borrows nothing and needs no allocator.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct FixedText<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> FixedText<N> {
+    pub(crate) fn from_parts(parts: &[&[u8]]) -> Self {
+        let mut bytes = [0u8; N];
+        let mut len = 0;
+        for p in parts {
+            bytes[len..len + p.len()].copy_from_slice(p);
+            len += p.len();
+        }
+        FixedText { bytes, len }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored.
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+
+    /// The text as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl<const N: usize> core::fmt::Display for FixedText<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for FixedText<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl<const N: usize> AsRef<str> for FixedText<N> {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}

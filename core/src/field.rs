@@ -1,0 +1,367 @@
+//! S4 — encrypted fields: the SHA1PRNG key, AES-CBC-PKCS#7, wire form
+//! `iv + b64(ciphertext)`.
+
+use crate::error::{Error, Result};
+use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use base64ct::{Base64, Encoding};
+use sha1::{Digest, Sha1};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+/// Longest wire string (`iv` + Base64) allowed for `userName`/`password`.
+pub const MAX_WIRE_LEN: usize = 128;
+/// Longest plaintext that fits in [`MAX_WIRE_LEN`]: 79 bytes (80 padded →
+/// 108 Base64 characters + 16 of IV = 124).
+pub const MAX_PLAINTEXT_LEN: usize = 79;
+/// IV length in characters (and bytes).
+pub const IV_LEN: usize = 16;
+
+/// Key size of a field, as the response's `encryptType` says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EncryptType {
+    /// `encryptType` `"1"`: AES-256 (the default).
+    Aes256,
+    /// `encryptType` `"2"`: AES-128.
+    Aes128,
+}
+
+impl EncryptType {
+    /// The `encryptType` string of the response JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EncryptType::Aes256 => "1",
+            EncryptType::Aes128 => "2",
+        }
+    }
+
+    /// Reads `"1"` or `"2"`. Errors: `MalformedEncoding`.
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "1" => Ok(EncryptType::Aes256),
+            "2" => Ok(EncryptType::Aes128),
+            _ => Err(Error::MalformedEncoding("encryptType must be \"1\" or \"2\"")),
+        }
+    }
+
+    /// Key length in bytes.
+    pub const fn key_len(self) -> usize {
+        match self {
+            EncryptType::Aes256 => 32,
+            EncryptType::Aes128 => 16,
+        }
+    }
+}
+
+/// How to decrypt an inbound field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DecryptMode {
+    /// One key size.
+    Only(EncryptType),
+    /// Try AES-256, then AES-128; accept only valid padding and UTF-8
+    /// (SCHEMES.md S4 decision).
+    Auto,
+}
+
+/// The AES key derived from an access key the JDK's way, zeroized on drop.
+/// `Debug` shows only its size.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct FieldKey {
+    bytes: [u8; 32],
+    #[zeroize(skip)]
+    ty: EncryptType,
+}
+
+impl core::fmt::Debug for FieldKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FieldKey").field("type", &self.ty).finish_non_exhaustive()
+    }
+}
+
+impl FieldKey {
+    /// Derives the key: Java's `KeyGenerator("AES")` fed by
+    /// `SecureRandom("SHA1PRNG")` seeded with the access key's UTF-8 bytes.
+    pub fn derive(access_key: &str, ty: EncryptType) -> Self {
+        let mut bytes = [0u8; 32];
+        sha1prng(access_key.as_bytes(), &mut bytes[..ty.key_len()]);
+        FieldKey { bytes, ty }
+    }
+
+    /// The raw key (16 or 32 bytes).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.ty.key_len()]
+    }
+
+    /// The key size.
+    pub fn encrypt_type(&self) -> EncryptType {
+        self.ty
+    }
+
+    /// Encrypts `plaintext` with the given 16-character IV into `out`,
+    /// returning the wire string `iv + b64(AES-CBC-PKCS#7)`.
+    ///
+    /// Errors: `MalformedEncoding` (IV not 16 ASCII alphanumerics),
+    /// `InputTooLarge { limit: 128 }` (wire string over 128 characters),
+    /// `BufferTooSmall { needed }`.
+    pub fn encrypt_with_iv<'o>(&self, plaintext: &str, iv: &[u8; IV_LEN], out: &'o mut [u8]) -> Result<&'o str> {
+        if !iv.iter().all(u8::is_ascii_alphanumeric) {
+            return Err(Error::MalformedEncoding("IV must be 16 ASCII letters or digits"));
+        }
+        let padded = (plaintext.len() / 16 + 1) * 16;
+        let needed = IV_LEN + padded.div_ceil(3) * 4;
+        if needed > MAX_WIRE_LEN {
+            return Err(Error::InputTooLarge { limit: MAX_WIRE_LEN });
+        }
+        if out.len() < needed {
+            return Err(Error::BufferTooSmall { needed });
+        }
+        let mut block = Zeroizing::new([0u8; 80]);
+        block[..plaintext.len()].copy_from_slice(plaintext.as_bytes());
+        let ct = match self.ty {
+            EncryptType::Aes256 => cbc::Encryptor::<aes::Aes256>::new_from_slices(self.as_bytes(), iv)
+                .map_err(|_| Error::Decrypt)?
+                .encrypt_padded::<Pkcs7>(&mut block[..], plaintext.len()),
+            EncryptType::Aes128 => cbc::Encryptor::<aes::Aes128>::new_from_slices(self.as_bytes(), iv)
+                .map_err(|_| Error::Decrypt)?
+                .encrypt_padded::<Pkcs7>(&mut block[..], plaintext.len()),
+        }
+        .map_err(|_| Error::InputTooLarge { limit: MAX_WIRE_LEN })?;
+        out[..IV_LEN].copy_from_slice(iv);
+        let b64_len = Base64::encode(ct, &mut out[IV_LEN..needed])
+            .map_err(|_| Error::BufferTooSmall { needed })?
+            .len();
+        core::str::from_utf8(&out[..IV_LEN + b64_len]).map_err(|_| Error::MalformedEncoding("not ASCII"))
+    }
+
+    /// Encrypts with a fresh IV of 16 alphanumerics drawn from `rng`.
+    /// Errors: as [`FieldKey::encrypt_with_iv`].
+    pub fn encrypt<'o, R: rand_core::CryptoRng + ?Sized>(
+        &self,
+        plaintext: &str,
+        rng: &mut R,
+        out: &'o mut [u8],
+    ) -> Result<&'o str> {
+        let iv = random_iv(rng);
+        self.encrypt_with_iv(plaintext, &iv, out)
+    }
+
+    /// Decrypts a wire string with this key only (a space is read as `+`).
+    /// Every failure is `Decrypt`, except `BufferTooSmall` when `out` is
+    /// shorter than the wire string.
+    pub fn decrypt<'o>(&self, wire: &str, out: &'o mut [u8]) -> Result<&'o str> {
+        let w = wire.as_bytes();
+        if w.len() < IV_LEN + 24 || !w.is_ascii() {
+            return Err(Error::Decrypt);
+        }
+        if out.len() < w.len() {
+            return Err(Error::BufferTooSmall { needed: w.len() });
+        }
+        let mut iv = [0u8; IV_LEN];
+        iv.copy_from_slice(&w[..IV_LEN]);
+        // Space-as-plus repair, into `out`, then Base64-decode in place.
+        let b64 = &mut out[..w.len() - IV_LEN];
+        for (o, &b) in b64.iter_mut().zip(&w[IV_LEN..]) {
+            *o = if b == b' ' { b'+' } else { b };
+        }
+        let ct_len = Base64::decode_in_place(b64).map_err(|_| Error::Decrypt)?.len();
+        let ct = &mut out[..ct_len];
+        let pt_len = match self.ty {
+            EncryptType::Aes256 => cbc::Decryptor::<aes::Aes256>::new_from_slices(self.as_bytes(), &iv)
+                .map_err(|_| Error::Decrypt)?
+                .decrypt_padded::<Pkcs7>(ct)
+                .map(<[u8]>::len),
+            EncryptType::Aes128 => cbc::Decryptor::<aes::Aes128>::new_from_slices(self.as_bytes(), &iv)
+                .map_err(|_| Error::Decrypt)?
+                .decrypt_padded::<Pkcs7>(ct)
+                .map(<[u8]>::len),
+        };
+        match pt_len {
+            Ok(n) if core::str::from_utf8(&out[..n]).is_ok() => {
+                core::str::from_utf8(&out[..n]).map_err(|_| Error::Decrypt)
+            }
+            _ => {
+                out[..w.len()].zeroize();
+                Err(Error::Decrypt)
+            }
+        }
+    }
+}
+
+/// Both field keys of an access key, derived once (cache it per key).
+#[derive(Clone, Debug)]
+pub struct FieldCipher {
+    aes256: FieldKey,
+    aes128: FieldKey,
+}
+
+impl FieldCipher {
+    /// Derives both keys from `access_key`.
+    pub fn new(access_key: &str) -> Self {
+        FieldCipher {
+            aes256: FieldKey::derive(access_key, EncryptType::Aes256),
+            aes128: FieldKey::derive(access_key, EncryptType::Aes128),
+        }
+    }
+
+    /// The key of one size.
+    pub fn key(&self, ty: EncryptType) -> &FieldKey {
+        match ty {
+            EncryptType::Aes256 => &self.aes256,
+            EncryptType::Aes128 => &self.aes128,
+        }
+    }
+
+    /// Decrypts with one size or `Auto` (256, then 128).
+    /// Errors: `Decrypt`, `BufferTooSmall`.
+    pub fn decrypt<'o>(&self, wire: &str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
+        match mode {
+            DecryptMode::Only(ty) => self.key(ty).decrypt(wire, out),
+            DecryptMode::Auto => {
+                // Decide first which size works, then decrypt again into the
+                // caller's buffer (borrowck: one live borrow of `out`).
+                let ok256 = self.aes256.decrypt(wire, &mut *out).is_ok();
+                if ok256 {
+                    self.aes256.decrypt(wire, out)
+                } else {
+                    match self.aes128.decrypt(wire, out) {
+                        Err(Error::BufferTooSmall { needed }) => Err(Error::BufferTooSmall { needed }),
+                        r => r,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Which key size decrypts `wire` (for diagnostics: "AES-128 ciphertext
+    /// labelled encryptType 1"). `None` if neither does.
+    pub fn detect(&self, wire: &str) -> Option<EncryptType> {
+        let mut buf = [0u8; 2 * MAX_WIRE_LEN];
+        if wire.len() > buf.len() {
+            return None;
+        }
+        if self.aes256.decrypt(wire, &mut buf).is_ok() {
+            Some(EncryptType::Aes256)
+        } else if self.aes128.decrypt(wire, &mut buf).is_ok() {
+            Some(EncryptType::Aes128)
+        } else {
+            None
+        }
+    }
+}
+
+/// Derives the field key of `bits` 128 or 256 (S4). Returns `None` for any
+/// other size.
+pub fn derive_key(access_key: &str, ty: EncryptType) -> FieldKey {
+    FieldKey::derive(access_key, ty)
+}
+
+/// Encrypts one field: derives the key, draws the IV from `rng`, writes the
+/// wire string into `out` (at least 128 bytes is always enough).
+/// Errors: as [`FieldKey::encrypt_with_iv`].
+pub fn encrypt_field<'o, R: rand_core::CryptoRng + ?Sized>(
+    plaintext: &str,
+    access_key: &str,
+    ty: EncryptType,
+    rng: &mut R,
+    out: &'o mut [u8],
+) -> Result<&'o str> {
+    FieldKey::derive(access_key, ty).encrypt(plaintext, rng, out)
+}
+
+/// Decrypts one field (S4): a space in `wire` is read as `+`; `mode` picks
+/// the key size or tries both. `out` must be at least `wire.len()` bytes.
+/// Errors: `Decrypt` (every cause), `BufferTooSmall`.
+pub fn decrypt_field<'o>(wire: &str, access_key: &str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
+    match mode {
+        DecryptMode::Only(ty) => FieldKey::derive(access_key, ty).decrypt(wire, out),
+        DecryptMode::Auto => FieldCipher::new(access_key).decrypt(wire, DecryptMode::Auto, out),
+    }
+}
+
+/// 16 ASCII alphanumerics from `rng`, uniformly (rejection sampling).
+pub fn random_iv<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> [u8; IV_LEN] {
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut iv = [0u8; IV_LEN];
+    let mut filled = 0;
+    let mut pool = [0u8; 32];
+    while filled < IV_LEN {
+        rng.fill_bytes(&mut pool);
+        for &b in &pool {
+            // 248 = 4 × 62: keep the distribution uniform.
+            if b < 248 && filled < IV_LEN {
+                iv[filled] = ALPHABET[(b % 62) as usize];
+                filled += 1;
+            }
+        }
+    }
+    iv
+}
+
+/// The SUN provider's SHA1PRNG output stream for `seed`, as
+/// `KeyGenerator("AES")` consumes it (SCHEMES.md S4).
+fn sha1prng(seed: &[u8], out: &mut [u8]) {
+    let mut state: Zeroizing<[u8; 20]> = Zeroizing::new(Sha1::digest(seed).into());
+    let mut filled = 0;
+    while filled < out.len() {
+        let block: Zeroizing<[u8; 20]> = Zeroizing::new(Sha1::digest(&state[..]).into());
+        let n = (out.len() - filled).min(20);
+        out[filled..filled + n].copy_from_slice(&block[..n]);
+        filled += n;
+        update_state(&mut state, &block);
+    }
+}
+
+fn update_state(state: &mut [u8; 20], output: &[u8; 20]) {
+    let mut carry: i32 = 1;
+    let mut changed = false;
+    for i in 0..20 {
+        let s = i32::from(state[i] as i8);
+        let o = i32::from(output[i] as i8);
+        let v = s + o + carry;
+        let new = (v & 0xff) as u8;
+        changed |= new != state[i];
+        state[i] = new;
+        carry = v >> 8;
+    }
+    if !changed {
+        state[0] = state[0].wrapping_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(b: &[u8]) -> heapless::String<64> {
+        let mut s = heapless::String::new();
+        for x in b {
+            let _ = core::fmt::write(&mut s, format_args!("{x:02x}"));
+        }
+        s
+    }
+
+    #[test]
+    fn spec_key_vectors() {
+        for (seed, k128, k256) in [
+            ("testAccessKey123", "0413c5de84a4312c10f237cf102c14f9", "0413c5de84a4312c10f237cf102c14f909635c067f68c442f5d9aa865fb0d176"),
+            ("a", "667f407de7c6ad07358fa38daed7828a", "667f407de7c6ad07358fa38daed7828a72014b4e621d7140210c8cf1565a8f02"),
+            ("密钥Key", "56ac7bb1c7f3ab73359f4420bb77c050", "56ac7bb1c7f3ab73359f4420bb77c0504c336b5d39eb83d0440766aedf25d1a3"),
+        ] {
+            assert_eq!(hex(FieldKey::derive(seed, EncryptType::Aes128).as_bytes()).as_str(), k128);
+            assert_eq!(hex(FieldKey::derive(seed, EncryptType::Aes256).as_bytes()).as_str(), k256);
+        }
+    }
+
+    #[test]
+    fn spec_cipher_vectors() {
+        let mut out = [0u8; 128];
+        let c = FieldCipher::new("testAccessKey123");
+        let w = c.key(EncryptType::Aes256).encrypt_with_iv("admin", b"abcdefgh12345678", &mut out).unwrap();
+        assert_eq!(w, "abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw==");
+        let w = c.key(EncryptType::Aes128).encrypt_with_iv("admin", b"abcdefgh12345678", &mut out).unwrap();
+        assert_eq!(w, "abcdefgh123456787ffgxbG9iCNmPHfS/KXEkA==");
+        let w = c.key(EncryptType::Aes256).encrypt_with_iv("中文用户", b"ABCDEFGHijklmn01", &mut out).unwrap();
+        assert_eq!(w, "ABCDEFGHijklmn01MpvuA8sUFJisvKp+uf0qIg==");
+        let mut out2 = [0u8; 128];
+        assert_eq!(c.decrypt("ABCDEFGHijklmn01MpvuA8sUFJisvKp uf0qIg==", DecryptMode::Auto, &mut out2).unwrap(), "中文用户");
+        assert_eq!(c.detect("abcdefgh123456787ffgxbG9iCNmPHfS/KXEkA=="), Some(EncryptType::Aes128));
+    }
+}

@@ -1,0 +1,87 @@
+//! # koosign
+//!
+//! The KooGallery (Huawei Cloud marketplace) merchant-interface security
+//! schemes, byte for byte as `SCHEMES.md` fixes them, with no allocator:
+//!
+//! | scheme | verify | produce |
+//! |---|---|---|
+//! | S1 V1 `authToken` (GET query) | [`verify_v1`] | [`v1_auth_token`], [`build_v1_query`] |
+//! | S1b V1 token header + JSON body | [`verify_v1_json`] | [`v1_auth_token`] |
+//! | S2 V2 `signature`/`timestamp`/`nonce` | [`verify_v2`] with [`V2Scheme::Basic`] | [`sign_v2`] |
+//! | S2b kit `x-sign` | [`verify_v2`] with [`V2Scheme::Kit`] | [`sign_v2`] |
+//! | S3 `Body-Sign` response header | [`verify_body_sign`] | [`body_sign`] |
+//! | S4 AES-CBC fields, SHA1PRNG key | [`decrypt_field`], [`FieldCipher`] | [`encrypt_field`], [`FieldKey`] |
+//! | S5 licence `ts`/`nonce` | [`verify_licence`] | [`licence_sign`] |
+//! | S6 `SDK-HMAC-SHA256` open APIs | [`verify_apig`] | [`sign_apig`] |
+//!
+//! Every operation writes into caller-provided buffers or returns fixed-size
+//! values; the clock is passed in (Unix milliseconds); signatures are
+//! compared in constant time; key material is zeroized on drop; no error
+//! carries a secret.
+//!
+//! ```
+//! use koosign::{verify_v2, body_sign, V2Auth, V2Scheme, Freshness, NonceCache, BODY_SIGN_HEADER};
+//!
+//! let body = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
+//! let query = "signature=CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25\
+//!              &timestamp=1680508066618&nonce=50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA";
+//! let mut scratch = [0u8; 256];
+//! let auth = V2Auth::from_query(query, &mut scratch)?;
+//! let mut nonces = NonceCache::<1024>::new();
+//! let now_ms = 1_680_508_070_000; // your clock, Unix ms
+//! let verified = verify_v2(V2Scheme::Basic, &auth, body, &["testAccessKey123"],
+//!                          Some(Freshness::new(now_ms)), Some(&mut nonces))?;
+//! assert_eq!(verified.notification()?.activity.unwrap().as_str(), "newInstance");
+//!
+//! let response = br#"{"resultCode":"000000","resultMsg":"success."}"#;
+//! let header = body_sign(response, "testAccessKey123")?;
+//! assert_eq!(BODY_SIGN_HEADER, "Body-Sign");
+//! assert!(header.as_str().ends_with("signature=\"CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=\""));
+//! # Ok::<(), koosign::Error>(())
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod apig;
+mod body_sign;
+mod encoding;
+mod error;
+mod field;
+mod form;
+mod licence;
+mod mac;
+mod nonce;
+mod notification;
+mod time;
+mod v1;
+mod v2;
+
+pub use apig::{
+    canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, verify_apig, AddedHeader,
+    ApigAuthorization, ApigRequest, ApigSigned, ALGORITHM as APIG_ALGORITHM, EMPTY_BODY_SHA256, MAX_HEADERS,
+    MAX_PATH, MAX_QUERY,
+};
+pub use body_sign::{
+    body_sign, body_signature, parse_body_sign, verify_body_sign, BodySignValue, BODY_SIGN_HEADER, BODY_SIGN_VALUE_LEN,
+};
+pub use encoding::{query_of, FixedText};
+pub use error::{Error, Result};
+pub use field::{
+    decrypt_field, derive_key, encrypt_field, random_iv, DecryptMode, EncryptType, FieldCipher, FieldKey, IV_LEN,
+    MAX_PLAINTEXT_LEN, MAX_WIRE_LEN,
+};
+pub use form::{parse_form, FormPairs, MAX_PARAMS};
+pub use licence::{licence_sign, verify_licence};
+pub use mac::constant_time_eq;
+pub use nonce::{NonceCache, NonceStore};
+pub use notification::{JsonText, Notification, MAX_UNESCAPED};
+pub use time::{
+    format_sdk_date, format_unix_ms, format_v1_timestamp, parse_unix_ms, parse_v1_timestamp, Freshness,
+    DEFAULT_WINDOW_MS,
+};
+pub use v1::{build_v1_query, v1_auth_token, verify_v1, verify_v1_json, V1Params, VerifiedV1, AUTH_TOKEN, TIME_STAMP};
+pub use v2::{sign_v2, v2_inner, verify_v2, V2Auth, V2Scheme, VerifiedV2, MAX_NONCE_LEN};

@@ -1,0 +1,96 @@
+//! HMAC-SHA256 helpers: keys made of two parts (V1's `key + timeStamp`),
+//! constant-time comparison, and matching against several access keys.
+
+use crate::error::{Error, Result};
+use hmac::{KeyInit, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+pub(crate) type HmacSha256 = hmac::Hmac<Sha256>;
+
+/// SHA-256's block size; HMAC hashes longer keys first.
+const BLOCK: usize = 64;
+
+/// HMAC keyed with `a || b` without allocating: a key up to one block is
+/// copied into a zeroized stack buffer; a longer one is replaced by its
+/// SHA-256 digest, exactly as HMAC itself does (RFC 2104 §2).
+pub(crate) fn hmac_two_part_key(a: &[u8], b: &[u8]) -> HmacSha256 {
+    let total = a.len() + b.len();
+    if total <= BLOCK {
+        let mut key = Zeroizing::new([0u8; BLOCK]);
+        key[..a.len()].copy_from_slice(a);
+        key[a.len()..total].copy_from_slice(b);
+        mac_new(&key[..total])
+    } else {
+        let mut h = Sha256::new();
+        Digest::update(&mut h, a);
+        Digest::update(&mut h, b);
+        let digest = Zeroizing::new(<[u8; 32]>::from(h.finalize()));
+        mac_new(&digest[..])
+    }
+}
+
+pub(crate) fn mac_new(key: &[u8]) -> HmacSha256 {
+    match HmacSha256::new_from_slice(key) {
+        Ok(m) => m,
+        // HMAC accepts keys of every length; this arm is unreachable.
+        Err(_) => unreachable_hmac(),
+    }
+}
+
+#[cold]
+fn unreachable_hmac() -> HmacSha256 {
+    // An empty key is valid for HMAC, so this never runs; avoid panicking.
+    <HmacSha256 as KeyInit>::new(&Default::default())
+}
+
+pub(crate) fn finish(mac: HmacSha256) -> [u8; 32] {
+    mac.finalize().into_bytes().into()
+}
+
+/// HMAC-SHA256 of `msg` under `key`.
+pub(crate) fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    let mut m = mac_new(key);
+    m.update(msg);
+    finish(m)
+}
+
+/// Checks the key list: at least one key, none empty.
+pub(crate) fn check_keys(keys: &[&str]) -> Result<()> {
+    if keys.is_empty() || keys.iter().any(|k| k.is_empty()) {
+        return Err(Error::NoAccessKey);
+    }
+    Ok(())
+}
+
+/// Runs `expected(key)` for every key and compares it in constant time with
+/// `received`; returns the index of the first key that matched. Every key is
+/// tried whatever matches, so timing does not tell which key matched.
+pub(crate) fn match_any<const N: usize>(
+    keys: &[&str],
+    received: &[u8],
+    mut expected: impl FnMut(&str) -> [u8; N],
+) -> Result<usize> {
+    check_keys(keys)?;
+    let mut found: Option<usize> = None;
+    for (i, k) in keys.iter().enumerate() {
+        let exp = Zeroizing::new(expected(k));
+        let ok: bool = ct_eq(&exp[..], received);
+        if ok && found.is_none() {
+            found = Some(i);
+        }
+    }
+    found.ok_or(Error::SignatureMismatch)
+}
+
+/// Constant-time equality (length is not secret).
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+/// Public constant-time comparison of two signatures or tokens, for code
+/// that compares values computed elsewhere. Lengths are not secret.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    ct_eq(a, b)
+}

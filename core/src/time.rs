@@ -1,0 +1,176 @@
+//! Timestamps and freshness. koosign never reads a clock: the caller passes
+//! "now" in Unix milliseconds.
+
+use crate::encoding::FixedText;
+use crate::error::{Error, Result};
+
+/// The V2 default window: ±60 s, as the SaaS access guide requires.
+pub const DEFAULT_WINDOW_MS: u64 = 60_000;
+
+/// A freshness policy: the caller's clock and the accepted distance from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Freshness {
+    /// The caller's clock, Unix time in milliseconds.
+    pub now_ms: u64,
+    /// Accepted |now − timestamp|, in milliseconds.
+    pub window_ms: u64,
+}
+
+impl Freshness {
+    /// `now_ms` with the default ±60 s window.
+    pub const fn new(now_ms: u64) -> Self {
+        Freshness { now_ms, window_ms: DEFAULT_WINDOW_MS }
+    }
+
+    /// `now_ms` with a window of `window_ms` milliseconds.
+    pub const fn with_window(now_ms: u64, window_ms: u64) -> Self {
+        Freshness { now_ms, window_ms }
+    }
+
+    /// `Err(StaleTimestamp)` unless |now − ts| ≤ window.
+    pub fn check(&self, ts_ms: u64) -> Result<()> {
+        if self.now_ms.abs_diff(ts_ms) <= self.window_ms {
+            Ok(())
+        } else {
+            Err(Error::StaleTimestamp)
+        }
+    }
+}
+
+fn digits(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(b - b'0');
+    }
+    Some(v)
+}
+
+/// Parses a V2 `timestamp`: Unix time in milliseconds, ASCII digits
+/// (13 today; 1 to 19 accepted).
+pub fn parse_unix_ms(ts: &str) -> Result<u64> {
+    digits(ts.as_bytes()).ok_or(Error::BadTimestamp)
+}
+
+// Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's
+// civil-date algorithm.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Parses a V1 `timeStamp`, `yyyyMMddHHmmssSSS` in UTC (17 digits), into
+/// Unix milliseconds. Years before 1970 are refused.
+pub fn parse_v1_timestamp(ts: &str) -> Result<u64> {
+    let b = ts.as_bytes();
+    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
+        return Err(Error::BadTimestamp);
+    }
+    let n = |r: core::ops::Range<usize>| digits(&b[r]).unwrap_or(0);
+    let (y, mo, d) = (n(0..4) as i64, n(4..6) as u32, n(6..8) as u32);
+    let (h, mi, s, ms) = (n(8..10), n(10..12), n(12..14), n(14..17));
+    let mdays = [31, if is_leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if y < 1970 || !(1..=12).contains(&mo) || d == 0 || d > mdays[(mo - 1) as usize] {
+        return Err(Error::BadTimestamp);
+    }
+    if h > 23 || mi > 59 || s > 59 {
+        return Err(Error::BadTimestamp);
+    }
+    let days = days_from_civil(y, mo, d) as u64;
+    Ok(((days * 24 + h) * 60 + mi) * 60_000 + s * 1000 + ms)
+}
+
+/// Formats Unix milliseconds as a V1 `timeStamp` (`yyyyMMddHHmmssSSS`, UTC).
+pub fn format_v1_timestamp(unix_ms: u64) -> FixedText<17> {
+    let ms = unix_ms % 1000;
+    let secs = unix_ms / 1000;
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let sod = secs % 86_400;
+    let fields: [(u64, usize); 7] = [
+        (y as u64 % 10_000, 4),
+        (u64::from(m), 2),
+        (u64::from(d), 2),
+        (sod / 3600, 2),
+        (sod % 3600 / 60, 2),
+        (sod % 60, 2),
+        (ms, 3),
+    ];
+    let mut out = [0u8; 17];
+    let mut pos = 0;
+    for (mut v, width) in fields {
+        for i in (0..width).rev() {
+            out[pos + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        pos += width;
+    }
+    FixedText::from_parts(&[&out])
+}
+
+/// Formats Unix milliseconds as decimal digits (a V2 `timestamp`).
+pub fn format_unix_ms(unix_ms: u64) -> FixedText<20> {
+    let mut tmp = [0u8; 20];
+    let mut v = unix_ms;
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    FixedText::from_parts(&[&tmp[i..]])
+}
+
+/// Formats Unix milliseconds as an APIG `X-Sdk-Date` (`yyyyMMddTHHmmssZ`).
+pub fn format_sdk_date(unix_ms: u64) -> FixedText<16> {
+    let t = format_v1_timestamp(unix_ms);
+    let b = t.as_bytes();
+    FixedText::from_parts(&[&b[0..8], b"T", &b[8..14], b"Z"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_round_trip() {
+        let ms = parse_v1_timestamp("20200727073711903").unwrap();
+        assert_eq!(ms, 1_595_835_431_903);
+        assert_eq!(format_v1_timestamp(ms).as_str(), "20200727073711903");
+        assert_eq!(format_sdk_date(ms).as_str(), "20200727T073711Z");
+        assert_eq!(parse_v1_timestamp("20200230000000000"), Err(Error::BadTimestamp));
+        assert_eq!(parse_v1_timestamp("2020073"), Err(Error::BadTimestamp));
+        assert_eq!(parse_v1_timestamp("2020072707371190x"), Err(Error::BadTimestamp));
+        assert_eq!(format_unix_ms(1_680_508_066_618).as_str(), "1680508066618");
+        assert_eq!(format_unix_ms(0).as_str(), "0");
+    }
+}

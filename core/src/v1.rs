@@ -1,0 +1,290 @@
+//! S1 — V1 notifications: `authToken` over the query string (GET), and S1b,
+//! the older licence "Kit" POST with the token in a header and the fields in
+//! the JSON body.
+
+use crate::encoding::{b64_32, form_encode, Cursor, FixedText, Sink};
+use crate::error::{Error, Result};
+use crate::field::{decrypt_field, DecryptMode};
+use crate::form::{parse_form, FormPairs, MAX_PARAMS};
+use crate::mac::{finish, hmac_two_part_key, match_any};
+use crate::time::{parse_v1_timestamp, Freshness};
+
+/// Name of the token parameter.
+pub const AUTH_TOKEN: &str = "authToken";
+/// Name of the V1 timestamp parameter (`yyyyMMddHHmmssSSS`, UTC).
+pub const TIME_STAMP: &str = "timeStamp";
+
+/// Java's `String.compareTo`: UTF-16 code units (byte order for ASCII).
+pub(crate) fn java_cmp(a: &str, b: &str) -> core::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.as_bytes().cmp(b.as_bytes())
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
+type Sorted<'a> = heapless::Vec<(&'a str, &'a str), MAX_PARAMS>;
+
+/// S1 steps 2–4: drop `authToken`, keep the first value of a repeated name,
+/// sort by name in UTF-16 code-unit order (Java's `TreeMap<String, …>`).
+fn canonical_order<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool) -> Result<Sorted<'a>> {
+    let mut idx: heapless::Vec<(&'a str, &'a str, usize), MAX_PARAMS> = heapless::Vec::new();
+    for (i, &(n, v)) in pairs.iter().enumerate() {
+        if n == AUTH_TOKEN || (skip_blank && v.trim().is_empty()) {
+            continue;
+        }
+        idx.push((n, v, i)).map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
+    }
+    idx.sort_unstable_by(|x, y| java_cmp(x.0, y.0).then(x.2.cmp(&y.2)));
+    let mut out: Sorted<'a> = heapless::Vec::new();
+    for (n, v, _) in idx {
+        if out.last().map(|l| l.0) != Some(n) {
+            // Cannot overflow: at most as many entries as `idx`.
+            let _ = out.push((n, v));
+        }
+    }
+    Ok(out)
+}
+
+/// S1 step 5: `name=value` joined with `&`.
+fn write_canonical(sorted: &[(&str, &str)], sink: &mut impl Sink) {
+    for (i, (n, v)) in sorted.iter().enumerate() {
+        if i > 0 {
+            sink.put(b"&");
+        }
+        sink.put(n.as_bytes());
+        sink.put(b"=");
+        sink.put(v.as_bytes());
+    }
+}
+
+/// S1 steps 6–7: b64(HMAC(access_key + timeStamp, canonical)).
+fn token_for(sorted: &[(&str, &str)], access_key: &str, time_stamp: &str) -> [u8; 44] {
+    let mut mac = hmac_two_part_key(access_key.as_bytes(), time_stamp.as_bytes());
+    write_canonical(sorted, &mut mac);
+    b64_32(&finish(mac))
+}
+
+fn first<'a>(pairs: &[(&'a str, &'a str)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+/// Computes the `authToken` for a V1 notification (the marketplace's side).
+///
+/// `params` are the decoded parameters, `timeStamp` included (an
+/// `authToken` among them is ignored); repeated names: the first wins.
+/// Returns the 44-character Base64 token.
+///
+/// Errors: `MissingParameter("timeStamp")`, `NoAccessKey`,
+/// `InputTooLarge` (more than 64 parameters).
+pub fn v1_auth_token(params: &[(&str, &str)], access_key: &str) -> Result<FixedText<44>> {
+    if access_key.is_empty() {
+        return Err(Error::NoAccessKey);
+    }
+    let ts = first(params, TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
+    let sorted = canonical_order(params, false)?;
+    Ok(FixedText::from_parts(&[&token_for(&sorted, access_key, ts)]))
+}
+
+/// Builds the query string the marketplace sends: `params` in the given
+/// order, each name and value encoded as Java's `URLEncoder` does (space as
+/// `+`), then `&authToken=…`. Written into `out`; returns the text.
+///
+/// Errors: those of [`v1_auth_token`], and `BufferTooSmall { needed }`.
+pub fn build_v1_query<'o>(params: &[(&str, &str)], access_key: &str, out: &'o mut [u8]) -> Result<&'o str> {
+    let token = v1_auth_token(params, access_key)?;
+    let mut c = Cursor::new(out);
+    for (n, v) in params.iter().filter(|(n, _)| *n != AUTH_TOKEN) {
+        form_encode(n.as_bytes(), &mut c);
+        c.put(b"=");
+        form_encode(v.as_bytes(), &mut c);
+        c.put(b"&");
+    }
+    c.put(AUTH_TOKEN.as_bytes());
+    c.put(b"=");
+    form_encode(token.as_bytes(), &mut c);
+    c.finish_str()
+}
+
+/// A V1 request taken apart, before or after verification: the decoded
+/// parameters, the canonical order and the received token.
+#[derive(Clone)]
+pub struct V1Params<'s> {
+    pairs: FormPairs<'s>,
+    sorted: Sorted<'s>,
+    auth_token: &'s str,
+    time_stamp: &'s str,
+}
+
+impl core::fmt::Debug for V1Params<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("V1Params").field("params", &self.sorted.len()).finish_non_exhaustive()
+    }
+}
+
+impl<'s> V1Params<'s> {
+    /// Parses a V1 query string (S1 steps 1–4) into `scratch`, which must be
+    /// at least `query.len()` bytes. A leading URL up to `?` is not allowed
+    /// here: pass [`crate::query_of`]'s result.
+    ///
+    /// Errors: as [`parse_form`], plus `MissingParameter` for `authToken` or
+    /// `timeStamp`.
+    pub fn parse(query: &str, scratch: &'s mut [u8]) -> Result<Self> {
+        let pairs = parse_form(query, scratch)?;
+        Self::from_pairs(pairs, false)
+    }
+
+    fn from_pairs(pairs: FormPairs<'s>, skip_blank: bool) -> Result<Self> {
+        let auth_token = pairs.get(AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN))?;
+        let time_stamp = pairs.get(TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
+        let sorted = canonical_order(pairs.as_slice(), skip_blank)?;
+        Ok(V1Params { pairs, sorted, auth_token, time_stamp })
+    }
+
+    /// The canonical string (S1 step 5) into `out`.
+    pub fn canonical<'o>(&self, out: &'o mut [u8]) -> Result<&'o str> {
+        let mut c = Cursor::new(out);
+        write_canonical(&self.sorted, &mut c);
+        c.finish_str()
+    }
+
+    /// Length in bytes of the canonical string.
+    pub fn canonical_len(&self) -> usize {
+        let mut c = crate::encoding::Counter(0);
+        write_canonical(&self.sorted, &mut c);
+        c.0
+    }
+
+    /// The raw `timeStamp` value.
+    pub fn time_stamp(&self) -> &'s str {
+        self.time_stamp
+    }
+
+    /// The received token after form-decoding (before the space-as-plus
+    /// repair). Not secret, but it is what an attacker controls.
+    pub fn received_auth_token(&self) -> &'s str {
+        self.auth_token
+    }
+
+    /// The token expected under `access_key` (for diagnostics).
+    pub fn expected_auth_token(&self, access_key: &str) -> FixedText<44> {
+        FixedText::from_parts(&[&token_for(&self.sorted, access_key, self.time_stamp)])
+    }
+
+    /// S1 steps 7–9: checks the token against each key (space read as `+`,
+    /// constant-time compare) and the optional freshness window.
+    ///
+    /// Errors: `NoAccessKey`, `BadTimestamp` (not 17 digits / not a date),
+    /// `SignatureMismatch`, `StaleTimestamp`.
+    pub fn verify<'k>(self, access_keys: &[&'k str], freshness: Option<Freshness>) -> Result<VerifiedV1<'s, 'k>> {
+        let ts_ms = parse_v1_timestamp(self.time_stamp)?;
+        let mut received = [0u8; 44];
+        let tok = self.auth_token.as_bytes();
+        let matched = if tok.len() == received.len() {
+            for (r, &b) in received.iter_mut().zip(tok) {
+                *r = if b == b' ' { b'+' } else { b };
+            }
+            match_any(access_keys, &received, |k| token_for(&self.sorted, k, self.time_stamp))
+        } else {
+            crate::mac::check_keys(access_keys).and(Err(Error::SignatureMismatch))
+        };
+        let key_index = matched?;
+        if let Some(f) = freshness {
+            f.check(ts_ms)?;
+        }
+        Ok(VerifiedV1 { params: self, key_index, access_key: access_keys[key_index], time_stamp_ms: ts_ms })
+    }
+}
+
+/// Verifies a V1 notification's query string (S1) in one call.
+///
+/// `query` is the raw query (no `?` needed; use [`crate::query_of`] for a
+/// URL). `scratch` must be at least `query.len()` bytes; the returned view
+/// borrows it. `freshness`: `None` checks no window (the guide documents
+/// none); `Some` checks |now − timeStamp| ≤ window.
+///
+/// Errors: `BufferTooSmall`, `MalformedEncoding`, `InputTooLarge`,
+/// `MissingParameter`, `BadTimestamp`, `NoAccessKey`, `SignatureMismatch`,
+/// `StaleTimestamp`.
+pub fn verify_v1<'s, 'k>(
+    query: &str,
+    access_keys: &[&'k str],
+    freshness: Option<Freshness>,
+    scratch: &'s mut [u8],
+) -> Result<VerifiedV1<'s, 'k>> {
+    V1Params::parse(query, scratch)?.verify(access_keys, freshness)
+}
+
+/// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
+/// the parameters are the top-level string fields of the JSON `body`
+/// (blank strings skipped; numbers, booleans, `null`, nested objects and
+/// arrays skipped), `timeStamp` read from the body.
+///
+/// `scratch` must be at least `body.len() + auth_token.len() + 9` bytes.
+/// Errors: as [`verify_v1`], and `MalformedEncoding` for a body that is not
+/// a JSON object.
+pub fn verify_v1_json<'s, 'k>(
+    auth_token: &str,
+    body: &[u8],
+    access_keys: &[&'k str],
+    freshness: Option<Freshness>,
+    scratch: &'s mut [u8],
+) -> Result<VerifiedV1<'s, 'k>> {
+    let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
+    V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness)
+}
+
+/// A verified V1 notification: its decoded parameters, the index of the
+/// access key that matched, and field decryption with that key.
+#[derive(Clone)]
+pub struct VerifiedV1<'s, 'k> {
+    params: V1Params<'s>,
+    key_index: usize,
+    access_key: &'k str,
+    time_stamp_ms: u64,
+}
+
+impl core::fmt::Debug for VerifiedV1<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VerifiedV1")
+            .field("activity", &self.get("activity"))
+            .field("key_index", &self.key_index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'s, 'k> VerifiedV1<'s, 'k> {
+    /// The first value of parameter `name` (authToken included).
+    pub fn get(&self, name: &str) -> Option<&'s str> {
+        self.params.pairs.get(name)
+    }
+
+    /// The signed parameters in canonical order (first value of each name,
+    /// `authToken` excluded).
+    pub fn params(&self) -> &[(&'s str, &'s str)] {
+        &self.params.sorted
+    }
+
+    /// `activity`, if present.
+    pub fn activity(&self) -> Option<&'s str> {
+        self.get("activity")
+    }
+
+    /// Index into the access keys given of the one that matched.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+
+    /// `timeStamp` as Unix milliseconds.
+    pub fn time_stamp_ms(&self) -> u64 {
+        self.time_stamp_ms
+    }
+
+    /// Decrypts parameter `name` (e.g. `mobilePhone`, `email`) with the
+    /// matched access key (S4). Errors: `MissingParameter` if absent, then
+    /// those of [`decrypt_field`].
+    pub fn decrypt_param<'o>(&self, name: &'static str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
+        let wire = self.get(name).ok_or(Error::MissingParameter(name))?;
+        decrypt_field(wire, self.access_key, mode, out)
+    }
+}

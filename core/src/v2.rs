@@ -1,0 +1,215 @@
+//! S2 — V2 notifications (`signature`, `timestamp`, `nonce` query
+//! parameters over the raw body) and S2b — kit `x-sign` headers.
+
+use crate::encoding::{hex32_lower, hex32_upper, FixedText};
+use crate::error::{Error, Result};
+use crate::field::{decrypt_field, DecryptMode};
+use crate::form::parse_form;
+use crate::mac::{finish, hmac, mac_new, match_any};
+use crate::nonce::NonceStore;
+use crate::notification::Notification;
+use crate::time::{parse_unix_ms, Freshness, DEFAULT_WINDOW_MS};
+use hmac::Mac;
+
+/// Longest `nonce` accepted, in bytes.
+pub const MAX_NONCE_LEN: usize = 256;
+
+/// Which V2 formula.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum V2Scheme {
+    /// S2: `HEX(HMAC(k, k + nonce + timestamp + hex(HMAC(k, body))))`,
+    /// in the query parameters `signature`, `timestamp`, `nonce`.
+    Basic,
+    /// S2b: `HEX(HMAC(k, k + nonce + timestamp + body))`, in the headers
+    /// `x-sign`, `x-timestamp`, `x-nonce`.
+    Kit,
+}
+
+/// The authentication values of a V2 request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct V2Auth<'a> {
+    /// `signature` / `x-sign`: 64 hex digits, either case.
+    pub signature: &'a str,
+    /// `timestamp` / `x-timestamp`: Unix milliseconds.
+    pub timestamp: &'a str,
+    /// `nonce` / `x-nonce`: any text up to 256 bytes.
+    pub nonce: &'a str,
+}
+
+impl core::fmt::Debug for V2Auth<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("V2Auth").field("timestamp", &self.timestamp).field("nonce", &self.nonce).finish_non_exhaustive()
+    }
+}
+
+impl<'a> V2Auth<'a> {
+    /// Takes `signature`, `timestamp` and `nonce` (first values) from a
+    /// query string, decoded into `scratch` (at least `query.len()` bytes).
+    /// Errors: those of [`parse_form`], `MissingParameter`.
+    pub fn from_query(query: &str, scratch: &'a mut [u8]) -> Result<Self> {
+        let p = parse_form(query, scratch)?;
+        Ok(V2Auth {
+            signature: p.get("signature").ok_or(Error::MissingParameter("signature"))?,
+            timestamp: p.get("timestamp").ok_or(Error::MissingParameter("timestamp"))?,
+            nonce: p.get("nonce").ok_or(Error::MissingParameter("nonce"))?,
+        })
+    }
+
+    /// Takes `x-sign`, `x-timestamp`, `x-nonce` from headers (names
+    /// compared case-insensitively; the first of a repeated name wins).
+    /// Errors: `MissingParameter`.
+    pub fn from_kit_headers(headers: &[(&'a str, &'a str)]) -> Result<Self> {
+        let h = |name: &'static str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim())
+                .ok_or(Error::MissingParameter(name))
+        };
+        Ok(V2Auth { signature: h("x-sign")?, timestamp: h("x-timestamp")?, nonce: h("x-nonce")? })
+    }
+}
+
+/// `hex(HMAC(access_key, body))`, lower case: S2's inner hash.
+pub fn v2_inner(body: &[u8], access_key: &str) -> FixedText<64> {
+    FixedText::from_parts(&[&hex32_lower(&hmac(access_key.as_bytes(), body))])
+}
+
+fn v2_mac(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, timestamp: &str) -> [u8; 32] {
+    let k = access_key.as_bytes();
+    let mut mac = mac_new(k);
+    mac.update(k);
+    mac.update(nonce.as_bytes());
+    mac.update(timestamp.as_bytes());
+    match scheme {
+        V2Scheme::Basic => mac.update(&hex32_lower(&hmac(k, body))),
+        V2Scheme::Kit => mac.update(body),
+    }
+    finish(mac)
+}
+
+/// Computes a V2 signature (the marketplace's side), upper-case hex, as the
+/// SaaS notifications send it. Errors: `NoAccessKey`.
+pub fn sign_v2(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, timestamp: &str) -> Result<FixedText<64>> {
+    if access_key.is_empty() {
+        return Err(Error::NoAccessKey);
+    }
+    Ok(FixedText::from_parts(&[&hex32_upper(&v2_mac(scheme, body, access_key, nonce, timestamp))]))
+}
+
+/// Verifies a V2 (S2) or kit (S2b) notification.
+///
+/// `body` is the exact bytes received. Order of checks: format
+/// (timestamp digits, nonce length), then the signature against every key
+/// (case-insensitive hex, constant time), then freshness (when given: S2
+/// requires ±60 s, [`Freshness::new`]), then the nonce store (only for a
+/// verified request, so forgeries cannot fill it; a nonce is kept until its
+/// timestamp leaves the window).
+///
+/// Errors: `MissingParameter` (empty nonce), `BadTimestamp`,
+/// `InputTooLarge` (nonce over 256 bytes), `NoAccessKey`,
+/// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
+pub fn verify_v2<'a, 'k>(
+    scheme: V2Scheme,
+    auth: &V2Auth<'_>,
+    body: &'a [u8],
+    access_keys: &[&'k str],
+    freshness: Option<Freshness>,
+    nonce_store: Option<&mut dyn NonceStore>,
+) -> Result<VerifiedV2<'a, 'k>> {
+    let ts_ms = parse_unix_ms(auth.timestamp)?;
+    if auth.nonce.is_empty() {
+        return Err(Error::MissingParameter(if scheme == V2Scheme::Kit { "x-nonce" } else { "nonce" }));
+    }
+    if auth.nonce.len() > MAX_NONCE_LEN {
+        return Err(Error::InputTooLarge { limit: MAX_NONCE_LEN });
+    }
+    let mut received = [0u8; 32];
+    let sig = auth.signature.as_bytes();
+    let decoded = sig.len() == 64 && base16ct::mixed::decode(sig, &mut received).is_ok();
+    let key_index = if decoded {
+        match_any(access_keys, &received, |k| v2_mac(scheme, body, k, auth.nonce, auth.timestamp))?
+    } else {
+        crate::mac::check_keys(access_keys)?;
+        return Err(Error::SignatureMismatch);
+    };
+    if let Some(f) = freshness {
+        f.check(ts_ms)?;
+    }
+    if let Some(store) = nonce_store {
+        let window = freshness.map_or(DEFAULT_WINDOW_MS, |f| f.window_ms);
+        let now = freshness.map_or(ts_ms, |f| f.now_ms);
+        store.check_and_insert(auth.nonce.as_bytes(), now, ts_ms.saturating_add(window))?;
+    }
+    Ok(VerifiedV2 { body, key_index, access_key: access_keys[key_index], timestamp_ms: ts_ms })
+}
+
+/// A verified V2 notification: the exact body, the matched key's index,
+/// and what may be done only after verification (parse, decrypt).
+#[derive(Clone)]
+pub struct VerifiedV2<'a, 'k> {
+    body: &'a [u8],
+    key_index: usize,
+    access_key: &'k str,
+    timestamp_ms: u64,
+}
+
+impl core::fmt::Debug for VerifiedV2<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VerifiedV2")
+            .field("body_len", &self.body.len())
+            .field("key_index", &self.key_index)
+            .field("timestamp_ms", &self.timestamp_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, 'k> VerifiedV2<'a, 'k> {
+    /// The exact body bytes that were verified.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Index into the access keys given of the one that matched.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+
+    /// The request's timestamp, Unix ms.
+    pub fn timestamp_ms(&self) -> u64 {
+        self.timestamp_ms
+    }
+
+    /// Parses the verified body as a notification. Errors: `MalformedEncoding`.
+    pub fn notification(&self) -> Result<Notification<'a>> {
+        Notification::parse(self.body)
+    }
+
+    /// Decrypts an inbound field value taken from this verified body, with
+    /// the matched key. Errors: those of [`decrypt_field`].
+    pub fn decrypt_field<'o>(&self, wire: &str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
+        decrypt_field(wire, self.access_key, mode, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &[u8] = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
+    const NONCE: &str = "50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA";
+
+    #[test]
+    fn spec_vectors() {
+        assert_eq!(v2_inner(BODY, "testAccessKey123").as_str(), "9d7fe05c22e8bc1d70841bace6c549b523dcb77a8aa61dc0118708bf14269c0e");
+        let s = sign_v2(V2Scheme::Basic, BODY, "testAccessKey123", NONCE, "1680508066618").unwrap();
+        assert_eq!(s.as_str(), "CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25");
+        let k = sign_v2(V2Scheme::Kit, BODY, "testAccessKey123", NONCE, "1680508066618").unwrap();
+        assert_eq!(k.as_str(), "ABB44B4C7A867A9F5EB8D9B7D9DF42E804FF66BC084EE412C49CFAFBFD5D8BE6");
+        let lower = "cd8d59bb7fcf7574752b5eb0ed04b3acf4a759da53f24d30a79abe45c5d1ba25";
+        let auth = V2Auth { signature: lower, timestamp: "1680508066618", nonce: NONCE };
+        let v = verify_v2(V2Scheme::Basic, &auth, BODY, &["old", "testAccessKey123"], None, None).unwrap();
+        assert_eq!(v.key_index(), 1);
+        assert_eq!(Notification::text(&v.notification().unwrap().order_id), Some("CS2211181819B4LVS"));
+    }
+}

@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""apig_ref: Huawei's own Python SDK signer as the reference for SCHEMES.md S6
+(SDK-HMAC-SHA256, the merchant -> marketplace open-API AK/SK signature).
+
+The signature is computed by ``huaweicloudsdkcore.signer.signer.Signer`` itself
+(installed from PyPI; see scripts/setup-ref-venv.sh), never re-implemented here.
+
+Usage (with the venv's python):
+  apig_ref.py gen SEED COUNT [--quirks]
+      prints COUNT ``apig`` cases as JSON Lines, same fields as
+      shared/vectors/apig.jsonl. Deterministic for a given SEED (and SDK version).
+      --quirks also generates inputs whose result is an artefact of the SDK
+      rather than of the scheme (see QUIRKS below); off by default.
+  apig_ref.py check FILE...      (FILE may be - for stdin)
+      re-signs every ``apig`` case with the SDK, prints "N passed, M failed",
+      exits 1 on any failure. Lines of other kinds are skipped and counted.
+
+The ``headers`` field records the headers handed to the SDK, not the ones the
+SDK adds (Host, X-Sdk-Content-Sha256, Authorization).
+"""
+
+import json
+import random
+import sys
+
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.sdk_request import SdkRequest
+from huaweicloudsdkcore.signer.signer import Signer
+
+FIELDS = ("kind", "method", "host", "path", "query", "headers", "body", "ak", "sk",
+          "authorization", "canonical_query")
+
+
+def sdk_sign(method, host, path, query, headers, body, ak, sk):
+    """Returns (Authorization header, canonical query) as produced by the SDK."""
+    request = SdkRequest(
+        method=method,
+        schema="https",
+        host=host,
+        resource_path=path,
+        query_params=[(name, value) for name, value in query],
+        header_params=dict(headers),  # the SDK mutates it: hand it a copy
+        body=body,
+    )
+    canonical_query = Signer.process_canonical_query_string(request)
+    Signer(BasicCredentials(ak, sk)).sign(request)
+    return request.header_params["Authorization"], canonical_query
+
+
+# ---------------------------------------------------------------------------
+# gen
+# ---------------------------------------------------------------------------
+
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+HOSTS = [
+    "mkt.myhuaweicloud.com", "mkt-intl.myhuaweicloud.com", "mkt.myhuaweicloud.com:443",
+    "127.0.0.1:8443", "localhost:8080", "[::1]:8443", "MKT.MyHuaweiCloud.com",
+    "service.endpoint.myhuaweicloud.com", "example.huaweicloud.com:80",
+]
+
+# Path segments. '/' inside an item makes extra (possibly empty) segments.
+PATH_PIECES = [
+    "中文", "😀", "𝄞", "é", "a b", "a  b", " ", "a+b", "!'()", "*", "~-._", "-", "_", ".", "..",
+    "&=?", "#", ":@", ";,", "$", "[]", "{}", "|", "^", "`", "\"", "<>", "\\",
+    "/tmp/x", "//", "api/mkp-openapi-public/global/v1/order/query",
+    # percent escapes already present: the SDK decodes them first
+    "%41", "%2F", "%2f", "%20", "%25", "%2B", "%7E", "%E4%B8%AD", "%c3%a9", "%F0%9F%98%80", "100%25",
+]
+PATH_QUIRKS = ["%zz", "%", "%E4", "%C3x", "%%41", "%FF"]  # invalid escapes / bad UTF-8
+
+QUERY_NAMES = [
+    "limit", "offset", "marker", "orderId", "orderLineId", "eventId", "a", "A", "B", "b", "_", "~",
+    "a b", "a+b", "%41", "x=y", "&", "中文", "😀", "é",
+    # raw vs percent-encoded order differ for these
+    "k.", "k/", "k0", "k:", "kZ", "k[", "k_", "k`", "kz", "k{", "k~", "k中", "k😀", "k\uFFFD", "k",
+    "K", "k-", "k!", "k ",
+]
+QUERY_VALUES = [
+    "", "", "/tmp/x", "a b", "a+b", "&=?", "!'()", "*", "~-._", "%41", "%", "100%", "中文", "😀",
+    "é", "1", "true", "x/y?z#f", "a=b&c=d", " lead", "trail ", "\t", "\n", "[1,2]", "{}",
+    "k.", "k/", "k~", "k中", "k\uFFFD", "k😀",
+]
+
+CONTENT_TYPES = [
+    "application/json", "application/json", "application/json;charset=UTF-8",
+    "application/json; charset=utf-8", "application/json-patch+json", "application/bson",
+    "text/plain", "text/plain; charset=utf-8", "multipart/form-data; boundary=----koosign1234",
+    "application/x-www-form-urlencoded", "application/octet-stream", "Application/JSON",
+    " application/json",
+]
+
+EXTRA_HEADER_NAMES = [
+    "X-Request-Id", "x-request-id", "X-REQUEST-ID", "Accept", "accept-language", "User-Agent",
+    "X-Language", "X-Domain-Id", "x-Custom-Header", "X-Trace", "Content-MD5", "If-Match", "X-A",
+    "a", "Z-Last",
+]
+UNDERSCORE_HEADER_NAMES = ["X_Custom_Header", "x_sdk_thing", "X-Under_Score", "_"]
+
+HEADER_VALUES = [
+    "", "  ", "value", "a  b", " spaced ", "\tTabbed\t", "application/json", "*/*", "zh-cn",
+    "UPPER lower", "a,b;c=d", "\"quoted\"", "中文", "é", "😀",
+]
+UNICODE_WS = ["\u3000", "\u00a0", "\u001f", "\u0085", "\u2003", "\u000b", "\u000c"]
+
+
+def alnum(r, n):
+    return "".join(r.choice(ALNUM) for _ in range(n))
+
+
+def sdk_date(r):
+    year = r.randint(2000, 2030)
+    return "%04d%02d%02dT%02d%02d%02dZ" % (
+        year, r.randint(1, 12), r.randint(1, 28), r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))
+
+
+def gen_path(r, quirks):
+    if r.random() < 0.08:
+        return "/"
+    segs = []
+    for _ in range(r.randint(1, 5)):
+        x = r.random()
+        if x < 0.4:
+            segs.append(alnum(r, r.randint(1, 8)))
+        elif quirks and x < 0.5:
+            segs.append(r.choice(PATH_QUIRKS) + r.choice(["", alnum(r, 2)]))
+        else:
+            segs.append(r.choice(PATH_PIECES))
+    path = "/" + "/".join(segs)
+    y = r.random()
+    if y < 0.15:
+        path += "/"
+    elif y < 0.2:
+        path = "/" + path
+    elif quirks and y < 0.25:
+        path = path[1:] or "x"  # no leading slash
+    return path
+
+
+def gen_query(r, quirks):
+    if r.random() < 0.15:
+        return []
+    pairs = []
+    for _ in range(r.randint(1, 7)):
+        name = alnum(r, r.randint(1, 6)) if r.random() < 0.3 else r.choice(QUERY_NAMES)
+        if quirks and r.random() < 0.05:
+            name = ""
+        value = alnum(r, r.randint(1, 10)) if r.random() < 0.3 else r.choice(QUERY_VALUES)
+        pairs.append([name, value])
+    if r.random() < 0.35:  # repeated names, sometimes with identical values
+        for _ in range(r.randint(1, 3)):
+            name, value = r.choice(pairs)
+            if r.random() < 0.7:
+                value = r.choice(QUERY_VALUES)
+            pairs.insert(r.randint(0, len(pairs)), [name, value])
+    return pairs
+
+
+def header_value(r, quirks):
+    v = r.choice(HEADER_VALUES) if r.random() < 0.6 else alnum(r, r.randint(1, 24))
+    if quirks and r.random() < 0.3:
+        v = r.choice(UNICODE_WS) + v + r.choice(UNICODE_WS)
+    return v
+
+
+def gen_body(r, method, content_type):
+    if method in ("GET", "DELETE") and r.random() < 0.8:
+        return ""
+    if r.random() < 0.12:
+        return r.choice(["", " ", "\n", "{}"])
+    if content_type and content_type.startswith("multipart/"):
+        return ("------koosign1234\r\nContent-Disposition: form-data; name=\"file\"; "
+                "filename=\"报告.txt\"\r\n\r\n" + alnum(r, r.randint(0, 30)) + " 中文\r\n------koosign1234--\r\n")
+    if content_type and content_type.startswith("text/"):
+        return r.choice(["hello", "中文 text", "a=b&c=d", "line1\nline2\n", "😀"]) + alnum(r, r.randint(0, 10))
+    note = r.choice(["中文", "😀", "é", "a b", "!'()", "%41", "\\\"quoted\\\"", "\\u4e2d", "line\\nbreak", "", "~"])
+    body = '{"orderId":"%s","note":"%s"}' % (alnum(r, r.randint(5, 20)), note)
+    if r.random() < 0.3:
+        body = '{\n  "orderId": "%s",\n  "items": [1, 2, 3],\n  "note": "%s"\n}\n' % (alnum(r, 10), note)
+    return body
+
+
+def add_header(headers, name, value, quirks):
+    """Adds a header; without --quirks never two names that differ only in case
+    (the SDK would sign the lower-cased name twice)."""
+    if not quirks and any(k.lower() == name.lower() for k in headers):
+        return
+    headers[name] = value
+
+
+def sdk_adds_unsigned_payload(headers):
+    ct = headers.get("Content-Type")  # exact key, as the SDK does
+    return bool(ct) and not ct.startswith("application/json") and not ct.startswith("application/bson")
+
+
+def gen_case(r, quirks):
+    method = r.choice(["GET", "POST", "PUT", "DELETE", "PATCH"])
+    if quirks and r.random() < 0.05:
+        method = method.lower()
+    host = r.choice(HOSTS)
+    path = gen_path(r, quirks)
+    query = gen_query(r, quirks)
+
+    headers = {}
+    date_key = "X-Sdk-Date" if r.random() < 0.93 else r.choice(["x-sdk-date", "X-SDK-DATE"])
+    headers[date_key] = sdk_date(r)
+    content_type = None
+    if r.random() < (0.7 if method in ("POST", "PUT", "PATCH") else 0.2):
+        content_type = r.choice(CONTENT_TYPES)
+        ct_key = "Content-Type"
+        if quirks and r.random() < 0.3:
+            ct_key = "content-type"  # the SDK only looks at the exact key "Content-Type"
+        headers[ct_key] = content_type
+    if r.random() < 0.3:
+        headers["X-Project-Id"] = r.choice(["  ", " ", "\t", ""]) + alnum(r, 32) + r.choice([" ", "  ", "\t", ""])
+    for _ in range(r.choice([0, 0, 1, 1, 2, 3])):
+        add_header(headers, r.choice(EXTRA_HEADER_NAMES), header_value(r, quirks), quirks)
+    if r.random() < 0.15:
+        add_header(headers, r.choice(UNDERSCORE_HEADER_NAMES), header_value(r, quirks), quirks)
+    if r.random() < 0.05:
+        add_header(headers, r.choice(["Host", "host"]),
+                   r.choice([host, "api.other.example:9443", " " + host + " "]), quirks)
+    if r.random() < 0.05 and (quirks or not sdk_adds_unsigned_payload(headers)):
+        # a caller-supplied payload hash replaces SHA-256(body) (only for a non-empty body)
+        add_header(headers, r.choice(["X-Sdk-Content-Sha256", "x-sdk-content-sha256"]), r.choice(
+            ["UNSIGNED-PAYLOAD", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]), quirks)
+    if quirks and r.random() < 0.1:
+        # two keys differing only in case: the SDK signs the lower-cased name twice
+        name = r.choice(["X-Dup", "X-Request-Id"])
+        headers[name] = header_value(r, quirks)
+        headers[name.lower()] = header_value(r, quirks)
+
+    body = gen_body(r, method.upper(), content_type)
+
+    ak = alnum(r, 20)
+    sk = alnum(r, 40) if r.random() < 0.7 else "".join(
+        r.choice(ALNUM + "+/=-_!中") for _ in range(r.randint(1, 100)))
+
+    authorization, canonical_query = sdk_sign(method, host, path, query, headers, body, ak, sk)
+    values = ("apig", method, host, path, query, headers, body, ak, sk, authorization, canonical_query)
+    return dict(zip(FIELDS, values))
+
+
+def gen(seed, count, quirks):
+    r = random.Random(seed)
+    out = sys.stdout
+    for _ in range(count):
+        out.write(json.dumps(gen_case(r, quirks), ensure_ascii=False))
+        out.write("\n")
+
+
+# ---------------------------------------------------------------------------
+# check
+# ---------------------------------------------------------------------------
+
+def check(files):
+    passed = failed = skipped = 0
+    for name in files:
+        fh = sys.stdin if name == "-" else open(name, encoding="utf-8")
+        with fh:
+            for line_no, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                where = "%s:%d" % (name, line_no)
+                try:
+                    case = json.loads(line)
+                except ValueError as e:
+                    print("%s: bad JSON: %s" % (where, e), file=sys.stderr)
+                    failed += 1
+                    continue
+                if case.get("kind") != "apig":
+                    skipped += 1
+                    continue
+                try:
+                    auth, cq = sdk_sign(case["method"], case["host"], case["path"], case["query"],
+                                        case["headers"], case["body"], case["ak"], case["sk"])
+                except Exception as e:  # noqa: BLE001 - report and go on
+                    print("%s: SDK raised %r" % (where, e), file=sys.stderr)
+                    failed += 1
+                    continue
+                errs = []
+                if auth != case["authorization"]:
+                    errs.append("authorization: file %r / sdk %r" % (case["authorization"], auth))
+                if cq != case["canonical_query"]:
+                    errs.append("canonical_query: file %r / sdk %r" % (case["canonical_query"], cq))
+                if errs:
+                    failed += 1
+                    print("%s: %s" % (where, "; ".join(errs)), file=sys.stderr)
+                else:
+                    passed += 1
+    tail = ", %d skipped" % skipped if skipped else ""
+    print("%d passed, %d failed%s" % (passed, failed, tail))
+    return failed == 0
+
+
+def main(argv):
+    if sys.stdout.encoding.lower().replace("-", "") != "utf8":
+        sys.stdout.reconfigure(encoding="utf-8")
+    if len(argv) >= 3 and argv[0] == "gen" and set(argv[3:]) <= {"--quirks"}:
+        gen(int(argv[1]), int(argv[2]), "--quirks" in argv[3:])
+        return 0
+    if len(argv) >= 2 and argv[0] == "check":
+        return 0 if check(argv[1:]) else 1
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
