@@ -69,15 +69,26 @@ fn find<'a>(headers: &[(&'a str, &'a str)], name: &str) -> Option<&'a str> {
 
 fn check_sdk_date(d: &str) -> Result<()> {
     let b = d.as_bytes();
+    // `strptime` matches the literal `T` and `Z` case-insensitively.
     let ok = b.len() == 16
-        && b[8] == b'T'
-        && b[15] == b'Z'
+        && b[8].eq_ignore_ascii_case(&b'T')
+        && b[15].eq_ignore_ascii_case(&b'Z')
         && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit);
     if ok {
         Ok(())
     } else {
         Err(Error::BadTimestamp)
     }
+}
+
+/// The date as the SDK re-formats it: `T` and `Z` upper case.
+fn upper_date(d: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let b = d.as_bytes();
+    let n = b.len().min(16);
+    out[..n].copy_from_slice(&b[..n]);
+    out.make_ascii_uppercase();
+    out
 }
 
 /// Parses an `X-Sdk-Date` (`yyyyMMddTHHmmssZ`) into Unix milliseconds.
@@ -88,6 +99,21 @@ pub fn parse_sdk_date(d: &str) -> Result<u64> {
     v1[..8].copy_from_slice(&b[..8]);
     v1[8..14].copy_from_slice(&b[9..15]);
     crate::time::parse_v1_timestamp(core::str::from_utf8(&v1).map_err(|_| Error::BadTimestamp)?)
+}
+
+/// Python's `str.strip()`: Unicode whitespace plus U+001C..U+001F.
+fn py_strip(v: &str) -> &str {
+    v.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+}
+
+/// Sets a header the way the SDK's dict does: an entry with exactly this
+/// name is replaced in place, otherwise it is appended.
+fn dict_set<'a>(eff: &mut Headers<'a>, name: &'a str, value: &'a str) -> Result<()> {
+    match eff.iter_mut().find(|(n, _)| *n == name) {
+        Some(e) => e.1 = value,
+        None => eff.push((name, value)).map_err(|_| Error::InputTooLarge { limit: MAX_HEADERS })?,
+    }
+    Ok(())
 }
 
 fn write_lower(sink: &mut impl Sink, s: &str) {
@@ -111,12 +137,18 @@ fn write_canonical_uri(path: &str, sink: &mut impl Sink) -> Result<()> {
     let mut buf = [0u8; MAX_PATH];
     let n = path_decode_into(path.as_bytes(), &mut buf)?;
     let decoded = &buf[..n];
-    core::str::from_utf8(decoded).map_err(|_| Error::MalformedEncoding("path is not UTF-8 once decoded"))?;
-    for (i, seg) in decoded.split(|&b| b == b'/').enumerate() {
-        if i > 0 {
-            sink.put(b"/");
+    // Python's `unquote` decodes with errors='replace': each invalid
+    // sequence becomes U+FFFD before encoding.
+    for chunk in decoded.utf8_chunks() {
+        for (i, seg) in chunk.valid().as_bytes().split(|&b| b == b'/').enumerate() {
+            if i > 0 {
+                sink.put(b"/");
+            }
+            uri_encode(seg, sink);
         }
-        uri_encode(seg, sink);
+        if !chunk.invalid().is_empty() {
+            uri_encode("\u{FFFD}".as_bytes(), sink);
+        }
     }
     if decoded.last() != Some(&b'/') {
         sink.put(b"/");
@@ -151,7 +183,7 @@ fn body_hash_hex<'a>(body: &[u8], content_header: Option<&'a str>, tmp: &'a mut 
     if body.is_empty() {
         return EMPTY_BODY_SHA256;
     }
-    if let Some(h) = content_header.map(str::trim).filter(|h| !h.is_empty()) {
+    if let Some(h) = content_header.map(py_strip).filter(|h| !h.is_empty()) {
         return h;
     }
     *tmp = hex32_lower(&Sha256::digest(body).into());
@@ -196,23 +228,25 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     for h in req.headers {
         eff.push(*h).map_err(|_| Error::InputTooLarge { limit: MAX_HEADERS })?;
     }
-    if let Some(ct) = find(req.headers, "Content-Type") {
+    // The SDK looks up exactly "Content-Type" (case-sensitive, as its dict).
+    if let Some((_, ct)) = req.headers.iter().rev().find(|(n, _)| *n == "Content-Type") {
         if !ct.is_empty() && !ct.starts_with("application/json") && !ct.starts_with("application/bson") {
-            let _ = eff.push((X_SDK_CONTENT, UNSIGNED));
+            dict_set(&mut eff, X_SDK_CONTENT, UNSIGNED)?;
             let _ = added.push((X_SDK_CONTENT, AddedValue::Unsigned));
         }
     }
     if find(req.headers, X_SDK_DATE).is_none() {
-        let _ = eff.push((X_SDK_DATE, date));
+        dict_set(&mut eff, X_SDK_DATE, date)?;
     }
     if find(req.headers, "Host").is_none() {
-        let _ = eff.push(("Host", req.host));
+        dict_set(&mut eff, "Host", req.host)?;
         let _ = added.push(("Host", AddedValue::Host));
     }
     let mut signed: Headers<'_> = eff.iter().copied().filter(|(n, _)| !n.contains('_')).collect();
     // Values come from all effective headers (the SDK's dict), names from the signed list.
     let mut tmp = [0u8; 64];
-    let body_hash = body_hash_hex(req.body, eff.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(X_SDK_CONTENT)).map(|(_, v)| *v), &mut tmp);
+    // The SDK reads the first `X-Sdk-Content-Sha256` in any case.
+    let body_hash = body_hash_hex(req.body, find(&eff, X_SDK_CONTENT), &mut tmp);
     let mut c = Cursor::new(out);
     let parts = write_canonical_request_with_values(req, &mut signed, &eff, body_hash, &mut c)?;
     // String to sign needs the canonical request's hash; hash it from the buffer if it fit.
@@ -224,7 +258,8 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
         write_canonical_request_with_values(req, &mut signed, &eff, body_hash, &mut hc)?;
         let cr_hash = hex32_lower(&h.finalize().into());
         let mut sts = Sha256Hmac::new(sk);
-        for part in [ALGORITHM.as_bytes(), b"\n", date.as_bytes(), b"\n", &cr_hash[..]] {
+        let date_norm = upper_date(date);
+        for part in [ALGORITHM.as_bytes(), b"\n", &date_norm[..], b"\n", &cr_hash[..]] {
             c.put(part);
             sts.put(part);
         }
@@ -356,7 +391,7 @@ fn write_canonical_request_with_values<C: CursorLike>(
         let value = values.iter().rev().find(|(m, _)| m.eq_ignore_ascii_case(n)).map_or("", |(_, v)| *v);
         write_lower(c, n);
         c.put(b":");
-        c.put(value.trim().as_bytes());
+        c.put(py_strip(value).as_bytes());
         c.put(b"\n");
     }
     c.put(b"\n");
@@ -426,10 +461,12 @@ pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshnes
     let date_ms = parse_sdk_date(date.trim())?;
     let mut signed: Headers<'_> = heapless::Vec::new();
     for name in auth.signed_headers.split(';') {
+        // One value per lower-cased name, the last given (the SDK's dict).
+        let last = req.headers.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v);
         let v = if name.eq_ignore_ascii_case("host") {
-            find(req.headers, name).unwrap_or(req.host)
+            last.unwrap_or(req.host)
         } else {
-            find(req.headers, name).ok_or(Error::MissingParameter("a signed header"))?
+            last.ok_or(Error::MissingParameter("a signed header"))?
         };
         signed.push((name, v)).map_err(|_| Error::InputTooLarge { limit: MAX_HEADERS })?;
     }
@@ -444,7 +481,8 @@ pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshnes
     let mut found = None;
     for (i, (ak, sk)) in credentials.iter().enumerate() {
         let mut sts = Sha256Hmac::new(sk);
-        for part in [ALGORITHM.as_bytes(), b"\n", date.trim().as_bytes(), b"\n", &cr_hash[..]] {
+        let date_norm = upper_date(date.trim());
+        for part in [ALGORITHM.as_bytes(), b"\n", &date_norm[..], b"\n", &cr_hash[..]] {
             sts.put(part);
         }
         let expected = sts.finish();

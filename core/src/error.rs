@@ -44,6 +44,8 @@ pub enum Error {
     SignatureMismatch,
     /// A field could not be decrypted (any cause).
     Decrypt,
+    /// The random source given for an IV failed.
+    RandomSource,
 }
 
 impl Error {
@@ -61,6 +63,7 @@ impl Error {
             Error::NoAccessKey => "NO_ACCESS_KEY",
             Error::SignatureMismatch => "SIGNATURE_MISMATCH",
             Error::Decrypt => "DECRYPT",
+            Error::RandomSource => "RANDOM_SOURCE",
         }
     }
 
@@ -90,6 +93,7 @@ impl fmt::Display for Error {
             Error::NoAccessKey => f.write_str("no access key given (or an empty one)"),
             Error::SignatureMismatch => f.write_str("signature does not match"),
             Error::Decrypt => f.write_str("field could not be decrypted"),
+            Error::RandomSource => f.write_str("the random source failed"),
         }
     }
 }

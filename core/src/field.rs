@@ -132,14 +132,14 @@ impl FieldKey {
     }
 
     /// Encrypts with a fresh IV of 16 alphanumerics drawn from `rng`.
-    /// Errors: as [`FieldKey::encrypt_with_iv`].
-    pub fn encrypt<'o, R: rand_core::CryptoRng + ?Sized>(
+    /// Errors: as [`FieldKey::encrypt_with_iv`], and `RandomSource`.
+    pub fn encrypt<'o, R: rand_core::TryCryptoRng + ?Sized>(
         &self,
         plaintext: &str,
         rng: &mut R,
         out: &'o mut [u8],
     ) -> Result<&'o str> {
-        let iv = random_iv(rng);
+        let iv = random_iv(rng)?;
         self.encrypt_with_iv(plaintext, &iv, out)
     }
 
@@ -256,7 +256,7 @@ pub fn derive_key(access_key: &str, ty: EncryptType) -> FieldKey {
 /// Encrypts one field: derives the key, draws the IV from `rng`, writes the
 /// wire string into `out` (at least 128 bytes is always enough).
 /// Errors: as [`FieldKey::encrypt_with_iv`].
-pub fn encrypt_field<'o, R: rand_core::CryptoRng + ?Sized>(
+pub fn encrypt_field<'o, R: rand_core::TryCryptoRng + ?Sized>(
     plaintext: &str,
     access_key: &str,
     ty: EncryptType,
@@ -277,13 +277,15 @@ pub fn decrypt_field<'o>(wire: &str, access_key: &str, mode: DecryptMode, out: &
 }
 
 /// 16 ASCII alphanumerics from `rng`, uniformly (rejection sampling).
-pub fn random_iv<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> [u8; IV_LEN] {
+/// Any `CryptoRng` works; a fallible source (e.g. `getrandom::SysRng`)
+/// that fails gives `Error::RandomSource`.
+pub fn random_iv<R: rand_core::TryCryptoRng + ?Sized>(rng: &mut R) -> Result<[u8; IV_LEN]> {
     const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut iv = [0u8; IV_LEN];
     let mut filled = 0;
     let mut pool = [0u8; 32];
     while filled < IV_LEN {
-        rng.fill_bytes(&mut pool);
+        rng.try_fill_bytes(&mut pool).map_err(|_| Error::RandomSource)?;
         for &b in &pool {
             // 248 = 4 × 62: keep the distribution uniform.
             if b < 248 && filled < IV_LEN {
@@ -292,7 +294,7 @@ pub fn random_iv<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> [u8; IV_LEN] 
             }
         }
     }
-    iv
+    Ok(iv)
 }
 
 /// The SUN provider's SHA1PRNG output stream for `seed`, as

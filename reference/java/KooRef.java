@@ -17,6 +17,11 @@
 //       skipped), exits 1 on any failure.
 //
 // Test tooling only: the JSON writer/reader below are minimal on purpose.
+//
+// The source is pure ASCII (non-ASCII literals are written as backslash-u
+// escapes): the source launcher decodes the file with the platform charset,
+// so this keeps the generated cases identical under any locale (LANG=C too).
+// Input and output are always UTF-8.
 
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -234,8 +239,8 @@ public class KooRef {
         "+", "%", "%41", "%2B", "%%", "&", "=", "a=b", "a&b=c", "?", "#frag", "/", "x/y?z",
         " ", "  ", "a b", "a+b", "\n", "\r\n", "\t", "\u000b", "\u0001", "\u007f", "\\", "\"", "'\"<>",
         "~-._", "*", "!'()", ",;:@$", "[]{}|^`",
-        "中文", "密钥", "名称", "Ünïcödé", "é", "ß", "\u00a0", "\u3000", "\u2028",
-        "😀", "𝄞", "\uFFFD", "\uFF01", "\uE000", "\uD7FF", "ｱ", "\u200b",
+        "\u4E2D\u6587", "\u5BC6\u94A5", "\u540D\u79F0", "\u00DCn\u00EFc\u00F6d\u00E9", "\u00E9", "\u00DF", "\u00a0", "\u3000", "\u2028",
+        "\uD83D\uDE00", "\uD834\uDD1E", "\uFFFD", "\uFF01", "\uE000", "\uD7FF", "\uFF71", "\u200b",
     };
 
     /** Mostly-nasty string of roughly up to maxChars chars. */
@@ -251,16 +256,16 @@ public class KooRef {
         return sb.toString();
     }
 
-    static final String[] CJK = {"密", "钥", "中", "文", "名", "称", "测", "试", "订", "单", "键", "值"};
+    static final String[] CJK = {"\u5BC6", "\u94A5", "\u4E2D", "\u6587", "\u540D", "\u79F0", "\u6D4B", "\u8BD5", "\u8BA2", "\u5355", "\u952E", "\u503C"};
 
     static String accessKey(Random r) {
         String k;
         switch (r.nextInt(10)) {
             case 0: k = uuid(r); break;
             case 1: k = alnum(r, 1 + r.nextInt(100)); break;
-            case 2: k = alnum(r, 8) + "密钥" + alnum(r, 4); break;
+            case 2: k = alnum(r, 8) + "\u5BC6\u94A5" + alnum(r, 4); break;
             case 3: k = alnum(r, 63 + r.nextInt(3)); break; // around the 64-byte HMAC block
-            case 4: k = pick(r, new String[] {"a", "A", "0", "密", "😀", " ", "+", "é"}); break;
+            case 4: k = pick(r, new String[] {"a", "A", "0", "\u5BC6", "\uD83D\uDE00", " ", "+", "\u00E9"}); break;
             case 5: { // long non-ASCII: up to 300 UTF-8 bytes
                 StringBuilder sb = new StringBuilder();
                 int n = 1 + r.nextInt(100);
@@ -309,13 +314,13 @@ public class KooRef {
         // look-alikes of the special names: ordinary parameters, must be signed
         "OrderId", "orderid", "ORDERID", "AuthToken", "authtoken", "authToken ", "timestamp",
         "TimeStamp", "Activity", "activity ",
-        "a", "A", "b", "B", "Z", "z", "_", "-", ".", "~", "0", "9", "中文", "名称", "Ünïcödé",
-        "a b", "a+b", "a%b", "a=b", "a&b", "k\n", "😀",
+        "a", "A", "b", "B", "Z", "z", "_", "-", ".", "~", "0", "9", "\u4E2D\u6587", "\u540D\u79F0", "\u00DCn\u00EFc\u00F6d\u00E9",
+        "a b", "a+b", "a%b", "a=b", "a&b", "k\n", "\uD83D\uDE00",
     };
 
     /** Names whose relative order differs between UTF-16 code units, code points and case. */
     static final String[] ORDER_PROBES = {
-        "k😀", "k\uFFFD", "k\uE000", "k\uFF01", "kｱ", "k\uD7FF", "k𝄞", "k中", "kZ", "kz", "k_", "k~",
+        "k\uD83D\uDE00", "k\uFFFD", "k\uE000", "k\uFF01", "k\uFF71", "k\uD7FF", "k\uD834\uDD1E", "k\u4E2D", "kZ", "kz", "k_", "k~",
         "K", "k", "kA", "ka", "k", "k ", "k+", "k%",
     };
 
@@ -331,8 +336,8 @@ public class KooRef {
             pairs.add(new String[] {name, v1Value(r)});
         }
         if (r.nextInt(10) < 4) { // ordering probes: UTF-16 order != code-point/byte order here
-            pairs.add(new String[] {pick(r, new String[] {"k😀", "k𝄞"}), v1Value(r)});
-            pairs.add(new String[] {pick(r, new String[] {"k\uFFFD", "k\uE000", "k\uFF01", "kｱ"}), v1Value(r)});
+            pairs.add(new String[] {pick(r, new String[] {"k\uD83D\uDE00", "k\uD834\uDD1E"}), v1Value(r)});
+            pairs.add(new String[] {pick(r, new String[] {"k\uFFFD", "k\uE000", "k\uFF01", "k\uFF71"}), v1Value(r)});
             int n = r.nextInt(4);
             for (int i = 0; i < n; i++) pairs.add(new String[] {pick(r, ORDER_PROBES), v1Value(r)});
         }
