@@ -1,0 +1,1 @@
+//! C ABI for koosign (see bindings-c/README.md).
