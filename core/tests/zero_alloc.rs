@@ -1,0 +1,179 @@
+//! Every operation of the core runs without a single heap allocation:
+//! a counting global allocator wraps the system one and the count must
+//! not move across the calls.
+
+use koosign::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static ARMED: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        if ARMED.load(Ordering::SeqCst) == 1 {
+            ALLOCS.fetch_add(1, Ordering::SeqCst);
+        }
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        if ARMED.load(Ordering::SeqCst) == 1 {
+            ALLOCS.fetch_add(1, Ordering::SeqCst);
+        }
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// A deterministic CryptoRng for the test (rand_core 0.10).
+struct Fixed(u8);
+impl rand_core::TryRng for Fixed {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> core::result::Result<u32, Self::Error> {
+        Ok(0x4142_4344)
+    }
+    fn try_next_u64(&mut self) -> core::result::Result<u64, Self::Error> {
+        Ok(0x4142_4344_4546_4748)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> core::result::Result<(), Self::Error> {
+        for b in dst {
+            self.0 = self.0.wrapping_mul(31).wrapping_add(7);
+            *b = self.0;
+        }
+        Ok(())
+    }
+}
+impl rand_core::TryCryptoRng for Fixed {}
+
+const KEY: &str = "testAccessKey123";
+const V2_BODY: &[u8] = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
+const NONCE: &str = "50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA";
+
+fn all_operations() -> usize {
+    let mut checks = 0;
+    // S1: produce and verify.
+    let params = [
+        ("activity", "newInstance"),
+        ("businessId", "61e834ba-7b97-4418-b8f7-e5345137278c"),
+        ("customerId", "68cbc86abc2018ab880d92f36422fa0e"),
+        ("expireTime", "20200727153156"),
+        ("orderId", "CS1906666666ABCDE"),
+        ("productId", "00301-666666-0--0"),
+        ("testFlag", "1"),
+        ("timeStamp", "20200727073711903"),
+        ("mobilePhone", "abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw=="),
+    ];
+    let tok = v1_auth_token(&params[..8], KEY).unwrap();
+    assert_eq!(tok.as_str(), "IzyXxySagieGHt354yIOhnCrv0vphQN0e9NuWT2MKNY=");
+    let mut qbuf = [0u8; 1024];
+    let query = build_v1_query(&params, KEY, &mut qbuf).unwrap();
+    let mut scratch = [0u8; 1024];
+    let ts = parse_v1_timestamp("20200727073711903").unwrap();
+    let v = verify_v1(query, &["other", KEY], Some(Freshness::new(ts + 1000)), &mut scratch).unwrap();
+    assert_eq!(v.key_index(), 1);
+    let mut out = [0u8; 256];
+    assert_eq!(v.decrypt_param("mobilePhone", DecryptMode::Auto, &mut out).unwrap(), "admin");
+    let mut scratch = [0u8; 1024];
+    let p = V1Params::parse(query, &mut scratch).unwrap();
+    let mut canon = [0u8; 1024];
+    assert!(p.canonical(&mut canon).unwrap().starts_with("activity=newInstance"));
+    checks += 1;
+    // S1b.
+    let body = br#"{"activity":"newInstance","timeStamp":"20200727073711903","empty":"","n":1}"#;
+    let t = v1_auth_token(&[("activity", "newInstance"), ("timeStamp", "20200727073711903")], KEY).unwrap();
+    let mut scratch = [0u8; 512];
+    verify_v1_json(t.as_str(), body, &[KEY], None, &mut scratch).unwrap();
+    checks += 1;
+    // S2 / S2b with a nonce cache.
+    let mut cache = NonceCache::<64>::new();
+    for scheme in [V2Scheme::Basic, V2Scheme::Kit] {
+        let sig = sign_v2(scheme, V2_BODY, KEY, NONCE, "1680508066618").unwrap();
+        let auth = V2Auth { signature: sig.as_str(), timestamp: "1680508066618", nonce: NONCE };
+        let mut store = NonceCache::<8>::new();
+        let v = verify_v2(scheme, &auth, V2_BODY, &[KEY], Some(Freshness::new(1_680_508_066_000)), Some(&mut store)).unwrap();
+        let n = v.notification().unwrap();
+        assert_eq!(n.order_id.as_ref().unwrap().as_str(), "CS2211181819B4LVS");
+        checks += 1;
+    }
+    let q = "signature=CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25&timestamp=1680508066618&nonce=50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA";
+    let mut scratch = [0u8; 256];
+    let auth = V2Auth::from_query(q, &mut scratch).unwrap();
+    verify_v2(V2Scheme::Basic, &auth, V2_BODY, &[KEY], None, Some(&mut cache)).unwrap();
+    assert_eq!(
+        verify_v2(V2Scheme::Basic, &auth, V2_BODY, &[KEY], None, Some(&mut cache)).unwrap_err(),
+        Error::ReplayedNonce
+    );
+    let headers = [("X-Sign", "x"), ("x-timestamp", "1"), ("x-nonce", "n")];
+    V2Auth::from_kit_headers(&headers).unwrap();
+    assert_eq!(v2_inner(V2_BODY, KEY).as_str().len(), 64);
+    checks += 1;
+    // S3.
+    let resp = br#"{"resultCode":"000000","resultMsg":"success."}"#;
+    let h = body_sign(resp, KEY).unwrap();
+    assert_eq!(verify_body_sign(h.as_str(), resp, &[KEY]), Ok(0));
+    parse_body_sign(h.as_str()).unwrap();
+    checks += 1;
+    // S4.
+    let fc = FieldCipher::new(KEY);
+    let mut out = [0u8; 128];
+    let w = fc.key(EncryptType::Aes256).encrypt("13800000000", &mut Fixed(1), &mut out).unwrap();
+    let mut wire = [0u8; 128];
+    let n = w.len();
+    wire[..n].copy_from_slice(w.as_bytes());
+    let w = core::str::from_utf8(&wire[..n]).unwrap();
+    let mut dec = [0u8; 128];
+    assert_eq!(fc.decrypt(w, DecryptMode::Auto, &mut dec).unwrap(), "13800000000");
+    assert_eq!(decrypt_field(w, KEY, DecryptMode::Only(EncryptType::Aes256), &mut dec).unwrap(), "13800000000");
+    let mut out = [0u8; 128];
+    encrypt_field("admin", KEY, EncryptType::Aes128, &mut Fixed(2), &mut out).unwrap();
+    assert_eq!(derive_key("a", EncryptType::Aes128).as_bytes().len(), 16);
+    assert_eq!(fc.detect(w), Some(EncryptType::Aes256));
+    checks += 1;
+    // S5.
+    let s = licence_sign("1680508066618", "n", b"{}", KEY).unwrap();
+    verify_licence("1680508066618", "n", b"{}", s.as_str(), &[KEY], None).unwrap();
+    checks += 1;
+    // S6: sign and verify.
+    let headers = [("X-Sdk-Date", "20200608T023900Z")];
+    let query = [("size", "1")];
+    let req = ApigRequest { method: "GET", host: "service.endpoint.myhuaweicloud.com", path: "/resources", query: &query, headers: &headers, body: b"" };
+    let mut out = [0u8; 2048];
+    let signed = sign_apig(&req, "AccessKey", "SecretKey", None, &mut out).unwrap();
+    assert_eq!(signed.signature.as_str(), "cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842");
+    let auth = signed.authorization;
+    let sent = [("X-Sdk-Date", "20200608T023900Z"), ("Authorization", auth)];
+    let req2 = ApigRequest { headers: &sent, ..req };
+    assert_eq!(verify_apig(&req2, &[("AccessKey", "SecretKey")], None), Ok(0));
+    let mut out = [0u8; 256];
+    canonical_query(&[("b", "2"), ("a", "x y")], &mut out).unwrap();
+    let mut out = [0u8; 256];
+    canonical_uri("/a b/%41", &mut out).unwrap();
+    checks += 1;
+    // Time helpers and errors' Display (into a fixed buffer).
+    let _ = format_v1_timestamp(1_595_835_431_903);
+    let _ = format_sdk_date(1_595_835_431_903);
+    let _ = format_unix_ms(1_595_835_431_903);
+    let mut msg: heapless::String<128> = heapless::String::new();
+    core::fmt::write(&mut msg, format_args!("{}", Error::BufferTooSmall { needed: 10 })).unwrap();
+    checks
+}
+
+#[test]
+fn no_operation_allocates() {
+    // Warm-up: lazy statics of the test harness, stdout, etc.
+    let expected = all_operations();
+    ALLOCS.store(0, Ordering::SeqCst);
+    ARMED.store(1, Ordering::SeqCst);
+    let checks = all_operations();
+    ARMED.store(0, Ordering::SeqCst);
+    let n = ALLOCS.load(Ordering::SeqCst);
+    assert_eq!(checks, expected);
+    assert_eq!(n, 0, "{n} heap allocations during core operations");
+}
