@@ -247,8 +247,8 @@ impl FieldCipher {
     }
 }
 
-/// Derives the field key of `bits` 128 or 256 (S4). Returns `None` for any
-/// other size.
+/// Derives the AES-256 or AES-128 field key of an access key (S4),
+/// bit-identical to the JDK's `KeyGenerator("AES")` over `SHA1PRNG`.
 pub fn derive_key(access_key: &str, ty: EncryptType) -> FieldKey {
     FieldKey::derive(access_key, ty)
 }

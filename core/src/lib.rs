@@ -85,3 +85,8 @@ pub use time::{
 };
 pub use v1::{build_v1_query, v1_auth_token, verify_v1, verify_v1_json, V1Params, VerifiedV1, AUTH_TOKEN, TIME_STAMP};
 pub use v2::{sign_v2, v2_inner, verify_v2, V2Auth, V2Scheme, VerifiedV2, MAX_NONCE_LEN};
+
+/// The README's Rust example is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
