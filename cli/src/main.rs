@@ -1,9 +1,22 @@
 //! The `koosign` command-line tool.
+//!
+//! Every signature, canonical string, key derivation and cipher is the core
+//! crate's (`koosign`); this crate only reads input, translates types and
+//! errors, and talks HTTP. Exit codes: 0 success / valid, 1 a check failed,
+//! 2 bad usage or bad input.
 
+mod client;
 mod conformance;
+mod diagnose;
+mod serve;
+mod simulate;
+mod store;
+mod tools;
+mod util;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use util::{read_body, resolve_secret, CliError, CliResult, KeyArgs, Secret};
 
 #[derive(Parser)]
 #[command(name = "koosign", version, about = "KooGallery merchant-interface signing, verification and testing")]
@@ -23,12 +36,314 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
+    /// Verify a notification or a response (exit 0 valid, 1 invalid, 2 bad input).
+    Verify {
+        #[command(subcommand)]
+        which: VerifyCmd,
+    },
+    /// Print the `Body-Sign` header line for a response body (S3).
+    SignBody {
+        #[command(flatten)]
+        key: KeyArgs,
+        /// The exact response body: a file, or - for standard input.
+        #[arg(allow_hyphen_values = true)]
+        body: String,
+        /// Print each intermediate to stderr.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Encrypt a field (appInfo userName/password) as `iv + b64(AES-CBC)` (S4).
+    Encrypt {
+        #[command(flatten)]
+        key: KeyArgs,
+        /// encryptType: 1 = AES-256, 2 = AES-128.
+        #[arg(long = "type", value_name = "1|2", value_parser = ["1", "2"])]
+        ty: String,
+        /// A fixed IV (16 ASCII letters or digits) instead of a random one, for reproducible output.
+        #[arg(long)]
+        iv: Option<String>,
+        /// Print each intermediate to stderr.
+        #[arg(long)]
+        explain: bool,
+        /// The text to encrypt (- reads standard input, one trailing newline removed).
+        #[arg(allow_hyphen_values = true)]
+        text: String,
+    },
+    /// Decrypt a field (S4).
+    Decrypt {
+        #[command(flatten)]
+        key: KeyArgs,
+        /// 1 = AES-256, 2 = AES-128, auto = try 256 then 128.
+        #[arg(long = "type", value_name = "1|2|auto", value_parser = ["1", "2", "auto"])]
+        ty: String,
+        /// Print each intermediate to stderr.
+        #[arg(long)]
+        explain: bool,
+        /// The wire string `iv + base64`.
+        #[arg(allow_hyphen_values = true)]
+        wire: String,
+    },
+    /// Huawei Cloud open-API signing (SDK-HMAC-SHA256, S6).
+    Apig {
+        #[command(subcommand)]
+        which: ApigCmd,
+    },
+    /// Run a reference production interface at /produce (V2 POST, kit POST, V1 GET).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+        addr: String,
+        #[command(flatten)]
+        key: KeyArgs,
+        /// Directory of the SQLite store (a temporary one when omitted).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Also refuse V1 requests whose timeStamp is further than this from now (none is documented).
+        #[arg(long, value_name = "SECS")]
+        v1_window: Option<u64>,
+        /// No per-request log lines.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Act as the marketplace against a merchant URL and check every answer.
+    Simulate {
+        /// The merchant's production interface URL, e.g. http://127.0.0.1:8080/produce.
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        key: KeyArgs,
+        /// Which protocol(s) to run.
+        #[arg(long, default_value = "all", value_parser = ["v2", "v1", "kit", "all"])]
+        protocol: String,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start `serve` on a free loopback port and run `simulate --protocol all` against it.
+    Demo {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also print the endpoint's per-request log lines.
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// Print each intermediate and, on a mismatch, the likely cause.
+    #[arg(long)]
+    explain: bool,
+    /// Also check the timestamp against this window in seconds (V2 requires 60).
+    #[arg(long, value_name = "SECS")]
+    window: Option<u64>,
+    /// "Now" in Unix milliseconds for the window (default: the clock).
+    #[arg(long, value_name = "UNIX_MS")]
+    now: Option<u64>,
+}
+
+#[derive(Subcommand)]
+enum VerifyCmd {
+    /// V1 GET notification: authToken over the query (S1).
+    V1 {
+        #[command(flatten)]
+        common: Common,
+        /// The full URL or its query string.
+        url_or_query: String,
+    },
+    /// V2 POST notification: signature/timestamp/nonce in the URL over the raw body (S2).
+    V2 {
+        #[command(flatten)]
+        common: Common,
+        /// The URL (or query) with signature, timestamp and nonce.
+        #[arg(long)]
+        url: String,
+        /// The exact body: a file, or - for standard input.
+        #[arg(long, allow_hyphen_values = true)]
+        body: String,
+    },
+    /// Kit POST notification: x-sign/x-timestamp/x-nonce headers over the raw body (S2b).
+    Kit {
+        #[command(flatten)]
+        common: Common,
+        /// A header, `Name: value` (x-sign, x-timestamp, x-nonce); repeat.
+        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// The exact body: a file, or - for standard input.
+        #[arg(long, allow_hyphen_values = true)]
+        body: String,
+    },
+    /// A merchant's response: the Body-Sign header over the exact bytes (S3) and encryptType vs the ciphertexts (S4).
+    Response {
+        #[command(flatten)]
+        key: KeyArgs,
+        /// The Body-Sign header as received, `Body-Sign: sign_type="HMAC-SHA256", signature="…"`.
+        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", required = true)]
+        headers: Vec<String>,
+        /// The exact response body: a file, or - for standard input.
+        #[arg(long, allow_hyphen_values = true)]
+        body: String,
+        /// The request's timeStamp/timestamp, to recognise a signature made with key + timeStamp.
+        #[arg(long, value_name = "TS")]
+        timestamp: Vec<String>,
+        /// Print each intermediate and, on a mismatch, the likely cause.
+        #[arg(long)]
+        explain: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApigCmd {
+    /// Print the headers to add to a request (X-Sdk-Date, Host when absent, Authorization).
+    Sign {
+        /// The access key ID (appears in Authorization). Env: KOOSIGN_APIG_AK.
+        #[arg(long, allow_hyphen_values = true)]
+        ak: Option<String>,
+        /// The secret key. Prefer --sk-file or env KOOSIGN_APIG_SK. Never printed.
+        #[arg(long, allow_hyphen_values = true, conflicts_with = "sk_file")]
+        sk: Option<String>,
+        /// Read the secret key from a file.
+        #[arg(long, value_name = "PATH")]
+        sk_file: Option<PathBuf>,
+        /// HTTP method.
+        #[arg(short = 'X', long = "method", default_value = "GET")]
+        method: String,
+        /// A header to send and sign, `Name: value`; repeat.
+        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// The exact body: a file, or - for standard input.
+        #[arg(long, allow_hyphen_values = true)]
+        body: Option<String>,
+        /// Use this X-Sdk-Date (yyyyMMddTHHmmssZ) instead of the clock.
+        #[arg(long)]
+        date: Option<String>,
+        /// Compare with this signature (hex) or Authorization value; exit 1 on a difference.
+        #[arg(long)]
+        expect: Option<String>,
+        /// Print each intermediate to stderr.
+        #[arg(long)]
+        explain: bool,
+        /// The full URL.
+        url: String,
+    },
+}
+
+const DEMO_KEY: &str = "koosign-demo-access-key-7f3a";
+
+fn run(cli: Cli) -> CliResult<i32> {
+    match cli.command {
+        Command::Conformance { files, verbose } => Ok(conformance::run(&files, verbose)),
+        Command::Verify { which } => match which {
+            VerifyCmd::V1 { common, url_or_query } => {
+                let key = common.key.resolve()?;
+                tools::verify_v1(&key, &url_or_query, common.explain, common.window, common.now)
+            }
+            VerifyCmd::V2 { common, url, body } => {
+                let key = common.key.resolve()?;
+                let input = tools::V2Input { scheme: koosign::V2Scheme::Basic, url: Some(url), headers: vec![], body: read_body(&body)? };
+                tools::verify_v2_cmd(&key, &input, common.explain, common.window, common.now)
+            }
+            VerifyCmd::Kit { common, headers, body } => {
+                let key = common.key.resolve()?;
+                let input = tools::V2Input { scheme: koosign::V2Scheme::Kit, url: None, headers, body: read_body(&body)? };
+                tools::verify_v2_cmd(&key, &input, common.explain, common.window, common.now)
+            }
+            VerifyCmd::Response { key, headers, body, timestamp, explain } => {
+                let key = key.resolve()?;
+                tools::verify_response(&key, &headers, &read_body(&body)?, &timestamp, explain)
+            }
+        },
+        Command::SignBody { key, body, explain } => {
+            let key = key.resolve()?;
+            tools::sign_body(&key, &read_body(&body)?, explain)
+        }
+        Command::Encrypt { key, ty, iv, explain, text } => {
+            let key = key.resolve()?;
+            let text = if text == "-" {
+                let b = read_body("-")?;
+                let s = String::from_utf8(b).map_err(|_| CliError::usage("standard input is not UTF-8"))?;
+                s.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t).to_string()).unwrap_or(s)
+            } else {
+                text
+            };
+            tools::encrypt(&key, &ty, &text, iv.as_deref(), explain)
+        }
+        Command::Decrypt { key, ty, explain, wire } => {
+            let key = key.resolve()?;
+            tools::decrypt(&key, &ty, wire.trim(), explain)
+        }
+        Command::Apig { which: ApigCmd::Sign { ak, sk, sk_file, method, headers, body, date, expect, explain, url } } => {
+            let ak = resolve_secret("access key ID", ak.as_deref(), None, "KOOSIGN_APIG_AK", "--ak", "--ak (no file)")?;
+            let sk = resolve_secret("secret key", sk.as_deref(), sk_file.as_deref(), "KOOSIGN_APIG_SK", "--sk", "--sk-file")?;
+            let body = match body {
+                Some(b) => read_body(&b)?,
+                None => Vec::new(),
+            };
+            let input = tools::ApigInput { method: &method, url: &url, headers: &headers, body, date: date.as_deref(), expect: expect.as_deref() };
+            tools::apig_sign(&ak, &sk, &input, explain)
+        }
+        Command::Serve { addr, key, data, v1_window, quiet } => {
+            let key = key.resolve()?;
+            let opts = serve::ServeOptions { key, data, log: !quiet, v1_window_ms: v1_window.map(|s| s * 1000) };
+            serve::command(&addr, opts)
+        }
+        Command::Simulate { url, key, protocol, json } => {
+            let key = key.resolve()?;
+            let target = client::Target::parse(&url).map_err(CliError::usage)?;
+            let report = simulate::run(&target, &key, &protocols(&protocol));
+            print_report(&report, json)
+        }
+        Command::Demo { json, verbose } => demo(json, verbose),
+    }
+}
+
+fn protocols(p: &str) -> Vec<simulate::Proto> {
+    use simulate::Proto::*;
+    match p {
+        "v2" => vec![V2],
+        "v1" => vec![V1],
+        "kit" => vec![Kit],
+        _ => vec![V2, V1, Kit],
+    }
+}
+
+fn print_report(report: &simulate::Report, json: bool) -> CliResult<i32> {
+    if json {
+        let text = serde_json::to_string_pretty(report).map_err(|e| CliError::fail(e.to_string()))?;
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    } else {
+        report.print_table();
+    }
+    Ok(report.exit_code())
+}
+
+fn demo(json: bool, verbose: bool) -> CliResult<i32> {
+    let key = Secret::new("access key", DEMO_KEY.to_string())?;
+    let server_key = Secret::new("access key", DEMO_KEY.to_string())?;
+    let opts = serve::ServeOptions { key: server_key, data: None, log: verbose, v1_window_ms: None };
+    let handle = serve::spawn("127.0.0.1:0", opts)?;
+    let url = format!("http://{}/produce", handle.addr);
+    eprintln!("koosign demo: reference endpoint `koosign serve` at {url} (temporary store, demo access key)");
+    eprintln!("koosign demo: running `koosign simulate --protocol all` against it");
+    let target = client::Target::parse(&url).map_err(CliError::fail)?;
+    let report = simulate::run(&target, &key, &protocols("all"));
+    let code = print_report(&report, json);
+    handle.stop();
+    code
 }
 
 fn main() {
     let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Conformance { files, verbose } => conformance::run(&files, verbose),
+    let code = match run(cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("koosign: {e}");
+            e.code
+        }
     };
     std::process::exit(code);
 }

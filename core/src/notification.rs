@@ -143,26 +143,35 @@ pub struct Notification<'a> {
 impl<'a> Notification<'a> {
     /// Parses a notification body (a JSON object).
     ///
-    /// Errors: `MalformedEncoding` when the body is not a JSON object, or a
-    /// known field is of the wrong type or, once unescaped, longer than
-    /// [`MAX_UNESCAPED`] bytes.
+    /// Errors: `MalformedEncoding` when the body is not a JSON object
+    /// (strict RFC 8259: no trailing data, no raw control characters in
+    /// strings, no lone surrogates; nested at most 64 deep), or a known
+    /// field is given twice, is of the wrong type or, once unescaped, longer
+    /// than [`MAX_UNESCAPED`] bytes. Escapes are decoded, surrogate pairs
+    /// included; unknown fields are skipped whatever their length.
     pub fn parse(body: &'a [u8]) -> Result<Self> {
-        let mut buf = [0u8; MAX_UNESCAPED];
-        match serde_json_core::from_slice_escaped::<Notification<'a>>(body, &mut buf) {
-            Ok((n, _)) => Ok(n),
-            Err(_) => Err(Error::MalformedEncoding("body is not a valid notification JSON object")),
-        }
+        const BAD: Error = Error::MalformedEncoding("body is not a valid notification JSON object");
+        // Strict, iterative syntax check first: nesting is bounded before
+        // the recursive reader sees the body. Strings are then read raw and
+        // unescaped here (serde-json-core refuses surrogate pairs).
+        validate_json(body).map_err(|_| BAD)?;
+        let mut de = serde_json_core::de::Deserializer::new(body, None);
+        let n = NotificationSeed.deserialize(&mut de).map_err(|_| BAD)?;
+        de.end().map_err(|_| BAD)?;
+        Ok(n)
     }
 
-    /// A field as `&str`.
-    pub fn text(field: &'a Option<JsonText<'a>>) -> Option<&'a str> {
+    /// A field as `&str` (`Notification::text(&n.order_id)`).
+    pub fn text<'b>(field: &'b Option<JsonText<'_>>) -> Option<&'b str> {
         field.as_ref().map(JsonText::as_str)
     }
 }
 
 /// S1b: top-level fields of a JSON object as name/value pairs, written into
 /// `scratch` (so escaped strings can be unescaped); the header's token is
-/// added first as `authToken`. Blank and `null` values are skipped.
+/// added first as `authToken`. Blank and `null` values are skipped. The body
+/// must be strict JSON nested at most [`MAX_DEPTH`] deep (checked
+/// iteratively first: this runs before the token is verified).
 pub(crate) fn top_level_fields<'s>(body: &[u8], auth_token: &str, scratch: &'s mut [u8]) -> Result<FormPairs<'s>> {
     let mut ranges: heapless::Vec<(usize, usize, usize), MAX_PARAMS> = heapless::Vec::new();
     let mut pos = 0;
@@ -171,9 +180,9 @@ pub(crate) fn top_level_fields<'s>(body: &[u8], auth_token: &str, scratch: &'s m
         let (a, m) = (w.start(), w.write(crate::v1::AUTH_TOKEN.as_bytes())?);
         let b = w.write(auth_token.as_bytes())?;
         let _ = ranges.push((a, m, b));
+        validate_json(body).map_err(|_| Error::MalformedEncoding("body is not a JSON object of scalars"))?;
         let seed = FieldsSeed { w: &mut w, ranges: &mut ranges };
-        let mut unescape = [0u8; 1024];
-        let mut de = serde_json_core::de::Deserializer::new(body, Some(&mut unescape));
+        let mut de = serde_json_core::de::Deserializer::new(body, None);
         seed.deserialize(&mut de).map_err(|_| Error::MalformedEncoding("body is not a JSON object of scalars"))?;
         de.end().map_err(|_| Error::MalformedEncoding("trailing data after JSON body"))?;
     }
@@ -230,7 +239,8 @@ impl<'de> Deserialize<'de> for Scalar<'de> {
                 f.write_str("a JSON value")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> core::result::Result<Self::Value, E> {
-                TextVisitor.visit_borrowed_str(v).map(Scalar::Text)
+                // Raw mode (no unescape buffer): the text between the quotes.
+                unescape(v).map(Scalar::Text).map_err(E::custom)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> core::result::Result<Self::Value, E> {
                 TextVisitor.visit_str(v).map(Scalar::Text)
@@ -277,7 +287,8 @@ impl<'de> Visitor<'de> for FieldsSeed<'_, '_> {
         f.write_str("a JSON object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> core::result::Result<(), A::Error> {
-        while let Some(k) = m.next_key::<JsonText<'de>>()? {
+        while let Some(Raw(k)) = m.next_key::<Raw<'de>>()? {
+            let k = unescape(k).map_err(de::Error::custom)?;
             let v = m.next_value::<Scalar<'de>>()?;
             let Scalar::Text(v) = v else { continue };
             if v.as_str().trim().is_empty() || k.as_str() == crate::v1::AUTH_TOKEN {
@@ -290,4 +301,315 @@ impl<'de> Visitor<'de> for FieldsSeed<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// A JSON string exactly as written between its quotes (escapes intact):
+/// what serde-json-core hands over when it has no unescape buffer.
+struct Raw<'a>(&'a str);
+
+impl<'de> Deserialize<'de> for Raw<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Raw<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> core::result::Result<Self::Value, E> {
+                Ok(Raw(v))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Reads a [`Notification`] from raw strings (see [`Notification::parse`]):
+/// keys and values are unescaped here, surrogate pairs included; a known
+/// field given twice is an error, as with the derived `Deserialize`.
+struct NotificationSeed;
+
+impl<'de> DeserializeSeed<'de> for NotificationSeed {
+    type Value = Notification<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NotificationSeed {
+    type Value = Notification<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a notification JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> core::result::Result<Self::Value, A::Error> {
+        let mut n = Notification::default();
+        let mut seen = 0u32;
+        while let Some(Raw(k)) = m.next_key::<Raw<'de>>()? {
+            // A key too long to unescape is no known name.
+            let name = unescape(k).ok();
+            let (bit, slot) = match name.as_ref().map(JsonText::as_str) {
+                Some("activity") => (0, &mut n.activity),
+                Some("orderId") => (1, &mut n.order_id),
+                Some("orderLineId") => (2, &mut n.order_line_id),
+                Some("businessId") => (3, &mut n.business_id),
+                Some("testFlag") => (4, &mut n.test_flag),
+                Some("instanceId") => (5, &mut n.instance_id),
+                Some("scene") => (6, &mut n.scene),
+                Some("status") => (7, &mut n.status),
+                Some("productId") => (8, &mut n.product_id),
+                Some("expireTime") => (9, &mut n.expire_time),
+                Some("trialFlag") => (10, &mut n.trial_flag),
+                Some("customerId") => (11, &mut n.customer_id),
+                Some("customerName") => (12, &mut n.customer_name),
+                Some("chargingMode") => (13, &mut n.charging_mode),
+                Some("skuCode") => (14, &mut n.sku_code),
+                _ => {
+                    m.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if seen & (1 << bit) != 0 {
+                return Err(de::Error::custom("duplicate field"));
+            }
+            seen |= 1 << bit;
+            *slot = match m.next_value::<Option<Raw<'de>>>()? {
+                Some(Raw(v)) => Some(unescape(v).map_err(de::Error::custom)?),
+                None => None,
+            };
+        }
+        Ok(n)
+    }
+}
+
+/// Decodes the escapes of a JSON string's raw text, surrogate pairs
+/// included (`\ud83d\ude00` is one character); text without escapes is
+/// borrowed. Errors: a bad or lone-surrogate escape, or more than
+/// [`MAX_UNESCAPED`] bytes once unescaped.
+fn unescape(raw: &str) -> core::result::Result<JsonText<'_>, &'static str> {
+    const LONG: &str = "string too long";
+    const BAD: &str = "invalid escape";
+    if !raw.contains('\\') {
+        return Ok(JsonText::Borrowed(raw));
+    }
+    let mut out: heapless::String<MAX_UNESCAPED> = heapless::String::new();
+    let mut rest = raw;
+    while let Some(i) = rest.find('\\') {
+        out.push_str(&rest[..i]).map_err(|_| LONG)?;
+        let b = rest.as_bytes();
+        let hex = |at: usize| hex4(b, at).ok_or(BAD);
+        let (c, used) = match b.get(i + 1) {
+            Some(b'"') => ('"', 2),
+            Some(b'\\') => ('\\', 2),
+            Some(b'/') => ('/', 2),
+            Some(b'b') => ('\u{8}', 2),
+            Some(b'f') => ('\u{c}', 2),
+            Some(b'n') => ('\n', 2),
+            Some(b'r') => ('\r', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'u') => {
+                let hi = hex(i + 2)?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    if b.get(i + 6) != Some(&b'\\') || b.get(i + 7) != Some(&b'u') {
+                        return Err(BAD);
+                    }
+                    let lo = hex(i + 8)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err(BAD);
+                    }
+                    (char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).ok_or(BAD)?, 12)
+                } else {
+                    (char::from_u32(hi).ok_or(BAD)?, 6)
+                }
+            }
+            _ => return Err(BAD),
+        };
+        out.push(c).map_err(|_| LONG)?;
+        // Everything consumed is ASCII: `i + used` is a char boundary.
+        rest = &rest[i + used..];
+    }
+    out.push_str(rest).map_err(|_| LONG)?;
+    Ok(JsonText::Owned(out))
+}
+
+/// Four hex digits at `at`.
+fn hex4(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at + 4)?;
+    s.iter().try_fold(0u32, |v, &c| Some(v * 16 + (c as char).to_digit(16)?))
+}
+
+/// Deepest nesting of arrays and objects accepted in a body.
+pub(crate) const MAX_DEPTH: u32 = 64;
+
+/// Strict RFC 8259 syntax check of a whole JSON text, iterative (no
+/// recursion, so a hostile body nested a million deep cannot exhaust the
+/// stack), run before serde-json-core (which recurses, and is lenient with
+/// values it skips). Refuses: invalid UTF-8, raw control characters in
+/// strings, invalid or lone-surrogate escapes, malformed numbers and
+/// literals, trailing data, and nesting deeper than [`MAX_DEPTH`].
+pub(crate) fn validate_json(b: &[u8]) -> core::result::Result<(), ()> {
+    core::str::from_utf8(b).map_err(|_| ())?;
+    let mut i = 0usize;
+    // Bit d set: the container at depth d is an object (else an array).
+    let mut stack: u64 = 0;
+    let mut depth: u32 = 0;
+    loop {
+        // One value.
+        ws(b, &mut i);
+        match b.get(i).copied() {
+            Some(c @ (b'{' | b'[')) => {
+                if depth == MAX_DEPTH {
+                    return Err(());
+                }
+                if c == b'{' {
+                    stack |= 1 << depth;
+                } else {
+                    stack &= !(1 << depth);
+                }
+                depth += 1;
+                i += 1;
+                ws(b, &mut i);
+                let close = if c == b'{' { b'}' } else { b']' };
+                if b.get(i) == Some(&close) {
+                    i += 1;
+                    depth -= 1;
+                } else {
+                    if c == b'{' {
+                        key(b, &mut i)?;
+                    }
+                    continue;
+                }
+            }
+            Some(b'"') => string(b, &mut i)?,
+            Some(b't') => literal(b, &mut i, b"true")?,
+            Some(b'f') => literal(b, &mut i, b"false")?,
+            Some(b'n') => literal(b, &mut i, b"null")?,
+            Some(b'-' | b'0'..=b'9') => number(b, &mut i)?,
+            _ => return Err(()),
+        }
+        // After a value: close containers, or a comma and the next value.
+        loop {
+            ws(b, &mut i);
+            if depth == 0 {
+                return if i == b.len() { Ok(()) } else { Err(()) };
+            }
+            let object = (stack >> (depth - 1)) & 1 == 1;
+            match b.get(i).copied() {
+                Some(b',') => {
+                    i += 1;
+                    if object {
+                        ws(b, &mut i);
+                        key(b, &mut i)?;
+                    }
+                    break;
+                }
+                Some(b'}') if object => {
+                    i += 1;
+                    depth -= 1;
+                }
+                Some(b']') if !object => {
+                    i += 1;
+                    depth -= 1;
+                }
+                _ => return Err(()),
+            }
+        }
+    }
+}
+
+fn ws(b: &[u8], i: &mut usize) {
+    while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        *i += 1;
+    }
+}
+
+/// A key string and its `:`.
+fn key(b: &[u8], i: &mut usize) -> core::result::Result<(), ()> {
+    if b.get(*i) != Some(&b'"') {
+        return Err(());
+    }
+    string(b, i)?;
+    ws(b, i);
+    if b.get(*i) != Some(&b':') {
+        return Err(());
+    }
+    *i += 1;
+    Ok(())
+}
+
+/// A string from its opening quote.
+fn string(b: &[u8], i: &mut usize) -> core::result::Result<(), ()> {
+    *i += 1;
+    loop {
+        match b.get(*i).copied() {
+            None => return Err(()),
+            Some(b'"') => {
+                *i += 1;
+                return Ok(());
+            }
+            Some(b'\\') => match b.get(*i + 1).copied() {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => *i += 2,
+                Some(b'u') => {
+                    let hi = hex4(b, *i + 2).ok_or(())?;
+                    *i += 6;
+                    if (0xD800..0xDC00).contains(&hi) {
+                        if b.get(*i) != Some(&b'\\') || b.get(*i + 1) != Some(&b'u') {
+                            return Err(());
+                        }
+                        let lo = hex4(b, *i + 2).ok_or(())?;
+                        if !(0xDC00..0xE000).contains(&lo) {
+                            return Err(());
+                        }
+                        *i += 6;
+                    } else if (0xDC00..0xE000).contains(&hi) {
+                        return Err(());
+                    }
+                }
+                _ => return Err(()),
+            },
+            Some(c) if c < 0x20 => return Err(()),
+            Some(_) => *i += 1,
+        }
+    }
+}
+
+fn literal(b: &[u8], i: &mut usize, lit: &[u8]) -> core::result::Result<(), ()> {
+    if b.get(*i..*i + lit.len()) == Some(lit) {
+        *i += lit.len();
+        Ok(())
+    } else {
+        Err(())
+    }
+}
+
+fn digits(b: &[u8], i: &mut usize) -> core::result::Result<(), ()> {
+    if !matches!(b.get(*i), Some(b'0'..=b'9')) {
+        return Err(());
+    }
+    while matches!(b.get(*i), Some(b'0'..=b'9')) {
+        *i += 1;
+    }
+    Ok(())
+}
+
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+fn number(b: &[u8], i: &mut usize) -> core::result::Result<(), ()> {
+    if b.get(*i) == Some(&b'-') {
+        *i += 1;
+    }
+    match b.get(*i) {
+        Some(b'0') => *i += 1,
+        Some(b'1'..=b'9') => digits(b, i)?,
+        _ => return Err(()),
+    }
+    if b.get(*i) == Some(&b'.') {
+        *i += 1;
+        digits(b, i)?;
+    }
+    if matches!(b.get(*i), Some(b'e' | b'E')) {
+        *i += 1;
+        if matches!(b.get(*i), Some(b'+' | b'-')) {
+            *i += 1;
+        }
+        digits(b, i)?;
+    }
+    Ok(())
 }

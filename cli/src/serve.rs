@@ -1,0 +1,601 @@
+//! `koosign serve`: a reference production interface at `/produce`.
+//!
+//! POST = V2 basic interfaces (S2, query `signature`/`timestamp`/`nonce`) or,
+//! when `x-sign` headers are present, the kit variant (S2b); GET = V1
+//! activities (S1). Every answer is HTTP 200 with a JSON body and a
+//! `Body-Sign` header (S3) over the exact bytes sent, errors included.
+//!
+//! hyper writes header names in lower case unless told otherwise; the
+//! marketplace matches `Body-Sign` case-sensitively, so connections are
+//! served with `title_case_headers(true)`.
+
+use crate::diagnose::size_name;
+use crate::store::{Instance, NewInstance, Store};
+use crate::util::{iso_now, now_ms, random_text, CliError, CliResult, Secret, ALNUM, HEX_LOWER};
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use koosign::{
+    body_sign, verify_v1, verify_v2, DecryptMode, EncryptType, Error, FieldCipher, Freshness, NonceCache, NonceStore,
+    Notification, V2Auth, V2Scheme, BODY_SIGN_HEADER,
+};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Nonces remembered (each for its timestamp's ±60 s window).
+const NONCE_CAPACITY: usize = 8192;
+/// Largest request body accepted.
+const MAX_BODY: usize = 1 << 20;
+/// Longest comma-separated list in queryInstance.
+const MAX_QUERY_IDS: usize = 100;
+
+const OK: &str = "000000";
+const AUTH_FAILED: &str = "000001";
+const BAD_PARAMS: &str = "000002";
+const NOT_FOUND: &str = "000003";
+const INTERNAL: &str = "000005";
+
+/// What `serve` needs.
+pub struct ServeOptions {
+    pub key: Secret,
+    pub data: Option<PathBuf>,
+    /// Log one line per request to stderr.
+    pub log: bool,
+    /// Optional freshness window for V1 (none documented).
+    pub v1_window_ms: Option<u64>,
+}
+
+/// The endpoint's state.
+pub struct App {
+    key: Secret,
+    cipher: FieldCipher,
+    nonces: Mutex<Box<NonceCache<NONCE_CAPACITY>>>,
+    store: Mutex<Store>,
+    base_url: String,
+    log: bool,
+    v1_window_ms: Option<u64>,
+    /// Keeps a temporary store alive as long as the server.
+    _tmp: Option<tempfile::TempDir>,
+}
+
+/// A bound, ready server.
+pub struct Server {
+    pub listener: std::net::TcpListener,
+    pub app: Arc<App>,
+    pub addr: std::net::SocketAddr,
+    pub store_path: PathBuf,
+}
+
+/// Binds `addr` and opens the store. Errors are reported before serving.
+pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
+    let listener =
+        std::net::TcpListener::bind(addr).map_err(|e| CliError::fail(format!("cannot listen on {addr}: {e}")))?;
+    listener.set_nonblocking(true).map_err(|e| CliError::fail(e.to_string()))?;
+    let local = listener.local_addr().map_err(|e| CliError::fail(e.to_string()))?;
+    let (dir, tmp) = match &opts.data {
+        Some(d) => {
+            std::fs::create_dir_all(d)
+                .map_err(|e| CliError::fail(format!("cannot create data directory {}: {e}", d.display())))?;
+            (d.clone(), None)
+        }
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("koosign-serve-")
+                .tempdir()
+                .map_err(|e| CliError::fail(format!("cannot create a temporary store: {e}")))?;
+            (t.path().to_path_buf(), Some(t))
+        }
+    };
+    let store_path = dir.join("koosign.sqlite3");
+    let store = Store::open(&store_path)
+        .map_err(|e| CliError::fail(format!("cannot open the store {}: {e}", store_path.display())))?;
+    let cipher = FieldCipher::new(opts.key.expose());
+    let app = App {
+        key: opts.key,
+        cipher,
+        nonces: Mutex::new(Box::new(NonceCache::new())),
+        store: Mutex::new(store),
+        base_url: format!("http://{local}"),
+        log: opts.log,
+        v1_window_ms: opts.v1_window_ms,
+        _tmp: tmp,
+    };
+    Ok(Server { listener, app: Arc::new(app), addr: local, store_path })
+}
+
+/// Serves until `shutdown` completes.
+pub async fn run(server: Server, shutdown: impl Future<Output = ()>) -> CliResult<()> {
+    let listener = tokio::net::TcpListener::from_std(server.listener).map_err(|e| CliError::fail(e.to_string()))?;
+    let router = Router::new().route("/produce", any(produce)).fallback(fallback).with_state(server.app);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let svc = hyper_util::service::TowerToHyperService::new(router.clone());
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .title_case_headers(true)
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(10))
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                        .await;
+                });
+            }
+        }
+    }
+}
+
+/// The `koosign serve` command: runs until Ctrl-C.
+pub fn command(addr: &str, opts: ServeOptions) -> CliResult<i32> {
+    let data_note = opts.data.is_none();
+    let server = prepare(addr, opts)?;
+    eprintln!(
+        "koosign serve: listening on http://{}/produce (store: {}{})",
+        server.addr,
+        server.store_path.display(),
+        if data_note { ", temporary" } else { "" }
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::fail(format!("cannot start the runtime: {e}")))?;
+    rt.block_on(run(server, shutdown_signal()))?;
+    eprintln!("koosign serve: stopped");
+    Ok(crate::util::EXIT_OK)
+}
+
+/// A server running on a background thread (for `demo`).
+pub struct Handle {
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Handle {
+    /// Stops the server and waits for it (the temporary store is removed).
+    pub fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Starts a server on a background thread with its own runtime.
+pub fn spawn(addr: &str, opts: ServeOptions) -> CliResult<Handle> {
+    let server = prepare(addr, opts)?;
+    let local = server.addr;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::fail(format!("cannot start the runtime: {e}")))?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("koosign-serve".into())
+        .spawn(move || {
+            let _ = rt.block_on(run(server, async {
+                let _ = rx.await;
+            }));
+            rt.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(|e| CliError::fail(format!("cannot start the server thread: {e}")))?;
+    Ok(Handle { addr: local, stop: Some(tx), thread: Some(thread) })
+}
+
+/// What a request came to.
+struct Outcome {
+    scheme: &'static str,
+    activity: String,
+    body: Value,
+    /// For the log: why (an error code), never a secret.
+    note: String,
+}
+
+fn result(code: &str, msg: &str) -> Value {
+    json!({ "resultCode": code, "resultMsg": msg })
+}
+
+impl Outcome {
+    fn new(scheme: &'static str, activity: &str, body: Value) -> Self {
+        Outcome { scheme, activity: activity.to_string(), body, note: String::new() }
+    }
+    fn err(scheme: &'static str, activity: &str, code: &str, msg: &str, note: impl Into<String>) -> Self {
+        Outcome { scheme, activity: activity.to_string(), body: result(code, msg), note: note.into() }
+    }
+    /// A core error before or during verification.
+    fn auth(scheme: &'static str, e: Error) -> Self {
+        let (code, msg) = if e.is_format_error() {
+            (BAD_PARAMS, format!("bad parameters: {e}"))
+        } else if e == Error::NonceStoreFull {
+            (INTERNAL, "busy: too many recent requests, retry later".to_string())
+        } else {
+            (AUTH_FAILED, "authentication failed".to_string())
+        };
+        Outcome::err(scheme, "-", code, &msg, e.code())
+    }
+}
+
+async fn fallback(State(app): State<Arc<App>>, req: Request) -> Response {
+    let start = Instant::now();
+    let o = Outcome::err("-", "-", BAD_PARAMS, "unknown path: the production interface is /produce", "NOT_FOUND");
+    app.respond(StatusCode::NOT_FOUND, req.method(), req.uri().path(), o, start)
+}
+
+async fn produce(State(app): State<Arc<App>>, req: Request) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let headers = req.headers().clone();
+    let outcome = match method {
+        Method::POST => match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
+            Ok(body) => app.handle_post(&headers, &query, &body),
+            Err(_) => Outcome::err("v2", "-", BAD_PARAMS, "body too large or unreadable", "BODY"),
+        },
+        Method::GET => app.handle_v1(&query),
+        _ => Outcome::err("-", "-", BAD_PARAMS, "use POST (V2) or GET (V1)", "METHOD"),
+    };
+    app.respond(StatusCode::OK, &method, &path, outcome, start)
+}
+
+/// A text field of a verified notification, trimmed, `None` when blank.
+fn text(f: &Option<koosign::JsonText<'_>>) -> Option<String> {
+    f.as_ref().map(|t| t.as_str().trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl App {
+    fn respond(&self, status: StatusCode, method: &Method, path: &str, o: Outcome, start: Instant) -> Response {
+        let bytes = serde_json::to_vec(&o.body).unwrap_or_else(|_| br#"{"resultCode":"000005","resultMsg":"internal error"}"#.to_vec());
+        let mut resp = (status, Bytes::from(bytes.clone())).into_response();
+        let h = resp.headers_mut();
+        h.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+        match body_sign(&bytes, self.key.expose()) {
+            Ok(v) => {
+                if let Ok(v) = HeaderValue::from_str(v.as_str()) {
+                    h.insert(BODY_SIGN_HEADER, v);
+                }
+            }
+            Err(e) => eprintln!("koosign serve: cannot sign a response: {e}"),
+        }
+        if self.log {
+            let code = o.body.get("resultCode").and_then(Value::as_str).unwrap_or("?");
+            let note = if o.note.is_empty() { String::new() } else { format!(" ({})", o.note) };
+            eprintln!(
+                "{} {method} {path} scheme={} activity={} -> {code}{note} {}ms",
+                iso_now(),
+                o.scheme,
+                o.activity,
+                start.elapsed().as_millis()
+            );
+        }
+        resp
+    }
+
+    fn handle_post(&self, headers: &HeaderMap, query: &str, body: &[u8]) -> Outcome {
+        let kit = ["x-sign", "x-timestamp", "x-nonce"].iter().any(|h| headers.contains_key(*h));
+        let (scheme, label) = if kit { (V2Scheme::Kit, "kit") } else { (V2Scheme::Basic, "v2") };
+        let hs: Vec<(&str, &str)> =
+            headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
+        let mut scratch = vec![0u8; query.len()];
+        let auth = if kit { V2Auth::from_kit_headers(&hs) } else { V2Auth::from_query(query, &mut scratch) };
+        let auth = match auth {
+            Ok(a) => a,
+            Err(e) => return Outcome::auth(label, e),
+        };
+        let verified = {
+            let mut nonces = match self.nonces.lock() {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+            let store: &mut dyn NonceStore = &mut **nonces;
+            verify_v2(scheme, &auth, body, &[self.key.expose()], Some(Freshness::new(now_ms())), Some(store))
+        };
+        let verified = match verified {
+            Ok(v) => v,
+            Err(e) => return Outcome::auth(label, e),
+        };
+        let n = match verified.notification() {
+            Ok(n) => n,
+            Err(e) => return Outcome::err(label, "-", BAD_PARAMS, "body is not a valid notification JSON object", e.code()),
+        };
+        self.v2_activity(label, &n)
+    }
+
+    fn v2_activity(&self, label: &'static str, n: &Notification<'_>) -> Outcome {
+        let activity = text(&n.activity).unwrap_or_default();
+        let a = activity.as_str();
+        let missing = |name: &str| Outcome::err(label, a, BAD_PARAMS, &format!("missing parameter {name}"), "MISSING_PARAMETER");
+        let instance = || text(&n.instance_id);
+        match a {
+            "newInstance" => {
+                let (Some(order), Some(line)) = (text(&n.order_id), text(&n.order_line_id)) else {
+                    return missing(if n.order_id.is_none() { "orderId" } else { "orderLineId" });
+                };
+                let o = NewOrder {
+                    order_id: &order,
+                    order_line_id: &line,
+                    business_id: &text(&n.business_id).unwrap_or_default(),
+                    product_id: &text(&n.product_id).unwrap_or_default(),
+                    test_flag: &text(&n.test_flag).unwrap_or_default(),
+                };
+                self.new_instance(label, &o)
+            }
+            "queryInstance" => {
+                let Some(ids) = instance() else { return missing("instanceId") };
+                self.query_instances(label, &ids)
+            }
+            "refreshInstance" => {
+                let Some(id) = instance() else { return missing("instanceId") };
+                if let Some(scene) = text(&n.scene) {
+                    if !["TRIAL_TO_FORMAL", "RENEWAL", "UNSUBSCRIBE_RENEWAL_PERIOD", "RENEWAL_CHANGE"].contains(&scene.as_str()) {
+                        return Outcome::err(label, a, BAD_PARAMS, "unknown scene", "BAD_SCENE");
+                    }
+                }
+                let expire = text(&n.expire_time);
+                let detail = text(&n.scene).unwrap_or_default();
+                self.update(label, a, &id, None, expire.as_deref(), &detail, false)
+            }
+            "updateInstanceStatus" => {
+                let Some(id) = instance() else { return missing("instanceId") };
+                let status = match text(&n.status).as_deref() {
+                    Some("FREEZE") => "FROZEN",
+                    Some("UNFREEZE") => "ACTIVE",
+                    Some(_) => return Outcome::err(label, a, BAD_PARAMS, "status must be FREEZE or UNFREEZE", "BAD_STATUS"),
+                    None => return missing("status"),
+                };
+                self.update(label, a, &id, Some(status), None, status, false)
+            }
+            "upgradeInstance" => {
+                let Some(id) = instance() else { return missing("instanceId") };
+                self.update(label, a, &id, None, None, &text(&n.product_id).unwrap_or_default(), false)
+            }
+            "releaseInstance" => {
+                let Some(id) = instance() else { return missing("instanceId") };
+                self.update(label, a, &id, Some("RELEASED"), None, "", true)
+            }
+            "" => missing("activity"),
+            _ => Outcome::err(label, a, BAD_PARAMS, "unknown activity", "UNKNOWN_ACTIVITY"),
+        }
+    }
+
+    fn handle_v1(&self, query: &str) -> Outcome {
+        if query.is_empty() {
+            return Outcome::err("v1", "-", BAD_PARAMS, "no query: V1 notifications are GET with a signed query", "NO_QUERY");
+        }
+        let mut scratch = vec![0u8; query.len()];
+        let fresh = self.v1_window_ms.map(|w| Freshness::with_window(now_ms(), w));
+        let v = match verify_v1(query, &[self.key.expose()], fresh, &mut scratch) {
+            Ok(v) => v,
+            Err(e) => return Outcome::auth("v1", e),
+        };
+        let activity = v.activity().unwrap_or("").trim().to_string();
+        let a = activity.as_str();
+        let get = |name: &str| v.get(name).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+        let missing = |name: &str| Outcome::err("v1", a, BAD_PARAMS, &format!("missing parameter {name}"), "MISSING_PARAMETER");
+        match a {
+            "newInstance" => {
+                let Some(order) = get("orderId") else { return missing("orderId") };
+                // Inbound encrypted fields (S4): their key size is not documented; try both.
+                for field in ["mobilePhone", "email"] {
+                    if get(field).is_some() {
+                        let mut out = vec![0u8; v.get(field).map_or(0, str::len)];
+                        if v.decrypt_param(field, DecryptMode::Auto, &mut out).is_err() {
+                            return Outcome::err("v1", a, BAD_PARAMS, &format!("{field} cannot be decrypted"), "DECRYPT");
+                        }
+                    }
+                }
+                let o = NewOrder {
+                    order_id: &order,
+                    order_line_id: &get("orderLineId").unwrap_or_default(),
+                    business_id: &get("businessId").unwrap_or_default(),
+                    product_id: &get("productId").unwrap_or_default(),
+                    test_flag: &get("testFlag").unwrap_or_default(),
+                };
+                self.new_instance("v1", &o)
+            }
+            "refreshInstance" => {
+                let Some(id) = get("instanceId") else { return missing("instanceId") };
+                self.update("v1", a, &id, None, get("expireTime").as_deref(), "", false)
+            }
+            "expireInstance" => {
+                let Some(id) = get("instanceId") else { return missing("instanceId") };
+                self.update("v1", a, &id, Some("EXPIRED"), None, "", false)
+            }
+            "releaseInstance" => {
+                let Some(id) = get("instanceId") else { return missing("instanceId") };
+                self.update("v1", a, &id, Some("RELEASED"), None, "", true)
+            }
+            "upgrade" => {
+                let Some(id) = get("instanceId") else { return missing("instanceId") };
+                self.update("v1", a, &id, None, None, &get("productId").unwrap_or_default(), false)
+            }
+            "" => missing("activity"),
+            _ => Outcome::err("v1", a, BAD_PARAMS, "unknown activity", "UNKNOWN_ACTIVITY"),
+        }
+    }
+
+    fn lock_store(&self) -> std::sync::MutexGuard<'_, Store> {
+        match self.store.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn app_info(i: &Instance) -> Value {
+        json!({
+            "frontEndUrl": i.front_end_url,
+            "adminUrl": i.admin_url,
+            "userName": i.user_name,
+            "password": i.password,
+            "memo": "koosign reference endpoint: test instance",
+        })
+    }
+
+    fn encrypt(&self, plaintext: &str) -> Result<String, Error> {
+        let mut out = [0u8; koosign::MAX_WIRE_LEN];
+        self.cipher.key(EncryptType::Aes256).encrypt(plaintext, &mut getrandom::SysRng, &mut out).map(String::from)
+    }
+
+    fn new_instance(&self, label: &'static str, o: &NewOrder<'_>) -> Outcome {
+        let a = "newInstance";
+        let internal = |note: String| Outcome::err(label, a, INTERNAL, "internal error", note);
+        if o.order_id.len() > 128 || o.order_line_id.len() > 128 {
+            return Outcome::err(label, a, BAD_PARAMS, "orderId or orderLineId too long", "TOO_LONG");
+        }
+        let store = self.lock_store();
+        let existing = match store.by_order(o.order_id, o.order_line_id) {
+            Ok(e) => e,
+            Err(e) => return internal(format!("STORE: {e}")),
+        };
+        let inst = match existing {
+            Some(i) => i,
+            None => {
+                let id = format!("ins-{}", random_text(32, HEX_LOWER));
+                let user = format!("user_{}", random_text(8, HEX_LOWER));
+                let password = random_text(16, ALNUM);
+                let (Ok(user_w), Ok(pass_w)) = (self.encrypt(&user), self.encrypt(&password)) else {
+                    return internal("ENCRYPT".into());
+                };
+                let front = format!("{}/app/{id}", self.base_url);
+                let admin = format!("{}/admin/{id}", self.base_url);
+                let n = NewInstance {
+                    instance_id: &id,
+                    order_id: o.order_id,
+                    order_line_id: o.order_line_id,
+                    business_id: o.business_id,
+                    product_id: o.product_id,
+                    protocol: label,
+                    test_flag: o.test_flag,
+                    encrypt_type: EncryptType::Aes256.as_str(),
+                    user_name: &user_w,
+                    password: &pass_w,
+                    front_end_url: &front,
+                    admin_url: &admin,
+                };
+                if let Err(e) = store.insert(&n) {
+                    return internal(format!("STORE: {e}"));
+                }
+                Instance {
+                    instance_id: id.clone(),
+                    status: "ACTIVE".into(),
+                    encrypt_type: n.encrypt_type.into(),
+                    user_name: user_w.clone(),
+                    password: pass_w.clone(),
+                    front_end_url: front.clone(),
+                    admin_url: admin.clone(),
+                }
+            }
+        };
+        let mut o = Outcome::new(
+            label,
+            a,
+            json!({
+                "resultCode": OK,
+                "resultMsg": "success.",
+                "instanceId": inst.instance_id,
+                "encryptType": inst.encrypt_type,
+                "appInfo": Self::app_info(&inst),
+            }),
+        );
+        o.note = format!("instance {} ({})", inst.instance_id, size_name(EncryptType::parse(&inst.encrypt_type).unwrap_or(EncryptType::Aes256)));
+        o
+    }
+
+    fn query_instances(&self, label: &'static str, ids: &str) -> Outcome {
+        let a = "queryInstance";
+        let list: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        if list.is_empty() {
+            return Outcome::err(label, a, BAD_PARAMS, "missing parameter instanceId", "MISSING_PARAMETER");
+        }
+        if list.len() > MAX_QUERY_IDS {
+            return Outcome::err(label, a, BAD_PARAMS, "at most 100 instanceIds", "TOO_MANY");
+        }
+        let store = self.lock_store();
+        let mut info = Vec::new();
+        for id in list {
+            match store.get(id) {
+                Ok(Some(i)) => info.push(json!({ "instanceId": i.instance_id, "appInfo": Self::app_info(&i) })),
+                Ok(None) => {}
+                Err(e) => return Outcome::err(label, a, INTERNAL, "internal error", format!("STORE: {e}")),
+            }
+        }
+        if info.is_empty() {
+            return Outcome::err(label, a, NOT_FOUND, "instance not found", "NOT_FOUND");
+        }
+        Outcome::new(
+            label,
+            a,
+            json!({ "resultCode": OK, "resultMsg": "success.", "encryptType": EncryptType::Aes256.as_str(), "info": info }),
+        )
+    }
+
+    /// Updates an instance. `idempotent_release`: a released instance may be
+    /// released again (success); other activities on a released instance
+    /// answer "not found".
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        label: &'static str,
+        activity: &str,
+        id: &str,
+        status: Option<&str>,
+        expire: Option<&str>,
+        detail: &str,
+        idempotent_release: bool,
+    ) -> Outcome {
+        let store = self.lock_store();
+        let inst = match store.get(id) {
+            Ok(Some(i)) => i,
+            Ok(None) => return Outcome::err(label, activity, NOT_FOUND, "instance not found", "NOT_FOUND"),
+            Err(e) => return Outcome::err(label, activity, INTERNAL, "internal error", format!("STORE: {e}")),
+        };
+        if inst.status == "RELEASED" && !idempotent_release {
+            return Outcome::err(label, activity, NOT_FOUND, "instance released", "RELEASED");
+        }
+        if let Err(e) = store.update(id, activity, status, expire, detail) {
+            return Outcome::err(label, activity, INTERNAL, "internal error", format!("STORE: {e}"));
+        }
+        Outcome::new(label, activity, result(OK, "success."))
+    }
+}
+
+struct NewOrder<'a> {
+    order_id: &'a str,
+    order_line_id: &'a str,
+    business_id: &'a str,
+    product_id: &'a str,
+    test_flag: &'a str,
+}

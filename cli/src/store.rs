@@ -1,0 +1,196 @@
+//! The reference endpoint's instance store: one SQLite file.
+//!
+//! Credentials are stored only as the ciphertexts that were sent (so a
+//! repeated `newInstance` returns the very same `appInfo`), never in clear.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
+
+/// An instance as stored.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub instance_id: String,
+    pub status: String,
+    pub encrypt_type: String,
+    pub user_name: String,
+    pub password: String,
+    pub front_end_url: String,
+    pub admin_url: String,
+}
+
+/// A new instance to insert.
+pub struct NewInstance<'a> {
+    pub instance_id: &'a str,
+    pub order_id: &'a str,
+    pub order_line_id: &'a str,
+    pub business_id: &'a str,
+    pub product_id: &'a str,
+    pub protocol: &'a str,
+    pub test_flag: &'a str,
+    pub encrypt_type: &'a str,
+    pub user_name: &'a str,
+    pub password: &'a str,
+    pub front_end_url: &'a str,
+    pub admin_url: &'a str,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS instances (
+    instance_id    TEXT PRIMARY KEY,
+    order_id       TEXT NOT NULL,
+    order_line_id  TEXT NOT NULL DEFAULT '',
+    business_id    TEXT NOT NULL DEFAULT '',
+    product_id     TEXT NOT NULL DEFAULT '',
+    protocol       TEXT NOT NULL,
+    test_flag      TEXT NOT NULL DEFAULT '',
+    status         TEXT NOT NULL,
+    expire_time    TEXT NOT NULL DEFAULT '',
+    encrypt_type   TEXT NOT NULL,
+    user_name      TEXT NOT NULL,
+    password       TEXT NOT NULL,
+    front_end_url  TEXT NOT NULL,
+    admin_url      TEXT NOT NULL,
+    created_ms     INTEGER NOT NULL,
+    updated_ms     INTEGER NOT NULL,
+    UNIQUE (order_id, order_line_id)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id  TEXT NOT NULL,
+    activity     TEXT NOT NULL,
+    detail       TEXT NOT NULL DEFAULT '',
+    at_ms        INTEGER NOT NULL
+);
+";
+
+fn now() -> i64 {
+    crate::util::now_ms() as i64
+}
+
+impl Store {
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(2))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn })
+    }
+
+    fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Instance> {
+        Ok(Instance {
+            instance_id: r.get(0)?,
+            status: r.get(1)?,
+            encrypt_type: r.get(2)?,
+            user_name: r.get(3)?,
+            password: r.get(4)?,
+            front_end_url: r.get(5)?,
+            admin_url: r.get(6)?,
+        })
+    }
+
+    const COLS: &'static str = "instance_id, status, encrypt_type, user_name, password, front_end_url, admin_url";
+
+    pub fn by_order(&self, order_id: &str, order_line_id: &str) -> rusqlite::Result<Option<Instance>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {} FROM instances WHERE order_id = ?1 AND order_line_id = ?2", Self::COLS),
+                params![order_id, order_line_id],
+                Self::row,
+            )
+            .optional()
+    }
+
+    pub fn get(&self, instance_id: &str) -> rusqlite::Result<Option<Instance>> {
+        self.conn
+            .query_row(&format!("SELECT {} FROM instances WHERE instance_id = ?1", Self::COLS), params![instance_id], Self::row)
+            .optional()
+    }
+
+    pub fn insert(&self, n: &NewInstance<'_>) -> rusqlite::Result<()> {
+        let t = now();
+        self.conn.execute(
+            "INSERT INTO instances (instance_id, order_id, order_line_id, business_id, product_id, protocol, test_flag,
+                status, encrypt_type, user_name, password, front_end_url, admin_url, created_ms, updated_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'ACTIVE', ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+            params![
+                n.instance_id,
+                n.order_id,
+                n.order_line_id,
+                n.business_id,
+                n.product_id,
+                n.protocol,
+                n.test_flag,
+                n.encrypt_type,
+                n.user_name,
+                n.password,
+                n.front_end_url,
+                n.admin_url,
+                t
+            ],
+        )?;
+        self.event(n.instance_id, "newInstance", n.protocol)
+    }
+
+    /// Sets the status (and optionally the expiry) and records the event.
+    pub fn update(&self, instance_id: &str, activity: &str, status: Option<&str>, expire_time: Option<&str>, detail: &str) -> rusqlite::Result<()> {
+        let t = now();
+        if let Some(s) = status {
+            self.conn.execute("UPDATE instances SET status = ?2, updated_ms = ?3 WHERE instance_id = ?1", params![instance_id, s, t])?;
+        }
+        if let Some(e) = expire_time {
+            self.conn
+                .execute("UPDATE instances SET expire_time = ?2, updated_ms = ?3 WHERE instance_id = ?1", params![instance_id, e, t])?;
+        }
+        self.event(instance_id, activity, detail)
+    }
+
+    fn event(&self, instance_id: &str, activity: &str, detail: &str) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "INSERT INTO events (instance_id, activity, detail, at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![instance_id, activity, detail, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Number of events recorded for an instance (tests, diagnostics).
+    #[allow(dead_code)]
+    pub fn event_count(&self, instance_id: &str) -> rusqlite::Result<i64> {
+        self.conn.query_row("SELECT COUNT(*) FROM events WHERE instance_id = ?1", params![instance_id], |r| r.get(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotent_by_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("t.sqlite3")).unwrap();
+        let n = NewInstance {
+            instance_id: "i1",
+            order_id: "o",
+            order_line_id: "l",
+            business_id: "b",
+            product_id: "p",
+            protocol: "v2",
+            test_flag: "1",
+            encrypt_type: "1",
+            user_name: "u",
+            password: "w",
+            front_end_url: "f",
+            admin_url: "a",
+        };
+        s.insert(&n).unwrap();
+        assert!(s.insert(&NewInstance { instance_id: "i2", ..n }).is_err());
+        assert_eq!(s.by_order("o", "l").unwrap().unwrap().instance_id, "i1");
+        s.update("i1", "releaseInstance", Some("RELEASED"), None, "").unwrap();
+        assert_eq!(s.get("i1").unwrap().unwrap().status, "RELEASED");
+        assert_eq!(s.event_count("i1").unwrap(), 2);
+        assert!(s.get("nope").unwrap().is_none());
+    }
+}
