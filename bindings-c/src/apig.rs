@@ -1,0 +1,295 @@
+//! S6 — merchant → marketplace open APIs: `SDK-HMAC-SHA256` (AK/SK).
+
+use crate::ffi::{boundary, bytes, freshness_opt, pairs, text, IndexOut, OutBuf, Res};
+use crate::ffi::{koosign_freshness, koosign_pair, koosign_str};
+use crate::status::koosign_status;
+use core::ffi::c_char;
+
+/// An HTTP request to sign or verify (S6). Every string is UTF-8 text as
+/// sent, except the query, given as decoded (name, value) pairs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct koosign_apig_request {
+    /// HTTP method, e.g. "GET" (upper-cased for signing).
+    pub method: koosign_str,
+    /// Host, with the port when not the default, e.g.
+    /// "mkt.myhuaweicloud.com"; used when no Host header is given.
+    pub host: koosign_str,
+    /// Path as sent (percent escapes allowed), e.g.
+    /// "/api/mkp-openapi-public/global/v1/order/query"; at most 2048 bytes.
+    pub path: koosign_str,
+    /// Decoded query pairs in any order, repeated names allowed (at most
+    /// 64); NULL only with `query_len` 0.
+    pub query: *const koosign_pair,
+    /// Number of query pairs.
+    pub query_len: usize,
+    /// Headers as given, names in any case, ASCII names (at most 32); NULL
+    /// only with `headers_len` 0. For verification, include Authorization
+    /// and X-Sdk-Date.
+    pub headers: *const koosign_pair,
+    /// Number of headers.
+    pub headers_len: usize,
+    /// Exact body bytes; NULL only with `body_len` 0.
+    pub body: *const u8,
+    /// Body length in bytes.
+    pub body_len: usize,
+}
+
+/// The result of koosign_sign_apig. Every string points into the buffer
+/// given to that call (valid while it is), UTF-8, not NUL-terminated.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct koosign_apig_signed {
+    /// The Authorization header value:
+    /// `SDK-HMAC-SHA256 Access=<ak>, SignedHeaders=<a;b>, Signature=<hex>`.
+    pub authorization: koosign_str,
+    /// The signature, 64 lower-case hex digits.
+    pub signature: koosign_str,
+    /// SignedHeaders: lower-case names joined by `;`.
+    pub signed_headers: koosign_str,
+    /// The canonical query string (part of the canonical request).
+    pub canonical_query: koosign_str,
+    /// CanonicalRequest (for debugging a mismatch).
+    pub canonical_request: koosign_str,
+    /// StringToSign (for debugging a mismatch).
+    pub string_to_sign: koosign_str,
+    /// Headers the caller must add to the request, in order: X-Sdk-Date
+    /// (when not given), X-Sdk-Content-Sha256 (for a Content-Type other
+    /// than JSON/BSON), Host (when not given), Authorization (always,
+    /// last). An added header replaces a given one of the same name.
+    pub headers_to_add: [koosign_pair; 4],
+    /// Number of entries used in `headers_to_add` (1 to 4); the rest are
+    /// empty.
+    pub headers_to_add_len: usize,
+}
+
+const EMPTY: koosign_str = koosign_str {
+    data: core::ptr::null(),
+    len: 0,
+};
+const EMPTY_PAIR: koosign_pair = koosign_pair {
+    name: EMPTY,
+    value: EMPTY,
+};
+
+struct Owned<'a> {
+    method: &'a str,
+    host: &'a str,
+    path: &'a str,
+    query: Vec<(&'a str, &'a str)>,
+    headers: Vec<(&'a str, &'a str)>,
+    body: &'a [u8],
+}
+
+impl<'a> Owned<'a> {
+    /// # Safety
+    /// Every pointer of `r` NULL (only with a zero length) or valid.
+    unsafe fn from_c(r: &koosign_apig_request) -> Res<Self> {
+        // SAFETY: forwarded contract, for each pointer of `r`.
+        unsafe {
+            Ok(Owned {
+                method: r.method.as_str()?,
+                host: r.host.as_str()?,
+                path: r.path.as_str()?,
+                query: pairs(r.query, r.query_len)?,
+                headers: pairs(r.headers, r.headers_len)?,
+                body: bytes(r.body, r.body_len)?,
+            })
+        }
+    }
+
+    fn request(&self) -> ks::ApigRequest<'_> {
+        ks::ApigRequest {
+            method: self.method,
+            host: self.host,
+            path: self.path,
+            query: &self.query,
+            headers: &self.headers,
+            body: self.body,
+        }
+    }
+}
+
+/// Signs an open-API call the way Huawei's Python SDK core does (SCHEMES.md
+/// S6): `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…,
+/// Signature=hex(HMAC(SK, StringToSign))`. X-Sdk-Date is taken from the
+/// request's headers when present (`yyyyMMddTHHmmssZ`, UTC), else made
+/// from `*now_ms`. Host is added when absent. Every header whose name has
+/// no `_` is signed.
+///
+/// - `request`: the request (see koosign_apig_request).
+/// - `ak`, `ak_len`; `sk`, `sk_len`: access key ID and secret key (UTF-8,
+///   not empty).
+/// - `now_ms`: NULL, or the caller's clock in Unix milliseconds, used only
+///   when the request has no X-Sdk-Date header.
+/// - `buf`, `buf_cap`: the caller's buffer for all the text of the result
+///   (canonical request, string to sign, authorization, headers); 4096
+///   bytes are enough for ordinary calls.
+/// - `buf_len`: receives the bytes used; with KOOSIGN_BUFFER_TOO_SMALL,
+///   the bytes needed (and `buf` and `out` are untouched); 0 on other
+///   errors.
+/// - `out`: receives the result on KOOSIGN_OK; its strings point into `buf`.
+///
+/// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
+/// KOOSIGN_MISSING_PARAMETER (no X-Sdk-Date and `now_ms` NULL),
+/// KOOSIGN_BAD_TIMESTAMP (X-Sdk-Date malformed), KOOSIGN_NO_ACCESS_KEY
+/// (empty AK or SK), KOOSIGN_MALFORMED_ENCODING (non-ASCII header name),
+/// KOOSIGN_INPUT_TOO_LARGE (over 64 query pairs, 32 headers or a 2048-byte
+/// path), KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_PANIC.
+///
+/// # Safety
+/// `request` and `out` NULL or valid; every pointer inside `request` and
+/// every input pointer NULL (only with a zero length) or valid for its
+/// length; `buf` NULL (only with `buf_cap` 0) or valid for `buf_cap` bytes
+/// of writes, not overlapping the inputs; `buf_len` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn koosign_sign_apig(
+    request: *const koosign_apig_request,
+    ak: *const c_char,
+    ak_len: usize,
+    sk: *const c_char,
+    sk_len: usize,
+    now_ms: *const u64,
+    buf: *mut u8,
+    buf_cap: usize,
+    buf_len: *mut usize,
+    out: *mut koosign_apig_signed,
+) -> koosign_status {
+    boundary(|| {
+        // SAFETY: the pointers meet this function's `# Safety` contract; the
+        // conversions check NULL, lengths and UTF-8.
+        let (buf, req, ak, sk, now) = unsafe {
+            (
+                OutBuf::new(buf, buf_cap, buf_len)?,
+                request
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                text(ak, ak_len)?,
+                text(sk, sk_len)?,
+                now_ms.as_ref().copied(),
+            )
+        };
+        if out.is_null() {
+            return Err(koosign_status::KOOSIGN_NULL_PARAMETER);
+        }
+        // SAFETY: the pointers inside `request` meet the same contract.
+        let owned = unsafe { Owned::from_c(req) }?;
+        let r = owned.request();
+
+        let mut stack = [0u8; 4096];
+        let mut heap;
+        let signed = match ks::sign_apig(&r, ak, sk, now, &mut stack) {
+            Ok(s) => s,
+            Err(ks::Error::BufferTooSmall { needed }) => {
+                heap = vec![0u8; needed];
+                ks::sign_apig(&r, ak, sk, now, &mut heap)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+
+        // Everything is copied into the caller's buffer, one part after the
+        // other, and the result's strings point at the copies.
+        let mut parts: Vec<&[u8]> = vec![
+            signed.authorization.as_bytes(),
+            signed.signature.as_bytes(),
+            signed.signed_headers.as_bytes(),
+            signed.canonical_query.as_bytes(),
+            signed.canonical_request.as_bytes(),
+            signed.string_to_sign.as_bytes(),
+        ];
+        for (name, value) in &signed.headers_to_add {
+            parts.push(name.as_bytes());
+            parts.push(value.as_bytes());
+        }
+        buf.write_parts(&parts)?;
+        let mut at = 0usize;
+        let mut next = |p: &[u8]| {
+            // Offsets within what write_parts copied: inside the buffer.
+            let s = koosign_str {
+                data: buf.base().wrapping_add(at).cast(),
+                len: p.len(),
+            };
+            at += p.len();
+            s
+        };
+        let mut result = koosign_apig_signed {
+            authorization: next(parts[0]),
+            signature: next(parts[1]),
+            signed_headers: next(parts[2]),
+            canonical_query: next(parts[3]),
+            canonical_request: next(parts[4]),
+            string_to_sign: next(parts[5]),
+            headers_to_add: [EMPTY_PAIR; 4],
+            headers_to_add_len: signed.headers_to_add.len(),
+        };
+        for (i, slot) in result
+            .headers_to_add
+            .iter_mut()
+            .take(signed.headers_to_add.len())
+            .enumerate()
+        {
+            *slot = koosign_pair {
+                name: next(parts[6 + 2 * i]),
+                value: next(parts[7 + 2 * i]),
+            };
+        }
+        // SAFETY: `out` is non-NULL (checked) and valid for a write (the contract).
+        unsafe { out.write(result) };
+        Ok(())
+    })
+}
+
+/// Server-side check of an `SDK-HMAC-SHA256` request (S6): reads
+/// Authorization from the request's headers, finds the secret of its
+/// `Access` among `credentials`, recomputes over the headers it lists and
+/// compares in constant time; checks X-Sdk-Date against `freshness` when
+/// given.
+///
+/// - `request`: the request as received, headers including Authorization
+///   and X-Sdk-Date.
+/// - `credentials`, `credentials_len`: (name = AK, value = SK) pairs, at
+///   least one, none empty.
+/// - `freshness`: NULL checks no window; else |now_ms − X-Sdk-Date| ≤
+///   window_ms (Unix milliseconds).
+/// - `out_index`: NULL, or receives on success the index of the matching
+///   credential.
+///
+/// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
+/// KOOSIGN_MISSING_PARAMETER (Authorization, X-Sdk-Date or a signed header
+/// absent), KOOSIGN_MALFORMED_ENCODING (Authorization not
+/// SDK-HMAC-SHA256 or malformed), KOOSIGN_BAD_TIMESTAMP,
+/// KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH (unknown AK
+/// included), KOOSIGN_STALE_TIMESTAMP, KOOSIGN_INPUT_TOO_LARGE,
+/// KOOSIGN_PANIC.
+///
+/// # Safety
+/// `request` NULL or valid, with every pointer inside it NULL (only with a
+/// zero length) or valid; `credentials` NULL (only with length 0) or valid
+/// for `credentials_len` pairs.
+#[no_mangle]
+pub unsafe extern "C" fn koosign_verify_apig(
+    request: *const koosign_apig_request,
+    credentials: *const koosign_pair,
+    credentials_len: usize,
+    freshness: *const koosign_freshness,
+    out_index: *mut usize,
+) -> koosign_status {
+    boundary(|| {
+        // SAFETY: the pointers meet this function's `# Safety` contract; the
+        // conversions check NULL, lengths and UTF-8.
+        let (req, creds, fresh, index) = unsafe {
+            (
+                request
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                pairs(credentials, credentials_len)?,
+                freshness_opt(freshness),
+                IndexOut::new(out_index),
+            )
+        };
+        // SAFETY: the pointers inside `request` meet the same contract.
+        let owned = unsafe { Owned::from_c(req) }?;
+        index.set(ks::verify_apig(&owned.request(), &creds, fresh)?);
+        Ok(())
+    })
+}

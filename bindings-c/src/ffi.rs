@@ -1,0 +1,319 @@
+//! The only place raw C pointers become Rust values: input slices, text,
+//! arrays of strings and pairs, output buffers, and the panic boundary.
+
+use crate::status::koosign_status;
+use core::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Result of the translation layer: the error is the status to return.
+pub(crate) type Res<T> = Result<T, koosign_status>;
+
+/// A borrowed string: `len` bytes of UTF-8 at `data`, not NUL-terminated
+/// (a NUL byte inside is an ordinary character). `data` may be NULL only
+/// when `len` is 0.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct koosign_str {
+    /// First byte, or NULL for the empty string.
+    pub data: *const c_char,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// A name and a value (a query parameter, a header, or an `(ak, sk)`
+/// credential).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct koosign_pair {
+    /// The name (parameter name, header name, access key ID).
+    pub name: koosign_str,
+    /// The value (parameter value, header value, secret key).
+    pub value: koosign_str,
+}
+
+/// A freshness policy: the caller's clock and the accepted distance from
+/// it. Passed by pointer; NULL means "check no window".
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct koosign_freshness {
+    /// The caller's clock, Unix time in milliseconds.
+    pub now_ms: u64,
+    /// Accepted |now − timestamp| in milliseconds (KOOSIGN_DEFAULT_WINDOW_MS = 60 000
+    /// is what the V2 guide requires).
+    pub window_ms: u64,
+}
+
+impl koosign_freshness {
+    pub(crate) fn to_core(self) -> ks::Freshness {
+        ks::Freshness::with_window(self.now_ms, self.window_ms)
+    }
+}
+
+/// Runs `f` inside the panic boundary: a panic becomes `KOOSIGN_PANIC`
+/// instead of unwinding into C (which is undefined behaviour).
+pub(crate) fn boundary(f: impl FnOnce() -> Res<()>) -> koosign_status {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => koosign_status::KOOSIGN_OK,
+        Ok(Err(status)) => status,
+        Err(_) => koosign_status::KOOSIGN_PANIC,
+    }
+}
+
+/// `len` bytes at `ptr`; NULL is allowed only with `len` 0.
+///
+/// # Safety
+/// Unless NULL, `ptr` must point to `len` readable bytes that stay valid
+/// and unmodified for `'a` (the duration of the exported call).
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Res<&'a [u8]> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(koosign_status::KOOSIGN_NULL_PARAMETER)
+        };
+    }
+    if len > isize::MAX as usize {
+        return Err(koosign_status::KOOSIGN_INPUT_TOO_LARGE);
+    }
+    // SAFETY: non-NULL, len ≤ isize::MAX, and the caller guarantees `len`
+    // readable bytes for the duration of the call (the C contract).
+    Ok(unsafe { core::slice::from_raw_parts(ptr, len) })
+}
+
+/// `len` bytes of UTF-8 at `ptr`; NULL is allowed only with `len` 0.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn text<'a>(ptr: *const c_char, len: usize) -> Res<&'a str> {
+    // SAFETY: forwarded contract.
+    let b = unsafe { bytes(ptr.cast::<u8>(), len) }?;
+    core::str::from_utf8(b).map_err(|_| koosign_status::KOOSIGN_INVALID_UTF8)
+}
+
+impl koosign_str {
+    /// # Safety
+    /// As [`bytes`] for `data`/`len`.
+    pub(crate) unsafe fn as_str<'a>(&self) -> Res<&'a str> {
+        // SAFETY: forwarded contract.
+        unsafe { text(self.data, self.len) }
+    }
+}
+
+/// `n` elements at `ptr`; NULL is allowed only with `n` 0.
+///
+/// # Safety
+/// Unless NULL, `ptr` must point to `n` initialised, properly aligned `T`
+/// valid for the duration of the call.
+pub(crate) unsafe fn array<'a, T>(ptr: *const T, n: usize) -> Res<&'a [T]> {
+    if ptr.is_null() {
+        return if n == 0 {
+            Ok(&[])
+        } else {
+            Err(koosign_status::KOOSIGN_NULL_PARAMETER)
+        };
+    }
+    if n > isize::MAX as usize / core::mem::size_of::<T>().max(1) {
+        return Err(koosign_status::KOOSIGN_INPUT_TOO_LARGE);
+    }
+    // SAFETY: non-NULL, total size ≤ isize::MAX, caller guarantees `n`
+    // valid elements for the duration of the call.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, n) })
+}
+
+/// The strings of a `koosign_str` array (the access keys of a verifier):
+/// up to 8 are kept on the stack, more on the heap.
+pub(crate) enum Strs<'a> {
+    Stack([&'a str; 8], usize),
+    Heap(Vec<&'a str>),
+}
+
+impl<'a> core::ops::Deref for Strs<'a> {
+    type Target = [&'a str];
+    fn deref(&self) -> &[&'a str] {
+        match self {
+            Strs::Stack(a, n) => &a[..*n],
+            Strs::Heap(v) => v,
+        }
+    }
+}
+
+/// Converts a `koosign_str` array; NULL is allowed only with `n` 0.
+///
+/// # Safety
+/// As [`array`], and each element as [`koosign_str::as_str`].
+pub(crate) unsafe fn strs<'a>(ptr: *const koosign_str, n: usize) -> Res<Strs<'a>> {
+    // SAFETY: forwarded contract.
+    let arr = unsafe { array(ptr, n) }?;
+    if arr.len() <= 8 {
+        let mut buf = [""; 8];
+        for (slot, s) in buf.iter_mut().zip(arr) {
+            // SAFETY: forwarded contract for each element.
+            *slot = unsafe { s.as_str() }?;
+        }
+        Ok(Strs::Stack(buf, arr.len()))
+    } else {
+        // SAFETY: forwarded contract for each element.
+        arr.iter()
+            .map(|s| unsafe { s.as_str() })
+            .collect::<Res<Vec<&str>>>()
+            .map(Strs::Heap)
+    }
+}
+
+/// The `(name, value)` strings of a `koosign_pair` array.
+///
+/// # Safety
+/// As [`array`], and each string as [`koosign_str::as_str`].
+pub(crate) unsafe fn pairs<'a>(ptr: *const koosign_pair, n: usize) -> Res<Vec<(&'a str, &'a str)>> {
+    // SAFETY: forwarded contract.
+    let arr = unsafe { array(ptr, n) }?;
+    // SAFETY: forwarded contract for each element.
+    arr.iter()
+        .map(|p| Ok((unsafe { p.name.as_str() }?, unsafe { p.value.as_str() }?)))
+        .collect()
+}
+
+/// An optional `koosign_freshness` (NULL: none).
+///
+/// # Safety
+/// Unless NULL, `ptr` points to a valid `koosign_freshness`.
+pub(crate) unsafe fn freshness_opt(ptr: *const koosign_freshness) -> Option<ks::Freshness> {
+    // SAFETY: NULL or valid, per the contract.
+    unsafe { ptr.as_ref() }.map(|f| f.to_core())
+}
+
+/// An optional `size_t` out-pointer (the index of the key that matched).
+pub(crate) struct IndexOut(*mut usize);
+
+impl IndexOut {
+    /// # Safety
+    /// `ptr` NULL or valid for a `size_t` write for the duration of the call.
+    pub(crate) unsafe fn new(ptr: *mut usize) -> IndexOut {
+        IndexOut(ptr)
+    }
+
+    /// Writes `index` unless the pointer is NULL.
+    pub(crate) fn set(&self, index: usize) {
+        if !self.0.is_null() {
+            // SAFETY: non-NULL and writable per `new`'s contract.
+            unsafe { self.0.write(index) };
+        }
+    }
+}
+
+/// A caller's output buffer: `cap` bytes at `ptr` and the out-length.
+///
+/// Creating it sets `*out_len = 0`; [`OutBuf::write`] either copies
+/// everything and sets `*out_len` to the length written, or copies nothing
+/// and sets `*out_len` to the length needed (`KOOSIGN_BUFFER_TOO_SMALL`).
+pub(crate) struct OutBuf {
+    ptr: *mut u8,
+    cap: usize,
+    len: *mut usize,
+}
+
+impl OutBuf {
+    /// # Safety
+    /// `out_len` must be NULL or valid for writes of a `size_t`; `ptr` must
+    /// be NULL or valid for writes of `cap` bytes, not overlapping any
+    /// input of the call, for the duration of the call.
+    pub(crate) unsafe fn new(ptr: *mut u8, cap: usize, out_len: *mut usize) -> Res<OutBuf> {
+        if out_len.is_null() {
+            return Err(koosign_status::KOOSIGN_NULL_PARAMETER);
+        }
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { out_len.write(0) };
+        if ptr.is_null() && cap != 0 {
+            return Err(koosign_status::KOOSIGN_NULL_PARAMETER);
+        }
+        Ok(OutBuf {
+            ptr,
+            cap,
+            len: out_len,
+        })
+    }
+
+    /// Reports `needed` bytes without writing anything.
+    pub(crate) fn too_small(&self, needed: usize) -> koosign_status {
+        // SAFETY: `len` was checked non-NULL and writable in `new`.
+        unsafe { self.len.write(needed) };
+        koosign_status::KOOSIGN_BUFFER_TOO_SMALL
+    }
+
+    /// Copies `src` if it fits, else writes nothing (see the type's doc).
+    pub(crate) fn write(&self, src: &[u8]) -> Res<()> {
+        self.write_parts(&[src])
+    }
+
+    /// Copies the concatenation of `parts` if it fits, else writes nothing.
+    pub(crate) fn write_parts(&self, parts: &[&[u8]]) -> Res<()> {
+        let needed: usize = parts.iter().map(|p| p.len()).sum();
+        if needed > self.cap {
+            return Err(self.too_small(needed));
+        }
+        let mut at = 0;
+        for p in parts {
+            if !p.is_empty() {
+                // SAFETY: `ptr` is non-NULL (cap ≥ needed > 0) and valid
+                // for `cap` bytes of writes (`new`'s contract); `at + len`
+                // ≤ needed ≤ cap; `p` is this crate's own memory or an
+                // input, which the caller promises does not overlap outputs.
+                unsafe { core::ptr::copy_nonoverlapping(p.as_ptr(), self.ptr.add(at), p.len()) };
+            }
+            at += p.len();
+        }
+        // SAFETY: as in `too_small`.
+        unsafe { self.len.write(needed) };
+        Ok(())
+    }
+
+    /// Base address of the buffer (for results that point into it).
+    pub(crate) fn base(&self) -> *const u8 {
+        self.ptr
+    }
+}
+
+/// Calls `f` with a zeroed scratch buffer of at least `len` bytes: on the
+/// stack when small, else on the heap. For inputs that are not secret
+/// (a query string being decoded).
+pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    const STACK: usize = 512;
+    if len <= STACK {
+        let mut buf = [0u8; STACK];
+        f(&mut buf[..len])
+    } else {
+        f(&mut vec![0u8; len])
+    }
+}
+
+/// As [`with_scratch`], and the buffer is wiped afterwards (it held a
+/// decrypted field).
+pub(crate) fn with_secret_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    use zeroize::Zeroize;
+    with_scratch(len, |buf| {
+        let r = f(buf);
+        buf.zeroize();
+        r
+    })
+}
+
+/// Runs a core function that writes text into a buffer and reports
+/// `BufferTooSmall { needed }` when it does not fit: first into a stack
+/// buffer, then into one of the size needed, then copies into `out`.
+/// The caller's buffer is never written partially.
+pub(crate) fn produce(
+    out: &OutBuf,
+    f: impl for<'b> Fn(&'b mut [u8]) -> ks::Result<&'b str>,
+) -> Res<()> {
+    let needed = {
+        let mut stack = [0u8; 1024];
+        match f(&mut stack) {
+            Ok(s) => return out.write(s.as_bytes()),
+            Err(ks::Error::BufferTooSmall { needed }) => needed,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let mut heap = vec![0u8; needed];
+    let s = f(&mut heap)?;
+    out.write(s.as_bytes())
+}

@@ -1,0 +1,677 @@
+/*
+ * koosign-conformance FILE... — the C twin of `koosign conformance`
+ * (cli/src/conformance.rs): runs JSON Lines vectors (the format of
+ * shared/vectors/) through libkoosign's C API.
+ *
+ * For each case it recomputes or verifies the expected value and checks that
+ * a one-character change of the token, signature or ciphertext is rejected.
+ * It prints a count per kind (sorted by kind) and, last, `N passed, M failed`;
+ * the exit status is 1 on any failure or unknown kind, 2 on bad usage.
+ * Kinds: v1_query, body_sign, aes_cbc, v2_basic, v2_kit, apig, licence.
+ * Failures go to standard error, the first five per kind (all with --verbose).
+ *
+ * JSON is read with cJSON (Debian's libcjson-dev).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "koosign.h"
+
+#define WHY_LEN 1024
+typedef char why_t[WHY_LEN];
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static bool fail(why_t why, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, WHY_LEN, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* A string field of the case, or a failure naming it. */
+static bool field(const cJSON *c, const char *name, const char **out, why_t why) {
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(c, name);
+    if (!cJSON_IsString(f) || f->valuestring == NULL) {
+        return fail(why, "field `%s` missing or not a string", name);
+    }
+    *out = f->valuestring;
+    return true;
+}
+
+static koosign_str kstr(const char *s) {
+    koosign_str k = {s, strlen(s)};
+    return k;
+}
+
+static const char *name_of(koosign_status st) { return koosign_status_name((uint32_t)st); }
+
+/* Compares an output (p, n) with the expected NUL-terminated text. */
+static bool expect_eq(const char *what, const uint8_t *p, size_t n, const char *want, why_t why) {
+    if (n == strlen(want) && memcmp(p, want, n) == 0) {
+        return true;
+    }
+    return fail(why, "%s: got \"%.*s\", expected \"%s\"", what, (int)n, (const char *)p, want);
+}
+
+static bool expect_status(const char *what, koosign_status got, koosign_status want, why_t why) {
+    if (got == want) {
+        return true;
+    }
+    if (got == KOOSIGN_OK) {
+        return fail(why, "%s: a one-character change was accepted", what);
+    }
+    return fail(why, "%s: expected %s, got %s", what, name_of(want), name_of(got));
+}
+
+/* Changes one character of s (the first ASCII alphanumeric at or after `at`,
+ * wrapping) to another alphanumeric: the same rule as the Rust runner. The
+ * result is malloc'd. */
+static char *dup(const char *s) {
+    size_t n = strlen(s);
+    char *b = malloc(n + 1);
+    if (b == NULL) {
+        abort();
+    }
+    memcpy(b, s, n + 1);
+    return b;
+}
+
+static char *alter(const char *s, size_t at) {
+    size_t n = strlen(s);
+    char *b = dup(s);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (at + k) % n;
+        unsigned char c = (unsigned char)b[i];
+        if (c < 128 && isalnum(c)) {
+            unsigned char r;
+            if (c == 'A' || c == 'a') {
+                r = (unsigned char)(c + 1);
+            } else if (c == '0') {
+                r = '1';
+            } else if (isdigit(c)) {
+                r = '0';
+            } else {
+                r = 'A';
+            }
+            if (r == c) {
+                r = 'z';
+            }
+            b[i] = (char)r;
+            break;
+        }
+    }
+    return b;
+}
+
+static void to_upper(char *s) {
+    for (; *s; s++) {
+        *s = (char)toupper((unsigned char)*s);
+    }
+}
+
+/* ---- the kinds ---------------------------------------------------------- */
+
+static bool v1_query(const cJSON *c, why_t why) {
+    const char *key = NULL, *query = NULL, *canonical = NULL, *token = NULL;
+    if (!field(c, "access_key", &key, why) || !field(c, "query", &query, why) ||
+        !field(c, "canonical", &canonical, why) || !field(c, "auth_token", &token, why)) {
+        return false;
+    }
+    size_t qn = strlen(query);
+    uint8_t *out = malloc(qn + 1);
+    if (out == NULL) {
+        abort();
+    }
+    size_t n = 0;
+    bool ok = false;
+    koosign_status st = koosign_v1_canonical(query, qn, out, qn + 1, &n);
+    if (st != KOOSIGN_OK) {
+        fail(why, "parse: %s", koosign_status_message(st));
+        goto done;
+    }
+    if (!expect_eq("canonical", out, n, canonical, why)) {
+        goto done;
+    }
+    uint8_t tok[KOOSIGN_AUTH_TOKEN_LEN];
+    st = koosign_v1_auth_token(query, qn, key, strlen(key), tok, sizeof tok, &n);
+    if (st != KOOSIGN_OK) {
+        fail(why, "v1_auth_token: %s", koosign_status_message(st));
+        goto done;
+    }
+    if (!expect_eq("authToken", tok, n, token, why)) {
+        goto done;
+    }
+    koosign_str keys[1] = {kstr(key)};
+    st = koosign_verify_v1(query, qn, keys, 1, NULL, NULL);
+    if (st != KOOSIGN_OK) {
+        fail(why, "verify: %s", koosign_status_message(st));
+        goto done;
+    }
+    const char *at = strstr(query, "authToken=");
+    if (at == NULL) {
+        fail(why, "no authToken in query");
+        goto done;
+    }
+    size_t start = (size_t)(at - query) + strlen("authToken=");
+    char *tail = alter(query + start, 0);
+    size_t an = start + strlen(tail);
+    char *altered = malloc(an + 1);
+    if (altered == NULL) {
+        abort();
+    }
+    memcpy(altered, query, start);
+    memcpy(altered + start, tail, strlen(tail) + 1);
+    free(tail);
+    ok = expect_status("altered authToken", koosign_verify_v1(altered, an, keys, 1, NULL, NULL),
+                       KOOSIGN_SIGNATURE_MISMATCH, why);
+    free(altered);
+done:
+    free(out);
+    return ok;
+}
+
+static bool body_sign_case(const cJSON *c, why_t why) {
+    const char *key = NULL, *body = NULL, *want = NULL;
+    if (!field(c, "access_key", &key, why) || !field(c, "body", &body, why) ||
+        !field(c, "signature", &want, why)) {
+        return false;
+    }
+    const uint8_t *b = (const uint8_t *)body;
+    size_t bn = strlen(body), kn = strlen(key), n = 0;
+    uint8_t sig[KOOSIGN_BODY_SIGNATURE_LEN];
+    koosign_status st = koosign_body_signature(b, bn, key, kn, sig, sizeof sig, &n);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "signature: %s", koosign_status_message(st));
+    }
+    if (!expect_eq("signature", sig, n, want, why)) {
+        return false;
+    }
+    uint8_t header[KOOSIGN_BODY_SIGN_VALUE_LEN];
+    st = koosign_body_sign(b, bn, key, kn, header, sizeof header, &n);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "%s", koosign_status_message(st));
+    }
+    koosign_str keys[1] = {kstr(key)};
+    st = koosign_verify_body_sign((const char *)header, n, b, bn, keys, 1, NULL);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "verify: %s", koosign_status_message(st));
+    }
+    char *alt = alter(want, 3);
+    char value[256];
+    snprintf(value, sizeof value, "sign_type=\"HMAC-SHA256\", signature=\"%s\"", alt);
+    free(alt);
+    return expect_status("altered signature",
+                         koosign_verify_body_sign(value, strlen(value), b, bn, keys, 1, NULL),
+                         KOOSIGN_SIGNATURE_MISMATCH, why);
+}
+
+static bool aes_cbc(const cJSON *c, why_t why) {
+    const char *key = NULL, *key_hex = NULL, *iv = NULL, *plaintext = NULL, *wire = NULL;
+    if (!field(c, "access_key", &key, why)) {
+        return false;
+    }
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "encrypt_type");
+    koosign_encrypt_type ty;
+    if (cJSON_IsNumber(t) && t->valuedouble == 1.0) {
+        ty = KOOSIGN_AES256;
+    } else if (cJSON_IsNumber(t) && t->valuedouble == 2.0) {
+        ty = KOOSIGN_AES128;
+    } else {
+        return fail(why, "encrypt_type must be 1 or 2");
+    }
+    if (!field(c, "derived_key_hex", &key_hex, why) || !field(c, "iv", &iv, why)) {
+        return false;
+    }
+    size_t kn = strlen(key), n = 0;
+    uint8_t dk[KOOSIGN_AES256_KEY_LEN];
+    koosign_status st = koosign_derive_key(key, kn, ty, dk, sizeof dk, &n);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "derive: %s", koosign_status_message(st));
+    }
+    char hex[2 * KOOSIGN_AES256_KEY_LEN + 1];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(hex + 2 * i, 3, "%02x", dk[i]);
+    }
+    hex[2 * n] = '\0';
+    if (!expect_eq("derived key", (const uint8_t *)hex, 2 * n, key_hex, why)) {
+        return false;
+    }
+    if (strlen(iv) != KOOSIGN_IV_LEN) {
+        return fail(why, "iv is not 16 bytes");
+    }
+    if (!field(c, "plaintext", &plaintext, why) || !field(c, "ciphertext", &wire, why)) {
+        return false;
+    }
+    uint8_t out[256];
+    st = koosign_encrypt_field_with_iv(plaintext, strlen(plaintext), key, kn, ty, iv, KOOSIGN_IV_LEN,
+                                       out, sizeof out, &n);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "%s", koosign_status_message(st));
+    }
+    if (!expect_eq("ciphertext", out, n, wire, why)) {
+        return false;
+    }
+    size_t wn = strlen(wire);
+    uint8_t *plain = malloc(wn + 1);
+    if (plain == NULL) {
+        abort();
+    }
+    bool ok = false;
+    st = koosign_decrypt_field(wire, wn, key, kn, ty, plain, wn + 1, &n);
+    if (st != KOOSIGN_OK) {
+        fail(why, "%s", koosign_status_message(st));
+        goto done;
+    }
+    if (!expect_eq("decrypt", plain, n, plaintext, why)) {
+        goto done;
+    }
+    /* One Base64 character changed: CBC has no MAC, so the check is that the
+     * change never yields the original plaintext. */
+    if (wn < KOOSIGN_IV_LEN) {
+        fail(why, "ciphertext shorter than its IV");
+        goto done;
+    }
+    char *tail = alter(wire + KOOSIGN_IV_LEN, 0);
+    char *altered = malloc(wn + 1);
+    if (altered == NULL) {
+        abort();
+    }
+    memcpy(altered, wire, KOOSIGN_IV_LEN);
+    memcpy(altered + KOOSIGN_IV_LEN, tail, strlen(tail) + 1);
+    free(tail);
+    st = koosign_decrypt_field(altered, strlen(altered), key, kn, ty, plain, wn + 1, &n);
+    if (st == KOOSIGN_OK && n == strlen(plaintext) && memcmp(plain, plaintext, n) == 0) {
+        fail(why, "altered ciphertext decrypted to the original plaintext");
+    } else if (st == KOOSIGN_OK || st == KOOSIGN_DECRYPT) {
+        ok = true;
+    } else {
+        fail(why, "altered ciphertext: unexpected %s", name_of(st));
+    }
+    free(altered);
+done:
+    free(plain);
+    return ok;
+}
+
+static bool v2(const cJSON *c, koosign_v2_scheme scheme, why_t why) {
+    const char *key = NULL, *body = NULL, *sig = NULL, *ts = NULL, *nonce = NULL;
+    if (!field(c, "access_key", &key, why) || !field(c, "body", &body, why) ||
+        !field(c, "signature", &sig, why) || !field(c, "timestamp", &ts, why) ||
+        !field(c, "nonce", &nonce, why)) {
+        return false;
+    }
+    const uint8_t *b = (const uint8_t *)body;
+    size_t bn = strlen(body), n = 0;
+    char mine[KOOSIGN_V2_SIGNATURE_LEN + 1];
+    koosign_status st = koosign_sign_v2(scheme, b, bn, key, strlen(key), nonce, strlen(nonce), ts,
+                                        strlen(ts), (uint8_t *)mine, KOOSIGN_V2_SIGNATURE_LEN, &n);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "%s", koosign_status_message(st));
+    }
+    mine[n] = '\0';
+    char *want = dup(sig);
+    to_upper(mine);
+    to_upper(want);
+    bool same = strcmp(mine, want) == 0;
+    if (!same) {
+        fail(why, "signature (case-insensitive): got \"%s\", expected \"%s\"", mine, want);
+    }
+    free(want);
+    if (!same) {
+        return false;
+    }
+    koosign_str keys[1] = {kstr(key)};
+    st = koosign_verify_v2(scheme, sig, strlen(sig), ts, strlen(ts), nonce, strlen(nonce), b, bn, keys, 1,
+                           NULL, NULL, NULL);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "verify: %s", koosign_status_message(st));
+    }
+    char *altered = alter(sig, 7);
+    st = koosign_verify_v2(scheme, altered, strlen(altered), ts, strlen(ts), nonce, strlen(nonce), b, bn,
+                           keys, 1, NULL, NULL, NULL);
+    free(altered);
+    return expect_status("altered signature", st, KOOSIGN_SIGNATURE_MISMATCH, why);
+}
+
+static bool licence(const cJSON *c, why_t why) {
+    const char *key = NULL, *ts = NULL, *nonce = NULL, *body = NULL, *sig = NULL;
+    if (!field(c, "access_key", &key, why) || !field(c, "ts", &ts, why) ||
+        !field(c, "nonce", &nonce, why) || !field(c, "body", &body, why) ||
+        !field(c, "signature", &sig, why)) {
+        return false;
+    }
+    const uint8_t *b = (const uint8_t *)body;
+    size_t bn = strlen(body), n = 0;
+    uint8_t out[KOOSIGN_LICENCE_SIGNATURE_LEN];
+    koosign_status st = koosign_licence_sign(ts, strlen(ts), nonce, strlen(nonce), b, bn, key,
+                                             strlen(key), out, sizeof out, &n);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "%s", koosign_status_message(st));
+    }
+    if (!expect_eq("signature", out, n, sig, why)) {
+        return false;
+    }
+    koosign_str keys[1] = {kstr(key)};
+    st = koosign_verify_licence(ts, strlen(ts), nonce, strlen(nonce), b, bn, sig, strlen(sig), keys, 1,
+                                NULL, NULL);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "verify: %s", koosign_status_message(st));
+    }
+    char *altered = alter(sig, 5);
+    st = koosign_verify_licence(ts, strlen(ts), nonce, strlen(nonce), b, bn, altered, strlen(altered),
+                                keys, 1, NULL, NULL);
+    free(altered);
+    return expect_status("altered signature", st, KOOSIGN_SIGNATURE_MISMATCH, why);
+}
+
+static bool kstr_eq(koosign_str a, const char *b) {
+    return a.len == strlen(b) && (a.len == 0 || memcmp(a.data, b, a.len) == 0);
+}
+
+static bool apig(const cJSON *c, why_t why) {
+    const char *ak = NULL, *sk = NULL, *method = NULL, *host = NULL, *path = NULL, *body = NULL, *want_query = NULL, *want_auth = NULL;
+    if (!field(c, "ak", &ak, why) || !field(c, "sk", &sk, why)) {
+        return false;
+    }
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(c, "query");
+    if (!cJSON_IsArray(q)) {
+        return fail(why, "query must be an array");
+    }
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(c, "headers");
+    if (!cJSON_IsObject(h)) {
+        return fail(why, "headers must be an object");
+    }
+    if (!field(c, "method", &method, why) || !field(c, "host", &host, why) ||
+        !field(c, "path", &path, why) || !field(c, "body", &body, why)) {
+        return false;
+    }
+    int nq = cJSON_GetArraySize(q), nh = cJSON_GetArraySize(h);
+    /* Query pairs, given headers, and room for the request as sent (given
+     * headers plus up to 4 added ones). */
+    koosign_pair *query = calloc((size_t)nq + 1, sizeof *query);
+    koosign_pair *headers = calloc((size_t)nh + 1, sizeof *headers);
+    koosign_pair *sent = calloc((size_t)nh + KOOSIGN_APIG_MAX_ADDED_HEADERS + 1, sizeof *sent);
+    uint8_t *buf = malloc(16 * 1024);
+    if (query == NULL || headers == NULL || sent == NULL || buf == NULL) {
+        abort();
+    }
+    bool ok = false;
+    int i = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, q) {
+        const cJSON *pn = cJSON_GetArrayItem(p, 0), *pv = cJSON_GetArrayItem(p, 1);
+        query[i].name = kstr(cJSON_IsString(pn) ? pn->valuestring : "");
+        query[i].value = kstr(cJSON_IsString(pv) ? pv->valuestring : "");
+        i++;
+    }
+    i = 0;
+    cJSON_ArrayForEach(p, h) {
+        headers[i].name = kstr(p->string);
+        headers[i].value = kstr(cJSON_IsString(p) ? p->valuestring : "");
+        i++;
+    }
+    koosign_apig_request req = {kstr(method), kstr(host), kstr(path), query, (size_t)nq, headers,
+                                (size_t)nh, (const uint8_t *)body, strlen(body)};
+    koosign_apig_signed s;
+    size_t used = 0;
+    koosign_status st =
+        koosign_sign_apig(&req, ak, strlen(ak), sk, strlen(sk), NULL, buf, 16 * 1024, &used, &s);
+    if (st != KOOSIGN_OK) {
+        fail(why, "sign: %s", koosign_status_message(st));
+        goto done;
+    }
+    if (!field(c, "canonical_query", &want_query, why) || !field(c, "authorization", &want_auth, why)) {
+        goto done;
+    }
+    if (!expect_eq("canonical query", (const uint8_t *)s.canonical_query.data, s.canonical_query.len,
+                   want_query, why) ||
+        !expect_eq("Authorization", (const uint8_t *)s.authorization.data, s.authorization.len, want_auth,
+                   why)) {
+        goto done;
+    }
+    /* Server side: the request as sent (an added header replaces a given one
+     * of the same name) verifies. */
+    size_t ns = 0;
+    for (int k = 0; k < nh; k++) {
+        bool replaced = false;
+        for (size_t a = 0; a < s.headers_to_add_len; a++) {
+            koosign_str an = s.headers_to_add[a].name;
+            if (an.len == headers[k].name.len && memcmp(an.data, headers[k].name.data, an.len) == 0) {
+                replaced = true;
+            }
+        }
+        if (!replaced) {
+            sent[ns++] = headers[k];
+        }
+    }
+    size_t auth_at = (size_t)-1;
+    for (size_t a = 0; a < s.headers_to_add_len; a++) {
+        if (kstr_eq(s.headers_to_add[a].name, "Authorization")) {
+            auth_at = ns;
+        }
+        sent[ns++] = s.headers_to_add[a];
+    }
+    koosign_apig_request sent_req = req;
+    sent_req.headers = sent;
+    sent_req.headers_len = ns;
+    koosign_pair cred[1] = {{kstr(ak), kstr(sk)}};
+    st = koosign_verify_apig(&sent_req, cred, 1, NULL, NULL);
+    if (st != KOOSIGN_OK) {
+        fail(why, "verify: %s", koosign_status_message(st));
+        goto done;
+    }
+    if (auth_at == (size_t)-1) {
+        fail(why, "no Authorization added");
+        goto done;
+    }
+    /* One character of the signature changed. */
+    koosign_str auth = sent[auth_at].value;
+    char *auth_text = malloc(auth.len + 1);
+    if (auth_text == NULL) {
+        abort();
+    }
+    memcpy(auth_text, auth.data, auth.len);
+    auth_text[auth.len] = '\0';
+    char *sig = NULL;
+    for (char *f = strstr(auth_text, "Signature="); f != NULL; f = strstr(f + 1, "Signature=")) {
+        sig = f + strlen("Signature=");
+    }
+    if (sig == NULL) {
+        free(auth_text);
+        fail(why, "no Signature=");
+        goto done;
+    }
+    char *alt = alter(sig, 0);
+    strcpy(sig, alt);
+    free(alt);
+    /* Authorization removed, then the altered one appended. */
+    size_t nt = 0;
+    for (size_t k = 0; k < ns; k++) {
+        if (!kstr_eq(sent[k].name, "Authorization")) {
+            sent[nt++] = sent[k];
+        }
+    }
+    sent[nt].name = kstr("Authorization");
+    sent[nt].value = kstr(auth_text);
+    nt++;
+    sent_req.headers_len = nt;
+    ok = expect_status("altered signature", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL),
+                       KOOSIGN_SIGNATURE_MISMATCH, why);
+    free(auth_text);
+done:
+    free(query);
+    free(headers);
+    free(sent);
+    free(buf);
+    return ok;
+}
+
+static bool check_case(const char *kind, const cJSON *c, why_t why) {
+    if (strcmp(kind, "v1_query") == 0) return v1_query(c, why);
+    if (strcmp(kind, "body_sign") == 0) return body_sign_case(c, why);
+    if (strcmp(kind, "aes_cbc") == 0) return aes_cbc(c, why);
+    if (strcmp(kind, "v2_basic") == 0) return v2(c, KOOSIGN_V2_BASIC, why);
+    if (strcmp(kind, "v2_kit") == 0) return v2(c, KOOSIGN_V2_KIT, why);
+    if (strcmp(kind, "apig") == 0) return apig(c, why);
+    if (strcmp(kind, "licence") == 0) return licence(c, why);
+    return fail(why, "unknown kind `%s`", kind);
+}
+
+/* ---- tally and main ----------------------------------------------------- */
+
+typedef struct {
+    char *kind;
+    size_t passed, failed;
+} tally;
+
+static tally *tallies;
+static size_t n_tallies;
+
+static tally *tally_of(const char *kind) {
+    for (size_t i = 0; i < n_tallies; i++) {
+        if (strcmp(tallies[i].kind, kind) == 0) {
+            return &tallies[i];
+        }
+    }
+    tally *t = realloc(tallies, (n_tallies + 1) * sizeof *tallies);
+    if (t == NULL) {
+        abort();
+    }
+    tallies = t;
+    tallies[n_tallies] = (tally){dup(kind), 0, 0};
+    return &tallies[n_tallies++];
+}
+
+static int by_kind(const void *a, const void *b) {
+    return strcmp(((const tally *)a)->kind, ((const tally *)b)->kind);
+}
+
+/* Whole file into memory (NUL-terminated), or NULL. */
+static char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        abort();
+    }
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            char *nb = realloc(buf, cap);
+            if (nb == NULL) {
+                abort();
+            }
+            buf = nb;
+        }
+    }
+    bool err = ferror(f) != 0;
+    fclose(f);
+    if (err) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static bool blank(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (!isspace((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int main(int argc, char **argv) {
+    bool verbose = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--verbose") == 0) {
+            verbose = true;
+        }
+    }
+    size_t passed = 0, failed = 0, files = 0;
+    for (int a = 1; a < argc; a++) {
+        const char *path = argv[a];
+        if (strcmp(path, "--verbose") == 0) {
+            continue;
+        }
+        files++;
+        size_t len = 0;
+        char *text = read_file(path, &len);
+        if (text == NULL) {
+            fprintf(stderr, "%s: cannot read\n", path);
+            failed++;
+            continue;
+        }
+        size_t lineno = 0;
+        char *line = text;
+        while (line < text + len) {
+            char *nl = memchr(line, '\n', (size_t)(text + len - line));
+            char *end = nl != NULL ? nl : text + len;
+            lineno++;
+            size_t n = (size_t)(end - line);
+            if (n > 0 && line[n - 1] == '\r') {
+                n--;
+            }
+            if (!blank(line, n)) {
+                why_t why = "";
+                const char *kind;
+                bool ok;
+                /* The whole line must be one JSON value (as serde_json):
+                 * cJSON checks that a NUL follows it, so end the line with one
+                 * (over its '\r' or '\n', or the file's final NUL). */
+                line[n] = '\0';
+                cJSON *c = cJSON_ParseWithLengthOpts(line, n + 1, NULL, true);
+                if (c == NULL) {
+                    kind = "<invalid json>";
+                    ok = fail(why, "not JSON");
+                } else {
+                    const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "kind");
+                    kind = cJSON_IsString(k) ? k->valuestring : "<none>";
+                    ok = check_case(kind, c, why);
+                }
+                tally *t = tally_of(kind);
+                if (ok) {
+                    t->passed++;
+                    passed++;
+                } else {
+                    t->failed++;
+                    failed++;
+                    if (verbose || t->failed <= 5) {
+                        fprintf(stderr, "FAIL %s:%zu [%s] %s\n", path, lineno, kind, why);
+                    }
+                }
+                cJSON_Delete(c);
+            }
+            line = end + 1;
+        }
+        free(text);
+    }
+    if (files == 0) {
+        fprintf(stderr, "usage: koosign-conformance [--verbose] FILE...\n");
+        return 2;
+    }
+    qsort(tallies, n_tallies, sizeof *tallies, by_kind);
+    for (size_t i = 0; i < n_tallies; i++) {
+        printf("%s: %zu passed, %zu failed\n", tallies[i].kind, tallies[i].passed, tallies[i].failed);
+        free(tallies[i].kind);
+    }
+    free(tallies);
+    printf("%zu passed, %zu failed\n", passed, failed);
+    return failed > 0 ? 1 : 0;
+}

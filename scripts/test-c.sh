@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Builds and tests the C binding (bindings-c/) and the PHP FFI example
+# (examples/php/). Idempotent; installs what it needs with apt-get (and
+# cbindgen with cargo) only when missing.
+#
+#   scripts/test-c.sh
+#
+# Steps: release build of libkoosign; cargo tests of the binding; header
+# regenerated with the pinned cbindgen and diffed against the checked-in one;
+# the C programs compiled with gcc -std=c11 -Wall -Wextra -Werror (plus a
+# C++ translation unit with g++); the C tests run plain, under valgrind
+# (errors and leaks fail) and built with -fsanitize=address,undefined;
+# bindings-c/build/koosign-conformance on the shared vectors (plain,
+# valgrind, sanitizers); the PHP checks through FFI; `make install` into a
+# temporary prefix and a program built from it through pkg-config.
+#
+# Each step prints one line; a failing step prints its log. The last line is
+# `N passed, M failed`, the sum of the checks reported by every program
+# (a step that reports no count counts as one check). Exit status 1 if
+# anything failed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$PWD"
+
+CBINDGEN_VERSION="0.29.4"
+VECTORS="$ROOT/../shared/vectors"
+LOGDIR="$ROOT/bindings-c/build/logs"
+BUILD="$ROOT/bindings-c/build"
+
+# ---- prerequisites --------------------------------------------------------------
+
+need_apt=()
+for pkg in gcc g++ make pkg-config valgrind libcjson-dev php-cli; do
+    if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" != "install ok installed" ]; then
+        need_apt+=("$pkg")
+    fi
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    echo "installing with apt-get: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+# (no `grep -q` after a pipe: with pipefail, php's SIGPIPE would fail the test)
+if ! php -d ffi.enable=1 -m 2>/dev/null | grep -i '^ffi$' >/dev/null; then
+    echo "PHP has no FFI extension (Debian ships it in php-common)" >&2
+    exit 1
+fi
+if [ "$(cbindgen --version 2>/dev/null || true)" != "cbindgen $CBINDGEN_VERSION" ]; then
+    echo "installing cbindgen $CBINDGEN_VERSION with cargo"
+    cargo install cbindgen --version "$CBINDGEN_VERSION" --locked --quiet
+fi
+if [ ! -d "$VECTORS" ]; then
+    echo "shared vectors not found at $VECTORS" >&2
+    exit 1
+fi
+VECTORS="$(cd "$VECTORS" && pwd)"
+VECTOR_FILES=("$VECTORS"/*.jsonl "$ROOT/bindings-c/tests/vectors/spec.jsonl")
+
+# ---- bookkeeping ------------------------------------------------------------------
+
+mkdir -p "$LOGDIR"
+PASSED=0
+FAILED=0
+
+# count LOG: the last `N passed, M failed` of LOG as "N M", or nothing.
+count() {
+    grep -aoE '[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/' || true
+}
+
+# step NAME EXPECTED_STATUS CMD...: runs CMD, logs it, adds its counts.
+step() {
+    local name="$1" want="$2"
+    shift 2
+    local log="$LOGDIR/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').log"
+    local rc=0
+    "$@" >"$log" 2>&1 || rc=$?
+    local counts p=0 f=0
+    counts="$(count "$log")"
+    if [ -n "$counts" ]; then
+        read -r p f <<<"$counts"
+    fi
+    local ok=1
+    if [ "$rc" != "$want" ]; then
+        ok=0
+    fi
+    if [ "$want" = 0 ]; then
+        if [ -z "$counts" ]; then
+            # no count reported: the step is one check
+            if [ "$ok" = 1 ]; then p=1; else f=1; fi
+        elif [ "$ok" = 0 ] && [ "$f" = 0 ]; then
+            f=1
+        fi
+    else
+        # a step expected to fail (exit status $want) is one check
+        if [ "$ok" = 1 ]; then p=1; f=0; else p=0; f=1; fi
+    fi
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    if [ "$ok" = 1 ] && [ "$f" = 0 ]; then
+        printf '%-44s ok     (%s passed)\n' "$name" "$p"
+    else
+        printf '%-44s FAILED (exit %s, wanted %s; %s passed, %s failed)\n' "$name" "$rc" "$want" "$p" "$f"
+        sed 's/^/    | /' "$log" | tail -n 60
+    fi
+}
+
+# cargo test prints one `test result:` line per target; sum them.
+cargo_tests() {
+    local log rc=0
+    log="$(mktemp)"
+    # --release: reuses the dependencies of the release build above.
+    cargo test --release --quiet -p koosign-c --lib >"$log" 2>&1 || rc=$?
+    cat "$log"
+    local p f
+    p="$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')"
+    f="$(grep -oE '; [0-9]+ failed' "$log" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')"
+    rm -f "$log"
+    echo "$p passed, $f failed"
+    return "$rc"
+}
+
+VALGRIND=(valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible
+          --errors-for-leak-kinds=definite,indirect,possible --track-fds=no -q)
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+# ---- build ------------------------------------------------------------------------
+
+echo "== build (release) =="
+make -C bindings-c --no-print-directory lib >"$LOGDIR/build.log" 2>&1 || { cat "$LOGDIR/build.log"; exit 1; }
+echo "libkoosign $(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml) built"
+
+echo "== tests =="
+step "cargo test (koosign-c)" 0 cargo_tests
+step "header matches cbindgen $CBINDGEN_VERSION" 0 make -C bindings-c --no-print-directory check-header
+step "header alone, gcc -std=c99 -pedantic" 0 \
+    gcc -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c bindings-c/include/koosign.h
+step "header alone, gcc -std=c17 -Wundef" 0 \
+    gcc -std=c17 -Wall -Wextra -Werror -Wundef -fsyntax-only -x c bindings-c/include/koosign.h
+step "compile C tests, conformance, C++ TU" 0 \
+    make -C bindings-c --no-print-directory conformance tests
+
+step "C tests" 0 "$BUILD/test_koosign"
+step "C tests, asan+ubsan" 0 "$BUILD/test_koosign_asan"
+step "C tests, valgrind" 0 "${VALGRIND[@]}" "$BUILD/test_koosign"
+step "C++ translation unit" 0 "$BUILD/test_cpp"
+
+step "conformance, shared vectors" 0 "$BUILD/koosign-conformance" "${VECTOR_FILES[@]}"
+step "conformance, valgrind" 0 "${VALGRIND[@]}" "$BUILD/koosign-conformance" "${VECTOR_FILES[@]}"
+step "conformance, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${VECTOR_FILES[@]}"
+step "conformance rejects bad cases (exit 1)" 1 \
+    "$BUILD/koosign-conformance" "$ROOT/bindings-c/tests/vectors/must-fail.jsonl"
+
+PHP=(php -d ffi.enable=1)
+step "PHP FFI, shared vectors" 0 "${PHP[@]}" examples/php/check_vectors.php "${VECTOR_FILES[@]}"
+step "PHP FFI, notification demo" 0 "${PHP[@]}" examples/php/notification_demo.php
+step "PHP FFI rejects bad cases (exit 1)" 1 \
+    "${PHP[@]}" examples/php/check_vectors.php "$ROOT/bindings-c/tests/vectors/must-fail.jsonl"
+
+# make install into a temporary prefix; a program built from it with pkg-config.
+PREFIX="$(mktemp -d)"
+trap 'rm -rf "$PREFIX"' EXIT
+install_smoke() {
+    local lib="$PREFIX/lib" p=0 f=0
+    chk() { # chk DESCRIPTION CMD...
+        local what="$1"
+        shift
+        if "$@"; then p=$((p + 1)); else f=$((f + 1)); echo "FAIL: $what" >&2; fi
+    }
+    chk "make install" make -C bindings-c --no-print-directory install PREFIX="$PREFIX"
+    chk "header installed" test -f "$PREFIX/include/koosign.h"
+    chk "static library installed" test -f "$lib/libkoosign.a"
+    chk "libkoosign.so -> SONAME" test "$(readlink "$lib/libkoosign.so")" = \
+        "$(readelf -d "$lib/libkoosign.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')"
+    chk "pkg-config finds koosign" env PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --exists koosign
+    local cflags libs static_libs
+    cflags="$(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --cflags koosign)"
+    libs="$(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --libs koosign)"
+    static_libs="$(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --static --libs-only-l koosign | sed 's/-lkoosign//')"
+    # shellcheck disable=SC2086
+    chk "build with pkg-config (shared)" gcc -std=c11 -Wall -Wextra -Werror bindings-c/tests/install_smoke.c \
+        -o "$PREFIX/smoke" $cflags $libs
+    chk "run (shared)" env LD_LIBRARY_PATH="$lib" "$PREFIX/smoke"
+    # shellcheck disable=SC2086
+    chk "build with pkg-config --static" gcc -std=c11 -Wall -Wextra -Werror bindings-c/tests/install_smoke.c \
+        -o "$PREFIX/smoke-static" $cflags "$lib/libkoosign.a" $static_libs
+    chk "static build does not need libkoosign.so" bash -c "! ldd '$PREFIX/smoke-static' | grep -q libkoosign"
+    chk "run (static)" "$PREFIX/smoke-static"
+    chk "make uninstall" make -C bindings-c --no-print-directory uninstall PREFIX="$PREFIX"
+    chk "uninstalled" test ! -e "$lib/libkoosign.a" -a ! -e "$PREFIX/include/koosign.h" -a ! -e "$lib/libkoosign.so"
+    echo "$p passed, $f failed"
+    [ "$f" = 0 ]
+}
+step "make install + pkg-config (shared, static)" 0 install_smoke
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
