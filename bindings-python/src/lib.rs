@@ -1,1 +1,1297 @@
-//! Python binding (pyo3) for koosign.
+//! Python binding (pyo3, abi3) for koosign: the native module `koosign._koosign`.
+//!
+//! This crate only translates: Python arguments into the core's borrowed
+//! `&str` / `&[u8]` and buffers, the core's results into Python objects, and
+//! every [`koosign::Error`] into a `koosign` exception whose message is the
+//! core's `Display` (which never carries a secret). No scheme logic lives
+//! here: canonical strings, HMACs, comparisons, freshness and nonce
+//! bookkeeping are all the core's.
+//!
+//! Replay protection with a Python nonce store (any object with
+//! `check_and_insert(nonce: str, now_ms: int, expires_at_ms: int) -> bool`)
+//! goes through [`PyNonceStore`], an implementation of the core's
+//! [`koosign::NonceStore`] trait that calls into Python. The core therefore
+//! decides when the store is consulted (after the signature and the window
+//! passed) and for how long a nonce is kept (timestamp + window), exactly as
+//! for its own `NonceCache`.
+//!
+//! The GIL is released (`Python::detach`) while the core works on inputs of
+//! [`DETACH_THRESHOLD`] bytes or more; the core is re-entrant and every
+//! object here is immutable, so concurrent calls are safe.
+
+use koosign::{
+    ApigRequest, DecryptMode, EncryptType, Error, FieldKey, Freshness, NonceStore, V1Params,
+    V2Auth, V2Scheme,
+};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::marker::Ungil;
+use pyo3::prelude::*;
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyString, PyTuple};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Inputs at least this long (bytes) are processed with the GIL released.
+pub const DETACH_THRESHOLD: usize = 2048;
+
+create_exception!(
+    koosign,
+    KoosignError,
+    PyException,
+    "Base class of every koosign error. `code` is the core's stable name of the error (e.g. `SIGNATURE_MISMATCH`); the message never contains a secret."
+);
+create_exception!(
+    koosign,
+    SignatureMismatch,
+    KoosignError,
+    "The signature, token or MAC does not match any of the access keys (answer 000001)."
+);
+create_exception!(
+    koosign,
+    StaleTimestamp,
+    KoosignError,
+    "The request's timestamp is outside the accepted window around `now` (answer 000001)."
+);
+create_exception!(
+    koosign,
+    ReplayedNonce,
+    KoosignError,
+    "The nonce was already used within its lifetime (answer 000001)."
+);
+create_exception!(
+    koosign,
+    MalformedRequest,
+    KoosignError,
+    "The request is not well formed: a missing parameter, a bad encoding, a timestamp not in its documented format, an input over a limit (answer 000002)."
+);
+create_exception!(
+    koosign,
+    DecryptError,
+    KoosignError,
+    "An encrypted field could not be decrypted (any cause: Base64, padding, key size, UTF-8)."
+);
+
+/// The one translation of core errors into Python exceptions.
+fn err(py: Python<'_>, e: Error) -> PyErr {
+    let msg = e.to_string();
+    let pe = match e {
+        Error::SignatureMismatch => SignatureMismatch::new_err(msg),
+        Error::StaleTimestamp => StaleTimestamp::new_err(msg),
+        Error::ReplayedNonce => ReplayedNonce::new_err(msg),
+        Error::MissingParameter(_)
+        | Error::MalformedEncoding(_)
+        | Error::BadTimestamp
+        | Error::InputTooLarge { .. } => MalformedRequest::new_err(msg),
+        Error::Decrypt => DecryptError::new_err(msg),
+        // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource and any
+        // variant added later: the base class, told apart by `code`.
+        _ => KoosignError::new_err(msg),
+    };
+    // Setting an attribute on a fresh exception instance cannot fail in practice.
+    let _ = pe.value(py).setattr("code", e.code());
+    pe
+}
+
+trait CoreResult<T> {
+    fn py(self, py: Python<'_>) -> PyResult<T>;
+}
+
+impl<T> CoreResult<T> for koosign::Result<T> {
+    fn py(self, py: Python<'_>) -> PyResult<T> {
+        self.map_err(|e| err(py, e))
+    }
+}
+
+/// A zeroed scratch buffer of `len` bytes for the core: on the stack when
+/// small (the common case: no allocation), else on the heap.
+fn with_scratch<T>(len: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
+    const STACK: usize = 1024;
+    if len <= STACK {
+        let mut buf = [0u8; STACK];
+        f(&mut buf[..len])
+    } else {
+        f(&mut vec![0u8; len])
+    }
+}
+
+/// Runs `f` with the GIL released when `big`.
+fn run<T: Ungil, F: Ungil + FnOnce() -> T>(py: Python<'_>, big: bool, f: F) -> T {
+    if big {
+        py.detach(f)
+    } else {
+        f()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Argument translation
+
+/// Text from `str` or UTF-8 `bytes`.
+enum Text {
+    Py(PyBackedStr),
+    Owned(String),
+}
+
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Py(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+/// `str` (without lone surrogates) or `bytes`/`bytearray` that are UTF-8.
+/// Text that cannot be UTF-8 is a malformed request, never a `TypeError`.
+fn text(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<Text> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return match s.extract::<PyBackedStr>() {
+            Ok(b) => Ok(Text::Py(b)),
+            Err(_) => Err(err(py, Error::MalformedEncoding("text is not valid UTF-8"))),
+        };
+    }
+    if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() {
+        let b: PyBackedBytes = obj.extract()?;
+        return match std::str::from_utf8(&b) {
+            Ok(s) => Ok(Text::Owned(s.to_owned())),
+            Err(_) => Err(err(py, Error::MalformedEncoding("text is not valid UTF-8"))),
+        };
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what} must be str or bytes, not {}",
+        type_name(obj)
+    )))
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A body: `bytes` (borrowed, no copy), `bytearray`/`memoryview` (copied)
+/// or `str` (its UTF-8 bytes; pass the exact bytes received when you can).
+struct Body {
+    data: BodyData,
+}
+
+enum BodyData {
+    Bytes(PyBackedBytes),
+    Str(PyBackedStr),
+}
+
+impl Body {
+    fn bytes(&self) -> &[u8] {
+        match &self.data {
+            BodyData::Bytes(b) => b,
+            BodyData::Str(s) => s.as_bytes(),
+        }
+    }
+}
+
+fn body(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Body> {
+    if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() {
+        return Ok(Body {
+            data: BodyData::Bytes(obj.extract()?),
+        });
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return match s.extract::<PyBackedStr>() {
+            Ok(b) => Ok(Body {
+                data: BodyData::Str(b),
+            }),
+            Err(_) => Err(err(py, Error::MalformedEncoding("text is not valid UTF-8"))),
+        };
+    }
+    if obj.hasattr("tobytes")? {
+        // memoryview and friends: one copy.
+        let b = obj.call_method0("tobytes")?;
+        if b.is_instance_of::<PyBytes>() {
+            return Ok(Body {
+                data: BodyData::Bytes(b.extract()?),
+            });
+        }
+    }
+    Err(PyTypeError::new_err(format!(
+        "body must be bytes, bytearray, memoryview or str, not {}",
+        type_name(obj)
+    )))
+}
+
+/// One access key (`str`) or a sequence of them (rotation).
+fn keys(obj: &Bound<'_, PyAny>) -> PyResult<Vec<PyBackedStr>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(vec![s.extract()?]);
+    }
+    if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() {
+        return Err(PyTypeError::new_err(
+            "access keys must be str (or a sequence of str), not bytes",
+        ));
+    }
+    let mut out = Vec::new();
+    for k in obj
+        .try_iter()
+        .map_err(|_| PyTypeError::new_err("access_keys must be a str or a sequence of str"))?
+    {
+        let k = k?;
+        let s = k
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("every access key must be a str"))?;
+        out.push(s.extract()?);
+    }
+    Ok(out)
+}
+
+fn key(obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<PyBackedStr> {
+    match obj.cast::<PyString>() {
+        Ok(s) => Ok(s.extract()?),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "{what} must be a str, not {}",
+            type_name(obj)
+        ))),
+    }
+}
+
+fn refs(keys: &[PyBackedStr]) -> Vec<&str> {
+    keys.iter().map(|k| &**k).collect()
+}
+
+/// Text of an HTTP header: `str`, or raw `bytes` decoded as UTF-8 with
+/// U+FFFD for invalid sequences. A header value that is not UTF-8 cannot be
+/// a valid signature, nonce or timestamp, so the core refuses it as such
+/// (a forged `x-sign` of Latin-1 bytes is a `SignatureMismatch`).
+fn header_text(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &'static str) -> PyResult<Text> {
+    if obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyByteArray>() {
+        let b: PyBackedBytes = obj.extract()?;
+        return Ok(Text::Owned(String::from_utf8_lossy(&b).into_owned()));
+    }
+    text(py, obj, what)
+}
+
+/// Name/value pairs from a mapping (its `items()`) or an iterable of pairs,
+/// in order. Names and values are `str` or UTF-8 `bytes`.
+fn pairs(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &'static str,
+) -> PyResult<Vec<(Text, Text)>> {
+    pairs_with(py, obj, what, text)
+}
+
+type TextFn = fn(Python<'_>, &Bound<'_, PyAny>, &'static str) -> PyResult<Text>;
+
+fn pairs_with(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &'static str,
+    conv: TextFn,
+) -> PyResult<Vec<(Text, Text)>> {
+    let items = if obj.hasattr("items")? {
+        obj.call_method0("items")?
+    } else {
+        obj.clone()
+    };
+    let mut out = Vec::new();
+    let it = items.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{what} must be a mapping or an iterable of (name, value) pairs"
+        ))
+    })?;
+    for item in it {
+        let item = item?;
+        let t = item
+            .cast::<PyTuple>()
+            .ok()
+            .filter(|t| t.len() == 2)
+            .map(|t| (t.get_item(0), t.get_item(1)));
+        let (n, v) = match t {
+            Some((Ok(n), Ok(v))) => (n, v),
+            _ => {
+                let seq: Vec<Bound<'_, PyAny>> = item
+                    .try_iter()
+                    .and_then(|i| i.collect::<PyResult<Vec<_>>>())
+                    .map_err(|_| {
+                        PyTypeError::new_err(format!(
+                            "{what}: every item must be a (name, value) pair"
+                        ))
+                    })?;
+                if seq.len() != 2 {
+                    return Err(PyTypeError::new_err(format!(
+                        "{what}: every item must be a (name, value) pair"
+                    )));
+                }
+                let mut s = seq.into_iter();
+                (
+                    s.next().unwrap_or_else(|| py.None().into_bound(py)),
+                    s.next().unwrap_or_else(|| py.None().into_bound(py)),
+                )
+            }
+        };
+        out.push((conv(py, &n, what)?, conv(py, &v, what)?));
+    }
+    Ok(out)
+}
+
+fn pair_refs(p: &[(Text, Text)]) -> Vec<(&str, &str)> {
+    p.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+/// Unix seconds (float) → Unix milliseconds, rounded.
+fn secs_to_ms(s: f64, what: &str) -> PyResult<u64> {
+    if !s.is_finite() || !(0.0..=1.0e16).contains(&s) {
+        return Err(PyValueError::new_err(format!(
+            "{what} must be a finite, non-negative number of seconds"
+        )));
+    }
+    Ok((s * 1000.0).round() as u64)
+}
+
+fn now_ms(now: Option<f64>) -> PyResult<u64> {
+    match now {
+        Some(s) => secs_to_ms(s, "now"),
+        None => Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)),
+    }
+}
+
+fn freshness(now: Option<f64>, window: Option<f64>, what: &str) -> PyResult<Option<Freshness>> {
+    match window {
+        None => Ok(None),
+        Some(w) => Ok(Some(Freshness::with_window(
+            now_ms(now)?,
+            secs_to_ms(w, what)?,
+        ))),
+    }
+}
+
+fn encrypt_type(obj: &Bound<'_, PyAny>) -> PyResult<EncryptType> {
+    // `cast` first: a failed `extract` would build a Python exception.
+    let s: String = if let Ok(s) = obj.cast::<PyString>() {
+        s.to_string()
+    } else if obj.is_instance_of::<PyInt>() {
+        obj.extract::<i64>()?.to_string()
+    } else {
+        return Err(PyTypeError::new_err(
+            "encrypt_type must be \"1\", \"2\" (or 1, 2)",
+        ));
+    };
+    EncryptType::parse(&s).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+fn decrypt_mode(obj: &Bound<'_, PyAny>) -> PyResult<DecryptMode> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        if s.to_cow().map(|c| c == "auto").unwrap_or(false) {
+            return Ok(DecryptMode::Auto);
+        }
+    }
+    encrypt_type(obj)
+        .map(DecryptMode::Only)
+        .map_err(|_| PyValueError::new_err("encrypt_type must be \"auto\", \"1\" or \"2\""))
+}
+
+// ---------------------------------------------------------------------------
+// Nonce stores written in Python
+
+/// A Python nonce store seen by the core as a [`NonceStore`]. The object's
+/// `check_and_insert(nonce, now_ms, expires_at_ms)` returns true when the
+/// nonce was recorded, false when it is a replay; an exception it raises is
+/// kept and re-raised unchanged once the core returns (the core sees a
+/// refusal, so the request is never accepted: fail closed).
+struct PyNonceStore {
+    store: Py<PyAny>,
+    raised: Option<PyErr>,
+}
+
+impl NonceStore for PyNonceStore {
+    fn check_and_insert(
+        &mut self,
+        nonce: &[u8],
+        now_ms: u64,
+        expires_at_ms: u64,
+    ) -> koosign::Result<()> {
+        Python::attach(|py| {
+            let nonce = String::from_utf8_lossy(nonce);
+            let r = self
+                .store
+                .bind(py)
+                .call_method1("check_and_insert", (nonce.as_ref(), now_ms, expires_at_ms))
+                .and_then(|r| r.is_truthy());
+            match r {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(Error::ReplayedNonce),
+                Err(e) => {
+                    self.raised = Some(e);
+                    Err(Error::NonceStoreFull)
+                }
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Results
+
+/// A verified V1 notification (S1).
+#[pyclass(frozen, module = "koosign")]
+struct VerifiedV1 {
+    params: Vec<(String, String)>,
+    #[pyo3(get)]
+    key_index: usize,
+    #[pyo3(get)]
+    timestamp_ms: u64,
+    key: PyBackedStr,
+}
+
+#[pymethods]
+impl VerifiedV1 {
+    /// The signed parameters, decoded, in canonical order (first value of a
+    /// repeated name; `authToken` excluded). A new dict each time.
+    #[getter]
+    fn params<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (n, v) in &self.params {
+            d.set_item(n, v)?;
+        }
+        Ok(d)
+    }
+
+    /// `activity`, if present.
+    #[getter]
+    fn activity(&self) -> Option<&str> {
+        self.lookup("activity")
+    }
+
+    /// The value of parameter `name`, or `default`.
+    #[pyo3(signature = (name, default=None))]
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        default: Option<Bound<'py, PyAny>>,
+    ) -> Bound<'py, PyAny> {
+        match self.lookup(name) {
+            Some(v) => PyString::new(py, v).into_any(),
+            None => default.unwrap_or_else(|| py.None().into_bound(py)),
+        }
+    }
+
+    fn __getitem__(&self, name: &str) -> PyResult<&str> {
+        self.lookup(name)
+            .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err(name.to_owned()))
+    }
+
+    fn __contains__(&self, name: &str) -> bool {
+        self.lookup(name).is_some()
+    }
+
+    fn __len__(&self) -> usize {
+        self.params.len()
+    }
+
+    /// Decrypts parameter `name` (e.g. `mobilePhone`, `email`) with the
+    /// access key that matched (S4). `encrypt_type`: "auto", "1" or "2".
+    #[pyo3(signature = (name, encrypt_type=None))]
+    fn decrypt(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        encrypt_type: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let wire = self.lookup(name).ok_or_else(|| missing(py, name))?;
+        let mode = match encrypt_type {
+            Some(t) => decrypt_mode(t)?,
+            None => DecryptMode::Auto,
+        };
+        decrypt(py, wire, &self.key, mode)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "VerifiedV1(activity={:?}, params={}, key_index={}, timestamp_ms={})",
+            self.lookup("activity"),
+            self.params.len(),
+            self.key_index,
+            self.timestamp_ms
+        )
+    }
+}
+
+impl VerifiedV1 {
+    fn lookup(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `MissingParameter` for a name chosen at run time (the core's variant
+/// takes a `&'static str`): same class, code and message format.
+fn missing(py: Python<'_>, name: &str) -> PyErr {
+    let e = MalformedRequest::new_err(format!("missing parameter `{name}`"));
+    let _ = e
+        .value(py)
+        .setattr("code", Error::MissingParameter("").code());
+    e
+}
+
+/// A verified V2 (S2) or kit (S2b) notification.
+#[pyclass(frozen, module = "koosign")]
+struct VerifiedV2 {
+    body: Py<PyBytes>,
+    #[pyo3(get)]
+    key_index: usize,
+    #[pyo3(get)]
+    timestamp_ms: u64,
+    #[pyo3(get)]
+    nonce: String,
+    /// "basic" (S2, query parameters) or "kit" (S2b, x-sign headers).
+    #[pyo3(get)]
+    scheme: &'static str,
+    key: PyBackedStr,
+}
+
+#[pymethods]
+impl VerifiedV2 {
+    /// The exact body bytes that were verified.
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        self.body.bind(py).clone()
+    }
+
+    /// The verified body parsed with the standard `json` module.
+    fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("json")?
+            .call_method1("loads", (self.body.bind(py),))
+    }
+
+    /// Decrypts a field value taken from this verified body with the access
+    /// key that matched (S4). `encrypt_type`: "auto", "1" or "2".
+    #[pyo3(signature = (wire, encrypt_type=None))]
+    fn decrypt(
+        &self,
+        py: Python<'_>,
+        wire: &Bound<'_, PyAny>,
+        encrypt_type: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<String> {
+        let wire = text(py, wire, "wire")?;
+        let mode = match encrypt_type {
+            Some(t) => decrypt_mode(t)?,
+            None => DecryptMode::Auto,
+        };
+        decrypt(py, wire.as_str(), &self.key, mode)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "VerifiedV2(scheme={:?}, body_len={}, key_index={}, timestamp_ms={})",
+            self.scheme,
+            self.body.bind(py).as_bytes().len(),
+            self.key_index,
+            self.timestamp_ms
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// S1 — V1
+
+/// Verifies a V1 notification's query string (S1). See the stubs for the contract.
+#[pyfunction]
+#[pyo3(signature = (query, access_keys, *, now=None, max_age=None))]
+fn verify_v1(
+    py: Python<'_>,
+    query: &Bound<'_, PyAny>,
+    access_keys: &Bound<'_, PyAny>,
+    now: Option<f64>,
+    max_age: Option<f64>,
+) -> PyResult<VerifiedV1> {
+    let q = text(py, query, "query")?;
+    let ks = keys(access_keys)?;
+    let fresh = freshness(now, max_age, "max_age")?;
+    let q = q.as_str();
+    let kr = refs(&ks);
+    let r = run(py, q.len() >= DETACH_THRESHOLD, || {
+        let mut scratch = vec![0u8; q.len()];
+        koosign::verify_v1(q, &kr, fresh, &mut scratch).map(|v| {
+            let params = v
+                .params()
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>();
+            (params, v.key_index(), v.time_stamp_ms())
+        })
+    });
+    let (params, key_index, timestamp_ms) = r.py(py)?;
+    Ok(VerifiedV1 {
+        params,
+        key_index,
+        timestamp_ms,
+        key: ks[key_index].clone_ref(py),
+    })
+}
+
+/// S1b: verifies an old licence "Kit" POST (token header + JSON body).
+#[pyfunction]
+#[pyo3(signature = (auth_token, body, access_keys, *, now=None, max_age=None))]
+fn verify_v1_json(
+    py: Python<'_>,
+    auth_token: &Bound<'_, PyAny>,
+    body: &Bound<'_, PyAny>,
+    access_keys: &Bound<'_, PyAny>,
+    now: Option<f64>,
+    max_age: Option<f64>,
+) -> PyResult<VerifiedV1> {
+    let tok = text(py, auth_token, "auth_token")?;
+    let b = self::body(py, body)?;
+    let ks = keys(access_keys)?;
+    let fresh = freshness(now, max_age, "max_age")?;
+    let (tok, bytes, kr) = (tok.as_str(), b.bytes(), refs(&ks));
+    let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
+        let mut scratch = vec![0u8; bytes.len() + tok.len() + 9];
+        koosign::verify_v1_json(tok, bytes, &kr, fresh, &mut scratch).map(|v| {
+            let params = v
+                .params()
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>();
+            (params, v.key_index(), v.time_stamp_ms())
+        })
+    });
+    let (params, key_index, timestamp_ms) = r.py(py)?;
+    Ok(VerifiedV1 {
+        params,
+        key_index,
+        timestamp_ms,
+        key: ks[key_index].clone_ref(py),
+    })
+}
+
+/// The V1 canonical string of a query (S1 steps 1–5), for diagnostics.
+#[pyfunction]
+fn v1_canonical(py: Python<'_>, query: &Bound<'_, PyAny>) -> PyResult<String> {
+    let q = text(py, query, "query")?;
+    let q = q.as_str();
+    let mut scratch = vec![0u8; q.len()];
+    let p = V1Params::parse(q, &mut scratch).py(py)?;
+    let mut out = vec![0u8; p.canonical_len()];
+    Ok(p.canonical(&mut out).py(py)?.to_owned())
+}
+
+/// Decodes a query string as every KooGallery scheme does (split on `&`,
+/// then on the first `=`; `+` → space, `%XY` → byte; strict escapes).
+#[pyfunction]
+fn parse_query(py: Python<'_>, query: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+    let q = text(py, query, "query")?;
+    let q = q.as_str();
+    let mut scratch = vec![0u8; q.len()];
+    let p = koosign::parse_form(q, &mut scratch).py(py)?;
+    Ok(p.as_slice()
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect())
+}
+
+/// The `authToken` for decoded V1 parameters (the marketplace's side).
+#[pyfunction]
+fn v1_auth_token(
+    py: Python<'_>,
+    params: &Bound<'_, PyAny>,
+    access_key: &Bound<'_, PyAny>,
+) -> PyResult<String> {
+    let p = pairs(py, params, "params")?;
+    let k = key(access_key, "access_key")?;
+    Ok(koosign::v1_auth_token(&pair_refs(&p), &k)
+        .py(py)?
+        .as_str()
+        .to_owned())
+}
+
+/// The query string the marketplace sends for V1 parameters, `authToken` appended.
+#[pyfunction]
+fn build_v1_query(
+    py: Python<'_>,
+    params: &Bound<'_, PyAny>,
+    access_key: &Bound<'_, PyAny>,
+) -> PyResult<String> {
+    let p = pairs(py, params, "params")?;
+    let k = key(access_key, "access_key")?;
+    let pr = pair_refs(&p);
+    let build =
+        |len: usize| koosign::build_v1_query(&pr, &k, &mut vec![0u8; len]).map(str::to_owned);
+    match build(256) {
+        Err(Error::BufferTooSmall { needed }) => build(needed),
+        r => r,
+    }
+    .py(py)
+}
+
+// ---------------------------------------------------------------------------
+// S2 / S2b — V2
+
+#[allow(clippy::too_many_arguments)]
+fn v2_common(
+    py: Python<'_>,
+    scheme: V2Scheme,
+    auth: V2Auth<'_>,
+    body_obj: &Bound<'_, PyAny>,
+    b: &Body,
+    ks: &[PyBackedStr],
+    now: Option<f64>,
+    window: Option<f64>,
+    nonce_store: Option<&Bound<'_, PyAny>>,
+) -> PyResult<VerifiedV2> {
+    let fresh = freshness(now, window, "window")?;
+    let bytes = b.bytes();
+    let kr = refs(ks);
+    let mut store = match nonce_store {
+        Some(s) if !s.is_none() => Some(PyNonceStore {
+            store: s.clone().unbind(),
+            raised: None,
+        }),
+        _ => None,
+    };
+    let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
+        let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
+        koosign::verify_v2(scheme, &auth, bytes, &kr, fresh, st)
+            .map(|v| (v.key_index(), v.timestamp_ms()))
+    });
+    if let Some(e) = store.and_then(|s| s.raised) {
+        return Err(e);
+    }
+    let (key_index, timestamp_ms) = r.py(py)?;
+    let body_py: Py<PyBytes> = match body_obj.cast::<PyBytes>() {
+        Ok(b) => b.clone().unbind(),
+        Err(_) => PyBytes::new(py, bytes).unbind(),
+    };
+    Ok(VerifiedV2 {
+        body: body_py,
+        key_index,
+        timestamp_ms,
+        nonce: auth.nonce.to_owned(),
+        scheme: if scheme == V2Scheme::Kit {
+            "kit"
+        } else {
+            "basic"
+        },
+        key: ks[key_index].clone_ref(py),
+    })
+}
+
+/// Verifies a V2 notification (S2): `signature`, `timestamp`, `nonce` from
+/// the raw query string or a mapping of query parameters; the exact body.
+#[pyfunction]
+#[pyo3(signature = (query_or_params, body, access_keys, *, now=None, window=Some(60.0), nonce_store=None))]
+#[allow(clippy::too_many_arguments)]
+fn verify_v2(
+    py: Python<'_>,
+    query_or_params: &Bound<'_, PyAny>,
+    body: &Bound<'_, PyAny>,
+    access_keys: &Bound<'_, PyAny>,
+    now: Option<f64>,
+    window: Option<f64>,
+    nonce_store: Option<&Bound<'_, PyAny>>,
+) -> PyResult<VerifiedV2> {
+    let b = self::body(py, body)?;
+    let ks = keys(access_keys)?;
+    if query_or_params.is_instance_of::<PyString>()
+        || query_or_params.is_instance_of::<PyBytes>()
+        || query_or_params.is_instance_of::<PyByteArray>()
+    {
+        let q = text(py, query_or_params, "query")?;
+        let q = q.as_str();
+        with_scratch(q.len(), |scratch| {
+            let auth = V2Auth::from_query(q, scratch).py(py)?;
+            v2_common(
+                py,
+                V2Scheme::Basic,
+                auth,
+                body,
+                &b,
+                &ks,
+                now,
+                window,
+                nonce_store,
+            )
+        })
+    } else {
+        let p = pairs(py, query_or_params, "query_or_params")?;
+        let first = |name: &'static str| -> PyResult<&str> {
+            p.iter()
+                .find(|(n, _)| n.as_str() == name)
+                .map(|(_, v)| v.as_str())
+                .ok_or_else(|| err(py, Error::MissingParameter(name)))
+        };
+        let auth = V2Auth {
+            signature: first("signature")?,
+            timestamp: first("timestamp")?,
+            nonce: first("nonce")?,
+        };
+        v2_common(
+            py,
+            V2Scheme::Basic,
+            auth,
+            body,
+            &b,
+            &ks,
+            now,
+            window,
+            nonce_store,
+        )
+    }
+}
+
+/// Verifies a kit notification (S2b): `x-sign`, `x-timestamp`, `x-nonce`
+/// headers (names case-insensitive) over the exact body.
+#[pyfunction]
+#[pyo3(signature = (headers, body, access_keys, *, now=None, window=Some(60.0), nonce_store=None))]
+fn verify_kit(
+    py: Python<'_>,
+    headers: &Bound<'_, PyAny>,
+    body: &Bound<'_, PyAny>,
+    access_keys: &Bound<'_, PyAny>,
+    now: Option<f64>,
+    window: Option<f64>,
+    nonce_store: Option<&Bound<'_, PyAny>>,
+) -> PyResult<VerifiedV2> {
+    let b = self::body(py, body)?;
+    let ks = keys(access_keys)?;
+    let h = pairs_with(py, headers, "headers", header_text)?;
+    let hr = pair_refs(&h);
+    let auth = V2Auth::from_kit_headers(&hr).py(py)?;
+    v2_common(
+        py,
+        V2Scheme::Kit,
+        auth,
+        body,
+        &b,
+        &ks,
+        now,
+        window,
+        nonce_store,
+    )
+}
+
+/// Computes a V2 signature (upper-case hex), the marketplace's side.
+#[pyfunction]
+#[pyo3(signature = (body, access_key, nonce, timestamp, *, kit=false))]
+fn sign_v2(
+    py: Python<'_>,
+    body: &Bound<'_, PyAny>,
+    access_key: &Bound<'_, PyAny>,
+    nonce: &Bound<'_, PyAny>,
+    timestamp: &Bound<'_, PyAny>,
+    kit: bool,
+) -> PyResult<String> {
+    let b = self::body(py, body)?;
+    let k = key(access_key, "access_key")?;
+    let n = text(py, nonce, "nonce")?;
+    let ts = if timestamp.is_instance_of::<PyInt>() {
+        koosign::format_unix_ms(timestamp.extract::<u64>()?)
+            .as_str()
+            .to_owned()
+    } else {
+        text(py, timestamp, "timestamp")?.as_str().to_owned()
+    };
+    let scheme = if kit { V2Scheme::Kit } else { V2Scheme::Basic };
+    let bytes = b.bytes();
+    let (k, n) = (&*k, n.as_str());
+    let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
+        koosign::sign_v2(scheme, bytes, k, n, &ts).map(|s| s.as_str().to_owned())
+    });
+    r.py(py)
+}
+
+// ---------------------------------------------------------------------------
+// S3 — Body-Sign
+
+/// The `Body-Sign` header value for the exact response bytes.
+#[pyfunction]
+fn body_sign(
+    py: Python<'_>,
+    body: &Bound<'_, PyAny>,
+    access_key: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyString>> {
+    let b = self::body(py, body)?;
+    let k = key(access_key, "access_key")?;
+    let bytes = b.bytes();
+    let k = &*k;
+    let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
+        koosign::body_sign(bytes, k)
+    });
+    Ok(PyString::new(py, r.py(py)?.as_str()).unbind())
+}
+
+/// Verifies a received `Body-Sign` value; returns the matching key's index.
+#[pyfunction]
+fn verify_body_sign(
+    py: Python<'_>,
+    value: &Bound<'_, PyAny>,
+    body: &Bound<'_, PyAny>,
+    access_keys: &Bound<'_, PyAny>,
+) -> PyResult<usize> {
+    let v = text(py, value, "value")?;
+    let b = self::body(py, body)?;
+    let ks = keys(access_keys)?;
+    let (v, bytes, kr) = (v.as_str(), b.bytes(), refs(&ks));
+    run(py, bytes.len() >= DETACH_THRESHOLD, || {
+        koosign::verify_body_sign(v, bytes, &kr)
+    })
+    .py(py)
+}
+
+// ---------------------------------------------------------------------------
+// S4 — fields
+
+fn decrypt(py: Python<'_>, wire: &str, key: &str, mode: DecryptMode) -> PyResult<String> {
+    let mut out = vec![0u8; wire.len()];
+    Ok(koosign::decrypt_field(wire, key, mode, &mut out)
+        .py(py)?
+        .to_owned())
+}
+
+/// Encrypts one field: `iv + b64(AES-CBC(plaintext))` with the SHA1PRNG key.
+#[pyfunction]
+#[pyo3(signature = (plaintext, access_key, encrypt_type=None, *, iv=None))]
+fn encrypt_field(
+    py: Python<'_>,
+    plaintext: &Bound<'_, PyAny>,
+    access_key: &Bound<'_, PyAny>,
+    encrypt_type: Option<&Bound<'_, PyAny>>,
+    iv: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let p = text(py, plaintext, "plaintext")?;
+    let k = key(access_key, "access_key")?;
+    let ty = match encrypt_type {
+        Some(t) => self::encrypt_type(t)?,
+        None => EncryptType::Aes256,
+    };
+    let mut out = [0u8; koosign::MAX_WIRE_LEN];
+    let fk = FieldKey::derive(&k, ty);
+    let r = match iv {
+        None => fk.encrypt(p.as_str(), &mut getrandom::SysRng, &mut out),
+        Some(iv) => {
+            let iv = text(py, iv, "iv")?;
+            let iv: [u8; koosign::IV_LEN] = iv
+                .as_str()
+                .as_bytes()
+                .try_into()
+                .map_err(|_| PyValueError::new_err("iv must be 16 ASCII letters or digits"))?;
+            fk.encrypt_with_iv(p.as_str(), &iv, &mut out)
+        }
+    };
+    Ok(r.py(py)?.to_owned())
+}
+
+/// Decrypts one field (S4); `encrypt_type` "auto" tries AES-256 then AES-128.
+#[pyfunction]
+#[pyo3(signature = (wire, access_key, encrypt_type=None))]
+fn decrypt_field(
+    py: Python<'_>,
+    wire: &Bound<'_, PyAny>,
+    access_key: &Bound<'_, PyAny>,
+    encrypt_type: Option<&Bound<'_, PyAny>>,
+) -> PyResult<String> {
+    let w = text(py, wire, "wire")?;
+    let k = key(access_key, "access_key")?;
+    let mode = match encrypt_type {
+        Some(t) => decrypt_mode(t)?,
+        None => DecryptMode::Auto,
+    };
+    decrypt(py, w.as_str(), &k, mode)
+}
+
+/// The AES key derived from an access key the JDK's way (bits 128 or 256).
+#[pyfunction]
+fn derive_key<'py>(
+    py: Python<'py>,
+    access_key: &Bound<'_, PyAny>,
+    bits: u32,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let k = key(access_key, "access_key")?;
+    let ty = match bits {
+        128 => EncryptType::Aes128,
+        256 => EncryptType::Aes256,
+        _ => return Err(PyValueError::new_err("bits must be 128 or 256")),
+    };
+    Ok(PyBytes::new(py, koosign::derive_key(&k, ty).as_bytes()))
+}
+
+// ---------------------------------------------------------------------------
+// S5 — licence ts/nonce/signature
+
+/// The S5 licence signature (Base64), body signed as given.
+#[pyfunction]
+fn licence_sign(
+    py: Python<'_>,
+    ts: &Bound<'_, PyAny>,
+    nonce: &Bound<'_, PyAny>,
+    body: &Bound<'_, PyAny>,
+    access_key: &Bound<'_, PyAny>,
+) -> PyResult<String> {
+    let (ts, n) = (text(py, ts, "ts")?, text(py, nonce, "nonce")?);
+    let b = self::body(py, body)?;
+    let k = key(access_key, "access_key")?;
+    let (ts, n, bytes, k) = (ts.as_str(), n.as_str(), b.bytes(), &*k);
+    let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
+        koosign::licence_sign(ts, n, bytes, k).map(|s| s.as_str().to_owned())
+    });
+    r.py(py)
+}
+
+/// Verifies an S5 licence signature; returns the matching key's index.
+#[pyfunction]
+#[pyo3(signature = (ts, nonce, body, signature, access_keys, *, now=None, max_age=None))]
+#[allow(clippy::too_many_arguments)]
+fn verify_licence(
+    py: Python<'_>,
+    ts: &Bound<'_, PyAny>,
+    nonce: &Bound<'_, PyAny>,
+    body: &Bound<'_, PyAny>,
+    signature: &Bound<'_, PyAny>,
+    access_keys: &Bound<'_, PyAny>,
+    now: Option<f64>,
+    max_age: Option<f64>,
+) -> PyResult<usize> {
+    let (ts, n, sig) = (
+        text(py, ts, "ts")?,
+        text(py, nonce, "nonce")?,
+        text(py, signature, "signature")?,
+    );
+    let b = self::body(py, body)?;
+    let ks = keys(access_keys)?;
+    let fresh = freshness(now, max_age, "max_age")?;
+    let (ts, n, sig, bytes, kr) = (ts.as_str(), n.as_str(), sig.as_str(), b.bytes(), refs(&ks));
+    run(py, bytes.len() >= DETACH_THRESHOLD, || {
+        koosign::verify_licence(ts, n, bytes, sig, &kr, fresh)
+    })
+    .py(py)
+}
+
+// ---------------------------------------------------------------------------
+// S6 — APIG
+
+/// `scheme://host/path?query#fragment` → (host, path, raw query).
+fn split_url(url: &str) -> Result<(&str, &str, &str), Error> {
+    let rest = url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .ok_or(Error::MalformedEncoding(
+            "URL must be absolute (scheme://host/path)",
+        ))?;
+    let rest = rest.split('#').next().unwrap_or("");
+    let (hp, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (host, path) = match hp.find('/') {
+        Some(i) => (&hp[..i], &hp[i..]),
+        None => (hp, "/"),
+    };
+    if host.is_empty() {
+        return Err(Error::MalformedEncoding("URL has no host"));
+    }
+    Ok((host, path, query))
+}
+
+struct ApigInput {
+    method: Text,
+    url: Text,
+    headers: Vec<(Text, Text)>,
+    params: Vec<(Text, Text)>,
+    body: Body,
+}
+
+fn apig_input(
+    py: Python<'_>,
+    method: &Bound<'_, PyAny>,
+    url: &Bound<'_, PyAny>,
+    headers: Option<&Bound<'_, PyAny>>,
+    body: Option<&Bound<'_, PyAny>>,
+    params: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ApigInput> {
+    Ok(ApigInput {
+        method: text(py, method, "method")?,
+        url: text(py, url, "url")?,
+        headers: match headers {
+            Some(h) if !h.is_none() => pairs(py, h, "headers")?,
+            _ => Vec::new(),
+        },
+        params: match params {
+            Some(p) if !p.is_none() => pairs(py, p, "params")?,
+            _ => Vec::new(),
+        },
+        body: match body {
+            Some(b) if !b.is_none() => self::body(py, b)?,
+            _ => Body {
+                data: BodyData::Bytes(PyBytes::new(py, b"").extract()?),
+            },
+        },
+    })
+}
+
+/// Calls `f` with the core's request view of `inp` (the URL's query is
+/// form-decoded by the core's `parse_form`, then `params` are appended).
+fn with_request<T>(
+    inp: &ApigInput,
+    f: impl FnOnce(&ApigRequest<'_>) -> koosign::Result<T>,
+) -> koosign::Result<T> {
+    let (host, path, raw_query) = split_url(inp.url.as_str())?;
+    let mut scratch = vec![0u8; raw_query.len()];
+    let parsed = koosign::parse_form(raw_query, &mut scratch)?;
+    let mut query: Vec<(&str, &str)> = parsed.as_slice().to_vec();
+    query.extend(pair_refs(&inp.params));
+    let headers = pair_refs(&inp.headers);
+    let req = ApigRequest {
+        method: inp.method.as_str(),
+        host,
+        path,
+        query: &query,
+        headers: &headers,
+        body: inp.body.bytes(),
+    };
+    f(&req)
+}
+
+/// Signs calls to the marketplace's open APIs (S6, `SDK-HMAC-SHA256`).
+#[pyclass(frozen, subclass, module = "koosign")]
+struct ApigSigner {
+    ak: PyBackedStr,
+    sk: PyBackedStr,
+}
+
+#[pymethods]
+impl ApigSigner {
+    #[new]
+    fn new(py: Python<'_>, ak: &Bound<'_, PyAny>, sk: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let (ak, sk) = (key(ak, "ak")?, key(sk, "sk")?);
+        if ak.is_empty() || sk.is_empty() {
+            return Err(err(py, Error::NoAccessKey));
+        }
+        Ok(ApigSigner { ak, sk })
+    }
+
+    /// The access key ID (not secret).
+    #[getter]
+    fn ak(&self) -> &str {
+        &self.ak
+    }
+
+    /// Signs; returns `(headers_to_add, debug)` where `debug` holds the
+    /// intermediates. The public `sign` (koosign.ApigSigner) wraps this.
+    #[pyo3(signature = (method, url, headers=None, body=None, *, now=None, params=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _sign<'py>(
+        &self,
+        py: Python<'py>,
+        method: &Bound<'_, PyAny>,
+        url: &Bound<'_, PyAny>,
+        headers: Option<&Bound<'_, PyAny>>,
+        body: Option<&Bound<'_, PyAny>>,
+        now: Option<f64>,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
+        let inp = apig_input(py, method, url, headers, body, params)?;
+        let now = now_ms(now)?;
+        let (ak, sk) = (&*self.ak, &*self.sk);
+        type Signed = (Vec<(&'static str, String)>, [String; 6]);
+        let r = run(py, inp.body.bytes().len() >= DETACH_THRESHOLD, || {
+            with_request(&inp, |req| {
+                let sign = |len: usize| -> koosign::Result<Signed> {
+                    let mut out = vec![0u8; len];
+                    let s = koosign::sign_apig(req, ak, sk, Some(now), &mut out)?;
+                    let added = s
+                        .headers_to_add
+                        .iter()
+                        .map(|(n, v)| (*n, (*v).to_owned()))
+                        .collect();
+                    let dbg = [
+                        s.canonical_request.to_owned(),
+                        s.string_to_sign.to_owned(),
+                        s.signature.as_str().to_owned(),
+                        s.signed_headers.to_owned(),
+                        s.canonical_query.to_owned(),
+                        s.authorization.to_owned(),
+                    ];
+                    Ok((added, dbg))
+                };
+                match sign(4096) {
+                    Err(Error::BufferTooSmall { needed }) => sign(needed),
+                    r => r,
+                }
+            })
+        });
+        let (added, dbg) = r.py(py)?;
+        let h = PyDict::new(py);
+        for (n, v) in added {
+            h.set_item(n, v)?;
+        }
+        let d = PyDict::new(py);
+        for (name, v) in [
+            "canonical_request",
+            "string_to_sign",
+            "signature",
+            "signed_headers",
+            "canonical_query",
+            "authorization",
+        ]
+        .iter()
+        .zip(dbg)
+        {
+            d.set_item(*name, v)?;
+        }
+        Ok((h, d))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ApigSigner(ak={:?}, sk=<hidden>)", &*self.ak)
+    }
+}
+
+/// Server side of S6: verifies a signed request against `(ak, sk)` pairs;
+/// returns the index of the matching credential.
+#[pyfunction]
+#[pyo3(signature = (method, url, headers, body, credentials, *, now=None, max_age=None))]
+#[allow(clippy::too_many_arguments)]
+fn verify_apig(
+    py: Python<'_>,
+    method: &Bound<'_, PyAny>,
+    url: &Bound<'_, PyAny>,
+    headers: &Bound<'_, PyAny>,
+    body: &Bound<'_, PyAny>,
+    credentials: &Bound<'_, PyAny>,
+    now: Option<f64>,
+    max_age: Option<f64>,
+) -> PyResult<usize> {
+    let inp = apig_input(py, method, url, Some(headers), Some(body), None)?;
+    let creds = pairs(py, credentials, "credentials")?;
+    let cr = pair_refs(&creds);
+    let fresh = freshness(now, max_age, "max_age")?;
+    let r = run(py, inp.body.bytes().len() >= DETACH_THRESHOLD, || {
+        with_request(&inp, |req| koosign::verify_apig(req, &cr, fresh))
+    });
+    r.py(py)
+}
+
+/// The native half of the `koosign` package.
+#[pymodule]
+mod _koosign {
+    #[pymodule_export]
+    use super::{
+        body_sign, build_v1_query, decrypt_field, derive_key, encrypt_field, licence_sign,
+        parse_query, sign_v2, v1_auth_token, v1_canonical, verify_apig, verify_body_sign,
+        verify_kit, verify_licence, verify_v1, verify_v1_json, verify_v2, ApigSigner, DecryptError,
+        KoosignError, MalformedRequest, ReplayedNonce, SignatureMismatch, StaleTimestamp,
+        VerifiedV1, VerifiedV2,
+    };
+
+    #[pymodule_export]
+    const BODY_SIGN_HEADER: &str = koosign::BODY_SIGN_HEADER;
+
+    #[pymodule_export]
+    const DETACH_THRESHOLD: usize = super::DETACH_THRESHOLD;
+
+    #[pymodule_export]
+    #[allow(non_upper_case_globals)]
+    const __version__: &str = env!("CARGO_PKG_VERSION");
+}

@@ -1,0 +1,265 @@
+"""``python -m koosign.conformance FILE...``: runs JSON Lines vectors (the
+format of ``shared/vectors/``) through this package's public API, with the
+contract of ``koosign conformance``:
+
+for each case it recomputes or verifies the expected value and checks that a
+one-character change of the token, signature or ciphertext is rejected; it
+prints a count per kind and, last, ``N passed, M failed``; the exit status
+is 1 on any failure or unknown kind. ``--verbose`` prints every failure
+(otherwise the first five per kind, on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
+
+import koosign
+from koosign import DecryptError, SignatureMismatch
+
+__all__ = ["alter", "check_case", "main", "run"]
+
+_ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+class CaseFailure(Exception):
+    pass
+
+
+def alter(s: str, at: int) -> str:
+    """Changes one character of ``s`` (the first ASCII alphanumeric at or after
+    ``at``, wrapping) to another alphanumeric, as the CLI's runner does."""
+    b = bytearray(s.encode("utf-8"))
+    n = len(b)
+    for k in range(n):
+        i = (at + k) % max(n, 1)
+        c = b[i]
+        if c in _ALNUM:
+            if c in (ord("A"), ord("a")):
+                new = c + 1
+            elif c == ord("0"):
+                new = ord("1")
+            elif ord("0") <= c <= ord("9"):
+                new = ord("0")
+            else:
+                new = ord("A")
+            if new == c:
+                new = ord("z")
+            b[i] = new
+            break
+    return b.decode("utf-8")
+
+
+def _s(case: Dict[str, Any], field: str) -> str:
+    v = case.get(field)
+    if not isinstance(v, str):
+        raise CaseFailure(f"field `{field}` missing or not a string")
+    return v
+
+
+def _eq(what: str, got: str, want: str) -> None:
+    if got != want:
+        raise CaseFailure(f"{what}: got {got!r}, expected {want!r}")
+
+
+def _rejects(what: str, call: Callable[[], object], want: Type[BaseException]) -> None:
+    try:
+        call()
+    except want:
+        return
+    except koosign.KoosignError as e:
+        raise CaseFailure(f"{what}: expected {want.__name__}, got {type(e).__name__}: {e}") from None
+    raise CaseFailure(f"{what}: a one-character change was accepted")
+
+
+def _call(what: str, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except koosign.KoosignError as e:
+        raise CaseFailure(f"{what}: {type(e).__name__}: {e}") from None
+
+
+def _v1_query(c: Dict[str, Any]) -> None:
+    key, query = _s(c, "access_key"), _s(c, "query")
+    _eq("canonical", _call("parse", lambda: koosign.v1_canonical(query)), _s(c, "canonical"))
+    pairs = _call("parse", lambda: koosign.parse_query(query))
+    _eq("v1_auth_token", _call("token", lambda: koosign.v1_auth_token(pairs, key)), _s(c, "auth_token"))
+    _call("verify", lambda: koosign.verify_v1(query, key))
+    at = query.find("authToken=")
+    if at < 0:
+        raise CaseFailure("no authToken in query")
+    start = at + len("authToken=")
+    altered = query[:start] + alter(query[start:], 0)
+    _rejects("altered authToken", lambda: koosign.verify_v1(altered, key), SignatureMismatch)
+
+
+def _body_sign(c: Dict[str, Any]) -> None:
+    key, body, want = _s(c, "access_key"), _s(c, "body").encode("utf-8"), _s(c, "signature")
+    header = _call("sign", lambda: koosign.body_sign(body, key))
+    _eq("Body-Sign", header, f'sign_type="HMAC-SHA256", signature="{want}"')
+    _call("verify", lambda: koosign.verify_body_sign(header, body, key))
+    altered = f'sign_type="HMAC-SHA256", signature="{alter(want, 3)}"'
+    _rejects("altered signature", lambda: koosign.verify_body_sign(altered, body, key), SignatureMismatch)
+
+
+def _aes_cbc(c: Dict[str, Any]) -> None:
+    key = _s(c, "access_key")
+    et = c.get("encrypt_type")
+    if et not in (1, 2):
+        raise CaseFailure("encrypt_type must be 1 or 2")
+    bits = 256 if et == 1 else 128
+    _eq("derived key", koosign.derive_key(key, bits).hex(), _s(c, "derived_key_hex"))
+    plaintext, wire, iv = _s(c, "plaintext"), _s(c, "ciphertext"), _s(c, "iv")
+    _eq("ciphertext", _call("encrypt", lambda: koosign.encrypt_field(plaintext, key, str(et), iv=iv)), wire)
+    _eq("decrypt", _call("decrypt", lambda: koosign.decrypt_field(wire, key, str(et))), plaintext)
+    # CBC has no MAC: the check is that the change never yields the original plaintext.
+    altered = wire[:16] + alter(wire[16:], 0)
+    try:
+        if koosign.decrypt_field(altered, key, str(et)) == plaintext:
+            raise CaseFailure("altered ciphertext decrypted to the original plaintext")
+    except DecryptError:
+        pass
+    except koosign.KoosignError as e:
+        raise CaseFailure(f"altered ciphertext: unexpected {type(e).__name__}: {e}") from None
+
+
+def _v2(c: Dict[str, Any], kit: bool) -> None:
+    key, body, sig = _s(c, "access_key"), _s(c, "body").encode("utf-8"), _s(c, "signature")
+    ts, nonce = _s(c, "timestamp"), _s(c, "nonce")
+    mine = _call("sign", lambda: koosign.sign_v2(body, key, nonce, ts, kit=kit))
+    _eq("signature (case-insensitive)", mine.upper(), sig.upper())
+
+    def verify(s: str) -> object:
+        if kit:
+            return koosign.verify_kit({"x-sign": s, "x-timestamp": ts, "x-nonce": nonce}, body, key, window=None)
+        return koosign.verify_v2({"signature": s, "timestamp": ts, "nonce": nonce}, body, key, window=None)
+
+    _call("verify", lambda: verify(sig))
+    altered = alter(sig, 7)
+    _rejects("altered signature", lambda: verify(altered), SignatureMismatch)
+
+
+def _licence(c: Dict[str, Any]) -> None:
+    key, ts, nonce = _s(c, "access_key"), _s(c, "ts"), _s(c, "nonce")
+    body, sig = _s(c, "body").encode("utf-8"), _s(c, "signature")
+    _eq("signature", _call("sign", lambda: koosign.licence_sign(ts, nonce, body, key)), sig)
+    _call("verify", lambda: koosign.verify_licence(ts, nonce, body, sig, key))
+    altered = alter(sig, 5)
+    _rejects("altered signature", lambda: koosign.verify_licence(ts, nonce, body, altered, key), SignatureMismatch)
+
+
+def _apig(c: Dict[str, Any]) -> None:
+    ak, sk = _s(c, "ak"), _s(c, "sk")
+    query = c.get("query")
+    headers = c.get("headers")
+    if not isinstance(query, list):
+        raise CaseFailure("query must be an array")
+    if not isinstance(headers, dict):
+        raise CaseFailure("headers must be an object")
+    params: List[Tuple[str, str]] = [(str(p[0]), str(p[1])) for p in query]
+    hdrs: List[Tuple[str, str]] = [(str(k), v if isinstance(v, str) else "") for k, v in headers.items()]
+    method, body = _s(c, "method"), _s(c, "body").encode("utf-8")
+    # The path as sent: a `?` or `#` in it is percent-encoded so the URL keeps
+    # its shape; the canonical URI (percent-decoded first) is the same.
+    path = _s(c, "path").replace("?", "%3F").replace("#", "%23")
+    url = f"https://{_s(c, 'host')}{path}"
+    signed = _call("sign", lambda: koosign.ApigSigner(ak, sk).sign(method, url, hdrs, body, params=params))
+    _eq("canonical query", signed.canonical_query, _s(c, "canonical_query"))
+    _eq("Authorization", signed.authorization, _s(c, "authorization"))
+    # Server side: the request as sent (the added headers replace given ones of the same name).
+    sent = [(n, v) for n, v in hdrs if n not in signed] + list(signed.items())
+    creds = [(ak, sk)]
+    full = url + ("?" + _form(params) if params else "")
+    _call("verify", lambda: koosign.verify_apig(method, full, sent, body, creds))
+    auth = signed["Authorization"]
+    cut = auth.rfind("Signature=") + len("Signature=")
+    tampered = [(n, v) for n, v in sent if n != "Authorization"]
+    tampered.append(("Authorization", auth[:cut] + alter(auth[cut:], 0)))
+    _rejects("altered signature", lambda: koosign.verify_apig(method, full, tampered, body, creds), SignatureMismatch)
+
+
+def _form(pairs: Sequence[Tuple[str, str]]) -> str:
+    from urllib.parse import quote
+
+    return "&".join(f"{quote(n, safe='')}={quote(v, safe='')}" for n, v in pairs)
+
+
+_KINDS: Dict[str, Callable[[Dict[str, Any]], None]] = {
+    "v1_query": _v1_query,
+    "body_sign": _body_sign,
+    "aes_cbc": _aes_cbc,
+    "v2_basic": lambda c: _v2(c, kit=False),
+    "v2_kit": lambda c: _v2(c, kit=True),
+    "apig": _apig,
+    "licence": _licence,
+}
+
+
+def check_case(kind: str, case: Dict[str, Any]) -> Optional[str]:
+    """``None`` when the case passes, else why it failed."""
+    check = _KINDS.get(kind)
+    if check is None:
+        return f"unknown kind `{kind}`"
+    try:
+        check(case)
+    except CaseFailure as e:
+        return str(e)
+    except Exception as e:  # a crash is a failure of that case, not of the run
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+def run(files: Sequence[str], verbose: bool = False) -> int:
+    """Runs every file; prints the report; returns the exit status."""
+    per_kind: Dict[str, List[int]] = {}
+    passed = failed = 0
+    for path in files:
+        try:
+            with open(path, encoding="utf-8", newline="") as f:
+                # Lines end at "\n" only (as Rust's `lines()`): U+2028 and friends
+                # are data inside JSON strings.
+                lines = [line[:-1] if line.endswith("\r") else line for line in f.read().split("\n")]
+        except OSError as e:
+            print(f"{path}: cannot read: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        for lineno, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                case = json.loads(line)
+                if not isinstance(case, dict):
+                    raise ValueError("not a JSON object")
+                kind = case.get("kind") if isinstance(case.get("kind"), str) else "<none>"
+                why = check_case(str(kind), case)
+            except ValueError as e:
+                kind, why = "<invalid json>", f"not JSON: {e}"
+            tally = per_kind.setdefault(str(kind), [0, 0])
+            if why is None:
+                tally[0] += 1
+                passed += 1
+            else:
+                tally[1] += 1
+                failed += 1
+                if verbose or tally[1] <= 5:
+                    print(f"FAIL {path}:{lineno} [{kind}] {why}", file=sys.stderr)
+    for kind in sorted(per_kind):
+        p, f_ = per_kind[kind]
+        print(f"{kind}: {p} passed, {f_} failed")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in args
+    files = [a for a in args if a != "--verbose"]
+    if not files or any(a in ("-h", "--help") for a in files):
+        print("usage: python -m koosign.conformance [--verbose] FILE...", file=sys.stderr)
+        return 2
+    return run(files, verbose)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
