@@ -109,6 +109,9 @@ pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
     Ok(Server { listener, app: Arc::new(app), addr: local, store_path })
 }
 
+/// Longest a connection may stay open (keep-alive included).
+const CONNECTION_LIMIT: Duration = Duration::from_secs(30);
+
 /// Serves until `shutdown` completes.
 pub async fn run(server: Server, shutdown: impl Future<Output = ()>) -> CliResult<()> {
     let listener = tokio::net::TcpListener::from_std(server.listener).map_err(|e| CliError::fail(e.to_string()))?;
@@ -121,12 +124,14 @@ pub async fn run(server: Server, shutdown: impl Future<Output = ()>) -> CliResul
                 let Ok((stream, _)) = accepted else { continue };
                 let svc = hyper_util::service::TowerToHyperService::new(router.clone());
                 tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new()
+                    let conn = hyper::server::conn::http1::Builder::new()
                         .title_case_headers(true)
                         .timer(hyper_util::rt::TokioTimer::new())
                         .header_read_timeout(Duration::from_secs(10))
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                        .await;
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+                    // A connection that trickles its body is cut: the
+                    // marketplace itself gives up after 5 s.
+                    let _ = tokio::time::timeout(CONNECTION_LIMIT, conn).await;
                 });
             }
         }

@@ -415,6 +415,10 @@ pub fn apig_sign(ak: &Secret, sk: &Secret, input: &ApigInput<'_>, explain: bool)
     ex.line("2. string to sign", signed.string_to_sign);
     ex.line("3. HMAC key", format!("{} (the secret key)", sk.masked()));
     ex.line("4. signature", format!("hex(HMAC(SK, string to sign)) = {}", signed.signature.as_str()));
+    // A date given with --date is a header the request must carry too.
+    if let Some(d) = input.date {
+        println!("X-Sdk-Date: {d}");
+    }
     for (n, v) in &signed.headers_to_add {
         println!("{n}: {v}");
     }

@@ -19,6 +19,8 @@ pub const MAX_QUERY: usize = 64;
 pub const MAX_PATH: usize = 2048;
 
 const X_SDK_DATE: &str = "X-Sdk-Date";
+/// 10000-01-01T00:00:00Z: `X-Sdk-Date` has four year digits.
+const MAX_SDK_DATE_MS: u64 = 253_402_300_800_000;
 const X_SDK_CONTENT: &str = "X-Sdk-Content-Sha256";
 const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
 
@@ -209,6 +211,17 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     if ak.is_empty() || sk.is_empty() {
         return Err(Error::NoAccessKey);
     }
+    // The AK goes into a header: visible ASCII without `,` (no CR/LF
+    // header splitting, no forged attributes).
+    if !ak.bytes().all(|b| b.is_ascii_graphic() && b != b',') {
+        return Err(Error::MalformedEncoding("AK must be visible ASCII without `,`"));
+    }
+    if req.method.is_empty() || !req.method.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(Error::MalformedEncoding("method must be ASCII letters"));
+    }
+    if now_ms.is_some_and(|n| n >= MAX_SDK_DATE_MS) {
+        return Err(Error::BadTimestamp);
+    }
     if req.headers.iter().any(|(n, _)| !n.is_ascii()) {
         return Err(Error::MalformedEncoding("header names must be ASCII"));
     }
@@ -320,10 +333,13 @@ enum AddedValue {
 /// so the added header borrows the output buffer like everything else.
 fn host_static<'o>(host: &str, text: &'o [u8], canonical: (usize, usize)) -> &'o str {
     let cr = &text[canonical.0..canonical.1];
-    let needle_len = 5 + host.trim().len();
+    // Stripped as the canonical request strips it (Python's `strip()`, which
+    // also removes U+001C..U+001F: `trim()` here lost such a host).
+    let host = py_strip(host);
+    let needle_len = 5 + host.len();
     let mut i = 0;
     while i + needle_len <= cr.len() {
-        if (i == 0 || cr[i - 1] == b'\n') && cr[i..].starts_with(b"host:") && cr[i + 5..].starts_with(host.trim().as_bytes()) {
+        if (i == 0 || cr[i - 1] == b'\n') && cr[i..].starts_with(b"host:") && cr[i + 5..].starts_with(host.as_bytes()) {
             let v = &text[canonical.0 + i + 5..canonical.0 + i + needle_len];
             return core::str::from_utf8(v).unwrap_or("");
         }

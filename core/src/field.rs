@@ -68,6 +68,9 @@ pub struct FieldKey {
     bytes: [u8; 32],
     #[zeroize(skip)]
     ty: EncryptType,
+    /// Derived from an empty access key: usable for nothing.
+    #[zeroize(skip)]
+    empty: bool,
 }
 
 impl core::fmt::Debug for FieldKey {
@@ -82,7 +85,7 @@ impl FieldKey {
     pub fn derive(access_key: &str, ty: EncryptType) -> Self {
         let mut bytes = [0u8; 32];
         sha1prng(access_key.as_bytes(), &mut bytes[..ty.key_len()]);
-        FieldKey { bytes, ty }
+        FieldKey { bytes, ty, empty: access_key.is_empty() }
     }
 
     /// The raw key (16 or 32 bytes).
@@ -99,9 +102,13 @@ impl FieldKey {
     /// returning the wire string `iv + b64(AES-CBC-PKCS#7)`.
     ///
     /// Errors: `MalformedEncoding` (IV not 16 ASCII alphanumerics),
-    /// `InputTooLarge { limit: 128 }` (wire string over 128 characters),
-    /// `BufferTooSmall { needed }`.
+    /// `InputTooLarge { limit: 128 }` (wire string over 128 characters,
+    /// i.e. a plaintext over 79 bytes), `BufferTooSmall { needed }`,
+    /// `NoAccessKey` (the key was derived from an empty access key).
     pub fn encrypt_with_iv<'o>(&self, plaintext: &str, iv: &[u8; IV_LEN], out: &'o mut [u8]) -> Result<&'o str> {
+        if self.empty {
+            return Err(Error::NoAccessKey);
+        }
         if !iv.iter().all(u8::is_ascii_alphanumeric) {
             return Err(Error::MalformedEncoding("IV must be 16 ASCII letters or digits"));
         }
@@ -145,10 +152,14 @@ impl FieldKey {
 
     /// Decrypts a wire string with this key only (a space is read as `+`).
     /// Every failure is `Decrypt`, except `BufferTooSmall` when `out` is
-    /// shorter than the wire string.
+    /// shorter than the wire string and `NoAccessKey` for a key derived
+    /// from an empty access key.
     pub fn decrypt<'o>(&self, wire: &str, out: &'o mut [u8]) -> Result<&'o str> {
+        if self.empty {
+            return Err(Error::NoAccessKey);
+        }
         let w = wire.as_bytes();
-        if w.len() < IV_LEN + 24 || !w.is_ascii() {
+        if w.len() < IV_LEN + 24 || !w.is_ascii() || !canonical_b64_tail(&w[IV_LEN..]) {
             return Err(Error::Decrypt);
         }
         if out.len() < w.len() {
@@ -185,6 +196,26 @@ impl FieldKey {
     }
 }
 
+/// True unless the last Base64 character before `=` padding has non-zero
+/// unused bits. base64ct's in-place decoder accepts them (`QUJ=` reads as
+/// `QUI=`), which gave one ciphertext several wire strings; only the
+/// canonical one decrypts. (A space stands for `+`, whose unused bits are
+/// not zero either way.)
+fn canonical_b64_tail(b64: &[u8]) -> bool {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' | b' ' => 62,
+        _ => 63,
+    };
+    match b64 {
+        [.., c, b'=', b'='] => value(*c) & 0x0f == 0,
+        [.., c, b'='] => value(*c) & 0x03 == 0,
+        _ => true,
+    }
+}
+
 /// Both field keys of an access key, derived once (cache it per key).
 #[derive(Clone, Debug)]
 pub struct FieldCipher {
@@ -212,6 +243,9 @@ impl FieldCipher {
     /// Decrypts with one size or `Auto` (256, then 128).
     /// Errors: `Decrypt`, `BufferTooSmall`.
     pub fn decrypt<'o>(&self, wire: &str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
+        if self.aes256.empty {
+            return Err(Error::NoAccessKey);
+        }
         match mode {
             DecryptMode::Only(ty) => self.key(ty).decrypt(wire, out),
             DecryptMode::Auto => {

@@ -90,9 +90,14 @@ pub fn v1_auth_token(params: &[(&str, &str)], access_key: &str) -> Result<FixedT
 /// order, each name and value encoded as Java's `URLEncoder` does (space as
 /// `+`), then `&authToken=…`. Written into `out`; returns the text.
 ///
-/// Errors: those of [`v1_auth_token`], and `BufferTooSmall { needed }`.
+/// Errors: those of [`v1_auth_token`], `InputTooLarge { limit: 64 }` when
+/// the query would carry more than [`MAX_PARAMS`] pairs (`authToken`
+/// included: more than [`verify_v1`] reads), and `BufferTooSmall { needed }`.
 pub fn build_v1_query<'o>(params: &[(&str, &str)], access_key: &str, out: &'o mut [u8]) -> Result<&'o str> {
     let token = v1_auth_token(params, access_key)?;
+    if params.iter().filter(|(n, _)| *n != AUTH_TOKEN).count() + 1 > MAX_PARAMS {
+        return Err(Error::InputTooLarge { limit: MAX_PARAMS });
+    }
     let mut c = Cursor::new(out);
     for (n, v) in params.iter().filter(|(n, _)| *n != AUTH_TOKEN) {
         form_encode(n.as_bytes(), &mut c);
@@ -222,7 +227,8 @@ pub fn verify_v1<'s, 'k>(
 ///
 /// `scratch` must be at least `body.len() + auth_token.len() + 9` bytes.
 /// Errors: as [`verify_v1`], and `MalformedEncoding` for a body that is not
-/// a JSON object.
+/// a JSON object (strict RFC 8259, nested at most 64 deep: this is read
+/// before the token is checked, so it is bounded and never recurses).
 pub fn verify_v1_json<'s, 'k>(
     auth_token: &str,
     body: &[u8],

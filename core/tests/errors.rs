@@ -197,6 +197,11 @@ fn field_errors() {
     let mut exact = [0u8; 40];
     assert_eq!(k.encrypt_with_iv("admin", b"abcdefgh12345678", &mut exact), Ok(good));
     assert!(matches!(EncryptType::parse("3"), Err(Error::MalformedEncoding(_))));
+    // An empty access key (an unset variable) is refused, not used as a seed.
+    let mut out = [0u8; 128];
+    assert_eq!(derive_key("", EncryptType::Aes256).encrypt_with_iv("admin", b"abcdefgh12345678", &mut out), Err(Error::NoAccessKey));
+    assert_eq!(decrypt_field(good, "", DecryptMode::Auto, &mut out), Err(Error::NoAccessKey));
+    assert_eq!(FieldCipher::new("").decrypt(good, DecryptMode::Only(EncryptType::Aes128), &mut out), Err(Error::NoAccessKey));
     // A failing random source.
     struct Broken;
     impl rand_core::TryRng for Broken {
@@ -217,6 +222,12 @@ fn apig_and_licence_errors() {
     let req = ApigRequest { method: "GET", host: "h", path: "/", query: &q, headers: &headers, body: b"" };
     let mut out = [0u8; 2048];
     assert_eq!(sign_apig(&req, "", "sk", None, &mut out).unwrap_err(), Error::NoAccessKey);
+    // Header splitting through the AK, a bad method, a date past year 9999.
+    assert!(matches!(sign_apig(&req, "AK\r\nX-Evil: 1", "sk", None, &mut out), Err(Error::MalformedEncoding(_))));
+    assert!(matches!(sign_apig(&req, "AK, Signature=x", "sk", None, &mut out), Err(Error::MalformedEncoding(_))));
+    assert!(matches!(sign_apig(&ApigRequest { method: "G ET", ..req }, "ak", "sk", None, &mut out), Err(Error::MalformedEncoding(_))));
+    let undated = ApigRequest { headers: &[], ..req };
+    assert_eq!(sign_apig(&undated, "ak", "sk", Some(u64::MAX), &mut out).unwrap_err(), Error::BadTimestamp);
     let no_date = ApigRequest { headers: &[], ..req };
     assert_eq!(sign_apig(&no_date, "ak", "sk", None, &mut out).unwrap_err(), Error::MissingParameter("X-Sdk-Date"));
     let bad_date = [("X-Sdk-Date", "2020-06-08")];

@@ -8,12 +8,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-static ARMED: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Only this test's thread is counted: the harness's other threads
+    // (progress output, the runner) allocate at any moment.
+    static ARMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn armed() -> bool {
+    ARMED.try_with(|a| a.get()).unwrap_or(false)
+}
 
 // SAFETY: forwards to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if ARMED.load(Ordering::SeqCst) == 1 {
+        if armed() {
             ALLOCS.fetch_add(1, Ordering::SeqCst);
         }
         unsafe { System.alloc(l) }
@@ -22,7 +30,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(p, l) }
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if ARMED.load(Ordering::SeqCst) == 1 {
+        if armed() {
             ALLOCS.fetch_add(1, Ordering::SeqCst);
         }
         unsafe { System.realloc(p, l, n) }
@@ -170,9 +178,9 @@ fn no_operation_allocates() {
     // Warm-up: lazy statics of the test harness, stdout, etc.
     let expected = all_operations();
     ALLOCS.store(0, Ordering::SeqCst);
-    ARMED.store(1, Ordering::SeqCst);
+    ARMED.with(|a| a.set(true));
     let checks = all_operations();
-    ARMED.store(0, Ordering::SeqCst);
+    ARMED.with(|a| a.set(false));
     let n = ALLOCS.load(Ordering::SeqCst);
     assert_eq!(checks, expected);
     assert_eq!(n, 0, "{n} heap allocations during core operations");
