@@ -108,6 +108,14 @@ fn percent_decode_impl(src: &[u8], out: &mut [u8], plus: bool, strict: bool) -> 
     let mut i = 0;
     let mut o = 0;
     while i < src.len() {
+        // Fast path: copy a run without `%` or `+` at once.
+        let run = src[i..].iter().position(|&b| b == b'%' || (plus && b == b'+')).unwrap_or(src.len() - i);
+        if run > 0 {
+            out[o..o + run].copy_from_slice(&src[i..i + run]);
+            i += run;
+            o += run;
+            continue;
+        }
         let b = src[i];
         if b == b'%' {
             let hi = src.get(i + 1).copied().and_then(hex_val);

@@ -2,7 +2,7 @@
 //! `iv + b64(ciphertext)`.
 
 use crate::error::{Error, Result};
-use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit};
 use base64ct::{Base64, Encoding};
 use sha1::{Digest, Sha1};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -71,6 +71,15 @@ pub struct FieldKey {
     /// Derived from an empty access key: usable for nothing.
     #[zeroize(skip)]
     empty: bool,
+    /// The expanded AES key schedule, made once (zeroized by `aes` on drop).
+    #[zeroize(skip)]
+    aes: Schedule,
+}
+
+#[derive(Clone)]
+enum Schedule {
+    Aes256(aes::Aes256),
+    Aes128(aes::Aes128),
 }
 
 impl core::fmt::Debug for FieldKey {
@@ -85,7 +94,17 @@ impl FieldKey {
     pub fn derive(access_key: &str, ty: EncryptType) -> Self {
         let mut bytes = [0u8; 32];
         sha1prng(access_key.as_bytes(), &mut bytes[..ty.key_len()]);
-        FieldKey { bytes, ty, empty: access_key.is_empty() }
+        let aes = match ty {
+            EncryptType::Aes256 => Schedule::Aes256(aes::Aes256::new(&bytes.into())),
+            EncryptType::Aes128 => {
+                let mut k = [0u8; 16];
+                k.copy_from_slice(&bytes[..16]);
+                let s = Schedule::Aes128(aes::Aes128::new(&k.into()));
+                k.zeroize();
+                s
+            }
+        };
+        FieldKey { bytes, ty, empty: access_key.is_empty(), aes }
     }
 
     /// The raw key (16 or 32 bytes).
@@ -122,12 +141,10 @@ impl FieldKey {
         }
         let mut block = Zeroizing::new([0u8; 80]);
         block[..plaintext.len()].copy_from_slice(plaintext.as_bytes());
-        let ct = match self.ty {
-            EncryptType::Aes256 => cbc::Encryptor::<aes::Aes256>::new_from_slices(self.as_bytes(), iv)
-                .map_err(|_| Error::Decrypt)?
+        let ct = match &self.aes {
+            Schedule::Aes256(c) => cbc::Encryptor::<aes::Aes256>::inner_iv_init(c.clone(), &(*iv).into())
                 .encrypt_padded::<Pkcs7>(&mut block[..], plaintext.len()),
-            EncryptType::Aes128 => cbc::Encryptor::<aes::Aes128>::new_from_slices(self.as_bytes(), iv)
-                .map_err(|_| Error::Decrypt)?
+            Schedule::Aes128(c) => cbc::Encryptor::<aes::Aes128>::inner_iv_init(c.clone(), &(*iv).into())
                 .encrypt_padded::<Pkcs7>(&mut block[..], plaintext.len()),
         }
         .map_err(|_| Error::InputTooLarge { limit: MAX_WIRE_LEN })?;
@@ -174,13 +191,11 @@ impl FieldKey {
         }
         let ct_len = Base64::decode_in_place(b64).map_err(|_| Error::Decrypt)?.len();
         let ct = &mut out[..ct_len];
-        let pt_len = match self.ty {
-            EncryptType::Aes256 => cbc::Decryptor::<aes::Aes256>::new_from_slices(self.as_bytes(), &iv)
-                .map_err(|_| Error::Decrypt)?
+        let pt_len = match &self.aes {
+            Schedule::Aes256(c) => cbc::Decryptor::<aes::Aes256>::inner_iv_init(c.clone(), &iv.into())
                 .decrypt_padded::<Pkcs7>(ct)
                 .map(<[u8]>::len),
-            EncryptType::Aes128 => cbc::Decryptor::<aes::Aes128>::new_from_slices(self.as_bytes(), &iv)
-                .map_err(|_| Error::Decrypt)?
+            Schedule::Aes128(c) => cbc::Decryptor::<aes::Aes128>::inner_iv_init(c.clone(), &iv.into())
                 .decrypt_padded::<Pkcs7>(ct)
                 .map(<[u8]>::len),
         };

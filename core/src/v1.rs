@@ -29,13 +29,20 @@ type Sorted<'a> = heapless::Vec<(&'a str, &'a str), MAX_PARAMS>;
 /// sort by name in UTF-16 code-unit order (Java's `TreeMap<String, …>`).
 fn canonical_order<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool) -> Result<Sorted<'a>> {
     let mut idx: heapless::Vec<(&'a str, &'a str, usize), MAX_PARAMS> = heapless::Vec::new();
+    let mut all_ascii = true;
     for (i, &(n, v)) in pairs.iter().enumerate() {
         if n == AUTH_TOKEN || (skip_blank && v.trim().is_empty()) {
             continue;
         }
+        all_ascii &= n.is_ascii();
         idx.push((n, v, i)).map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
     }
-    idx.sort_unstable_by(|x, y| java_cmp(x.0, y.0).then(x.2.cmp(&y.2)));
+    if all_ascii {
+        // UTF-16 order is byte order for ASCII: checked once, not per comparison.
+        idx.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()).then(x.2.cmp(&y.2)));
+    } else {
+        idx.sort_unstable_by(|x, y| java_cmp(x.0, y.0).then(x.2.cmp(&y.2)));
+    }
     let mut out: Sorted<'a> = heapless::Vec::new();
     for (n, v, _) in idx {
         if out.last().map(|l| l.0) != Some(n) {

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::parse_form;
 use crate::mac::{finish, hmac, mac_new, match_any};
+
 use crate::nonce::NonceStore;
 use crate::notification::Notification;
 use crate::time::{parse_unix_ms, Freshness, DEFAULT_WINDOW_MS};
@@ -77,12 +78,18 @@ pub fn v2_inner(body: &[u8], access_key: &str) -> FixedText<64> {
 
 fn v2_mac(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, timestamp: &str) -> [u8; 32] {
     let k = access_key.as_bytes();
-    let mut mac = mac_new(k);
+    // Key the HMAC once; the inner MAC of S2 starts from a copy.
+    let keyed = mac_new(k);
+    let mut mac = keyed.clone();
     mac.update(k);
     mac.update(nonce.as_bytes());
     mac.update(timestamp.as_bytes());
     match scheme {
-        V2Scheme::Basic => mac.update(&hex32_lower(&hmac(k, body))),
+        V2Scheme::Basic => {
+            let mut inner = keyed;
+            inner.update(body);
+            mac.update(&hex32_lower(&finish(inner)));
+        }
         V2Scheme::Kit => mac.update(body),
     }
     finish(mac)
