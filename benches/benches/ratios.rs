@@ -1,0 +1,63 @@
+//! The ratios of BENCHMARKS.md (issue 8): each koosign operation against
+//! its floor, interleaved in half-millisecond batches in one process
+//! (`koosign_benches::paired`), so that the load of a shared machine hits
+//! both sides alike. Prints one `RATIO {json}` line per pair.
+//!
+//! Then every core operation alone (`SOLO {json}`: median of
+//! half-millisecond batches, as the JDK and OpenSSL peers time themselves),
+//! for the peer comparison.
+//!
+//! `KOOSIGN_PAIR_SECONDS` (default 3) is the time per pair; the scale
+//! points get half of it, the solo timings a third. Arguments (e.g. cargo's `--bench`) are ignored,
+//! except `--quick` (0.1 s per pair). `KOOSIGN_RATIO_FILTER=TEXT` keeps
+//! only the groups whose name contains TEXT.
+
+use koosign_benches::ops::{core_ops, scale_ops, Op, GOALS};
+use koosign_benches::paired::{paired, solo};
+use koosign_benches::{SCALE_PARAMS, SCALE_SIZES};
+use std::time::Duration;
+
+fn take(ops: &mut Vec<Op>, id: &str) -> Op {
+    let i = ops.iter().position(|o| o.id() == id).unwrap_or_else(|| panic!("no op {id}"));
+    ops.remove(i)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let secs: f64 = if quick {
+        0.1
+    } else {
+        std::env::var("KOOSIGN_PAIR_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0)
+    };
+    let budget = Duration::from_secs_f64(secs);
+    // KOOSIGN_RATIO_FILTER=TEXT: only the pairs whose group contains TEXT.
+    let filter = std::env::var("KOOSIGN_RATIO_FILTER").unwrap_or_default();
+    let mut core = core_ops();
+    for (group, a, b, _) in GOALS.into_iter().filter(|g| g.0.contains(&filter)) {
+        // Ops are taken out and put back: a floor may serve several pairs.
+        let mut x = take(&mut core, &format!("{group}/{a}"));
+        let mut y = take(&mut core, &format!("{group}/{b}"));
+        let p = paired(&mut *x.run, &mut *y.run, budget);
+        println!("RATIO {}", p.json(group, a, b));
+        core.push(x);
+        core.push(y);
+    }
+    let mut scale = scale_ops();
+    let points: Vec<(&str, usize)> = SCALE_SIZES
+        .iter()
+        .map(|&n| ("scale_v2_verify", n))
+        .chain(SCALE_SIZES.iter().map(|&n| ("scale_body_sign", n)))
+        .chain(SCALE_PARAMS.iter().map(|&n| ("scale_v1_verify", n)))
+        .filter(|(g, _)| g.contains(&filter))
+        .collect();
+    for (group, n) in points {
+        let mut x = take(&mut scale, &format!("{group}/koosign/{n}"));
+        let mut y = take(&mut scale, &format!("{group}/floor/{n}"));
+        let p = paired(&mut *x.run, &mut *y.run, budget / 2);
+        println!("RATIO {}", p.json(group, &format!("koosign/{n}"), &format!("floor/{n}")));
+    }
+    for o in core.iter_mut().filter(|o| o.group.contains(&filter)) {
+        let (med, min) = solo(&mut *o.run, budget / 3);
+        println!("SOLO {{\"id\":\"{}\",\"ns\":{:.2},\"min_ns\":{:.2}}}", o.id(), med, min);
+    }
+}

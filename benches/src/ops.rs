@@ -1,0 +1,270 @@
+//! Every measured operation, named `group/name`, as boxed closures: the
+//! criterion suites, the paired-ratio harness and the allocation check all
+//! run exactly these. Inputs go through `black_box`; so do the results.
+
+use crate::*;
+use koosign::{
+    body_sign, decrypt_field, derive_key, encrypt_field, sign_apig, verify_v1, verify_v2, DecryptMode, EncryptType,
+    FieldCipher, Freshness, V2Auth, V2Scheme,
+};
+use std::hint::black_box;
+
+/// One operation.
+pub struct Op {
+    /// Criterion group, e.g. `v1_verify`.
+    pub group: String,
+    /// Name within the group: `koosign`, `floor`, `cached`, …
+    pub name: String,
+    /// Criterion throughput (bytes), for the scale groups.
+    pub bytes: Option<u64>,
+    /// True for koosign's own calls (checked for allocations).
+    pub koosign: bool,
+    /// One call.
+    pub run: Box<dyn FnMut()>,
+}
+
+impl Op {
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.group, self.name)
+    }
+}
+
+fn op(group: &str, name: &str, koosign: bool, run: impl FnMut() + 'static) -> Op {
+    Op { group: group.to_owned(), name: name.to_owned(), bytes: None, koosign, run: Box::new(run) }
+}
+
+fn leak<T>(v: T) -> &'static T {
+    Box::leak(Box::new(v))
+}
+
+const V2_NOW: u64 = 1_680_508_070_000;
+
+/// The ratio pairs judged in BENCHMARKS.md: (group, koosign op, floor op, goal).
+pub const GOALS: [(&str, &str, &str, Option<f64>); 10] = [
+    ("v1_verify", "koosign", "floor", Some(1.2)),
+    ("v2_verify", "koosign", "floor", Some(1.1)),
+    ("body_sign_200B", "koosign", "floor", None),
+    ("apig_sign_query_order", "koosign", "floor", None),
+    ("field_encrypt_aes128", "cached", "floor", Some(1.5)),
+    ("field_encrypt_aes256", "cached", "floor", Some(1.5)),
+    ("field_decrypt_aes128", "cached", "floor", None),
+    ("field_decrypt_aes256", "cached", "floor", None),
+    ("field_encrypt_aes128", "floor_keyed", "floor", None),
+    ("field_encrypt_aes256", "floor_keyed", "floor", None),
+];
+
+/// The core suite: koosign's operations and their floors.
+pub fn core_ops() -> Vec<Op> {
+    let mut ops = Vec::new();
+
+    // S1 — the documented notification (8 signed parameters + authToken).
+    let q: &'static str = leak(v1_query()).as_str();
+    let now = koosign::parse_v1_timestamp(V1_PARAMS[7].1).unwrap() + 1_000;
+    let mut scratch = vec![0u8; 1024];
+    ops.push(op("v1_verify", "koosign", true, move || {
+        let v = verify_v1(black_box(q), black_box(&[KEY]), Some(Freshness::new(now)), &mut scratch);
+        black_box(v.map(|v| v.key_index()).unwrap());
+    }));
+    ops.push(op("v1_verify", "floor", false, || {
+        black_box(hmac_sha256(black_box(V1_HMAC_KEY.as_bytes()), black_box(V1_CANONICAL.as_bytes())));
+    }));
+
+    // S2 — the documented newInstance body; the framework hands over the
+    // three query parameters (V2Auth), the freshness window is checked.
+    let canonical: &'static [u8] = leak(v2_canonical(V2_BODY)).as_slice();
+    ops.push(op("v2_verify", "koosign", true, || {
+        let auth = V2Auth { signature: V2_SIGNATURE, timestamp: V2_TIMESTAMP, nonce: V2_NONCE };
+        let v = verify_v2(V2Scheme::Basic, black_box(&auth), black_box(V2_BODY), &[KEY], Some(Freshness::new(V2_NOW)), None);
+        black_box(v.map(|v| v.key_index()).unwrap());
+    }));
+    ops.push(op("v2_verify", "floor", false, move || {
+        black_box(v2_floor(black_box(KEY.as_bytes()), black_box(V2_BODY), black_box(canonical)));
+    }));
+
+    // S3 — a 200-byte response.
+    let resp: &'static [u8] = leak(body_of_len(200)).as_slice();
+    ops.push(op("body_sign_200B", "koosign", true, move || {
+        black_box(body_sign(black_box(resp), black_box(KEY)).unwrap());
+    }));
+    ops.push(op("body_sign_200B", "floor", false, move || {
+        black_box(hmac_sha256(black_box(KEY.as_bytes()), black_box(resp)));
+    }));
+
+    // S6 — the query-order call.
+    let (cr, sts) = apig_texts();
+    let (cr, sts): (&'static str, &'static str) = (leak(cr), leak(sts));
+    let mut out = vec![0u8; 2048];
+    ops.push(op("apig_sign_query_order", "koosign", true, move || {
+        let s = sign_apig(black_box(&apig_request()), APIG_AK, APIG_SK, None, &mut out).unwrap();
+        black_box(s.signature);
+    }));
+    ops.push(op("apig_sign_query_order", "floor", false, move || {
+        black_box(apig_floor(black_box(APIG_SK.as_bytes()), black_box(cr.as_bytes()), black_box(sts.as_bytes())));
+    }));
+
+    // S4 — an 11-digit phone number, AES-128 and AES-256.
+    let cipher: &'static FieldCipher = leak(FieldCipher::new(KEY));
+    for (ty, bits) in [(EncryptType::Aes128, "aes128"), (EncryptType::Aes256, "aes256")] {
+        let key = cipher.key(ty);
+        let aes: &'static Aes = leak(Aes::new(key.as_bytes()));
+        let raw: &'static [u8] = leak(key.as_bytes().to_vec()).as_slice();
+        let mut o = [0u8; 128];
+        let wire: &'static str = leak(key.encrypt_with_iv(PHONE, IV, &mut o).unwrap().to_owned()).as_str();
+        let g = format!("field_encrypt_{bits}");
+        ops.push(op(&g, "cached", true, move || {
+            let mut out = [0u8; 64];
+            black_box(key.encrypt_with_iv(black_box(PHONE), black_box(IV), &mut out).map(str::len).unwrap());
+        }));
+        let mut rng = BenchRng(7);
+        ops.push(op(&g, "cached_rng_iv", true, move || {
+            let mut out = [0u8; 64];
+            black_box(key.encrypt(black_box(PHONE), &mut rng, &mut out).map(str::len).unwrap());
+        }));
+        let mut rng = BenchRng(7);
+        ops.push(op(&g, "uncached", true, move || {
+            let mut out = [0u8; 64];
+            black_box(encrypt_field(black_box(PHONE), black_box(KEY), ty, &mut rng, &mut out).map(str::len).unwrap());
+        }));
+        ops.push(op(&g, "floor", false, move || {
+            let mut out = [0u8; 40];
+            field_encrypt_floor(black_box(aes), black_box(IV), black_box(PHONE.as_bytes()), &mut out);
+            black_box(out);
+        }));
+        ops.push(op(&g, "floor_keyed", false, move || {
+            let mut out = [0u8; 40];
+            field_encrypt_floor_keyed(black_box(raw), black_box(IV), black_box(PHONE.as_bytes()), &mut out);
+            black_box(out);
+        }));
+        ops.push(op(&g, "aes_cbc_block", false, move || {
+            black_box(aes_cbc_block(black_box(aes), black_box(IV), black_box(PHONE.as_bytes())));
+        }));
+
+        let g = format!("field_decrypt_{bits}");
+        ops.push(op(&g, "cached", true, move || {
+            let mut out = [0u8; 64];
+            black_box(cipher.decrypt(black_box(wire), DecryptMode::Only(ty), &mut out).map(str::len).unwrap());
+        }));
+        ops.push(op(&g, "uncached", true, move || {
+            let mut out = [0u8; 64];
+            black_box(decrypt_field(black_box(wire), black_box(KEY), DecryptMode::Only(ty), &mut out).map(str::len).unwrap());
+        }));
+        ops.push(op(&g, "auto_uncached", true, move || {
+            let mut out = [0u8; 64];
+            black_box(decrypt_field(black_box(wire), black_box(KEY), DecryptMode::Auto, &mut out).map(str::len).unwrap());
+        }));
+        ops.push(op(&g, "floor", false, move || {
+            let mut out = [0u8; 16];
+            black_box(field_decrypt_floor(black_box(aes), black_box(wire.as_bytes()), &mut out));
+        }));
+    }
+    for (ty, bits) in [(EncryptType::Aes128, "aes128"), (EncryptType::Aes256, "aes256")] {
+        ops.push(op("derive_key", bits, true, move || {
+            black_box(derive_key(black_box(KEY), ty));
+        }));
+    }
+
+    // SHA-256 throughput (64 KiB).
+    let big: &'static [u8] = leak(body_of_len(65536)).as_slice();
+    let mut o = op("sha256", "sha256_64KiB", false, move || {
+        black_box(sha256(black_box(big)));
+    });
+    o.bytes = Some(65536);
+    ops.push(o);
+    let mut o = op("sha256", "hmac_sha256_64KiB", false, move || {
+        black_box(hmac_sha256(black_box(KEY.as_bytes()), black_box(big)));
+    });
+    o.bytes = Some(65536);
+    ops.push(o);
+    let mut o = op("sha256", "body_sign_64KiB", true, move || {
+        black_box(body_sign(black_box(big), black_box(KEY)).unwrap());
+    });
+    o.bytes = Some(65536);
+    ops.push(o);
+    ops
+}
+
+/// The scale suite: (group, x) points, each with `koosign` and `floor`.
+/// Names are `koosign/<x>` and `floor/<x>`.
+pub fn scale_ops() -> Vec<Op> {
+    let mut ops = Vec::new();
+    for n in SCALE_SIZES {
+        let body: &'static [u8] = leak(body_of_len(n)).as_slice();
+        let sig: &'static str = leak(v2_signature(body)).as_str();
+        let canonical: &'static [u8] = leak(v2_canonical(body)).as_slice();
+        let mut a = op("scale_v2_verify", &format!("koosign/{n}"), true, move || {
+            let auth = V2Auth { signature: sig, timestamp: V2_TIMESTAMP, nonce: V2_NONCE };
+            black_box(verify_v2(V2Scheme::Basic, black_box(&auth), black_box(body), &[KEY], None, None).unwrap().key_index());
+        });
+        a.bytes = Some(n as u64);
+        let mut b = op("scale_v2_verify", &format!("floor/{n}"), false, move || {
+            black_box(v2_floor(black_box(KEY.as_bytes()), black_box(body), black_box(canonical)));
+        });
+        b.bytes = Some(n as u64);
+        ops.push(a);
+        ops.push(b);
+    }
+    for n in SCALE_SIZES {
+        let body: &'static [u8] = leak(body_of_len(n)).as_slice();
+        let mut a = op("scale_body_sign", &format!("koosign/{n}"), true, move || {
+            black_box(body_sign(black_box(body), black_box(KEY)).unwrap());
+        });
+        a.bytes = Some(n as u64);
+        let mut b = op("scale_body_sign", &format!("floor/{n}"), false, move || {
+            black_box(hmac_sha256(black_box(KEY.as_bytes()), black_box(body)));
+        });
+        b.bytes = Some(n as u64);
+        ops.push(a);
+        ops.push(b);
+    }
+    for n in SCALE_PARAMS {
+        let (q, canonical, hkey) = v1_query_n(n);
+        let (q, canonical, hkey): (&'static str, &'static str, &'static str) = (leak(q), leak(canonical), leak(hkey));
+        let mut scratch = vec![0u8; q.len()];
+        ops.push(op("scale_v1_verify", &format!("koosign/{n}"), true, move || {
+            black_box(verify_v1(black_box(q), &[KEY], None, &mut scratch).map(|v| v.key_index()).unwrap());
+        }));
+        ops.push(op("scale_v1_verify", &format!("floor/{n}"), false, move || {
+            black_box(hmac_sha256(black_box(hkey.as_bytes()), black_box(canonical.as_bytes())));
+        }));
+    }
+    ops
+}
+
+/// Fails (panics) if any koosign operation allocates; prints one line per
+/// operation: `ALLOC <group/name> <allocations per call>`.
+pub fn alloc_check(ops: &mut [Op]) {
+    let mut bad = Vec::new();
+    for o in ops.iter_mut().filter(|o| o.koosign) {
+        let per_call = allocations_per_call(100, &mut *o.run);
+        println!("ALLOC {} {}", o.id(), per_call);
+        if per_call != 0.0 {
+            bad.push(o.id());
+        }
+    }
+    assert!(bad.is_empty(), "heap allocations in {bad:?}");
+    println!("alloc-check: every koosign operation ran with 0 heap allocations per call");
+}
+
+/// Registers `ops` with criterion, one group per consecutive run of the
+/// same group name; `name` `a/b` becomes `BenchmarkId::new(a, b)`.
+pub fn run_criterion(c: &mut criterion::Criterion, ops: &mut [Op]) {
+    let mut i = 0;
+    while i < ops.len() {
+        let group = ops[i].group.clone();
+        let mut g = c.benchmark_group(&group);
+        while i < ops.len() && ops[i].group == group {
+            let o = &mut ops[i];
+            if let Some(b) = o.bytes {
+                g.throughput(criterion::Throughput::Bytes(b));
+            }
+            let id = match o.name.split_once('/') {
+                Some((f, p)) => criterion::BenchmarkId::new(f, p),
+                None => criterion::BenchmarkId::from_parameter(&o.name),
+            };
+            let run = &mut o.run;
+            g.bench_function(id, |b| b.iter(&mut *run));
+            i += 1;
+        }
+        g.finish();
+    }
+}
