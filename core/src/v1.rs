@@ -122,7 +122,8 @@ pub fn build_v1_query<'o>(params: &[(&str, &str)], access_key: &str, out: &'o mu
 /// parameters, the canonical order and the received token.
 #[derive(Clone)]
 pub struct V1Params<'s> {
-    pairs: FormPairs<'s>,
+    // Only the canonical pairs are kept (a pair list is 2 KiB: every copy
+    // of this struct costs as much as the HMAC of a short query).
     sorted: Sorted<'s>,
     auth_token: &'s str,
     time_stamp: &'s str,
@@ -150,7 +151,7 @@ impl<'s> V1Params<'s> {
         let auth_token = pairs.get(AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN))?;
         let time_stamp = pairs.get(TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
         let sorted = canonical_order(pairs.as_slice(), skip_blank)?;
-        Ok(V1Params { pairs, sorted, auth_token, time_stamp })
+        Ok(V1Params { sorted, auth_token, time_stamp })
     }
 
     /// The canonical string (S1 step 5) into `out`.
@@ -267,9 +268,13 @@ impl core::fmt::Debug for VerifiedV1<'_, '_> {
 }
 
 impl<'s, 'k> VerifiedV1<'s, 'k> {
-    /// The first value of parameter `name` (authToken included).
+    /// The first value of parameter `name` (authToken included; in S1b,
+    /// blank fields are not parameters).
     pub fn get(&self, name: &str) -> Option<&'s str> {
-        self.params.pairs.get(name)
+        if name == AUTH_TOKEN {
+            return Some(self.params.auth_token);
+        }
+        first(&self.params.sorted, name)
     }
 
     /// The signed parameters in canonical order (first value of each name,
