@@ -1,0 +1,3 @@
+export * from './express.js';
+import { koosignMiddleware } from './express.js';
+export default koosignMiddleware;

@@ -1,0 +1,329 @@
+// Type declarations of the `koosign` npm package (CommonJS and ESM entry
+// points share them). Times are Unix milliseconds; windows are milliseconds.
+
+/// <reference types="node" />
+
+// ---------------------------------------------------------------------------
+// Input shapes
+
+/** A body: exact bytes (Uint8Array, Buffer, ArrayBuffer, any view) or a string sent as UTF-8. */
+export type BodyInput = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+/** One access key, or several during a key rotation (the result says which matched). */
+export type AccessKeys = string | readonly string[];
+
+/** A query: raw query text (a leading URL up to `?` is ignored), a URL, URLSearchParams, or decoded values. */
+export type QueryInput = string | URL | URLSearchParams | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** Name/value pairs: an object, a Headers or Map, [name, value][] or Node's flat rawHeaders. */
+export type PairsInput =
+  | Readonly<Record<string, string | number | readonly string[] | undefined>>
+  | { entries(): IterableIterator<[string, string]>; get(name: string): unknown }
+  | ReadonlyArray<readonly [string, string]>
+  | readonly string[];
+
+/** `encryptType` of the response JSON: "1" = AES-256 (default), "2" = AES-128. */
+export type EncryptType = '1' | '2' | 1 | 2 | 256 | 128;
+
+/** Options of the verifiers. */
+export interface VerifyOptions {
+  /** The clock: Unix milliseconds or a Date. Default `Date.now()`. */
+  now?: number | Date;
+  /**
+   * Accepted |now − timestamp| in milliseconds. Default: 60000 for V2 and
+   * kit (the guide's ±60 s), no check for V1 and licence (none documented).
+   * `null` (or `Infinity`) disables the check.
+   */
+  window?: number | null;
+  /** Replay protection (V2 and kit): a NonceStore. Default: none. */
+  nonceStore?: NonceStore | null;
+}
+
+// ---------------------------------------------------------------------------
+// Results
+
+/** A verified V1 notification (S1 query, or S1b token header + JSON body). */
+export declare class VerifiedV1 {
+  private constructor();
+  readonly protocol: 'v1' | 'v1json';
+  /** Index into the access keys given of the one that matched. */
+  readonly keyIndex: number;
+  /** `timeStamp` as Unix milliseconds. */
+  readonly timestampMs: number;
+  /** The signed parameters, decoded, in canonical order (first value of each name; authToken excluded). */
+  readonly pairs: Array<[string, string]>;
+  /** The same parameters as an object (lookup by name; integer-like names come first in its key order). */
+  readonly params: Record<string, string>;
+  /** `params.activity`. */
+  readonly activity: string | undefined;
+  /** The same as `params`. */
+  readonly notification: Record<string, string>;
+  /** Decrypts parameter `name` (mobilePhone, email) with the matched key. Throws MissingParameterError, DecryptError. */
+  decryptParam(name: string, encryptType?: EncryptType | 'auto'): string;
+}
+
+/** A verified V2 (S2) or kit (S2b) notification. */
+export declare class VerifiedV2 {
+  private constructor();
+  readonly protocol: 'v2' | 'kit';
+  /** Index into the access keys given of the one that matched. */
+  readonly keyIndex: number;
+  /** The request's timestamp, Unix milliseconds. */
+  readonly timestampMs: number;
+  /** The exact body bytes that were verified. */
+  readonly body: Uint8Array;
+  /** The body as UTF-8 text. */
+  readonly text: string;
+  /** The body parsed as a JSON object (parsed once, on first access). Throws MalformedEncodingError. */
+  readonly notification: Notification;
+  /** `notification.activity`. */
+  readonly activity: string | undefined;
+  /** Decrypts a field value from this verified body with the matched key. Throws DecryptError. */
+  decryptField(wire: string, encryptType?: EncryptType | 'auto'): string;
+}
+
+/** A notification body (SCHEMES.md, "The notifications"); unknown fields kept. */
+export interface Notification {
+  activity?: string;
+  orderId?: string;
+  orderLineId?: string;
+  businessId?: string;
+  testFlag?: string;
+  instanceId?: string;
+  scene?: string;
+  status?: string;
+  productId?: string;
+  expireTime?: string;
+  trialFlag?: string;
+  customerId?: string;
+  customerName?: string;
+  chargingMode?: string;
+  skuCode?: string;
+  [field: string]: unknown;
+}
+
+/** Either kind of verified notification. */
+export type Verified = VerifiedV1 | VerifiedV2;
+
+// ---------------------------------------------------------------------------
+// Verification
+
+/** S1: verifies a V1 GET notification's query. Throws a KoosignError subclass. */
+export declare function verifyV1(query: QueryInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV1;
+/** S1b: verifies an old licence "Kit" POST: `authToken` header, fields from the JSON body. */
+export declare function verifyV1Json(authToken: string, body: BodyInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV1;
+/** S2: verifies a V2 notification: `signature`, `timestamp`, `nonce` from the query (or an object of them) over the exact body. */
+export declare function verifyV2(queryOrParams: QueryInput, body: BodyInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV2;
+/** S2b: verifies a kit notification: `x-sign`, `x-timestamp`, `x-nonce` headers (names in any case) over the exact body. */
+export declare function verifyKit(headers: PairsInput, body: BodyInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV2;
+/** S3: verifies a received Body-Sign value against the exact body; returns the matching key's index. */
+export declare function verifyBodySign(value: string, body: BodyInput, accessKeys: AccessKeys): number;
+/** S5: verifies a licence signature; returns the matching key's index. `ts` is Unix ms. */
+export declare function verifyLicence(
+  ts: string | number,
+  nonce: string,
+  body: BodyInput,
+  signature: string,
+  accessKeys: AccessKeys,
+  opts?: Omit<VerifyOptions, 'nonceStore'>,
+): number;
+/** S6 server side: verifies an SDK-HMAC-SHA256 request; returns the matching credential's index. */
+export declare function verifyApig(
+  target: ApigTarget,
+  init: ApigRequestInit,
+  credentials: ApigCredential | readonly ApigCredential[],
+  opts?: Omit<VerifyOptions, 'nonceStore'>,
+): number;
+
+/**
+ * The core's in-memory nonce cache: bounded; each nonce is kept until its
+ * timestamp + window; full of unexpired nonces, it refuses with
+ * NonceStoreFullError rather than forget one. One process only.
+ */
+export declare class NonceStore {
+  /** `capacity`: 1 to 65536 (default 4096), rounded up to 256, 1024, 4096, 16384 or 65536. */
+  constructor(options?: number | { capacity?: number });
+  /** Nonces held (expired ones included until evicted). */
+  readonly size: number;
+  /** The capacity class. */
+  readonly capacity: number;
+  /** True if `nonce` is held and unexpired at `now` (default now). */
+  has(nonce: string, now?: number | Date): boolean;
+  /** Records `nonce` until `expiresAt`. Throws ReplayedNonceError, NonceStoreFullError. */
+  checkAndInsert(nonce: string, now: number | Date, expiresAt: number | Date): void;
+}
+
+// ---------------------------------------------------------------------------
+// Producing (the merchant's responses, and the marketplace's side for simulators)
+
+/** "Body-Sign": the response header's exact name (case-sensitive at the marketplace). */
+export declare const BODY_SIGN_HEADER: 'Body-Sign';
+/** S3: the Body-Sign header value for the exact response bytes: `sign_type="HMAC-SHA256", signature="…"`. */
+export declare function bodySign(body: BodyInput, accessKey: string): string;
+/** S3: b64(HMAC(accessKey, body)) alone (44 characters). */
+export declare function bodySignature(body: BodyInput, accessKey: string): string;
+/** S3: parses a Body-Sign value tolerantly. */
+export declare function parseBodySign(value: string): { signType: string; signature: string };
+/** S2, marketplace side: the upper-case hex `signature`. `timestamp` is Unix ms. */
+export declare function signV2(body: BodyInput, accessKey: string, nonce: string, timestamp: string | number | Date): string;
+/** S2b, marketplace side: the upper-case hex `x-sign`. */
+export declare function signKit(body: BodyInput, accessKey: string, nonce: string, timestamp: string | number | Date): string;
+/** S2's inner hash: lower-case hex HMAC(accessKey, body). */
+export declare function v2Inner(body: BodyInput, accessKey: string): string;
+/** S1, marketplace side: the authToken for decoded parameters (timeStamp included). */
+export declare function v1AuthToken(params: PairsInput, accessKey: string): string;
+/** S1, marketplace side: the query string sent (URLEncoder-encoded, `&authToken=…` last). */
+export declare function buildV1Query(params: PairsInput, accessKey: string): string;
+/** S1 steps 1–5: the canonical string of a V1 query (diagnostics). */
+export declare function v1Canonical(query: QueryInput): string;
+/** Form-decodes a query string (`+` → space, `%XY` → byte) into pairs, in order. */
+export declare function parseForm(query: QueryInput): Array<[string, string]>;
+/** S5: the licence signature (Base64). `ts` is Unix ms. */
+export declare function licenceSign(ts: string | number, nonce: string, body: BodyInput, accessKey: string): string;
+/** Unix ms (or a Date) as a V1 `timeStamp`, `yyyyMMddHHmmssSSS` UTC. */
+export declare function formatV1Timestamp(t: number | Date): string;
+
+// ---------------------------------------------------------------------------
+// S4 fields
+
+/**
+ * Encrypts a field (appInfo.userName / password): wire = iv + b64(AES-CBC-PKCS#7).
+ * The 16-character IV comes from `crypto.getRandomValues`, unless `opts.iv`.
+ * Throws InputTooLargeError (wire over 128 characters), MalformedEncodingError (bad IV).
+ */
+export declare function encryptField(plaintext: string, accessKey: string, encryptType?: EncryptType, opts?: { iv?: string | Uint8Array }): string;
+/** Decrypts a field; "auto" (default) tries AES-256 then AES-128. A space is read as `+`. Throws DecryptError. */
+export declare function decryptField(wire: string, accessKey: string, encryptType?: EncryptType | 'auto'): string;
+/** The JDK SHA1PRNG field key: 16 bytes (bits 128) or 32 bytes (bits 256, default). */
+export declare function deriveKey(accessKey: string, bits?: 128 | 256): Uint8Array;
+/** Which encryptType decrypts `wire`: "1", "2", or null. */
+export declare function detectEncryptType(wire: string, accessKey: string): '1' | '2' | null;
+
+// ---------------------------------------------------------------------------
+// S6 open APIs
+
+/** A URL, or its parts: `query` as decoded pairs (repeated names allowed). */
+export type ApigTarget = string | URL | { host: string; path?: string; query?: PairsInput };
+
+export interface ApigRequestInit {
+  /** Default "GET". */
+  method?: string;
+  headers?: PairsInput;
+  body?: BodyInput;
+  /** Used for X-Sdk-Date when the headers have none. Default `Date.now()`. */
+  now?: number | Date;
+}
+
+export type ApigCredential = readonly [ak: string, sk: string] | { ak: string; sk: string };
+
+export interface ApigSignature {
+  /** Headers to add to the request (X-Sdk-Date and Host when absent, …, Authorization last). */
+  headers: Record<string, string>;
+  authorization: string;
+  /** Lower-case hex. */
+  signature: string;
+  signedHeaders: string;
+  canonicalRequest: string;
+  canonicalQuery: string;
+  stringToSign: string;
+}
+
+/** Signs calls to the marketplace's open APIs (SDK-HMAC-SHA256, as Huawei's SDK). */
+export declare class ApigSigner {
+  constructor(ak: string, sk: string);
+  sign(target: ApigTarget, init?: ApigRequestInit): ApigSignature;
+}
+
+// ---------------------------------------------------------------------------
+// Constants
+
+/** ±60 s, in ms. */
+export declare const DEFAULT_WINDOW_MS: number;
+/** Longest userName/password wire string: 128. */
+export declare const MAX_WIRE_LEN: number;
+/** Longest plaintext that fits: 79 bytes. */
+export declare const MAX_PLAINTEXT_LEN: number;
+/** 16. */
+export declare const IV_LEN: number;
+/** Longest nonce accepted: 256 bytes. */
+export declare const MAX_NONCE_LEN: number;
+/** Most query parameters: 64. */
+export declare const MAX_PARAMS: number;
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** The stable codes, one per koosign::Error variant. */
+export type KoosignErrorCode =
+  | 'MISSING_PARAMETER'
+  | 'MALFORMED_ENCODING'
+  | 'BAD_TIMESTAMP'
+  | 'STALE_TIMESTAMP'
+  | 'REPLAYED_NONCE'
+  | 'NONCE_STORE_FULL'
+  | 'BUFFER_TOO_SMALL'
+  | 'INPUT_TOO_LARGE'
+  | 'NO_ACCESS_KEY'
+  | 'SIGNATURE_MISMATCH'
+  | 'DECRYPT'
+  | 'RANDOM_SOURCE';
+
+/** Every error koosign throws (argument type errors are TypeError). No message holds a secret. */
+export declare class KoosignError extends Error {
+  constructor(message?: string, options?: { cause?: unknown });
+  /** A stable machine-readable code. */
+  readonly code: KoosignErrorCode | 'MALFORMED_REQUEST' | 'KOOSIGN';
+  static readonly code: string;
+}
+/** The request's format is wrong (missing parameter, malformed encoding, input too large): answer "000002". */
+export declare class MalformedRequestError extends KoosignError {}
+export declare class MissingParameterError extends MalformedRequestError {
+  constructor(message?: string, options?: { parameter?: string });
+  readonly code: 'MISSING_PARAMETER';
+  /** The missing parameter's name. */
+  readonly parameter: string | undefined;
+}
+export declare class MalformedEncodingError extends MalformedRequestError {
+  constructor(message?: string, options?: { what?: string });
+  readonly code: 'MALFORMED_ENCODING';
+  /** What is malformed. */
+  readonly what: string | undefined;
+}
+export declare class InputTooLargeError extends MalformedRequestError {
+  constructor(message?: string, options?: { limit?: number });
+  readonly code: 'INPUT_TOO_LARGE';
+  /** The limit exceeded. */
+  readonly limit: number | undefined;
+}
+export declare class BadTimestampError extends KoosignError {
+  readonly code: 'BAD_TIMESTAMP';
+}
+export declare class StaleTimestampError extends KoosignError {
+  readonly code: 'STALE_TIMESTAMP';
+}
+export declare class ReplayedNonceError extends KoosignError {
+  readonly code: 'REPLAYED_NONCE';
+}
+export declare class NonceStoreFullError extends KoosignError {
+  readonly code: 'NONCE_STORE_FULL';
+}
+export declare class BufferTooSmallError extends KoosignError {
+  constructor(message?: string, options?: { needed?: number });
+  readonly code: 'BUFFER_TOO_SMALL';
+  readonly needed: number | undefined;
+}
+export declare class NoAccessKeyError extends KoosignError {
+  readonly code: 'NO_ACCESS_KEY';
+}
+export declare class SignatureMismatchError extends KoosignError {
+  readonly code: 'SIGNATURE_MISMATCH';
+}
+export declare class DecryptError extends KoosignError {
+  readonly code: 'DECRYPT';
+}
+export declare class RandomSourceError extends KoosignError {
+  readonly code: 'RANDOM_SOURCE';
+}
+
+/** The error class of each code. */
+export declare const errorClasses: Readonly<Record<KoosignErrorCode, typeof KoosignError>>;

@@ -1,0 +1,44 @@
+// The NonceStore: the core's bounded cache, with the core's replay
+// semantics (a nonce is kept until its timestamp + window).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as k from 'koosign';
+import * as ref from './reference.mjs';
+
+const KEY = 'k';
+const BODY = '{"activity":"newInstance"}';
+const T = 1_700_000_000_000;
+
+const q = (nonce, ts = T) => `signature=${ref.v2Signature(BODY, KEY, nonce, String(ts))}&timestamp=${ts}&nonce=${nonce}`;
+
+test('a nonce is refused until its timestamp + window, then accepted again', () => {
+  const store = new k.NonceStore();
+  assert.equal(store.capacity, 4096);
+  k.verifyV2(q('n1'), BODY, KEY, { now: T, nonceStore: store });
+  assert.ok(store.has('n1', T + 60_000));
+  assert.throws(() => k.verifyV2(q('n1'), BODY, KEY, { now: T + 60_000, nonceStore: store }), k.ReplayedNonceError);
+  // Past timestamp + window the request itself is stale, whatever the store says…
+  assert.throws(() => k.verifyV2(q('n1'), BODY, KEY, { now: T + 60_001, nonceStore: store }), k.StaleTimestampError);
+  // …and the store forgets the nonce: a new request with it (a new timestamp) passes.
+  assert.ok(!store.has('n1', T + 60_001));
+  k.verifyV2(q('n1', T + 61_000), BODY, KEY, { now: T + 61_000, nonceStore: store });
+});
+
+test('a forged request never fills the store; a custom window sets the lifetime', () => {
+  const store = new k.NonceStore(300);
+  assert.equal(store.capacity, 1024);
+  assert.throws(() => k.verifyV2(q('n2').replace(/signature=./, 'signature=0'), BODY, KEY, { now: T, nonceStore: store }));
+  assert.equal(store.size, 0);
+  k.verifyV2(q('n3'), BODY, KEY, { now: T, window: 1_000, nonceStore: store });
+  assert.ok(store.has('n3', T + 1_000));
+  assert.ok(!store.has('n3', T + 1_001));
+});
+
+test('checkAndInsert directly, and the rounding of capacities', () => {
+  const s = new k.NonceStore({ capacity: 256 });
+  s.checkAndInsert('a', T, T + 10);
+  assert.throws(() => s.checkAndInsert('a', T + 10, T + 20), k.ReplayedNonceError);
+  s.checkAndInsert('a', T + 11, T + 20);
+  assert.deepEqual([1, 256, 257, 5000, 65536].map((c) => new k.NonceStore(c).capacity), [256, 256, 1024, 16384, 65536]);
+  assert.throws(() => new k.NonceStore(65537), TypeError);
+});

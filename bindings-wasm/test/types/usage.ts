@@ -1,0 +1,73 @@
+// CommonJS usage of the declarations (this folder's package is CommonJS):
+// `tsc --noEmit --strict` must accept it.
+import koosign = require('koosign');
+import { koosignMiddleware } from 'koosign/express';
+import express = require('express');
+
+const {
+  verifyV1, verifyV2, verifyKit, bodySign, encryptField, decryptField, deriveKey, ApigSigner, NonceStore,
+  KoosignError, SignatureMismatchError, MalformedRequestError, MissingParameterError, BODY_SIGN_HEADER,
+} = koosign;
+
+const keys: readonly string[] = ['old', 'new'];
+const store = new NonceStore({ capacity: 10_000 });
+const body: Buffer = Buffer.from('{"activity":"newInstance"}');
+
+try {
+  const v2 = verifyV2('signature=…&timestamp=…&nonce=…', body, keys, { now: new Date(), window: 60_000, nonceStore: store });
+  const idx: number = v2.keyIndex;
+  const ts: number = v2.timestampMs;
+  const orderId: string | undefined = v2.notification.orderId;
+  const extra: unknown = v2.notification['anything'];
+  const proto: 'v2' | 'kit' = v2.protocol;
+  const phone: string = v2.decryptField('wire', 'auto');
+  void [idx, ts, orderId, extra, proto, phone];
+  const kit = verifyKit({ 'x-sign': 'a', 'x-timestamp': '1', 'x-nonce': 'n' }, 'text body', 'key');
+  const bytes: Uint8Array = kit.body;
+  void bytes;
+  const v1 = verifyV1(new URL('https://m.example.com/produce?a=b'), 'key', { window: null });
+  const p: Record<string, string> = v1.params;
+  const pairs: Array<[string, string]> = v1.pairs;
+  const mail: string = v1.decryptParam('email', '2');
+  void [p, pairs, mail];
+} catch (e) {
+  if (e instanceof SignatureMismatchError) {
+    const code: 'SIGNATURE_MISMATCH' = e.code;
+    void code;
+  } else if (e instanceof MissingParameterError) {
+    const name: string | undefined = e.parameter;
+    void name;
+  } else if (e instanceof MalformedRequestError || e instanceof KoosignError) {
+    const msg: string = e.message;
+    void msg;
+  }
+}
+
+const header: string = bodySign('{"resultCode":"000000"}', 'key');
+const wire: string = encryptField('admin', 'key', '1');
+const wire2: string = encryptField('admin', 'key', '2', { iv: 'abcdefgh12345678' });
+const plain: string = decryptField(wire, 'key');
+const key: Uint8Array = deriveKey('key', 128);
+const signed = new ApigSigner('ak', 'sk').sign('https://mkt.myhuaweicloud.com/api/x?orderId=1', { method: 'GET', headers: { 'X-Project-Id': 'p' } });
+const auth: string | undefined = signed.headers['Authorization'];
+const name: 'Body-Sign' = BODY_SIGN_HEADER;
+void [header, wire, wire2, plain, key, auth, name];
+
+const app = express();
+app.post('/produce', koosignMiddleware({ accessKeys: keys, nonceStore: store }), (req, res) => {
+  const verified = req.koosign;
+  const raw: Buffer | undefined = req.rawBody;
+  void raw;
+  res.json({ resultCode: '000000', resultMsg: 'success.', activity: verified?.activity });
+});
+
+// The declarations are real, not `any`: each line below must be an error.
+// @ts-expect-error bodySign returns a string
+const notANumber: number = bodySign('x', 'k');
+// @ts-expect-error there is no option `windowMs`
+verifyV2('q', body, 'k', { windowMs: 5 });
+// @ts-expect-error encryptType "3" does not exist
+encryptField('a', 'k', '3');
+// @ts-expect-error the middleware needs accessKeys
+koosignMiddleware({});
+void notANumber;

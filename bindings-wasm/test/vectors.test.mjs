@@ -1,0 +1,163 @@
+// The shared conformance vectors and the worked examples of SCHEMES.md,
+// through the public API of the package.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k from 'koosign';
+import { run } from '../conformance.mjs';
+import { VECTORS } from './paths.mjs';
+
+const KEY = 'testAccessKey123';
+const V2_BODY =
+  '{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}';
+const V2_NONCE = '50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA';
+
+test('every case of shared/vectors passes the conformance contract', () => {
+  const files = readdirSync(VECTORS)
+    .filter((f) => f.endsWith('.jsonl'))
+    .map((f) => join(VECTORS, f));
+  assert.ok(files.length >= 2, `vectors found in ${VECTORS}`);
+  const lines = [];
+  const errors = [];
+  const status = run(files, { out: (l) => lines.push(l), err: (l) => errors.push(l) });
+  assert.deepEqual(errors, []);
+  assert.equal(status, 0);
+  assert.match(lines.at(-1), /^(\d+) passed, 0 failed$/);
+  const total = Number(lines.at(-1).split(' ')[0]);
+  assert.ok(total >= 190, `${total} cases`);
+  for (const kind of ['aes_cbc', 'apig', 'body_sign', 'v1_query', 'v2_basic', 'v2_kit']) {
+    assert.ok(lines.some((l) => l.startsWith(`${kind}: `) && !l.startsWith(`${kind}: 0 passed`)), kind);
+  }
+});
+
+test('S1: the V1 example', () => {
+  const canonical =
+    'activity=newInstance&businessId=61e834ba-7b97-4418-b8f7-e5345137278c&customerId=68cbc86abc2018ab880d92f36422fa0e&expireTime=20200727153156&orderId=CS1906666666ABCDE&productId=00301-666666-0--0&testFlag=1&timeStamp=20200727073711903';
+  const params = Object.fromEntries(canonical.split('&').map((p) => p.split('=')));
+  assert.equal(k.v1AuthToken(params, KEY), 'IzyXxySagieGHt354yIOhnCrv0vphQN0e9NuWT2MKNY=');
+  const query = k.buildV1Query(params, KEY);
+  assert.equal(k.v1Canonical(query), canonical);
+  const v = k.verifyV1(`https://merchant.example.com/produce?${query}`, ['old', KEY]);
+  assert.equal(v.keyIndex, 1);
+  assert.equal(v.activity, 'newInstance');
+  assert.equal(v.timestampMs, Date.UTC(2020, 6, 27, 7, 37, 11, 903));
+  assert.deepEqual(Object.keys(v.params), Object.keys(params));
+  // A '+' of the token that arrived as a space is repaired (SCHEMES.md S1.9).
+  const spaced = query.replace(/authToken=.*$/, `authToken=${encodeURIComponent('IzyXxySagieGHt354yIOhnCrv0vphQN0e9NuWT2MKNY=').replace('%2B', '+')}`);
+  assert.equal(k.verifyV1(spaced, KEY).keyIndex, 0);
+});
+
+test('S1b: token header and JSON body fields', () => {
+  const fields = [['activity', 'getLicense'], ['timeStamp', '20200727073711903'], ['note', 'a "quoted" é'], ['blank', ' ']];
+  const token = k.v1AuthToken(fields.filter(([, v]) => v.trim() !== ''), KEY);
+  const body = JSON.stringify({ activity: 'getLicense', timeStamp: '20200727073711903', note: 'a "quoted" é', blank: ' ', n: 5, o: { x: 1 } });
+  const v = k.verifyV1Json(token, body, KEY);
+  assert.equal(v.protocol, 'v1json');
+  assert.deepEqual(v.params, { activity: 'getLicense', note: 'a "quoted" é', timeStamp: '20200727073711903' });
+  assert.throws(() => k.verifyV1Json(token, body.replace('getLicense', 'getLicensf'), KEY), k.SignatureMismatchError);
+});
+
+test('S2 / S2b: the V2 and kit examples', () => {
+  assert.equal(k.v2Inner(V2_BODY, KEY), '9d7fe05c22e8bc1d70841bace6c549b523dcb77a8aa61dc0118708bf14269c0e');
+  const sig = 'CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25';
+  assert.equal(k.signV2(V2_BODY, KEY, V2_NONCE, '1680508066618'), sig);
+  const kit = 'ABB44B4C7A867A9F5EB8D9B7D9DF42E804FF66BC084EE412C49CFAFBFD5D8BE6';
+  assert.equal(k.signKit(Buffer.from(V2_BODY), KEY, V2_NONCE, 1680508066618), kit);
+  const now = 1680508066618 + 30_000;
+  const q = `signature=${sig.toLowerCase()}&timestamp=1680508066618&nonce=${V2_NONCE}`;
+  for (const body of [V2_BODY, Buffer.from(V2_BODY), new TextEncoder().encode(V2_BODY), new TextEncoder().encode(V2_BODY).buffer]) {
+    const v = k.verifyV2(q, body, KEY, { now });
+    assert.equal(v.protocol, 'v2');
+    assert.equal(v.keyIndex, 0);
+    assert.equal(v.timestampMs, 1680508066618);
+    assert.equal(v.notification.orderId, 'CS2211181819B4LVS');
+    assert.equal(v.text, V2_BODY);
+  }
+  assert.equal(k.verifyV2(new URLSearchParams(q), V2_BODY, KEY, { now: new Date(now) }).activity, 'newInstance');
+  assert.equal(k.verifyV2({ signature: sig, timestamp: '1680508066618', nonce: V2_NONCE }, V2_BODY, KEY, { now }).keyIndex, 0);
+  const headers = { 'X-Sign': kit.toLowerCase(), 'x-TIMESTAMP': '1680508066618', 'x-nonce': V2_NONCE, 'content-type': 'application/json' };
+  assert.equal(k.verifyKit(headers, V2_BODY, ['a', 'b', KEY], { now }).keyIndex, 2);
+  assert.equal(k.verifyKit(new Headers(headers), V2_BODY, KEY, { now }).protocol, 'kit');
+  assert.equal(k.verifyKit(Object.entries(headers), V2_BODY, KEY, { now }).keyIndex, 0);
+  assert.equal(k.verifyKit(Object.entries(headers).flat(), V2_BODY, KEY, { now }).keyIndex, 0);
+});
+
+test('S3: the Body-Sign example and its field variants', () => {
+  const body = '{"resultCode":"000000","resultMsg":"success."}';
+  const h = k.bodySign(body, KEY);
+  assert.equal(h, 'sign_type="HMAC-SHA256", signature="CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s="');
+  assert.equal(k.BODY_SIGN_HEADER, 'Body-Sign');
+  assert.equal(k.bodySignature(body, KEY), 'CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=');
+  for (const v of [h, h.replace(', ', ','), h.replace('signature="', 'signature= "')]) {
+    assert.equal(k.verifyBodySign(v, body, ['x', KEY]), 1);
+  }
+  assert.deepEqual(k.parseBodySign(h), { signType: 'HMAC-SHA256', signature: 'CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=' });
+});
+
+test('S4: key and cipher examples', () => {
+  const keys = [
+    ['testAccessKey123', '0413c5de84a4312c10f237cf102c14f9', '0413c5de84a4312c10f237cf102c14f909635c067f68c442f5d9aa865fb0d176'],
+    ['a', '667f407de7c6ad07358fa38daed7828a', '667f407de7c6ad07358fa38daed7828a72014b4e621d7140210c8cf1565a8f02'],
+    ['密钥Key', '56ac7bb1c7f3ab73359f4420bb77c050', '56ac7bb1c7f3ab73359f4420bb77c0504c336b5d39eb83d0440766aedf25d1a3'],
+  ];
+  for (const [seed, k128, k256] of keys) {
+    assert.equal(Buffer.from(k.deriveKey(seed, 128)).toString('hex'), k128);
+    assert.equal(Buffer.from(k.deriveKey(seed)).toString('hex'), k256);
+  }
+  assert.equal(k.encryptField('admin', KEY, '1', { iv: 'abcdefgh12345678' }), 'abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw==');
+  assert.equal(k.encryptField('admin', KEY, '2', { iv: 'abcdefgh12345678' }), 'abcdefgh123456787ffgxbG9iCNmPHfS/KXEkA==');
+  assert.equal(k.encryptField('中文用户', KEY, 1, { iv: 'ABCDEFGHijklmn01' }), 'ABCDEFGHijklmn01MpvuA8sUFJisvKp+uf0qIg==');
+  assert.equal(k.decryptField('ABCDEFGHijklmn01MpvuA8sUFJisvKp uf0qIg==', KEY), '中文用户');
+  assert.equal(k.decryptField('abcdefgh123456787ffgxbG9iCNmPHfS/KXEkA==', KEY, 'auto'), 'admin');
+  assert.equal(k.detectEncryptType('abcdefgh123456787ffgxbG9iCNmPHfS/KXEkA==', KEY), '2');
+  assert.equal(k.detectEncryptType('abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw==', KEY), '1');
+});
+
+test('S4: random IVs are 16 alphanumerics from crypto.getRandomValues and round-trip', () => {
+  const seen = new Set();
+  for (let i = 0; i < 200; i++) {
+    const wire = k.encryptField(`user-${i}`, KEY, i % 2 ? '1' : '2');
+    assert.match(wire.slice(0, 16), /^[A-Za-z0-9]{16}$/);
+    assert.ok(wire.length <= k.MAX_WIRE_LEN);
+    seen.add(wire.slice(0, 16));
+    assert.equal(k.decryptField(wire, KEY, i % 2 ? '1' : '2'), `user-${i}`);
+  }
+  assert.equal(seen.size, 200);
+});
+
+test('S6: the published APIG examples', () => {
+  const s = new k.ApigSigner('AccessKey', 'SecretKey');
+  const get = s.sign('https://service.endpoint.myhuaweicloud.com/resources?size=1', { headers: { 'X-Sdk-Date': '20200608T023900Z' } });
+  assert.equal(get.signature, 'cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842');
+  assert.equal(get.signedHeaders, 'host;x-sdk-date');
+  assert.equal(get.headers.Host, 'service.endpoint.myhuaweicloud.com');
+  assert.match(get.headers.Authorization, /^SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=host;x-sdk-date, Signature=cfb4/);
+  const post = s.sign(new URL('https://service.endpoint.myhuaweicloud.com/resources?size=1'), {
+    method: 'POST',
+    headers: { 'X-Sdk-Date': '20200608T023900Z' },
+    body: '{"name":"test","id":1}',
+  });
+  assert.equal(post.signature, '436b1ac0a1ae03705934bb70ef2f2e09f7bfed2117d731a38235053199323a1f');
+  const third = s.sign(
+    { host: 'example.huaweicloud.com', path: '/path', query: [['limit', '1']] },
+    { headers: { 'X-Sdk-Date': '20060102T150405Z', Host: 'example.huaweicloud.com' } },
+  );
+  assert.equal(third.signature.length, 64);
+  const q = s.sign(
+    { host: 'h', path: '/', query: [['limit', '1'], ['enable', 'true'], ['test', '一 (&=?!#%.*)'], ['path', '/tmp/123'], ['multi', '3'], ['multi', '1'], ['multi', '2']] },
+    { headers: { 'X-Sdk-Date': '20060102T150405Z' } },
+  );
+  assert.equal(q.canonicalQuery, 'enable=true&limit=1&multi=1&multi=2&multi=3&path=%2Ftmp%2F123&test=%E4%B8%80%20%28%26%3D%3F%21%23%25.%2A%29');
+  // Without X-Sdk-Date the clock makes one.
+  const dated = s.sign('https://h.example.com/x', { now: Date.UTC(2020, 5, 8, 2, 39, 0) });
+  assert.equal(dated.headers['X-Sdk-Date'], '20200608T023900Z');
+  const sent = { 'X-Sdk-Date': '20200608T023900Z', ...get.headers };
+  assert.equal(k.verifyApig('https://service.endpoint.myhuaweicloud.com/resources?size=1', { headers: sent }, [['x', 'y'], ['AccessKey', 'SecretKey']]), 1);
+});
+
+test('S5: licence signatures round-trip and reject a change', () => {
+  const sig = k.licenceSign('1680508066618', 'n0nce', '{"a":1}', KEY);
+  assert.equal(k.verifyLicence(1680508066618, 'n0nce', '{"a":1}', sig, KEY), 0);
+  assert.throws(() => k.verifyLicence('1680508066618', 'n0nce', '{"a":2}', sig, KEY), k.SignatureMismatchError);
+});

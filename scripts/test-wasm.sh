@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The Node binding's test command (bindings-wasm/, examples/node/):
+# toolchain + build (scripts/build-wasm.sh), npm install, node --test,
+# conformance on the shared vectors, a quick benchmark, the .wasm size.
+#
+#   bash scripts/test-wasm.sh
+#
+# Idempotent; on a machine that has run it once it takes well under a
+# minute. The shared vectors are read from ../shared/vectors (beside the
+# repository). `koosign simulate` is run against the Express example when
+# target/release/koosign exists (build it first to include that test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "build (toolchain, wasm, package)"
+bash scripts/build-wasm.sh
+
+step "npm install (bindings-wasm dev dependencies, examples/node)"
+npm_install() { (cd "$1" && npm install --no-audit --no-fund --prefer-offline --loglevel=error); }
+npm_install bindings-wasm
+npm_install examples/node
+
+step "node --test"
+(cd bindings-wasm && node --test test/*.test.mjs test/*.test.cjs)
+
+step "conformance (node bindings-wasm/conformance.mjs)"
+node bindings-wasm/conformance.mjs ../shared/vectors/*.jsonl
+
+step "benchmark (quick; the full run writes bindings-wasm/BENCH.md)"
+node bindings-wasm/bench.mjs --quick
+
+step ".wasm size"
+WASM=bindings-wasm/pkg/wasm/koosign_wasm_bg.wasm
+SIZE=$(stat -c %s "$WASM")
+LIMIT=150000
+echo "$WASM: $SIZE bytes ($((SIZE / 1024)) KiB; limit $LIMIT bytes)"
+if [ "$SIZE" -ge "$LIMIT" ]; then
+  echo "the .wasm is over its size budget" >&2
+  exit 1
+fi
