@@ -5,7 +5,7 @@
 # rustc-web / cargo-web / rust-web-src (std sources for -Zbuild-std) and
 # lld-22 (wasm-ld-22), installed with apt-get when missing; wasm-bindgen-cli
 # at the exact version of bindings-wasm/Cargo.lock, installed with cargo into
-# target/tools. Idempotent: when everything is there, it only rebuilds what
+# ~/.cache/koosign-tools (KOOSIGN_TOOLS_DIR). Idempotent: when everything is there, it only rebuilds what
 # changed (seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +32,9 @@ CARGO=/usr/bin/cargo
 # --- 2. wasm-bindgen-cli at the Cargo.lock version --------------------------
 WB_VERSION="$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' bindings-wasm/Cargo.lock)"
 [ -n "$WB_VERSION" ] || { log "no wasm-bindgen in bindings-wasm/Cargo.lock"; exit 1; }
-TOOLS="$ROOT/target/tools"
+# A per-machine tool cache (like ~/.cargo/bin for cargo-fuzz and cbindgen):
+# a fresh clone on a machine that has it skips the install.
+TOOLS="${KOOSIGN_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/koosign-tools}"
 WASM_BINDGEN="$TOOLS/bin/wasm-bindgen"
 # On a fresh machine this is the slow part: it runs in the background while
 # the wasm module builds (step 3), and is waited for in step 4.
@@ -56,7 +58,7 @@ BINARYEN_DIR="$TOOLS/binaryen"
 WASM_OPT="$BINARYEN_DIR/node_modules/.bin/wasm-opt"
 BN_PID=""
 if [ ! -x "$WASM_OPT" ] || [ "$(cat "$BINARYEN_DIR/.version" 2>/dev/null)" != "$BINARYEN_VERSION" ]; then
-  log "npm install binaryen@$BINARYEN_VERSION (wasm-opt) into target/tools/binaryen"
+  log "npm install binaryen@$BINARYEN_VERSION (wasm-opt) into $BINARYEN_DIR"
   mkdir -p "$BINARYEN_DIR"
   (npm install --prefix "$BINARYEN_DIR" --no-save --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION" \
     && echo "$BINARYEN_VERSION" > "$BINARYEN_DIR/.version") &
