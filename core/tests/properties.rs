@@ -1,0 +1,375 @@
+//! Property tests (issue 7): round trips; permuting the parameter order
+//! never changes a canonical string; percent-decoding what the
+//! canonicaliser encoded gives the input back; the nonce cache never
+//! exceeds its capacity and never forgets an unexpired nonce it had room
+//! for. Case counts are kept small enough for the file to run in seconds;
+//! the fuzz targets (fuzz/) explore the same properties for much longer.
+
+use koosign::*;
+use proptest::prelude::*;
+use proptest::sample::select;
+use std::collections::HashMap;
+
+/// 9999-12-31T23:59:59.999Z: the last instant a V1 `timeStamp` holds.
+const MAX_V1_MS: u64 = 253_402_300_799_999;
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof!["[A-Za-z0-9-]{1,40}", "\\PC{1,12}", ".{1,70}"]
+}
+
+/// Parameter names and values: ASCII with every delimiter, or any Unicode.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof!["[a-zA-Z0-9 +%&=*._~/-]{0,12}", ".{0,8}", Just(String::new())]
+}
+
+fn v1_params(max: usize) -> impl Strategy<Value = Vec<(String, String)>> {
+    prop::collection::vec((text(), text()), 0..max)
+        .prop_map(|v| v.into_iter().filter(|(n, _)| n != TIME_STAMP && n != AUTH_TOKEN).collect())
+}
+
+fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+}
+
+fn query(params: &[(&str, &str)], key: &str) -> String {
+    let mut out = vec![0u8; 1 << 16];
+    build_v1_query(params, key, &mut out).expect("build_v1_query").to_owned()
+}
+
+fn v1_canonical(q: &str) -> String {
+    let mut s = vec![0u8; q.len()];
+    let p = V1Params::parse(q, &mut s).expect("parse");
+    let mut out = vec![0u8; p.canonical_len()];
+    p.canonical(&mut out).expect("canonical").to_owned()
+}
+
+fn apig_query(q: &[(&str, &str)]) -> String {
+    let mut out = vec![0u8; 1 << 16];
+    canonical_query(q, &mut out).expect("canonical_query").to_owned()
+}
+
+/// Test-side decoder for the APIG encoding: only unreserved bytes and
+/// upper-case `%XY` of reserved bytes may appear.
+fn apig_decode(s: &str) -> Vec<u8> {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-_.~".contains(&b);
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).expect("ascii");
+            assert_eq!(hex, hex.to_uppercase(), "lower-case escape in {s:?}");
+            let v = u8::from_str_radix(hex, 16).expect("hex escape");
+            assert!(!unreserved(v), "unreserved byte escaped in {s:?}");
+            out.push(v);
+            i += 3;
+        } else {
+            assert!(unreserved(b[i]), "reserved byte {:?} unescaped in {s:?}", b[i] as char);
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Python's `unquote(path, errors='replace')`.
+fn path_unquote(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hx = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hx(b[i + 1]), hx(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Shuffles `pairs` keeping the relative order of pairs with the same name
+/// (the order that first-wins depends on): `order` is a permutation of the
+/// pair indices; pair names are taken in that order, and each name's
+/// pairs in their original order.
+fn reorder<'a>(pairs: &[(&'a str, &'a str)], order: &[usize]) -> Vec<(&'a str, &'a str)> {
+    let mut queues: HashMap<&str, std::collections::VecDeque<(&str, &str)>> = HashMap::new();
+    for p in pairs {
+        queues.entry(p.0).or_default().push_back(*p);
+    }
+    order.iter().map(|&i| queues.get_mut(pairs[i].0).and_then(|q| q.pop_front()).expect("one per pair")).collect()
+}
+
+fn permutation(n: usize) -> impl Strategy<Value = Vec<usize>> {
+    Just((0..n).collect::<Vec<_>>()).prop_shuffle()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    // ---- V1 ----
+
+    #[test]
+    fn v1_round_trip(params in v1_params(20), ms in 0..=MAX_V1_MS, at in any::<prop::sample::Index>(), k in key()) {
+        let ts = format_v1_timestamp(ms);
+        let mut p = params.clone();
+        p.insert(at.index(p.len() + 1), (TIME_STAMP.into(), ts.as_str().into()));
+        let p = refs(&p);
+        let q = query(&p, &k);
+        let mut s = vec![0u8; q.len()];
+        let v = verify_v1(&q, &[&k], Some(Freshness::new(ms)), &mut s);
+        prop_assert!(v.is_ok(), "{:?} for {}", v.err(), q);
+        // Percent-decoding what build_v1_query encoded gives the pairs back.
+        let mut s = vec![0u8; q.len()];
+        let back = parse_form(&q, &mut s).expect("parse_form");
+        let token = v1_auth_token(&p, &k).expect("token");
+        let mut expected = p.clone();
+        expected.push((AUTH_TOKEN, token.as_str()));
+        prop_assert_eq!(back.as_slice(), &expected[..]);
+    }
+
+    #[test]
+    fn v1_token_change_fails(params in v1_params(8), ms in 0..=MAX_V1_MS, k in key(), pos in 0usize..44, b in any::<u8>()) {
+        let ts = format_v1_timestamp(ms);
+        let mut p = refs(&params);
+        p.push((TIME_STAMP, ts.as_str()));
+        let token = v1_auth_token(&p, &k).expect("token");
+        let mut t = token.as_bytes().to_vec();
+        prop_assume!(t[pos] != b && !(t[pos] == b'+' && b == b' '));
+        t[pos] = b;
+        let q = query(&p, &k);
+        let cut = q.rfind("authToken=").expect("token");
+        let enc: String = t.iter().map(|c| format!("%{c:02X}")).collect();
+        let forged = format!("{}authToken={enc}", &q[..cut]);
+        let mut s = vec![0u8; forged.len()];
+        prop_assert!(verify_v1(&forged, &[&k], None, &mut s).is_err());
+    }
+
+    #[test]
+    fn v1_canonical_ignores_parameter_order(
+        (params, order) in prop::collection::vec((select(vec!["a", "b", "B", "activity", "é", "中", "", "a b", "x=y"]), text()), 0..12)
+            .prop_flat_map(|v| { let n = v.len(); (Just(v), permutation(n)) }),
+        ms in 0..=MAX_V1_MS,
+        k in key(),
+    ) {
+        let ts = format_v1_timestamp(ms);
+        let mut p: Vec<(&str, &str)> = params.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        p.insert(0, (TIME_STAMP, ts.as_str()));
+        let mut order: Vec<usize> = order.iter().map(|i| i + 1).collect();
+        order.insert(0, 0);
+        // timeStamp stays first among its name; everything else moves.
+        let q1 = query(&p, &k);
+        let q2 = query(&reorder(&p, &order), &k);
+        prop_assert_eq!(v1_canonical(&q1), v1_canonical(&q2));
+        prop_assert_eq!(v1_auth_token(&p, &k).unwrap(), v1_auth_token(&reorder(&p, &order), &k).unwrap());
+    }
+
+    #[test]
+    fn v1_distinct_names_any_permutation(
+        (names, order) in prop::collection::btree_set("[a-zA-Z0-9é中_.-]{0,6}", 0..16)
+            .prop_flat_map(|s| { let n = s.len(); (Just(s), permutation(n)) }),
+        k in key(),
+    ) {
+        let mut p: Vec<(&str, &str)> = names.iter().filter(|n| *n != TIME_STAMP).map(|n| (n.as_str(), "v")).collect();
+        p.push((TIME_STAMP, "20200727073711903"));
+        let shuffled: Vec<(&str, &str)> = order.iter().filter_map(|&i| p.get(i).copied()).chain(p.iter().skip(order.len()).copied()).collect();
+        prop_assert_eq!(v1_canonical(&query(&p, &k)), v1_canonical(&query(&shuffled, &k)));
+    }
+
+    // ---- V2, Body-Sign, licence ----
+
+    #[test]
+    fn v2_round_trip_and_changes(body in prop::collection::vec(any::<u8>(), 0..200), k in key(),
+                                 nonce in "[ -~]{1,64}|\\PC{1,20}", ms in 0u64..=9_999_999_999_999,
+                                 pos in any::<usize>(), b in any::<u8>()) {
+        let ts = format_unix_ms(ms);
+        for scheme in [V2Scheme::Basic, V2Scheme::Kit] {
+            let sig = sign_v2(scheme, &body, &k, &nonce, ts.as_str()).unwrap();
+            let auth = V2Auth { signature: sig.as_str(), timestamp: ts.as_str(), nonce: &nonce };
+            let mut cache = NonceCache::<2>::new();
+            let f = Some(Freshness::new(ms));
+            prop_assert!(verify_v2(scheme, &auth, &body, &[&k], f, Some(&mut cache)).is_ok());
+            prop_assert_eq!(verify_v2(scheme, &auth, &body, &[&k], f, Some(&mut cache)).err(), Some(Error::ReplayedNonce));
+            let mut s = sig.as_bytes().to_vec();
+            let i = pos % s.len();
+            prop_assume!(!s[i].eq_ignore_ascii_case(&b));
+            s[i] = b;
+            let forged = String::from_utf8_lossy(&s).into_owned();
+            let auth2 = V2Auth { signature: &forged, ..auth };
+            prop_assert_eq!(verify_v2(scheme, &auth2, &body, &[&k], None, None).err(), Some(Error::SignatureMismatch));
+            if !body.is_empty() {
+                let mut body2 = body.clone();
+                body2[pos % body.len()] ^= b | 1;
+                prop_assert_eq!(verify_v2(scheme, &auth, &body2, &[&k], None, None).err(), Some(Error::SignatureMismatch));
+            }
+        }
+    }
+
+    #[test]
+    fn body_sign_and_licence_round_trip(body in prop::collection::vec(any::<u8>(), 0..200), k in key(),
+                                         nonce in ".{0,40}", ms in 0u64..10_000_000_000_000_000_000, pos in any::<usize>(), b in any::<u8>()) {
+        let h = body_sign(&body, &k).unwrap();
+        prop_assert_eq!(verify_body_sign(h.as_str(), &body, &[&k]), Ok(0));
+        let mut v = h.as_bytes().to_vec();
+        let i = v.len() - 45 + pos % 44;
+        prop_assume!(v[i] != b);
+        v[i] = b;
+        prop_assert!(verify_body_sign(&String::from_utf8_lossy(&v), &body, &[&k]).is_err());
+
+        let ts = format_unix_ms(ms);
+        let sig = licence_sign(ts.as_str(), &nonce, &body, &k).unwrap();
+        prop_assert_eq!(verify_licence(ts.as_str(), &nonce, &body, sig.as_str(), &[&k], Some(Freshness::new(ms))), Ok(0));
+        let mut s = sig.as_bytes().to_vec();
+        let i = pos % s.len();
+        prop_assume!(s[i] != b && !(s[i] == b'+' && b == b' '));
+        s[i] = b;
+        prop_assert!(verify_licence(ts.as_str(), &nonce, &body, &String::from_utf8_lossy(&s), &[&k], None).is_err());
+    }
+
+    // ---- S4 fields ----
+
+    #[test]
+    fn field_round_trip(pt in ".{0,20}|[ -~]{0,79}", k in ".{1,30}", aes128 in any::<bool>(),
+                        iv in "[A-Za-z0-9]{16}", pos in any::<usize>(), b in any::<u8>()) {
+        prop_assume!(pt.len() <= MAX_PLAINTEXT_LEN);
+        let ty = if aes128 { EncryptType::Aes128 } else { EncryptType::Aes256 };
+        let key = derive_key(&k, ty);
+        let mut out = [0u8; MAX_WIRE_LEN];
+        let iv: [u8; 16] = iv.as_bytes().try_into().unwrap();
+        let wire = key.encrypt_with_iv(&pt, &iv, &mut out).unwrap().to_owned();
+        let mut buf = vec![0u8; wire.len()];
+        prop_assert_eq!(decrypt_field(&wire, &k, DecryptMode::Only(ty), &mut buf), Ok(pt.as_str()));
+        let mut buf = vec![0u8; wire.len()];
+        let auto = decrypt_field(&wire, &k, DecryptMode::Auto, &mut buf).map(str::to_owned);
+        // Auto: the plaintext, unless the AES-256 key also decrypts an
+        // AES-128 ciphertext (the documented ambiguity, ~2^-8 × UTF-8 odds).
+        prop_assert!(auto.as_deref() == Ok(pt.as_str()) || (aes128 && FieldCipher::new(&k).detect(&wire) == Some(EncryptType::Aes256)));
+        let mut w = wire.as_bytes().to_vec();
+        let i = pos % w.len();
+        prop_assume!(w[i] != b && !(w[i] == b'+' && b == b' '));
+        w[i] = b;
+        if let Ok(m) = String::from_utf8(w) {
+            let mut buf = vec![0u8; m.len()];
+            prop_assert_ne!(decrypt_field(&m, &k, DecryptMode::Only(ty), &mut buf), Ok(pt.as_str()));
+        }
+    }
+
+    // ---- S6 APIG ----
+
+    #[test]
+    fn apig_canonical_query_ignores_order_and_decodes_back(
+        (pairs, order) in prop::collection::vec((text(), text()), 0..20)
+            .prop_flat_map(|v| { let n = v.len(); (Just(v), permutation(n)) }),
+    ) {
+        let p = refs(&pairs);
+        let shuffled: Vec<(&str, &str)> = order.iter().map(|&i| p[i]).collect();
+        let c = apig_query(&p);
+        prop_assert_eq!(&c, &apig_query(&shuffled));
+        let mut back: Vec<(Vec<u8>, Vec<u8>)> = if c.is_empty() {
+            Vec::new()
+        } else {
+            c.split('&').map(|kv| {
+                let (n, v) = kv.split_once('=').expect("name=value");
+                (apig_decode(n), apig_decode(v))
+            }).collect()
+        };
+        let mut expected: Vec<(Vec<u8>, Vec<u8>)> = p.iter().map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec())).collect();
+        expected.sort();
+        prop_assert_eq!(&back, &expected, "sorted by name then value");
+        back.sort();
+        prop_assert_eq!(back, expected);
+    }
+
+    #[test]
+    fn apig_canonical_uri_decodes_back(segs in prop::collection::vec("[a-zA-Z0-9 %/!'()*~._-]{0,8}|.{0,4}", 0..6), trailing in any::<bool>()) {
+        let mut path = String::from("/");
+        path.push_str(&segs.join("/"));
+        if trailing { path.push('/'); }
+        let mut out = vec![0u8; 1 << 14];
+        let c = canonical_uri(&path, &mut out).unwrap().to_owned();
+        prop_assert!(c.ends_with('/'));
+        let back: Vec<String> = c.split('/').map(|s| String::from_utf8(apig_decode(s)).unwrap()).collect();
+        let mut expected = path_unquote(&path);
+        if !expected.ends_with('/') { expected.push('/'); }
+        prop_assert_eq!(back.join("/"), expected);
+    }
+
+    #[test]
+    fn apig_sign_verify_round_trip(
+        method in select(vec!["GET", "POST", "put", "DELETE"]),
+        path in "(/[a-zA-Z0-9 %中._~-]{0,8}){0,4}",
+        query in prop::collection::vec((text(), text()), 0..6),
+        headers in prop::collection::vec(("[A-Za-z][A-Za-z0-9-]{0,10}", "[ -~]{0,16}|.{0,6}"), 0..5),
+        body in ".{0,40}",
+        ms in 0u64..=MAX_V1_MS,
+        date_header in any::<bool>(),
+        pos in 0usize..64,
+    ) {
+        let date = format_sdk_date(ms);
+        let mut h: Vec<(&str, &str)> = headers.iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("authorization") && !n.eq_ignore_ascii_case("x-sdk-date"))
+            .map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        if date_header { h.push(("X-Sdk-Date", date.as_str())); }
+        let q = refs(&query);
+        let req = ApigRequest { method, host: "mkt.myhuaweicloud.com", path: &path, query: &q, headers: &h, body: body.as_bytes() };
+        let mut out = vec![0u8; 1 << 15];
+        let signed = sign_apig(&req, "AK", "SK", (!date_header).then_some(ms), &mut out).unwrap();
+        let mut sent = h.clone();
+        sent.extend(signed.headers_to_add.iter().map(|(n, v)| (*n, *v)));
+        let creds = [("AK", "SK")];
+        let fresh = Some(Freshness::new(ms - ms % 1000));
+        prop_assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, &creds, fresh), Ok(0));
+        // A one-character change of the signature fails.
+        let auth = signed.authorization;
+        let at = auth.len() - 64 + pos;
+        let c = auth.as_bytes()[at];
+        let forged = format!("{}{}{}", &auth[..at], if c == b'0' { '1' } else { '0' }, &auth[at + 1..]);
+        let last = sent.len() - 1;
+        sent[last].1 = &forged;
+        prop_assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, &creds, None), Err(Error::SignatureMismatch));
+    }
+
+    // ---- the nonce cache ----
+
+    #[test]
+    fn nonce_cache_capacity_and_memory(ops in prop::collection::vec((0u8..10, 0u16..3000, 0u16..5000, 0u8..3), 0..200)) {
+        const CAP: usize = 4;
+        let mut cache = NonceCache::<CAP>::new();
+        let mut live: HashMap<u8, u64> = HashMap::new();
+        let mut now = 1_700_000_000_000u64;
+        for (id, advance, ttl, kind) in ops {
+            now += u64::from(advance);
+            live.retain(|_, exp| *exp >= now);
+            let nonce = [b'n', id];
+            match kind {
+                0 | 1 => {
+                    let exp = (now + u64::from(ttl)).saturating_sub(100);
+                    let expected = if live.contains_key(&id) {
+                        Err(Error::ReplayedNonce)
+                    } else if live.len() < CAP {
+                        Ok(())
+                    } else {
+                        Err(Error::NonceStoreFull)
+                    };
+                    let got = cache.check_and_insert(&nonce, now, exp);
+                    prop_assert_eq!(got, expected);
+                    if got.is_ok() && exp >= now {
+                        live.insert(id, exp);
+                    }
+                }
+                _ => {
+                    cache.evict_expired(now);
+                    prop_assert_eq!(cache.len(), live.len());
+                }
+            }
+            prop_assert!(cache.len() <= CAP, "capacity exceeded");
+            for id in live.keys() {
+                prop_assert!(cache.contains(&[b'n', *id], now), "an unexpired nonce was forgotten");
+            }
+        }
+    }
+}

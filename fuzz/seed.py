@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of koosign's fuzz targets from the shared
+conformance vectors.
+
+    python3 fuzz/seed.py ../shared/vectors fuzz/corpus
+
+Each seed is written in the byte layout of its target's case type (see
+fuzz/src/input.rs: byte, u16/u64 little-endian, length-prefixed bytes and
+text, counted lists, the rest). Seeds whose name starts with `seed-ok-` are
+requests that must verify (or wire strings that must decrypt); the fuzz
+crate's `tests/corpus.rs` checks that they do, so the seeds really reach the
+code behind the signature check. Standard library only.
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import struct
+import sys
+import urllib.parse
+
+# ---- the layout (fuzz/src/input.rs) ----
+
+
+def u8(x):
+    return bytes([x & 0xFF])
+
+
+def u16(x):
+    return struct.pack("<H", x)
+
+
+def u64(x):
+    return struct.pack("<Q", x)
+
+
+def bts(b):
+    assert len(b) <= 0xFFFF
+    return u16(len(b)) + b
+
+
+def txt(s):
+    return bts(s.encode("utf-8"))
+
+
+def pairs(ps, maximum):
+    assert len(ps) <= maximum
+    return u8(len(ps)) + b"".join(txt(n) + txt(v) for n, v in ps)
+
+
+def opts(flags=0, now=0, window=0):
+    return u8(flags) + u64(now) + u64(window)
+
+
+FRESH, DECOY, STORE = 1, 4, 8
+DECOY_KEY = "decoy-key-not-used"
+
+# ---- the schemes, from SCHEMES.md ----
+
+
+def hmac256(key, msg):
+    return hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def v1_ms(ts):
+    d = datetime.datetime.strptime(ts[:14], "%Y%m%d%H%M%S").replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 1000 + int(ts[14:17])
+
+
+def blank(v):
+    return all(c.isspace() for c in v)
+
+
+def v1_token(params, key, skip_blank=False):
+    kept = {}
+    for n, v in params:
+        if n == "authToken" or (skip_blank and blank(v)) or n in kept:
+            continue
+        kept[n] = v
+    ts = next(v for n, v in params if n == "timeStamp")
+    canon = "&".join(f"{n}={kept[n]}" for n in sorted(kept, key=lambda s: s.encode("utf-16-be")))
+    return base64.b64encode(hmac256((key + ts).encode(), canon.encode())).decode()
+
+
+def form_encode(s):
+    return urllib.parse.quote_plus(s, safe="*-._")
+
+
+def v1_query(params, key):
+    q = "&".join(form_encode(n) + "=" + form_encode(v) for n, v in params)
+    return q + "&authToken=" + form_encode(v1_token(params, key))
+
+
+def v2_sig(kit, body, key, nonce, ts):
+    k = key.encode()
+    inner = body if kit else hmac256(k, body).hex().encode()
+    return hmac256(k, k + nonce.encode() + ts.encode() + inner).hex().upper()
+
+
+def licence_sig(ts, nonce, body, key):
+    msg = f"ts={ts}&nonce={nonce}&body=".encode() + body
+    return base64.b64encode(hmac256(key.encode(), msg)).decode()
+
+
+def body_sign_value(body, key, variant=0):
+    sig = base64.b64encode(hmac256(key.encode(), body)).decode()
+    return [
+        f'sign_type="HMAC-SHA256", signature="{sig}"',
+        f'sign_type="HMAC-SHA256",signature="{sig}"',
+        f'signature= "{sig}", sign_type="HMAC-SHA256"',
+    ][variant % 3]
+
+
+# ---- the corpora ----
+
+
+class Corpus:
+    def __init__(self, root):
+        self.root = root
+        self.count = {}
+
+    def add(self, target, data, ok=False):
+        d = os.path.join(self.root, target)
+        os.makedirs(d, exist_ok=True)
+        name = ("seed-ok-" if ok else "seed-") + hashlib.sha1(data).hexdigest()[:16]
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+        self.count[target] = self.count.get(target, 0) + 1
+
+
+def main():
+    vectors, out = sys.argv[1], sys.argv[2]
+    cases = []
+    for name in ("notifications.jsonl", "apig.jsonl"):
+        with open(os.path.join(vectors, name), encoding="utf-8") as f:
+            cases += [json.loads(line) for line in f if line.strip()]
+    by = {}
+    for c in cases:
+        by.setdefault(c["kind"], []).append(c)
+    C = Corpus(out)
+    for t in ("nonce_cache",):
+        os.makedirs(os.path.join(out, t), exist_ok=True)
+        C.count.setdefault(t, 0)
+    aes_by_key = {}
+    for a in by.get("aes_cbc", []):
+        aes_by_key.setdefault(a["access_key"], a)
+
+    # V1 queries: as given, with a decoy key first, with freshness, and
+    # re-signed with an encrypted mobilePhone (reaches decrypt_param).
+    for i, c in enumerate(by.get("v1_query", [])):
+        key, q = c["access_key"], c["query"]
+        params = urllib.parse.parse_qsl(q, keep_blank_values=True, errors="strict")
+        ts = next(v for n, v in params if n == "timeStamp")
+        C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + q.encode(), ok=True)
+        C.add("v1_query", opts(FRESH | DECOY, v1_ms(ts) + 1000) + txt(DECOY_KEY) + txt(key) + q.encode(), ok=True)
+        signed = [(n, v) for n, v in params if n != "authToken"]
+        a = aes_by_key.get(key)
+        if a is not None:
+            with_field = signed + [("mobilePhone", a["ciphertext"])]
+            C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + v1_query(with_field, key).encode(), ok=True)
+        # S1b: the same parameters as a JSON body, token in a header.
+        obj = {}
+        for n, v in signed:
+            if not blank(v) and n not in obj:
+                obj[n] = v
+        body = json.dumps(obj, ensure_ascii=(i % 2 == 0)).encode()
+        token = v1_token(list(obj.items()), key, skip_blank=True)
+        C.add("v1_json", opts(DECOY if i % 2 else 0) + txt(DECOY_KEY) + txt(key) + txt(token) + body, ok=True)
+        C.add("timestamps", u64(v1_ms(ts)) + u64(60000) + ts.encode())
+
+    # V2 basic and kit: the three sources.
+    for i, c in enumerate(by.get("v2_basic", []) + by.get("v2_kit", [])):
+        kit = c["kind"] == "v2_kit"
+        key, nonce, ts, body, sig = c["access_key"], c["nonce"], c["timestamp"], c["body"].encode(), c["signature"]
+        head = opts(FRESH | STORE | (DECOY if i % 2 else 0), int(ts)) + txt(DECOY_KEY) + txt(key) + u8(1 if kit else 0)
+        C.add("v2_verify", head + u8(0) + txt(sig) + txt(ts) + txt(nonce) + body, ok=True)
+        q = f"signature={sig.lower()}&timestamp={ts}&nonce={form_encode(nonce)}"
+        C.add("v2_verify", head + u8(1) + txt(q) + body, ok=True)
+        h = [("x-sign", sig), ("X-Timestamp", ts), ("x-nonce", nonce), ("Content-Type", "application/json")]
+        C.add("v2_verify", head + u8(2) + pairs(h, 8) + body, ok=True)
+        # A body carrying an encrypted field (reaches VerifiedV2::decrypt_field).
+        a = aes_by_key.get(key)
+        if a is not None and not kit:
+            b2 = json.dumps({"activity": "newInstance", "customerName": a["ciphertext"], "orderId": "CS1"}).encode()
+            s2 = v2_sig(False, b2, key, nonce, ts)
+            C.add("v2_verify", head + u8(0) + txt(s2) + txt(ts) + txt(nonce) + b2, ok=True)
+        C.add("notification", body)
+        C.add("timestamps", u64(int(ts)) + u64(60000) + ts.encode())
+        # S5 over the same material.
+        ls = licence_sig(ts, nonce, body, key)
+        C.add("licence", opts(FRESH, int(ts)) + txt(DECOY_KEY) + txt(key) + txt(ts) + txt(nonce) + txt(ls) + body, ok=True)
+
+    for i, c in enumerate(by.get("body_sign", [])):
+        key, body = c["access_key"], c["body"].encode()
+        value = body_sign_value(body, key, i)
+        assert f'"{c["signature"]}"' in value
+        C.add("body_sign", opts(DECOY if i % 2 else 0) + txt(DECOY_KEY) + txt(key) + txt(value) + body, ok=True)
+        C.add("notification", body)
+
+    for i, c in enumerate(by.get("aes_cbc", [])):
+        key, wire = c["access_key"], c["ciphertext"]
+        C.add("field_decrypt", txt(key) + u16(len(wire) - (i % 2)) + wire.encode(), ok=True)
+        C.add("field_decrypt", txt(key) + u16(200) + wire.replace("+", " ").encode(), ok=True)
+
+    for i, c in enumerate(by.get("apig", [])):
+        headers = list(c["headers"].items()) + [("Authorization", c["authorization"])]
+        data = (
+            opts(DECOY if i % 2 else 0)
+            + txt(c["method"])
+            + txt(c["host"])
+            + txt(c["path"])
+            + pairs([tuple(p) for p in c["query"]], 70)
+            + pairs(headers, 36)
+            + txt(c["ak"])
+            + txt(c["sk"])
+            + c["body"].encode()
+        )
+        C.add("apig", data, ok=True)
+        date = c["headers"].get("X-Sdk-Date")
+        if date:
+            C.add("timestamps", u64(0) + u64(0) + date.encode())
+        if c["body"]:
+            C.add("notification", c["body"].encode())
+
+    # Round trips: the vectors' material, recombined.
+    v1s, v2s, aess, apigs = by.get("v1_query", []), by.get("v2_basic", []), by.get("aes_cbc", []), by.get("apig", [])
+    n = max(len(v1s), len(v2s), len(aess), len(apigs))
+    for i in range(n):
+        v1 = v1s[i % len(v1s)]
+        v2 = v2s[i % len(v2s)]
+        a = aess[i % len(aess)]
+        ap = apigs[i % len(apigs)]
+        params = [(k, v) for k, v in urllib.parse.parse_qsl(v1["query"], keep_blank_values=True) if k != "authToken"]
+        data = (
+            txt(v1["access_key"])
+            + u64(int(v2["timestamp"]))
+            + pairs(params[:70], 70)
+            + u8(i)
+            + txt(v2["nonce"])
+            + bts(v2["body"].encode())
+            + txt(a["plaintext"])
+            + a["iv"].encode()
+            + u8((0 if a["encrypt_type"] == 1 else 1) | ((i % 3) << 1))
+            + u16(i * 7)
+            + u8(i * 13 + 1)
+            + txt(ap["method"])
+            + txt(ap["host"])
+            + txt(ap["path"])
+            + pairs([tuple(p) for p in ap["query"]][:20], 20)
+            + pairs([h for h in ap["headers"].items() if h[0].lower() != "x-sdk-date"][:12], 12)
+            + txt(ap["ak"])
+            + txt(ap["sk"])
+            + hashlib.sha256(bytes([i])).digest()
+        )
+        C.add("roundtrip", data)
+
+    for t in sorted(C.count):
+        print(f"seeded {t}: {C.count[t]} files")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Fuzzing and properties (issue 7): the core's property tests and crash
+# regressions, the seed corpora (from the shared vectors), a replay of the
+# seeds and saved crashes through the targets' checks, then every cargo-fuzz
+# target for a bounded time. Fails on any crash; prints the executions per
+# target.
+#
+#   FUZZ_SECONDS  seconds per target (default 30)
+#   FUZZ_BUDGET   seconds for all targets together (default 540; the
+#                 per-target time shrinks to fit)
+#   FUZZ_TARGETS  space-separated subset of targets (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VECTORS=${KOOSIGN_VECTORS:-../shared/vectors}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_BUDGET=${FUZZ_BUDGET:-540}
+CARGO_FUZZ_VERSION=0.13.2
+
+echo "== fuzz: core property tests and crash regressions"
+cargo test -p koosign --test properties --test regressions
+
+echo "== fuzz: toolchain"
+if ! rustup toolchain list | grep -q '^nightly'; then
+    echo "the nightly toolchain is needed for cargo-fuzz (rustup toolchain install nightly)" >&2
+    exit 1
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+fi
+cargo fuzz --version
+
+echo "== fuzz: seed corpora from $VECTORS"
+python3 fuzz/seed.py "$VECTORS" fuzz/corpus
+
+echo "== fuzz: replay seeds and saved crashes (no libFuzzer)"
+cargo test --manifest-path fuzz/Cargo.toml --release
+
+echo "== fuzz: build"
+cargo +nightly fuzz build
+if [ -n "${FUZZ_TARGETS:-}" ]; then
+    read -r -a targets <<< "$FUZZ_TARGETS"
+else
+    mapfile -t targets < <(cargo +nightly fuzz list)
+fi
+n=${#targets[@]}
+secs=$FUZZ_SECONDS
+if [ $((secs * n)) -gt "$FUZZ_BUDGET" ]; then
+    secs=$((FUZZ_BUDGET / n))
+fi
+[ "$secs" -ge 1 ] || secs=1
+echo "== fuzz: ${n} targets, ${secs} s each, one at a time"
+logs=fuzz/target/fuzz-logs
+mkdir -p "$logs"
+summary=()
+passed=0; failed=0; total=0
+for t in "${targets[@]}"; do
+    mkdir -p "fuzz/corpus/$t"
+    log="$logs/$t.log"
+    # One libFuzzer process (its default: a single job, a single worker).
+    set +e
+    cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- \
+        -max_total_time="$secs" -timeout=10 -print_final_stats=1 >"$log" 2>&1
+    rc=$?
+    set -e
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
+    execs=${execs:-0}
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
+    files=$(find "fuzz/corpus/$t" -type f | wc -l)
+    total=$((total + execs))
+    if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1)); status=ok
+    else
+        failed=$((failed + 1)); status="CRASH (exit $rc)"
+        echo "---- $t failed; the end of its log ($log):" >&2
+        tail -n 40 "$log" >&2
+        ls -1 "fuzz/artifacts/$t" 2>/dev/null | sed "s|^|     artifact: fuzz/artifacts/$t/|" >&2 || true
+    fi
+    line=$(printf '%-14s %4s s  %12s execs  cov %6s  corpus %5s  %s' "$t" "$secs" "$execs" "${cov:-?}" "$files" "$status")
+    echo "$line"
+    summary+=("$line")
+done
+echo "== fuzz summary ($(date -u +%Y-%m-%dT%H:%MZ))"
+printf '%s\n' "${summary[@]}"
+echo "total executions: $total"
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
