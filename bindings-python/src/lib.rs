@@ -599,6 +599,18 @@ impl VerifiedV2 {
 // ---------------------------------------------------------------------------
 // S1 — V1
 
+/// The owned parts of a verified V1 view (S1 and S1b share it).
+type OwnedV1 = (Vec<(String, String)>, usize, u64);
+
+fn owned_v1(v: &koosign::VerifiedV1<'_, '_>) -> OwnedV1 {
+    let params = v.params().iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
+    (params, v.key_index(), v.time_stamp_ms())
+}
+
+fn verified_v1(py: Python<'_>, (params, key_index, timestamp_ms): OwnedV1, ks: &[PyBackedStr]) -> PyResult<VerifiedV1> {
+    Ok(VerifiedV1 { params, key_index, timestamp_ms, key: ks[key_index].clone_ref(py) })
+}
+
 /// Verifies a V1 notification's query string (S1). See the stubs for the contract.
 #[pyfunction]
 #[pyo3(signature = (query, access_keys, *, now=None, max_age=None))]
@@ -616,22 +628,9 @@ fn verify_v1(
     let kr = refs(&ks);
     let r = run(py, q.len() >= DETACH_THRESHOLD, || {
         let mut scratch = vec![0u8; q.len()];
-        koosign::verify_v1(q, &kr, fresh, &mut scratch).map(|v| {
-            let params = v
-                .params()
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect::<Vec<_>>();
-            (params, v.key_index(), v.time_stamp_ms())
-        })
+        koosign::verify_v1(q, &kr, fresh, &mut scratch).map(|v| owned_v1(&v))
     });
-    let (params, key_index, timestamp_ms) = r.py(py)?;
-    Ok(VerifiedV1 {
-        params,
-        key_index,
-        timestamp_ms,
-        key: ks[key_index].clone_ref(py),
-    })
+    verified_v1(py, r.py(py)?, &ks)
 }
 
 /// S1b: verifies an old licence "Kit" POST (token header + JSON body).
@@ -652,22 +651,9 @@ fn verify_v1_json(
     let (tok, bytes, kr) = (tok.as_str(), b.bytes(), refs(&ks));
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
         let mut scratch = vec![0u8; bytes.len() + tok.len() + 9];
-        koosign::verify_v1_json(tok, bytes, &kr, fresh, &mut scratch).map(|v| {
-            let params = v
-                .params()
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect::<Vec<_>>();
-            (params, v.key_index(), v.time_stamp_ms())
-        })
+        koosign::verify_v1_json(tok, bytes, &kr, fresh, &mut scratch).map(|v| owned_v1(&v))
     });
-    let (params, key_index, timestamp_ms) = r.py(py)?;
-    Ok(VerifiedV1 {
-        params,
-        key_index,
-        timestamp_ms,
-        key: ks[key_index].clone_ref(py),
-    })
+    verified_v1(py, r.py(py)?, &ks)
 }
 
 /// The V1 canonical string of a query (S1 steps 1–5), for diagnostics.
