@@ -12,8 +12,8 @@ use serde::Deserialize;
 pub const MAX_UNESCAPED: usize = 256;
 
 /// A JSON string value: borrowed from the body when it has no escapes,
-/// otherwise unescaped into a fixed buffer. Numbers and booleans are kept
-/// as their text.
+/// otherwise unescaped into a fixed buffer. Only JSON strings are read:
+/// a number or boolean in a known field is a wrong type (`MalformedEncoding`).
 #[derive(Clone, PartialEq, Eq)]
 pub enum JsonText<'a> {
     /// Borrowed from the body.

@@ -16,10 +16,10 @@ fn nested(depth: usize) -> Vec<u8> {
 /// Found while triaging the surrogate-pair seed failure below (reading
 /// serde-json-core), confirmed with this input. serde-json-core recurses
 /// once per `[`/`{` of a value it skips, and S1b parses the body *before*
-/// the token is checked: an unauthenticated body of a few MB nested a
-/// million deep aborted the process (a 2 MiB thread stack, as tokio's
-/// workers have, went at about 100 000). Fix: a strict, iterative JSON
-/// syntax check first, nesting at most 64 deep.
+/// the token is checked: an unauthenticated 2 MB body nested a million
+/// deep aborted the process (8 MiB main-thread stack, release build;
+/// smaller thread stacks go sooner). Fix: a strict, iterative JSON syntax
+/// check first, nesting at most 64 deep.
 #[test]
 fn deeply_nested_json_is_refused_without_recursing() {
     let body = nested(1_000_000);
