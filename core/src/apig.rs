@@ -262,14 +262,16 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     let body_hash = body_hash_hex(req.body, find(&eff, X_SDK_CONTENT), &mut tmp);
     let mut c = Cursor::new(out);
     let parts = write_canonical_request_with_values(req, &mut signed, &eff, body_hash, &mut c)?;
-    // String to sign needs the canonical request's hash; hash it from the buffer if it fit.
+    // String to sign needs the canonical request's hash: hashed from the
+    // buffer. When it did not fit, only lengths matter (BufferTooSmall is
+    // returned below), and the hash is a placeholder of the same length.
     let sts0 = c.len();
     let sig;
     {
-        let mut h = Sha256::new();
-        let mut hc = HashCursor(&mut h);
-        write_canonical_request_with_values(req, &mut signed, &eff, body_hash, &mut hc)?;
-        let cr_hash = hex32_lower(&h.finalize().into());
+        let cr_hash = match c.written(parts.canonical.0..parts.canonical.1) {
+            Some(cr) => hex32_lower(&Sha256::digest(cr).into()),
+            None => [b'0'; 64],
+        };
         let mut sts = Sha256Hmac::new(sk);
         let date_norm = upper_date(date);
         for part in [ALGORITHM.as_bytes(), b"\n", &date_norm[..], b"\n", &cr_hash[..]] {

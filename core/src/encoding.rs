@@ -41,6 +41,11 @@ impl<'a> Cursor<'a> {
         self.needed
     }
 
+    /// The bytes already written in `range`, if they fit in the buffer.
+    pub(crate) fn written(&self, range: core::ops::Range<usize>) -> Option<&[u8]> {
+        self.buf.get(range)
+    }
+
     /// The whole buffer back, for callers that lay out several parts.
     pub(crate) fn into_inner(self) -> &'a mut [u8] {
         self.buf
