@@ -62,7 +62,7 @@ pub fn core_ops() -> Vec<Op> {
     let now = koosign::parse_v1_timestamp(V1_PARAMS[7].1).unwrap() + 1_000;
     let mut scratch = vec![0u8; 1024];
     ops.push(op("v1_verify", "koosign", true, move || {
-        let v = verify_v1(black_box(q), black_box(&[KEY]), Some(Freshness::new(now)), &mut scratch);
+        let v = verify_v1(black_box(q), black_box(&[KEY]), Some(Freshness::new(now)), None, &mut scratch);
         black_box(v.map(|v| v.key_index()).unwrap());
     }));
     ops.push(op("v1_verify", "floor", false, || {
@@ -221,7 +221,7 @@ pub fn scale_ops() -> Vec<Op> {
         let (q, canonical, hkey): (&'static str, &'static str, &'static str) = (leak(q), leak(canonical), leak(hkey));
         let mut scratch = vec![0u8; q.len()];
         ops.push(op("scale_v1_verify", &format!("koosign/{n}"), true, move || {
-            black_box(verify_v1(black_box(q), &[KEY], None, &mut scratch).map(|v| v.key_index()).unwrap());
+            black_box(verify_v1(black_box(q), &[KEY], None, None, &mut scratch).map(|v| v.key_index()).unwrap());
         }));
         ops.push(op("scale_v1_verify", &format!("floor/{n}"), false, move || {
             black_box(hmac_sha256(black_box(hkey.as_bytes()), black_box(canonical.as_bytes())));

@@ -289,7 +289,7 @@ pub unsafe extern "C" fn koosign_verify_apig(
         };
         // SAFETY: the pointers inside `request` meet the same contract.
         let owned = unsafe { Owned::from_c(req) }?;
-        index.set(ks::verify_apig(&owned.request(), &creds, fresh)?);
+        index.set(ks::verify_apig(&owned.request(), &creds, fresh)?.credential_index);
         Ok(())
     })
 }

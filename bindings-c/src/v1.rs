@@ -53,7 +53,7 @@ pub unsafe extern "C" fn koosign_verify_v1(
             )
         };
         let i = with_scratch(query.len(), |scratch| {
-            ks::verify_v1(query, &keys, fresh, scratch).map(|v| v.key_index())
+            ks::verify_v1(query, &keys, fresh, None, scratch).map(|v| v.key_index())
         })?;
         index.set(i);
         Ok(())
@@ -99,7 +99,7 @@ pub unsafe extern "C" fn koosign_verify_v1_json(
         };
         let scratch_len = body.len().saturating_add(token.len()).saturating_add(9);
         let i = with_scratch(scratch_len, |scratch| {
-            ks::verify_v1_json(token, body, &keys, fresh, scratch).map(|v| v.key_index())
+            ks::verify_v1_json(token, body, &keys, fresh, None, scratch).map(|v| v.key_index())
         })?;
         index.set(i);
         Ok(())

@@ -628,7 +628,7 @@ fn verify_v1(
     let kr = refs(&ks);
     let r = run(py, q.len() >= DETACH_THRESHOLD, || {
         let mut scratch = vec![0u8; q.len()];
-        koosign::verify_v1(q, &kr, fresh, &mut scratch).map(|v| owned_v1(&v))
+        koosign::verify_v1(q, &kr, fresh, None, &mut scratch).map(|v| owned_v1(&v))
     });
     verified_v1(py, r.py(py)?, &ks)
 }
@@ -651,7 +651,7 @@ fn verify_v1_json(
     let (tok, bytes, kr) = (tok.as_str(), b.bytes(), refs(&ks));
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
         let mut scratch = vec![0u8; bytes.len() + tok.len() + 9];
-        koosign::verify_v1_json(tok, bytes, &kr, fresh, &mut scratch).map(|v| owned_v1(&v))
+        koosign::verify_v1_json(tok, bytes, &kr, fresh, None, &mut scratch).map(|v| owned_v1(&v))
     });
     verified_v1(py, r.py(py)?, &ks)
 }
@@ -1254,7 +1254,7 @@ fn verify_apig(
     let cr = pair_refs(&creds);
     let fresh = freshness(now, max_age, "max_age")?;
     let r = run(py, inp.body.bytes().len() >= DETACH_THRESHOLD, || {
-        with_request(&inp, |req| koosign::verify_apig(req, &cr, fresh))
+        with_request(&inp, |req| koosign::verify_apig(req, &cr, fresh).map(|v| v.credential_index))
     });
     r.py(py)
 }

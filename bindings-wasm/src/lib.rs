@@ -406,7 +406,7 @@ pub fn verify_v1(n: u32, now_ms: f64, window_ms: f64) -> R<u32> {
         let query = koosign::query_of(text(args[0])?);
         let keys = texts(&args[1..])?;
         let mut scratch = vec![0u8; query.len()];
-        let v = koosign::verify_v1(query, &keys, freshness(now_ms, window_ms, None), &mut scratch).map_err(js_err)?;
+        let v = koosign::verify_v1(query, &keys, freshness(now_ms, window_ms, None), None, &mut scratch).map_err(js_err)?;
         Ok(v1_result(&v))
     })
 }
@@ -418,7 +418,7 @@ pub fn verify_v1_json(n: u32, now_ms: f64, window_ms: f64) -> R<u32> {
         let (token, body) = (text(args[0])?, args[1]);
         let keys = texts(&args[2..])?;
         let mut scratch = vec![0u8; body.len() + token.len() + 9];
-        let v = koosign::verify_v1_json(token, body, &keys, freshness(now_ms, window_ms, None), &mut scratch)
+        let v = koosign::verify_v1_json(token, body, &keys, freshness(now_ms, window_ms, None), None, &mut scratch)
             .map_err(js_err)?;
         Ok(v1_result(&v))
     })
@@ -762,7 +762,7 @@ pub fn verify_apig(n: u32, n_query: u32, n_headers: u32, now_ms: f64, window_ms:
         let (query, headers, creds) = (pairs(&q), pairs(&h), pairs(&c));
         let req =
             koosign::ApigRequest { method: s[0], host: s[1], path: s[2], query: &query, headers: &headers, body: a[3] };
-        koosign::verify_apig(&req, &creds, freshness(now_ms, window_ms, None)).map(|i| i as u32).map_err(js_err)
+        koosign::verify_apig(&req, &creds, freshness(now_ms, window_ms, None)).map(|v| v.credential_index as u32).map_err(js_err)
     })
 }
 

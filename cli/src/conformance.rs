@@ -137,12 +137,12 @@ fn v1_query(c: &Value) -> Result<(), String> {
     let tok = v1_auth_token(pairs.as_slice(), key).map_err(|e| e.to_string())?;
     expect_eq("v1_auth_token", tok.as_str(), s(c, "auth_token")?)?;
     let mut scratch3 = vec![0u8; query.len()];
-    verify_v1(query, &[key], None, &mut scratch3).map_err(|e| format!("verify: {e}"))?;
+    verify_v1(query, &[key], None, None, &mut scratch3).map_err(|e| format!("verify: {e}"))?;
     // One character of the token changed (in the wire query).
     let start = query.find("authToken=").ok_or("no authToken in query")? + "authToken=".len();
     let altered = format!("{}{}", &query[..start], alter(&query[start..], 0));
     let mut scratch4 = vec![0u8; altered.len()];
-    expect_err("altered authToken", verify_v1(&altered, &[key], None, &mut scratch4), Error::SignatureMismatch)
+    expect_err("altered authToken", verify_v1(&altered, &[key], None, None, &mut scratch4), Error::SignatureMismatch)
 }
 
 fn body_sign_case(c: &Value) -> Result<(), String> {

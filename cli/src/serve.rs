@@ -402,7 +402,7 @@ impl App {
         }
         let mut scratch = vec![0u8; query.len()];
         let fresh = self.v1_window_ms.map(|w| Freshness::with_window(now_ms(), w));
-        let v = match verify_v1(query, &[self.key.expose()], fresh, &mut scratch) {
+        let v = match verify_v1(query, &[self.key.expose()], fresh, None, &mut scratch) {
             Ok(v) => v,
             Err(e) => return Outcome::auth("v1", e),
         };

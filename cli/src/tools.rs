@@ -98,7 +98,7 @@ pub fn verify_v1(key: &Secret, input: &str, explain: bool, window: Option<u64>, 
         let w = window.map_or("no window checked (none is documented; --window SECS to check one)".to_string(), |w| format!("window ±{w} s"));
         ex.line("timeStamp", format!("{} = {}, {}; {w}", params.time_stamp(), crate::util::iso(ts), age_note(ts, now)));
     }
-    let verdict = params.verify(&[k], freshness(window, now)).map(|v| v.activity().unwrap_or("-").to_string());
+    let verdict = params.verify(&[k], freshness(window, now), None).map(|v| v.activity().unwrap_or("-").to_string());
     let code = match verdict {
         Ok(activity) => {
             println!("valid: the V1 authToken matches (activity={activity})");

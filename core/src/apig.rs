@@ -461,6 +461,17 @@ pub fn parse_authorization(value: &str) -> Result<ApigAuthorization<'_>> {
     })
 }
 
+/// What [`verify_apig`] established about a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApigVerified {
+    /// Index into `credentials` of the `(ak, sk)` pair that matched.
+    pub credential_index: usize,
+    /// True when the request was signed with a signed
+    /// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`: its body is NOT
+    /// authenticated (SCHEMES.md S6 decision), only its headers and URL.
+    pub unsigned_payload: bool,
+}
+
 /// Server-side check of an `SDK-HMAC-SHA256` request: reads `Authorization`
 /// from `req.headers`, finds the secret of its `Access` among `credentials`
 /// (`(ak, sk)` pairs), recomputes over the headers it lists and compares in
@@ -470,7 +481,7 @@ pub fn parse_authorization(value: &str) -> Result<ApigAuthorization<'_>> {
 /// Errors: `MissingParameter` (`Authorization`, `X-Sdk-Date`, a signed
 /// header absent), `MalformedEncoding`, `BadTimestamp`, `NoAccessKey`,
 /// `SignatureMismatch` (unknown AK included), `StaleTimestamp`, `InputTooLarge`.
-pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshness: Option<Freshness>) -> Result<usize> {
+pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshness: Option<Freshness>) -> Result<ApigVerified> {
     if credentials.is_empty() || credentials.iter().any(|(a, s)| a.is_empty() || s.is_empty()) {
         return Err(Error::NoAccessKey);
     }
@@ -512,7 +523,7 @@ pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshnes
     if let Some(f) = freshness {
         f.check(date_ms)?;
     }
-    Ok(i)
+    Ok(ApigVerified { credential_index: i, unsigned_payload: false })
 }
 
 /// The canonical query string alone (S6), into `out`.

@@ -46,6 +46,12 @@ pub enum Error {
     Decrypt,
     /// The random source given for an IV failed.
     RandomSource,
+    /// The signed bytes could be read as more than one request (SCHEMES.md
+    /// ambiguity decisions: a decoded `&` or `=` that would move a parameter
+    /// boundary in S1/S1b, a digit that could move between S2b's
+    /// `x-timestamp` and body, a `&` in an S5 nonce, a repeated S6 signed
+    /// header). Refused before authentication; the text says which rule.
+    Ambiguous(&'static str),
 }
 
 impl Error {
@@ -64,6 +70,7 @@ impl Error {
             Error::SignatureMismatch => "SIGNATURE_MISMATCH",
             Error::Decrypt => "DECRYPT",
             Error::RandomSource => "RANDOM_SOURCE",
+            Error::Ambiguous(_) => "AMBIGUOUS",
         }
     }
 
@@ -94,6 +101,7 @@ impl fmt::Display for Error {
             Error::SignatureMismatch => f.write_str("signature does not match"),
             Error::Decrypt => f.write_str("field could not be decrypted"),
             Error::RandomSource => f.write_str("the random source failed"),
+            Error::Ambiguous(what) => write!(f, "ambiguous request refused: {what}"),
         }
     }
 }

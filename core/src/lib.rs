@@ -62,7 +62,7 @@ mod v2;
 
 pub use apig::{
     canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, verify_apig, AddedHeader,
-    ApigAuthorization, ApigRequest, ApigSigned, ALGORITHM as APIG_ALGORITHM, EMPTY_BODY_SHA256, MAX_HEADERS,
+    ApigAuthorization, ApigRequest, ApigSigned, ApigVerified, ALGORITHM as APIG_ALGORITHM, EMPTY_BODY_SHA256, MAX_HEADERS,
     MAX_PATH, MAX_QUERY,
 };
 pub use body_sign::{
@@ -81,7 +81,7 @@ pub use nonce::{NonceCache, NonceStore};
 pub use notification::{JsonText, Notification, MAX_UNESCAPED};
 pub use time::{
     format_sdk_date, format_unix_ms, format_v1_timestamp, parse_unix_ms, parse_v1_timestamp, Freshness,
-    DEFAULT_WINDOW_MS,
+    APIG_DEFAULT_WINDOW_MS, DEFAULT_WINDOW_MS, V1_DEFAULT_WINDOW_MS,
 };
 pub use v1::{build_v1_query, v1_auth_token, verify_v1, verify_v1_json, V1Params, VerifiedV1, AUTH_TOKEN, TIME_STAMP};
 pub use v2::{sign_v2, v2_inner, verify_v2, V2Auth, V2Scheme, VerifiedV2, MAX_NONCE_LEN};

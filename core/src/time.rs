@@ -6,6 +6,10 @@ use crate::error::{Error, Result};
 
 /// The V2 default window: ±60 s, as the SaaS access guide requires.
 pub const DEFAULT_WINDOW_MS: u64 = 60_000;
+/// The V1 default window: ±5 min (SCHEMES.md S1 item 8, decision).
+pub const V1_DEFAULT_WINDOW_MS: u64 = 300_000;
+/// The S6 `X-Sdk-Date` default window: ±15 min (SCHEMES.md S6, decision).
+pub const APIG_DEFAULT_WINDOW_MS: u64 = 900_000;
 
 /// A freshness policy: the caller's clock and the accepted distance from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,7 +7,11 @@ use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::{parse_form, FormPairs, MAX_PARAMS};
 use crate::mac::{finish, hmac_two_part_key, match_any};
-use crate::time::{parse_v1_timestamp, Freshness};
+use crate::nonce::NonceStore;
+use crate::time::{parse_v1_timestamp, Freshness, V1_DEFAULT_WINDOW_MS};
+
+/// The prefix under which a V1 `authToken` is recorded in a replay store.
+pub(crate) const V1_NONCE_TAG: &[u8] = b"v1:";
 
 /// Name of the token parameter.
 pub const AUTH_TOKEN: &str = "authToken";
@@ -185,11 +189,19 @@ impl<'s> V1Params<'s> {
     }
 
     /// S1 steps 7–9: checks the token against each key (space read as `+`,
-    /// constant-time compare) and the optional freshness window.
+    /// constant-time compare), the optional freshness window, then records
+    /// the token in the replay store when one is given (S1 item 8 decision:
+    /// the repaired token, tagged `v1:`, kept until `timeStamp` + window;
+    /// the window is the freshness's, or [`V1_DEFAULT_WINDOW_MS`]).
     ///
     /// Errors: `NoAccessKey`, `BadTimestamp` (not 17 digits / not a date),
-    /// `SignatureMismatch`, `StaleTimestamp`.
-    pub fn verify<'k>(self, access_keys: &[&'k str], freshness: Option<Freshness>) -> Result<VerifiedV1<'s, 'k>> {
+    /// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
+    pub fn verify<'k>(
+        self,
+        access_keys: &[&'k str],
+        freshness: Option<Freshness>,
+        nonce_store: Option<&mut dyn NonceStore>,
+    ) -> Result<VerifiedV1<'s, 'k>> {
         let ts_ms = parse_v1_timestamp(self.time_stamp)?;
         let mut received = [0u8; 44];
         let tok = self.auth_token.as_bytes();
@@ -204,6 +216,14 @@ impl<'s> V1Params<'s> {
         let key_index = matched?;
         if let Some(f) = freshness {
             f.check(ts_ms)?;
+        }
+        if let Some(store) = nonce_store {
+            let window = freshness.map_or(V1_DEFAULT_WINDOW_MS, |f| f.window_ms);
+            let now = freshness.map_or(ts_ms, |f| f.now_ms);
+            let mut tagged = [0u8; 3 + 44];
+            tagged[..3].copy_from_slice(V1_NONCE_TAG);
+            tagged[3..].copy_from_slice(&received);
+            store.check_and_insert(&tagged, now, ts_ms.saturating_add(window))?;
         }
         Ok(VerifiedV1 { params: self, key_index, access_key: access_keys[key_index], time_stamp_ms: ts_ms })
     }
@@ -223,9 +243,10 @@ pub fn verify_v1<'s, 'k>(
     query: &str,
     access_keys: &[&'k str],
     freshness: Option<Freshness>,
+    nonce_store: Option<&mut dyn NonceStore>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
-    V1Params::parse(query, scratch)?.verify(access_keys, freshness)
+    V1Params::parse(query, scratch)?.verify(access_keys, freshness, nonce_store)
 }
 
 /// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
@@ -242,10 +263,11 @@ pub fn verify_v1_json<'s, 'k>(
     body: &[u8],
     access_keys: &[&'k str],
     freshness: Option<Freshness>,
+    nonce_store: Option<&mut dyn NonceStore>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
     let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
-    V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness)
+    V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness, nonce_store)
 }
 
 /// A verified V1 notification: its decoded parameters, the index of the

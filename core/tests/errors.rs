@@ -12,7 +12,7 @@ const V1_QUERY: &str = "activity=newInstance&businessId=61e834ba-7b97-4418-b8f7-
 
 fn v1(q: &str) -> Result<usize> {
     let mut s = vec![0u8; q.len()];
-    verify_v1(q, &[KEY], None, &mut s).map(|v| v.key_index())
+    verify_v1(q, &[KEY], None, None, &mut s).map(|v| v.key_index())
 }
 
 fn v2(sig: &str, ts: &str, nonce: &str, body: &[u8]) -> Result<usize> {
@@ -59,7 +59,7 @@ fn v1_errors() {
     let mut s = vec![0u8; V1_QUERY.len()];
     let ts = parse_v1_timestamp("20200727073711903").unwrap();
     assert_eq!(
-        verify_v1(V1_QUERY, &[KEY], Some(Freshness::new(ts + 61_000)), &mut s).unwrap_err(),
+        verify_v1(V1_QUERY, &[KEY], Some(Freshness::new(ts + 61_000)), None, &mut s).unwrap_err(),
         Error::StaleTimestamp
     );
     // Oversize: more than MAX_PARAMS parameters.
@@ -68,7 +68,7 @@ fn v1_errors() {
     // Buffer too small.
     let mut small = [0u8; 10];
     assert_eq!(
-        verify_v1(V1_QUERY, &[KEY], None, &mut small).unwrap_err(),
+        verify_v1(V1_QUERY, &[KEY], None, None, &mut small).unwrap_err(),
         Error::BufferTooSmall { needed: V1_QUERY.len() }
     );
     let mut s = vec![0u8; V1_QUERY.len()];
@@ -77,9 +77,9 @@ fn v1_errors() {
     assert_eq!(p.canonical(&mut out).unwrap_err(), Error::BufferTooSmall { needed: p.canonical_len() });
     // No key, empty key.
     let mut s = vec![0u8; V1_QUERY.len()];
-    assert_eq!(verify_v1(V1_QUERY, &[], None, &mut s).unwrap_err(), Error::NoAccessKey);
+    assert_eq!(verify_v1(V1_QUERY, &[], None, None, &mut s).unwrap_err(), Error::NoAccessKey);
     let mut s = vec![0u8; V1_QUERY.len()];
-    assert_eq!(verify_v1(V1_QUERY, &[""], None, &mut s).unwrap_err(), Error::NoAccessKey);
+    assert_eq!(verify_v1(V1_QUERY, &[""], None, None, &mut s).unwrap_err(), Error::NoAccessKey);
     // Buffer edges: zero, one short, exact.
     let mut big = [0u8; 256];
     let len = build_v1_query(&[("timeStamp", "1")], KEY, &mut big).unwrap().len();
@@ -260,7 +260,7 @@ fn nothing_secret_in_debug_or_display() {
     }
     let q = format!("activity=x&timeStamp=20200727073711903&authToken={}", v1_auth_token(&[("activity", "x"), ("timeStamp", "20200727073711903")], secret).unwrap().as_str().replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"));
     let mut s = vec![0u8; q.len()];
-    let v = verify_v1(&q, &[secret], None, &mut s).unwrap();
+    let v = verify_v1(&q, &[secret], None, None, &mut s).unwrap();
     assert!(!format!("{v:?}").contains(secret));
     let sig = sign_v2(V2Scheme::Basic, BODY, secret, NONCE, TS).unwrap();
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: NONCE };

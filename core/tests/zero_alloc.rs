@@ -84,7 +84,7 @@ fn all_operations() -> usize {
     let query = build_v1_query(&params, KEY, &mut qbuf).unwrap();
     let mut scratch = [0u8; 1024];
     let ts = parse_v1_timestamp("20200727073711903").unwrap();
-    let v = verify_v1(query, &["other", KEY], Some(Freshness::new(ts + 1000)), &mut scratch).unwrap();
+    let v = verify_v1(query, &["other", KEY], Some(Freshness::new(ts + 1000)), None, &mut scratch).unwrap();
     assert_eq!(v.key_index(), 1);
     let mut out = [0u8; 256];
     assert_eq!(v.decrypt_param("mobilePhone", DecryptMode::Auto, &mut out).unwrap(), "admin");
@@ -97,7 +97,7 @@ fn all_operations() -> usize {
     let body = br#"{"activity":"newInstance","timeStamp":"20200727073711903","empty":"","n":1}"#;
     let t = v1_auth_token(&[("activity", "newInstance"), ("timeStamp", "20200727073711903")], KEY).unwrap();
     let mut scratch = [0u8; 512];
-    verify_v1_json(t.as_str(), body, &[KEY], None, &mut scratch).unwrap();
+    verify_v1_json(t.as_str(), body, &[KEY], None, None, &mut scratch).unwrap();
     checks += 1;
     // S2 / S2b with a nonce cache.
     let mut cache = NonceCache::<64>::new();
@@ -158,7 +158,7 @@ fn all_operations() -> usize {
     let auth = signed.authorization;
     let sent = [("X-Sdk-Date", "20200608T023900Z"), ("Authorization", auth)];
     let req2 = ApigRequest { headers: &sent, ..req };
-    assert_eq!(verify_apig(&req2, &[("AccessKey", "SecretKey")], None), Ok(0));
+    assert_eq!(verify_apig(&req2, &[("AccessKey", "SecretKey")], None).map(|v| v.credential_index), Ok(0));
     let mut out = [0u8; 256];
     canonical_query(&[("b", "2"), ("a", "x y")], &mut out).unwrap();
     let mut out = [0u8; 256];

@@ -165,7 +165,7 @@ pub fn check_sign(req: &ApigRequest<'_>, ak: &str, sk: &str, now: Option<u64>) -
     let sent = ApigRequest { headers: &headers, ..*req };
     let creds = [("decoy-ak", "decoy-sk"), (ak, sk)];
     assert_eq!(
-        verify_apig(&sent, &creds, Some(Freshness::new(date_ms))),
+        verify_apig(&sent, &creds, Some(Freshness::new(date_ms))).map(|v| v.credential_index),
         Ok(1),
         "sign_apig -> verify_apig failed; headers {headers:?}"
     );
@@ -181,7 +181,7 @@ pub fn check_sign(req: &ApigRequest<'_>, ak: &str, sk: &str, now: Option<u64>) -
         let last = h.len() - 1;
         h[last].1 = &forged;
         let r = verify_apig(&ApigRequest { headers: &h, ..*req }, &creds, None);
-        assert_eq!(r, Err(Error::SignatureMismatch));
+        assert_eq!(r.map(|v| v.credential_index), Err(Error::SignatureMismatch));
     }
     true
 }
@@ -206,7 +206,7 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
     let fresh = c.opts.freshness();
     let verified = verify_apig(&req, &creds, fresh);
     match verified {
-        Ok(i) => assert!(i < creds.len()),
+        Ok(v) => assert!(v.credential_index < creds.len()),
         Err(e) => assert_error_in(
             &e,
             &[

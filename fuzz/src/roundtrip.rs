@@ -163,7 +163,7 @@ pub fn v1(c: &Case<'_>) {
     let mut cbuf = vec![0u8; p.canonical_len()];
     assert_eq!(p.canonical(&mut cbuf).expect("canonical"), util::v1_canonical(&params, false));
     let mut s = vec![0u8; q.len()];
-    let v = verify_v1(&q, &[c.key], Some(Freshness::new(ms)), &mut s)
+    let v = verify_v1(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s)
         .unwrap_or_else(|e| panic!("build_v1_query -> verify_v1 failed: {e:?}\n{q}"));
     assert_eq!(v.key_index(), 0);
     assert_eq!(v.time_stamp_ms(), ms);
@@ -176,7 +176,7 @@ pub fn v1(c: &Case<'_>) {
             let cut = q.rfind("authToken=").expect("token last");
             let forged = format!("{}authToken={}", &q[..cut], util::form_encode(m.as_bytes()));
             let mut s = vec![0u8; forged.len()];
-            let r = verify_v1(&forged, &[c.key], None, &mut s);
+            let r = verify_v1(&forged, &[c.key], None, None, &mut s);
             assert!(r.is_err(), "changed token verified: {forged}");
         }
     }

@@ -155,14 +155,14 @@ pub fn check_query(c: &QueryCase<'_>) -> Result<(), &'static str> {
         assert_eq!(exp.as_str(), spec);
     }
 
-    let r = p.clone().verify(&keys, fresh);
+    let r = p.clone().verify(&keys, fresh, None);
     let mut s3 = vec![0u8; q.len()];
-    let r2 = verify_v1(q, &keys, fresh, &mut s3);
+    let r2 = verify_v1(q, &keys, fresh, None, &mut s3);
     assert_eq!(r.as_ref().map(|v| v.key_index()).map_err(|e| *e), r2.as_ref().map(|v| v.key_index()).map_err(|e| *e));
     let need = q.strip_prefix('?').unwrap_or(q).len();
     if need > 0 {
         let mut small = vec![0u8; need - 1];
-        assert_eq!(verify_v1(q, &keys, fresh, &mut small).err(), Some(Error::BufferTooSmall { needed: need }));
+        assert_eq!(verify_v1(q, &keys, fresh, None, &mut small).err(), Some(Error::BufferTooSmall { needed: need }));
     }
     match r {
         Ok(v) => {
@@ -182,7 +182,7 @@ pub fn check_json(c: &JsonCase<'_>) -> Result<(), &'static str> {
     let keys = c.opts.keys(c.decoy, c.key);
     let fresh = c.opts.freshness();
     let mut scratch = vec![0u8; c.body.len() + c.token.len() + 9];
-    let r = verify_v1_json(c.token, c.body, &keys, fresh, &mut scratch);
+    let r = verify_v1_json(c.token, c.body, &keys, fresh, None, &mut scratch);
     match r {
         Ok(v) => {
             check_verified(&v, &keys, &c.opts, true);
@@ -207,7 +207,7 @@ pub fn check_json(c: &JsonCase<'_>) -> Result<(), &'static str> {
             );
             // The documented scratch size is enough: a larger one changes nothing.
             let mut big = vec![0u8; 8 * c.body.len() + c.token.len() + 4096];
-            let again = verify_v1_json(c.token, c.body, &keys, fresh, &mut big).err();
+            let again = verify_v1_json(c.token, c.body, &keys, fresh, None, &mut big).err();
             assert_eq!(again, Some(e), "verify_v1_json depends on the scratch size beyond its documented minimum");
             Err(e.code())
         }
