@@ -108,6 +108,71 @@ fn permutation(n: usize) -> impl Strategy<Value = Vec<usize>> {
     Just((0..n).collect::<Vec<_>>()).prop_shuffle()
 }
 
+// ---- tampering that stays well formed (issue 11) ----
+//
+// A tampered signature must reach the MAC and fail there, as
+// `SignatureMismatch`: not earlier as a malformed escape, a non-UTF-8
+// token or a non-hex digit. So the tamper properties change one bit of the
+// decoded signature and encode it again properly (one Base64 character
+// changes to another, canonically), or one hex digit to another.
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard Base64 of 32 bytes (44 characters, one `=`), as the core writes a MAC.
+fn b64_encode(bytes: &[u8; 32]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    while out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
+fn b64_decode_32(s: &str) -> [u8; 32] {
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes().take_while(|&c| c != b'=') {
+        let v = B64.iter().position(|&x| x == c).expect("a Base64 character") as u32;
+        bits = bits << 6 | v;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out.try_into().expect("32 bytes")
+}
+
+/// The Base64 MAC `sig` with bit `bit` (0..256) of its bytes flipped,
+/// encoded again: exactly one character differs, and it is canonical.
+fn tamper_b64(sig: &str, bit: usize) -> String {
+    let mut bytes = b64_decode_32(sig);
+    bytes[bit / 8 % 32] ^= 1 << (bit % 8);
+    let out = b64_encode(&bytes);
+    assert_eq!(sig.bytes().zip(out.bytes()).filter(|(a, b)| a != b).count(), 1, "{sig} -> {out}");
+    out
+}
+
+/// Another hex digit than `d` (either case counts as the same digit).
+fn other_hex_digit(d: u8, pick: u8) -> u8 {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let at = HEX.iter().position(|h| h.eq_ignore_ascii_case(&d)).expect("a hex digit");
+    HEX[(at + 1 + usize::from(pick) % 15) % 16]
+}
+
+/// SCHEMES.md S1 item 10: `&` or `=` in a name, or in a value an `&` whose
+/// next `&`-or-`=` is `=`. Such a query is refused before the MAC.
+fn s1_item_10(name: &str, value: &str) -> bool {
+    name.contains(['&', '='])
+        || value.match_indices('&').any(|(i, _)| value[i + 1..].find(['&', '=']).is_some_and(|j| value[i + 1 + j..].starts_with('=')))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -133,20 +198,26 @@ proptest! {
     }
 
     #[test]
-    fn v1_token_change_fails(params in v1_params(8), ms in 0..=MAX_V1_MS, k in key(), pos in 0usize..44, b in any::<u8>()) {
+    fn v1_token_change_fails(params in v1_params(8), ms in 0..=MAX_V1_MS, k in key(), bit in 0usize..256, plus_as_space in any::<bool>()) {
         let ts = format_v1_timestamp(ms);
-        let mut p = refs(&params);
+        // Parameters S1 item 10 accepts: the query is well formed.
+        let mut p: Vec<(&str, &str)> = refs(&params).into_iter().filter(|(n, v)| !s1_item_10(n, v)).collect();
         p.push((TIME_STAMP, ts.as_str()));
         let token = v1_auth_token(&p, &k).expect("token");
-        let mut t = token.as_bytes().to_vec();
-        prop_assume!(t[pos] != b && !(t[pos] == b'+' && b == b' '));
-        t[pos] = b;
+        // One character of the token changed to another Base64 character,
+        // then form-encoded as the marketplace does (or with `+` sent raw,
+        // which arrives as a space and is repaired).
+        let forged_token = tamper_b64(token.as_str(), bit);
+        let enc = if plus_as_space {
+            forged_token.replace('/', "%2F").replace('=', "%3D")
+        } else {
+            forged_token.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+        };
         let q = query(&p, &k);
         let cut = q.rfind("authToken=").expect("token");
-        let enc: String = t.iter().map(|c| format!("%{c:02X}")).collect();
         let forged = format!("{}authToken={enc}", &q[..cut]);
         let mut s = vec![0u8; forged.len()];
-        prop_assert!(verify_v1(&forged, &[&k], None, None, &mut s).is_err());
+        prop_assert_eq!(verify_v1(&forged, &[&k], None, None, &mut s).err(), Some(Error::SignatureMismatch));
     }
 
     #[test]
@@ -194,11 +265,11 @@ proptest! {
             let f = Some(Freshness::new(ms));
             prop_assert!(verify_v2(scheme, &auth, &body, &[&k], f, Some(&mut cache)).is_ok());
             prop_assert_eq!(verify_v2(scheme, &auth, &body, &[&k], f, Some(&mut cache)).err(), Some(Error::ReplayedNonce));
+            // Another hex digit in one place: well formed, it reaches the MAC.
             let mut s = sig.as_bytes().to_vec();
             let i = pos % s.len();
-            prop_assume!(!s[i].eq_ignore_ascii_case(&b));
-            s[i] = b;
-            let forged = String::from_utf8_lossy(&s).into_owned();
+            s[i] = other_hex_digit(s[i], b);
+            let forged = String::from_utf8(s).expect("hex digits");
             let auth2 = V2Auth { signature: &forged, ..auth };
             prop_assert_eq!(verify_v2(scheme, &auth2, &body, &[&k], None, None).err(), Some(Error::SignatureMismatch));
             if !body.is_empty() {
@@ -214,20 +285,20 @@ proptest! {
                                          nonce in ".{0,40}", ms in 0u64..10_000_000_000_000_000_000, pos in any::<usize>(), b in any::<u8>()) {
         let h = body_sign(&body, &k).unwrap();
         prop_assert_eq!(verify_body_sign(h.as_str(), &body, &[&k]), Ok(0));
-        let mut v = h.as_bytes().to_vec();
-        let i = v.len() - 45 + pos % 44;
-        prop_assume!(v[i] != b);
-        v[i] = b;
-        prop_assert!(verify_body_sign(&String::from_utf8_lossy(&v), &body, &[&k]).is_err());
+        // One character of the signature changed to another Base64
+        // character, quoted as before: the header stays well formed.
+        let (head, sig) = h.as_str()[..h.as_str().len() - 1].split_at(h.as_str().len() - 45);
+        let forged = format!("{head}{}\"", tamper_b64(sig, pos % 256));
+        prop_assert_eq!(verify_body_sign(&forged, &body, &[&k]), Err(Error::SignatureMismatch));
 
         let ts = format_unix_ms(ms);
         let sig = licence_sign(ts.as_str(), &nonce, &body, &k).unwrap();
         prop_assert_eq!(verify_licence(ts.as_str(), &nonce, &body, sig.as_str(), &[&k], Some(Freshness::new(ms))), Ok(0));
-        let mut s = sig.as_bytes().to_vec();
-        let i = pos % s.len();
-        prop_assume!(s[i] != b && !(s[i] == b'+' && b == b' '));
-        s[i] = b;
-        prop_assert!(verify_licence(ts.as_str(), &nonce, &body, &String::from_utf8_lossy(&s), &[&k], None).is_err());
+        // One character changed to another Base64 character (and, half the
+        // time, `+` sent as a space, which is repaired).
+        let forged = tamper_b64(sig.as_str(), (pos / 256 + usize::from(b)) % 256);
+        let forged = if b & 1 == 1 { forged.replace('+', " ") } else { forged };
+        prop_assert_eq!(verify_licence(ts.as_str(), &nonce, &body, &forged, &[&k], None), Err(Error::SignatureMismatch));
     }
 
     // ---- S4 fields ----
