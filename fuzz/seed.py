@@ -113,6 +113,34 @@ def body_sign_value(body, key, variant=0):
     ][variant % 3]
 
 
+def v1_ambiguous(n, v):
+    """SCHEMES.md S1 item 10: `&` or `=` in a name, `&x=` in a value."""
+    if "&" in n or "=" in n:
+        return True
+    for i, ch in enumerate(v):
+        if ch == "&":
+            rest = v[i + 1:]
+            cut = min([j for j in (rest.find("&"), rest.find("=")) if j >= 0], default=-1)
+            if cut >= 0 and rest[cut] == "=":
+                return True
+    return False
+
+
+def ts13(ts):
+    """SCHEMES.md S2: exactly 13 digits, no leading zero."""
+    return len(ts) == 13 and ts.isdigit() and ts[0] != "0"
+
+
+def v2_nonce_ok(n):
+    """SCHEMES.md S2: 1-256 printable ASCII characters, no space."""
+    return 1 <= len(n.encode()) <= 256 and all("!" <= ch <= "~" for ch in n)
+
+
+def sdk_ms(date):
+    d = datetime.datetime.strptime(date.upper(), "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 1000
+
+
 # ---- the corpora ----
 
 
@@ -255,6 +283,65 @@ def main():
             + hashlib.sha256(bytes([i])).digest()
         )
         C.add("roundtrip", data)
+
+    # Injectivity (fuzz/src/injectivity.rs): genuine requests of every
+    # scheme from the vectors' material, and the issue-11 attacks' originals.
+    # `seed-ok-` only where the original satisfies the issue-11 rules (it
+    # must verify; its rewrites must find no forgery).
+    def inj_s1(key, params, ts_ms, kit=False, seed=0, style=0, ok=True):
+        params = [(n, v) for n, v in params if n not in ("authToken", "timeStamp")][:8]
+        ok = ok and not any(v1_ambiguous(n, v) for n, v in params)
+        if kit:
+            ok = ok and len({n for n, _ in params}) == len(params)
+            data = u8(1) + txt(key) + pairs(params, 8) + u64(ts_ms) + u8(1) + u8(style) + u64(seed) + txt("EVIL")
+        else:
+            data = u8(0) + txt(key) + pairs(params, 8) + u64(ts_ms) + u8(1) + u64(seed) + txt("EVIL")
+        C.add("injectivity", data, ok=ok)
+
+    def inj_v2(kit, key, nonce, ts, body, seed=0, ok=True):
+        ok = ok and v2_nonce_ok(nonce) and ts13(ts) and not (kit and body[:1].isdigit())
+        data = u8(3 if kit else 2) + txt(key) + txt(nonce) + u64(int(ts)) + u64(seed) + bts(b'{"activity":"x"}') + body
+        C.add("injectivity", data, ok=ok)
+
+    def inj_s5(key, ts, nonce, body, ok=True):
+        ok = ok and ts13(ts) and nonce != "" and "&" not in nonce
+        C.add("injectivity", u8(4) + txt(key) + u64(int(ts)) + txt(nonce) + bts(b"X") + body, ok=ok)
+
+    def inj_s6(method, path, query, headers, content, ms, sk, body, seed=1, ok=True):
+        data = (
+            u8(5) + txt(method) + txt(path) + pairs(query[:6], 6) + pairs(headers[:6], 6) + u8(content) + u64(ms)
+            + txt(sk) + u64(seed) + txt("EVIL") + bts(b'{"name":"evil"}') + body
+        )
+        C.add("injectivity", data, ok=ok)
+
+    for i, c in enumerate(by.get("v1_query", [])):
+        params = urllib.parse.parse_qsl(c["query"], keep_blank_values=True)
+        ts = next(v for n, v in params if n == "timeStamp")
+        inj_s1(c["access_key"], params, v1_ms(ts), seed=i)
+        members = [(n, v) for n, v in params if not blank(v)]
+        inj_s1(c["access_key"], members, v1_ms(ts), kit=True, seed=i, style=i % 16)
+    for i, c in enumerate(by.get("v2_basic", []) + by.get("v2_kit", [])):
+        kit = c["kind"] == "v2_kit"
+        inj_v2(kit, c["access_key"], c["nonce"], c["timestamp"], c["body"].encode(), seed=i)
+        inj_s5(c["access_key"], c["timestamp"], c["nonce"], c["body"].encode())
+    for i, c in enumerate(by.get("apig", [])):
+        date = c["headers"].get("X-Sdk-Date")
+        ms = sdk_ms(date) if date else 1591583940000
+        headers = [(n, v) for n, v in c["headers"].items()]
+        inj_s6(c["method"], c["path"], [tuple(p) for p in c["query"]], headers, i % 5, ms, c["sk"], c["body"].encode(), seed=i)
+    # The issue's attacks: S1 merge, S1b unsigned members, S2/S2b digit
+    # shift, S5 boundary, S6 body swap (every content mode).
+    k = "testAccessKey123"
+    ts = "1680508066618"
+    v2_body = b'{"activity":"newInstance","orderId":"CS1","orderLineId":"L1","testFlag":"1"}'
+    inj_s1(k, [("activity", "newInstance"), ("orderLineId", "L1"), ("testFlag", "1")], int(ts))
+    inj_s1(k, [("activity", "newInstance"), ("orderId", "CS1"), ("testFlag", "1")], int(ts), kit=True, style=8)
+    for kit in (False, True):
+        inj_v2(kit, k, "50D83FDECAED6CCD170", ts, v2_body)
+    inj_s5(k, ts, "n1", b"&body=X")
+    for content in range(6):
+        inj_s6("POST", "/api/mkp-openapi-public/global/v1/order/query", [("orderId", "CS1")],
+               [("X-Project-Id", "p1")], content, 1591583940000, "SecretKey", b'{"name":"test","id":1}', ok=content != 5)
 
     for t in sorted(C.count):
         print(f"seeded {t}: {C.count[t]} files")

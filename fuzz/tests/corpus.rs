@@ -21,6 +21,7 @@ fn run(target: &str, data: &[u8]) -> Option<Result<(), &'static str>> {
         "licence" => headers::check_licence(&case(data)),
         "field_decrypt" => field::check(&case(data)),
         "apig" => apig::check(&case(data)),
+        "injectivity" => injectivity::check(&case(data)),
         "notification" => json::check(data),
         "nonce_cache" => {
             if let Ok(c) = nonce::Case::arbitrary_take_rest(Unstructured::new(data)) {
