@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import struct
 import sys
 import urllib.parse
@@ -82,6 +83,15 @@ def v1_token(params, key, skip_blank=False):
     ts = next(v for n, v in params if n == "timeStamp")
     canon = "&".join(f"{n}={kept[n]}" for n in sorted(kept, key=lambda s: s.encode("utf-16-be")))
     return base64.b64encode(hmac256((key + ts).encode(), canon.encode())).decode()
+
+
+def ambiguous(params):
+    """SCHEMES.md S1 item 10: a name with `&` or `=`, or a value with `&x=`
+    (`x` free of `&` and `=`), in any pair but authToken."""
+    return any(
+        n != "authToken" and ("&" in n or "=" in n or re.search(r"&[^&=]*=", v))
+        for n, v in params
+    )
 
 
 def form_encode(s):
@@ -153,13 +163,16 @@ def main():
         key, q = c["access_key"], c["query"]
         params = urllib.parse.parse_qsl(q, keep_blank_values=True, errors="strict")
         ts = next(v for n, v in params if n == "timeStamp")
-        C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + q.encode(), ok=True)
-        C.add("v1_query", opts(FRESH | DECOY, v1_ms(ts) + 1000) + txt(DECOY_KEY) + txt(key) + q.encode(), ok=True)
+        # A JDK vector whose decoded values hold `&x=` verifies under the
+        # JDK but is refused by the S1 item 10 decision (AMBIGUOUS).
+        ok = not ambiguous(params)
+        C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + q.encode(), ok=ok)
+        C.add("v1_query", opts(FRESH | DECOY, v1_ms(ts) + 1000) + txt(DECOY_KEY) + txt(key) + q.encode(), ok=ok)
         signed = [(n, v) for n, v in params if n != "authToken"]
         a = aes_by_key.get(key)
         if a is not None:
             with_field = signed + [("mobilePhone", a["ciphertext"])]
-            C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + v1_query(with_field, key).encode(), ok=True)
+            C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + v1_query(with_field, key).encode(), ok=ok)
         # S1b: the same parameters as a JSON body, token in a header.
         obj = {}
         for n, v in signed:
@@ -167,7 +180,8 @@ def main():
                 obj[n] = v
         body = json.dumps(obj, ensure_ascii=(i % 2 == 0)).encode()
         token = v1_token(list(obj.items()), key, skip_blank=True)
-        C.add("v1_json", opts(DECOY if i % 2 else 0) + txt(DECOY_KEY) + txt(key) + txt(token) + body, ok=True)
+        C.add("v1_json", opts(DECOY if i % 2 else 0) + txt(DECOY_KEY) + txt(key) + txt(token) + body,
+              ok=not ambiguous(list(obj.items())))
         C.add("timestamps", u64(v1_ms(ts)) + u64(60000) + ts.encode())
 
     # V2 basic and kit: the three sources.

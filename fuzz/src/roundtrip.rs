@@ -131,7 +131,8 @@ pub fn check(c: &Case<'_>) {
 
 /// S1: `build_v1_query` → `verify_v1`, token changes refused. Parameters:
 /// any names and values (any Unicode, repeated names, `authToken` among
-/// them); one valid `timeStamp`.
+/// them); one valid `timeStamp`. Ambiguous parameters (SCHEMES.md S1 item
+/// 10) are built all the same and must be refused as `Ambiguous`.
 pub fn v1(c: &Case<'_>) {
     let ms = c.time % (MAX_V1_MS + 1);
     let ts = format_v1_timestamp(ms);
@@ -158,6 +159,17 @@ pub fn v1(c: &Case<'_>) {
     let mut expected: Vec<(&str, &str)> = params.iter().copied().filter(|(n, _)| *n != "authToken").collect();
     expected.push(("authToken", token.as_str()));
     assert_eq!(pairs.as_slice(), &expected[..], "parse_form(build_v1_query(p)) != p");
+    // SCHEMES.md S1 item 10: the signer does not judge, the verifier
+    // refuses an ambiguous request before the MAC, whatever the token.
+    if util::v1_ambiguous(&params) {
+        let mut s = vec![0u8; q.len()];
+        let r = V1Params::parse(&q, &mut s).map(|_| ());
+        assert!(matches!(r, Err(Error::Ambiguous(_))), "ambiguous query not refused: {r:?}\n{q}");
+        let mut s = vec![0u8; q.len()];
+        let r = verify_v1(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s).map(|v| v.key_index());
+        assert_eq!(r.err(), V1Params::parse(&q, &mut vec![0u8; q.len()]).err(), "verify_v1 differs from V1Params::parse");
+        return;
+    }
     let mut s = vec![0u8; q.len()];
     let p = V1Params::parse(&q, &mut s).expect("own query parses");
     let mut cbuf = vec![0u8; p.canonical_len()];
