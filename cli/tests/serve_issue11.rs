@@ -74,7 +74,8 @@ fn s1_merged_parameters_are_refused() {
 #[test]
 fn v1_old_timestamp_is_refused_by_default() {
     let s = serve(&["--key", KEY], None);
-    let old = v1_signed_at(&[("activity", "newInstance"), ("orderId", "CSOLD1"), ("testFlag", "1")], KEY, 1_595_835_431_903);
+    let old =
+        v1_signed_at(&[("activity", "newInstance"), ("orderId", "CSOLD1"), ("testFlag", "1")], KEY, 1_595_835_431_903);
     assert!(old.contains("timeStamp=20200727"), "{old}");
     let r = get(s.addr, &format!("/produce?{old}"));
     r.assert_signed(KEY);
@@ -134,7 +135,9 @@ fn store_files_are_owner_only() {
     let r = post(s.addr, &v2_query(body, KEY, &fresh_nonce(), now_ms()), &[], body);
     r.assert_signed(KEY);
     assert_eq!(r.code(), "000000");
-    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).permissions().mode() & 0o777
+    };
     assert_eq!(mode(&data), 0o700, "data directory");
     for f in ["koosign.sqlite3", "koosign.sqlite3-wal", "koosign.sqlite3-shm"] {
         assert_eq!(mode(&data.join(f)), 0o600, "{f}");
@@ -152,7 +155,8 @@ fn concurrent_large_posts_are_all_answered() {
     let threads: Vec<_> = (0..6)
         .map(|i| {
             let s = s.clone();
-            let body = format!(r#"{{"activity":"queryInstance","instanceId":"ins-none-{i}","pad":"{pad}"}}"#).into_bytes();
+            let body =
+                format!(r#"{{"activity":"queryInstance","instanceId":"ins-none-{i}","pad":"{pad}"}}"#).into_bytes();
             std::thread::spawn(move || {
                 let q = v2_query(&body, KEY, &fresh_nonce(), now_ms());
                 let first = post(s.addr, &q, &[], &body);

@@ -75,7 +75,9 @@ fn assert_refused(addr: SocketAddr, detail: &str) {
 #[test]
 fn huge_chunk_size() {
     let addr = hostile(|s| {
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nBody-Sign: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffe\r\nabcdef");
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nBody-Sign: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffe\r\nabcdef",
+        );
     });
     assert_refused(addr, "answer refused: the response exceeds 2097152 bytes (the simulator's limit)");
 }

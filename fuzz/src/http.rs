@@ -126,7 +126,11 @@ pub fn check(case: &Case<'_>) -> Result<(), &'static str> {
                 assert_eq!(r, r2);
                 let mut longer = s.to_vec();
                 longer.extend_from_slice(b"HTTP/1.1 500 Junk\r\nContent-Length: 99999999\r\n\r\n");
-                assert_eq!(run([&longer[..]], false, head_only, limits), Outcome::Complete(r), "bytes after the end changed it");
+                assert_eq!(
+                    run([&longer[..]], false, head_only, limits),
+                    Outcome::Complete(r),
+                    "bytes after the end changed it"
+                );
             }
             Ok(())
         }

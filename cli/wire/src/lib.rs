@@ -299,7 +299,8 @@ impl ResponseParser {
 
     fn take_response(&mut self) -> Response {
         self.state = State::Done;
-        let head = self.head.take().unwrap_or(Head { version: 1, status: 0, reason: String::new(), headers: Vec::new() });
+        let head =
+            self.head.take().unwrap_or(Head { version: 1, status: 0, reason: String::new(), headers: Vec::new() });
         Response {
             version: head.version,
             status: head.status,
@@ -382,7 +383,8 @@ impl ResponseParser {
                                 return Err(WireError::LineTooLong { limit: self.limits.max_line });
                             }
                             self.consume(used)?;
-                            let size = usize::try_from(size).map_err(|_| WireError::TooLarge { limit: self.limits.max_total })?;
+                            let size = usize::try_from(size)
+                                .map_err(|_| WireError::TooLarge { limit: self.limits.max_total })?;
                             if size > self.budget() {
                                 return Err(WireError::TooLarge { limit: self.limits.max_total });
                             }
@@ -586,7 +588,9 @@ mod tests {
         assert_eq!(parse_response(b"HTTP/1.0 200 OK\r\n\r\nhello", false, false, Limits::DEFAULT), Ok(None));
         let r = whole(b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n").unwrap().unwrap();
         assert!(r.body.is_empty());
-        let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, true, Limits::DEFAULT).unwrap().unwrap();
+        let r = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false, true, Limits::DEFAULT)
+            .unwrap()
+            .unwrap();
         assert!(r.body.is_empty());
     }
 
@@ -651,7 +655,10 @@ mod tests {
     #[test]
     fn content_length_rules() {
         assert_eq!(whole(b"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n"), Err(WireError::BadContentLength));
-        assert_eq!(whole(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"), Err(WireError::BadContentLength));
+        assert_eq!(
+            whole(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab"),
+            Err(WireError::BadContentLength)
+        );
         assert_eq!(
             whole(b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
             Err(WireError::TooLarge { limit: Limits::DEFAULT.max_total })
@@ -661,7 +668,10 @@ mod tests {
             Err(WireError::TooLarge { limit: Limits::DEFAULT.max_total })
         );
         let lim = Limits { max_total: 10, ..Limits::DEFAULT };
-        assert_eq!(parse_response(b"HTTP/1.0 200 OK\r\n\r\n", false, false, lim), Err(WireError::TooLarge { limit: 10 }));
+        assert_eq!(
+            parse_response(b"HTTP/1.0 200 OK\r\n\r\n", false, false, lim),
+            Err(WireError::TooLarge { limit: 10 })
+        );
         // Identical repeats are fine.
         let r = whole(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\ncontent-length: 1\r\n\r\nab").unwrap().unwrap();
         assert_eq!(r.body, b"a");
