@@ -497,10 +497,12 @@ impl Sim<'_> {
 
     // ---------------------------------------------------------------- checks
 
-    /// Checks one answer as the marketplace does: HTTP 200 within 5 s, a
-    /// header named exactly `Body-Sign` whose signature matches the exact
-    /// bytes, a JSON body, the expected resultCode, and for newInstance /
-    /// queryInstance the instanceId, encryptType and appInfo.
+    /// Checks one answer as the marketplace does: HTTP 200 within 5 s, one
+    /// header named exactly `Body-Sign` (SCHEMES.md S3), its value in the
+    /// strict grammar (the core's `parse_body_sign`; a deviation is named),
+    /// its signature over the exact bytes, a JSON body, the expected
+    /// resultCode, and for newInstance / queryInstance the instanceId,
+    /// encryptType and appInfo.
     fn check_response(&mut self, proto: Proto, step: &str, ex: &Exchange, e: &Expect<'_>) -> Option<Value> {
         let ms = ex.elapsed.as_millis() as u64;
         let resp = match &ex.response {
