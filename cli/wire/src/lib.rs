@@ -469,6 +469,10 @@ impl ResponseParser {
             return Err(WireError::HeadTooLarge { limit: lim.max_head });
         }
         let status = r.code.ok_or(WireError::MalformedHead("no status code"))?;
+        if status < 100 {
+            // httparse reads any three digits; `050` is no HTTP status.
+            return Err(WireError::MalformedHead("status code below 100"));
+        }
         let version = r.version.unwrap_or(1);
         if (100..200).contains(&status) {
             if status == 101 {
@@ -683,6 +687,8 @@ mod tests {
         assert_eq!(whole(b"HTTP/1.1 200"), Err(WireError::Incomplete));
         assert!(matches!(whole(b"SMTP ready\r\n\r\n"), Err(WireError::MalformedHead(_))));
         assert_eq!(whole(b"HTTP/1.1 101 Switching Protocols\r\n\r\n"), Err(WireError::UnexpectedUpgrade));
+        // Found by the http_response fuzz target: httparse reads `050` as 50.
+        assert_eq!(whole(b"HTTP/1.1 050 X\r\n\r\n"), Err(WireError::MalformedHead("status code below 100")));
         assert_eq!(
             whole(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX"),
             Err(WireError::BadChunk("chunk data not followed by CRLF"))
