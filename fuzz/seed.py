@@ -270,6 +270,39 @@ def main():
         )
         C.add("roundtrip", data)
 
+    # simulate's HTTP response parser (koosign-wire): answers as `koosign
+    # serve` sends them (signed bodies from the vectors), framed every way,
+    # fed whole or at cuts. Layout (fuzz/src/http.rs): flags, cuts, stream.
+    HEAD_ONLY, SMALL, EOF = 1, 2, 4
+
+    def http_case(flags, cuts, stream):
+        return u8(flags) + u8(len(cuts)) + b"".join(u16(c) for c in cuts) + stream
+
+    for i, c in enumerate(by.get("body_sign", [])):
+        key, body = c["access_key"], c["body"].encode()
+        value = body_sign_value(body, key, i).encode()
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nBody-Sign: " + value + b"\r\n"
+        cl = head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        C.add("http_response", http_case(0, [], cl), ok=True)
+        C.add("http_response", http_case(0, [17, 40, len(cl) - 1], b"HTTP/1.1 100 Continue\r\n\r\n" + cl), ok=True)
+        half = len(body) // 2
+        chunked = (
+            head
+            + b"Transfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n" % half + body[:half] + b"\r\n"
+            + b"%x;ext=1\r\n" % (len(body) - half) + body[half:] + b"\r\n"
+            + b"0\r\nX-Trailer: t\r\n\r\n"
+        )
+        C.add("http_response", http_case(0, [i, 3 * i + 5], chunked), ok=True)
+        C.add("http_response", http_case(EOF, [], head.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n" + body), ok=True)
+        C.add("http_response", http_case(HEAD_ONLY, [], cl[: len(cl) - len(body)]), ok=True)
+    small = b"HTTP/1.1 200 OK\r\nBody-Sign: x\r\nContent-Length: 2\r\n\r\n{}"
+    C.add("http_response", http_case(SMALL, [5], small), ok=True)
+    # The two crash inputs of issue 11 (finding 7), and an endless header list.
+    C.add("http_response", http_case(0, [], b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffe\r\nab\r\n"))
+    C.add("http_response", http_case(SMALL, [30], b"HTTP/1.1 100 Continue\r\n\r\n" * 100))
+    C.add("http_response", http_case(SMALL, [], b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 10))
+
     for t in sorted(C.count):
         print(f"seeded {t}: {C.count[t]} files")
 
