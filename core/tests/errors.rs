@@ -270,7 +270,7 @@ fn nothing_secret_in_debug_or_display() {
     for e in [
         Error::MissingParameter("x"), Error::MalformedEncoding("y"), Error::BadTimestamp, Error::StaleTimestamp,
         Error::ReplayedNonce, Error::NonceStoreFull, Error::BufferTooSmall { needed: 1 }, Error::InputTooLarge { limit: 2 },
-        Error::NoAccessKey, Error::SignatureMismatch, Error::Decrypt, Error::RandomSource,
+        Error::NoAccessKey, Error::SignatureMismatch, Error::Decrypt, Error::RandomSource, Error::Ambiguous("w"),
     ] {
         assert!(!e.to_string().is_empty());
         assert!(!e.code().is_empty());
