@@ -478,9 +478,11 @@ pub fn parse_authorization(value: &str) -> Result<ApigAuthorization<'_>> {
 pub struct ApigVerified {
     /// Index into `credentials` of the `(ak, sk)` pair that matched.
     pub credential_index: usize,
-    /// True when the request was signed with a signed
-    /// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`: its body is NOT
-    /// authenticated (SCHEMES.md S6 decision), only its headers and URL.
+    /// True when the request has a non-empty body and a *signed*
+    /// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (multipart uploads, as the
+    /// SDK signs them): its body is NOT authenticated (SCHEMES.md S6
+    /// decision), only the method, URL and signed headers. False otherwise
+    /// (the body's SHA-256 was checked; an empty body always is).
     pub unsigned_payload: bool,
 }
 
