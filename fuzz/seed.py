@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import struct
 import sys
 import urllib.parse
@@ -82,6 +83,15 @@ def v1_token(params, key, skip_blank=False):
     ts = next(v for n, v in params if n == "timeStamp")
     canon = "&".join(f"{n}={kept[n]}" for n in sorted(kept, key=lambda s: s.encode("utf-16-be")))
     return base64.b64encode(hmac256((key + ts).encode(), canon.encode())).decode()
+
+
+def ambiguous(params):
+    """SCHEMES.md S1 item 10: a name with `&` or `=`, or a value with `&x=`
+    (`x` free of `&` and `=`), in any pair but authToken."""
+    return any(
+        n != "authToken" and ("&" in n or "=" in n or re.search(r"&[^&=]*=", v))
+        for n, v in params
+    )
 
 
 def form_encode(s):
@@ -181,13 +191,16 @@ def main():
         key, q = c["access_key"], c["query"]
         params = urllib.parse.parse_qsl(q, keep_blank_values=True, errors="strict")
         ts = next(v for n, v in params if n == "timeStamp")
-        C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + q.encode(), ok=True)
-        C.add("v1_query", opts(FRESH | DECOY, v1_ms(ts) + 1000) + txt(DECOY_KEY) + txt(key) + q.encode(), ok=True)
+        # A JDK vector whose decoded values hold `&x=` verifies under the
+        # JDK but is refused by the S1 item 10 decision (AMBIGUOUS).
+        ok = not ambiguous(params)
+        C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + q.encode(), ok=ok)
+        C.add("v1_query", opts(FRESH | DECOY, v1_ms(ts) + 1000) + txt(DECOY_KEY) + txt(key) + q.encode(), ok=ok)
         signed = [(n, v) for n, v in params if n != "authToken"]
         a = aes_by_key.get(key)
         if a is not None:
             with_field = signed + [("mobilePhone", a["ciphertext"])]
-            C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + v1_query(with_field, key).encode(), ok=True)
+            C.add("v1_query", opts() + txt(DECOY_KEY) + txt(key) + v1_query(with_field, key).encode(), ok=ok)
         # S1b: the same parameters as a JSON body, token in a header.
         obj = {}
         for n, v in signed:
@@ -195,7 +208,8 @@ def main():
                 obj[n] = v
         body = json.dumps(obj, ensure_ascii=(i % 2 == 0)).encode()
         token = v1_token(list(obj.items()), key, skip_blank=True)
-        C.add("v1_json", opts(DECOY if i % 2 else 0) + txt(DECOY_KEY) + txt(key) + txt(token) + body, ok=True)
+        C.add("v1_json", opts(DECOY if i % 2 else 0) + txt(DECOY_KEY) + txt(key) + txt(token) + body,
+              ok=not ambiguous(list(obj.items())))
         C.add("timestamps", u64(v1_ms(ts)) + u64(60000) + ts.encode())
 
     # V2 basic and kit: the three sources.
@@ -342,6 +356,39 @@ def main():
     for content in range(6):
         inj_s6("POST", "/api/mkp-openapi-public/global/v1/order/query", [("orderId", "CS1")],
                [("X-Project-Id", "p1")], content, 1591583940000, "SecretKey", b'{"name":"test","id":1}', ok=content != 5)
+
+    # simulate's HTTP response parser (koosign-wire): answers as `koosign
+    # serve` sends them (signed bodies from the vectors), framed every way,
+    # fed whole or at cuts. Layout (fuzz/src/http.rs): flags, cuts, stream.
+    HEAD_ONLY, SMALL, EOF = 1, 2, 4
+
+    def http_case(flags, cuts, stream):
+        return u8(flags) + u8(len(cuts)) + b"".join(u16(c) for c in cuts) + stream
+
+    for i, c in enumerate(by.get("body_sign", [])):
+        key, body = c["access_key"], c["body"].encode()
+        value = body_sign_value(body, key, i).encode()
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json;charset=UTF-8\r\nBody-Sign: " + value + b"\r\n"
+        cl = head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        C.add("http_response", http_case(0, [], cl), ok=True)
+        C.add("http_response", http_case(0, [17, 40, len(cl) - 1], b"HTTP/1.1 100 Continue\r\n\r\n" + cl), ok=True)
+        half = len(body) // 2
+        chunked = (
+            head
+            + b"Transfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n" % half + body[:half] + b"\r\n"
+            + b"%x;ext=1\r\n" % (len(body) - half) + body[half:] + b"\r\n"
+            + b"0\r\nX-Trailer: t\r\n\r\n"
+        )
+        C.add("http_response", http_case(0, [i, 3 * i + 5], chunked), ok=True)
+        C.add("http_response", http_case(EOF, [], head.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n" + body), ok=True)
+        C.add("http_response", http_case(HEAD_ONLY, [], cl[: len(cl) - len(body)]), ok=True)
+    small = b"HTTP/1.1 200 OK\r\nBody-Sign: x\r\nContent-Length: 2\r\n\r\n{}"
+    C.add("http_response", http_case(SMALL, [5], small), ok=True)
+    # The two crash inputs of issue 11 (finding 7), and an endless header list.
+    C.add("http_response", http_case(0, [], b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffe\r\nab\r\n"))
+    C.add("http_response", http_case(SMALL, [30], b"HTTP/1.1 100 Continue\r\n\r\n" * 100))
+    C.add("http_response", http_case(SMALL, [], b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 10))
 
     for t in sorted(C.count):
         print(f"seeded {t}: {C.count[t]} files")

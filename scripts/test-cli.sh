@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Tests the `koosign` command-line tool (cli/): its end-to-end test suite
-# over real loopback HTTP, then the README's first command, `koosign demo`,
+# Tests the `koosign` command-line tool (cli/): its response parser
+# (cli/wire, crate koosign-wire), its end-to-end test suite over real
+# loopback HTTP, then the README's first command, `koosign demo`,
 # which must print an all-pass report and exit 0.
 #
 # Both steps use the release profile so that the dependencies are built once.
@@ -9,8 +10,8 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-echo "== cargo test -p koosign-cli --release"
-cargo test -p koosign-cli --release
+echo "== cargo test -p koosign-wire -p koosign-cli --release"
+cargo test -p koosign-wire -p koosign-cli --release
 
 echo "== cargo run --release --bin koosign -- demo"
 status=0

@@ -3,12 +3,16 @@
 //! The marketplace matches the response header name `Body-Sign`
 //! case-sensitively, but HTTP libraries (ureq, hyper, the `http` crate)
 //! lower-case header names as they parse them. So for `http://` URLs the
-//! simulator speaks HTTP/1.1 itself over a `TcpStream` and parses the head
-//! with `httparse`, which keeps names exactly as received; for `https://` it
-//! uses ureq (rustls), where name case cannot be observed and is reported so.
+//! simulator speaks HTTP/1.1 itself over a `TcpStream` and parses the answer
+//! with `koosign-wire` (httparse underneath, which keeps names exactly as
+//! received), within its limits (2 MiB, 64 headers, 8 KiB lines, 16 interim
+//! `1xx` heads): a hostile answer is a failed check, never a crash. For
+//! `https://` it uses ureq (rustls), where name case cannot be observed and
+//! is reported so.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use koosign_wire::{Limits, ResponseParser, WireError};
 use std::time::{Duration, Instant};
 
 /// A parsed merchant URL.
@@ -147,87 +151,49 @@ fn send_raw(target: &Target, req: &Request<'_>, deadline: Instant, limit: Durati
     stream.set_write_timeout(Some(remaining(deadline).map_err(|_| timeout_msg(limit_ms))?)).map_err(|e| e.to_string())?;
     stream.write_all(&wire).map_err(|e| format!("cannot send the request: {e}"))?;
 
-    let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut parser = ResponseParser::new(Limits::DEFAULT, req.method == "HEAD");
     let mut chunk = [0u8; 8192];
-    let mut eof = false;
     loop {
-        if let Some(resp) = try_parse(&buf, eof, req.method == "HEAD")? {
-            return Ok(resp);
-        }
-        if eof {
-            return Err(if buf.is_empty() {
-                "the connection was closed without an answer".into()
-            } else {
-                "the connection was closed in the middle of the answer".into()
-            });
-        }
         let left = remaining(deadline).map_err(|_| timeout_msg(limit_ms))?;
         stream.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
-        match stream.read(&mut chunk) {
-            Ok(0) => eof = true,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        let parsed = match stream.read(&mut chunk) {
+            Ok(0) => parser.finish().map(Some),
+            Ok(n) => parser.feed(&chunk[..n]),
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
                 return Err(timeout_msg(limit_ms))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(format!("read error: {e}")),
+        };
+        match parsed {
+            Ok(Some(resp)) => return Ok(from_wire(resp)),
+            Ok(None) => {}
+            Err(e) => return Err(wire_error(&e)),
         }
     }
 }
 
-/// Parses a complete response from `buf`, or `Ok(None)` if more is needed.
-fn try_parse(buf: &[u8], eof: bool, head_only: bool) -> Result<Option<Response>, String> {
-    let mut headers = [httparse::EMPTY_HEADER; 128];
-    let mut r = httparse::Response::new(&mut headers);
-    let head_len = match r.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Ok(None),
-        Err(e) => return Err(format!("not an HTTP/1.x response: {e}")),
-    };
-    let status = r.code.unwrap_or(0);
-    let hs: Vec<(String, String)> = r
+/// The answer as `simulate` checks it: values as text, trimmed.
+fn from_wire(r: koosign_wire::Response) -> Response {
+    let headers = r
         .headers
-        .iter()
-        .map(|h| (h.name.to_string(), String::from_utf8_lossy(h.value).trim().to_string()))
+        .into_iter()
+        .map(|h| (h.name, String::from_utf8_lossy(&h.value).trim().to_string()))
         .collect();
-    // 1xx interim responses: skip them.
-    if (100..200).contains(&status) {
-        return try_parse(&buf[head_len..], eof, head_only);
-    }
-    let rest = &buf[head_len..];
-    let find = |n: &str| hs.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.as_str());
-    let body = if head_only || status == 204 || status == 304 {
-        Some(Vec::new())
-    } else if find("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
-        dechunk(rest)?
-    } else if let Some(cl) = find("content-length") {
-        let n: usize = cl.parse().map_err(|_| format!("bad Content-Length `{cl}`"))?;
-        (rest.len() >= n).then(|| rest[..n].to_vec())
-    } else if eof {
-        Some(rest.to_vec())
-    } else {
-        None
-    };
-    Ok(body.map(|body| Response { status, headers: hs, body, names_exact: true }))
+    Response { status: r.status, headers, body: r.body, names_exact: true }
 }
 
-/// Decodes a chunked body; `Ok(None)` while incomplete.
-fn dechunk(mut b: &[u8]) -> Result<Option<Vec<u8>>, String> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { return Ok(None) };
-        let line = std::str::from_utf8(&b[..eol]).map_err(|_| "bad chunk size line")?;
-        let size_text = line.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size `{size_text}`"))?;
-        b = &b[eol + 2..];
-        if size == 0 {
-            return Ok(Some(out));
-        }
-        if b.len() < size + 2 {
-            return Ok(None);
-        }
-        out.extend_from_slice(&b[..size]);
-        b = &b[size + 2..];
+/// A refused answer, for a failed check: what was wrong and, for a limit,
+/// that the limit is the simulator's.
+fn wire_error(e: &WireError) -> String {
+    match e {
+        WireError::NoResponse | WireError::Incomplete => e.to_string(),
+        WireError::TooLarge { .. }
+        | WireError::HeadTooLarge { .. }
+        | WireError::TooManyHeaders { .. }
+        | WireError::LineTooLong { .. }
+        | WireError::TooManyInterim { .. } => format!("answer refused: {e} (the simulator's limit)"),
+        _ => format!("answer refused: {e}"),
     }
 }
 
@@ -277,16 +243,34 @@ fn send_ureq(target: &Target, req: &Request<'_>, limit: Duration) -> Result<Resp
 mod tests {
     use super::*;
 
+    fn parse(raw: &[u8]) -> Result<Response, String> {
+        let mut p = ResponseParser::new(Limits::DEFAULT, false);
+        match p.feed(raw) {
+            Ok(Some(r)) => Ok(from_wire(r)),
+            Ok(None) => p.finish().map(from_wire).map_err(|e| wire_error(&e)),
+            Err(e) => Err(wire_error(&e)),
+        }
+    }
+
     #[test]
     fn parses_exact_names_and_chunked() {
         let raw = b"HTTP/1.1 200 OK\r\nBody-sign: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
-        let r = try_parse(raw, false, false).unwrap().unwrap();
+        let r = parse(raw).unwrap();
         assert_eq!(r.body, b"abcde");
         assert!(r.exact("Body-Sign").is_empty());
         assert_eq!(r.any_case("Body-Sign"), vec![("Body-sign", "x")]);
-        assert!(try_parse(&raw[..40], false, false).unwrap().is_none());
+        assert_eq!(parse(&raw[..40]).unwrap_err(), "the connection was closed in the middle of the answer");
         let cl = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
-        assert_eq!(try_parse(cl, false, false).unwrap().unwrap().body, b"{}");
+        assert_eq!(parse(cl).unwrap().body, b"{}");
+    }
+
+    /// Issue 11 finding 7: the two answers that crashed the old parser.
+    #[test]
+    fn crash_inputs_are_refused_answers() {
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffe\r\nab\r\n0\r\n\r\n";
+        assert_eq!(parse(raw).unwrap_err(), "answer refused: the response exceeds 2097152 bytes (the simulator's limit)");
+        let raw = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(60_000);
+        assert_eq!(parse(&raw).unwrap_err(), "answer refused: more than 16 interim 1xx responses (the simulator's limit)");
     }
 
     #[test]

@@ -98,9 +98,11 @@ enum Command {
         /// Directory of the SQLite store (a temporary one when omitted).
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
-        /// Also refuse V1 requests whose timeStamp is further than this from now (none is documented).
-        #[arg(long, value_name = "SECS")]
-        v1_window: Option<u64>,
+        /// Refuse V1 requests whose timeStamp is further than this from now, in
+        /// seconds (default ±5 min, SCHEMES.md S1.8); 0 turns the window off.
+        /// Each V1 authToken is recorded in the replay store either way.
+        #[arg(long, value_name = "SECS", default_value_t = koosign::V1_DEFAULT_WINDOW_MS / 1000)]
+        v1_window: u64,
         /// No per-request log lines.
         #[arg(long)]
         quiet: bool,
@@ -287,7 +289,11 @@ fn run(cli: Cli) -> CliResult<i32> {
         }
         Command::Serve { addr, key, data, v1_window, quiet } => {
             let key = key.resolve()?;
-            let opts = serve::ServeOptions { key, data, log: !quiet, v1_window_ms: v1_window.map(|s| s * 1000) };
+            let v1_window_ms = match v1_window {
+                0 => None,
+                secs => Some(secs.checked_mul(1000).ok_or_else(|| CliError::usage("--v1-window is too large"))?),
+            };
+            let opts = serve::ServeOptions { key, data, log: !quiet, v1_window_ms };
             serve::command(&addr, opts)
         }
         Command::Simulate { url, key, protocol, json } => {
@@ -324,7 +330,7 @@ fn print_report(report: &simulate::Report, json: bool) -> CliResult<i32> {
 fn demo(json: bool, verbose: bool) -> CliResult<i32> {
     let key = Secret::new("access key", DEMO_KEY.to_string())?;
     let server_key = Secret::new("access key", DEMO_KEY.to_string())?;
-    let opts = serve::ServeOptions { key: server_key, data: None, log: verbose, v1_window_ms: None };
+    let opts = serve::ServeOptions { key: server_key, data: None, log: verbose, v1_window_ms: Some(koosign::V1_DEFAULT_WINDOW_MS) };
     let handle = serve::spawn("127.0.0.1:0", opts)?;
     let url = format!("http://{}/produce", handle.addr);
     eprintln!("koosign demo: reference endpoint `koosign serve` at {url} (temporary store, demo access key)");

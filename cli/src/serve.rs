@@ -8,10 +8,21 @@
 //! hyper writes header names in lower case unless told otherwise; the
 //! marketplace matches `Body-Sign` case-sensitively, so connections are
 //! served with `title_case_headers(true)`.
+//!
+//! Refusals follow SCHEMES.md "Which code a refusal gets": anything wrong
+//! before the request is authenticated (a signature, token, timestamp or
+//! nonce missing, malformed, ambiguous, not matching, stale or replayed) is
+//! `000001`; a full replay store or a failed random source is `000005`;
+//! an authenticated request with unusable content is `000002`.
+//!
+//! Replay: V2 nonces and V1 `authToken`s go into one in-memory store
+//! (the core tells them apart), which is locked only to record an entry,
+//! after the core has checked the MAC and the timestamp with no lock held.
+//! V1 has a ±5 min window by default (`--v1-window`).
 
 use crate::diagnose::size_name;
 use crate::store::{Instance, NewInstance, Store};
-use crate::util::{iso_now, now_ms, random_text, CliError, CliResult, Secret, ALNUM, HEX_LOWER};
+use crate::util::{iso_now, now_ms, os_random, random_text_with, CliError, CliResult, FillRandom, Secret, ALNUM, HEX_LOWER};
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -24,11 +35,11 @@ use koosign::{
 };
 use serde_json::{json, Value};
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Nonces remembered (each for its timestamp's ±60 s window).
+/// Nonces and V1 tokens remembered (each until its timestamp + window).
 const NONCE_CAPACITY: usize = 8192;
 /// Largest request body accepted.
 const MAX_BODY: usize = 1 << 20;
@@ -47,7 +58,8 @@ pub struct ServeOptions {
     pub data: Option<PathBuf>,
     /// Log one line per request to stderr.
     pub log: bool,
-    /// Optional freshness window for V1 (none documented).
+    /// The V1 freshness window in ms (`None`: off). SCHEMES.md S1.8: on by
+    /// default, ±5 min (`koosign::V1_DEFAULT_WINDOW_MS`).
     pub v1_window_ms: Option<u64>,
 }
 
@@ -60,6 +72,9 @@ pub struct App {
     base_url: String,
     log: bool,
     v1_window_ms: Option<u64>,
+    /// The random source of instance ids and credentials (the OS's; tests
+    /// inject a failing one).
+    fill: FillRandom,
     /// Keeps a temporary store alive as long as the server.
     _tmp: Option<tempfile::TempDir>,
 }
@@ -72,6 +87,43 @@ pub struct Server {
     pub store_path: PathBuf,
 }
 
+/// The shared replay store as the core sees it: the lock is taken inside
+/// `check_and_insert`, which the core calls only after the MAC and the
+/// timestamp have passed. So verifying (an HMAC over up to 1 MiB of an
+/// unauthenticated body) runs with no lock held, and concurrent requests
+/// are serialised only for the insert. What is recorded (V2: the nonce; V1:
+/// `v1:` + the repaired token; until timestamp + window) stays the core's rule.
+struct Locked<'a, const N: usize>(&'a Mutex<Box<NonceCache<N>>>);
+
+impl<const N: usize> NonceStore for Locked<'_, N> {
+    fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> koosign::Result<()> {
+        let mut cache = match self.0.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        cache.check_and_insert(nonce, now_ms, expires_at_ms)
+    }
+}
+
+/// Creates the data directory (and missing parents) readable by its owner
+/// only: mode 0700 whatever the umask. An existing directory is left as is
+/// (the store files in it are 0600 anyway).
+fn create_private_dir(d: &Path) -> std::io::Result<()> {
+    if d.is_dir() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(d)?;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(d)
+    }
+}
+
 /// Binds `addr` and opens the store. Errors are reported before serving.
 pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
     let listener =
@@ -80,7 +132,7 @@ pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
     let local = listener.local_addr().map_err(|e| CliError::fail(e.to_string()))?;
     let (dir, tmp) = match &opts.data {
         Some(d) => {
-            std::fs::create_dir_all(d)
+            create_private_dir(d)
                 .map_err(|e| CliError::fail(format!("cannot create data directory {}: {e}", d.display())))?;
             (d.clone(), None)
         }
@@ -104,6 +156,7 @@ pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
         base_url: format!("http://{local}"),
         log: opts.log,
         v1_window_ms: opts.v1_window_ms,
+        fill: os_random,
         _tmp: tmp,
     };
     Ok(Server { listener, app: Arc::new(app), addr: local, store_path })
@@ -240,14 +293,21 @@ impl Outcome {
     fn err(scheme: &'static str, activity: &str, code: &str, msg: &str, note: impl Into<String>) -> Self {
         Outcome { scheme, activity: activity.to_string(), body: result(code, msg), note: note.into() }
     }
-    /// A core error before or during verification.
-    fn auth(scheme: &'static str, e: Error) -> Self {
-        let (code, msg) = if e.is_format_error() {
-            (BAD_PARAMS, format!("bad parameters: {e}"))
-        } else if e == Error::NonceStoreFull {
-            (INTERNAL, "busy: too many recent requests, retry later".to_string())
-        } else {
-            (AUTH_FAILED, "authentication failed".to_string())
+    /// A core error before or during verification, i.e. before the request
+    /// is authenticated (SCHEMES.md "Which code a refusal gets"): `000001`,
+    /// except the merchant's own failures (a full replay store) `000005`.
+    /// The reason is given for malformed or ambiguous input; a mismatch,
+    /// a stale timestamp or a replay is only "authentication failed".
+    fn refused(scheme: &'static str, e: Error) -> Self {
+        let (code, msg) = match e {
+            Error::NonceStoreFull => (INTERNAL, "busy: too many recent requests, retry later".to_string()),
+            Error::BufferTooSmall { .. } | Error::NoAccessKey | Error::RandomSource => {
+                (INTERNAL, "internal error".to_string())
+            }
+            e if e.is_format_error() || matches!(e, Error::Ambiguous(_) | Error::BadTimestamp) => {
+                (AUTH_FAILED, format!("authentication failed: {e}"))
+            }
+            _ => (AUTH_FAILED, "authentication failed".to_string()),
         };
         Outcome::err(scheme, "-", code, &msg, e.code())
     }
@@ -318,19 +378,14 @@ impl App {
         let auth = if kit { V2Auth::from_kit_headers(&hs) } else { V2Auth::from_query(query, &mut scratch) };
         let auth = match auth {
             Ok(a) => a,
-            Err(e) => return Outcome::auth(label, e),
+            Err(e) => return Outcome::refused(label, e),
         };
-        let verified = {
-            let mut nonces = match self.nonces.lock() {
-                Ok(g) => g,
-                Err(p) => p.into_inner(),
-            };
-            let store: &mut dyn NonceStore = &mut **nonces;
-            verify_v2(scheme, &auth, body, &[self.key.expose()], Some(Freshness::new(now_ms())), Some(store))
-        };
+        let mut store = Locked(&self.nonces);
+        let verified =
+            verify_v2(scheme, &auth, body, &[self.key.expose()], Some(Freshness::new(now_ms())), Some(&mut store));
         let verified = match verified {
             Ok(v) => v,
-            Err(e) => return Outcome::auth(label, e),
+            Err(e) => return Outcome::refused(label, e),
         };
         let n = match verified.notification() {
             Ok(n) => n,
@@ -398,13 +453,21 @@ impl App {
 
     fn handle_v1(&self, query: &str) -> Outcome {
         if query.is_empty() {
-            return Outcome::err("v1", "-", BAD_PARAMS, "no query: V1 notifications are GET with a signed query", "NO_QUERY");
+            // No authToken, no timeStamp: refused before authentication.
+            return Outcome::err(
+                "v1",
+                "-",
+                AUTH_FAILED,
+                "authentication failed: no query (V1 notifications are GET with a signed query)",
+                "NO_QUERY",
+            );
         }
         let mut scratch = vec![0u8; query.len()];
         let fresh = self.v1_window_ms.map(|w| Freshness::with_window(now_ms(), w));
-        let v = match verify_v1(query, &[self.key.expose()], fresh, None, &mut scratch) {
+        let mut store = Locked(&self.nonces);
+        let v = match verify_v1(query, &[self.key.expose()], fresh, Some(&mut store), &mut scratch) {
             Ok(v) => v,
-            Err(e) => return Outcome::auth("v1", e),
+            Err(e) => return Outcome::refused("v1", e),
         };
         let activity = v.activity().unwrap_or("").trim().to_string();
         let a = activity.as_str();
@@ -488,9 +551,14 @@ impl App {
         let inst = match existing {
             Some(i) => i,
             None => {
-                let id = format!("ins-{}", random_text(32, HEX_LOWER));
-                let user = format!("user_{}", random_text(8, HEX_LOWER));
-                let password = random_text(16, ALNUM);
+                // Identifiers and credentials come from the OS random source
+                // or not at all (issue 11 finding 9): its failure is a signed 000005.
+                let random = |n, alphabet| random_text_with(self.fill, n, alphabet);
+                let (Ok(id), Ok(user), Ok(password)) = (random(32, HEX_LOWER), random(8, HEX_LOWER), random(16, ALNUM)) else {
+                    return internal("RANDOM_SOURCE".into());
+                };
+                let id = format!("ins-{id}");
+                let user = format!("user_{user}");
                 let (Ok(user_w), Ok(pass_w)) = (self.encrypt(&user), self.encrypt(&password)) else {
                     return internal("ENCRYPT".into());
                 };
@@ -603,4 +671,117 @@ struct NewOrder<'a> {
     business_id: &'a str,
     product_id: &'a str,
     test_flag: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::NoRandomness;
+    use std::sync::mpsc;
+
+    const KEY: &str = "testAccessKey123";
+
+    fn server() -> Server {
+        let key = Secret::new("access key", KEY.to_string()).unwrap();
+        prepare("127.0.0.1:0", ServeOptions { key, data: None, log: false, v1_window_ms: Some(koosign::V1_DEFAULT_WINDOW_MS) })
+            .unwrap()
+    }
+
+    fn signed_query(body: &[u8]) -> String {
+        let ts = now_ms().to_string();
+        let nonce = crate::util::random_text(32, HEX_LOWER).unwrap();
+        let sig = koosign::sign_v2(V2Scheme::Basic, body, KEY, &nonce, &ts).unwrap();
+        format!("signature={}&timestamp={ts}&nonce={nonce}", sig.as_str())
+    }
+
+    fn no_randomness(_: &mut [u8]) -> Result<(), NoRandomness> {
+        Err(NoRandomness)
+    }
+
+    /// Sends `o` through `respond` and returns (Body-Sign value, body bytes).
+    fn wire(app: &App, o: Outcome) -> (String, Vec<u8>) {
+        let resp = app.respond(StatusCode::OK, &Method::POST, "/produce", o, Instant::now());
+        let sign = resp.headers().get(BODY_SIGN_HEADER).expect("Body-Sign").to_str().unwrap().to_string();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let body = rt.block_on(axum::body::to_bytes(resp.into_body(), MAX_BODY)).unwrap().to_vec();
+        (sign, body)
+    }
+
+    /// Issue 11 finding 9: without the OS random source, newInstance is a
+    /// signed 000005 and creates nothing; no clock-derived credential.
+    #[test]
+    fn no_os_randomness_is_a_signed_000005() {
+        let mut s = server();
+        Arc::get_mut(&mut s.app).unwrap().fill = no_randomness;
+        let body = br#"{"activity":"newInstance","orderId":"CSRNG","orderLineId":"CSRNG-000001","testFlag":"1"}"#;
+        let o = s.app.handle_post(&HeaderMap::new(), &signed_query(body), body);
+        assert_eq!(o.body["resultCode"], INTERNAL, "{}", o.body);
+        assert_eq!(o.note, "RANDOM_SOURCE");
+        assert!(o.body.get("appInfo").is_none() && o.body.get("instanceId").is_none());
+        let (sign, bytes) = wire(&s.app, o);
+        assert_eq!(koosign::verify_body_sign(&sign, &bytes, &[KEY]), Ok(0));
+        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap()["resultCode"], INTERNAL);
+        assert!(s.app.lock_store().by_order("CSRNG", "CSRNG-000001").unwrap().is_none(), "nothing stored");
+        // The source back: the same order is created now.
+        Arc::get_mut(&mut s.app).unwrap().fill = os_random;
+        let o = s.app.handle_post(&HeaderMap::new(), &signed_query(body), body);
+        assert_eq!(o.body["resultCode"], OK, "{}", o.body);
+    }
+
+    /// Issue 11 finding 8: the MAC over a large unauthenticated body is
+    /// computed with the replay store unlocked. With the store's lock held
+    /// by the test, a wrongly signed 1 MiB POST is still verified and
+    /// refused; a well-signed one is verified and waits only to record its
+    /// nonce. (A liveness check, not a timing one: before the fix the first
+    /// request could not finish while the lock was held.)
+    #[test]
+    fn verification_runs_outside_the_nonce_lock() {
+        let s = server();
+        let pad = "x".repeat(MAX_BODY - 100);
+        let body = format!(r#"{{"activity":"queryInstance","instanceId":"ins-none","pad":"{pad}"}}"#).into_bytes();
+        assert!(body.len() <= MAX_BODY);
+        let good = signed_query(&body);
+        let bad = signed_query(b"another body");
+        let body = Arc::new(body);
+
+        let held = s.app.nonces.lock().unwrap();
+        let post = |query: String| {
+            let (app, body) = (s.app.clone(), body.clone());
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let o = app.handle_post(&HeaderMap::new(), &query, &body);
+                let _ = tx.send((o.body["resultCode"].as_str().unwrap_or("").to_string(), o.note));
+            });
+            rx
+        };
+        let refused = post(bad);
+        let (code, note) = refused.recv_timeout(Duration::from_secs(120)).expect("verification waited for the nonce lock");
+        assert_eq!((code.as_str(), note.as_str()), (AUTH_FAILED, "SIGNATURE_MISMATCH"));
+        let accepted = post(good);
+        drop(held);
+        let (code, _) = accepted.recv_timeout(Duration::from_secs(120)).expect("answered");
+        assert_eq!(code, NOT_FOUND, "authenticated, instance unknown");
+    }
+
+    /// SCHEMES.md "Which code a refusal gets", for the errors `serve` can
+    /// meet before authentication.
+    #[test]
+    fn refusal_codes() {
+        for (e, code) in [
+            (Error::MissingParameter("nonce"), AUTH_FAILED),
+            (Error::MalformedEncoding("x"), AUTH_FAILED),
+            (Error::InputTooLarge { limit: 256 }, AUTH_FAILED),
+            (Error::BadTimestamp, AUTH_FAILED),
+            (Error::StaleTimestamp, AUTH_FAILED),
+            (Error::ReplayedNonce, AUTH_FAILED),
+            (Error::SignatureMismatch, AUTH_FAILED),
+            (Error::Ambiguous("x"), AUTH_FAILED),
+            (Error::NonceStoreFull, INTERNAL),
+            (Error::BufferTooSmall { needed: 1 }, INTERNAL),
+        ] {
+            let o = Outcome::refused("v2", e);
+            assert_eq!(o.body["resultCode"], code, "{e:?}");
+            assert_eq!(o.note, e.code());
+        }
+    }
 }

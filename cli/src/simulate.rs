@@ -21,6 +21,7 @@ pub const LIMIT: Duration = Duration::from_secs(5);
 
 pub const C_HTTP: &str = "HTTP 200 within 5 s";
 pub const C_HEADER: &str = "Body-Sign header";
+pub const C_FORMAT: &str = "Body-Sign format";
 pub const C_SIG: &str = "Body-Sign signature";
 pub const C_JSON: &str = "JSON body";
 pub const C_CODE: &str = "resultCode";
@@ -30,6 +31,7 @@ pub const C_INFO: &str = "info[]";
 pub const C_ETYPE: &str = "encryptType";
 pub const C_APPINFO: &str = "appInfo";
 pub const C_REACH: &str = "endpoint reachable";
+pub const C_RANDOM: &str = "random source";
 
 /// Which notification protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,12 +134,27 @@ impl Report {
 
 /// Runs the protocols against `target`.
 pub fn run(target: &Target, key: &Secret, protocols: &[Proto]) -> Report {
-    let mut sim = Sim { target, key, cipher: FieldCipher::new(key.expose()), rows: Vec::new() };
-    for &p in protocols {
-        match p {
-            Proto::V2 | Proto::Kit => sim.run_v2(p),
-            Proto::V1 => sim.run_v1(),
+    let mut sim = Sim {
+        target,
+        key,
+        cipher: FieldCipher::new(key.expose()),
+        rows: Vec::new(),
+        rng_failed: std::cell::Cell::new(false),
+        last_v1_ms: std::cell::Cell::new(0),
+    };
+    if random_text(1, HEX_LOWER).is_err() {
+        sim.rng_failed.set(true);
+    } else {
+        for &p in protocols {
+            match p {
+                Proto::V2 | Proto::Kit => sim.run_v2(p),
+                Proto::V1 => sim.run_v1(),
+            }
         }
+    }
+    if sim.rng_failed.get() {
+        let proto = protocols.first().copied().unwrap_or(Proto::V2);
+        sim.push(proto, "(setup)", C_RANDOM, false, 0, "the operating system's random source failed: nonces and ids would repeat");
     }
     let passed = sim.rows.iter().filter(|r| r.passed()).count();
     Report {
@@ -177,6 +194,12 @@ struct Sim<'a> {
     key: &'a Secret,
     cipher: FieldCipher,
     rows: Vec<Row>,
+    /// The OS random source failed at some point.
+    rng_failed: std::cell::Cell<bool>,
+    /// The last V1 timeStamp sent (Unix ms): each request gets a later one,
+    /// so that two V1 requests are never byte-for-byte equal (an endpoint
+    /// that records `authToken`s would rightly refuse the second).
+    last_v1_ms: std::cell::Cell<u64>,
 }
 
 fn meaning(code: &str) -> &'static str {
@@ -191,14 +214,6 @@ fn meaning(code: &str) -> &'static str {
     }
 }
 
-fn uuid() -> String {
-    let h = random_text(32, HEX_LOWER);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
-}
-
-fn order_id() -> String {
-    format!("CS{}", random_text(15, b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"))
-}
 
 /// `yyyyMMddHHmmss` `days` from now (V2 expireTime).
 fn expire_time(days: u64) -> String {
@@ -206,6 +221,25 @@ fn expire_time(days: u64) -> String {
 }
 
 impl Sim<'_> {
+    /// Random text from the OS source. If it fails, the run goes on with
+    /// zeros (nothing the simulator sends is a secret) and ends with a failed
+    /// check, since repeated nonces and order ids make its results meaningless.
+    fn rand(&self, n: usize, alphabet: &[u8]) -> String {
+        random_text(n, alphabet).unwrap_or_else(|_| {
+            self.rng_failed.set(true);
+            "0".repeat(n)
+        })
+    }
+
+    fn uuid(&self) -> String {
+        let h = self.rand(32, HEX_LOWER);
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    }
+
+    fn order_id(&self) -> String {
+        format!("CS{}", self.rand(15, b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"))
+    }
+
     fn push(&mut self, proto: Proto, step: &str, check: &'static str, ok: bool, ms: u64, detail: impl Into<String>) {
         self.rows.push(Row {
             protocol: proto.name(),
@@ -232,7 +266,7 @@ impl Sim<'_> {
     fn v2_request(&self, proto: Proto, body: &[u8], ts_ms: u64, tamper: bool) -> Sent {
         let scheme = if proto == Proto::Kit { V2Scheme::Kit } else { V2Scheme::Basic };
         let ts = format_unix_ms(ts_ms).as_str().to_string();
-        let nonce = if proto == Proto::Kit { random_text(32, HEX_LOWER) } else { random_text(64, HEX_UPPER) };
+        let nonce = if proto == Proto::Kit { self.rand(32, HEX_LOWER) } else { self.rand(64, HEX_UPPER) };
         let mut sig = match sign_v2(scheme, body, self.key.expose(), &nonce, &ts) {
             Ok(s) => s.as_str().to_string(),
             Err(_) => String::new(),
@@ -292,13 +326,13 @@ impl Sim<'_> {
     }
 
     fn run_v2(&mut self, proto: Proto) {
-        let order = order_id();
+        let order = self.order_id();
         let line = format!("{order}-000001");
-        let business = uuid();
+        let business = self.uuid();
         let new_body = json!({
             "activity": "newInstance",
             "businessId": business,
-            "customerId": random_text(32, HEX_LOWER),
+            "customerId": self.rand(32, HEX_LOWER),
             "customerName": "测试用户 test+user",
             "expireTime": expire_time(30),
             "orderId": order,
@@ -322,7 +356,7 @@ impl Sim<'_> {
         let query_body = json!({ "activity": "queryInstance", "instanceId": id, "testFlag": "1" });
         let (_, query_sent) = self.v2_step(proto, "queryInstance", &query_body, "000000", Kind::Query { instance_id: &id });
         for scene in ["RENEWAL", "TRIAL_TO_FORMAL"] {
-            let o = order_id();
+            let o = self.order_id();
             let body = json!({
                 "activity": "refreshInstance",
                 "instanceId": id,
@@ -339,7 +373,7 @@ impl Sim<'_> {
             let body = json!({ "activity": "updateInstanceStatus", "instanceId": id, "status": status, "testFlag": "1" });
             self.v2_step(proto, &format!("updateInstanceStatus {status}"), &body, "000000", Kind::Plain);
         }
-        let o = order_id();
+        let o = self.order_id();
         let body = json!({
             "activity": "upgradeInstance",
             "instanceId": id,
@@ -372,7 +406,9 @@ impl Sim<'_> {
     // ---------------------------------------------------------------- V1
 
     fn v1_request(&self, params: &[(&str, &str)], tamper: bool) -> Sent {
-        let ts = format_v1_timestamp(now_ms()).as_str().to_string();
+        let ms = now_ms().max(self.last_v1_ms.get().saturating_add(1));
+        self.last_v1_ms.set(ms);
+        let ts = format_v1_timestamp(ms).as_str().to_string();
         let mut all: Vec<(&str, &str)> = params.to_vec();
         all.push(("timeStamp", &ts));
         let mut out = vec![0u8; 4096];
@@ -406,9 +442,9 @@ impl Sim<'_> {
     }
 
     fn run_v1(&mut self) {
-        let order = order_id();
-        let business = uuid();
-        let customer = random_text(32, HEX_LOWER);
+        let order = self.order_id();
+        let business = self.uuid();
+        let customer = self.rand(32, HEX_LOWER);
         let email = self.encrypt_inbound("buyer+test@example.com");
         let phone = self.encrypt_inbound("13800000000");
         let expire = expire_time(30);
@@ -438,14 +474,14 @@ impl Sim<'_> {
         let expire2 = expire_time(365);
         self.v1_step(
             "refreshInstance",
-            &[("activity", "refreshInstance"), ("instanceId", &id), ("orderId", &order_id()), ("productId", "00301-666666-0--0"), ("expireTime", &expire2), ("testFlag", "1")],
+            &[("activity", "refreshInstance"), ("instanceId", &id), ("orderId", &self.order_id()), ("productId", "00301-666666-0--0"), ("expireTime", &expire2), ("testFlag", "1")],
             false,
             "000000",
             Kind::Plain,
         );
         self.v1_step(
             "upgrade",
-            &[("activity", "upgrade"), ("instanceId", &id), ("orderId", &order_id()), ("productId", "00301-666666-0--1"), ("testFlag", "1")],
+            &[("activity", "upgrade"), ("instanceId", &id), ("orderId", &self.order_id()), ("productId", "00301-666666-0--1"), ("testFlag", "1")],
             false,
             "000000",
             Kind::Plain,
@@ -461,10 +497,12 @@ impl Sim<'_> {
 
     // ---------------------------------------------------------------- checks
 
-    /// Checks one answer as the marketplace does: HTTP 200 within 5 s, a
-    /// header named exactly `Body-Sign` whose signature matches the exact
-    /// bytes, a JSON body, the expected resultCode, and for newInstance /
-    /// queryInstance the instanceId, encryptType and appInfo.
+    /// Checks one answer as the marketplace does: HTTP 200 within 5 s, one
+    /// header named exactly `Body-Sign` (SCHEMES.md S3), its value in the
+    /// strict grammar (the core's `parse_body_sign`; a deviation is named),
+    /// its signature over the exact bytes, a JSON body, the expected
+    /// resultCode, and for newInstance / queryInstance the instanceId,
+    /// encryptType and appInfo.
     fn check_response(&mut self, proto: Proto, step: &str, ex: &Exchange, e: &Expect<'_>) -> Option<Value> {
         let ms = ex.elapsed.as_millis() as u64;
         let resp = match &ex.response {
@@ -482,53 +520,62 @@ impl Sim<'_> {
             self.push(proto, step, C_HTTP, true, ms, format!("200 in {ms} ms"));
         }
 
-        // Body-Sign: the name exactly, then the signature over the exact bytes.
+        // Body-Sign: sent once under exactly that name, then its value in the
+        // strict grammar (SCHEMES.md S3), then the signature over the exact bytes.
         let exact = resp.exact("Body-Sign");
         let any = resp.any_case("Body-Sign");
-        let value: Option<&str> = if !resp.names_exact {
-            if let Some((_, v)) = any.first() {
-                self.push(proto, step, C_HEADER, true, ms, "present (over https the name's case is not observable)");
-                Some(v)
-            } else {
-                self.push(proto, step, C_HEADER, false, ms, "no Body-Sign header: every answer, errors included, must carry it");
-                None
-            }
-        } else if exact.len() == 1 {
-            self.push(proto, step, C_HEADER, true, ms, "present, name exact");
-            Some(exact[0])
-        } else if exact.len() > 1 {
-            self.push(proto, step, C_HEADER, false, ms, format!("sent {} times; send it once", exact.len()));
-            Some(exact[0])
-        } else if let Some((name, v)) = any.first() {
+        let value: Option<&str> = if any.len() > 1 {
+            let names: Vec<String> = any.iter().map(|(n, _)| format!("`{n}`")).collect();
             self.push(
                 proto,
                 step,
                 C_HEADER,
                 false,
                 ms,
-                format!("sent as `{name}`: the marketplace matches the name `Body-Sign` case-sensitively (HTTP libraries often lower-case it)"),
+                format!("sent {} times ({}): the marketplace needs exactly one Body-Sign header", any.len(), names.join(", ")),
             );
+            Some(exact.first().copied().unwrap_or(any[0].1))
+        } else if let Some(&(name, v)) = any.first() {
+            if !resp.names_exact {
+                self.push(proto, step, C_HEADER, true, ms, "present (over https the name's case is not observable)");
+            } else if name == "Body-Sign" {
+                self.push(proto, step, C_HEADER, true, ms, "present, name exact");
+            } else {
+                self.push(
+                    proto,
+                    step,
+                    C_HEADER,
+                    false,
+                    ms,
+                    format!("sent as `{name}`: the marketplace matches the name `Body-Sign` case-sensitively (HTTP libraries often lower-case it)"),
+                );
+            }
             Some(v)
         } else {
             self.push(proto, step, C_HEADER, false, ms, "no Body-Sign header: every answer, errors included, must carry it");
             None
         };
         if let Some(v) = value {
-            match verify_body_sign(v, &resp.body, &[self.key.expose()]) {
-                Ok(_) => self.push(proto, step, C_SIG, true, ms, format!("b64(HMAC(key, body)) over the {} bytes sent", resp.body.len())),
-                Err(Error::SignatureMismatch) => {
-                    let sig = parse_body_sign(v).map(|p| p.signature.to_string()).unwrap_or_default();
-                    let d = diagnose::body_sign(&sig, &resp.body, self.key.expose(), &[e.timestamp], e.request_body);
-                    self.push(proto, step, C_SIG, false, ms, format!("does not match the {} bytes sent: {d}", resp.body.len()));
-                }
+            match parse_body_sign(v) {
                 Err(err) => self.push(
                     proto,
                     step,
-                    C_SIG,
+                    C_FORMAT,
                     false,
                     ms,
-                    format!("value `{}` is malformed: {err} (expected sign_type=\"HMAC-SHA256\", signature=\"…\")", clip(v, 60)),
+                    format!("{}; received `{}`, expected sign_type=\"HMAC-SHA256\", signature=\"…\"", deviation(&err), clip(v, 60)),
                 ),
+                Ok(parsed) => {
+                    self.push(proto, step, C_FORMAT, true, ms, "sign_type=\"HMAC-SHA256\", signature=\"…\"");
+                    match verify_body_sign(v, &resp.body, &[self.key.expose()]) {
+                        Ok(_) => self.push(proto, step, C_SIG, true, ms, format!("b64(HMAC(key, body)) over the {} bytes sent", resp.body.len())),
+                        Err(Error::SignatureMismatch) => {
+                            let d = diagnose::body_sign(parsed.signature, &resp.body, self.key.expose(), &[e.timestamp], e.request_body);
+                            self.push(proto, step, C_SIG, false, ms, format!("does not match the {} bytes sent: {d}", resp.body.len()));
+                        }
+                        Err(err) => self.push(proto, step, C_SIG, false, ms, deviation(&err)),
+                    }
+                }
             }
         }
 
@@ -652,6 +699,16 @@ impl Sim<'_> {
             Ok(d) => self.push(proto, step, C_ETYPE, true, ms, d),
             Err(d) => self.push(proto, step, C_ETYPE, false, ms, d),
         }
+    }
+}
+
+/// What is wrong with a `Body-Sign` value, as the core's strict parser
+/// names it (`MalformedEncoding("Body-Sign: …")`, `MissingParameter`).
+fn deviation(e: &Error) -> String {
+    match e {
+        Error::MalformedEncoding(what) => (*what).to_string(),
+        Error::MissingParameter(name) => format!("Body-Sign: no `{name}` attribute"),
+        other => other.to_string(),
     }
 }
 

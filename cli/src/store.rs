@@ -2,6 +2,11 @@
 //!
 //! Credentials are stored only as the ciphertexts that were sent (so a
 //! repeated `newInstance` returns the very same `appInfo`), never in clear.
+//!
+//! The database and its `-wal` and `-shm` files are readable by their owner
+//! only (0600, whatever the umask): the file is created 0600 before SQLite
+//! opens it, and SQLite gives the WAL and shared-memory files the database
+//! file's mode; all three are set to 0600 again once they exist.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -67,16 +72,54 @@ CREATE TABLE IF NOT EXISTS events (
 );
 ";
 
+/// Creates `path` if absent, mode 0600, and sets 0600 (also on an existing
+/// file, whatever the umask).
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)?;
+    restrict(path)
+}
+
+/// Sets mode 0600 on `path` if it exists.
+fn restrict(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
 fn now() -> i64 {
     crate::util::now_ms() as i64
 }
 
 impl Store {
-    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+    /// Opens (creating if needed) the store at `path`. Errors: the file
+    /// cannot be created or made private, or SQLite fails.
+    pub fn open(path: &Path) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        create_private_file(path)?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(2))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
         conn.execute_batch(SCHEMA)?;
+        // The WAL and shared-memory files exist now (journal_mode=WAL and the
+        // schema wrote): make sure they, too, are the owner's only.
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            restrict(Path::new(&p))?;
+        }
         Ok(Store { conn })
     }
 
@@ -192,5 +235,23 @@ mod tests {
         assert_eq!(s.get("i1").unwrap().unwrap().status, "RELEASED");
         assert_eq!(s.event_count("i1").unwrap(), 2);
         assert!(s.get("nope").unwrap().is_none());
+    }
+
+    /// Issue 11 finding 10: the store files are 0600 even when they existed
+    /// world-readable before.
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.sqlite3");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let s = Store::open(&path).unwrap();
+        s.update("i", "x", None, None, "").unwrap();
+        for f in ["t.sqlite3", "t.sqlite3-wal", "t.sqlite3-shm"] {
+            let mode = std::fs::metadata(dir.path().join(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{f}");
+        }
     }
 }

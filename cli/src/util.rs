@@ -156,26 +156,48 @@ pub fn iso(unix_ms: u64) -> String {
     format!("{}-{}-{}T{}:{}:{}.{}Z", &s[0..4], &s[4..6], &s[6..8], &s[8..10], &s[10..12], &s[12..14], &s[14..17])
 }
 
-/// `n` random characters from `alphabet` (uniform, rejection sampling).
-pub fn random_text(n: usize, alphabet: &[u8]) -> String {
+/// The OS random source failed. There is deliberately no fallback (issue 11
+/// finding 9: a clock-derived pool made guessable instance passwords).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoRandomness;
+
+impl fmt::Display for NoRandomness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the operating system's random source failed")
+    }
+}
+
+/// A source of random bytes: fills the buffer or fails.
+pub type FillRandom = fn(&mut [u8]) -> Result<(), NoRandomness>;
+
+/// The operating system's random source (`getrandom`).
+pub fn os_random(buf: &mut [u8]) -> Result<(), NoRandomness> {
+    getrandom::fill(buf).map_err(|_| NoRandomness)
+}
+
+/// `n` random characters from `alphabet` (uniform, rejection sampling),
+/// from the OS random source; [`NoRandomness`] if it fails.
+pub fn random_text(n: usize, alphabet: &[u8]) -> Result<String, NoRandomness> {
+    random_text_with(os_random, n, alphabet)
+}
+
+/// [`random_text`] from the given source. `alphabet` has 1 to 256 symbols.
+pub fn random_text_with(fill: FillRandom, n: usize, alphabet: &[u8]) -> Result<String, NoRandomness> {
+    if alphabet.is_empty() || alphabet.len() > 256 {
+        return Err(NoRandomness);
+    }
     let limit = 256 - 256 % alphabet.len();
     let mut out = String::with_capacity(n);
-    let mut pool = [0u8; 64];
+    let mut pool = Zeroizing::new([0u8; 64]);
     while out.len() < n {
-        if getrandom::fill(&mut pool).is_err() {
-            // No OS randomness: fall back to the clock (identifiers only, never keys or IVs).
-            let t = now_ms().to_le_bytes();
-            for (i, b) in pool.iter_mut().enumerate() {
-                *b = t[i % 8].wrapping_mul(31).wrapping_add(i as u8);
-            }
-        }
-        for &b in &pool {
+        fill(&mut pool[..])?;
+        for &b in pool.iter() {
             if (b as usize) < limit && out.len() < n {
                 out.push(alphabet[b as usize % alphabet.len()] as char);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 pub const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -207,5 +229,23 @@ pub fn clip(s: &str, n: usize) -> String {
         let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
         t.push('…');
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_text_has_no_fallback() {
+        fn broken(_: &mut [u8]) -> Result<(), NoRandomness> {
+            Err(NoRandomness)
+        }
+        assert_eq!(random_text_with(broken, 16, ALNUM), Err(NoRandomness));
+        let t = random_text(40, HEX_LOWER).unwrap();
+        assert_eq!(t.len(), 40);
+        assert!(t.bytes().all(|b| HEX_LOWER.contains(&b)));
+        assert_eq!(random_text_with(os_random, 0, ALNUM).unwrap(), "");
+        assert_eq!(random_text_with(os_random, 4, b""), Err(NoRandomness));
     }
 }

@@ -131,12 +131,14 @@ fn v2_bad_authentication_and_parameters() {
         (v2_query(body, "wrong-key", &fresh_nonce(), ts), "000001"),
         (v2_query(body, KEY, &fresh_nonce(), ts + 120_000), "000001"),
         (format!("signature=zz&timestamp={ts}&nonce=abc"), "000001"),
-        (format!("timestamp={ts}&nonce=abc"), "000002"),
-        ("signature=AB&nonce=abc".to_string(), "000002"),
-        (format!("signature=AB&timestamp={ts}"), "000002"),
+        // A signature, timestamp or nonce missing or malformed is refused
+        // before authentication: 000001 (SCHEMES.md "Which code a refusal gets").
+        (format!("timestamp={ts}&nonce=abc"), "000001"),
+        ("signature=AB&nonce=abc".to_string(), "000001"),
+        (format!("signature=AB&timestamp={ts}"), "000001"),
         ("signature=AB&timestamp=not-a-number&nonce=abc".to_string(), "000001"),
-        ("signature=%zz".to_string(), "000002"),
-        (String::new(), "000002"),
+        ("signature=%zz".to_string(), "000001"),
+        (String::new(), "000001"),
     ];
     for (q, code) in cases {
         let r = post(s.addr, &q, &[], body);
@@ -183,15 +185,16 @@ fn kit_headers() {
     let basic = koosign::sign_v2(koosign::V2Scheme::Basic, V2_BODY.as_bytes(), KEY, &nonce, &ts).unwrap();
     let hs = [("x-sign", basic.as_str()), ("x-timestamp", ts.as_str()), ("x-nonce", nonce.as_str())];
     assert_eq!(post(s.addr, "", &hs, V2_BODY.as_bytes()).code(), "000001");
-    // Missing x-nonce.
+    // Missing x-nonce: refused before authentication.
     let hs = [("x-sign", basic.as_str()), ("x-timestamp", ts.as_str())];
-    assert_eq!(post(s.addr, "", &hs, V2_BODY.as_bytes()).code(), "000002");
+    assert_eq!(post(s.addr, "", &hs, V2_BODY.as_bytes()).code(), "000001");
 }
 
 #[test]
 fn v1_documented_vector_and_activities() {
-    let s = serve(&["--key", KEY], None);
-    // The documented S1 vector (no V1 window is documented, so it is accepted).
+    // The documented S1 vector is from 2020: accepted only with the V1
+    // window off (it is on by default, SCHEMES.md S1.8).
+    let s = serve(&["--key", KEY, "--v1-window", "0"], None);
     let r = get(s.addr, &format!("/produce?{V1_QUERY}"));
     r.assert_signed(KEY);
     let v = r.json();
@@ -199,28 +202,31 @@ fn v1_documented_vector_and_activities() {
     let id = v["instanceId"].as_str().unwrap().to_string();
     assert_eq!(v["encryptType"], "1");
     check_app_info(&v["appInfo"]);
-    // Idempotent: the same orderId again.
-    assert_eq!(get(s.addr, &format!("/produce?{V1_QUERY}")).json()["instanceId"], id.as_str());
+    // The very same query again is a replayed authToken (S1.8), window or not.
+    let r = get(s.addr, &format!("/produce?{V1_QUERY}"));
+    r.assert_signed(KEY);
+    assert_eq!(r.code(), "000001");
+    // Idempotent: the same orderId again, freshly signed.
+    let again = v1_signed(&[("activity", "newInstance"), ("orderId", "CS1906666666ABCDE")], KEY);
+    assert_eq!(get(s.addr, &format!("/produce?{again}")).json()["instanceId"], id.as_str());
     // One character of the token changed.
     let bad = V1_QUERY.replace("authToken=Izy", "authToken=Jzy");
     assert_eq!(get(s.addr, &format!("/produce?{bad}")).code(), "000001");
     // A parameter changed after signing.
     let bad = V1_QUERY.replace("testFlag=1", "testFlag=0");
     assert_eq!(get(s.addr, &format!("/produce?{bad}")).code(), "000001");
-    // Missing timeStamp / authToken: bad parameters.
+    // Missing timeStamp / authToken / everything: refused before authentication.
     let bad = V1_QUERY.replace("&timeStamp=20200727073711903", "");
-    assert_eq!(get(s.addr, &format!("/produce?{bad}")).code(), "000002");
+    assert_eq!(get(s.addr, &format!("/produce?{bad}")).code(), "000001");
     let bad = V1_QUERY.split("&authToken").next().unwrap().to_string();
-    assert_eq!(get(s.addr, &format!("/produce?{bad}")).code(), "000002");
-    assert_eq!(get(s.addr, "/produce").code(), "000002");
+    assert_eq!(get(s.addr, &format!("/produce?{bad}")).code(), "000001");
+    let r = get(s.addr, "/produce");
+    r.assert_signed(KEY);
+    assert_eq!(r.code(), "000001");
 
     // Activities, signed fresh with the core.
     let q = |params: &[(&str, &str)]| {
-        let ts = koosign::format_v1_timestamp(now_ms());
-        let mut all = params.to_vec();
-        all.push(("timeStamp", ts.as_str()));
-        let mut out = vec![0u8; 4096];
-        let query = koosign::build_v1_query(&all, KEY, &mut out).unwrap().to_string();
+        let query = v1_signed(params, KEY);
         let r = get(s.addr, &format!("/produce?{query}"));
         r.assert_signed(KEY);
         r.code()

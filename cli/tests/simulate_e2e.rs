@@ -158,6 +158,92 @@ fn broken_body_reserialised_after_signing() {
     }
 }
 
+/// Issue 11 finding 11 / SCHEMES.md S3: `sign_type` must be exactly
+/// `HMAC-SHA256`; a lower-case one is reported as the deviation the core's
+/// strict parser names, and as nothing else. Needs the strict
+/// `parse_body_sign` (another helper's change).
+#[test]
+fn broken_body_sign_lower_case_sign_type() {
+    let (_s, url) = proxy(Arc::new(|_, out: &mut Outgoing| {
+        for h in out.headers.iter_mut() {
+            if h.0 == "Body-Sign" {
+                h.1 = h.1.replace("HMAC-SHA256", "hmac-sha256");
+            }
+        }
+    }));
+    let (code, report, r) = simulate(&url, "all");
+    assert_eq!(code, 1);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(failed_checks(&report), ["Body-Sign format".to_string()].into());
+    let deviation = match koosign::parse_body_sign(r#"sign_type="hmac-sha256", signature="x""#) {
+        Err(koosign::Error::MalformedEncoding(what)) => what,
+        other => panic!("the strict Body-Sign parser refuses a lower-case sign_type as malformed, got {other:?}"),
+    };
+    let f = failures(&report);
+    assert!(f.len() >= 40, "every answer: {}", f.len());
+    for x in f {
+        assert!(x.3.starts_with(deviation), "names the deviation `{deviation}`: {x:?}");
+    }
+}
+
+/// SCHEMES.md S3: quotes are mandatory. Reported as the deviation the
+/// core's parser names, and as nothing else.
+#[test]
+fn broken_body_sign_unquoted() {
+    let (_s, url) = proxy(Arc::new(|_, out: &mut Outgoing| {
+        for h in out.headers.iter_mut() {
+            if h.0 == "Body-Sign" {
+                h.1 = h.1.replace('"', "");
+            }
+        }
+    }));
+    let (code, report, _) = simulate(&url, "v2");
+    assert_eq!(code, 1);
+    assert_eq!(failed_checks(&report), ["Body-Sign format".to_string()].into());
+    let deviation = match koosign::parse_body_sign("sign_type=HMAC-SHA256, signature=x") {
+        Err(koosign::Error::MalformedEncoding(what)) => what,
+        other => panic!("unquoted values are malformed, got {other:?}"),
+    };
+    for x in failures(&report) {
+        assert!(x.3.starts_with(deviation) && x.3.contains("received `sign_type=HMAC-SHA256, signature="), "{x:?}");
+    }
+}
+
+/// SCHEMES.md S3: the header is sent once. Two (identical) `Body-Sign`
+/// headers are reported as exactly that.
+#[test]
+fn broken_body_sign_sent_twice() {
+    let (_s, url) = proxy(Arc::new(|_, out: &mut Outgoing| {
+        if let Some(h) = out.headers.iter().find(|h| h.0 == "Body-Sign").cloned() {
+            out.headers.push(h);
+        }
+    }));
+    let (code, report, _) = simulate(&url, "all");
+    assert_eq!(code, 1);
+    assert_eq!(failed_checks(&report), ["Body-Sign header".to_string()].into());
+    let f = failures(&report);
+    assert!(f.len() >= 40, "every answer: {}", f.len());
+    for x in f {
+        assert!(x.3.contains("sent 2 times") && x.3.contains("exactly one"), "{x:?}");
+    }
+}
+
+/// The same name in two cases counts as twice too.
+#[test]
+fn broken_body_sign_twice_in_two_cases() {
+    let (_s, url) = proxy(Arc::new(|_, out: &mut Outgoing| {
+        if let Some(h) = out.headers.iter().find(|h| h.0 == "Body-Sign").cloned() {
+            out.headers.push(("body-sign".into(), h.1));
+        }
+    }));
+    let (code, report, _) = simulate(&url, "v2");
+    assert_eq!(code, 1);
+    assert_eq!(failed_checks(&report), ["Body-Sign header".to_string()].into());
+    for x in failures(&report) {
+        assert!(x.3.contains("sent 2 times (`Body-Sign`, `body-sign`)"), "{x:?}");
+    }
+}
+
 fn reencrypt_128(app_info: &mut Value, cipher: &FieldCipher) {
     for f in ["userName", "password"] {
         let wire = app_info[f].as_str().unwrap().to_string();

@@ -437,8 +437,16 @@ pub struct ApigAuthorization<'a> {
     pub signature: &'a str,
 }
 
-/// Parses an `Authorization` header value. Errors: `MalformedEncoding`,
-/// `MissingParameter`.
+/// Parses an `Authorization` header value
+/// (`SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`, attributes
+/// in any order, spaces around `,` and `=` ignored, unknown attributes
+/// ignored). Each of `Access`, `SignedHeaders`, `Signature` must occur
+/// exactly once: a repeated one could be read two ways (first or last
+/// wins), so it is refused as ambiguous (SCHEMES.md S6 decision).
+///
+/// Errors: `MalformedEncoding` (not `SDK-HMAC-SHA256`, an attribute without
+/// `=`), `MissingParameter("Access" | "SignedHeaders" | "Signature")`,
+/// `Ambiguous("Authorization attribute repeated")`.
 pub fn parse_authorization(value: &str) -> Result<ApigAuthorization<'_>> {
     let rest = value
         .trim()
@@ -447,12 +455,16 @@ pub fn parse_authorization(value: &str) -> Result<ApigAuthorization<'_>> {
     let (mut access, mut signed, mut sig) = (None, None, None);
     for part in rest.split(',') {
         let (n, v) = part.trim().split_once('=').ok_or(Error::MalformedEncoding("Authorization attribute without `=`"))?;
-        match n.trim() {
-            "Access" => access = Some(v.trim()),
-            "SignedHeaders" => signed = Some(v.trim()),
-            "Signature" => sig = Some(v.trim()),
-            _ => {}
+        let slot = match n.trim() {
+            "Access" => &mut access,
+            "SignedHeaders" => &mut signed,
+            "Signature" => &mut sig,
+            _ => continue,
+        };
+        if slot.is_some() {
+            return Err(Error::Ambiguous("Authorization attribute repeated"));
         }
+        *slot = Some(v.trim());
     }
     Ok(ApigAuthorization {
         access: access.ok_or(Error::MissingParameter("Access"))?,
@@ -466,51 +478,133 @@ pub fn parse_authorization(value: &str) -> Result<ApigAuthorization<'_>> {
 pub struct ApigVerified {
     /// Index into `credentials` of the `(ak, sk)` pair that matched.
     pub credential_index: usize,
-    /// True when the request was signed with a signed
-    /// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`: its body is NOT
-    /// authenticated (SCHEMES.md S6 decision), only its headers and URL.
+    /// True when the request has a non-empty body and a *signed*
+    /// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (multipart uploads, as the
+    /// SDK signs them): its body is NOT authenticated (SCHEMES.md S6
+    /// decision), only the method, URL and signed headers. False otherwise
+    /// (the body's SHA-256 was checked; an empty body always is).
     pub unsigned_payload: bool,
 }
 
-/// Server-side check of an `SDK-HMAC-SHA256` request: reads `Authorization`
-/// from `req.headers`, finds the secret of its `Access` among `credentials`
-/// (`(ak, sk)` pairs), recomputes over the headers it lists and compares in
-/// constant time; checks `X-Sdk-Date` against `freshness` when given.
-/// Returns the index of the matching credential.
+/// The one header named `name` (any case): `Ok(None)` when absent,
+/// `Err(Ambiguous(repeated))` when given more than once.
+fn single<'a>(headers: &[(&'a str, &'a str)], name: &str, repeated: &'static str) -> Result<Option<&'a str>> {
+    let mut it = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
+    let first = it.next().map(|(_, v)| *v);
+    if it.next().is_some() {
+        return Err(Error::Ambiguous(repeated));
+    }
+    Ok(first)
+}
+
+/// Server-side check of an `SDK-HMAC-SHA256` request (S6): reads
+/// `Authorization` from `req.headers`, finds the secret of its `Access`
+/// among `credentials` (`(ak, sk)` pairs), recomputes the canonical request
+/// over the headers it lists and compares in constant time; then checks
+/// `X-Sdk-Date` against `freshness` when given (the caller's window;
+/// [`APIG_DEFAULT_WINDOW_MS`](crate::APIG_DEFAULT_WINDOW_MS), ±15 min, is the
+/// documented default).
 ///
-/// Errors: `MissingParameter` (`Authorization`, `X-Sdk-Date`, a signed
-/// header absent), `MalformedEncoding`, `BadTimestamp`, `NoAccessKey`,
-/// `SignatureMismatch` (unknown AK included), `StaleTimestamp`, `InputTooLarge`.
+/// The rules of SCHEMES.md S6 (decisions), all checked before the MAC:
+/// * `Authorization` and `X-Sdk-Date` each occur once, and so does every
+///   header named in SignedHeaders (names compared case-insensitively; a
+///   second copy could be read by the application instead of the signed
+///   one); each `Authorization` attribute occurs once.
+/// * SignedHeaders is as a signer writes it: non-empty lower-case names,
+///   sorted, each once, and it includes `host` and `x-sdk-date` (so the
+///   request cannot be replayed to another host or with another date).
+///   The value of `host` is the `Host` header, or `req.host` when there is
+///   none.
+/// * `X-Sdk-Content-Sha256` counts only when it is among SignedHeaders.
+///   Then its value must be exactly `UNSIGNED-PAYLOAD` or the body's real
+///   hex SHA-256 (either case); anything else is `SignatureMismatch`. With
+///   `UNSIGNED-PAYLOAD` and a non-empty body the canonical request ends with
+///   that literal, as the SDK signer does, and the result says
+///   `unsigned_payload: true`: **the body is not authenticated**, only the
+///   method, URL and signed headers. For an empty body the SDK hashes the
+///   empty body whatever the header says, so the (empty) body is
+///   authenticated and `unsigned_payload` is false. An unsigned
+///   `X-Sdk-Content-Sha256` is ignored: the real body hash is used.
+///
+/// Returns the index of the matching credential and whether the body went
+/// unauthenticated.
+///
+/// Errors: `NoAccessKey` (no credential, or an empty AK or SK),
+/// `MissingParameter` (`Authorization`, `X-Sdk-Date`, an `Authorization`
+/// attribute, a signed header absent),
+/// `Ambiguous` (`Authorization is repeated`, `X-Sdk-Date is repeated`,
+/// `a signed header is repeated`, `SignedHeaders lists a header twice`,
+/// `Authorization attribute repeated`),
+/// `MalformedEncoding` (not `SDK-HMAC-SHA256`, `SignedHeaders must include
+/// host and x-sdk-date`, `SignedHeaders must be lower-case and sorted`,
+/// `SignedHeaders has an empty name`, …), `BadTimestamp`,
+/// `SignatureMismatch` (unknown AK and a signed `X-Sdk-Content-Sha256` that
+/// is neither `UNSIGNED-PAYLOAD` nor the body's hash included),
+/// `StaleTimestamp`, `InputTooLarge`.
 pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshness: Option<Freshness>) -> Result<ApigVerified> {
     if credentials.is_empty() || credentials.iter().any(|(a, s)| a.is_empty() || s.is_empty()) {
         return Err(Error::NoAccessKey);
     }
-    let auth = parse_authorization(find(req.headers, "Authorization").ok_or(Error::MissingParameter("Authorization"))?)?;
-    let date = find(req.headers, X_SDK_DATE).ok_or(Error::MissingParameter(X_SDK_DATE))?;
-    let date_ms = parse_sdk_date(date.trim())?;
+    let auth_value = single(req.headers, "Authorization", "Authorization is repeated")?
+        .ok_or(Error::MissingParameter("Authorization"))?;
+    let auth = parse_authorization(auth_value)?;
+    let date = single(req.headers, X_SDK_DATE, "X-Sdk-Date is repeated")?.ok_or(Error::MissingParameter(X_SDK_DATE))?;
     let mut signed: Headers<'_> = heapless::Vec::new();
+    let (mut has_host, mut has_date) = (false, false);
+    let mut prev: Option<&str> = None;
     for name in auth.signed_headers.split(';') {
-        // One value per lower-cased name, the last given (the SDK's dict).
-        let last = req.headers.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v);
-        let v = if name.eq_ignore_ascii_case("host") {
-            last.unwrap_or(req.host)
-        } else {
-            last.ok_or(Error::MissingParameter("a signed header"))?
+        if name.is_empty() {
+            return Err(Error::MalformedEncoding("SignedHeaders has an empty name"));
+        }
+        if prev == Some(name) {
+            return Err(Error::Ambiguous("SignedHeaders lists a header twice"));
+        }
+        if name.bytes().any(|b| b.is_ascii_uppercase()) || prev.is_some_and(|p| p > name) {
+            return Err(Error::MalformedEncoding("SignedHeaders must be lower-case and sorted"));
+        }
+        prev = Some(name);
+        has_host |= name == "host";
+        has_date |= name == "x-sdk-date";
+        let v = match single(req.headers, name, "a signed header is repeated")? {
+            Some(v) => v,
+            None if name == "host" => req.host,
+            None => return Err(Error::MissingParameter("a signed header")),
         };
         signed.push((name, v)).map_err(|_| Error::InputTooLarge { limit: MAX_HEADERS })?;
     }
+    if !(has_host && has_date) {
+        return Err(Error::MalformedEncoding("SignedHeaders must include host and x-sdk-date"));
+    }
+    let date_ms = parse_sdk_date(date.trim())?;
+    // The body hash line: the real hash, unless a *signed*
+    // X-Sdk-Content-Sha256 says UNSIGNED-PAYLOAD (or repeats the real hash).
+    let real: [u8; 64] = if req.body.is_empty() { [0u8; 64] } else { hex32_lower(&Sha256::digest(req.body).into()) };
+    let real_hex: &str = if req.body.is_empty() {
+        EMPTY_BODY_SHA256
+    } else {
+        core::str::from_utf8(&real[..]).map_err(|_| Error::MalformedEncoding("not UTF-8"))?
+    };
+    let content = signed.iter().find(|(n, _)| n.eq_ignore_ascii_case(X_SDK_CONTENT)).map(|(_, v)| py_strip(v));
+    let (body_hash, unsigned_payload) = match content {
+        None => (real_hex, false),
+        Some(UNSIGNED) if !req.body.is_empty() => (UNSIGNED, true),
+        Some(v) if v == UNSIGNED || v.eq_ignore_ascii_case(real_hex) => {
+            // The SDK signs the header's own text (and, for an empty body,
+            // the empty-body hash whatever the header says).
+            (if req.body.is_empty() { EMPTY_BODY_SHA256 } else { v }, false)
+        }
+        Some(_) => return Err(Error::SignatureMismatch),
+    };
     let values = signed.clone();
-    let mut tmp = [0u8; 64];
-    let body_hash = body_hash_hex(req.body, find(req.headers, X_SDK_CONTENT), &mut tmp);
     let mut h = Sha256::new();
     write_canonical_request_with_values(req, &mut signed, &values, body_hash, &mut HashCursor(&mut h))?;
     let cr_hash = hex32_lower(&h.finalize().into());
     let mut received = [0u8; 32];
     let sig_ok = auth.signature.len() == 64 && base16ct::mixed::decode(auth.signature, &mut received).is_ok();
     let mut found = None;
+    let date_norm = upper_date(date.trim());
     for (i, (ak, sk)) in credentials.iter().enumerate() {
         let mut sts = Sha256Hmac::new(sk);
-        let date_norm = upper_date(date.trim());
         for part in [ALGORITHM.as_bytes(), b"\n", &date_norm[..], b"\n", &cr_hash[..]] {
             sts.put(part);
         }
@@ -523,7 +617,7 @@ pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshnes
     if let Some(f) = freshness {
         f.check(date_ms)?;
     }
-    Ok(ApigVerified { credential_index: i, unsigned_payload: false })
+    Ok(ApigVerified { credential_index: i, unsigned_payload })
 }
 
 /// The canonical query string alone (S6), into `out`.

@@ -32,53 +32,114 @@ pub fn body_sign(body: &[u8], access_key: &str) -> Result<FixedText<BODY_SIGN_VA
 /// A parsed `Body-Sign` value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BodySignValue<'a> {
-    /// `sign_type`, e.g. `HMAC-SHA256`.
+    /// `sign_type`: always exactly `HMAC-SHA256` (anything else is refused).
     pub sign_type: &'a str,
-    /// The Base64 signature.
+    /// The Base64 signature, as it stood between the quotes.
     pub signature: &'a str,
 }
 
-fn unquote(v: &str) -> Result<&str> {
-    let v = v.trim();
-    v.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .ok_or(Error::MalformedEncoding("Body-Sign values must be quoted"))
-}
+/// The only `sign_type` value (SCHEMES.md S3: exactly, case-sensitive).
+const SIGN_TYPE: &str = "HMAC-SHA256";
 
-/// Parses a received `Body-Sign` value tolerantly: attributes in any order,
-/// spaces around `,` and `=` allowed (`signature= "…"`, no space after the
-/// comma), quotes required.
-/// Errors: `MissingParameter("sign_type" | "signature")`, `MalformedEncoding`.
+// The deviations from the strict grammar, one text each (`koosign simulate`
+// prints them, so each names what is wrong).
+const E_EMPTY: Error = Error::MalformedEncoding("Body-Sign: empty attribute (stray comma)");
+const E_NO_EQ: Error = Error::MalformedEncoding("Body-Sign: attribute without `=`");
+const E_SPACE_EQ: Error = Error::MalformedEncoding("Body-Sign: space before `=`");
+const E_WHITESPACE: Error = Error::MalformedEncoding("Body-Sign: whitespace other than spaces after `,` or `=`");
+const E_UNKNOWN: Error = Error::MalformedEncoding("Body-Sign: unknown attribute");
+const E_DUPLICATE: Error = Error::MalformedEncoding("Body-Sign: duplicate attribute");
+const E_UNQUOTED: Error = Error::MalformedEncoding("Body-Sign: value not quoted");
+const E_UNTERMINATED: Error = Error::MalformedEncoding("Body-Sign: quoted value not closed");
+const E_AFTER_VALUE: Error = Error::MalformedEncoding("Body-Sign: text after a quoted value (only `,` may follow)");
+const E_SIGN_TYPE: Error = Error::MalformedEncoding("Body-Sign: sign_type must be exactly HMAC-SHA256");
+
+/// Parses a received `Body-Sign` value by the strict grammar of SCHEMES.md
+/// S3 (decision), as the marketplace checks it:
+///
+/// ```text
+/// value     = attribute "," *" " attribute      ; after trimming the whole value
+/// attribute = name "=" *" " DQUOTE *(any char but DQUOTE) DQUOTE
+/// name      = "sign_type" / "signature"         ; each exactly once, any order
+/// ```
+///
+/// and the `sign_type` value exactly `HMAC-SHA256`. Accepted spellings:
+/// `sign_type="HMAC-SHA256", signature="…"`, the same without the space after
+/// the comma, `signature= "…"`, and either order. ASCII whitespace
+/// around the whole value is trimmed; no other whitespace is allowed. The returned strings borrow `value`.
+///
+/// Errors: `MissingParameter("sign_type" | "signature")` (an attribute
+/// absent), otherwise `MalformedEncoding` with one text per deviation:
+/// `Body-Sign: empty attribute (stray comma)` (a leading, trailing or
+/// doubled comma), `Body-Sign: attribute without `=``, `Body-Sign: space
+/// before `=``, `Body-Sign: whitespace other than spaces after `,` or `=``,
+/// `Body-Sign: unknown attribute`, `Body-Sign: duplicate attribute`,
+/// `Body-Sign: value not quoted`, `Body-Sign: quoted value not closed`,
+/// `Body-Sign: text after a quoted value (only `,` may follow)`,
+/// `Body-Sign: sign_type must be exactly HMAC-SHA256`.
 pub fn parse_body_sign(value: &str) -> Result<BodySignValue<'_>> {
+    let mut rest = value.trim_ascii();
     let mut sign_type = None;
     let mut signature = None;
-    for part in value.split(',') {
-        let part = part.trim();
-        if part.is_empty() {
-            continue;
-        }
-        let (name, v) = part.split_once('=').ok_or(Error::MalformedEncoding("Body-Sign attribute without `=`"))?;
-        match name.trim() {
-            "sign_type" if sign_type.is_none() => sign_type = Some(unquote(v)?),
-            "signature" if signature.is_none() => signature = Some(unquote(v)?),
-            _ => {}
+    if !rest.is_empty() {
+        loop {
+            // One attribute: name `=` *SP `"` value `"`.
+            if rest.is_empty() || rest.starts_with(',') {
+                return Err(E_EMPTY);
+            }
+            let (name, after) = rest.split_once('=').ok_or(E_NO_EQ)?;
+            if name.contains(',') {
+                return Err(E_NO_EQ);
+            }
+            if name.ends_with([' ', '\t']) {
+                return Err(E_SPACE_EQ);
+            }
+            if name.contains(|c: char| c.is_whitespace()) {
+                return Err(E_WHITESPACE);
+            }
+            let slot = match name {
+                "sign_type" => &mut sign_type,
+                "signature" => &mut signature,
+                _ => return Err(E_UNKNOWN),
+            };
+            if slot.is_some() {
+                return Err(E_DUPLICATE);
+            }
+            let quoted = after.trim_start_matches(' ');
+            let inner = quoted.strip_prefix('"').ok_or(if quoted.starts_with(char::is_whitespace) {
+                E_WHITESPACE
+            } else {
+                E_UNQUOTED
+            })?;
+            let (v, tail) = inner.split_once('"').ok_or(E_UNTERMINATED)?;
+            *slot = Some(v);
+            if tail.is_empty() {
+                break;
+            }
+            // Only `,` *SP may follow a value.
+            let next = tail.strip_prefix(',').ok_or(E_AFTER_VALUE)?;
+            rest = next.trim_start_matches(' ');
+            if rest.starts_with(char::is_whitespace) {
+                return Err(E_WHITESPACE);
+            }
         }
     }
-    Ok(BodySignValue {
-        sign_type: sign_type.ok_or(Error::MissingParameter("sign_type"))?,
-        signature: signature.ok_or(Error::MissingParameter("signature"))?,
-    })
+    let sign_type = sign_type.ok_or(Error::MissingParameter("sign_type"))?;
+    let signature = signature.ok_or(Error::MissingParameter("signature"))?;
+    if sign_type != SIGN_TYPE {
+        return Err(E_SIGN_TYPE);
+    }
+    Ok(BodySignValue { sign_type, signature })
 }
 
 /// Verifies a received `Body-Sign` value against the exact body bytes and
 /// one or several access keys; returns the index of the key that matched.
-/// Errors: those of [`parse_body_sign`], `MalformedEncoding` (sign_type not
-/// `HMAC-SHA256`), `NoAccessKey`, `SignatureMismatch`.
+/// The value is read by [`parse_body_sign`] (strict, SCHEMES.md S3), then
+/// the signature is compared in constant time with `b64(HMAC(key, body))`
+/// for every key.
+/// Errors: those of [`parse_body_sign`], `NoAccessKey`, `SignatureMismatch`.
 pub fn verify_body_sign(value: &str, body: &[u8], access_keys: &[&str]) -> Result<usize> {
     let v = parse_body_sign(value)?;
-    if !v.sign_type.eq_ignore_ascii_case("HMAC-SHA256") {
-        return Err(Error::MalformedEncoding("sign_type must be HMAC-SHA256"));
-    }
     match_any(access_keys, v.signature.as_bytes(), |k| b64_32(&hmac(k.as_bytes(), body)))
 }
 

@@ -2,7 +2,7 @@
 //! `iv + b64(ciphertext)`.
 
 use crate::error::{Error, Result};
-use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit};
+use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, Key, KeyInit};
 use base64ct::{Base64, Encoding};
 use sha1::{Digest, Sha1};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -82,6 +82,21 @@ enum Schedule {
     Aes128(aes::Aes128),
 }
 
+impl Schedule {
+    /// Expands `bytes` (all 32 for AES-256, the first 16 for AES-128),
+    /// reading the key through a reference: `bytes.into()` would first copy
+    /// the key into a temporary array on the stack that nobody zeroizes.
+    fn new(ty: EncryptType, bytes: &[u8; 32]) -> Self {
+        match ty {
+            EncryptType::Aes256 => Schedule::Aes256(aes::Aes256::new(<&Key<aes::Aes256>>::from(bytes))),
+            EncryptType::Aes128 => {
+                let [k16 @ .., _, _, _, _, _, _, _, _, _, _, _, _, _, _, _, _] = bytes;
+                Schedule::Aes128(aes::Aes128::new(<&Key<aes::Aes128>>::from(k16)))
+            }
+        }
+    }
+}
+
 impl core::fmt::Debug for FieldKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("FieldKey").field("type", &self.ty).finish_non_exhaustive()
@@ -91,20 +106,17 @@ impl core::fmt::Debug for FieldKey {
 impl FieldKey {
     /// Derives the key: Java's `KeyGenerator("AES")` fed by
     /// `SecureRandom("SHA1PRNG")` seeded with the access key's UTF-8 bytes.
+    ///
+    /// The key bytes are written straight into the returned value and the
+    /// AES schedule is built from a reference to them: no temporary copy of
+    /// the key is left on the stack (the SHA1PRNG state and output blocks
+    /// are zeroized after use).
     pub fn derive(access_key: &str, ty: EncryptType) -> Self {
-        let mut bytes = [0u8; 32];
-        sha1prng(access_key.as_bytes(), &mut bytes[..ty.key_len()]);
-        let aes = match ty {
-            EncryptType::Aes256 => Schedule::Aes256(aes::Aes256::new(&bytes.into())),
-            EncryptType::Aes128 => {
-                let mut k = [0u8; 16];
-                k.copy_from_slice(&bytes[..16]);
-                let s = Schedule::Aes128(aes::Aes128::new(&k.into()));
-                k.zeroize();
-                s
-            }
-        };
-        FieldKey { bytes, ty, empty: access_key.is_empty(), aes }
+        // A schedule of the all-zero key first (no secret), replaced below.
+        let mut key = FieldKey { bytes: [0u8; 32], ty, empty: access_key.is_empty(), aes: Schedule::new(ty, &[0u8; 32]) };
+        sha1prng(access_key.as_bytes(), &mut key.bytes[..ty.key_len()]);
+        key.aes = Schedule::new(ty, &key.bytes);
+        key
     }
 
     /// The raw key (16 or 32 bytes).
@@ -349,10 +361,14 @@ pub fn random_iv<R: rand_core::TryCryptoRng + ?Sized>(rng: &mut R) -> Result<[u8
 /// The SUN provider's SHA1PRNG output stream for `seed`, as
 /// `KeyGenerator("AES")` consumes it (SCHEMES.md S4).
 fn sha1prng(seed: &[u8], out: &mut [u8]) {
-    let mut state: Zeroizing<[u8; 20]> = Zeroizing::new(Sha1::digest(seed).into());
+    // Digests are written into zeroized buffers through references
+    // (`finalize_into`), never returned by value as temporaries.
+    let mut state: Zeroizing<[u8; 20]> = Zeroizing::new([0u8; 20]);
+    Sha1::new().chain_update(seed).finalize_into(<&mut sha1::digest::Output<Sha1>>::from(&mut *state));
+    let mut block: Zeroizing<[u8; 20]> = Zeroizing::new([0u8; 20]);
     let mut filled = 0;
     while filled < out.len() {
-        let block: Zeroizing<[u8; 20]> = Zeroizing::new(Sha1::digest(&state[..]).into());
+        Sha1::new().chain_update(&state[..]).finalize_into(<&mut sha1::digest::Output<Sha1>>::from(&mut *block));
         let n = (out.len() - filled).min(20);
         out[filled..filled + n].copy_from_slice(&block[..n]);
         filled += n;

@@ -28,8 +28,21 @@ pub fn licence_sign(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> Res
 }
 
 /// Verifies an S5 signature (a space in it is read as `+`); returns the
-/// index of the matching key. `ts` is Unix milliseconds.
-/// Errors: `BadTimestamp`, `NoAccessKey`, `SignatureMismatch`, `StaleTimestamp`.
+/// index of the matching key.
+///
+/// The signed string `ts=<ts>&nonce=<nonce>&body=<body>` is not
+/// delimited, so (SCHEMES.md S5 decision) before the MAC:
+/// * `ts` must be Unix milliseconds in exactly 13 digits without a leading
+///   zero ([`parse_unix_ms`], the S2 rule);
+/// * `nonce` must be non-empty and free of `&`: otherwise nonce `n1` with
+///   body `&body=X` and nonce `n1&body=` with body `X` sign the same bytes.
+///
+/// The body is signed as received (decision). Order: `ts`, nonce, MAC
+/// (constant time), freshness (when given).
+///
+/// Errors: `BadTimestamp`, `MissingParameter("nonce")`,
+/// `Ambiguous("licence nonce contains `&`")`, `NoAccessKey`,
+/// `SignatureMismatch`, `StaleTimestamp`.
 pub fn verify_licence(
     ts: &str,
     nonce: &str,
@@ -39,6 +52,12 @@ pub fn verify_licence(
     freshness: Option<Freshness>,
 ) -> Result<usize> {
     let ts_ms = parse_unix_ms(ts)?;
+    if nonce.is_empty() {
+        return Err(Error::MissingParameter("nonce"));
+    }
+    if nonce.contains('&') {
+        return Err(Error::Ambiguous("licence nonce contains `&`"));
+    }
     let mut received = [0u8; 44];
     let sig = signature.as_bytes();
     if sig.len() != received.len() {

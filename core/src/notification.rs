@@ -167,32 +167,173 @@ impl<'a> Notification<'a> {
     }
 }
 
-/// S1b: top-level fields of a JSON object as name/value pairs, written into
-/// `scratch` (so escaped strings can be unescaped); the header's token is
-/// added first as `authToken`. Blank and `null` values are skipped. The body
-/// must be strict JSON nested at most [`MAX_DEPTH`] deep (checked
-/// iteratively first: this runs before the token is verified).
+/// S1b: the members of a flat JSON object of strings as name/value pairs,
+/// written into `scratch` (escapes decoded there, so no length limit beyond
+/// the scratch); the header's token is added first as `authToken`. Members
+/// with a blank value are left out of the pairs (SCHEMES.md S1b: blank
+/// values are not signed) but their names still count for the duplicate
+/// check and the S1 item 10 name rule.
+///
+/// The body is checked whole first by the strict, iterative
+/// [`validate_json`] (nesting at most [`MAX_DEPTH`]: this runs before the
+/// token is verified), then its top level is read here, without recursion:
+/// one object, each member a string (SCHEMES.md S1b, decision).
+///
+/// Errors: `MalformedEncoding` (not strict JSON, not an object, a member
+/// that is not a string, a repeated name), `Ambiguous` (a member named
+/// `authToken`, a name with `&` or `=`), `InputTooLarge { limit: 64 }`
+/// (more than 63 members), `BufferTooSmall` (scratch under
+/// `body.len() + auth_token.len() + 9`).
 pub(crate) fn top_level_fields<'s>(body: &[u8], auth_token: &str, scratch: &'s mut [u8]) -> Result<FormPairs<'s>> {
-    let mut ranges: heapless::Vec<(usize, usize, usize), MAX_PARAMS> = heapless::Vec::new();
+    // (name start, name end = value start, value end, blank)
+    let mut ranges: heapless::Vec<(usize, usize, usize, bool), MAX_PARAMS> = heapless::Vec::new();
     let mut pos = 0;
     {
         let mut w = Writer { buf: scratch, pos: &mut pos };
         let (a, m) = (w.start(), w.write(crate::v1::AUTH_TOKEN.as_bytes())?);
         let b = w.write(auth_token.as_bytes())?;
-        let _ = ranges.push((a, m, b));
-        validate_json(body).map_err(|_| Error::MalformedEncoding("body is not a JSON object of scalars"))?;
-        let seed = FieldsSeed { w: &mut w, ranges: &mut ranges };
-        let mut de = serde_json_core::de::Deserializer::new(body, None);
-        seed.deserialize(&mut de).map_err(|_| Error::MalformedEncoding("body is not a JSON object of scalars"))?;
-        de.end().map_err(|_| Error::MalformedEncoding("trailing data after JSON body"))?;
+        let _ = ranges.push((a, m, b, false));
+        validate_json(body).map_err(|_| Error::MalformedEncoding("S1b body is not strict JSON"))?;
+        let b = body;
+        let mut i = 0;
+        ws(b, &mut i);
+        if b.get(i) != Some(&b'{') {
+            return Err(Error::MalformedEncoding("S1b body is not a JSON object"));
+        }
+        i += 1;
+        ws(b, &mut i);
+        if b.get(i) == Some(&b'}') {
+            i = b.len();
+        }
+        // Valid JSON (checked above): each step below finds what it expects.
+        while i < b.len() {
+            let name_start = w.start();
+            let (ks, ke) = string_span(b, &mut i)?;
+            let name_end = unescape_into(&b[ks..ke], &mut w)?;
+            ws(b, &mut i);
+            i += 1; // ':'
+            ws(b, &mut i);
+            let (vs, ve) = match b.get(i) {
+                Some(b'"') => string_span(b, &mut i)?,
+                Some(b'{') => return Err(Error::MalformedEncoding("S1b body member is an object, not a string")),
+                Some(b'[') => return Err(Error::MalformedEncoding("S1b body member is an array, not a string")),
+                Some(b't' | b'f') => return Err(Error::MalformedEncoding("S1b body member is a boolean, not a string")),
+                Some(b'n') => return Err(Error::MalformedEncoding("S1b body member is null, not a string")),
+                _ => return Err(Error::MalformedEncoding("S1b body member is a number, not a string")),
+            };
+            {
+                let text: &[u8] = w.buf;
+                let name = &text[name_start..name_end];
+                if name == crate::v1::AUTH_TOKEN.as_bytes() {
+                    return Err(Error::Ambiguous("S1b body has an `authToken` member (outside the signed set)"));
+                }
+                // Index 0 is the header's token, named `authToken`: never equal here.
+                if ranges.iter().skip(1).any(|&(a, m, _, _)| &text[a..m] == name) {
+                    return Err(Error::MalformedEncoding("S1b body repeats a member name"));
+                }
+            }
+            let value_end = unescape_into(&b[vs..ve], &mut w)?;
+            let blank = {
+                let text: &[u8] = w.buf;
+                let (name, value) = (utf8(&text[name_start..name_end])?, utf8(&text[name_end..value_end])?);
+                let blank = value.trim().is_empty();
+                if blank {
+                    // Not a parameter, but its name is still read by any
+                    // application that parses the body: S1 item 10 for it.
+                    crate::v1::check_name(name)?;
+                    // The value is not kept.
+                    *w.pos = name_end;
+                }
+                blank
+            };
+            ranges
+                .push((name_start, name_end, if blank { name_end } else { value_end }, blank))
+                .map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
+            ws(b, &mut i);
+            // ',' then the next member, or the closing '}' (then only whitespace).
+            if b.get(i) == Some(&b',') {
+                i += 1;
+                ws(b, &mut i);
+            } else {
+                i = b.len();
+            }
+        }
     }
     let text: &'s [u8] = scratch;
     let mut pairs: heapless::Vec<(&'s str, &'s str), MAX_PARAMS> = heapless::Vec::new();
-    for &(a, m, b) in &ranges {
-        let s = |r: &'s [u8]| core::str::from_utf8(r).map_err(|_| Error::MalformedEncoding("not UTF-8"));
-        let _ = pairs.push((s(&text[a..m])?, s(&text[m..b])?));
+    for &(a, m, b, blank) in &ranges {
+        if blank {
+            continue;
+        }
+        // Cannot overflow: at most one pair per range.
+        let _ = pairs.push((utf8(&text[a..m])?, utf8(&text[m..b])?));
     }
     Ok(FormPairs::from_vec(pairs))
+}
+
+/// Decoded JSON text is UTF-8 (the body was checked, and escapes decode to
+/// whole characters): a failure here is only defensive.
+fn utf8(r: &[u8]) -> Result<&str> {
+    core::str::from_utf8(r).map_err(|_| Error::MalformedEncoding("not UTF-8"))
+}
+
+/// The raw text of the string starting at `b[*i] == '"'` (between the
+/// quotes, escapes intact); `*i` moves past the closing quote. The body
+/// was validated: an unterminated string is only a defensive error.
+fn string_span(b: &[u8], i: &mut usize) -> Result<(usize, usize)> {
+    const BAD: Error = Error::MalformedEncoding("S1b body is not strict JSON");
+    if b.get(*i) != Some(&b'"') {
+        return Err(BAD);
+    }
+    let start = *i + 1;
+    string(b, i).map_err(|_| BAD)?;
+    Ok((start, *i - 1))
+}
+
+/// Decodes a JSON string's raw text into `w`, surrogate pairs included;
+/// returns the end position. The decoded text is never longer than the
+/// raw text (`\uXXXX`: 6 bytes for at most 3, a pair: 12 for 4).
+fn unescape_into(raw: &[u8], w: &mut Writer<'_>) -> Result<usize> {
+    const BAD: Error = Error::MalformedEncoding("invalid escape");
+    let mut i = 0;
+    let mut end = w.start();
+    while i < raw.len() {
+        let j = raw[i..].iter().position(|&c| c == b'\\').map_or(raw.len(), |p| i + p);
+        end = w.write(&raw[i..j])?;
+        if j == raw.len() {
+            break;
+        }
+        let (c, used) = match raw.get(j + 1) {
+            Some(b'"') => ('"', 2),
+            Some(b'\\') => ('\\', 2),
+            Some(b'/') => ('/', 2),
+            Some(b'b') => ('\u{8}', 2),
+            Some(b'f') => ('\u{c}', 2),
+            Some(b'n') => ('\n', 2),
+            Some(b'r') => ('\r', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'u') => {
+                let hi = hex4(raw, j + 2).ok_or(BAD)?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    if raw.get(j + 6) != Some(&b'\\') || raw.get(j + 7) != Some(&b'u') {
+                        return Err(BAD);
+                    }
+                    let lo = hex4(raw, j + 8).ok_or(BAD)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err(BAD);
+                    }
+                    (char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).ok_or(BAD)?, 12)
+                } else {
+                    (char::from_u32(hi).ok_or(BAD)?, 6)
+                }
+            }
+            _ => return Err(BAD),
+        };
+        let mut utf8 = [0u8; 4];
+        end = w.write(c.encode_utf8(&mut utf8).as_bytes())?;
+        i = j + used;
+    }
+    Ok(end)
 }
 
 struct Writer<'w> {
@@ -210,96 +351,6 @@ impl Writer<'_> {
         dst.copy_from_slice(b);
         *self.pos = end;
         Ok(end)
-    }
-}
-
-struct FieldsSeed<'x, 'w> {
-    w: &'x mut Writer<'w>,
-    ranges: &'x mut heapless::Vec<(usize, usize, usize), MAX_PARAMS>,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldsSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-enum Scalar<'a> {
-    Text(JsonText<'a>),
-    Skip,
-}
-
-impl<'de> Deserialize<'de> for Scalar<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Scalar<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> core::result::Result<Self::Value, E> {
-                // Raw mode (no unescape buffer): the text between the quotes.
-                unescape(v).map(Scalar::Text).map_err(E::custom)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> core::result::Result<Self::Value, E> {
-                TextVisitor.visit_str(v).map(Scalar::Text)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> core::result::Result<Self::Value, E> {
-                TextVisitor.visit_u64(v).map(Scalar::Text)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> core::result::Result<Self::Value, E> {
-                TextVisitor.visit_i64(v).map(Scalar::Text)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> core::result::Result<Self::Value, E> {
-                TextVisitor.visit_f64(v).map(Scalar::Text)
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> core::result::Result<Self::Value, E> {
-                TextVisitor.visit_bool(v).map(Scalar::Text)
-            }
-            fn visit_unit<E: de::Error>(self) -> core::result::Result<Self::Value, E> {
-                Ok(Scalar::Skip)
-            }
-            fn visit_none<E: de::Error>(self) -> core::result::Result<Self::Value, E> {
-                Ok(Scalar::Skip)
-            }
-            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> core::result::Result<Self::Value, D2::Error> {
-                Scalar::deserialize(d)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> core::result::Result<Self::Value, A::Error> {
-                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Skip)
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut s: A) -> core::result::Result<Self::Value, A::Error> {
-                while s.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Skip)
-            }
-        }
-        // serde-json-core has no `deserialize_any`; `ignored_any` hands over
-        // strings, objects and arrays, and reports other scalars as unit.
-        d.deserialize_ignored_any(V)
-    }
-}
-
-impl<'de> Visitor<'de> for FieldsSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> core::result::Result<(), A::Error> {
-        while let Some(Raw(k)) = m.next_key::<Raw<'de>>()? {
-            let k = unescape(k).map_err(de::Error::custom)?;
-            let v = m.next_value::<Scalar<'de>>()?;
-            let Scalar::Text(v) = v else { continue };
-            if v.as_str().trim().is_empty() || k.as_str() == crate::v1::AUTH_TOKEN {
-                continue;
-            }
-            let a = self.w.start();
-            let m2 = self.w.write(k.as_str().as_bytes()).map_err(|_| de::Error::custom("scratch too small"))?;
-            let b = self.w.write(v.as_str().as_bytes()).map_err(|_| de::Error::custom("scratch too small"))?;
-            self.ranges.push((a, m2, b)).map_err(|_| de::Error::custom("too many fields"))?;
-        }
-        Ok(())
     }
 }
 

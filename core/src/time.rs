@@ -55,10 +55,27 @@ fn digits(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
-/// Parses a V2 `timestamp`: Unix time in milliseconds, ASCII digits
-/// (13 today; 1 to 19 accepted).
+/// Length of a V2 / kit / licence timestamp: Unix milliseconds in 13 digits
+/// (2001-09-09T01:46:40Z to 2286-11-20T17:46:39.999Z).
+const UNIX_MS_DIGITS: usize = 13;
+
+/// Parses an S2 `timestamp`, S2b `x-timestamp` or S5 `ts`: Unix time in
+/// milliseconds, **exactly 13 ASCII digits, the first not `0`**
+/// (SCHEMES.md S2 decision). The signed strings of S2/S2b/S5 put the
+/// timestamp next to the nonce or body without a delimiter, so a leading
+/// zero or a 14th digit would let a digit move across the boundary (nonce
+/// `…170` + `1680508066618` signs the same bytes as nonce `…17` +
+/// `01680508066618`); with a fixed width no digit can move.
+///
+/// Returns the value in Unix ms (10^12 ≤ value < 10^13).
+/// Errors: `BadTimestamp` for anything else (empty, shorter or longer, a
+/// leading `0`, a sign, spaces, non-ASCII digits).
 pub fn parse_unix_ms(ts: &str) -> Result<u64> {
-    digits(ts.as_bytes()).ok_or(Error::BadTimestamp)
+    let b = ts.as_bytes();
+    if b.len() != UNIX_MS_DIGITS || b[0] == b'0' {
+        return Err(Error::BadTimestamp);
+    }
+    digits(b).ok_or(Error::BadTimestamp)
 }
 
 // Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's
@@ -138,7 +155,10 @@ pub fn format_v1_timestamp(unix_ms: u64) -> FixedText<17> {
     FixedText::from_parts(&[&out])
 }
 
-/// Formats Unix milliseconds as decimal digits (a V2 `timestamp`).
+/// Formats Unix milliseconds as decimal digits, without leading zeros (a V2
+/// `timestamp`). Only instants from 2001-09-09T01:46:40Z to
+/// 2286-11-20T17:46:39.999Z give the 13 digits that [`parse_unix_ms`]
+/// accepts.
 pub fn format_unix_ms(unix_ms: u64) -> FixedText<20> {
     let mut tmp = [0u8; 20];
     let mut v = unix_ms;
@@ -176,5 +196,18 @@ mod tests {
         assert_eq!(parse_v1_timestamp("2020072707371190x"), Err(Error::BadTimestamp));
         assert_eq!(format_unix_ms(1_680_508_066_618).as_str(), "1680508066618");
         assert_eq!(format_unix_ms(0).as_str(), "0");
+    }
+
+    #[test]
+    fn unix_ms_is_exactly_13_digits_without_leading_zero() {
+        assert_eq!(parse_unix_ms("1680508066618"), Ok(1_680_508_066_618));
+        assert_eq!(parse_unix_ms("1000000000000"), Ok(1_000_000_000_000));
+        assert_eq!(parse_unix_ms("9999999999999"), Ok(9_999_999_999_999));
+        for bad in [
+            "", "0", "1", "168050806661", "01680508066618", "0680508066618", "16805080666180", "0000000000000",
+            "1680508066618 ", " 1680508066618", "+680508066618", "168050806661x", "１680508066618", "9999999999999999999",
+        ] {
+            assert_eq!(parse_unix_ms(bad), Err(Error::BadTimestamp), "{bad:?}");
+        }
     }
 }

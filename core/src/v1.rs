@@ -18,6 +18,45 @@ pub const AUTH_TOKEN: &str = "authToken";
 /// Name of the V1 timestamp parameter (`yyyyMMddHHmmssSSS`, UTC).
 pub const TIME_STAMP: &str = "timeStamp";
 
+/// SCHEMES.md S1 item 10 (decision), the ambiguity refusal for a name: a
+/// decoded `&` or `=` in a name could move a parameter boundary of the
+/// canonical string.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    if name.bytes().any(|b| b == b'&' || b == b'=') {
+        return Err(Error::Ambiguous("V1 parameter name contains `&` or `=`"));
+    }
+    Ok(())
+}
+
+/// SCHEMES.md S1 item 10 (decision), the ambiguity refusal for a value: a
+/// decoded `&`, then zero or more bytes free of `&` and `=`, then `=` (the
+/// text `&x=`, `x` possibly empty) would read as a parameter boundary.
+/// Equivalently: an `=` anywhere after an `&` (the last `&` before that `=`
+/// starts such a run), so one scan for the first `&` and one for a later `=`
+/// decide it. `a+b c&d 客户` (no `=` after the `&`) and `a=b&c` are valid.
+pub(crate) fn check_value(value: &str) -> Result<()> {
+    let v = value.as_bytes();
+    if let Some(amp) = v.iter().position(|&b| b == b'&') {
+        if v[amp..].contains(&b'=') {
+            return Err(Error::Ambiguous("V1 parameter value contains `&` followed by a name and `=`"));
+        }
+    }
+    Ok(())
+}
+
+/// S1 item 10 over every decoded pair but `authToken` (its value is never
+/// part of the canonical string, and a changed token is the MAC's to refuse
+/// as `SignatureMismatch`). Repeated names are checked too.
+fn check_unambiguous(pairs: &[(&str, &str)]) -> Result<()> {
+    for &(n, v) in pairs {
+        if n != AUTH_TOKEN {
+            check_name(n)?;
+            check_value(v)?;
+        }
+    }
+    Ok(())
+}
+
 /// Java's `String.compareTo`: UTF-16 code units (byte order for ASCII).
 pub(crate) fn java_cmp(a: &str, b: &str) -> core::cmp::Ordering {
     if a.is_ascii() && b.is_ascii() {
@@ -144,8 +183,15 @@ impl<'s> V1Params<'s> {
     /// at least `query.len()` bytes. A leading URL up to `?` is not allowed
     /// here: pass [`crate::query_of`]'s result.
     ///
-    /// Errors: as [`parse_form`], plus `MissingParameter` for `authToken` or
-    /// `timeStamp`.
+    /// The ambiguity refusal (SCHEMES.md S1 item 10) is applied here, so no
+    /// `V1Params` (and no canonical string or expected token) exists for an
+    /// ambiguous request: a decoded name containing `&` or `=`, or a decoded
+    /// value containing `&` followed by zero or more characters free of `&`
+    /// and `=` and then `=` (`L1&testFlag=1`, `x&=`), is refused. Every pair
+    /// but `authToken` is checked, repeated names included.
+    ///
+    /// Errors: as [`parse_form`], then `MissingParameter` for `authToken` or
+    /// `timeStamp`, then `Ambiguous`.
     pub fn parse(query: &str, scratch: &'s mut [u8]) -> Result<Self> {
         let pairs = parse_form(query, scratch)?;
         Self::from_pairs(pairs, false)
@@ -154,6 +200,7 @@ impl<'s> V1Params<'s> {
     fn from_pairs(pairs: FormPairs<'s>, skip_blank: bool) -> Result<Self> {
         let auth_token = pairs.get(AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN))?;
         let time_stamp = pairs.get(TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
+        check_unambiguous(pairs.as_slice())?;
         let sorted = canonical_order(pairs.as_slice(), skip_blank)?;
         Ok(V1Params { sorted, auth_token, time_stamp })
     }
@@ -190,11 +237,22 @@ impl<'s> V1Params<'s> {
 
     /// S1 steps 7–9: checks the token against each key (space read as `+`,
     /// constant-time compare), the optional freshness window, then records
-    /// the token in the replay store when one is given (S1 item 8 decision:
-    /// the repaired token, tagged `v1:`, kept until `timeStamp` + window;
-    /// the window is the freshness's, or [`V1_DEFAULT_WINDOW_MS`]).
+    /// the token in the replay store when one is given.
     ///
-    /// Errors: `NoAccessKey`, `BadTimestamp` (not 17 digits / not a date),
+    /// Replay (SCHEMES.md S1 item 8, decision): the nonce is the received
+    /// token *after* the space-as-plus repair, tagged `v1:` (the 47 bytes
+    /// `b"v1:" + token`, so V1 tokens and V2 nonces never collide in a shared
+    /// store), kept until `timeStamp` + window, the window being
+    /// `freshness.window_ms` or [`V1_DEFAULT_WINDOW_MS`] without a freshness.
+    /// A byte-for-byte replay, one with the token's `+` sent raw (a space
+    /// once decoded) or as `%2B`, and one with the parameters in another
+    /// order are all one nonce: `ReplayedNonce`. The store is touched only
+    /// after the MAC and the window pass, so a forgery never fills it.
+    /// Without a freshness the store is given the request's own `timeStamp`
+    /// as "now" (the core has no clock): pass a [`Freshness`] with the store
+    /// for replay protection that does not depend on the store's eviction.
+    ///
+    /// Errors: `BadTimestamp` (not 17 digits / not a date), `NoAccessKey`,
     /// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
     pub fn verify<'k>(
         self,
@@ -234,11 +292,17 @@ impl<'s> V1Params<'s> {
 /// `query` is the raw query (no `?` needed; use [`crate::query_of`] for a
 /// URL). `scratch` must be at least `query.len()` bytes; the returned view
 /// borrows it. `freshness`: `None` checks no window (the guide documents
-/// none); `Some` checks |now − timeStamp| ≤ window.
+/// none; endpoints should pass one, [`V1_DEFAULT_WINDOW_MS`] by default,
+/// SCHEMES.md S1 item 8); `Some` checks |now − timeStamp| ≤ window.
+/// `nonce_store`: where given, the token is recorded as the replay nonce
+/// (see [`V1Params::verify`]).
+///
+/// Order: parsing, the ambiguity refusal (SCHEMES.md S1 item 10, see
+/// [`V1Params::parse`]), the MAC, the window, the replay store.
 ///
 /// Errors: `BufferTooSmall`, `MalformedEncoding`, `InputTooLarge`,
-/// `MissingParameter`, `BadTimestamp`, `NoAccessKey`, `SignatureMismatch`,
-/// `StaleTimestamp`.
+/// `MissingParameter`, `Ambiguous`, `BadTimestamp`, `NoAccessKey`,
+/// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
 pub fn verify_v1<'s, 'k>(
     query: &str,
     access_keys: &[&'k str],
@@ -250,14 +314,29 @@ pub fn verify_v1<'s, 'k>(
 }
 
 /// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
-/// the parameters are the top-level string fields of the JSON `body`
-/// (blank strings skipped; numbers, booleans, `null`, nested objects and
-/// arrays skipped), `timeStamp` read from the body.
+/// the parameters are the top-level members of the JSON `body`,
+/// `timeStamp` read from the body; same formula as S1.
+///
+/// The body must be a flat JSON object whose members are all strings, each
+/// name once (SCHEMES.md S1b, decision), read strictly (RFC 8259, checked
+/// iteratively first, nested at most 64 deep: this runs before the token is
+/// checked, so it is bounded and never recurses). Members with a blank
+/// string value (empty or whitespace only) are left out of the canonical
+/// string as the spec says: such members are *tolerated* outside the
+/// signed set (they carry no text). Names and values of the signed members
+/// obey the S1 item 10 ambiguity refusal; names of blank members too.
 ///
 /// `scratch` must be at least `body.len() + auth_token.len() + 9` bytes.
-/// Errors: as [`verify_v1`], and `MalformedEncoding` for a body that is not
-/// a JSON object (strict RFC 8259, nested at most 64 deep: this is read
-/// before the token is checked, so it is bounded and never recurses).
+///
+/// Errors: as [`verify_v1`], and
+/// * `MalformedEncoding` for a body that is not strict JSON, not an object,
+///   or has a member that is a number, boolean, `null`, object or array, or
+///   a name given twice (escapes decoded before comparing) — each with its
+///   own text;
+/// * `Ambiguous` for a body member named `authToken` (it would sit outside
+///   the signed set next to the header's token) and for the S1 item 10 rule;
+/// * `InputTooLarge { limit: 64 }` for more than 63 members (the header's
+///   token is the 64th pair).
 pub fn verify_v1_json<'s, 'k>(
     auth_token: &str,
     body: &[u8],

@@ -31,9 +31,11 @@ pub enum V2Scheme {
 pub struct V2Auth<'a> {
     /// `signature` / `x-sign`: 64 hex digits, either case.
     pub signature: &'a str,
-    /// `timestamp` / `x-timestamp`: Unix milliseconds.
+    /// `timestamp` / `x-timestamp`: Unix milliseconds, exactly 13 digits
+    /// without a leading zero ([`parse_unix_ms`]).
     pub timestamp: &'a str,
-    /// `nonce` / `x-nonce`: any text up to 256 bytes.
+    /// `nonce` / `x-nonce`: 1 to 256 printable ASCII characters without
+    /// space (`!` to `~`).
     pub nonce: &'a str,
 }
 
@@ -104,17 +106,44 @@ pub fn sign_v2(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, tim
     Ok(FixedText::from_parts(&[&hex32_upper(&v2_mac(scheme, body, access_key, nonce, timestamp))]))
 }
 
+/// The S2 nonce rule (SCHEMES.md S2 decision): 1 to [`MAX_NONCE_LEN`]
+/// bytes, each printable ASCII without space (0x21..=0x7E).
+fn check_nonce(scheme: V2Scheme, nonce: &str) -> Result<()> {
+    if nonce.is_empty() {
+        return Err(Error::MissingParameter(if scheme == V2Scheme::Kit { "x-nonce" } else { "nonce" }));
+    }
+    if nonce.len() > MAX_NONCE_LEN {
+        return Err(Error::InputTooLarge { limit: MAX_NONCE_LEN });
+    }
+    if !nonce.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::MalformedEncoding("nonce must be printable ASCII"));
+    }
+    Ok(())
+}
+
 /// Verifies a V2 (S2) or kit (S2b) notification.
 ///
-/// `body` is the exact bytes received. Order of checks: format
-/// (timestamp digits, nonce length), then the signature against every key
-/// (case-insensitive hex, constant time), then freshness (when given: S2
-/// requires ±60 s, [`Freshness::new`]), then the nonce store (only for a
-/// verified request, so forgeries cannot fill it; a nonce is kept until its
-/// timestamp leaves the window).
+/// `body` is the exact bytes received. Order of checks: format, then the
+/// signature against every key (case-insensitive hex, constant time), then
+/// freshness (when given: S2 requires ±60 s, [`Freshness::new`]), then the
+/// nonce store (only for a verified request, so forgeries cannot fill it; a
+/// nonce is kept until its timestamp leaves the window).
 ///
-/// Errors: `MissingParameter` (empty nonce), `BadTimestamp`,
-/// `InputTooLarge` (nonce over 256 bytes), `NoAccessKey`,
+/// The format rules (SCHEMES.md S2 decisions) make the undelimited signed
+/// string `key + nonce + timestamp + …` read one way only:
+/// * `timestamp` is exactly 13 ASCII digits without a leading zero
+///   ([`parse_unix_ms`]), so no digit can move between nonce and timestamp
+///   (and a replay with a shifted digit is refused before the nonce store
+///   is consulted);
+/// * `nonce` is 1 to 256 printable ASCII characters without space;
+/// * S2b only: a body starting with an ASCII digit is refused, since the
+///   kit string `… + timestamp + body` would let that digit move into
+///   the timestamp. (S2 signs the 64-hex inner MAC, never the body, there.)
+///
+/// Errors: `BadTimestamp`, `MissingParameter("nonce" | "x-nonce")` (empty
+/// nonce), `InputTooLarge { limit: 256 }` (nonce over 256 bytes),
+/// `MalformedEncoding("nonce must be printable ASCII")`,
+/// `Ambiguous("kit body starts with a digit")` (S2b), `NoAccessKey`,
 /// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
 pub fn verify_v2<'a, 'k>(
     scheme: V2Scheme,
@@ -125,11 +154,9 @@ pub fn verify_v2<'a, 'k>(
     nonce_store: Option<&mut dyn NonceStore>,
 ) -> Result<VerifiedV2<'a, 'k>> {
     let ts_ms = parse_unix_ms(auth.timestamp)?;
-    if auth.nonce.is_empty() {
-        return Err(Error::MissingParameter(if scheme == V2Scheme::Kit { "x-nonce" } else { "nonce" }));
-    }
-    if auth.nonce.len() > MAX_NONCE_LEN {
-        return Err(Error::InputTooLarge { limit: MAX_NONCE_LEN });
+    check_nonce(scheme, auth.nonce)?;
+    if scheme == V2Scheme::Kit && body.first().is_some_and(u8::is_ascii_digit) {
+        return Err(Error::Ambiguous("kit body starts with a digit"));
     }
     let mut received = [0u8; 32];
     let sig = auth.signature.as_bytes();

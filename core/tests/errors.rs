@@ -52,6 +52,12 @@ fn v1_errors() {
     assert!(matches!(v1(&format!("{V1_QUERY}&x=%G1")), Err(Error::MalformedEncoding(_))));
     assert!(matches!(v1(&format!("{V1_QUERY}&x=%")), Err(Error::MalformedEncoding(_))));
     assert!(matches!(v1(&format!("{V1_QUERY}&x=%C3%28")), Err(Error::MalformedEncoding(_))));
+    // Ambiguous (SCHEMES.md S1 item 10): a decoded `&…=` in a value, a `&` or `=` in a name.
+    assert_eq!(
+        v1(&V1_QUERY.replace("orderId=CS1906666666ABCDE&productId", "orderId=CS1906666666ABCDE%26productId")),
+        Err(Error::Ambiguous("V1 parameter value contains `&` followed by a name and `=`"))
+    );
+    assert_eq!(v1(&format!("a%3Db=1&{V1_QUERY}")), Err(Error::Ambiguous("V1 parameter name contains `&` or `=`")));
     // Bad timestamp.
     assert_eq!(v1(&V1_QUERY.replace("20200727073711903", "2020072707371190")), Err(Error::BadTimestamp));
     assert_eq!(v1(&V1_QUERY.replace("20200727073711903", "20201327073711903")), Err(Error::BadTimestamp));
@@ -270,7 +276,7 @@ fn nothing_secret_in_debug_or_display() {
     for e in [
         Error::MissingParameter("x"), Error::MalformedEncoding("y"), Error::BadTimestamp, Error::StaleTimestamp,
         Error::ReplayedNonce, Error::NonceStoreFull, Error::BufferTooSmall { needed: 1 }, Error::InputTooLarge { limit: 2 },
-        Error::NoAccessKey, Error::SignatureMismatch, Error::Decrypt, Error::RandomSource,
+        Error::NoAccessKey, Error::SignatureMismatch, Error::Decrypt, Error::RandomSource, Error::Ambiguous("z"),
     ] {
         assert!(!e.to_string().is_empty());
         assert!(!e.code().is_empty());

@@ -34,14 +34,26 @@ fn deeply_nested_json_is_refused_without_recursing() {
         })
         .expect("thread");
     let (v1, n) = h.join().expect("no stack overflow");
-    assert!(matches!(v1, Err(Error::MalformedEncoding(_))), "{v1:?}");
+    // Refused by the depth-bounded syntax check, before anything else.
+    assert_eq!(v1, Err(Error::MalformedEncoding("S1b body is not strict JSON")), "{v1:?}");
     assert!(matches!(n, Err(Error::MalformedEncoding(_))), "{n:?}");
-    // 63 levels inside the object are fine (64 in all).
+    // 63 levels inside the object are fine (64 in all) as JSON. An S1b body
+    // now refuses any nested member (SCHEMES.md S1b decision, issue 11), but
+    // only after the syntax check passed: 64 levels fail that check first.
     let ok = nested(63);
     assert!(Notification::parse(&ok).is_ok());
     let mut scratch = vec![0u8; ok.len() + 16];
-    assert_eq!(verify_v1_json("t", &ok, &["k"], None, None, &mut scratch).err(), Some(Error::SignatureMismatch));
+    assert_eq!(
+        verify_v1_json("t", &ok, &["k"], None, None, &mut scratch).err(),
+        Some(Error::MalformedEncoding("S1b body member is an array, not a string"))
+    );
     assert!(Notification::parse(&nested(64)).is_err());
+    let deep = nested(64);
+    let mut scratch = vec![0u8; deep.len() + 16];
+    assert_eq!(
+        verify_v1_json("t", &deep, &["k"], None, None, &mut scratch).err(),
+        Some(Error::MalformedEncoding("S1b body is not strict JSON"))
+    );
 }
 
 /// Found by: the `v1_json` seeds (a JDK vector re-encoded by Python's

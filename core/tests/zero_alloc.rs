@@ -93,9 +93,10 @@ fn all_operations() -> usize {
     let mut canon = [0u8; 1024];
     assert!(p.canonical(&mut canon).unwrap().starts_with("activity=newInstance"));
     checks += 1;
-    // S1b.
-    let body = br#"{"activity":"newInstance","timeStamp":"20200727073711903","empty":"","n":1}"#;
-    let t = v1_auth_token(&[("activity", "newInstance"), ("timeStamp", "20200727073711903")], KEY).unwrap();
+    // S1b (a flat object of strings since issue 11: no `"n":1` any more;
+    // an escaped value is decoded into the scratch, a blank one skipped).
+    let body = br#"{"activity":"newInstance","timeStamp":"20200727073711903","empty":"","note":"a\nb\u00e9"}"#;
+    let t = v1_auth_token(&[("activity", "newInstance"), ("note", "a\nbé"), ("timeStamp", "20200727073711903")], KEY).unwrap();
     let mut scratch = [0u8; 512];
     verify_v1_json(t.as_str(), body, &[KEY], None, None, &mut scratch).unwrap();
     checks += 1;

@@ -7,9 +7,15 @@ use crate::input::{self, Opts};
 use crate::util;
 use arbitrary::{Arbitrary, Unstructured};
 use koosign::{
-    canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, verify_apig, ApigRequest, Error,
-    Freshness, MAX_PATH, MAX_QUERY,
+    canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, verify_apig, ApigRequest,
+    ApigVerified, Error, Freshness, MAX_PATH, MAX_QUERY,
 };
+
+/// Python's `str.strip()` (Unicode whitespace and U+001C..U+001F), as the
+/// SDK strips header values.
+fn py_strip(v: &str) -> &str {
+    v.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+}
 
 /// Layout: `Opts`, `text` method, `text` host, `text` path,
 /// `list(text, text; 70)` query, `list(text, text; 36)` headers, `text` AK,
@@ -164,11 +170,49 @@ pub fn check_sign(req: &ApigRequest<'_>, ak: &str, sk: &str, now: Option<u64>) -
     headers.extend(signed.headers_to_add.iter().map(|(n, v)| (*n, *v)));
     let sent = ApigRequest { headers: &headers, ..*req };
     let creds = [("decoy-ak", "decoy-sk"), (ak, sk)];
+    let got = verify_apig(&sent, &creds, Some(Freshness::new(date_ms)));
+    // What the verifier must say (SCHEMES.md S6 decisions): a header the
+    // signer signed (no `_` in its name) given twice is ambiguous; a signed
+    // X-Sdk-Content-Sha256 must be UNSIGNED-PAYLOAD or the body's hash.
+    let signed_names: Vec<String> =
+        headers.iter().filter(|(n, _)| !n.contains('_')).map(|(n, _)| n.to_ascii_lowercase()).collect();
+    let repeated = (1..signed_names.len()).any(|i| signed_names[..i].contains(&signed_names[i]));
+    if repeated {
+        assert!(matches!(got, Err(Error::Ambiguous(_))), "repeated signed header: {got:?}; headers {headers:?}");
+        return true;
+    }
+    let real = util::hex(&util::sha256(req.body));
+    let content = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("x-sdk-content-sha256")).map(|(_, v)| py_strip(v));
+    let unsigned_payload = match content {
+        None => false,
+        Some("UNSIGNED-PAYLOAD") => !req.body.is_empty(),
+        Some(v) if v.eq_ignore_ascii_case(&real) => false,
+        Some(_) => {
+            assert_eq!(got, Err(Error::SignatureMismatch), "bogus signed X-Sdk-Content-Sha256; headers {headers:?}");
+            return true;
+        }
+    };
     assert_eq!(
-        verify_apig(&sent, &creds, Some(Freshness::new(date_ms))).map(|v| v.credential_index),
-        Ok(1),
+        got,
+        Ok(ApigVerified { credential_index: 1, unsigned_payload }),
         "sign_apig -> verify_apig failed; headers {headers:?}"
     );
+    if unsigned_payload {
+        // Documented: the body is not authenticated.
+        let other = ApigRequest { body: b"x", ..sent };
+        assert_eq!(verify_apig(&other, &creds, None).map(|v| v.unsigned_payload), Ok(true));
+    } else {
+        // The body is: a body swap (with the old hash as an unsigned
+        // header, if none was signed) fails.
+        let mut h = headers.clone();
+        if content.is_none() {
+            h.push(("X-Sdk-Content-Sha256", &real));
+        }
+        let mut other_body = req.body.to_vec();
+        other_body.push(b'x');
+        let swapped = ApigRequest { headers: &h, body: &other_body, ..*req };
+        assert_eq!(verify_apig(&swapped, &creds, None).map(|v| v.credential_index), Err(Error::SignatureMismatch), "body swap verified");
+    }
     // A one-character change of the signature fails (hex case aside).
     let auth = signed.authorization;
     let at = auth.len() - 64;
@@ -206,12 +250,31 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
     let fresh = c.opts.freshness();
     let verified = verify_apig(&req, &creds, fresh);
     match verified {
-        Ok(v) => assert!(v.credential_index < creds.len()),
+        Ok(v) => {
+            assert!(v.credential_index < creds.len());
+            // SCHEMES.md S6 decisions: one Authorization, signing host and
+            // x-sdk-date; each signed header once; UNSIGNED-PAYLOAD only
+            // when signed, and only reported for a non-empty body.
+            let auths: Vec<&str> =
+                c.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("authorization")).map(|(_, v)| *v).collect();
+            assert_eq!(auths.len(), 1);
+            let a = parse_authorization(auths[0]).expect("verified");
+            let names: Vec<&str> = a.signed_headers.split(';').collect();
+            assert!(names.contains(&"host") && names.contains(&"x-sdk-date"), "verified without host/x-sdk-date signed");
+            assert!(names.windows(2).all(|w| w[0] < w[1]), "SignedHeaders not sorted: {names:?}");
+            for n in &names {
+                assert!(c.headers.iter().filter(|(m, _)| m.eq_ignore_ascii_case(n)).count() <= 1, "repeated signed header {n}");
+            }
+            let content = c.headers.iter().find(|(m, _)| m.eq_ignore_ascii_case("x-sdk-content-sha256")).map(|(_, v)| py_strip(v));
+            let signed_unsigned = names.contains(&"x-sdk-content-sha256") && content == Some("UNSIGNED-PAYLOAD");
+            assert_eq!(v.unsigned_payload, signed_unsigned && !c.body.is_empty());
+        }
         Err(e) => assert_error_in(
             &e,
             &[
                 "MISSING_PARAMETER",
                 "MALFORMED_ENCODING",
+                "AMBIGUOUS",
                 "BAD_TIMESTAMP",
                 "NO_ACCESS_KEY",
                 "SIGNATURE_MISMATCH",

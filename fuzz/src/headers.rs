@@ -35,17 +35,49 @@ fn within(outer: &str, inner: &str) -> bool {
     i >= o && i + inner.len() <= o + outer.len()
 }
 
+/// The strict S3 grammar (SCHEMES.md decision), written independently of
+/// the core's scanner: after trimming ASCII whitespace, exactly
+/// `A=*SP"x",*SP B=*SP"y"` with {A, B} = {sign_type, signature}, no `"`
+/// inside a value, and `sign_type` exactly `HMAC-SHA256`. Returns
+/// (sign_type, signature).
+pub fn strict_body_sign(value: &str) -> Option<(&str, &str)> {
+    fn attr<'v>(s: &'v str, name: &str) -> Option<(&'v str, &'v str)> {
+        let s = s.strip_prefix(name)?.strip_prefix('=')?.trim_start_matches(' ').strip_prefix('"')?;
+        let end = s.find('"')?;
+        Some((&s[..end], &s[end + 1..]))
+    }
+    let v = value.trim_ascii();
+    for (first, second) in [("sign_type", "signature"), ("signature", "sign_type")] {
+        let Some((a, rest)) = attr(v, first) else { continue };
+        let Some(rest) = rest.strip_prefix(',') else { continue };
+        let Some((b, end)) = attr(rest.trim_start_matches(' '), second) else { continue };
+        if !end.is_empty() {
+            continue;
+        }
+        let (sign_type, signature) = if first == "sign_type" { (a, b) } else { (b, a) };
+        return (sign_type == "HMAC-SHA256").then_some((sign_type, signature));
+    }
+    None
+}
+
 /// The `body_sign` target. `Ok` when the value verified.
 pub fn check_body_sign(c: &BodySignCase<'_>) -> Result<(), &'static str> {
     let keys = c.opts.keys(c.decoy, c.key);
     match parse_body_sign(c.value) {
         Ok(p) => {
             assert!(within(c.value, p.sign_type) && within(c.value, p.signature), "parsed values must borrow the input");
+            assert_eq!(strict_body_sign(c.value), Some((p.sign_type, p.signature)), "parsed outside the strict grammar: {:?}", c.value);
         }
-        Err(e) => assert!(
-            matches!(e, Error::MissingParameter("sign_type" | "signature") | Error::MalformedEncoding(_)),
-            "parse_body_sign: {e:?}"
-        ),
+        Err(e) => {
+            assert!(
+                matches!(e, Error::MissingParameter("sign_type" | "signature") | Error::MalformedEncoding(_)),
+                "parse_body_sign: {e:?}"
+            );
+            assert_eq!(strict_body_sign(c.value), None, "refused a strictly valid value {:?}: {e:?}", c.value);
+            if let Error::MalformedEncoding(t) = e {
+                assert!(t.starts_with("Body-Sign: "), "the text names the deviation: {t:?}");
+            }
+        }
     }
     // What the signer produces always parses and verifies.
     if !c.key.is_empty() {
@@ -67,7 +99,7 @@ pub fn check_body_sign(c: &BodySignCase<'_>) -> Result<(), &'static str> {
         Ok(i) => {
             assert!(i < keys.len());
             let p = parse_body_sign(c.value).expect("verified but does not parse");
-            assert!(p.sign_type.eq_ignore_ascii_case("HMAC-SHA256"));
+            assert_eq!(p.sign_type, "HMAC-SHA256");
             assert_eq!(p.signature, util::b64(&util::hmac_sha256(keys[i].as_bytes(), c.body)));
             Ok(())
         }
@@ -125,13 +157,25 @@ pub fn check_licence(c: &LicenceCase<'_>) -> Result<(), &'static str> {
             assert!(i < keys.len());
             assert_eq!(spec_licence(c.ts, c.nonce, c.body, keys[i]), c.signature.replace(' ', "+"));
             let ts = parse_unix_ms(c.ts).expect("verified a bad ts");
+            assert!(c.ts.len() == 13 && !c.ts.starts_with('0'), "verified ts {:?}", c.ts);
+            // SCHEMES.md S5 decision: a non-empty nonce without `&`.
+            assert!(!c.nonce.is_empty() && !c.nonce.contains('&'), "verified nonce {:?}", c.nonce);
             if let Some(f) = fresh {
                 assert!(f.check(ts).is_ok());
             }
             Ok(())
         }
         Err(e) => {
-            assert_error_in(&e, &["BAD_TIMESTAMP", "NO_ACCESS_KEY", "SIGNATURE_MISMATCH", "STALE_TIMESTAMP"], "verify_licence");
+            assert_error_in(
+                &e,
+                &["BAD_TIMESTAMP", "MISSING_PARAMETER", "AMBIGUOUS", "NO_ACCESS_KEY", "SIGNATURE_MISMATCH", "STALE_TIMESTAMP"],
+                "verify_licence",
+            );
+            match e {
+                Error::MissingParameter(n) => assert!(n == "nonce" && c.nonce.is_empty()),
+                Error::Ambiguous(_) => assert!(c.nonce.contains('&')),
+                _ => {}
+            }
             Err(e.code())
         }
     }

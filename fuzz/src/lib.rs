@@ -15,6 +15,7 @@ pub mod util;
 pub mod apig;
 pub mod field;
 pub mod headers;
+pub mod http;
 pub mod injectivity;
 pub mod json;
 pub mod nonce;

@@ -118,8 +118,7 @@ const MAX_V1_MS: u64 = crate::time::MAX_V1_MS;
 
 /// The `roundtrip` target.
 pub fn check(c: &Case<'_>) {
-    // Timestamps as the marketplace sends them: `parse_unix_ms` reads up to
-    // 19 digits (until the year 300 million).
+    // (V2 and licence times are brought to 13 digits by `unix13`.)
     let c = &Case { time: c.time % 10_000_000_000_000_000_000, ..c.clone() };
     v1(c);
     v2(c);
@@ -131,7 +130,8 @@ pub fn check(c: &Case<'_>) {
 
 /// S1: `build_v1_query` → `verify_v1`, token changes refused. Parameters:
 /// any names and values (any Unicode, repeated names, `authToken` among
-/// them); one valid `timeStamp`.
+/// them); one valid `timeStamp`. Ambiguous parameters (SCHEMES.md S1 item
+/// 10) are built all the same and must be refused as `Ambiguous`.
 pub fn v1(c: &Case<'_>) {
     let ms = c.time % (MAX_V1_MS + 1);
     let ts = format_v1_timestamp(ms);
@@ -158,6 +158,17 @@ pub fn v1(c: &Case<'_>) {
     let mut expected: Vec<(&str, &str)> = params.iter().copied().filter(|(n, _)| *n != "authToken").collect();
     expected.push(("authToken", token.as_str()));
     assert_eq!(pairs.as_slice(), &expected[..], "parse_form(build_v1_query(p)) != p");
+    // SCHEMES.md S1 item 10: the signer does not judge, the verifier
+    // refuses an ambiguous request before the MAC, whatever the token.
+    if util::v1_ambiguous(&params) {
+        let mut s = vec![0u8; q.len()];
+        let r = V1Params::parse(&q, &mut s).map(|_| ());
+        assert!(matches!(r, Err(Error::Ambiguous(_))), "ambiguous query not refused: {r:?}\n{q}");
+        let mut s = vec![0u8; q.len()];
+        let r = verify_v1(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s).map(|v| v.key_index());
+        assert_eq!(r.err(), V1Params::parse(&q, &mut vec![0u8; q.len()]).err(), "verify_v1 differs from V1Params::parse");
+        return;
+    }
     let mut s = vec![0u8; q.len()];
     let p = V1Params::parse(&q, &mut s).expect("own query parses");
     let mut cbuf = vec![0u8; p.canonical_len()];
@@ -182,9 +193,17 @@ pub fn v1(c: &Case<'_>) {
     }
 }
 
+/// A time as S2/S2b/S5 send it: Unix ms in 13 digits without a leading
+/// zero (SCHEMES.md S2 decision), i.e. 2001-09-09 to 2286-11-20.
+fn unix13(time: u64) -> u64 {
+    1_000_000_000_000 + time % 9_000_000_000_000
+}
+
 /// S2 / S2b: `sign_v2` → `verify_v2` (direct, from the query, from kit
 /// headers), replay refused, signature and body changes refused. Nonces of
-/// 1 to 256 bytes (kit: without surrounding whitespace, which HTTP strips).
+/// 1 to 256 printable ASCII characters without space, 13-digit timestamps
+/// (SCHEMES.md S2 decisions; other nonces are refused as malformed, a kit
+/// body starting with a digit as ambiguous).
 pub fn v2(c: &Case<'_>) {
     if c.key.is_empty() {
         assert_eq!(sign_v2(V2Scheme::Basic, c.body, c.key, c.nonce, "1").err(), Some(Error::NoAccessKey));
@@ -193,17 +212,29 @@ pub fn v2(c: &Case<'_>) {
     if c.nonce.is_empty() || c.nonce.len() > MAX_NONCE_LEN {
         return;
     }
-    let ts = format_unix_ms(c.time);
-    let fresh = Some(Freshness::new(c.time));
+    let time = unix13(c.time);
+    let ts = format_unix_ms(time);
+    let fresh = Some(Freshness::new(time));
+    let kit_digit = |body: &[u8], scheme: V2Scheme| scheme == V2Scheme::Kit && body.first().is_some_and(u8::is_ascii_digit);
     for scheme in [V2Scheme::Basic, V2Scheme::Kit] {
         let kit = scheme == V2Scheme::Kit;
         let sig = sign_v2(scheme, c.body, c.key, c.nonce, ts.as_str()).expect("sign_v2");
         assert_eq!(sig.as_str(), crate::v2::spec_signature(kit, c.body, c.key, c.nonce, ts.as_str()));
         let auth = V2Auth { signature: sig.as_str(), timestamp: ts.as_str(), nonce: c.nonce };
+        if !c.nonce.bytes().all(|b| b.is_ascii_graphic()) {
+            let r = verify_v2(scheme, &auth, c.body, &[c.key], fresh, None);
+            assert_eq!(r.err(), Some(Error::MalformedEncoding("nonce must be printable ASCII")));
+            continue;
+        }
+        if kit_digit(c.body, scheme) {
+            let r = verify_v2(scheme, &auth, c.body, &[c.key], fresh, None);
+            assert_eq!(r.err(), Some(Error::Ambiguous("kit body starts with a digit")));
+            continue;
+        }
         let mut cache = NonceCache::<2>::new();
         let v = verify_v2(scheme, &auth, c.body, &[c.key], fresh, Some(&mut cache))
             .unwrap_or_else(|e| panic!("sign_v2 -> verify_v2 ({scheme:?}) failed: {e:?}"));
-        assert_eq!((v.key_index(), v.timestamp_ms(), v.body()), (0, c.time, c.body));
+        assert_eq!((v.key_index(), v.timestamp_ms(), v.body()), (0, time, c.body));
         assert_eq!(
             verify_v2(scheme, &auth, c.body, &[c.key], fresh, Some(&mut cache)).err(),
             Some(Error::ReplayedNonce)
@@ -233,7 +264,8 @@ pub fn v2(c: &Case<'_>) {
             let mut b = c.body.to_vec();
             let i = usize::from(c.mut_pos) % b.len();
             b[i] ^= c.mut_byte | 1;
-            assert_eq!(verify_v2(scheme, &auth, &b, &[c.key], fresh, None).err(), Some(Error::SignatureMismatch));
+            let expected = if kit_digit(&b, scheme) { Error::Ambiguous("kit body starts with a digit") } else { Error::SignatureMismatch };
+            assert_eq!(verify_v2(scheme, &auth, &b, &[c.key], fresh, None).err(), Some(expected));
         }
     }
 }
@@ -259,17 +291,22 @@ pub fn body_sign_rt(c: &Case<'_>) {
     }
 }
 
-/// S5: `licence_sign` → `verify_licence`; changes refused.
+/// S5: `licence_sign` → `verify_licence`; changes refused. 13-digit `ts`;
+/// a nonce that is empty or contains `&` is refused (SCHEMES.md S5 decision).
 pub fn licence(c: &Case<'_>) {
-    let ts = format_unix_ms(c.time);
+    let time = unix13(c.time);
+    let ts = format_unix_ms(time);
     let Ok(sig) = licence_sign(ts.as_str(), c.nonce, c.body, c.key) else {
         return assert!(c.key.is_empty());
     };
-    assert_eq!(
-        verify_licence(ts.as_str(), c.nonce, c.body, sig.as_str(), &[c.key], Some(Freshness::new(c.time))),
-        Ok(0),
-        "licence_sign -> verify_licence failed"
-    );
+    let got = verify_licence(ts.as_str(), c.nonce, c.body, sig.as_str(), &[c.key], Some(Freshness::new(time)));
+    if c.nonce.is_empty() {
+        return assert_eq!(got, Err(Error::MissingParameter("nonce")));
+    }
+    if c.nonce.contains('&') {
+        return assert_eq!(got, Err(Error::Ambiguous("licence nonce contains `&`")));
+    }
+    assert_eq!(got, Ok(0), "licence_sign -> verify_licence failed");
     let s = sig.as_str();
     let i = util::index(s, c.mut_pos.into());
     if let Some(m) = util::mutate(s, i, c.mut_byte) {

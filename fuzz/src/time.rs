@@ -36,12 +36,18 @@ pub fn check(c: &Case<'_>) {
         }
         Err(e) => assert_eq!(e, Error::BadTimestamp),
     }
+    // S2/S2b/S5 (decision): exactly 13 ASCII digits, no leading zero.
+    let shape = t.len() == 13 && t.bytes().all(|b| b.is_ascii_digit()) && !t.starts_with('0');
     match parse_unix_ms(t) {
         Ok(ms) => {
-            assert!(!t.is_empty() && t.len() <= 19 && t.bytes().all(|b| b.is_ascii_digit()));
+            assert!(shape, "parse_unix_ms accepted {t:?}");
             assert_eq!(t.parse::<u64>().ok(), Some(ms));
+            assert!((1_000_000_000_000..10_000_000_000_000).contains(&ms));
         }
-        Err(e) => assert_eq!(e, Error::BadTimestamp),
+        Err(e) => {
+            assert!(!shape, "parse_unix_ms refused {t:?}");
+            assert_eq!(e, Error::BadTimestamp);
+        }
     }
     match parse_sdk_date(t) {
         Ok(ms) => {
@@ -54,10 +60,12 @@ pub fn check(c: &Case<'_>) {
     let ms = c.ms % (MAX_V1_MS + 1);
     assert_eq!(parse_v1_timestamp(format_v1_timestamp(ms).as_str()), Ok(ms));
     assert_eq!(parse_sdk_date(format_sdk_date(ms).as_str()), Ok(ms - ms % 1000));
-    // `parse_unix_ms` reads up to 19 digits (any u64 below 10^19 ms, i.e.
-    // until the year 300 million); `format_unix_ms` writes 20 beyond that.
-    let unix = c.ms % 10_000_000_000_000_000_000;
+    // `parse_unix_ms` reads back what `format_unix_ms` writes for the
+    // 13-digit instants (2001-09-09 to 2286-11-20), and refuses the rest.
+    let unix = 1_000_000_000_000 + c.ms % 9_000_000_000_000;
     assert_eq!(parse_unix_ms(format_unix_ms(unix).as_str()), Ok(unix));
+    let expected = if (1_000_000_000_000..10_000_000_000_000).contains(&c.ms) { Ok(c.ms) } else { Err(Error::BadTimestamp) };
+    assert_eq!(parse_unix_ms(format_unix_ms(c.ms).as_str()), expected);
     // Freshness is symmetric and never overflows.
     let f = Freshness::with_window(c.ms, c.window);
     let g = Freshness::with_window(ms, c.window);

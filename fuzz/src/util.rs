@@ -124,6 +124,50 @@ pub fn v1_canonical(params: &[(&str, &str)], skip_blank: bool) -> String {
     kept.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("&")
 }
 
+/// SCHEMES.md S1 item 10, written from the spec: a request is ambiguous
+/// when a pair other than `authToken` has a name containing `&` or `=`, or
+/// a value in which some `&` is followed by zero or more characters free of
+/// `&` and `=` and then `=` (the text `&x=`, `x` possibly empty).
+pub fn v1_ambiguous<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> bool {
+    pairs.iter().filter(|(n, _)| n.as_ref() != "authToken").any(|(n, v)| {
+        let (n, v) = (n.as_ref(), v.as_ref());
+        n.contains('&')
+            || n.contains('=')
+            || v.match_indices('&').any(|(i, _)| {
+                let after = &v[i + 1..];
+                let run = after.find(|c| c == '&' || c == '=').map_or(after, |j| &after[..j]);
+                after[run.len()..].starts_with('=')
+            })
+    })
+}
+
+/// The members of a JSON object in order, duplicates kept (serde_json's
+/// `Value` keeps only the last of a repeated name). `None` when the text
+/// is not JSON or not an object.
+pub fn json_members(body: &[u8]) -> Option<Vec<(String, serde_json::Value)>> {
+    struct Members(Vec<(String, serde_json::Value)>);
+    impl<'de> serde::Deserialize<'de> for Members {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Members;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Members, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(kv) = m.next_entry::<String, serde_json::Value>()? {
+                        out.push(kv);
+                    }
+                    Ok(Members(out))
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+    serde_json::from_slice::<Members>(body).ok().map(|m| m.0)
+}
+
 /// An HTTP header name (RFC 9110 `token`).
 pub fn is_token(s: &str) -> bool {
     !s.is_empty()

@@ -93,6 +93,8 @@ fn check_verified(v: &VerifiedV1<'_, '_>, keys: &[&str], opts: &Opts, skip_blank
         assert_eq!(util::java_cmp(w[0].0, w[1].0), std::cmp::Ordering::Less, "canonical order broken: {params:?}");
     }
     assert!(params.iter().all(|(n, _)| *n != "authToken"));
+    // S1 item 10: no verified request is ambiguous.
+    assert!(!util::v1_ambiguous(params), "verified an ambiguous request: {params:?}");
     if skip_blank {
         assert!(params.iter().all(|(_, v)| !v.trim().is_empty()));
     }
@@ -129,10 +131,22 @@ pub fn check_query(c: &QueryCase<'_>) -> Result<(), &'static str> {
     check_parse_form(q);
 
     let mut scratch = vec![0u8; q.len()];
+    // SCHEMES.md S1 item 10, from the spec: refused as ambiguous exactly
+    // when the query parses, carries authToken and timeStamp, and some
+    // decoded name or value is ambiguous.
+    let spec_pairs = util::form_parse(q).ok().filter(|s| s.len() <= MAX_PARAMS);
+    let has = |name: &str| spec_pairs.as_ref().is_some_and(|s| s.iter().any(|(n, _)| n == name));
+    let ambiguous = has("authToken") && has("timeStamp") && spec_pairs.as_ref().is_some_and(|s| util::v1_ambiguous(s));
     let p = match V1Params::parse(q, &mut scratch) {
-        Ok(p) => p,
+        Ok(p) => {
+            assert!(!ambiguous, "V1Params::parse accepted an ambiguous query {q:?}");
+            p
+        }
         Err(e) => {
-            assert_error_in(&e, &["MALFORMED_ENCODING", "INPUT_TOO_LARGE", "MISSING_PARAMETER"], "V1Params::parse");
+            assert_error_in(&e, &["MALFORMED_ENCODING", "INPUT_TOO_LARGE", "MISSING_PARAMETER", "AMBIGUOUS"], "V1Params::parse");
+            assert_eq!(matches!(e, Error::Ambiguous(_)), ambiguous, "S1 item 10 disagrees with the spec on {q:?}: {e:?}");
+            let mut s3 = vec![0u8; q.len()];
+            assert_eq!(verify_v1(q, &keys, fresh, None, &mut s3).err(), Some(e), "verify_v1 differs from V1Params::parse");
             return Err(e.code());
         }
     };
@@ -183,33 +197,91 @@ pub fn check_json(c: &JsonCase<'_>) -> Result<(), &'static str> {
     let fresh = c.opts.freshness();
     let mut scratch = vec![0u8; c.body.len() + c.token.len() + 9];
     let r = verify_v1_json(c.token, c.body, &keys, fresh, None, &mut scratch);
+    let spec = s1b_spec(c.body);
     match r {
         Ok(v) => {
             check_verified(&v, &keys, &c.opts, true);
             assert_eq!(v.get("authToken"), Some(c.token));
-            let json: serde_json::Value = serde_json::from_slice(c.body).expect("verified a body that is not JSON");
-            let obj = json.as_object().expect("verified a body that is not an object");
-            for (n, val) in v.params() {
-                // Every signed parameter is a top-level field of the body.
-                assert!(obj.contains_key(*n), "parameter {n:?}={val:?} is not a field of the body");
-            }
+            let Ok(signed) = spec else { panic!("verified an S1b body the spec refuses ({spec:?}): {:?}", c.body) };
+            // The verified view is exactly the body's non-blank members
+            // (SCHEMES.md S1b decision: nothing else can be in the body but
+            // blank strings, which are tolerated).
+            let mut got: Vec<(String, String)> = v.params().iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+            let mut want = signed;
+            got.sort();
+            want.sort();
+            assert_eq!(got, want, "the verified view differs from the body's members");
             Ok(())
         }
         Err(e) => {
             assert_error_in(
                 &e,
-                &["MALFORMED_ENCODING", "INPUT_TOO_LARGE", "MISSING_PARAMETER"]
+                &["MALFORMED_ENCODING", "INPUT_TOO_LARGE", "MISSING_PARAMETER", "AMBIGUOUS"]
                     .iter()
                     .chain(VERIFY_ERRORS)
                     .copied()
                     .collect::<Vec<_>>(),
                 "verify_v1_json",
             );
+            match &spec {
+                // A refusal the spec names: koosign gives one of its codes.
+                Err(codes) => assert!(codes.contains(&e.code()), "S1b: {e:?}, the spec expects one of {codes:?}"),
+                // A well-formed body: refused only as verification refuses.
+                Ok(signed) => {
+                    let allowed: &[&str] = if !signed.iter().any(|(n, _)| n == "timeStamp") {
+                        &["MISSING_PARAMETER"]
+                    } else if util::v1_ambiguous(signed) {
+                        &["AMBIGUOUS"]
+                    } else {
+                        VERIFY_ERRORS
+                    };
+                    assert_error_in(&e, allowed, "verify_v1_json on a well-formed body");
+                }
+            }
             // The documented scratch size is enough: a larger one changes nothing.
             let mut big = vec![0u8; 8 * c.body.len() + c.token.len() + 4096];
             let again = verify_v1_json(c.token, c.body, &keys, fresh, None, &mut big).err();
             assert_eq!(again, Some(e), "verify_v1_json depends on the scratch size beyond its documented minimum");
             Err(e.code())
         }
+    }
+}
+
+/// SCHEMES.md S1b (decision), from the spec with serde_json as the JSON
+/// reader: `Ok(non-blank members)` for a flat object of strings, each name
+/// once, no `authToken` member, at most 63 members (the header's token is
+/// the 64th pair), no `&`/`=` in a blank member's name (S1 item 10);
+/// otherwise `Err(the error codes its violations call for)`.
+fn s1b_spec(body: &[u8]) -> Result<Vec<(String, String)>, Vec<&'static str>> {
+    let Some(members) = util::json_members(body) else {
+        return Err(vec!["MALFORMED_ENCODING"]);
+    };
+    let mut codes = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut signed = Vec::new();
+    for (n, v) in &members {
+        if n == "authToken" {
+            codes.push("AMBIGUOUS");
+        }
+        if !seen.insert(n.as_str()) {
+            codes.push("MALFORMED_ENCODING");
+        }
+        match v {
+            serde_json::Value::String(s) if s.trim().is_empty() => {
+                if n.contains('&') || n.contains('=') {
+                    codes.push("AMBIGUOUS");
+                }
+            }
+            serde_json::Value::String(s) => signed.push((n.clone(), s.clone())),
+            _ => codes.push("MALFORMED_ENCODING"),
+        }
+    }
+    if members.len() > MAX_PARAMS - 1 {
+        codes.push("INPUT_TOO_LARGE");
+    }
+    if codes.is_empty() {
+        Ok(signed)
+    } else {
+        Err(codes)
     }
 }

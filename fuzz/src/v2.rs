@@ -114,9 +114,26 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
         Err(e) => {
             assert_error_in(
                 &e,
-                &["MISSING_PARAMETER", "BAD_TIMESTAMP", "INPUT_TOO_LARGE", "NO_ACCESS_KEY", "SIGNATURE_MISMATCH", "STALE_TIMESTAMP"],
+                &[
+                    "MISSING_PARAMETER",
+                    "BAD_TIMESTAMP",
+                    "INPUT_TOO_LARGE",
+                    "MALFORMED_ENCODING",
+                    "AMBIGUOUS",
+                    "NO_ACCESS_KEY",
+                    "SIGNATURE_MISMATCH",
+                    "STALE_TIMESTAMP",
+                ],
                 "verify_v2",
             );
+            match e {
+                Error::MalformedEncoding(t) => assert_eq!(t, "nonce must be printable ASCII"),
+                Error::Ambiguous(t) => {
+                    assert_eq!(t, "kit body starts with a digit");
+                    assert!(c.kit && c.body.first().is_some_and(u8::is_ascii_digit));
+                }
+                _ => {}
+            }
             assert!(cache.is_empty(), "a request that failed verification entered the nonce store");
             return Err(e.code());
         }
@@ -128,6 +145,12 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
     assert_eq!(v.body(), c.body);
     assert_eq!(parse_unix_ms(auth.timestamp), Ok(v.timestamp_ms()));
     assert!(!auth.nonce.is_empty() && auth.nonce.len() <= MAX_NONCE_LEN);
+    // SCHEMES.md S2 decisions: 13-digit timestamp without a leading zero,
+    // printable ASCII nonce, no kit body starting with a digit.
+    let ts = auth.timestamp.as_bytes();
+    assert!(ts.len() == 13 && ts[0] != b'0' && ts.iter().all(u8::is_ascii_digit), "verified timestamp {ts:?}");
+    assert!(auth.nonce.bytes().all(|b| b.is_ascii_graphic()), "verified nonce {:?}", auth.nonce);
+    assert!(!(c.kit && c.body.first().is_some_and(u8::is_ascii_digit)), "verified a kit body starting with a digit");
     if let Some(f) = fresh {
         assert!(f.check(v.timestamp_ms()).is_ok(), "stale request verified");
     }

@@ -23,6 +23,7 @@ fn run(target: &str, data: &[u8]) -> Option<Result<(), &'static str>> {
         "apig" => apig::check(&case(data)),
         "injectivity" => injectivity::check(&case(data)),
         "notification" => json::check(data),
+        "http_response" => http::check(&case(data)),
         "nonce_cache" => {
             if let Ok(c) = nonce::Case::arbitrary_take_rest(Unstructured::new(data)) {
                 nonce::check(&c);

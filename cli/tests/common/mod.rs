@@ -207,6 +207,34 @@ pub fn v2_query(body: &[u8], key: &str, nonce: &str, ts: u64) -> String {
     format!("signature={}&timestamp={ts}&nonce={nonce}", sig.as_str())
 }
 
+/// A V1 query (S1) for `params` signed now with `key`. The timeStamp is
+/// strictly later than any returned before in this process, so two calls
+/// never give byte-for-byte the same query (which `serve` would refuse as a
+/// replayed authToken).
+pub fn v1_signed(params: &[(&str, &str)], key: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let mut ms = now_ms();
+    let mut last = LAST.load(Ordering::SeqCst);
+    loop {
+        ms = ms.max(last + 1);
+        match LAST.compare_exchange(last, ms, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => break,
+            Err(l) => last = l,
+        }
+    }
+    v1_signed_at(params, key, ms)
+}
+
+/// A V1 query for `params` signed with `key` at `unix_ms`.
+pub fn v1_signed_at(params: &[(&str, &str)], key: &str, unix_ms: u64) -> String {
+    let ts = koosign::format_v1_timestamp(unix_ms);
+    let mut all = params.to_vec();
+    all.push(("timeStamp", ts.as_str()));
+    let mut out = vec![0u8; 8192];
+    koosign::build_v1_query(&all, key, &mut out).unwrap().to_string()
+}
+
 pub fn fresh_nonce() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).unwrap();
