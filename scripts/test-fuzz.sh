@@ -16,8 +16,8 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 FUZZ_BUDGET=${FUZZ_BUDGET:-540}
 CARGO_FUZZ_VERSION=0.13.2
 
-echo "== fuzz: core property tests and crash regressions"
-cargo test -p koosign --test properties --test regressions
+echo "== fuzz: core property tests (injectivity included) and crash regressions"
+cargo test -p koosign --test properties --test injectivity --test regressions
 
 echo "== fuzz: toolchain"
 if ! rustup toolchain list | grep -q '^nightly'; then
