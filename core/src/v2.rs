@@ -121,6 +121,21 @@ fn check_nonce(scheme: V2Scheme, nonce: &str) -> Result<()> {
     Ok(())
 }
 
+/// S2b: the body must start with `{` and the nonce must not contain `{`,
+/// so that the undelimited kit string splits one way only (see
+/// [`verify_v2`]).
+fn check_kit(nonce: &str, body: &[u8]) -> Result<()> {
+    match body.first() {
+        Some(b'{') => {}
+        Some(b) if b.is_ascii_digit() => return Err(Error::Ambiguous("kit body starts with a digit")),
+        _ => return Err(Error::Ambiguous("kit body must start with `{`")),
+    }
+    if nonce.contains('{') {
+        return Err(Error::Ambiguous("kit nonce contains `{`"));
+    }
+    Ok(())
+}
+
 /// Verifies a V2 (S2) or kit (S2b) notification.
 ///
 /// `body` is the exact bytes received. Order of checks: format, then the
@@ -136,14 +151,21 @@ fn check_nonce(scheme: V2Scheme, nonce: &str) -> Result<()> {
 ///   (and a replay with a shifted digit is refused before the nonce store
 ///   is consulted);
 /// * `nonce` is 1 to 256 printable ASCII characters without space;
-/// * S2b only: a body starting with an ASCII digit is refused, since the
-///   kit string `… + timestamp + body` would let that digit move into
-///   the timestamp. (S2 signs the 64-hex inner MAC, never the body, there.)
+/// * S2b only: the body must start with `{` and the nonce must not contain
+///   `{`. The kit string `… + nonce + timestamp + body` has no delimiter: a
+///   body starting with a digit would let that digit move into the
+///   timestamp, and a 13-digit run inside the nonce or the body could become
+///   the timestamp of another split (`"sentAt":"1680…"`). In any split the
+///   body must start with `{`; a second split would start it inside the old
+///   nonce (which has no `{`) or inside the timestamp (digits), so the split
+///   is unique (docs/SCHEMES.md §S2b). (S2 signs the 64-hex inner MAC, never
+///   the body, there.)
 ///
 /// Errors: `BadTimestamp`, `MissingParameter("nonce" | "x-nonce")` (empty
 /// nonce), `InputTooLarge { limit: 256 }` (nonce over 256 bytes),
 /// `MalformedEncoding("nonce must be printable ASCII")`,
-/// `Ambiguous("kit body starts with a digit")` (S2b), `NoAccessKey`,
+/// `Ambiguous("kit body starts with a digit" | "kit body must start with `{`"
+/// | "kit nonce contains `{`")` (S2b), `NoAccessKey`,
 /// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
 pub fn verify_v2<'a, 'k>(
     scheme: V2Scheme,
@@ -155,8 +177,8 @@ pub fn verify_v2<'a, 'k>(
 ) -> Result<VerifiedV2<'a, 'k>> {
     let ts_ms = parse_unix_ms(auth.timestamp)?;
     check_nonce(scheme, auth.nonce)?;
-    if scheme == V2Scheme::Kit && body.first().is_some_and(u8::is_ascii_digit) {
-        return Err(Error::Ambiguous("kit body starts with a digit"));
+    if scheme == V2Scheme::Kit {
+        check_kit(auth.nonce, body)?;
     }
     let mut received = [0u8; 32];
     let sig = auth.signature.as_bytes();

@@ -129,10 +129,71 @@ fn s2b_kit_body_starting_with_a_digit_is_ambiguous() {
     let sig = sign_v2(V2Scheme::Basic, body, KEY, "n", TS).unwrap();
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
     assert!(verify_v2(V2Scheme::Basic, &auth, body, &[KEY], None, None).is_ok());
-    // Kit bodies that start otherwise verify.
-    let sig = sign_v2(V2Scheme::Kit, b"", KEY, "n", TS).unwrap();
-    let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
-    assert!(verify_v2(V2Scheme::Kit, &auth, b"", &[KEY], None, None).is_ok());
+    // Kit bodies that start with `{` verify.
+    for ok in [&b"{}"[..], b"{\"a\":\"b\"}", b"{\"activity\":\"newInstance\"}"] {
+        let sig = sign_v2(V2Scheme::Kit, ok, KEY, "n", TS).unwrap();
+        let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
+        assert!(verify_v2(V2Scheme::Kit, &auth, ok, &[KEY], None, None).is_ok());
+    }
+}
+
+/// The S2b residual found while writing docs/SECURITY.md: a genuine kit body
+/// holding a 13-digit run lets the old nonce, timestamp and body prefix
+/// become a "new" nonce, the run the timestamp, and the rest the body — the
+/// same signed bytes. A kit body must start with `{` and a kit nonce must not
+/// contain one, so it is refused as ambiguous before the MAC and the store
+/// (docs/SCHEMES.md §S2b). The same run inside a genuine nonce cannot move
+/// into the timestamp either: the body would then start inside the nonce.
+#[test]
+fn s2b_kit_body_with_a_timestamp_run_cannot_be_resplit() {
+    let body = br#"{"activity":"newInstance","sentAt":"1680508066619","orderId":"CS1"}"#;
+    let sig = sign_v2(V2Scheme::Kit, body, KEY, "n", TS).unwrap();
+    let at = body.windows(13).position(|w| w == b"1680508066619").unwrap();
+    let mut nonce = String::from("n");
+    nonce.push_str(TS);
+    nonce.push_str(core::str::from_utf8(&body[..at]).unwrap());
+    let rest = &body[at + 13..];
+    // The attack is real: the same signature for the re-split request.
+    assert_eq!(sign_v2(V2Scheme::Kit, rest, KEY, &nonce, "1680508066619").unwrap(), sig);
+    let genuine = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
+    let resplit = V2Auth { signature: sig.as_str(), timestamp: "1680508066619", nonce: &nonce };
+    let mut store = NonceCache::<4>::new();
+    let now = Freshness::new(1_680_508_066_620);
+    assert!(verify_v2(V2Scheme::Kit, &genuine, body, &[KEY], Some(now), Some(&mut store)).is_ok());
+    assert_eq!(
+        verify_v2(V2Scheme::Kit, &resplit, rest, &[KEY], Some(now), Some(&mut store)).unwrap_err(),
+        Error::Ambiguous("kit body must start with `{`")
+    );
+    // Had the rest started with `{`, the nonce (holding the old body's `{`)
+    // would be refused.
+    let resplit = V2Auth { signature: sig.as_str(), timestamp: "1680508066619", nonce: &nonce };
+    assert_eq!(
+        verify_v2(V2Scheme::Kit, &resplit, b"{}", &[KEY], Some(now), Some(&mut store)).unwrap_err(),
+        Error::Ambiguous("kit nonce contains `{`")
+    );
+    assert_eq!(store.len(), 1, "the re-split request never reached the store");
+    // From the nonce: `ab1680508066618Z` + `1700000000000` + `{…}` signs as
+    // `ab` + `1680508066618` + `Z1700000000000{…}`.
+    let body = br#"{"a":"b"}"#;
+    let sig = sign_v2(V2Scheme::Kit, body, KEY, "ab1680508066618Z", "1700000000000").unwrap();
+    let shifted = b"Z1700000000000{\"a\":\"b\"}";
+    assert_eq!(sign_v2(V2Scheme::Kit, shifted, KEY, "ab", "1680508066618").unwrap(), sig, "the attack is real");
+    let auth = V2Auth { signature: sig.as_str(), timestamp: "1680508066618", nonce: "ab" };
+    assert_eq!(
+        verify_v2(V2Scheme::Kit, &auth, shifted, &[KEY], None, None).unwrap_err(),
+        Error::Ambiguous("kit body must start with `{`")
+    );
+    // Bodies that do not start with `{` are refused the same way.
+    for bad in [&b""[..], b"[]", b"\"x\"", b" {}", b"null"] {
+        let sig = sign_v2(V2Scheme::Kit, bad, KEY, "n", TS).unwrap();
+        let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
+        assert_eq!(
+            verify_v2(V2Scheme::Kit, &auth, bad, &[KEY], None, None).unwrap_err(),
+            Error::Ambiguous("kit body must start with `{`"),
+            "{:?}",
+            core::str::from_utf8(bad)
+        );
+    }
 }
 
 // -------------------------------------------------------------------- S5

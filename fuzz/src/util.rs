@@ -233,3 +233,9 @@ pub fn form_parse(q: &str) -> Result<Vec<(String, String)>, &'static str> {
     }
     Ok(out)
 }
+
+/// An independent reading of the S2b rule (SCHEMES.md S2b decision): the
+/// kit body must start with `{` and the kit nonce must not contain `{`.
+pub fn kit_ok(nonce: &str, body: &[u8]) -> bool {
+    body.first() == Some(&b'{') && !nonce.contains('{')
+}

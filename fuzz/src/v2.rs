@@ -129,8 +129,11 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
             match e {
                 Error::MalformedEncoding(t) => assert_eq!(t, "nonce must be printable ASCII"),
                 Error::Ambiguous(t) => {
-                    assert_eq!(t, "kit body starts with a digit");
-                    assert!(c.kit && c.body.first().is_some_and(u8::is_ascii_digit));
+                    assert!(c.kit, "a V2 basic request was refused as ambiguous");
+                    assert!(!crate::util::kit_ok(auth.nonce, c.body), "a well-formed kit request was refused: {t}");
+                    if t == "kit body starts with a digit" {
+                        assert!(c.body.first().is_some_and(u8::is_ascii_digit));
+                    }
                 }
                 _ => {}
             }
@@ -151,6 +154,7 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
     assert!(ts.len() == 13 && ts[0] != b'0' && ts.iter().all(u8::is_ascii_digit), "verified timestamp {ts:?}");
     assert!(auth.nonce.bytes().all(|b| b.is_ascii_graphic()), "verified nonce {:?}", auth.nonce);
     assert!(!(c.kit && c.body.first().is_some_and(u8::is_ascii_digit)), "verified a kit body starting with a digit");
+    assert!(!c.kit || crate::util::kit_ok(auth.nonce, c.body), "verified a kit request whose body does not start with `{{` or whose nonce holds one");
     if let Some(f) = fresh {
         assert!(f.check(v.timestamp_ms()).is_ok(), "stale request verified");
     }
