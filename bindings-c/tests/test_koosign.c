@@ -126,10 +126,10 @@ static void test_spec_vectors(void) {
     if (ST(koosign_v1_auth_token(S(V1_QUERY), S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
         CHECK(eq(out, n, V1_TOKEN));
     }
-    ST(koosign_verify_v1(S(V1_QUERY), keys, 2, NULL, &idx), KOOSIGN_OK);
+    ST(koosign_verify_v1(S(V1_QUERY), keys, 2, NULL, NULL, &idx), KOOSIGN_OK);
     CHECK(idx == 1);
     /* a leading '?' is accepted */
-    ST(koosign_verify_v1(S("?" V1_QUERY), keys + 1, 1, NULL, NULL), KOOSIGN_OK);
+    ST(koosign_verify_v1(S("?" V1_QUERY), keys + 1, 1, NULL, NULL, NULL), KOOSIGN_OK);
 
     /* S2, S2b */
     if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B(V2_BODY), S(KEY), S(V2_NONCE), S(V2_TS), out, sizeof out, &n),
@@ -281,7 +281,7 @@ static void test_spec_vectors(void) {
     koosign_apig_request r3 = {KS("GET"), KS("example.huaweicloud.com"), KS("/path"), q3, 1, h3, 2, NULL, 0};
     koosign_pair creds[2] = {{KS("OtherKey"), KS("OtherSecret")}, {KS("AccessKey"), KS("SecretKey")}};
     idx = 99;
-    ST(koosign_verify_apig(&r3, creds, 2, NULL, &idx), KOOSIGN_OK);
+    ST(koosign_verify_apig(&r3, creds, 2, NULL, &idx, NULL), KOOSIGN_OK);
     CHECK(idx == 1);
     koosign_pair q4[] = {{KS("limit"), KS("1")},
                          {KS("enable"), KS("true")},
@@ -313,14 +313,14 @@ static void test_round_trips(void) {
                              {KS("timeStamp"), KS("20200727073711903")}};
     if (ST(koosign_build_v1_query(params, 5, S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
         CHECK(memmem(out, n, "customerName=a+b%2Bc%26d%3De+%E4%B8%AD", 38) != NULL);
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, &idx), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, NULL, &idx), KOOSIGN_OK);
         CHECK(idx == 0);
         koosign_freshness fresh = {V1_TS_MS + 1000, 60000};
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_OK);
         fresh.now_ms = V1_TS_MS + 61000;
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL), KOOSIGN_STALE_TIMESTAMP);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
         fresh.now_ms = V1_TS_MS - 60000; /* the window is inclusive, both sides */
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_OK);
         if (ST(koosign_v1_canonical((const char *)out, n, out2, sizeof out2, &n2), KOOSIGN_OK)) {
             CHECK(eq(out2, n2, "Zeta=1&activity=newInstance&customerName=a b+c&d=e \xe4\xb8\xad&empty="
                                "&timeStamp=20200727073711903"));
@@ -335,9 +335,9 @@ static void test_round_trips(void) {
         }
         many[9] = KS(KEY);
         idx = 99;
-        ST(koosign_verify_v1(S(V1_QUERY), many, 10, NULL, &idx), KOOSIGN_OK);
+        ST(koosign_verify_v1(S(V1_QUERY), many, 10, NULL, NULL, &idx), KOOSIGN_OK);
         CHECK(idx == 9);
-        ST(koosign_verify_v1(S(V1_QUERY), many, 9, NULL, &idx), KOOSIGN_SIGNATURE_MISMATCH);
+        ST(koosign_verify_v1(S(V1_QUERY), many, 9, NULL, NULL, &idx), KOOSIGN_SIGNATURE_MISMATCH);
         CHECK(idx == 9); /* untouched on failure */
     }
 
@@ -349,11 +349,11 @@ static void test_round_trips(void) {
         size_t tn = 0;
         if (ST(koosign_v1_auth_token((const char *)out, n, S(KEY), tok, sizeof tok, &tn), KOOSIGN_OK)) {
             idx = 99;
-            ST(koosign_verify_v1_json((const char *)tok, tn, (const uint8_t *)json, strlen(json), &key, 1, NULL,
+            ST(koosign_verify_v1_json((const char *)tok, tn, (const uint8_t *)json, strlen(json), &key, 1, NULL, NULL,
                                       &idx),
                KOOSIGN_OK);
             CHECK(idx == 0);
-            ST(koosign_verify_v1_json((const char *)tok, tn, B("[1,2]"), &key, 1, NULL, NULL),
+            ST(koosign_verify_v1_json((const char *)tok, tn, B("[1,2]"), &key, 1, NULL, NULL, NULL),
                KOOSIGN_MALFORMED_ENCODING);
         }
     }
@@ -461,14 +461,14 @@ static void test_round_trips(void) {
         koosign_pair cred = {KS("AK"), KS("SK")};
         koosign_freshness fresh = {now + 1000, 900000};
         idx = 99;
-        ST(koosign_verify_apig(&rs, &cred, 1, &fresh, &idx), KOOSIGN_OK);
+        ST(koosign_verify_apig(&rs, &cred, 1, &fresh, &idx, NULL), KOOSIGN_OK);
         CHECK(idx == 0);
         fresh.now_ms = now + 16 * 60 * 1000;
-        ST(koosign_verify_apig(&rs, &cred, 1, &fresh, NULL), KOOSIGN_STALE_TIMESTAMP);
+        ST(koosign_verify_apig(&rs, &cred, 1, &fresh, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
         koosign_pair wrong = {KS("AK"), KS("SK2")};
-        ST(koosign_verify_apig(&rs, &wrong, 1, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+        ST(koosign_verify_apig(&rs, &wrong, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
         rs.headers_len = 4; /* Authorization dropped */
-        ST(koosign_verify_apig(&rs, &cred, 1, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
+        ST(koosign_verify_apig(&rs, &cred, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
     }
     /* no X-Sdk-Date and no clock */
     ST(koosign_sign_apig(&r, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_MISSING_PARAMETER);
@@ -486,8 +486,8 @@ static void test_statuses(void) {
     size_t n = 0;
     koosign_str key = KS(KEY);
 
-    ST(koosign_verify_v1(S("activity=x&authToken=abc"), &key, 1, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
-    ST(koosign_verify_v1(S("timeStamp=20200727073711903&activity=x"), &key, 1, NULL, NULL),
+    ST(koosign_verify_v1(S("activity=x&authToken=abc"), &key, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
+    ST(koosign_verify_v1(S("timeStamp=20200727073711903&activity=x"), &key, 1, NULL, NULL, NULL),
        KOOSIGN_MISSING_PARAMETER);
     ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(""), B(V2_BODY), &key, 1, NULL, NULL, NULL),
        KOOSIGN_MISSING_PARAMETER);
@@ -495,9 +495,9 @@ static void test_statuses(void) {
        KOOSIGN_MISSING_PARAMETER);
     ST(koosign_verify_body_sign(S("signature=\"x\""), B("{}"), &key, 1, NULL), KOOSIGN_MISSING_PARAMETER);
 
-    ST(koosign_verify_v1(S("a=%zz&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL),
+    ST(koosign_verify_v1(S("a=%zz&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL, NULL),
        KOOSIGN_MALFORMED_ENCODING);
-    ST(koosign_verify_v1(S("a=%ff&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL),
+    ST(koosign_verify_v1(S("a=%ff&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL, NULL),
        KOOSIGN_MALFORMED_ENCODING); /* decodes to a byte that is not UTF-8 */
     ST(koosign_verify_body_sign(S("sign_type=HMAC-SHA256, signature=\"x\""), B("{}"), &key, 1, NULL),
        KOOSIGN_MALFORMED_ENCODING);
@@ -506,7 +506,7 @@ static void test_statuses(void) {
     ST(koosign_encrypt_field_with_iv(S("admin"), S(KEY), KOOSIGN_AES256, S("short"), out, sizeof out, &n),
        KOOSIGN_MALFORMED_ENCODING);
 
-    ST(koosign_verify_v1(S("timeStamp=2020&authToken=" V1_TOKEN), &key, 1, NULL, NULL), KOOSIGN_BAD_TIMESTAMP);
+    ST(koosign_verify_v1(S("timeStamp=2020&authToken=" V1_TOKEN), &key, 1, NULL, NULL, NULL), KOOSIGN_BAD_TIMESTAMP);
     ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S("16805080666l8"), S(V2_NONCE), B(V2_BODY), &key, 1, NULL,
                          NULL, NULL),
        KOOSIGN_BAD_TIMESTAMP);
@@ -568,13 +568,13 @@ static void test_statuses(void) {
         for (int i = 0; i < 65; i++) {
             qn += (size_t)snprintf(q + qn, sizeof q - qn, "p%d=1&", i);
         }
-        ST(koosign_verify_v1(q, qn, &key, 1, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
+        ST(koosign_verify_v1(q, qn, &key, 1, NULL, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
     }
-    ST(koosign_verify_v1(V1_QUERY, (size_t)PTRDIFF_MAX + 1, &key, 1, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
+    ST(koosign_verify_v1(V1_QUERY, (size_t)PTRDIFF_MAX + 1, &key, 1, NULL, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
 
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 0, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 0, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     koosign_str empty_key = KS("");
-    ST(koosign_verify_v1(S(V1_QUERY), &empty_key, 1, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_v1(S(V1_QUERY), &empty_key, 1, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_body_sign(B("{}"), NULL, 0, out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_body_signature(B("{}"), S(""), out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B("{}"), S(""), S("n"), S(V2_TS), out, sizeof out, &n),
@@ -583,7 +583,7 @@ static void test_statuses(void) {
     ST(koosign_v1_auth_token(S(V1_QUERY), S(""), out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
 
     koosign_str wrong = KS("wrongKey");
-    ST(koosign_verify_v1(S(V1_QUERY), &wrong, 1, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+    ST(koosign_verify_v1(S(V1_QUERY), &wrong, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
     ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S("not hex"), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, NULL, NULL, NULL),
        KOOSIGN_SIGNATURE_MISMATCH);
 
@@ -591,11 +591,11 @@ static void test_statuses(void) {
        KOOSIGN_DECRYPT);
     ST(koosign_decrypt_field(S(""), S(KEY), KOOSIGN_AES128, out, sizeof out, &n), KOOSIGN_DECRYPT);
 
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL), KOOSIGN_NULL_PARAMETER);
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL, NULL), KOOSIGN_NULL_PARAMETER);
 
-    ST(koosign_verify_v1(S("timeStamp=\xff"), &key, 1, NULL, NULL), KOOSIGN_INVALID_UTF8);
+    ST(koosign_verify_v1(S("timeStamp=\xff"), &key, 1, NULL, NULL, NULL), KOOSIGN_INVALID_UTF8);
     koosign_str bad_key = KS("key\xc3");
-    ST(koosign_verify_v1(S(V1_QUERY), &bad_key, 1, NULL, NULL), KOOSIGN_INVALID_UTF8);
+    ST(koosign_verify_v1(S(V1_QUERY), &bad_key, 1, NULL, NULL, NULL), KOOSIGN_INVALID_UTF8);
     ST(koosign_body_sign(B("\xff\xfe binary bodies are fine"), S(KEY), out, sizeof out, &n), KOOSIGN_OK);
 
     ST(koosign_sign_v2(0, B("{}"), S(KEY), S("n"), S(V2_TS), out, sizeof out, &n), KOOSIGN_INVALID_ARGUMENT);
@@ -856,15 +856,15 @@ static void test_nulls(void) {
     koosign_pair pair_null_value = {KS("timeStamp"), {NULL, 1}};
 
     /* verify_v1 */
-    ST(koosign_verify_v1(NULL, 5, &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1(NULL, 0, &key, 1, NULL, NULL), KOOSIGN_MISSING_PARAMETER); /* empty query */
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1(S(V1_QUERY), &null_key, 1, NULL, NULL), NP);
+    ST(koosign_verify_v1(NULL, 5, &key, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1(NULL, 0, &key, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER); /* empty query */
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1(S(V1_QUERY), &null_key, 1, NULL, NULL, NULL), NP);
     /* verify_v1_json */
-    ST(koosign_verify_v1_json(NULL, 44, B("{}"), &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 2, &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), B("{}"), NULL, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 0, &key, 1, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
+    ST(koosign_verify_v1_json(NULL, 44, B("{}"), &key, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 2, &key, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), B("{}"), NULL, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 0, &key, 1, NULL, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
     /* v1_canonical */
     ST(koosign_v1_canonical(NULL, 3, out, sizeof out, &n), NP);
     ST(koosign_v1_canonical(S(V1_QUERY), NULL, 10, &n), NP);
@@ -993,14 +993,14 @@ static void test_nulls(void) {
     ST(koosign_sign_apig(&bad, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), NP);
     koosign_pair cred = {KS("AK"), KS("SK")};
     koosign_pair null_cred = {KS("AK"), {NULL, 2}};
-    ST(koosign_verify_apig(NULL, &cred, 1, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, NULL, 1, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, &null_cred, 1, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, NULL, 0, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_apig(NULL, &cred, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, NULL, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, &null_cred, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, NULL, 0, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     bad = r;
     bad.headers_len = 2;
     bad.headers = NULL;
-    ST(koosign_verify_apig(&bad, &cred, 1, NULL, NULL), NP);
+    ST(koosign_verify_apig(&bad, &cred, 1, NULL, NULL, NULL), NP);
     /* the static strings */
     CHECK(koosign_version() != NULL);
 }

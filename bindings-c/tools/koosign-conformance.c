@@ -150,7 +150,7 @@ static bool v1_query(const cJSON *c, why_t why) {
         goto done;
     }
     koosign_str keys[1] = {kstr(key)};
-    st = koosign_verify_v1(query, qn, keys, 1, NULL, NULL);
+    st = koosign_verify_v1(query, qn, keys, 1, NULL, NULL, NULL);
     if (st != KOOSIGN_OK) {
         fail(why, "verify: %s", koosign_status_message(st));
         goto done;
@@ -170,7 +170,7 @@ static bool v1_query(const cJSON *c, why_t why) {
     memcpy(altered, query, start);
     memcpy(altered + start, tail, strlen(tail) + 1);
     free(tail);
-    ok = expect_status("altered authToken", koosign_verify_v1(altered, an, keys, 1, NULL, NULL),
+    ok = expect_status("altered authToken", koosign_verify_v1(altered, an, keys, 1, NULL, NULL, NULL),
                        KOOSIGN_SIGNATURE_MISMATCH, why);
     free(altered);
 done:
@@ -463,7 +463,7 @@ static bool apig(const cJSON *c, why_t why) {
     sent_req.headers = sent;
     sent_req.headers_len = ns;
     koosign_pair cred[1] = {{kstr(ak), kstr(sk)}};
-    st = koosign_verify_apig(&sent_req, cred, 1, NULL, NULL);
+    st = koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL);
     if (st != KOOSIGN_OK) {
         fail(why, "verify: %s", koosign_status_message(st));
         goto done;
@@ -503,7 +503,7 @@ static bool apig(const cJSON *c, why_t why) {
     sent[nt].value = kstr(auth_text);
     nt++;
     sent_req.headers_len = nt;
-    ok = expect_status("altered signature", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL),
+    ok = expect_status("altered signature", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL),
                        KOOSIGN_SIGNATURE_MISMATCH, why);
     free(auth_text);
 done:
