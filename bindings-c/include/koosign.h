@@ -92,6 +92,20 @@
 #define KOOSIGN_DEFAULT_WINDOW_MS 60000
 
 /**
+ * The V1 freshness window every endpoint applies by default (SCHEMES.md S1
+ * item 8, decision): 300 000 ms (±5 min). Pass it in a koosign_freshness
+ * to koosign_verify_v1 / koosign_verify_v1_json; a NULL freshness checks
+ * no window, which an endpoint should choose explicitly, not by default.
+ */
+#define KOOSIGN_V1_DEFAULT_WINDOW_MS 300000
+
+/**
+ * The X-Sdk-Date window of koosign_verify_apig by default (SCHEMES.md S6,
+ * the gateway's observed tolerance): 900 000 ms (±15 min).
+ */
+#define KOOSIGN_APIG_DEFAULT_WINDOW_MS 900000
+
+/**
  * Longest V2 nonce accepted, in bytes.
  */
 #define KOOSIGN_MAX_NONCE_LEN 256
@@ -124,8 +138,39 @@
 
 /**
  * What every fallible koosign_* function returns. `KOOSIGN_OK` is 0;
- * codes 1–12 are the core's errors (same meaning as `koosign::Error`);
- * codes from 100 are the C layer's own. Values are stable.
+ * codes 1–13 are the core's errors (same meaning as `koosign::Error`;
+ * KOOSIGN_AMBIGUOUS, 13, was added later and is declared last); codes
+ * from 100 are the C layer's own. Values are stable.
+ *
+ * The resultCode a merchant endpoint answers when a verifier
+ * (koosign_verify_v1, koosign_verify_v1_json, koosign_verify_v2,
+ * koosign_verify_v2_query, koosign_verify_licence) refuses a notification,
+ * per SCHEMES.md "Which code a refusal gets" (the table `koosign serve`
+ * applies):
+ *
+ * - `000001` (authentication failed): KOOSIGN_MISSING_PARAMETER,
+ *   KOOSIGN_MALFORMED_ENCODING, KOOSIGN_BAD_TIMESTAMP,
+ *   KOOSIGN_STALE_TIMESTAMP, KOOSIGN_REPLAYED_NONCE,
+ *   KOOSIGN_INPUT_TOO_LARGE, KOOSIGN_SIGNATURE_MISMATCH,
+ *   KOOSIGN_AMBIGUOUS, and KOOSIGN_INVALID_UTF8 for a received text
+ *   (query, token, signature, timestamp, nonce): everything a verifier
+ *   reports is found before the request is authenticated, so a missing,
+ *   malformed, ambiguous, non-matching, stale or replayed request is
+ *   `000001`, never `000002`.
+ * - `000005` (the merchant's side failed): KOOSIGN_NONCE_STORE_FULL (the
+ *   replay store is full: fail closed, the marketplace retries),
+ *   KOOSIGN_NO_ACCESS_KEY (no key configured), KOOSIGN_RANDOM_SOURCE,
+ *   KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_NULL_PARAMETER,
+ *   KOOSIGN_INVALID_ARGUMENT, KOOSIGN_PANIC, KOOSIGN_UNKNOWN_ERROR, and
+ *   KOOSIGN_INVALID_UTF8 for the merchant's own access key.
+ * - `000002` (bad parameters) is for an authenticated request whose body
+ *   or parameters the merchant cannot use (not JSON, a required field
+ *   missing, an unknown activity…): the caller's own checks after
+ *   KOOSIGN_OK, and KOOSIGN_DECRYPT from koosign_decrypt_field on an
+ *   inbound field (`mobilePhone`, `email`) of a verified notification.
+ *
+ * Every answer, refusals included, is HTTP 200 with a JSON body and a
+ * `Body-Sign` header over the exact bytes sent (koosign_body_sign).
  */
 enum koosign_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -220,6 +265,15 @@ enum koosign_status
      * built together); reserved so a newer core cannot be mis-reported.
      */
     KOOSIGN_UNKNOWN_ERROR = 199,
+    /**
+     * The signed bytes could be read as more than one request (SCHEMES.md
+     * ambiguity decisions: a decoded `&` or `=` that would move an S1/S1b
+     * parameter boundary, an S2b body starting with a digit, a `&` in an
+     * S5 nonce, a repeated S6 signed header or Authorization). Refused
+     * before authentication: answer `000001`. A core error (value 13),
+     * declared after the C layer's codes because it was added later.
+     */
+    KOOSIGN_AMBIGUOUS = 13,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -230,15 +284,21 @@ typedef uint32_t koosign_status;
 #endif // __cplusplus
 
 /**
- * An in-process nonce cache for koosign_verify_v2 (replay protection):
- * opaque, created by koosign_nonce_cache_new, freed by
- * koosign_nonce_cache_free. Thread-safe (an internal mutex): one cache may
- * be shared by every thread of a process. It holds a SHA-256 of each
- * nonce (40 bytes per entry) until the nonce's timestamp leaves the
- * window; it never forgets an unexpired nonce (when full, verification
- * fails with KOOSIGN_NONCE_STORE_FULL). Processes that do not share memory
- * (PHP-FPM workers, several servers) need a shared store instead, e.g. a
- * Redis SET NX with expiry, checked after a successful verification.
+ * An in-process replay store for koosign_verify_v2, koosign_verify_v2_query
+ * (the V2 `nonce`), koosign_verify_v1 and koosign_verify_v1_json (the V1
+ * `authToken`, SCHEMES.md S1 item 8): opaque, created by
+ * koosign_nonce_cache_new, freed by koosign_nonce_cache_free. One cache
+ * may serve both schemes: the core records a V1 token as `v1:` + token,
+ * so it never collides with a V2 nonce. Thread-safe (an internal mutex,
+ * taken only to record an entry, after the signature and the window have
+ * been checked without it): one cache may be shared by every thread of a
+ * process. It holds a SHA-256 of each nonce (40 bytes per entry) until
+ * the request's timestamp leaves the window; it never forgets an
+ * unexpired nonce (when full, verification fails with
+ * KOOSIGN_NONCE_STORE_FULL, answer `000005`). Processes that do not share
+ * memory (PHP-FPM workers, several servers) need a shared store instead,
+ * e.g. a Redis SET NX with expiry, checked after a successful
+ * verification.
  */
 typedef struct koosign_nonce_cache koosign_nonce_cache;
 
@@ -268,8 +328,10 @@ typedef struct koosign_freshness {
      */
     uint64_t now_ms;
     /**
-     * Accepted |now − timestamp| in milliseconds (KOOSIGN_DEFAULT_WINDOW_MS = 60 000
-     * is what the V2 guide requires).
+     * Accepted |now − timestamp| in milliseconds, inclusive:
+     * KOOSIGN_DEFAULT_WINDOW_MS (60 000) is what the V2 guide requires,
+     * KOOSIGN_V1_DEFAULT_WINDOW_MS (300 000) the V1 default,
+     * KOOSIGN_APIG_DEFAULT_WINDOW_MS (900 000) the S6 default.
      */
     uint64_t window_ms;
 } koosign_freshness;
@@ -465,14 +527,35 @@ koosign_status koosign_panic_boundary_check(void);
  * Verifies a V1 notification's query string (SCHEMES.md S1): form-decodes
  * it, drops `authToken`, sorts, and checks `authToken` =
  * b64(HMAC(access_key + timeStamp, canonical)) in constant time against
- * each access key (a space in the token is read as `+`).
+ * each access key (a space in the token is read as `+`). Order: parsing,
+ * the ambiguity refusal, the token, the window, the replay store.
+ *
+ * Ambiguity (S1 item 10, decision): the canonical string joins decoded
+ * names and values with `&` and `=` undelimited, so
+ * `orderLineId=L1%26testFlag%3D1` would carry the token of
+ * `orderLineId=L1&testFlag=1`. A decoded name containing `&` or `=`, or a
+ * decoded value containing `&` followed later by `=`, is refused as
+ * KOOSIGN_AMBIGUOUS before the token is checked (`a+b c&d` and `a=b&c`
+ * stay valid).
  *
  * - `query`, `query_len`: the raw query string, bytes, with or without a
  *   leading `?` (not a whole URL). UTF-8.
  * - `keys`, `keys_len`: the access keys to try (several during a key
  *   rotation), `keys_len` ≥ 1.
- * - `freshness`: NULL checks no window (the V1 guide documents none); else
- *   |now_ms − timeStamp| ≤ window_ms is required (both Unix milliseconds).
+ * - `freshness`: NULL checks no window (the V1 guide documents none; an
+ *   endpoint passes {now, KOOSIGN_V1_DEFAULT_WINDOW_MS} by default and
+ *   turns the window off only explicitly); else |now_ms − timeStamp| ≤
+ *   window_ms is required (both Unix milliseconds).
+ * - `nonce_cache`: NULL keeps no replay state; else the received
+ *   `authToken` (after the space-as-plus repair) is recorded as the
+ *   replay nonce (S1 item 8, decision) once the token and the window
+ *   have passed, until timeStamp + window (`freshness->window_ms`, or
+ *   KOOSIGN_V1_DEFAULT_WINDOW_MS without `freshness`), and the same token
+ *   again is KOOSIGN_REPLAYED_NONCE — also with its `+` sent raw or as
+ *   `%2B`, or the parameters reordered. A refused request leaves the
+ *   cache unchanged. The cache may be the one given to
+ *   koosign_verify_v2. Without `freshness` the core has no clock and
+ *   uses the request's own timeStamp as "now": pass both.
  * - `out_key_index`: NULL, or receives on success the index in `keys` of
  *   the key that matched.
  *
@@ -480,33 +563,51 @@ koosign_status koosign_panic_boundary_check(void);
  * KOOSIGN_MALFORMED_ENCODING (invalid percent escape, decoded text not
  * UTF-8), KOOSIGN_INPUT_TOO_LARGE (more than 64 parameters),
  * KOOSIGN_MISSING_PARAMETER (no `authToken` or `timeStamp`),
+ * KOOSIGN_AMBIGUOUS (the S1 item 10 rule),
  * KOOSIGN_BAD_TIMESTAMP (`timeStamp` not `yyyyMMddHHmmssSSS`),
  * KOOSIGN_NO_ACCESS_KEY (no key, or an empty one),
- * KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_STALE_TIMESTAMP, KOOSIGN_PANIC.
+ * KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_STALE_TIMESTAMP,
+ * KOOSIGN_REPLAYED_NONCE, KOOSIGN_NONCE_STORE_FULL, KOOSIGN_PANIC.
+ * resultCode: `000001` for all but KOOSIGN_NONCE_STORE_FULL and the
+ * caller's mistakes (`000005`), see koosign_status.
  *
  * # Safety
  * Every pointer is NULL (allowed only with a zero length, or where said)
- * or valid for its length for the duration of the call.
+ * or valid for its length for the duration of the call; `nonce_cache`
+ * NULL or a live cache from koosign_nonce_cache_new.
  */
 koosign_status koosign_verify_v1(const char *query,
                                  size_t query_len,
                                  const struct koosign_str *keys,
                                  size_t keys_len,
                                  const struct koosign_freshness *freshness,
+                                 struct koosign_nonce_cache *nonce_cache,
                                  size_t *out_key_index);
 
 /**
  * S1b: verifies an older licence "Kit" POST, whose `authToken` arrives as
- * a header and whose parameters are the top-level string fields of the
- * JSON body (blank values and non-string fields skipped, `timeStamp` read
- * from the body). Same formula as S1.
+ * a header and whose parameters are the members of the JSON body
+ * (`timeStamp` read from the body). Same formula, ambiguity rule, window
+ * and replay store as S1.
+ *
+ * The body must be a flat JSON object whose members are all strings, each
+ * name once (SCHEMES.md S1b, decision): otherwise bytes outside the
+ * signed set would reach an application that parses the body itself.
+ * Members with a blank value (empty or whitespace) are left out of the
+ * canonical string, as the spec says, and tolerated.
  *
  * - `auth_token`, `auth_token_len`: the `authToken` header value (UTF-8).
  * - `body`, `body_len`: the exact body bytes received.
- * - `keys`, `keys_len`, `freshness`, `out_key_index`: as koosign_verify_v1.
+ * - `keys`, `keys_len`, `freshness`, `nonce_cache`, `out_key_index`: as
+ *   koosign_verify_v1.
  *
- * Returns the statuses of koosign_verify_v1; KOOSIGN_MALFORMED_ENCODING
- * also for a body that is not a JSON object.
+ * Returns the statuses of koosign_verify_v1, and
+ * KOOSIGN_MALFORMED_ENCODING for a body that is not strict JSON, not an
+ * object, has a member that is a number, boolean, null, object or array,
+ * or a name given twice; KOOSIGN_AMBIGUOUS for a member named `authToken`
+ * (it would sit outside the signed set) and for the S1 item 10 rule;
+ * KOOSIGN_INPUT_TOO_LARGE for more than 63 members. All are found before
+ * the token is checked: resultCode `000001`.
  *
  * # Safety
  * As koosign_verify_v1.
@@ -518,12 +619,15 @@ koosign_status koosign_verify_v1_json(const char *auth_token,
                                       const struct koosign_str *keys,
                                       size_t keys_len,
                                       const struct koosign_freshness *freshness,
+                                      struct koosign_nonce_cache *nonce_cache,
                                       size_t *out_key_index);
 
 /**
  * The S1 canonical string of a V1 query (for debugging a mismatch):
  * `name=value` pairs, decoded, `authToken` dropped, first of a repeated
- * name kept, sorted by name, joined with `&`.
+ * name kept, sorted by name, joined with `&`. An ambiguous query (S1
+ * item 10, see koosign_verify_v1) has no canonical string:
+ * KOOSIGN_AMBIGUOUS.
  *
  * - `query`, `query_len`: as koosign_verify_v1 (must hold `authToken` and
  *   `timeStamp`).
@@ -534,7 +638,8 @@ koosign_status koosign_verify_v1_json(const char *auth_token,
  *
  * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
  * KOOSIGN_MALFORMED_ENCODING, KOOSIGN_INPUT_TOO_LARGE,
- * KOOSIGN_MISSING_PARAMETER, KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_PANIC.
+ * KOOSIGN_MISSING_PARAMETER, KOOSIGN_AMBIGUOUS, KOOSIGN_BUFFER_TOO_SMALL,
+ * KOOSIGN_PANIC.
  *
  * # Safety
  * Input pointers as koosign_verify_v1; `out` NULL (only with `out_cap` 0)
@@ -551,7 +656,9 @@ koosign_status koosign_v1_canonical(const char *query,
  * Computes the V1 `authToken` (the marketplace's side of S1) for the
  * parameters of `query` under `key`: any `authToken` in the query is
  * ignored, `timeStamp` must be present. Writes 44 Base64 characters
- * (KOOSIGN_AUTH_TOKEN_LEN), not NUL-terminated.
+ * (KOOSIGN_AUTH_TOKEN_LEN), not NUL-terminated. The signing side does not
+ * apply the ambiguity refusal (a test can compute the token an ambiguous
+ * query carries; koosign_verify_v1 refuses it).
  *
  * - `query`, `query_len`: a V1 query string (UTF-8), e.g. the one received.
  * - `key`, `key_len`: the access key (UTF-8, not empty).
@@ -578,7 +685,8 @@ koosign_status koosign_v1_auth_token(const char *query,
  * (to simulate the marketplace in tests): `params` in the given order,
  * each name and value form-encoded as Java's URLEncoder does (space as
  * `+`), then `&authToken=…`. `params` must include `timeStamp`
- * (`yyyyMMddHHmmssSSS`); an `authToken` among them is ignored.
+ * (`yyyyMMddHHmmssSSS`); an `authToken` among them is ignored. Values the
+ * verifier refuses as ambiguous (S1 item 10) are not refused here.
  *
  * - `params`, `params_len`: the decoded parameters (UTF-8), at most 64.
  * - `key`, `key_len`: the access key (not empty).
@@ -603,7 +711,9 @@ koosign_status koosign_build_v1_query(const struct koosign_pair *params,
 /**
  * Creates a nonce cache holding at least `capacity` nonces (rounded up to
  * 64, 1024 or 16384; koosign_nonce_cache_capacity tells which). Size it
- * for the notifications received in two windows (2 minutes at ±60 s).
+ * for the notifications received in two windows: 2 minutes at the V2
+ * ±60 s, 10 minutes at the V1 ±5 min (KOOSIGN_V1_DEFAULT_WINDOW_MS) when
+ * V1 tokens are recorded in it too.
  *
  * - `capacity`: 1 to KOOSIGN_NONCE_CACHE_MAX_CAPACITY (16384).
  * - `out`: receives the new cache (NULL on error). The caller owns it and
@@ -652,7 +762,8 @@ size_t koosign_nonce_cache_len(const struct koosign_nonce_cache *cache);
  * - `body`, `body_len`: the exact body bytes.
  * - `key`, `key_len`: the access key (UTF-8, not empty).
  * - `nonce`, `nonce_len`; `timestamp`, `timestamp_len`: the texts as sent
- *   (timestamp = Unix milliseconds in decimal; not checked when signing).
+ *   (timestamp = Unix milliseconds, 13 digits; neither is checked when
+ *   signing, so a test can produce what a verifier must refuse).
  * - `out`, `out_cap`: the caller's buffer; 64 bytes suffice.
  * - `out_len`: receives the bytes written; with KOOSIGN_BUFFER_TOO_SMALL,
  *   the bytes needed (and `out` is untouched); 0 on other errors.
@@ -681,33 +792,49 @@ koosign_status koosign_sign_v2(koosign_v2_scheme scheme,
 
 /**
  * Verifies a V2 (S2) or kit (S2b) notification. Order of checks: format
- * (timestamp digits, nonce length), the signature against every key
- * (hex compared case-insensitively, in constant time), freshness, then the
- * nonce cache (only a verified request is recorded, so forgeries cannot
- * fill it).
+ * (timestamp, nonce, and for S2b the body's first byte), the signature
+ * against every key (hex compared case-insensitively, in constant time),
+ * freshness, then the nonce cache (only a verified request is recorded, so
+ * forgeries cannot fill it; a refused one leaves it unchanged).
+ *
+ * The signed string `key + nonce + timestamp + …` has no separator, so
+ * SCHEMES.md S2 (decision) fixes both ends: a timestamp of exactly 13
+ * digits without a leading zero (nonce `…170` + `1680508066618` and nonce
+ * `…17` + `01680508066618` share a signature; the second is
+ * KOOSIGN_BAD_TIMESTAMP before the cache is consulted), and a nonce of
+ * printable ASCII; an S2b body may not start with a digit (it could trade
+ * places with the timestamp's last one).
  *
  * - `scheme`: KOOSIGN_V2_BASIC or KOOSIGN_V2_KIT.
  * - `signature`, `signature_len`: `signature` / `x-sign` as received (64
  *   hex digits, either case; anything else is a mismatch).
  * - `timestamp`, `timestamp_len`: `timestamp` / `x-timestamp`, Unix
- *   milliseconds in decimal (1–19 digits).
- * - `nonce`, `nonce_len`: `nonce` / `x-nonce`, 1 to 256 bytes.
- * - `body`, `body_len`: the exact body bytes received (never re-serialised).
+ *   milliseconds: exactly 13 ASCII digits, the first not `0`.
+ * - `nonce`, `nonce_len`: `nonce` / `x-nonce`, 1 to 256 printable ASCII
+ *   characters (0x21–0x7E, no space).
+ * - `body`, `body_len`: the exact body bytes received (never re-serialised);
+ *   for KOOSIGN_V2_KIT, not starting with an ASCII digit.
  * - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
  * - `freshness`: NULL checks no window (tests only: the guide requires
  *   ±60 s); else |now_ms − timestamp| ≤ window_ms (Unix milliseconds).
  * - `nonce_cache`: NULL keeps no replay state; else the nonce is recorded
  *   until timestamp + window (window = `freshness->window_ms`, or 60 000
  *   without `freshness`) and a second use within that time is refused.
+ *   The same cache may also hold V1 tokens (koosign_verify_v1).
  * - `out_key_index`: NULL, or receives on success the index in `keys` of
  *   the key that matched.
  *
  * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
- * KOOSIGN_INVALID_ARGUMENT (scheme), KOOSIGN_BAD_TIMESTAMP,
- * KOOSIGN_MISSING_PARAMETER (empty nonce), KOOSIGN_INPUT_TOO_LARGE (nonce
- * over 256 bytes), KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH,
+ * KOOSIGN_INVALID_ARGUMENT (scheme), KOOSIGN_BAD_TIMESTAMP (not 13 digits,
+ * or a leading zero), KOOSIGN_MISSING_PARAMETER (empty nonce),
+ * KOOSIGN_INPUT_TOO_LARGE (nonce over 256 bytes),
+ * KOOSIGN_MALFORMED_ENCODING (nonce not printable ASCII),
+ * KOOSIGN_AMBIGUOUS (KOOSIGN_V2_KIT body starting with a digit),
+ * KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH,
  * KOOSIGN_STALE_TIMESTAMP, KOOSIGN_REPLAYED_NONCE,
- * KOOSIGN_NONCE_STORE_FULL, KOOSIGN_PANIC.
+ * KOOSIGN_NONCE_STORE_FULL, KOOSIGN_PANIC. resultCode: `000001` for all
+ * but KOOSIGN_NONCE_STORE_FULL and the caller's mistakes (`000005`), see
+ * koosign_status.
  *
  * # Safety
  * Every input pointer is NULL (only with a zero length, or where said) or
@@ -804,9 +931,18 @@ koosign_status koosign_body_signature(const uint8_t *body,
 
 /**
  * Verifies a received `Body-Sign` value (S3) against the exact body bytes
- * and one or several access keys. The parser is tolerant: attributes in
- * any order, spaces around `,` and `=` (`signature= "…"`), quotes
- * required; `sign_type` must be HMAC-SHA256.
+ * and one or several access keys. The parser is strict, as the
+ * marketplace is (SCHEMES.md S3, decision): after trimming the whole
+ * value, exactly the two attributes `sign_type` and `signature`, each
+ * once, in either order, separated by one `,` and optional spaces; each
+ * `name=` then optional spaces then a quoted value; `sign_type` exactly
+ * `HMAC-SHA256` (case-sensitive). The spellings seen in the field pass:
+ * no space after the comma, and `signature= "…"`. Anything else — a
+ * lower-case sign_type, an unknown or repeated attribute, a leading,
+ * trailing or doubled comma, a space before `=`, an unquoted value, a tab
+ * — is KOOSIGN_MALFORMED_ENCODING (a merchant testing its header sees what
+ * the marketplace would reject). The core names each deviation
+ * (`koosign simulate` prints it); this status does not.
  *
  * - `value`, `value_len`: the header value (UTF-8).
  * - `body`, `body_len`: the exact body bytes.
@@ -816,9 +952,8 @@ koosign_status koosign_body_signature(const uint8_t *body,
  *
  * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
  * KOOSIGN_MISSING_PARAMETER (no `sign_type` or `signature`),
- * KOOSIGN_MALFORMED_ENCODING (unquoted value, attribute without `=`,
- * another sign_type), KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH,
- * KOOSIGN_PANIC.
+ * KOOSIGN_MALFORMED_ENCODING (any deviation from the grammar above),
+ * KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_PANIC.
  *
  * # Safety
  * Every input pointer is NULL (only with a zero length, or where said) or
@@ -962,7 +1097,8 @@ koosign_status koosign_decrypt_field(const char *wire,
  *
  * - `ts`, `ts_len`: the `ts` header text (Unix milliseconds; not checked
  *   when signing).
- * - `nonce`, `nonce_len`: the `nonce` header text.
+ * - `nonce`, `nonce_len`: the `nonce` header text (not checked when
+ *   signing).
  * - `body`, `body_len`: the exact body bytes.
  * - `key`, `key_len`: the access key (UTF-8, not empty).
  * - `out`, `out_cap`: the caller's buffer; 44 bytes suffice.
@@ -993,8 +1129,15 @@ koosign_status koosign_licence_sign(const char *ts,
  * Verifies an S5 licence signature (a space in it is read as `+`;
  * constant-time compare) against one or several access keys.
  *
- * - `ts`, `ts_len`: the `ts` header, Unix milliseconds in decimal.
- * - `nonce`, `nonce_len`: the `nonce` header.
+ * The signed string `ts=<ts>&nonce=<nonce>&body=<body>` is not delimited,
+ * so (SCHEMES.md S5, decision) before the MAC: `ts` must be exactly 13
+ * digits without a leading zero (the S2 rule), and the nonce non-empty
+ * and free of `&` (nonce `n1` with body `&body=X` and nonce `n1&body=`
+ * with body `X` sign the same bytes). Order: `ts`, nonce, signature,
+ * freshness.
+ *
+ * - `ts`, `ts_len`: the `ts` header, Unix milliseconds, 13 digits.
+ * - `nonce`, `nonce_len`: the `nonce` header, not empty, no `&`.
  * - `body`, `body_len`: the exact body bytes received.
  * - `signature`, `signature_len`: the `signature` header.
  * - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
@@ -1003,8 +1146,11 @@ koosign_status koosign_licence_sign(const char *ts,
  *   that matched.
  *
  * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
- * KOOSIGN_BAD_TIMESTAMP, KOOSIGN_NO_ACCESS_KEY,
+ * KOOSIGN_BAD_TIMESTAMP, KOOSIGN_MISSING_PARAMETER (empty nonce),
+ * KOOSIGN_AMBIGUOUS (a `&` in the nonce), KOOSIGN_NO_ACCESS_KEY,
  * KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_STALE_TIMESTAMP, KOOSIGN_PANIC.
+ * resultCode: `000001` for all but the caller's mistakes (`000005`), see
+ * koosign_status.
  *
  * # Safety
  * Every input pointer is NULL (only with a zero length, or where said) or
@@ -1075,33 +1221,57 @@ koosign_status koosign_sign_apig(const struct koosign_apig_request *request,
  * compares in constant time; checks X-Sdk-Date against `freshness` when
  * given.
  *
+ * The rules of SCHEMES.md S6 (decisions), checked before the MAC:
+ * - Authorization and X-Sdk-Date occur once each, and so does every
+ *   header named in SignedHeaders (case-insensitively); each
+ *   Authorization attribute once. A repeat is KOOSIGN_AMBIGUOUS (the
+ *   application might read the unsigned copy).
+ * - SignedHeaders is lower-case, sorted, and includes `host` and
+ *   `x-sdk-date`; else KOOSIGN_MALFORMED_ENCODING. (The SDK's published
+ *   vector 3, which signs `x-sdk-date` alone, is refused.)
+ * - `X-Sdk-Content-Sha256` counts only when signed, and then must be
+ *   `UNSIGNED-PAYLOAD` or the body's real hex SHA-256, else
+ *   KOOSIGN_SIGNATURE_MISMATCH; an unsigned one is ignored (the real body
+ *   hash is used), so a swapped body with the original hash in an
+ *   unsigned header is KOOSIGN_SIGNATURE_MISMATCH.
+ *
  * - `request`: the request as received, headers including Authorization
  *   and X-Sdk-Date.
  * - `credentials`, `credentials_len`: (name = AK, value = SK) pairs, at
  *   least one, none empty.
  * - `freshness`: NULL checks no window; else |now_ms − X-Sdk-Date| ≤
- *   window_ms (Unix milliseconds).
+ *   window_ms (Unix milliseconds); KOOSIGN_APIG_DEFAULT_WINDOW_MS
+ *   (±15 min) is the default a server should use.
  * - `out_index`: NULL, or receives on success the index of the matching
  *   credential.
+ * - `out_unsigned_payload`: NULL, or receives on success 1 when the
+ *   request was verified with a signed `X-Sdk-Content-Sha256:
+ *   UNSIGNED-PAYLOAD` and a non-empty body — **the body is then not
+ *   authenticated**, only the method, URL and signed headers — else 0. A
+ *   caller that relies on the body must pass it and refuse 1.
  *
  * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
- * KOOSIGN_MISSING_PARAMETER (Authorization, X-Sdk-Date or a signed header
- * absent), KOOSIGN_MALFORMED_ENCODING (Authorization not
- * SDK-HMAC-SHA256 or malformed), KOOSIGN_BAD_TIMESTAMP,
- * KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH (unknown AK
- * included), KOOSIGN_STALE_TIMESTAMP, KOOSIGN_INPUT_TOO_LARGE,
- * KOOSIGN_PANIC.
+ * KOOSIGN_MISSING_PARAMETER (Authorization, X-Sdk-Date, an Authorization
+ * attribute or a signed header absent), KOOSIGN_AMBIGUOUS (a repeat, see
+ * above), KOOSIGN_MALFORMED_ENCODING (Authorization not SDK-HMAC-SHA256
+ * or malformed, SignedHeaders not as above), KOOSIGN_BAD_TIMESTAMP,
+ * KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH (unknown AK and a bad
+ * signed X-Sdk-Content-Sha256 included), KOOSIGN_STALE_TIMESTAMP,
+ * KOOSIGN_INPUT_TOO_LARGE, KOOSIGN_PANIC. On any error the outputs are
+ * untouched.
  *
  * # Safety
  * `request` NULL or valid, with every pointer inside it NULL (only with a
  * zero length) or valid; `credentials` NULL (only with length 0) or valid
- * for `credentials_len` pairs.
+ * for `credentials_len` pairs; `out_index` and `out_unsigned_payload`
+ * NULL or valid for a write.
  */
 koosign_status koosign_verify_apig(const struct koosign_apig_request *request,
                                    const struct koosign_pair *credentials,
                                    size_t credentials_len,
                                    const struct koosign_freshness *freshness,
-                                   size_t *out_index);
+                                   size_t *out_index,
+                                   int *out_unsigned_payload);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -1,9 +1,9 @@
 //! S6 — merchant → marketplace open APIs: `SDK-HMAC-SHA256` (AK/SK).
 
-use crate::ffi::{boundary, bytes, freshness_opt, pairs, text, IndexOut, OutBuf, Res};
+use crate::ffi::{boundary, bytes, freshness_opt, pairs, text, FlagOut, IndexOut, OutBuf, Res};
 use crate::ffi::{koosign_freshness, koosign_pair, koosign_str};
 use crate::status::koosign_status;
-use core::ffi::c_char;
+use core::ffi::{c_char, c_int};
 
 /// An HTTP request to sign or verify (S6). Every string is UTF-8 text as
 /// sent, except the query, given as decoded (name, value) pairs.
@@ -245,27 +245,50 @@ pub unsafe extern "C" fn koosign_sign_apig(
 /// compares in constant time; checks X-Sdk-Date against `freshness` when
 /// given.
 ///
+/// The rules of SCHEMES.md S6 (decisions), checked before the MAC:
+/// - Authorization and X-Sdk-Date occur once each, and so does every
+///   header named in SignedHeaders (case-insensitively); each
+///   Authorization attribute once. A repeat is KOOSIGN_AMBIGUOUS (the
+///   application might read the unsigned copy).
+/// - SignedHeaders is lower-case, sorted, and includes `host` and
+///   `x-sdk-date`; else KOOSIGN_MALFORMED_ENCODING. (The SDK's published
+///   vector 3, which signs `x-sdk-date` alone, is refused.)
+/// - `X-Sdk-Content-Sha256` counts only when signed, and then must be
+///   `UNSIGNED-PAYLOAD` or the body's real hex SHA-256, else
+///   KOOSIGN_SIGNATURE_MISMATCH; an unsigned one is ignored (the real body
+///   hash is used), so a swapped body with the original hash in an
+///   unsigned header is KOOSIGN_SIGNATURE_MISMATCH.
+///
 /// - `request`: the request as received, headers including Authorization
 ///   and X-Sdk-Date.
 /// - `credentials`, `credentials_len`: (name = AK, value = SK) pairs, at
 ///   least one, none empty.
 /// - `freshness`: NULL checks no window; else |now_ms − X-Sdk-Date| ≤
-///   window_ms (Unix milliseconds).
+///   window_ms (Unix milliseconds); KOOSIGN_APIG_DEFAULT_WINDOW_MS
+///   (±15 min) is the default a server should use.
 /// - `out_index`: NULL, or receives on success the index of the matching
 ///   credential.
+/// - `out_unsigned_payload`: NULL, or receives on success 1 when the
+///   request was verified with a signed `X-Sdk-Content-Sha256:
+///   UNSIGNED-PAYLOAD` and a non-empty body — **the body is then not
+///   authenticated**, only the method, URL and signed headers — else 0. A
+///   caller that relies on the body must pass it and refuse 1.
 ///
 /// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
-/// KOOSIGN_MISSING_PARAMETER (Authorization, X-Sdk-Date or a signed header
-/// absent), KOOSIGN_MALFORMED_ENCODING (Authorization not
-/// SDK-HMAC-SHA256 or malformed), KOOSIGN_BAD_TIMESTAMP,
-/// KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH (unknown AK
-/// included), KOOSIGN_STALE_TIMESTAMP, KOOSIGN_INPUT_TOO_LARGE,
-/// KOOSIGN_PANIC.
+/// KOOSIGN_MISSING_PARAMETER (Authorization, X-Sdk-Date, an Authorization
+/// attribute or a signed header absent), KOOSIGN_AMBIGUOUS (a repeat, see
+/// above), KOOSIGN_MALFORMED_ENCODING (Authorization not SDK-HMAC-SHA256
+/// or malformed, SignedHeaders not as above), KOOSIGN_BAD_TIMESTAMP,
+/// KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH (unknown AK and a bad
+/// signed X-Sdk-Content-Sha256 included), KOOSIGN_STALE_TIMESTAMP,
+/// KOOSIGN_INPUT_TOO_LARGE, KOOSIGN_PANIC. On any error the outputs are
+/// untouched.
 ///
 /// # Safety
 /// `request` NULL or valid, with every pointer inside it NULL (only with a
 /// zero length) or valid; `credentials` NULL (only with length 0) or valid
-/// for `credentials_len` pairs.
+/// for `credentials_len` pairs; `out_index` and `out_unsigned_payload`
+/// NULL or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn koosign_verify_apig(
     request: *const koosign_apig_request,
@@ -273,11 +296,12 @@ pub unsafe extern "C" fn koosign_verify_apig(
     credentials_len: usize,
     freshness: *const koosign_freshness,
     out_index: *mut usize,
+    out_unsigned_payload: *mut c_int,
 ) -> koosign_status {
     boundary(|| {
         // SAFETY: the pointers meet this function's `# Safety` contract; the
         // conversions check NULL, lengths and UTF-8.
-        let (req, creds, fresh, index) = unsafe {
+        let (req, creds, fresh, index, unsigned) = unsafe {
             (
                 request
                     .as_ref()
@@ -285,11 +309,14 @@ pub unsafe extern "C" fn koosign_verify_apig(
                 pairs(credentials, credentials_len)?,
                 freshness_opt(freshness),
                 IndexOut::new(out_index),
+                FlagOut::new(out_unsigned_payload),
             )
         };
         // SAFETY: the pointers inside `request` meet the same contract.
         let owned = unsafe { Owned::from_c(req) }?;
-        index.set(ks::verify_apig(&owned.request(), &creds, fresh)?.credential_index);
+        let v = ks::verify_apig(&owned.request(), &creds, fresh)?;
+        index.set(v.credential_index);
+        unsigned.set(v.unsigned_payload);
         Ok(())
     })
 }

@@ -84,9 +84,18 @@ pub unsafe extern "C" fn koosign_body_signature(
 }
 
 /// Verifies a received `Body-Sign` value (S3) against the exact body bytes
-/// and one or several access keys. The parser is tolerant: attributes in
-/// any order, spaces around `,` and `=` (`signature= "…"`), quotes
-/// required; `sign_type` must be HMAC-SHA256.
+/// and one or several access keys. The parser is strict, as the
+/// marketplace is (SCHEMES.md S3, decision): after trimming the whole
+/// value, exactly the two attributes `sign_type` and `signature`, each
+/// once, in either order, separated by one `,` and optional spaces; each
+/// `name=` then optional spaces then a quoted value; `sign_type` exactly
+/// `HMAC-SHA256` (case-sensitive). The spellings seen in the field pass:
+/// no space after the comma, and `signature= "…"`. Anything else — a
+/// lower-case sign_type, an unknown or repeated attribute, a leading,
+/// trailing or doubled comma, a space before `=`, an unquoted value, a tab
+/// — is KOOSIGN_MALFORMED_ENCODING (a merchant testing its header sees what
+/// the marketplace would reject). The core names each deviation
+/// (`koosign simulate` prints it); this status does not.
 ///
 /// - `value`, `value_len`: the header value (UTF-8).
 /// - `body`, `body_len`: the exact body bytes.
@@ -96,9 +105,8 @@ pub unsafe extern "C" fn koosign_body_signature(
 ///
 /// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
 /// KOOSIGN_MISSING_PARAMETER (no `sign_type` or `signature`),
-/// KOOSIGN_MALFORMED_ENCODING (unquoted value, attribute without `=`,
-/// another sign_type), KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH,
-/// KOOSIGN_PANIC.
+/// KOOSIGN_MALFORMED_ENCODING (any deviation from the grammar above),
+/// KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_PANIC.
 ///
 /// # Safety
 /// Every input pointer is NULL (only with a zero length, or where said) or

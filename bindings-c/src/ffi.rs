@@ -38,8 +38,10 @@ pub struct koosign_pair {
 pub struct koosign_freshness {
     /// The caller's clock, Unix time in milliseconds.
     pub now_ms: u64,
-    /// Accepted |now − timestamp| in milliseconds (KOOSIGN_DEFAULT_WINDOW_MS = 60 000
-    /// is what the V2 guide requires).
+    /// Accepted |now − timestamp| in milliseconds, inclusive:
+    /// KOOSIGN_DEFAULT_WINDOW_MS (60 000) is what the V2 guide requires,
+    /// KOOSIGN_V1_DEFAULT_WINDOW_MS (300 000) the V1 default,
+    /// KOOSIGN_APIG_DEFAULT_WINDOW_MS (900 000) the S6 default.
     pub window_ms: u64,
 }
 
@@ -197,6 +199,25 @@ impl IndexOut {
         if !self.0.is_null() {
             // SAFETY: non-NULL and writable per `new`'s contract.
             unsafe { self.0.write(index) };
+        }
+    }
+}
+
+/// An optional out-flag (`int *`): written with 0 or 1 on success only.
+pub(crate) struct FlagOut(*mut core::ffi::c_int);
+
+impl FlagOut {
+    /// # Safety
+    /// `ptr` NULL or valid for an `int` write for the duration of the call.
+    pub(crate) unsafe fn new(ptr: *mut core::ffi::c_int) -> FlagOut {
+        FlagOut(ptr)
+    }
+
+    /// Writes `flag` as 0 or 1 unless the pointer is NULL.
+    pub(crate) fn set(&self, flag: bool) {
+        if !self.0.is_null() {
+            // SAFETY: non-NULL and writable per `new`'s contract.
+            unsafe { self.0.write(core::ffi::c_int::from(flag)) };
         }
     }
 }

@@ -13,7 +13,9 @@
 //! - outputs go into caller buffers with an out-length: a too-small buffer
 //!   is left untouched and the needed length is written to the out-length;
 //! - nothing allocated is handed to the caller except the opaque
-//!   `koosign_nonce_cache`, which the caller creates and frees.
+//!   `koosign_nonce_cache`, which the caller creates and frees;
+//! - statuses map to resultCodes as documented on [`koosign_status`]
+//!   (SCHEMES.md "Which code a refusal gets").
 //!
 //! Unsafe code: `ffi.rs` turns C pointers into Rust references and copies
 //! into caller buffers, each block saying why it is sound under the
@@ -84,6 +86,14 @@ pub const KOOSIGN_AES256_KEY_LEN: usize = 32;
 pub const KOOSIGN_AES128_KEY_LEN: usize = 16;
 /// The V2 freshness window the SaaS guide requires: 60 000 ms (±60 s).
 pub const KOOSIGN_DEFAULT_WINDOW_MS: u64 = 60_000;
+/// The V1 freshness window every endpoint applies by default (SCHEMES.md S1
+/// item 8, decision): 300 000 ms (±5 min). Pass it in a koosign_freshness
+/// to koosign_verify_v1 / koosign_verify_v1_json; a NULL freshness checks
+/// no window, which an endpoint should choose explicitly, not by default.
+pub const KOOSIGN_V1_DEFAULT_WINDOW_MS: u64 = 300_000;
+/// The X-Sdk-Date window of koosign_verify_apig by default (SCHEMES.md S6,
+/// the gateway's observed tolerance): 900 000 ms (±15 min).
+pub const KOOSIGN_APIG_DEFAULT_WINDOW_MS: u64 = 900_000;
 /// Longest V2 nonce accepted, in bytes.
 pub const KOOSIGN_MAX_NONCE_LEN: usize = 256;
 /// Most parameters a V1 query (or S1b body) may carry.
@@ -104,6 +114,8 @@ const _: () = {
     assert!(KOOSIGN_MAX_WIRE_LEN == ks::MAX_WIRE_LEN);
     assert!(KOOSIGN_MAX_PLAINTEXT_LEN == ks::MAX_PLAINTEXT_LEN);
     assert!(KOOSIGN_DEFAULT_WINDOW_MS == ks::DEFAULT_WINDOW_MS);
+    assert!(KOOSIGN_V1_DEFAULT_WINDOW_MS == ks::V1_DEFAULT_WINDOW_MS);
+    assert!(KOOSIGN_APIG_DEFAULT_WINDOW_MS == ks::APIG_DEFAULT_WINDOW_MS);
     assert!(KOOSIGN_MAX_NONCE_LEN == ks::MAX_NONCE_LEN);
     assert!(KOOSIGN_MAX_PARAMS == ks::MAX_PARAMS);
     assert!(KOOSIGN_APIG_MAX_QUERY == ks::MAX_QUERY);

@@ -12,7 +12,8 @@ use core::ffi::c_char;
 ///
 /// - `ts`, `ts_len`: the `ts` header text (Unix milliseconds; not checked
 ///   when signing).
-/// - `nonce`, `nonce_len`: the `nonce` header text.
+/// - `nonce`, `nonce_len`: the `nonce` header text (not checked when
+///   signing).
 /// - `body`, `body_len`: the exact body bytes.
 /// - `key`, `key_len`: the access key (UTF-8, not empty).
 /// - `out`, `out_cap`: the caller's buffer; 44 bytes suffice.
@@ -59,8 +60,15 @@ pub unsafe extern "C" fn koosign_licence_sign(
 /// Verifies an S5 licence signature (a space in it is read as `+`;
 /// constant-time compare) against one or several access keys.
 ///
-/// - `ts`, `ts_len`: the `ts` header, Unix milliseconds in decimal.
-/// - `nonce`, `nonce_len`: the `nonce` header.
+/// The signed string `ts=<ts>&nonce=<nonce>&body=<body>` is not delimited,
+/// so (SCHEMES.md S5, decision) before the MAC: `ts` must be exactly 13
+/// digits without a leading zero (the S2 rule), and the nonce non-empty
+/// and free of `&` (nonce `n1` with body `&body=X` and nonce `n1&body=`
+/// with body `X` sign the same bytes). Order: `ts`, nonce, signature,
+/// freshness.
+///
+/// - `ts`, `ts_len`: the `ts` header, Unix milliseconds, 13 digits.
+/// - `nonce`, `nonce_len`: the `nonce` header, not empty, no `&`.
 /// - `body`, `body_len`: the exact body bytes received.
 /// - `signature`, `signature_len`: the `signature` header.
 /// - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
@@ -69,8 +77,11 @@ pub unsafe extern "C" fn koosign_licence_sign(
 ///   that matched.
 ///
 /// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
-/// KOOSIGN_BAD_TIMESTAMP, KOOSIGN_NO_ACCESS_KEY,
+/// KOOSIGN_BAD_TIMESTAMP, KOOSIGN_MISSING_PARAMETER (empty nonce),
+/// KOOSIGN_AMBIGUOUS (a `&` in the nonce), KOOSIGN_NO_ACCESS_KEY,
 /// KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_STALE_TIMESTAMP, KOOSIGN_PANIC.
+/// resultCode: `000001` for all but the caller's mistakes (`000005`), see
+/// koosign_status.
 ///
 /// # Safety
 /// Every input pointer is NULL (only with a zero length, or where said) or

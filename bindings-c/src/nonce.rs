@@ -1,7 +1,7 @@
-//! The caller-owned nonce cache for V2 replay protection: the core's
-//! fixed-capacity `NonceCache` behind a mutex.
+//! The caller-owned nonce cache for V1 and V2 replay protection: the
+//! core's fixed-capacity `NonceCache` behind a mutex.
 
-use crate::ffi::{boundary, Res};
+use crate::ffi::boundary;
 use crate::status::koosign_status;
 use ks::{NonceCache, NonceStore};
 use std::sync::Mutex;
@@ -39,15 +39,21 @@ impl Tier {
     }
 }
 
-/// An in-process nonce cache for koosign_verify_v2 (replay protection):
-/// opaque, created by koosign_nonce_cache_new, freed by
-/// koosign_nonce_cache_free. Thread-safe (an internal mutex): one cache may
-/// be shared by every thread of a process. It holds a SHA-256 of each
-/// nonce (40 bytes per entry) until the nonce's timestamp leaves the
-/// window; it never forgets an unexpired nonce (when full, verification
-/// fails with KOOSIGN_NONCE_STORE_FULL). Processes that do not share memory
-/// (PHP-FPM workers, several servers) need a shared store instead, e.g. a
-/// Redis SET NX with expiry, checked after a successful verification.
+/// An in-process replay store for koosign_verify_v2, koosign_verify_v2_query
+/// (the V2 `nonce`), koosign_verify_v1 and koosign_verify_v1_json (the V1
+/// `authToken`, SCHEMES.md S1 item 8): opaque, created by
+/// koosign_nonce_cache_new, freed by koosign_nonce_cache_free. One cache
+/// may serve both schemes: the core records a V1 token as `v1:` + token,
+/// so it never collides with a V2 nonce. Thread-safe (an internal mutex,
+/// taken only to record an entry, after the signature and the window have
+/// been checked without it): one cache may be shared by every thread of a
+/// process. It holds a SHA-256 of each nonce (40 bytes per entry) until
+/// the request's timestamp leaves the window; it never forgets an
+/// unexpired nonce (when full, verification fails with
+/// KOOSIGN_NONCE_STORE_FULL, answer `000005`). Processes that do not share
+/// memory (PHP-FPM workers, several servers) need a shared store instead,
+/// e.g. a Redis SET NX with expiry, checked after a successful
+/// verification.
 pub struct koosign_nonce_cache {
     inner: Mutex<Tier>,
 }
@@ -69,7 +75,9 @@ fn new_cache(capacity: usize) -> Option<Box<koosign_nonce_cache>> {
 
 /// Creates a nonce cache holding at least `capacity` nonces (rounded up to
 /// 64, 1024 or 16384; koosign_nonce_cache_capacity tells which). Size it
-/// for the notifications received in two windows (2 minutes at ±60 s).
+/// for the notifications received in two windows: 2 minutes at the V2
+/// ±60 s, 10 minutes at the V1 ±5 min (KOOSIGN_V1_DEFAULT_WINDOW_MS) when
+/// V1 tokens are recorded in it too.
 ///
 /// - `capacity`: 1 to KOOSIGN_NONCE_CACHE_MAX_CAPACITY (16384).
 /// - `out`: receives the new cache (NULL on error). The caller owns it and
@@ -148,19 +156,24 @@ unsafe fn read(cache: *const koosign_nonce_cache, f: fn(&Tier) -> usize) -> usiz
     .unwrap_or(0)
 }
 
-/// Calls `f` with the cache's store locked (or `None` without a cache).
-pub(crate) fn with_store<R>(
-    cache: Option<&koosign_nonce_cache>,
-    f: impl FnOnce(Option<&mut dyn NonceStore>) -> Res<R>,
-) -> Res<R> {
-    match cache {
-        None => f(None),
-        Some(c) => {
-            // A poisoned lock means a panic happened while the cache was
-            // held; the core's cache is a plain vector whose every state is
-            // valid, so keep using it.
-            let mut guard = c.inner.lock().unwrap_or_else(|p| p.into_inner());
-            f(Some(guard.store()))
-        }
+/// The replay store the core is given for `cache` (or `None` without a
+/// cache). The cache's mutex is taken only inside `check_and_insert`, which
+/// the core calls after the MAC and the window have passed: verifying
+/// (HMAC over a body of any size) never holds the lock, so threads sharing
+/// one cache are serialised only while an entry is recorded.
+pub(crate) fn store_of(cache: Option<&koosign_nonce_cache>) -> Option<LockedStore<'_>> {
+    cache.map(LockedStore)
+}
+
+/// A [`NonceStore`] over a shared cache that locks per call.
+pub(crate) struct LockedStore<'a>(&'a koosign_nonce_cache);
+
+impl NonceStore for LockedStore<'_> {
+    fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> ks::Result<()> {
+        // A poisoned lock means a panic happened while the cache was held;
+        // the core's cache is a plain vector whose every state is valid, so
+        // keep using it.
+        let mut guard = self.0.inner.lock().unwrap_or_else(|p| p.into_inner());
+        guard.store().check_and_insert(nonce, now_ms, expires_at_ms)
     }
 }

@@ -4,20 +4,42 @@ use crate::ffi::{
     boundary, bytes, freshness_opt, pairs, produce, strs, text, with_scratch, IndexOut, OutBuf,
 };
 use crate::ffi::{koosign_freshness, koosign_pair, koosign_str};
+use crate::nonce::{koosign_nonce_cache, store_of};
 use crate::status::koosign_status;
 use core::ffi::c_char;
 
 /// Verifies a V1 notification's query string (SCHEMES.md S1): form-decodes
 /// it, drops `authToken`, sorts, and checks `authToken` =
 /// b64(HMAC(access_key + timeStamp, canonical)) in constant time against
-/// each access key (a space in the token is read as `+`).
+/// each access key (a space in the token is read as `+`). Order: parsing,
+/// the ambiguity refusal, the token, the window, the replay store.
+///
+/// Ambiguity (S1 item 10, decision): the canonical string joins decoded
+/// names and values with `&` and `=` undelimited, so
+/// `orderLineId=L1%26testFlag%3D1` would carry the token of
+/// `orderLineId=L1&testFlag=1`. A decoded name containing `&` or `=`, or a
+/// decoded value containing `&` followed later by `=`, is refused as
+/// KOOSIGN_AMBIGUOUS before the token is checked (`a+b c&d` and `a=b&c`
+/// stay valid).
 ///
 /// - `query`, `query_len`: the raw query string, bytes, with or without a
 ///   leading `?` (not a whole URL). UTF-8.
 /// - `keys`, `keys_len`: the access keys to try (several during a key
 ///   rotation), `keys_len` ≥ 1.
-/// - `freshness`: NULL checks no window (the V1 guide documents none); else
-///   |now_ms − timeStamp| ≤ window_ms is required (both Unix milliseconds).
+/// - `freshness`: NULL checks no window (the V1 guide documents none; an
+///   endpoint passes {now, KOOSIGN_V1_DEFAULT_WINDOW_MS} by default and
+///   turns the window off only explicitly); else |now_ms − timeStamp| ≤
+///   window_ms is required (both Unix milliseconds).
+/// - `nonce_cache`: NULL keeps no replay state; else the received
+///   `authToken` (after the space-as-plus repair) is recorded as the
+///   replay nonce (S1 item 8, decision) once the token and the window
+///   have passed, until timeStamp + window (`freshness->window_ms`, or
+///   KOOSIGN_V1_DEFAULT_WINDOW_MS without `freshness`), and the same token
+///   again is KOOSIGN_REPLAYED_NONCE — also with its `+` sent raw or as
+///   `%2B`, or the parameters reordered. A refused request leaves the
+///   cache unchanged. The cache may be the one given to
+///   koosign_verify_v2. Without `freshness` the core has no clock and
+///   uses the request's own timeStamp as "now": pass both.
 /// - `out_key_index`: NULL, or receives on success the index in `keys` of
 ///   the key that matched.
 ///
@@ -25,13 +47,18 @@ use core::ffi::c_char;
 /// KOOSIGN_MALFORMED_ENCODING (invalid percent escape, decoded text not
 /// UTF-8), KOOSIGN_INPUT_TOO_LARGE (more than 64 parameters),
 /// KOOSIGN_MISSING_PARAMETER (no `authToken` or `timeStamp`),
+/// KOOSIGN_AMBIGUOUS (the S1 item 10 rule),
 /// KOOSIGN_BAD_TIMESTAMP (`timeStamp` not `yyyyMMddHHmmssSSS`),
 /// KOOSIGN_NO_ACCESS_KEY (no key, or an empty one),
-/// KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_STALE_TIMESTAMP, KOOSIGN_PANIC.
+/// KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_STALE_TIMESTAMP,
+/// KOOSIGN_REPLAYED_NONCE, KOOSIGN_NONCE_STORE_FULL, KOOSIGN_PANIC.
+/// resultCode: `000001` for all but KOOSIGN_NONCE_STORE_FULL and the
+/// caller's mistakes (`000005`), see koosign_status.
 ///
 /// # Safety
 /// Every pointer is NULL (allowed only with a zero length, or where said)
-/// or valid for its length for the duration of the call.
+/// or valid for its length for the duration of the call; `nonce_cache`
+/// NULL or a live cache from koosign_nonce_cache_new.
 #[no_mangle]
 pub unsafe extern "C" fn koosign_verify_v1(
     query: *const c_char,
@@ -39,21 +66,27 @@ pub unsafe extern "C" fn koosign_verify_v1(
     keys: *const koosign_str,
     keys_len: usize,
     freshness: *const koosign_freshness,
+    nonce_cache: *mut koosign_nonce_cache,
     out_key_index: *mut usize,
 ) -> koosign_status {
     boundary(|| {
         // SAFETY: the pointers meet this function's `# Safety` contract; the
         // conversions check NULL, lengths and UTF-8.
-        let (query, keys, fresh, index) = unsafe {
+        // `nonce_cache` is NULL or live (koosign_nonce_cache_new, not freed):
+        // a shared reference, the cache's mutex serialises its mutation.
+        let (query, keys, fresh, cache, index) = unsafe {
             (
                 text(query, query_len)?,
                 strs(keys, keys_len)?,
                 freshness_opt(freshness),
+                nonce_cache.cast_const().as_ref(),
                 IndexOut::new(out_key_index),
             )
         };
+        let mut store = store_of(cache);
         let i = with_scratch(query.len(), |scratch| {
-            ks::verify_v1(query, &keys, fresh, None, scratch).map(|v| v.key_index())
+            let store = store.as_mut().map(|s| s as &mut dyn ks::NonceStore);
+            ks::verify_v1(query, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);
         Ok(())
@@ -61,16 +94,28 @@ pub unsafe extern "C" fn koosign_verify_v1(
 }
 
 /// S1b: verifies an older licence "Kit" POST, whose `authToken` arrives as
-/// a header and whose parameters are the top-level string fields of the
-/// JSON body (blank values and non-string fields skipped, `timeStamp` read
-/// from the body). Same formula as S1.
+/// a header and whose parameters are the members of the JSON body
+/// (`timeStamp` read from the body). Same formula, ambiguity rule, window
+/// and replay store as S1.
+///
+/// The body must be a flat JSON object whose members are all strings, each
+/// name once (SCHEMES.md S1b, decision): otherwise bytes outside the
+/// signed set would reach an application that parses the body itself.
+/// Members with a blank value (empty or whitespace) are left out of the
+/// canonical string, as the spec says, and tolerated.
 ///
 /// - `auth_token`, `auth_token_len`: the `authToken` header value (UTF-8).
 /// - `body`, `body_len`: the exact body bytes received.
-/// - `keys`, `keys_len`, `freshness`, `out_key_index`: as koosign_verify_v1.
+/// - `keys`, `keys_len`, `freshness`, `nonce_cache`, `out_key_index`: as
+///   koosign_verify_v1.
 ///
-/// Returns the statuses of koosign_verify_v1; KOOSIGN_MALFORMED_ENCODING
-/// also for a body that is not a JSON object.
+/// Returns the statuses of koosign_verify_v1, and
+/// KOOSIGN_MALFORMED_ENCODING for a body that is not strict JSON, not an
+/// object, has a member that is a number, boolean, null, object or array,
+/// or a name given twice; KOOSIGN_AMBIGUOUS for a member named `authToken`
+/// (it would sit outside the signed set) and for the S1 item 10 rule;
+/// KOOSIGN_INPUT_TOO_LARGE for more than 63 members. All are found before
+/// the token is checked: resultCode `000001`.
 ///
 /// # Safety
 /// As koosign_verify_v1.
@@ -83,23 +128,28 @@ pub unsafe extern "C" fn koosign_verify_v1_json(
     keys: *const koosign_str,
     keys_len: usize,
     freshness: *const koosign_freshness,
+    nonce_cache: *mut koosign_nonce_cache,
     out_key_index: *mut usize,
 ) -> koosign_status {
     boundary(|| {
         // SAFETY: the pointers meet this function's `# Safety` contract; the
         // conversions check NULL, lengths and UTF-8.
-        let (token, body, keys, fresh, index) = unsafe {
+        // `nonce_cache`: as in koosign_verify_v1.
+        let (token, body, keys, fresh, cache, index) = unsafe {
             (
                 text(auth_token, auth_token_len)?,
                 bytes(body, body_len)?,
                 strs(keys, keys_len)?,
                 freshness_opt(freshness),
+                nonce_cache.cast_const().as_ref(),
                 IndexOut::new(out_key_index),
             )
         };
+        let mut store = store_of(cache);
         let scratch_len = body.len().saturating_add(token.len()).saturating_add(9);
         let i = with_scratch(scratch_len, |scratch| {
-            ks::verify_v1_json(token, body, &keys, fresh, None, scratch).map(|v| v.key_index())
+            let store = store.as_mut().map(|s| s as &mut dyn ks::NonceStore);
+            ks::verify_v1_json(token, body, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);
         Ok(())
@@ -108,7 +158,9 @@ pub unsafe extern "C" fn koosign_verify_v1_json(
 
 /// The S1 canonical string of a V1 query (for debugging a mismatch):
 /// `name=value` pairs, decoded, `authToken` dropped, first of a repeated
-/// name kept, sorted by name, joined with `&`.
+/// name kept, sorted by name, joined with `&`. An ambiguous query (S1
+/// item 10, see koosign_verify_v1) has no canonical string:
+/// KOOSIGN_AMBIGUOUS.
 ///
 /// - `query`, `query_len`: as koosign_verify_v1 (must hold `authToken` and
 ///   `timeStamp`).
@@ -119,7 +171,8 @@ pub unsafe extern "C" fn koosign_verify_v1_json(
 ///
 /// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
 /// KOOSIGN_MALFORMED_ENCODING, KOOSIGN_INPUT_TOO_LARGE,
-/// KOOSIGN_MISSING_PARAMETER, KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_PANIC.
+/// KOOSIGN_MISSING_PARAMETER, KOOSIGN_AMBIGUOUS, KOOSIGN_BUFFER_TOO_SMALL,
+/// KOOSIGN_PANIC.
 ///
 /// # Safety
 /// Input pointers as koosign_verify_v1; `out` NULL (only with `out_cap` 0)
@@ -148,7 +201,9 @@ pub unsafe extern "C" fn koosign_v1_canonical(
 /// Computes the V1 `authToken` (the marketplace's side of S1) for the
 /// parameters of `query` under `key`: any `authToken` in the query is
 /// ignored, `timeStamp` must be present. Writes 44 Base64 characters
-/// (KOOSIGN_AUTH_TOKEN_LEN), not NUL-terminated.
+/// (KOOSIGN_AUTH_TOKEN_LEN), not NUL-terminated. The signing side does not
+/// apply the ambiguity refusal (a test can compute the token an ambiguous
+/// query carries; koosign_verify_v1 refuses it).
 ///
 /// - `query`, `query_len`: a V1 query string (UTF-8), e.g. the one received.
 /// - `key`, `key_len`: the access key (UTF-8, not empty).
@@ -193,7 +248,8 @@ pub unsafe extern "C" fn koosign_v1_auth_token(
 /// (to simulate the marketplace in tests): `params` in the given order,
 /// each name and value form-encoded as Java's URLEncoder does (space as
 /// `+`), then `&authToken=…`. `params` must include `timeStamp`
-/// (`yyyyMMddHHmmssSSS`); an `authToken` among them is ignored.
+/// (`yyyyMMddHHmmssSSS`); an `authToken` among them is ignored. Values the
+/// verifier refuses as ambiguous (S1 item 10) are not refused here.
 ///
 /// - `params`, `params_len`: the decoded parameters (UTF-8), at most 64.
 /// - `key`, `key_len`: the access key (not empty).

@@ -3,7 +3,7 @@
 
 use crate::ffi::{boundary, bytes, freshness_opt, strs, text, with_scratch, IndexOut, OutBuf, Res};
 use crate::ffi::{koosign_freshness, koosign_str};
-use crate::nonce::{koosign_nonce_cache, with_store};
+use crate::nonce::{koosign_nonce_cache, store_of};
 use crate::status::koosign_status;
 use core::ffi::c_char;
 
@@ -33,7 +33,8 @@ fn scheme_of(s: koosign_v2_scheme) -> Res<ks::V2Scheme> {
 /// - `body`, `body_len`: the exact body bytes.
 /// - `key`, `key_len`: the access key (UTF-8, not empty).
 /// - `nonce`, `nonce_len`; `timestamp`, `timestamp_len`: the texts as sent
-///   (timestamp = Unix milliseconds in decimal; not checked when signing).
+///   (timestamp = Unix milliseconds, 13 digits; neither is checked when
+///   signing, so a test can produce what a verifier must refuse).
 /// - `out`, `out_cap`: the caller's buffer; 64 bytes suffice.
 /// - `out_len`: receives the bytes written; with KOOSIGN_BUFFER_TOO_SMALL,
 ///   the bytes needed (and `out` is untouched); 0 on other errors.
@@ -79,33 +80,49 @@ pub unsafe extern "C" fn koosign_sign_v2(
 }
 
 /// Verifies a V2 (S2) or kit (S2b) notification. Order of checks: format
-/// (timestamp digits, nonce length), the signature against every key
-/// (hex compared case-insensitively, in constant time), freshness, then the
-/// nonce cache (only a verified request is recorded, so forgeries cannot
-/// fill it).
+/// (timestamp, nonce, and for S2b the body's first byte), the signature
+/// against every key (hex compared case-insensitively, in constant time),
+/// freshness, then the nonce cache (only a verified request is recorded, so
+/// forgeries cannot fill it; a refused one leaves it unchanged).
+///
+/// The signed string `key + nonce + timestamp + …` has no separator, so
+/// SCHEMES.md S2 (decision) fixes both ends: a timestamp of exactly 13
+/// digits without a leading zero (nonce `…170` + `1680508066618` and nonce
+/// `…17` + `01680508066618` share a signature; the second is
+/// KOOSIGN_BAD_TIMESTAMP before the cache is consulted), and a nonce of
+/// printable ASCII; an S2b body may not start with a digit (it could trade
+/// places with the timestamp's last one).
 ///
 /// - `scheme`: KOOSIGN_V2_BASIC or KOOSIGN_V2_KIT.
 /// - `signature`, `signature_len`: `signature` / `x-sign` as received (64
 ///   hex digits, either case; anything else is a mismatch).
 /// - `timestamp`, `timestamp_len`: `timestamp` / `x-timestamp`, Unix
-///   milliseconds in decimal (1–19 digits).
-/// - `nonce`, `nonce_len`: `nonce` / `x-nonce`, 1 to 256 bytes.
-/// - `body`, `body_len`: the exact body bytes received (never re-serialised).
+///   milliseconds: exactly 13 ASCII digits, the first not `0`.
+/// - `nonce`, `nonce_len`: `nonce` / `x-nonce`, 1 to 256 printable ASCII
+///   characters (0x21–0x7E, no space).
+/// - `body`, `body_len`: the exact body bytes received (never re-serialised);
+///   for KOOSIGN_V2_KIT, not starting with an ASCII digit.
 /// - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
 /// - `freshness`: NULL checks no window (tests only: the guide requires
 ///   ±60 s); else |now_ms − timestamp| ≤ window_ms (Unix milliseconds).
 /// - `nonce_cache`: NULL keeps no replay state; else the nonce is recorded
 ///   until timestamp + window (window = `freshness->window_ms`, or 60 000
 ///   without `freshness`) and a second use within that time is refused.
+///   The same cache may also hold V1 tokens (koosign_verify_v1).
 /// - `out_key_index`: NULL, or receives on success the index in `keys` of
 ///   the key that matched.
 ///
 /// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
-/// KOOSIGN_INVALID_ARGUMENT (scheme), KOOSIGN_BAD_TIMESTAMP,
-/// KOOSIGN_MISSING_PARAMETER (empty nonce), KOOSIGN_INPUT_TOO_LARGE (nonce
-/// over 256 bytes), KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH,
+/// KOOSIGN_INVALID_ARGUMENT (scheme), KOOSIGN_BAD_TIMESTAMP (not 13 digits,
+/// or a leading zero), KOOSIGN_MISSING_PARAMETER (empty nonce),
+/// KOOSIGN_INPUT_TOO_LARGE (nonce over 256 bytes),
+/// KOOSIGN_MALFORMED_ENCODING (nonce not printable ASCII),
+/// KOOSIGN_AMBIGUOUS (KOOSIGN_V2_KIT body starting with a digit),
+/// KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH,
 /// KOOSIGN_STALE_TIMESTAMP, KOOSIGN_REPLAYED_NONCE,
-/// KOOSIGN_NONCE_STORE_FULL, KOOSIGN_PANIC.
+/// KOOSIGN_NONCE_STORE_FULL, KOOSIGN_PANIC. resultCode: `000001` for all
+/// but KOOSIGN_NONCE_STORE_FULL and the caller's mistakes (`000005`), see
+/// koosign_status.
 ///
 /// # Safety
 /// Every input pointer is NULL (only with a zero length, or where said) or
@@ -213,7 +230,7 @@ fn verify(
     fresh: Option<ks::Freshness>,
     cache: Option<&koosign_nonce_cache>,
 ) -> Res<usize> {
-    with_store(cache, |store| {
-        Ok(ks::verify_v2(scheme, auth, body, keys, fresh, store)?.key_index())
-    })
+    let mut store = store_of(cache);
+    let store = store.as_mut().map(|s| s as &mut dyn ks::NonceStore);
+    Ok(ks::verify_v2(scheme, auth, body, keys, fresh, store)?.key_index())
 }

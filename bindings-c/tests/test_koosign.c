@@ -1,9 +1,11 @@
 /*
  * Tests of libkoosign's C API (gcc -std=c11 -Wall -Wextra -Werror): the
  * SCHEMES.md vectors, round trips, every koosign_status, buffer-size edges
- * (0, one short, exact), NULL in every pointer, the panic boundary, and a
- * nonce cache shared by threads. Run plain, under valgrind and with
- * -fsanitize=address,undefined by scripts/test-c.sh.
+ * (0, one short, exact), NULL in every pointer, the panic boundary, a
+ * nonce cache shared by threads (V2 nonces and V1 tokens), and the issue 11
+ * attacks (test_attacks), each asserting the exact koosign_status. Run
+ * plain, under valgrind and with -fsanitize=address,undefined by
+ * scripts/test-c.sh.
  *
  * Prints one line per failure on stderr and, last, `N passed, M failed`;
  * exits 1 on any failure.
@@ -113,6 +115,64 @@ static void hex(const uint8_t *p, size_t n, char *out) {
     out[2 * n] = '\0';
 }
 
+/* Standard Base64 to bytes (no validation beyond the alphabet); returns the
+ * number of bytes written, or 0 on a character outside the alphabet. */
+static size_t b64_decode(const uint8_t *s, size_t n, uint8_t *out, size_t cap) {
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t w = 0;
+    for (size_t i = 0; i < n && s[i] != '='; i++) {
+        uint8_t c = s[i];
+        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '+'             ? 62
+                : c == '/'             ? 63
+                                       : -1;
+        if (v < 0) {
+            return 0;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (w < cap) {
+                out[w++] = (uint8_t)(acc >> bits);
+            }
+        }
+    }
+    return w;
+}
+
+/* hex(HMAC-SHA256(key, msg)) through koosign_body_signature (= b64 of it). */
+static bool hmac_hex(const uint8_t *msg, size_t n, const char *key, char out[65]) {
+    uint8_t sig[KOOSIGN_BODY_SIGNATURE_LEN], raw[32];
+    size_t sn = 0;
+    if (koosign_body_signature(msg, n, key, strlen(key), sig, sizeof sig, &sn) != KOOSIGN_OK ||
+        b64_decode(sig, sn, raw, sizeof raw) != 32) {
+        return false;
+    }
+    hex(raw, 32, out);
+    return true;
+}
+
+/* hex(SHA-256(data)): the last line of the canonical request
+ * koosign_sign_apig builds for a request with that body. */
+static bool sha256_hex(const uint8_t *data, size_t n, char out[65]) {
+    static uint8_t buf[8192];
+    koosign_pair h[] = {{KS("X-Sdk-Date"), KS("20200608T023900Z")}, {KS("Content-Type"), KS("application/json")}};
+    koosign_apig_request r = {KS("POST"), KS("h"), KS("/"), NULL, 0, h, 2, data, n};
+    koosign_apig_signed sg;
+    size_t used = 0;
+    if (koosign_sign_apig(&r, S("AK"), S("SK"), NULL, buf, sizeof buf, &used, &sg) != KOOSIGN_OK ||
+        sg.canonical_request.len < 64) {
+        return false;
+    }
+    memcpy(out, sg.canonical_request.data + sg.canonical_request.len - 64, 64);
+    out[64] = '\0';
+    return true;
+}
+
 static void test_spec_vectors(void) {
     g_section = "spec vectors";
     uint8_t out[4096];
@@ -126,10 +186,10 @@ static void test_spec_vectors(void) {
     if (ST(koosign_v1_auth_token(S(V1_QUERY), S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
         CHECK(eq(out, n, V1_TOKEN));
     }
-    ST(koosign_verify_v1(S(V1_QUERY), keys, 2, NULL, &idx), KOOSIGN_OK);
+    ST(koosign_verify_v1(S(V1_QUERY), keys, 2, NULL, NULL, &idx), KOOSIGN_OK);
     CHECK(idx == 1);
     /* a leading '?' is accepted */
-    ST(koosign_verify_v1(S("?" V1_QUERY), keys + 1, 1, NULL, NULL), KOOSIGN_OK);
+    ST(koosign_verify_v1(S("?" V1_QUERY), keys + 1, 1, NULL, NULL, NULL), KOOSIGN_OK);
 
     /* S2, S2b */
     if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B(V2_BODY), S(KEY), S(V2_NONCE), S(V2_TS), out, sizeof out, &n),
@@ -272,7 +332,11 @@ static void test_spec_vectors(void) {
     if (ST(koosign_sign_apig(&r2, S("AccessKey"), S("SecretKey"), NULL, out, sizeof out, &n, &sg), KOOSIGN_OK)) {
         CHECK(kseq(sg.signature, "436b1ac0a1ae03705934bb70ef2f2e09f7bfed2117d731a38235053199323a1f"));
     }
-    /* vector 3 signs x-sdk-date only: checked on the verifying side */
+    /* Vector 3 signs x-sdk-date only. Verifying refuses it since issue 11
+     * (SCHEMES.md S6 decision: SignedHeaders must include host and
+     * x-sdk-date, or the request could be sent to another host), before the
+     * MAC; the published signature is still what the scheme computes, which
+     * is checked from the pieces: SHA-256 and HMAC through the library. */
     koosign_pair q3[] = {{KS("limit"), KS("1")}};
     koosign_pair h3[] = {{KS("X-Sdk-Date"), KS("20060102T150405Z")},
                          {KS("Authorization"),
@@ -281,8 +345,30 @@ static void test_spec_vectors(void) {
     koosign_apig_request r3 = {KS("GET"), KS("example.huaweicloud.com"), KS("/path"), q3, 1, h3, 2, NULL, 0};
     koosign_pair creds[2] = {{KS("OtherKey"), KS("OtherSecret")}, {KS("AccessKey"), KS("SecretKey")}};
     idx = 99;
-    ST(koosign_verify_apig(&r3, creds, 2, NULL, &idx), KOOSIGN_OK);
-    CHECK(idx == 1);
+    int unsigned_payload = 7;
+    ST(koosign_verify_apig(&r3, creds, 2, NULL, &idx, &unsigned_payload), KOOSIGN_MALFORMED_ENCODING);
+    CHECK(idx == 99 && unsigned_payload == 7); /* outputs untouched on failure */
+    {
+        static const char creq[] = "GET\n/path/\nlimit=1\nx-sdk-date:20060102T150405Z\n\nx-sdk-date\n"
+                                   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        char h[65], sts[128], mac[65];
+        if (CHECK(sha256_hex((const uint8_t *)creq, sizeof creq - 1, h))) {
+            int sn = snprintf(sts, sizeof sts, "SDK-HMAC-SHA256\n20060102T150405Z\n%s", h);
+            CHECK(hmac_hex((const uint8_t *)sts, (size_t)sn, "SecretKey", mac) &&
+                  strcmp(mac, "5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624") == 0);
+        }
+    }
+    /* vector 1 (host;x-sdk-date) verifies as published */
+    koosign_pair h1v[] = {{KS("X-Sdk-Date"), KS("20200608T023900Z")},
+                          {KS("Authorization"),
+                           KS("SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=host;x-sdk-date, "
+                              "Signature=cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842")}};
+    koosign_apig_request r1v = {KS("GET"), KS("service.endpoint.myhuaweicloud.com"), KS("/resources"), q1, 1, h1v, 2,
+                                NULL, 0};
+    idx = 99;
+    unsigned_payload = 7;
+    ST(koosign_verify_apig(&r1v, creds, 2, NULL, &idx, &unsigned_payload), KOOSIGN_OK);
+    CHECK(idx == 1 && unsigned_payload == 0);
     koosign_pair q4[] = {{KS("limit"), KS("1")},
                          {KS("enable"), KS("true")},
                          {KS("test"), KS("\xe4\xb8\x80 (&=?!#%.*)")},
@@ -305,26 +391,39 @@ static void test_round_trips(void) {
     size_t n = 0, n2 = 0, idx = 99;
     koosign_str key = KS(KEY);
 
-    /* V1: the marketplace's query (form-encoding, empty values, repeats), then verify */
+    /* V1: the marketplace's query (form-encoding, empty values, repeats), then verify.
+     * The value holds `+`, `=`, `&`, a space and non-ASCII text; `=` comes
+     * before `&`, so it is not ambiguous (S1 item 10; `a b+c&d=e` is, below). */
     koosign_pair params[] = {{KS("activity"), KS("newInstance")},
-                             {KS("customerName"), KS("a b+c&d=e \xe4\xb8\xad")},
+                             {KS("customerName"), KS("a b+c=d&e \xe4\xb8\xad")},
                              {KS("empty"), KS("")},
                              {KS("Zeta"), KS("1")},
                              {KS("timeStamp"), KS("20200727073711903")}};
     if (ST(koosign_build_v1_query(params, 5, S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
-        CHECK(memmem(out, n, "customerName=a+b%2Bc%26d%3De+%E4%B8%AD", 38) != NULL);
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, &idx), KOOSIGN_OK);
+        CHECK(memmem(out, n, "customerName=a+b%2Bc%3Dd%26e+%E4%B8%AD", 38) != NULL);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, NULL, &idx), KOOSIGN_OK);
         CHECK(idx == 0);
         koosign_freshness fresh = {V1_TS_MS + 1000, 60000};
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_OK);
         fresh.now_ms = V1_TS_MS + 61000;
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL), KOOSIGN_STALE_TIMESTAMP);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
         fresh.now_ms = V1_TS_MS - 60000; /* the window is inclusive, both sides */
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_OK);
         if (ST(koosign_v1_canonical((const char *)out, n, out2, sizeof out2, &n2), KOOSIGN_OK)) {
-            CHECK(eq(out2, n2, "Zeta=1&activity=newInstance&customerName=a b+c&d=e \xe4\xb8\xad&empty="
+            CHECK(eq(out2, n2, "Zeta=1&activity=newInstance&customerName=a b+c=d&e \xe4\xb8\xad&empty="
                                "&timeStamp=20200727073711903"));
         }
+    }
+    /* Until issue 11 this value verified; SCHEMES.md S1 item 10 (decision) now
+     * refuses a decoded value with `&` followed by `=` (`&d=` reads as a
+     * parameter boundary): the query is built and signed, but refused. */
+    params[1].value = KS("a b+c&d=e \xe4\xb8\xad");
+    if (ST(koosign_build_v1_query(params, 5, S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
+        CHECK(memmem(out, n, "customerName=a+b%2Bc%26d%3De+%E4%B8%AD", 38) != NULL);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+        n2 = 5;
+        ST(koosign_v1_canonical((const char *)out, n, out2, sizeof out2, &n2), KOOSIGN_AMBIGUOUS);
+        CHECK(n2 == 0);
     }
 
     /* more keys than the binding converts on its stack (8): the heap path */
@@ -335,25 +434,26 @@ static void test_round_trips(void) {
         }
         many[9] = KS(KEY);
         idx = 99;
-        ST(koosign_verify_v1(S(V1_QUERY), many, 10, NULL, &idx), KOOSIGN_OK);
+        ST(koosign_verify_v1(S(V1_QUERY), many, 10, NULL, NULL, &idx), KOOSIGN_OK);
         CHECK(idx == 9);
-        ST(koosign_verify_v1(S(V1_QUERY), many, 9, NULL, &idx), KOOSIGN_SIGNATURE_MISMATCH);
+        ST(koosign_verify_v1(S(V1_QUERY), many, 9, NULL, NULL, &idx), KOOSIGN_SIGNATURE_MISMATCH);
         CHECK(idx == 9); /* untouched on failure */
     }
 
-    /* S1b: token header + JSON body */
-    const char *json = "{\"activity\":\"newInstance\",\"blank\":\" \",\"n\":1,\"timeStamp\":\"20200727073711903\"}";
+    /* S1b: token header + JSON body (a blank member is tolerated and not
+     * signed; a number member is refused since issue 11, see test_attacks) */
+    const char *json = "{\"activity\":\"newInstance\",\"blank\":\" \",\"timeStamp\":\"20200727073711903\"}";
     koosign_pair jp[] = {{KS("activity"), KS("newInstance")}, {KS("timeStamp"), KS("20200727073711903")}};
     if (ST(koosign_build_v1_query(jp, 2, S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
         uint8_t tok[KOOSIGN_AUTH_TOKEN_LEN];
         size_t tn = 0;
         if (ST(koosign_v1_auth_token((const char *)out, n, S(KEY), tok, sizeof tok, &tn), KOOSIGN_OK)) {
             idx = 99;
-            ST(koosign_verify_v1_json((const char *)tok, tn, (const uint8_t *)json, strlen(json), &key, 1, NULL,
+            ST(koosign_verify_v1_json((const char *)tok, tn, (const uint8_t *)json, strlen(json), &key, 1, NULL, NULL,
                                       &idx),
                KOOSIGN_OK);
             CHECK(idx == 0);
-            ST(koosign_verify_v1_json((const char *)tok, tn, B("[1,2]"), &key, 1, NULL, NULL),
+            ST(koosign_verify_v1_json((const char *)tok, tn, B("[1,2]"), &key, 1, NULL, NULL, NULL),
                KOOSIGN_MALFORMED_ENCODING);
         }
     }
@@ -459,16 +559,18 @@ static void test_round_trips(void) {
         rs.headers = sent;
         rs.headers_len = 5;
         koosign_pair cred = {KS("AK"), KS("SK")};
-        koosign_freshness fresh = {now + 1000, 900000};
+        koosign_freshness fresh = {now + 1000, KOOSIGN_APIG_DEFAULT_WINDOW_MS};
         idx = 99;
-        ST(koosign_verify_apig(&rs, &cred, 1, &fresh, &idx), KOOSIGN_OK);
+        int unsigned_payload = 7;
+        ST(koosign_verify_apig(&rs, &cred, 1, &fresh, &idx, &unsigned_payload), KOOSIGN_OK);
         CHECK(idx == 0);
+        CHECK(unsigned_payload == 1); /* signed UNSIGNED-PAYLOAD: the body is not authenticated */
         fresh.now_ms = now + 16 * 60 * 1000;
-        ST(koosign_verify_apig(&rs, &cred, 1, &fresh, NULL), KOOSIGN_STALE_TIMESTAMP);
+        ST(koosign_verify_apig(&rs, &cred, 1, &fresh, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
         koosign_pair wrong = {KS("AK"), KS("SK2")};
-        ST(koosign_verify_apig(&rs, &wrong, 1, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+        ST(koosign_verify_apig(&rs, &wrong, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
         rs.headers_len = 4; /* Authorization dropped */
-        ST(koosign_verify_apig(&rs, &cred, 1, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
+        ST(koosign_verify_apig(&rs, &cred, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
     }
     /* no X-Sdk-Date and no clock */
     ST(koosign_sign_apig(&r, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_MISSING_PARAMETER);
@@ -486,8 +588,8 @@ static void test_statuses(void) {
     size_t n = 0;
     koosign_str key = KS(KEY);
 
-    ST(koosign_verify_v1(S("activity=x&authToken=abc"), &key, 1, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
-    ST(koosign_verify_v1(S("timeStamp=20200727073711903&activity=x"), &key, 1, NULL, NULL),
+    ST(koosign_verify_v1(S("activity=x&authToken=abc"), &key, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
+    ST(koosign_verify_v1(S("timeStamp=20200727073711903&activity=x"), &key, 1, NULL, NULL, NULL),
        KOOSIGN_MISSING_PARAMETER);
     ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(""), B(V2_BODY), &key, 1, NULL, NULL, NULL),
        KOOSIGN_MISSING_PARAMETER);
@@ -495,9 +597,9 @@ static void test_statuses(void) {
        KOOSIGN_MISSING_PARAMETER);
     ST(koosign_verify_body_sign(S("signature=\"x\""), B("{}"), &key, 1, NULL), KOOSIGN_MISSING_PARAMETER);
 
-    ST(koosign_verify_v1(S("a=%zz&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL),
+    ST(koosign_verify_v1(S("a=%zz&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL, NULL),
        KOOSIGN_MALFORMED_ENCODING);
-    ST(koosign_verify_v1(S("a=%ff&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL),
+    ST(koosign_verify_v1(S("a=%ff&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL, NULL),
        KOOSIGN_MALFORMED_ENCODING); /* decodes to a byte that is not UTF-8 */
     ST(koosign_verify_body_sign(S("sign_type=HMAC-SHA256, signature=\"x\""), B("{}"), &key, 1, NULL),
        KOOSIGN_MALFORMED_ENCODING);
@@ -506,7 +608,7 @@ static void test_statuses(void) {
     ST(koosign_encrypt_field_with_iv(S("admin"), S(KEY), KOOSIGN_AES256, S("short"), out, sizeof out, &n),
        KOOSIGN_MALFORMED_ENCODING);
 
-    ST(koosign_verify_v1(S("timeStamp=2020&authToken=" V1_TOKEN), &key, 1, NULL, NULL), KOOSIGN_BAD_TIMESTAMP);
+    ST(koosign_verify_v1(S("timeStamp=2020&authToken=" V1_TOKEN), &key, 1, NULL, NULL, NULL), KOOSIGN_BAD_TIMESTAMP);
     ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S("16805080666l8"), S(V2_NONCE), B(V2_BODY), &key, 1, NULL,
                          NULL, NULL),
        KOOSIGN_BAD_TIMESTAMP);
@@ -568,13 +670,13 @@ static void test_statuses(void) {
         for (int i = 0; i < 65; i++) {
             qn += (size_t)snprintf(q + qn, sizeof q - qn, "p%d=1&", i);
         }
-        ST(koosign_verify_v1(q, qn, &key, 1, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
+        ST(koosign_verify_v1(q, qn, &key, 1, NULL, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
     }
-    ST(koosign_verify_v1(V1_QUERY, (size_t)PTRDIFF_MAX + 1, &key, 1, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
+    ST(koosign_verify_v1(V1_QUERY, (size_t)PTRDIFF_MAX + 1, &key, 1, NULL, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
 
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 0, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 0, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     koosign_str empty_key = KS("");
-    ST(koosign_verify_v1(S(V1_QUERY), &empty_key, 1, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_v1(S(V1_QUERY), &empty_key, 1, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_body_sign(B("{}"), NULL, 0, out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_body_signature(B("{}"), S(""), out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B("{}"), S(""), S("n"), S(V2_TS), out, sizeof out, &n),
@@ -583,7 +685,7 @@ static void test_statuses(void) {
     ST(koosign_v1_auth_token(S(V1_QUERY), S(""), out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
 
     koosign_str wrong = KS("wrongKey");
-    ST(koosign_verify_v1(S(V1_QUERY), &wrong, 1, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+    ST(koosign_verify_v1(S(V1_QUERY), &wrong, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
     ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S("not hex"), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, NULL, NULL, NULL),
        KOOSIGN_SIGNATURE_MISMATCH);
 
@@ -591,11 +693,11 @@ static void test_statuses(void) {
        KOOSIGN_DECRYPT);
     ST(koosign_decrypt_field(S(""), S(KEY), KOOSIGN_AES128, out, sizeof out, &n), KOOSIGN_DECRYPT);
 
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL), KOOSIGN_NULL_PARAMETER);
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL, NULL), KOOSIGN_NULL_PARAMETER);
 
-    ST(koosign_verify_v1(S("timeStamp=\xff"), &key, 1, NULL, NULL), KOOSIGN_INVALID_UTF8);
+    ST(koosign_verify_v1(S("timeStamp=\xff"), &key, 1, NULL, NULL, NULL), KOOSIGN_INVALID_UTF8);
     koosign_str bad_key = KS("key\xc3");
-    ST(koosign_verify_v1(S(V1_QUERY), &bad_key, 1, NULL, NULL), KOOSIGN_INVALID_UTF8);
+    ST(koosign_verify_v1(S(V1_QUERY), &bad_key, 1, NULL, NULL, NULL), KOOSIGN_INVALID_UTF8);
     ST(koosign_body_sign(B("\xff\xfe binary bodies are fine"), S(KEY), out, sizeof out, &n), KOOSIGN_OK);
 
     ST(koosign_sign_v2(0, B("{}"), S(KEY), S("n"), S(V2_TS), out, sizeof out, &n), KOOSIGN_INVALID_ARGUMENT);
@@ -663,7 +765,7 @@ static void test_status_strings(void) {
         KOOSIGN_STALE_TIMESTAMP, KOOSIGN_REPLAYED_NONCE,    KOOSIGN_NONCE_STORE_FULL,   KOOSIGN_BUFFER_TOO_SMALL,
         KOOSIGN_INPUT_TOO_LARGE, KOOSIGN_NO_ACCESS_KEY,     KOOSIGN_SIGNATURE_MISMATCH, KOOSIGN_DECRYPT,
         KOOSIGN_RANDOM_SOURCE, KOOSIGN_NULL_PARAMETER,    KOOSIGN_INVALID_UTF8,       KOOSIGN_INVALID_ARGUMENT,
-        KOOSIGN_PANIC,        KOOSIGN_UNKNOWN_ERROR,
+        KOOSIGN_PANIC,        KOOSIGN_UNKNOWN_ERROR,     KOOSIGN_AMBIGUOUS,
     };
     size_t count = sizeof all / sizeof all[0];
     for (size_t i = 0; i < count; i++) {
@@ -683,7 +785,11 @@ static void test_status_strings(void) {
     }
     CHECK(strcmp(koosign_status_name(KOOSIGN_SIGNATURE_MISMATCH), "KOOSIGN_SIGNATURE_MISMATCH") == 0);
     CHECK(strcmp(koosign_status_message(KOOSIGN_OK), "success") == 0);
-    CHECK(strcmp(koosign_status_message(13), "unknown status") == 0);
+    /* KOOSIGN_AMBIGUOUS (13) continues the core's codes; 14 is the first unused one. */
+    CHECK(strcmp(koosign_status_name(KOOSIGN_AMBIGUOUS), "KOOSIGN_AMBIGUOUS") == 0);
+    CHECK(KOOSIGN_AMBIGUOUS == 13);
+    CHECK(strcmp(koosign_status_message(KOOSIGN_AMBIGUOUS), "unknown status") != 0);
+    CHECK(strcmp(koosign_status_message(14), "unknown status") == 0);
     CHECK(strcmp(koosign_status_message(UINT32_MAX), "unknown status") == 0);
     CHECK(strcmp(koosign_status_name(99), "KOOSIGN_UNKNOWN_STATUS") == 0);
 }
@@ -856,15 +962,15 @@ static void test_nulls(void) {
     koosign_pair pair_null_value = {KS("timeStamp"), {NULL, 1}};
 
     /* verify_v1 */
-    ST(koosign_verify_v1(NULL, 5, &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1(NULL, 0, &key, 1, NULL, NULL), KOOSIGN_MISSING_PARAMETER); /* empty query */
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1(S(V1_QUERY), &null_key, 1, NULL, NULL), NP);
+    ST(koosign_verify_v1(NULL, 5, &key, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1(NULL, 0, &key, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER); /* empty query */
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1(S(V1_QUERY), &null_key, 1, NULL, NULL, NULL), NP);
     /* verify_v1_json */
-    ST(koosign_verify_v1_json(NULL, 44, B("{}"), &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 2, &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), B("{}"), NULL, 1, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 0, &key, 1, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
+    ST(koosign_verify_v1_json(NULL, 44, B("{}"), &key, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 2, &key, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), B("{}"), NULL, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 0, &key, 1, NULL, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
     /* v1_canonical */
     ST(koosign_v1_canonical(NULL, 3, out, sizeof out, &n), NP);
     ST(koosign_v1_canonical(S(V1_QUERY), NULL, 10, &n), NP);
@@ -993,16 +1099,520 @@ static void test_nulls(void) {
     ST(koosign_sign_apig(&bad, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), NP);
     koosign_pair cred = {KS("AK"), KS("SK")};
     koosign_pair null_cred = {KS("AK"), {NULL, 2}};
-    ST(koosign_verify_apig(NULL, &cred, 1, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, NULL, 1, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, &null_cred, 1, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, NULL, 0, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_apig(NULL, &cred, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, NULL, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, &null_cred, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, NULL, 0, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     bad = r;
     bad.headers_len = 2;
     bad.headers = NULL;
-    ST(koosign_verify_apig(&bad, &cred, 1, NULL, NULL), NP);
+    ST(koosign_verify_apig(&bad, &cred, 1, NULL, NULL, NULL), NP);
     /* the static strings */
     CHECK(koosign_version() != NULL);
+}
+
+/* ---- issue 11: the attacks, performed through the C API ----------------- */
+
+/* The query's `authToken=` value as sent (form-encoded), or NULL. */
+static const char *token_in(const uint8_t *q, size_t n, size_t *len) {
+    const char *at = memmem(q, n, "authToken=", 10);
+    if (at == NULL) {
+        return NULL;
+    }
+    at += 10;
+    const char *end = memchr(at, '&', n - (size_t)(at - (const char *)q));
+    *len = end != NULL ? (size_t)(end - at) : n - (size_t)(at - (const char *)q);
+    return at;
+}
+
+/* S2 / S2b: a digit moved between the nonce and the timestamp (finding 2). */
+static void attack_digit_shift(koosign_nonce_cache *cache, koosign_v2_scheme scheme, const char *genuine_nonce) {
+    koosign_str key = KS(KEY);
+    koosign_freshness fresh = {V2_TS_MS, KOOSIGN_DEFAULT_WINDOW_MS};
+    char shifted[64];
+    size_t gn = strlen(genuine_nonce);
+    /* nonce `…170` + `1680508066618`  →  nonce `…17` + `01680508066618` */
+    CHECK(gn > 1 && gn < sizeof shifted && genuine_nonce[gn - 1] == '0');
+    memcpy(shifted, genuine_nonce, gn - 1);
+    shifted[gn - 1] = '\0';
+    uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN], sig2[KOOSIGN_V2_SIGNATURE_LEN];
+    size_t n = 0, n2 = 0;
+    if (!ST(koosign_sign_v2(scheme, B(V2_BODY), S(KEY), genuine_nonce, gn, S(V2_TS), sig, sizeof sig, &n),
+            KOOSIGN_OK) ||
+        !ST(koosign_sign_v2(scheme, B(V2_BODY), S(KEY), shifted, gn - 1, S("0" V2_TS), sig2, sizeof sig2, &n2),
+            KOOSIGN_OK)) {
+        return;
+    }
+    /* the premise: both requests carry the same signature */
+    CHECK(n == n2 && memcmp(sig, sig2, n) == 0);
+    size_t before = koosign_nonce_cache_len(cache), idx = 99;
+    /* the replay with the digit moved: refused before the cache is consulted */
+    ST(koosign_verify_v2(scheme, (const char *)sig, n, S("0" V2_TS), shifted, gn - 1, B(V2_BODY), &key, 1, &fresh,
+                         cache, &idx),
+       KOOSIGN_BAD_TIMESTAMP);
+    CHECK(idx == 99);
+    CHECK(koosign_nonce_cache_len(cache) == before); /* the store is unchanged */
+    /* so the genuine request still verifies, once */
+    ST(koosign_verify_v2(scheme, (const char *)sig, n, S(V2_TS), genuine_nonce, gn, B(V2_BODY), &key, 1, &fresh, cache,
+                         &idx),
+       KOOSIGN_OK);
+    CHECK(idx == 0);
+    CHECK(koosign_nonce_cache_len(cache) == before + 1);
+    ST(koosign_verify_v2(scheme, (const char *)sig, n, S(V2_TS), genuine_nonce, gn, B(V2_BODY), &key, 1, &fresh, cache,
+                         NULL),
+       KOOSIGN_REPLAYED_NONCE);
+    /* and the shifted one is still a bad timestamp, not a replay */
+    ST(koosign_verify_v2(scheme, (const char *)sig, n, S("0" V2_TS), shifted, gn - 1, B(V2_BODY), &key, 1, &fresh,
+                         cache, NULL),
+       KOOSIGN_BAD_TIMESTAMP);
+    CHECK(koosign_nonce_cache_len(cache) == before + 1);
+}
+
+static void test_attacks(void) {
+    g_section = "attacks";
+    uint8_t out[4096], out2[4096];
+    size_t n = 0, n2 = 0, idx = 99;
+    koosign_str key = KS(KEY);
+    koosign_nonce_cache *cache = NULL;
+    if (!ST(koosign_nonce_cache_new(1024, &cache), KOOSIGN_OK)) {
+        return;
+    }
+
+    /* ---- S2 / S2b: the digit-shift replay, and the exact timestamp rule */
+    attack_digit_shift(cache, KOOSIGN_V2_BASIC, "50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD170");
+    attack_digit_shift(cache, KOOSIGN_V2_KIT, "kit-nonce-8a1f9c2170");
+    {
+        uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
+        size_t sn = 0;
+        const char *nonce = "query-nonce-170";
+        if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B(V2_BODY), S(KEY), nonce, strlen(nonce), S(V2_TS), sig, sizeof sig,
+                               &sn),
+               KOOSIGN_OK)) {
+            /* the same replay with the parameters still in the query string */
+            char q[256];
+            int qn = snprintf(q, sizeof q, "signature=%.*s&timestamp=0" V2_TS "&nonce=query-nonce-17", (int)sn,
+                              (const char *)sig);
+            koosign_freshness fresh = {V2_TS_MS, KOOSIGN_DEFAULT_WINDOW_MS};
+            size_t before = koosign_nonce_cache_len(cache);
+            ST(koosign_verify_v2_query(q, (size_t)qn, B(V2_BODY), &key, 1, &fresh, cache, NULL),
+               KOOSIGN_BAD_TIMESTAMP);
+            CHECK(koosign_nonce_cache_len(cache) == before);
+        }
+    }
+    /* 13 digits, no leading zero, nothing else (SCHEMES.md S2 decision) */
+    static const char *const bad_ts[] = {"168050806661", "16805080666180", "0168050806661", "+168050806661",
+                                         " 1680508066618", "1680508066618 ", "1.680508066618", ""};
+    for (size_t i = 0; i < sizeof bad_ts / sizeof bad_ts[0]; i++) {
+        uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
+        size_t sn = 0;
+        if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B(V2_BODY), S(KEY), S("n1"), bad_ts[i], strlen(bad_ts[i]), sig,
+                               sizeof sig, &sn),
+               KOOSIGN_OK)) {
+            ST(koosign_verify_v2(KOOSIGN_V2_BASIC, (const char *)sig, sn, bad_ts[i], strlen(bad_ts[i]), S("n1"),
+                                 B(V2_BODY), &key, 1, NULL, cache, NULL),
+               KOOSIGN_BAD_TIMESTAMP);
+        }
+    }
+    /* V2 nonces: 1–256 printable ASCII characters, no space */
+    static const char *const bad_nonce[] = {"a b", "tab\there", "nul\x01", "caf\xc3\xa9", "del\x7f"};
+    for (size_t i = 0; i < sizeof bad_nonce / sizeof bad_nonce[0]; i++) {
+        uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
+        size_t sn = 0;
+        const char *nc = bad_nonce[i];
+        if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B(V2_BODY), S(KEY), nc, strlen(nc), S(V2_TS), sig, sizeof sig, &sn),
+               KOOSIGN_OK)) {
+            ST(koosign_verify_v2(KOOSIGN_V2_BASIC, (const char *)sig, sn, S(V2_TS), nc, strlen(nc), B(V2_BODY), &key, 1,
+                                 NULL, cache, NULL),
+               KOOSIGN_MALFORMED_ENCODING);
+        }
+    }
+    /* S2b: a body starting with a digit could trade it with the timestamp */
+    {
+        uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
+        size_t sn = 0, before = koosign_nonce_cache_len(cache);
+        if (ST(koosign_sign_v2(KOOSIGN_V2_KIT, B("7{\"a\":\"b\"}"), S(KEY), S("kit-digit"), S(V2_TS), sig, sizeof sig,
+                               &sn),
+               KOOSIGN_OK)) {
+            ST(koosign_verify_v2(KOOSIGN_V2_KIT, (const char *)sig, sn, S(V2_TS), S("kit-digit"), B("7{\"a\":\"b\"}"),
+                                 &key, 1, NULL, cache, NULL),
+               KOOSIGN_AMBIGUOUS);
+            CHECK(koosign_nonce_cache_len(cache) == before);
+        }
+        /* the basic scheme hashes the body first: a digit there is fine */
+        if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B("7"), S(KEY), S("basic-digit"), S(V2_TS), sig, sizeof sig, &sn),
+               KOOSIGN_OK)) {
+            ST(koosign_verify_v2(KOOSIGN_V2_BASIC, (const char *)sig, sn, S(V2_TS), S("basic-digit"), B("7"), &key, 1,
+                                 NULL, NULL, NULL),
+               KOOSIGN_OK);
+        }
+    }
+
+    /* ---- S1: merged parameters (finding 3) ----------------------------- */
+    koosign_pair genuine[] = {{KS("activity"), KS("newInstance")},
+                              {KS("orderId"), KS("CS1")},
+                              {KS("orderLineId"), KS("L1")},
+                              {KS("testFlag"), KS("1")},
+                              {KS("timeStamp"), KS("20200727073711903")}};
+    uint8_t g[1024];
+    size_t gq = 0;
+    if (!ST(koosign_build_v1_query(genuine, 5, S(KEY), g, sizeof g, &gq), KOOSIGN_OK)) {
+        koosign_nonce_cache_free(cache);
+        return;
+    }
+    size_t tl = 0;
+    const char *tok = token_in(g, gq, &tl);
+    if (!CHECK(tok != NULL)) {
+        koosign_nonce_cache_free(cache);
+        return;
+    }
+    ST(koosign_verify_v1((const char *)g, gq, &key, 1, NULL, NULL, NULL), KOOSIGN_OK);
+    {
+        /* orderLineId=L1%26testFlag%3D1 with the token of orderLineId=L1&testFlag=1 */
+        char merged[1024];
+        int mn = snprintf(merged, sizeof merged,
+                          "activity=newInstance&orderId=CS1&orderLineId=L1%%26testFlag%%3D1"
+                          "&timeStamp=20200727073711903&authToken=%.*s",
+                          (int)tl, tok);
+        /* the premise: the merged query's canonical string, hence its token,
+         * is the genuine one's (the signing side applies no ambiguity rule) */
+        uint8_t t1[KOOSIGN_AUTH_TOKEN_LEN], t2[KOOSIGN_AUTH_TOKEN_LEN];
+        size_t t1n = 0, t2n = 0;
+        ST(koosign_v1_auth_token((const char *)g, gq, S(KEY), t1, sizeof t1, &t1n), KOOSIGN_OK);
+        ST(koosign_v1_auth_token(merged, (size_t)mn, S(KEY), t2, sizeof t2, &t2n), KOOSIGN_OK);
+        CHECK(t1n == KOOSIGN_AUTH_TOKEN_LEN && t1n == t2n && memcmp(t1, t2, t1n) == 0);
+        size_t before = koosign_nonce_cache_len(cache);
+        koosign_freshness fresh = {V1_TS_MS, KOOSIGN_V1_DEFAULT_WINDOW_MS};
+        idx = 99;
+        ST(koosign_verify_v1(merged, (size_t)mn, &key, 1, &fresh, cache, &idx), KOOSIGN_AMBIGUOUS);
+        CHECK(idx == 99);
+        ST(koosign_verify_v1(merged, (size_t)mn, &key, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+        CHECK(koosign_nonce_cache_len(cache) == before);
+        n = 5;
+        ST(koosign_v1_canonical(merged, (size_t)mn, out, sizeof out, &n), KOOSIGN_AMBIGUOUS);
+        CHECK(n == 0);
+        /* the refusal comes before the token: a wrong token is still AMBIGUOUS */
+        ST(koosign_verify_v1(S("orderLineId=L1%26testFlag%3D1&timeStamp=20200727073711903&authToken=x"), &key, 1,
+                             NULL, NULL, NULL),
+           KOOSIGN_AMBIGUOUS);
+    }
+    /* the other shapes of the rule: a decoded `&` or `=` in a name, `&…=` in a value */
+    static const char *const ambiguous[] = {
+        "order%26Id=1&timeStamp=20200727073711903&authToken=x",
+        "order%3DId=1&timeStamp=20200727073711903&authToken=x",
+        "a=x%26%3D&timeStamp=20200727073711903&authToken=x",
+        "a=x%26y+z%3D&timeStamp=20200727073711903&authToken=x",
+        "a=ok&a=L1%26b%3Dc&timeStamp=20200727073711903&authToken=x", /* a repeated name too */
+    };
+    for (size_t i = 0; i < sizeof ambiguous / sizeof ambiguous[0]; i++) {
+        ST(koosign_verify_v1(ambiguous[i], strlen(ambiguous[i]), &key, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+    }
+    /* and what stays valid: `&` without a later `=`, `=` before `&` */
+    koosign_pair fine[] = {{KS("a"), KS("a+b c&d \xe5\xae\xa2\xe6\x88\xb7")},
+                           {KS("b"), KS("a=b&c")},
+                           {KS("timeStamp"), KS("20200727073711903")}};
+    if (ST(koosign_build_v1_query(fine, 3, S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, NULL, NULL), KOOSIGN_OK);
+    }
+
+    /* ---- S1b: merged and unsigned members (finding 5) ----------------- */
+    {
+        uint8_t t[KOOSIGN_AUTH_TOKEN_LEN];
+        size_t tn = 0;
+        ST(koosign_v1_auth_token((const char *)g, gq, S(KEY), t, sizeof t, &tn), KOOSIGN_OK);
+        const char *ok_body = "{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\","
+                              "\"testFlag\":\"1\",\"timeStamp\":\"20200727073711903\"}";
+        ST(koosign_verify_v1_json((const char *)t, tn, (const uint8_t *)ok_body, strlen(ok_body), &key, 1, NULL, NULL,
+                                  NULL),
+           KOOSIGN_OK);
+        static const struct {
+            const char *body;
+            koosign_status want;
+        } bad[] = {
+            /* the genuine token over a merged member */
+            {"{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1&testFlag=1\","
+             "\"timeStamp\":\"20200727073711903\"}",
+             KOOSIGN_AMBIGUOUS},
+            /* unsigned bytes an application parsing the body would see */
+            {"{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\",\"testFlag\":\"1\","
+             "\"timeStamp\":\"20200727073711903\",\"orderId\":\"EVIL\"}",
+             KOOSIGN_MALFORMED_ENCODING},
+            {"{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\",\"testFlag\":\"1\","
+             "\"timeStamp\":\"20200727073711903\",\"amount\":100}",
+             KOOSIGN_MALFORMED_ENCODING},
+            {"{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\",\"testFlag\":\"1\","
+             "\"timeStamp\":\"20200727073711903\",\"extra\":{\"orderId\":\"EVIL\"}}",
+             KOOSIGN_MALFORMED_ENCODING},
+            {"{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\",\"testFlag\":\"1\","
+             "\"timeStamp\":\"20200727073711903\",\"ok\":true}",
+             KOOSIGN_MALFORMED_ENCODING},
+            {"{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\",\"testFlag\":\"1\","
+             "\"timeStamp\":\"20200727073711903\",\"authToken\":\"x\"}",
+             KOOSIGN_AMBIGUOUS},
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            ST(koosign_verify_v1_json((const char *)t, tn, (const uint8_t *)bad[i].body, strlen(bad[i].body), &key, 1,
+                                      NULL, cache, NULL),
+               bad[i].want);
+        }
+    }
+
+    /* ---- V1 replay through the store, and the window (finding 4) ------ */
+    {
+        koosign_freshness fresh = {V1_TS_MS + 1000, KOOSIGN_V1_DEFAULT_WINDOW_MS};
+        size_t before = koosign_nonce_cache_len(cache);
+        /* a forgery is not recorded */
+        koosign_str wrong = KS("wrongKey");
+        ST(koosign_verify_v1((const char *)g, gq, &wrong, 1, &fresh, cache, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+        CHECK(koosign_nonce_cache_len(cache) == before);
+        idx = 99;
+        ST(koosign_verify_v1((const char *)g, gq, &key, 1, &fresh, cache, &idx), KOOSIGN_OK);
+        CHECK(idx == 0);
+        CHECK(koosign_nonce_cache_len(cache) == before + 1);
+        /* byte for byte */
+        ST(koosign_verify_v1((const char *)g, gq, &key, 1, &fresh, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+        /* reordered: authToken first */
+        char re[1024];
+        int rn = snprintf(re, sizeof re, "authToken=%.*s&%.*s", (int)tl, tok,
+                          (int)((size_t)(tok - (const char *)g) - strlen("&authToken=")), (const char *)g);
+        ST(koosign_verify_v1(re, (size_t)rn, &key, 1, &fresh, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+        /* the S1b form of the same notification carries the same token */
+        uint8_t t[KOOSIGN_AUTH_TOKEN_LEN];
+        size_t tn = 0;
+        ST(koosign_v1_auth_token((const char *)g, gq, S(KEY), t, sizeof t, &tn), KOOSIGN_OK);
+        const char *body = "{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\","
+                           "\"testFlag\":\"1\",\"timeStamp\":\"20200727073711903\"}";
+        ST(koosign_verify_v1_json((const char *)t, tn, (const uint8_t *)body, strlen(body), &key, 1, &fresh, cache,
+                                  NULL),
+           KOOSIGN_REPLAYED_NONCE);
+        CHECK(koosign_nonce_cache_len(cache) == before + 1);
+        /* a V1 of any age: 2020 seen from six years later */
+        koosign_freshness later = {V1_TS_MS + 6ULL * 365 * 24 * 3600 * 1000, KOOSIGN_V1_DEFAULT_WINDOW_MS};
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, cache, NULL), KOOSIGN_STALE_TIMESTAMP);
+        later.now_ms = V1_TS_MS + KOOSIGN_V1_DEFAULT_WINDOW_MS + 1;
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, cache, NULL), KOOSIGN_STALE_TIMESTAMP);
+        CHECK(koosign_nonce_cache_len(cache) == before + 1);
+        later.now_ms = V1_TS_MS + KOOSIGN_V1_DEFAULT_WINDOW_MS; /* inclusive */
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, cache, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+        /* a token containing `+`: sent raw (decoded as a space) or as %2B, one nonce */
+        bool found = false;
+        for (int i = 0; i < 200 && !found; i++) {
+            char oid[16];
+            snprintf(oid, sizeof oid, "CS%d", i);
+            koosign_pair p[] = {{KS("activity"), KS("newInstance")},
+                                {{oid, strlen(oid)}, KS("x")},
+                                {KS("timeStamp"), KS("20200727073711903")}};
+            size_t qn = 0, pl = 0;
+            if (koosign_build_v1_query(p, 3, S(KEY), out, sizeof out, &qn) != KOOSIGN_OK) {
+                break;
+            }
+            const char *pt = token_in(out, qn, &pl);
+            const char *plus = pt != NULL ? memmem(pt, pl, "%2B", 3) : NULL;
+            if (plus == NULL) {
+                continue;
+            }
+            found = true;
+            /* the same query with that `%2B` sent as a raw `+` */
+            size_t at = (size_t)(plus - (const char *)out);
+            memcpy(out2, out, at);
+            out2[at] = '+';
+            memcpy(out2 + at + 1, out + at + 3, qn - at - 3);
+            n2 = qn - 2;
+            ST(koosign_verify_v1((const char *)out2, n2, &key, 1, &fresh, cache, NULL), KOOSIGN_OK);
+            ST(koosign_verify_v1((const char *)out, qn, &key, 1, &fresh, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+        }
+        CHECK(found);
+        /* without a freshness the store still records (until timeStamp + 5 min) */
+        koosign_nonce_cache *c2 = NULL;
+        if (ST(koosign_nonce_cache_new(64, &c2), KOOSIGN_OK)) {
+            ST(koosign_verify_v1((const char *)g, gq, &key, 1, NULL, c2, NULL), KOOSIGN_OK);
+            ST(koosign_verify_v1((const char *)g, gq, &key, 1, NULL, c2, NULL), KOOSIGN_REPLAYED_NONCE);
+            CHECK(koosign_nonce_cache_len(c2) == 1);
+            koosign_nonce_cache_free(c2);
+        }
+    }
+
+    /* ---- S6: the body swap (finding 1) --------------------------------- */
+    {
+        static const char b1[] = "{\"orderId\":\"CS1\"}", b2[] = "{\"orderId\":\"EVIL\"}";
+        char h1[65];
+        CHECK(sha256_hex((const uint8_t *)b1, sizeof b1 - 1, h1));
+        koosign_pair given[] = {{KS("X-Sdk-Date"), KS("20200608T023900Z")},
+                                {KS("Content-Type"), KS("application/json")},
+                                {KS("X-Sdk-Content-Sha256"), {h1, 64}}};
+        koosign_apig_request r = {KS("POST"), KS("mkt.myhuaweicloud.com"), KS("/api/x"), NULL, 0, given, 2,
+                                  (const uint8_t *)b1, sizeof b1 - 1};
+        koosign_pair cred = {KS("AK"), KS("SK")};
+        koosign_apig_signed sg;
+        koosign_pair sent[8];
+        int unsigned_payload = 7;
+        /* (a) signed without X-Sdk-Content-Sha256; swapped body + the original
+         * hash in an unsigned header */
+        if (ST(koosign_sign_apig(&r, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_OK)) {
+            CHECK(kseq(sg.signed_headers, "content-type;host;x-sdk-date"));
+            size_t k = 0;
+            sent[k++] = given[0];
+            sent[k++] = given[1];
+            for (size_t i = 0; i < sg.headers_to_add_len; i++) {
+                sent[k++] = sg.headers_to_add[i];
+            }
+            koosign_apig_request v = r;
+            v.headers = sent;
+            v.headers_len = k;
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, &unsigned_payload), KOOSIGN_OK);
+            CHECK(unsigned_payload == 0);
+            v.body = (const uint8_t *)b2;
+            v.body_len = sizeof b2 - 1;
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+            sent[k] = given[2]; /* X-Sdk-Content-Sha256: hash of b1, not signed */
+            v.headers_len = k + 1;
+            unsigned_payload = 7;
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, &unsigned_payload), KOOSIGN_SIGNATURE_MISMATCH);
+            CHECK(unsigned_payload == 7);
+            sent[k] = (koosign_pair){KS("X-Sdk-Content-Sha256"), KS("UNSIGNED-PAYLOAD")};
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+            /* a second copy of a signed header, Authorization or X-Sdk-Date */
+            v.body = (const uint8_t *)b1;
+            v.body_len = sizeof b1 - 1;
+            sent[k] = (koosign_pair){KS("content-type"), KS("text/plain")};
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+            sent[k] = sent[k - 1]; /* Authorization, again */
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+            sent[k] = (koosign_pair){KS("x-sdk-date"), KS("20200608T023901Z")};
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+            /* an attribute repeated inside Authorization */
+            char dup[512];
+            int dn = snprintf(dup, sizeof dup, "%.*s, Signature=%064d", (int)sg.authorization.len,
+                              sg.authorization.data, 0);
+            sent[k - 1].value = (koosign_str){dup, (size_t)dn};
+            v.headers_len = k;
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+        }
+        /* (b) signed with X-Sdk-Content-Sha256 = the real hash: verifies; with
+         * the body swapped it is not the body's hash */
+        r.headers_len = 3;
+        if (ST(koosign_sign_apig(&r, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_OK)) {
+            CHECK(kseq(sg.signed_headers, "content-type;host;x-sdk-content-sha256;x-sdk-date"));
+            size_t k = 0;
+            for (size_t i = 0; i < 3; i++) {
+                sent[k++] = given[i];
+            }
+            for (size_t i = 0; i < sg.headers_to_add_len; i++) {
+                sent[k++] = sg.headers_to_add[i];
+            }
+            koosign_apig_request v = r;
+            v.headers = sent;
+            v.headers_len = k;
+            unsigned_payload = 7;
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, &unsigned_payload), KOOSIGN_OK);
+            CHECK(unsigned_payload == 0);
+            v.body = (const uint8_t *)b2;
+            v.body_len = sizeof b2 - 1;
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+        }
+        /* (c) a signer that signed the hash of b1 over the body b2: the signed
+         * value is not the body's hash */
+        r.body = (const uint8_t *)b2;
+        r.body_len = sizeof b2 - 1;
+        if (ST(koosign_sign_apig(&r, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_OK)) {
+            size_t k = 0;
+            for (size_t i = 0; i < 3; i++) {
+                sent[k++] = given[i];
+            }
+            for (size_t i = 0; i < sg.headers_to_add_len; i++) {
+                sent[k++] = sg.headers_to_add[i];
+            }
+            koosign_apig_request v = r;
+            v.headers = sent;
+            v.headers_len = k;
+            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+            /* the same with any other value than UNSIGNED-PAYLOAD or the hash */
+            given[2].value = KS("deadbeef");
+            sent[2] = given[2];
+            if (ST(koosign_sign_apig(&r, S("AK"), S("SK"), NULL, out2, sizeof out2, &n2, &sg), KOOSIGN_OK)) {
+                sent[k - 1] = sg.headers_to_add[sg.headers_to_add_len - 1];
+                ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+            }
+        }
+        /* SignedHeaders without host (or without x-sdk-date): refused before the MAC */
+        koosign_pair nohost[] = {{KS("X-Sdk-Date"), KS("20200608T023900Z")},
+                                 {KS("Authorization"), KS("SDK-HMAC-SHA256 Access=AK, SignedHeaders=x-sdk-date, "
+                                                          "Signature=0000000000000000000000000000000000000000000000000000000000000000")}};
+        koosign_apig_request rh = {KS("GET"), KS("h"), KS("/"), NULL, 0, nohost, 2, NULL, 0};
+        ST(koosign_verify_apig(&rh, &cred, 1, NULL, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
+        nohost[1].value = KS("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host, "
+                             "Signature=0000000000000000000000000000000000000000000000000000000000000000");
+        ST(koosign_verify_apig(&rh, &cred, 1, NULL, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
+    }
+
+    /* ---- S5: the nonce/body boundary (finding 6) ----------------------- */
+    {
+        uint8_t sig[KOOSIGN_LICENCE_SIGNATURE_LEN], sig2[KOOSIGN_LICENCE_SIGNATURE_LEN];
+        size_t sn = 0, sn2 = 0;
+        if (ST(koosign_licence_sign(S(V2_TS), S("n1"), B("&body=X"), S(KEY), sig, sizeof sig, &sn), KOOSIGN_OK) &&
+            ST(koosign_licence_sign(S(V2_TS), S("n1&body="), B("X"), S(KEY), sig2, sizeof sig2, &sn2), KOOSIGN_OK)) {
+            CHECK(sn == sn2 && memcmp(sig, sig2, sn) == 0); /* the premise */
+            ST(koosign_verify_licence(S(V2_TS), S("n1"), B("&body=X"), (const char *)sig, sn, &key, 1, NULL, NULL),
+               KOOSIGN_OK);
+            idx = 99;
+            ST(koosign_verify_licence(S(V2_TS), S("n1&body="), B("X"), (const char *)sig, sn, &key, 1, NULL, &idx),
+               KOOSIGN_AMBIGUOUS);
+            CHECK(idx == 99);
+        }
+        if (ST(koosign_licence_sign(S("0" V2_TS), S("n1"), B("{}"), S(KEY), sig, sizeof sig, &sn), KOOSIGN_OK)) {
+            ST(koosign_verify_licence(S("0" V2_TS), S("n1"), B("{}"), (const char *)sig, sn, &key, 1, NULL, NULL),
+               KOOSIGN_BAD_TIMESTAMP);
+        }
+        if (ST(koosign_licence_sign(S(V2_TS), S(""), B("{}"), S(KEY), sig, sizeof sig, &sn), KOOSIGN_OK)) {
+            ST(koosign_verify_licence(S(V2_TS), S(""), B("{}"), (const char *)sig, sn, &key, 1, NULL, NULL),
+               KOOSIGN_MISSING_PARAMETER);
+        }
+    }
+
+    /* ---- S3: the strict Body-Sign parser (finding 11) ------------------ */
+    {
+#define SIG "\"CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=\""
+        static const char *const good[] = {
+            "sign_type=\"HMAC-SHA256\", signature=" SIG,
+            "sign_type=\"HMAC-SHA256\",signature=" SIG,
+            "sign_type=\"HMAC-SHA256\", signature= " SIG,
+            "signature=" SIG ", sign_type=\"HMAC-SHA256\"",
+            "  sign_type=\"HMAC-SHA256\", signature=" SIG "  ",
+        };
+        for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+            ST(koosign_verify_body_sign(good[i], strlen(good[i]), B(RESP_BODY), &key, 1, NULL), KOOSIGN_OK);
+        }
+        static const char *const junk[] = {
+            "sign_type=\"hmac-sha256\", signature=" SIG,                         /* lower-case sign_type */
+            "sign_type=\"HMAC-SHA256\", signature=" SIG ", extra=\"1\"",          /* unknown attribute */
+            "sign_type=\"HMAC-SHA256\", version=\"1\", signature=" SIG,           /* unknown attribute */
+            ", sign_type=\"HMAC-SHA256\", signature=" SIG,                       /* leading comma */
+            "sign_type=\"HMAC-SHA256\", signature=" SIG ",",                      /* trailing comma */
+            "sign_type=\"HMAC-SHA256\",, signature=" SIG,                        /* doubled comma */
+            "sign_type=\"HMAC-SHA256\", signature=\"bogus\", signature=" SIG,     /* duplicate, first bogus */
+            "sign_type=\"HMAC-SHA256\", signature=" SIG ", signature=" SIG,       /* duplicate, both right */
+            "sign_type=\"HMAC-SHA256\", sign_type=\"HMAC-SHA256\", signature=" SIG, /* duplicate sign_type */
+            "sign_type =\"HMAC-SHA256\", signature=" SIG,                        /* space before = */
+            "sign_type=HMAC-SHA256, signature=" SIG,                             /* not quoted */
+            "sign_type=\"HMAC-SHA256\",\tsignature=" SIG,                        /* a tab */
+            "sign_type=\"HMAC-SHA256\", signature=" SIG "x",                      /* text after the value */
+            "sign_type=\"HMAC-SHA256\", signature=\"CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=", /* not closed */
+        };
+        for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+            idx = 99;
+            if (!ST(koosign_verify_body_sign(junk[i], strlen(junk[i]), B(RESP_BODY), &key, 1, &idx),
+                    KOOSIGN_MALFORMED_ENCODING)) {
+                fprintf(stderr, "  value: %s\n", junk[i]);
+            }
+            CHECK(idx == 99);
+        }
+        ST(koosign_verify_body_sign(S("signature=" SIG), B(RESP_BODY), &key, 1, NULL), KOOSIGN_MISSING_PARAMETER);
+        ST(koosign_verify_body_sign(S("sign_type=\"HMAC-SHA256\""), B(RESP_BODY), &key, 1, NULL),
+           KOOSIGN_MISSING_PARAMETER);
+#undef SIG
+    }
+
+    koosign_nonce_cache_free(cache);
 }
 
 /* ---- threads sharing a nonce cache -------------------------------------- */
@@ -1033,6 +1643,21 @@ static int worker(void *arg) {
         } else if (st != KOOSIGN_REPLAYED_NONCE) {
             return -1000;
         }
+        /* and the same V1 notifications in every thread, in the same cache */
+        char oid[32];
+        uint8_t q[256];
+        snprintf(oid, sizeof oid, "CS-%d", i);
+        koosign_pair p[] = {{KS("orderId"), {oid, strlen(oid)}}, {KS("timeStamp"), KS("20200727073711903")}};
+        koosign_freshness v1 = {V1_TS_MS, KOOSIGN_V1_DEFAULT_WINDOW_MS};
+        if (koosign_build_v1_query(p, 2, S(KEY), q, sizeof q, &n) != KOOSIGN_OK) {
+            return -1000;
+        }
+        st = koosign_verify_v1((const char *)q, n, &key, 1, &v1, g_shared, NULL);
+        if (st == KOOSIGN_OK) {
+            ok++;
+        } else if (st != KOOSIGN_REPLAYED_NONCE) {
+            return -1000;
+        }
     }
     return ok;
 }
@@ -1054,8 +1679,8 @@ static void test_threads(void) {
         CHECK(r >= 0);
         total += r;
     }
-    CHECK(total == PER_THREAD);
-    CHECK(koosign_nonce_cache_len(g_shared) == PER_THREAD);
+    CHECK(total == 2 * PER_THREAD); /* each V2 nonce and each V1 token once */
+    CHECK(koosign_nonce_cache_len(g_shared) == 2 * PER_THREAD);
     koosign_nonce_cache_free(g_shared);
 }
 
@@ -1067,6 +1692,7 @@ int main(void) {
     test_buffer_edges();
     test_nulls();
     test_threads();
+    test_attacks();
     test_status_strings(); /* last: checks that every status was reached */
     printf("%zu passed, %zu failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

@@ -5,6 +5,10 @@
  *
  * For each case it recomputes or verifies the expected value and checks that
  * a one-character change of the token, signature or ciphertext is rejected.
+ * A v1_query case is also read by the runner itself (form-decoding, the
+ * canonical string, the S1 item 10 ambiguity rule): the ones it judges
+ * ambiguous must be refused with KOOSIGN_AMBIGUOUS, the others verify; the
+ * canonical string and the token are checked for all.
  * It prints a count per kind (sorted by kind) and, last, `N passed, M failed`;
  * the exit status is 1 on any failure or unknown kind, 2 on bad usage.
  * Kinds: v1_query, body_sign, aes_cbc, v2_basic, v2_kit, apig, licence.
@@ -119,28 +123,271 @@ static void to_upper(char *s) {
 
 /* ---- the kinds ---------------------------------------------------------- */
 
+/* ---- S1 reference: the runner's own reading of a V1 query --------------- */
+/* Independent of the library (SCHEMES.md S1 steps 1–5 and item 10), so the
+ * runner decides by itself which cases are ambiguous and what their
+ * canonical string is. */
+
+/* One decoded query pair (malloc'd; lengths kept since a decoded value may
+ * hold a NUL). */
+typedef struct {
+    char *name, *value;
+    size_t name_len, value_len;
+} pair_t;
+
+static int hexval(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Form-decodes s[0..n) (`%XY` → byte, `+` → space) into a malloc'd buffer;
+ * false on an invalid escape. */
+static bool form_decode(const char *s, size_t n, char **out, size_t *out_len) {
+    char *d = malloc(n + 1);
+    if (d == NULL) {
+        abort();
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            d[w++] = ' ';
+        } else if (s[i] == '%') {
+            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) {
+                free(d);
+                return false;
+            }
+            d[w++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            d[w++] = s[i];
+        }
+    }
+    d[w] = '\0';
+    *out = d;
+    *out_len = w;
+    return true;
+}
+
+static void free_pairs(pair_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].name);
+        free(p[i].value);
+    }
+    free(p);
+}
+
+/* S1 step 1: split on `&`, then on the first `=`, form-decode both sides
+ * (a leading `?` skipped). The array is malloc'd; NULL on a bad escape. */
+static pair_t *decode_query(const char *q, size_t *count) {
+    if (*q == '?') {
+        q++;
+    }
+    size_t cap = 1;
+    for (const char *c = q; *c; c++) {
+        cap += *c == '&';
+    }
+    pair_t *p = calloc(cap, sizeof *p);
+    if (p == NULL) {
+        abort();
+    }
+    size_t n = 0;
+    for (const char *at = q;;) {
+        const char *end = strchr(at, '&');
+        size_t len = end != NULL ? (size_t)(end - at) : strlen(at);
+        if (len > 0) {
+            const char *eq = memchr(at, '=', len);
+            size_t nl = eq != NULL ? (size_t)(eq - at) : len;
+            const char *v = eq != NULL ? eq + 1 : at + len;
+            size_t vl = eq != NULL ? len - nl - 1 : 0;
+            if (!form_decode(at, nl, &p[n].name, &p[n].name_len) ||
+                !form_decode(v, vl, &p[n].value, &p[n].value_len)) {
+                free(p[n].name);
+                free_pairs(p, n);
+                return NULL;
+            }
+            n++;
+        }
+        if (end == NULL) {
+            break;
+        }
+        at = end + 1;
+    }
+    *count = n;
+    return p;
+}
+
+static bool is_name(const pair_t *p, const char *name) {
+    return p->name_len == strlen(name) && memcmp(p->name, name, p->name_len) == 0;
+}
+
+/* S1 item 10: a name with `&` or `=`, or a value with `&` followed later
+ * by `=` (the text `&x=`, x free of `&` and `=`), authToken excepted. */
+static bool s1_ambiguous(const pair_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (is_name(&p[i], "authToken")) {
+            continue;
+        }
+        if (memchr(p[i].name, '&', p[i].name_len) != NULL || memchr(p[i].name, '=', p[i].name_len) != NULL) {
+            return true;
+        }
+        const char *amp = memchr(p[i].value, '&', p[i].value_len);
+        if (amp != NULL && memchr(amp, '=', p[i].value_len - (size_t)(amp - p[i].value)) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The next UTF-16 code unit of UTF-8 text (Java's String.compareTo order);
+ * *pending holds a low surrogate still to come. Returns -1 at the end. */
+static long next_unit(const unsigned char *s, size_t n, size_t *i, long *pending) {
+    if (*pending >= 0) {
+        long u = *pending;
+        *pending = -1;
+        return u;
+    }
+    if (*i >= n) {
+        return -1;
+    }
+    unsigned char c = s[*i];
+    long cp;
+    int extra = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+    cp = extra == 0 ? c : extra == 1 ? (c & 0x1F) : extra == 2 ? (c & 0x0F) : (c & 0x07);
+    for (int k = 1; k <= extra && *i + (size_t)k < n; k++) {
+        cp = (cp << 6) | (s[*i + (size_t)k] & 0x3F);
+    }
+    *i += (size_t)extra + 1;
+    if (cp >= 0x10000) {
+        cp -= 0x10000;
+        *pending = 0xDC00 + (cp & 0x3FF);
+        return 0xD800 + (cp >> 10);
+    }
+    return cp;
+}
+
+static int java_cmp(const pair_t *a, const pair_t *b) {
+    size_t i = 0, j = 0;
+    long pa = -1, pb = -1;
+    for (;;) {
+        long x = next_unit((const unsigned char *)a->name, a->name_len, &i, &pa);
+        long y = next_unit((const unsigned char *)b->name, b->name_len, &j, &pb);
+        if (x != y) {
+            return x < y ? -1 : 1;
+        }
+        if (x < 0) {
+            return 0;
+        }
+    }
+}
+
+/* S1 steps 2–5: authToken out, first of a repeated name, sorted (stable),
+ * `name=value` joined with `&`. Malloc'd; its length in *len. */
+static char *s1_canonical(const pair_t *p, size_t n, size_t *len) {
+    const pair_t **keep = calloc(n + 1, sizeof *keep);
+    size_t total = 1, k = 0;
+    if (keep == NULL) {
+        abort();
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool seen = is_name(&p[i], "authToken");
+        for (size_t j = 0; j < k && !seen; j++) {
+            seen = keep[j]->name_len == p[i].name_len && memcmp(keep[j]->name, p[i].name, p[i].name_len) == 0;
+        }
+        if (!seen) {
+            keep[k++] = &p[i];
+            total += p[i].name_len + p[i].value_len + 2;
+        }
+    }
+    /* insertion sort: stable, and k is at most a few dozen */
+    for (size_t i = 1; i < k; i++) {
+        const pair_t *x = keep[i];
+        size_t j = i;
+        while (j > 0 && java_cmp(keep[j - 1], x) > 0) {
+            keep[j] = keep[j - 1];
+            j--;
+        }
+        keep[j] = x;
+    }
+    char *out = malloc(total);
+    if (out == NULL) {
+        abort();
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (i > 0) {
+            out[w++] = '&';
+        }
+        memcpy(out + w, keep[i]->name, keep[i]->name_len);
+        w += keep[i]->name_len;
+        out[w++] = '=';
+        memcpy(out + w, keep[i]->value, keep[i]->value_len);
+        w += keep[i]->value_len;
+    }
+    free(keep);
+    *len = w;
+    return out;
+}
+
+static size_t g_v1_ambiguous; /* cases the runner judged ambiguous */
+
+/* v1_query: the canonical string (the runner's own, and the library's when
+ * the query is unambiguous), the token (the library's signing side, and an
+ * HMAC of the expected canonical string under access key + timeStamp), then
+ * verification: KOOSIGN_OK, or KOOSIGN_AMBIGUOUS exactly when the runner's
+ * own S1 item 10 check says so; a changed token is KOOSIGN_SIGNATURE_MISMATCH
+ * (or, for an ambiguous query, still KOOSIGN_AMBIGUOUS: refused before the
+ * token is looked at). */
 static bool v1_query(const cJSON *c, why_t why) {
     const char *key = NULL, *query = NULL, *canonical = NULL, *token = NULL;
     if (!field(c, "access_key", &key, why) || !field(c, "query", &query, why) ||
         !field(c, "canonical", &canonical, why) || !field(c, "auth_token", &token, why)) {
         return false;
     }
+    size_t np = 0, mine_len = 0;
+    pair_t *pairs = decode_query(query, &np);
+    if (pairs == NULL) {
+        return fail(why, "query has an invalid percent escape");
+    }
+    bool ambiguous = s1_ambiguous(pairs, np);
+    const pair_t *ts = NULL;
+    for (size_t i = 0; i < np && ts == NULL; i++) {
+        ts = is_name(&pairs[i], "timeStamp") ? &pairs[i] : NULL;
+    }
+    char *mine = s1_canonical(pairs, np, &mine_len);
     size_t qn = strlen(query);
     uint8_t *out = malloc(qn + 1);
-    if (out == NULL) {
+    char *mac_key = malloc(strlen(key) + (ts != NULL ? ts->value_len : 0) + 1);
+    if (out == NULL || mac_key == NULL) {
         abort();
     }
     size_t n = 0;
     bool ok = false;
-    koosign_status st = koosign_v1_canonical(query, qn, out, qn + 1, &n);
-    if (st != KOOSIGN_OK) {
-        fail(why, "parse: %s", koosign_status_message(st));
+    koosign_status st;
+    koosign_str keys[1] = {kstr(key)};
+    if (!expect_eq("canonical (runner's own)", (const uint8_t *)mine, mine_len, canonical, why)) {
         goto done;
     }
-    if (!expect_eq("canonical", out, n, canonical, why)) {
+    if (ts == NULL) {
+        fail(why, "no timeStamp in query");
         goto done;
     }
+    /* the expected canonical string is what the token signs */
+    memcpy(mac_key, key, strlen(key));
+    memcpy(mac_key + strlen(key), ts->value, ts->value_len);
+    mac_key[strlen(key) + ts->value_len] = '\0';
     uint8_t tok[KOOSIGN_AUTH_TOKEN_LEN];
+    st = koosign_body_signature((const uint8_t *)canonical, strlen(canonical), mac_key, strlen(mac_key), tok,
+                                sizeof tok, &n);
+    if (st != KOOSIGN_OK || !expect_eq("HMAC(key + timeStamp, canonical)", tok, n, token, why)) {
+        if (st != KOOSIGN_OK) {
+            fail(why, "HMAC: %s", koosign_status_message(st));
+        }
+        goto done;
+    }
     st = koosign_v1_auth_token(query, qn, key, strlen(key), tok, sizeof tok, &n);
     if (st != KOOSIGN_OK) {
         fail(why, "v1_auth_token: %s", koosign_status_message(st));
@@ -149,10 +396,18 @@ static bool v1_query(const cJSON *c, why_t why) {
     if (!expect_eq("authToken", tok, n, token, why)) {
         goto done;
     }
-    koosign_str keys[1] = {kstr(key)};
-    st = koosign_verify_v1(query, qn, keys, 1, NULL, NULL);
-    if (st != KOOSIGN_OK) {
-        fail(why, "verify: %s", koosign_status_message(st));
+    koosign_status want = ambiguous ? KOOSIGN_AMBIGUOUS : KOOSIGN_OK;
+    st = koosign_v1_canonical(query, qn, out, qn + 1, &n);
+    if (st != want) {
+        fail(why, "v1_canonical: expected %s, got %s", name_of(want), name_of(st));
+        goto done;
+    }
+    if (!ambiguous && !expect_eq("canonical", out, n, canonical, why)) {
+        goto done;
+    }
+    st = koosign_verify_v1(query, qn, keys, 1, NULL, NULL, NULL);
+    if (st != want) {
+        fail(why, "verify: expected %s, got %s", name_of(want), name_of(st));
         goto done;
     }
     const char *at = strstr(query, "authToken=");
@@ -170,11 +425,15 @@ static bool v1_query(const cJSON *c, why_t why) {
     memcpy(altered, query, start);
     memcpy(altered + start, tail, strlen(tail) + 1);
     free(tail);
-    ok = expect_status("altered authToken", koosign_verify_v1(altered, an, keys, 1, NULL, NULL),
-                       KOOSIGN_SIGNATURE_MISMATCH, why);
+    ok = expect_status("altered authToken", koosign_verify_v1(altered, an, keys, 1, NULL, NULL, NULL),
+                       ambiguous ? KOOSIGN_AMBIGUOUS : KOOSIGN_SIGNATURE_MISMATCH, why);
     free(altered);
+    g_v1_ambiguous += ok && ambiguous;
 done:
+    free(mac_key);
     free(out);
+    free(mine);
+    free_pairs(pairs, np);
     return ok;
 }
 
@@ -463,7 +722,7 @@ static bool apig(const cJSON *c, why_t why) {
     sent_req.headers = sent;
     sent_req.headers_len = ns;
     koosign_pair cred[1] = {{kstr(ak), kstr(sk)}};
-    st = koosign_verify_apig(&sent_req, cred, 1, NULL, NULL);
+    st = koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL);
     if (st != KOOSIGN_OK) {
         fail(why, "verify: %s", koosign_status_message(st));
         goto done;
@@ -503,7 +762,7 @@ static bool apig(const cJSON *c, why_t why) {
     sent[nt].value = kstr(auth_text);
     nt++;
     sent_req.headers_len = nt;
-    ok = expect_status("altered signature", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL),
+    ok = expect_status("altered signature", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL),
                        KOOSIGN_SIGNATURE_MISMATCH, why);
     free(auth_text);
 done:
@@ -672,6 +931,10 @@ int main(int argc, char **argv) {
         free(tallies[i].kind);
     }
     free(tallies);
+    if (g_v1_ambiguous > 0) {
+        printf("(v1_query: %zu of them ambiguous by SCHEMES.md S1 item 10, refused as KOOSIGN_AMBIGUOUS)\n",
+               g_v1_ambiguous);
+    }
     printf("%zu passed, %zu failed\n", passed, failed);
     return failed > 0 ? 1 : 0;
 }

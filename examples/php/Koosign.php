@@ -18,7 +18,8 @@
  * header), so PHP cannot drift from the library.
  *
  * Errors throw KoosignException; its code is the koosign_status value and
- * $e->statusName its enumerator name (e.g. KOOSIGN_SIGNATURE_MISMATCH).
+ * $e->statusName its enumerator name (e.g. KOOSIGN_SIGNATURE_MISMATCH,
+ * KOOSIGN_AMBIGUOUS); Koosign::refusalCode($e) is the resultCode to answer.
  */
 
 declare(strict_types=1);
@@ -31,6 +32,53 @@ final class KoosignException extends RuntimeException
     }
 }
 
+/**
+ * An in-process replay store (koosign_nonce_cache) for Koosign::verifyV1 and
+ * Koosign::verifyV2: V2 nonces and V1 authTokens, kept until their
+ * timestamp leaves the window. Per process: PHP-FPM workers share no
+ * memory, so a production endpoint needs a shared store (Redis SET NX PX, a
+ * unique key in the database) as well; this one serves the CLI, a
+ * long-running worker, and tests.
+ */
+final class KoosignNonceCache
+{
+    private FFI\CData $ptr;
+
+    /** At least $capacity entries (rounded up to 64, 1024 or 16384). */
+    public function __construct(int $capacity = 1024)
+    {
+        $ffi = Koosign::load();
+        $out = $ffi->new('koosign_nonce_cache *');
+        $st = $ffi->koosign_nonce_cache_new($capacity, FFI::addr($out));
+        if ($st !== 0) {
+            throw new KoosignException(Koosign::statusName($st), $st, Koosign::statusMessage($st), 'koosign_nonce_cache_new');
+        }
+        $this->ptr = $out;
+    }
+
+    public function __destruct()
+    {
+        Koosign::load()->koosign_nonce_cache_free($this->ptr);
+    }
+
+    /** Entries held now (expired ones included until evicted). */
+    public function count(): int
+    {
+        return (int) Koosign::load()->koosign_nonce_cache_len($this->ptr);
+    }
+
+    public function capacity(): int
+    {
+        return (int) Koosign::load()->koosign_nonce_cache_capacity($this->ptr);
+    }
+
+    /** @internal the koosign_nonce_cache pointer. */
+    public function cdata(): FFI\CData
+    {
+        return $this->ptr;
+    }
+}
+
 final class Koosign
 {
     public const V2_BASIC = 1;
@@ -38,7 +86,9 @@ final class Koosign
     public const AES256 = 1;         // encryptType "1"
     public const AES128 = 2;         // encryptType "2"
     public const DECRYPT_AUTO = 0;   // try AES-256, then AES-128
-    public const DEFAULT_WINDOW_MS = 60000;
+    public const DEFAULT_WINDOW_MS = 60000;        // V2: ±60 s (the guide)
+    public const V1_DEFAULT_WINDOW_MS = 300000;    // V1: ±5 min (SCHEMES.md S1 item 8)
+    public const APIG_DEFAULT_WINDOW_MS = 900000;  // S6: ±15 min
 
     private static ?FFI $ffi = null;
     /** @var array<string,int> #define and enum constants of koosign.h */
@@ -88,6 +138,27 @@ final class Koosign
         return self::cString(self::load()->koosign_status_message($status));
     }
 
+    /**
+     * The resultCode for a notification a verifier (verifyV1, verifyV2,
+     * verifyLicence) refused, per SCHEMES.md "Which code a refusal gets"
+     * (the table of koosign.h's koosign_status and of `koosign serve`):
+     * everything a verifier finds comes before the request is authenticated,
+     * so it is 000001 — missing, malformed, ambiguous, non-matching, stale or
+     * replayed — except the merchant's own failures, 000005: a full replay
+     * store, no access key configured, a caller or library error. 000002 is
+     * for an authenticated request whose content the merchant cannot use,
+     * which the merchant's code decides after verification.
+     */
+    public static function refusalCode(KoosignException $e): string
+    {
+        return match ($e->statusName) {
+            'KOOSIGN_MISSING_PARAMETER', 'KOOSIGN_MALFORMED_ENCODING', 'KOOSIGN_BAD_TIMESTAMP',
+            'KOOSIGN_STALE_TIMESTAMP', 'KOOSIGN_REPLAYED_NONCE', 'KOOSIGN_INPUT_TOO_LARGE',
+            'KOOSIGN_SIGNATURE_MISMATCH', 'KOOSIGN_AMBIGUOUS', 'KOOSIGN_INVALID_UTF8' => '000001',
+            default => '000005',
+        };
+    }
+
     /** FFI turns a returned `const char *` into a PHP string already; older versions may not. */
     private static function cString(mixed $p): string
     {
@@ -98,15 +169,35 @@ final class Koosign
 
     /**
      * Verifies a V1 query string; returns the index in $keys of the key that
-     * matched. $freshness: null (no window) or [nowMs, windowMs].
+     * matched. $freshness: [nowMs, windowMs] — an endpoint passes
+     * [now, V1_DEFAULT_WINDOW_MS] — or null (no window: choose it
+     * explicitly). $cache: null, or a store where the authToken is recorded
+     * as the replay nonce (a second use is KOOSIGN_REPLAYED_NONCE).
+     * Ambiguous parameters (a decoded `&…=` in a value) are
+     * KOOSIGN_AMBIGUOUS.
      */
-    public static function verifyV1(string $query, array $keys, ?array $freshness = null): int
+    public static function verifyV1(string $query, array $keys, ?array $freshness = null, ?KoosignNonceCache $cache = null): int
     {
         $ffi = self::load();
         [$k, $n, $hold] = self::strArray($keys);
         $idx = $ffi->new('size_t');
-        self::check('koosign_verify_v1', $ffi->koosign_verify_v1($query, strlen($query), $k, $n, self::freshness($freshness), FFI::addr($idx)));
+        self::check('koosign_verify_v1', $ffi->koosign_verify_v1($query, strlen($query), $k, $n, self::freshness($freshness), $cache?->cdata(), FFI::addr($idx)));
         return (int) $idx->cdata;
+    }
+
+    /**
+     * The query the marketplace sends for a V1 notification (to simulate it):
+     * $params is a list of [name, value] (decoded, timeStamp included), each
+     * form-encoded as Java's URLEncoder does, then `&authToken=…`.
+     */
+    public static function buildV1Query(array $params, string $key): string
+    {
+        [$p, $pn, $hold] = self::pairArray($params);
+        $guess = 64;
+        foreach ($params as [$n, $v]) {
+            $guess += 3 * (strlen((string) $n) + strlen((string) $v)) + 2;
+        }
+        return self::output('koosign_build_v1_query', $guess, fn ($o, $c, $n) => self::load()->koosign_build_v1_query($p, $pn, $key, strlen($key), $o, $c, $n));
     }
 
     /** The S1 canonical string of a V1 query (for debugging). */
@@ -133,16 +224,18 @@ final class Koosign
     /**
      * Verifies a V2 or kit notification over the exact body; returns the
      * matched key's index. $freshness: [nowMs, windowMs] (the guide requires
-     * ±60 s) or null. In-process replay protection is left to the caller
-     * here (PHP workers share no memory): record the nonce after success.
+     * ±60 s) or null. $cache: null, or an in-process replay store (PHP
+     * workers share no memory: a shared store records the nonce after
+     * success). The timestamp must be 13 digits (no leading zero), the nonce
+     * printable ASCII.
      */
-    public static function verifyV2(int $scheme, string $signature, string $timestamp, string $nonce, string $body, array $keys, ?array $freshness = null): int
+    public static function verifyV2(int $scheme, string $signature, string $timestamp, string $nonce, string $body, array $keys, ?array $freshness = null, ?KoosignNonceCache $cache = null): int
     {
         $ffi = self::load();
         [$b, $bn, $hold1] = self::bytes($body);
         [$k, $n, $hold2] = self::strArray($keys);
         $idx = $ffi->new('size_t');
-        self::check('koosign_verify_v2', $ffi->koosign_verify_v2($scheme, $signature, strlen($signature), $timestamp, strlen($timestamp), $nonce, strlen($nonce), $b, $bn, $k, $n, self::freshness($freshness), null, FFI::addr($idx)));
+        self::check('koosign_verify_v2', $ffi->koosign_verify_v2($scheme, $signature, strlen($signature), $timestamp, strlen($timestamp), $nonce, strlen($nonce), $b, $bn, $k, $n, self::freshness($freshness), $cache?->cdata(), FFI::addr($idx)));
         return (int) $idx->cdata;
     }
 
@@ -261,14 +354,21 @@ final class Koosign
         throw new LogicException('unreachable');
     }
 
-    /** Server-side check; $credentials is a list of [ak, sk]. Returns the index matched. */
-    public static function verifyApig(string $method, string $host, string $path, array $query, array $headers, string $body, array $credentials, ?array $freshness = null): int
+    /**
+     * Server-side check; $credentials is a list of [ak, sk]. Returns the
+     * index matched. $unsignedPayload is set to true when the request was
+     * verified with a signed `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`: the
+     * body is then NOT authenticated.
+     */
+    public static function verifyApig(string $method, string $host, string $path, array $query, array $headers, string $body, array $credentials, ?array $freshness = null, ?bool &$unsignedPayload = null): int
     {
         $ffi = self::load();
         [$req, $hold1] = self::request($method, $host, $path, $query, $headers, $body);
         [$c, $cn, $hold2] = self::pairArray($credentials);
         $idx = $ffi->new('size_t');
-        self::check('koosign_verify_apig', $ffi->koosign_verify_apig(FFI::addr($req), $c, $cn, self::freshness($freshness), FFI::addr($idx)));
+        $unsigned = $ffi->new('int');
+        self::check('koosign_verify_apig', $ffi->koosign_verify_apig(FFI::addr($req), $c, $cn, self::freshness($freshness), FFI::addr($idx), FFI::addr($unsigned)));
+        $unsignedPayload = $unsigned->cdata !== 0;
         return (int) $idx->cdata;
     }
 

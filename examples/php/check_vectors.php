@@ -8,6 +8,12 @@
  * recompute or verify the expected value and check that a one-character
  * change is rejected; a count per kind, then `N passed, M failed`; exit 1 on
  * any failure or unknown kind.
+ *
+ * A v1_query case is also read by this script itself (form-decoding, the
+ * canonical string, and the SCHEMES.md S1 item 10 ambiguity rule on the
+ * decoded pairs): the cases it judges ambiguous must be refused with
+ * KOOSIGN_AMBIGUOUS, the others verify; canonical string and token are
+ * checked for all (the token also with PHP's own hash_hmac).
  */
 
 declare(strict_types=1);
@@ -33,19 +39,67 @@ function expect_eq(string $what, string $got, string $want): void
     }
 }
 
-/** Runs $f and requires KOOSIGN_SIGNATURE_MISMATCH. */
-function expect_mismatch(string $what, callable $f): void
+/** Runs $f and requires the status $want (KOOSIGN_SIGNATURE_MISMATCH by default). */
+function expect_mismatch(string $what, callable $f, string $want = 'KOOSIGN_SIGNATURE_MISMATCH'): void
 {
     try {
         $f();
     } catch (KoosignException $e) {
-        if ($e->statusName === 'KOOSIGN_SIGNATURE_MISMATCH') {
+        if ($e->statusName === $want) {
             return;
         }
-        throw new CaseFailed("$what: expected KOOSIGN_SIGNATURE_MISMATCH, got {$e->statusName}");
+        throw new CaseFailed("$what: expected $want, got {$e->statusName}");
     }
-    throw new CaseFailed("$what: a one-character change was accepted");
+    throw new CaseFailed($want === 'KOOSIGN_SIGNATURE_MISMATCH' ? "$what: a one-character change was accepted" : "$what: expected $want, but it was accepted");
 }
+
+/**
+ * S1 steps 1–5 in PHP: [decoded pairs, canonical string, timeStamp or null].
+ * The first of a repeated name is kept; names sort by UTF-16 code unit
+ * (Java's TreeMap<String,…>), i.e. by their UTF-16BE bytes.
+ */
+function v1_reference(string $query): array
+{
+    $pairs = [];
+    foreach (explode('&', ltrim($query, '?')) as $piece) {
+        if ($piece === '') {
+            continue;
+        }
+        $eq = strpos($piece, '=');
+        [$n, $v] = $eq === false ? [$piece, ''] : [substr($piece, 0, $eq), substr($piece, $eq + 1)];
+        $pairs[] = [urldecode($n), urldecode($v)];
+    }
+    $kept = [];
+    foreach ($pairs as [$n, $v]) {
+        if ($n !== 'authToken' && !array_key_exists($n, $kept)) {
+            $kept[$n] = $v;
+        }
+    }
+    $names = array_map('strval', array_keys($kept));
+    usort($names, fn ($a, $b) => strcmp((string) iconv('UTF-8', 'UTF-16BE', $a), (string) iconv('UTF-8', 'UTF-16BE', $b)));
+    $canonical = implode('&', array_map(fn ($n) => "$n=" . $kept[$n], $names));
+    $ts = null;
+    foreach ($pairs as [$n, $v]) {
+        if ($n === 'timeStamp') {
+            $ts = $v;
+            break;
+        }
+    }
+    return [$pairs, $canonical, $ts];
+}
+
+/** SCHEMES.md S1 item 10 on decoded pairs: a name with `&` or `=`, or a value with `&x=` (x free of `&` and `=`). */
+function v1_ambiguous(array $pairs): bool
+{
+    foreach ($pairs as [$n, $v]) {
+        if ($n !== 'authToken' && (preg_match('/[&=]/', $n) || preg_match('/&[^&=]*=/', $v))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+$ambiguousCases = 0;
 
 /** The same one-character change as the Rust and C runners. */
 function alter(string $s, int $at): string
@@ -75,17 +129,34 @@ function check_case(string $kind, array $c): void
 {
     switch ($kind) {
         case 'v1_query':
+            global $ambiguousCases;
             $key = field($c, 'access_key');
             $query = field($c, 'query');
-            expect_eq('canonical', Koosign::v1Canonical($query), field($c, 'canonical'));
-            expect_eq('authToken', Koosign::v1AuthToken($query, $key), field($c, 'auth_token'));
-            Koosign::verifyV1($query, [$key]);
+            $canonical = field($c, 'canonical');
+            $token = field($c, 'auth_token');
+            [$pairs, $mine, $ts] = v1_reference($query);
+            expect_eq("canonical (PHP's own)", $mine, $canonical);
+            if ($ts === null) {
+                throw new CaseFailed('no timeStamp in query');
+            }
+            expect_eq('HMAC(key + timeStamp, canonical)', base64_encode(hash_hmac('sha256', $canonical, $key . $ts, true)), $token);
+            expect_eq('authToken', Koosign::v1AuthToken($query, $key), $token);
             $start = strpos($query, 'authToken=');
             if ($start === false) {
                 throw new CaseFailed('no authToken in query');
             }
             $start += strlen('authToken=');
             $altered = substr($query, 0, $start) . alter(substr($query, $start), 0);
+            if (v1_ambiguous($pairs)) {
+                // Refused before the token is looked at, the changed one too.
+                expect_mismatch('canonical', fn () => Koosign::v1Canonical($query), 'KOOSIGN_AMBIGUOUS');
+                expect_mismatch('verify', fn () => Koosign::verifyV1($query, [$key]), 'KOOSIGN_AMBIGUOUS');
+                expect_mismatch('altered authToken', fn () => Koosign::verifyV1($altered, [$key]), 'KOOSIGN_AMBIGUOUS');
+                $ambiguousCases++;
+                return;
+            }
+            expect_eq('canonical', Koosign::v1Canonical($query), $canonical);
+            Koosign::verifyV1($query, [$key]);
             expect_mismatch('altered authToken', fn () => Koosign::verifyV1($altered, [$key]));
             return;
         case 'body_sign':
@@ -166,7 +237,13 @@ function check_case(string $kind, array $c): void
             $addedNames = array_column($signed['headers_to_add'], 0);
             $sent = array_values(array_filter($headers, fn ($h) => !in_array($h[0], $addedNames, true)));
             array_push($sent, ...$signed['headers_to_add']);
-            Koosign::verifyApig($method, $host, $path, $query, $sent, $body, [[$ak, $sk]]);
+            $unsigned = null;
+            Koosign::verifyApig($method, $host, $path, $query, $sent, $body, [[$ak, $sk]], null, $unsigned);
+            // The body goes unauthenticated exactly when a signed X-Sdk-Content-Sha256 says UNSIGNED-PAYLOAD over a non-empty body.
+            $says = array_filter($sent, fn ($h) => strcasecmp($h[0], 'X-Sdk-Content-Sha256') === 0 && !str_contains($h[0], '_') && $h[1] === 'UNSIGNED-PAYLOAD');
+            if ($unsigned !== ($body !== '' && $says !== [])) {
+                throw new CaseFailed('unsigned_payload: got ' . var_export($unsigned, true));
+            }
             $auth = $signed['authorization'];
             $cut = strrpos($auth, 'Signature=');
             if ($cut === false) {
@@ -237,6 +314,9 @@ foreach ($files as $file) {
 ksort($tally, SORT_STRING);
 foreach ($tally as $kind => [$p, $f]) {
     echo "$kind: $p passed, $f failed\n";
+}
+if ($ambiguousCases > 0) {
+    echo "(v1_query: $ambiguousCases of them ambiguous by SCHEMES.md S1 item 10, refused as KOOSIGN_AMBIGUOUS)\n";
 }
 echo "$passed passed, $failed failed\n";
 exit($failed > 0 ? 1 : 0);
