@@ -231,6 +231,11 @@ def apig_sign(
     body_hash = hashlib.sha256(body).hexdigest()
     cr = "\n".join([method.upper(), uri, cq, canonical_headers, ";".join(signed), body_hash])
     date = next(v for n, v in hdrs.items() if n.lower() == "x-sdk-date")
-    sts = "\n".join(["SDK-HMAC-SHA256", date, hashlib.sha256(cr.encode()).hexdigest()])
-    sig = hmac.new(sk.encode(), sts.encode(), hashlib.sha256).hexdigest()
+    sig = apig_signature(date, cr, sk)
     return cr, f"SDK-HMAC-SHA256 Access={ak}, SignedHeaders={';'.join(signed)}, Signature={sig}"
+
+
+def apig_signature(date: str, canonical_request: str, sk: str) -> str:
+    """hex(HMAC(SK, "SDK-HMAC-SHA256" \\n date \\n hex(SHA256(canonical request))))."""
+    sts = "\n".join(["SDK-HMAC-SHA256", date, hashlib.sha256(canonical_request.encode()).hexdigest()])
+    return hmac.new(sk.encode(), sts.encode(), hashlib.sha256).hexdigest()
