@@ -62,7 +62,13 @@ create_exception!(
     koosign,
     MalformedRequest,
     KoosignError,
-    "The request is not well formed: a missing parameter, a bad encoding, a timestamp not in its documented format, an input over a limit (answer 000002)."
+    "The request is not well formed: a missing parameter, a bad encoding, a timestamp not in its documented format, an input over a limit. Answer 000001 when raised while verifying (before the request is authenticated), 000002 when raised on an authenticated request's content (e.g. a missing parameter to decrypt)."
+);
+create_exception!(
+    koosign,
+    AmbiguousRequest,
+    KoosignError,
+    "The request could be read more than one way under one signature (SCHEMES.md decisions: a V1 name or value that would move a parameter boundary, a V1 JSON body member named authToken, a kit body starting with a digit, a licence nonce with `&`, a repeated S6 header or Authorization attribute); refused before authentication (answer 000001). Not a MalformedRequest."
 );
 create_exception!(
     koosign,
@@ -83,6 +89,7 @@ fn err(py: Python<'_>, e: Error) -> PyErr {
         | Error::BadTimestamp
         | Error::InputTooLarge { .. } => MalformedRequest::new_err(msg),
         Error::Decrypt => DecryptError::new_err(msg),
+        Error::Ambiguous(_) => AmbiguousRequest::new_err(msg),
         // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource and any
         // variant added later: the base class, told apart by `code`.
         _ => KoosignError::new_err(msg),
@@ -431,6 +438,28 @@ impl NonceStore for PyNonceStore {
     }
 }
 
+impl PyNonceStore {
+    /// The store argument of a verify function: `None` (or absent) is no store.
+    fn from_arg(obj: Option<&Bound<'_, PyAny>>) -> Option<Self> {
+        match obj {
+            Some(s) if !s.is_none() => Some(PyNonceStore {
+                store: s.clone().unbind(),
+                raised: None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The exception the store raised, if any: it replaces the core's
+    /// refusal (the request is refused either way).
+    fn raised(store: Option<PyNonceStore>) -> PyResult<()> {
+        match store.and_then(|s| s.raised) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Results
 
@@ -611,31 +640,38 @@ fn verified_v1(py: Python<'_>, (params, key_index, timestamp_ms): OwnedV1, ks: &
     Ok(VerifiedV1 { params, key_index, timestamp_ms, key: ks[key_index].clone_ref(py) })
 }
 
-/// Verifies a V1 notification's query string (S1). See the stubs for the contract.
+/// Verifies a V1 notification's query string (S1). See the stubs for the
+/// contract. With a `nonce_store`, the core records the (repaired)
+/// `authToken`, tagged `v1:`, once the MAC and the window passed.
 #[pyfunction]
-#[pyo3(signature = (query, access_keys, *, now=None, max_age=None))]
+#[pyo3(signature = (query, access_keys, *, now=None, max_age=None, nonce_store=None))]
 fn verify_v1(
     py: Python<'_>,
     query: &Bound<'_, PyAny>,
     access_keys: &Bound<'_, PyAny>,
     now: Option<f64>,
     max_age: Option<f64>,
+    nonce_store: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<VerifiedV1> {
     let q = text(py, query, "query")?;
     let ks = keys(access_keys)?;
     let fresh = freshness(now, max_age, "max_age")?;
     let q = q.as_str();
     let kr = refs(&ks);
+    let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, q.len() >= DETACH_THRESHOLD, || {
+        let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
         let mut scratch = vec![0u8; q.len()];
-        koosign::verify_v1(q, &kr, fresh, None, &mut scratch).map(|v| owned_v1(&v))
+        koosign::verify_v1(q, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
+    PyNonceStore::raised(store)?;
     verified_v1(py, r.py(py)?, &ks)
 }
 
 /// S1b: verifies an old licence "Kit" POST (token header + JSON body).
 #[pyfunction]
-#[pyo3(signature = (auth_token, body, access_keys, *, now=None, max_age=None))]
+#[pyo3(signature = (auth_token, body, access_keys, *, now=None, max_age=None, nonce_store=None))]
+#[allow(clippy::too_many_arguments)]
 fn verify_v1_json(
     py: Python<'_>,
     auth_token: &Bound<'_, PyAny>,
@@ -643,16 +679,20 @@ fn verify_v1_json(
     access_keys: &Bound<'_, PyAny>,
     now: Option<f64>,
     max_age: Option<f64>,
+    nonce_store: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<VerifiedV1> {
     let tok = text(py, auth_token, "auth_token")?;
     let b = self::body(py, body)?;
     let ks = keys(access_keys)?;
     let fresh = freshness(now, max_age, "max_age")?;
     let (tok, bytes, kr) = (tok.as_str(), b.bytes(), refs(&ks));
+    let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
+        let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
         let mut scratch = vec![0u8; bytes.len() + tok.len() + 9];
-        koosign::verify_v1_json(tok, bytes, &kr, fresh, None, &mut scratch).map(|v| owned_v1(&v))
+        koosign::verify_v1_json(tok, bytes, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
+    PyNonceStore::raised(store)?;
     verified_v1(py, r.py(py)?, &ks)
 }
 
@@ -733,21 +773,13 @@ fn v2_common(
     let fresh = freshness(now, window, "window")?;
     let bytes = b.bytes();
     let kr = refs(ks);
-    let mut store = match nonce_store {
-        Some(s) if !s.is_none() => Some(PyNonceStore {
-            store: s.clone().unbind(),
-            raised: None,
-        }),
-        _ => None,
-    };
+    let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
         let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
         koosign::verify_v2(scheme, &auth, bytes, &kr, fresh, st)
             .map(|v| (v.key_index(), v.timestamp_ms()))
     });
-    if let Some(e) = store.and_then(|s| s.raised) {
-        return Err(e);
-    }
+    PyNonceStore::raised(store)?;
     let (key_index, timestamp_ms) = r.py(py)?;
     let body_py: Py<PyBytes> = match body_obj.cast::<PyBytes>() {
         Ok(b) => b.clone().unbind(),
@@ -1235,11 +1267,12 @@ impl ApigSigner {
 }
 
 /// Server side of S6: verifies a signed request against `(ak, sk)` pairs;
-/// returns the index of the matching credential.
+/// returns `(credential_index, unsigned_payload)` (the core's
+/// `ApigVerified`). The public `koosign.verify_apig` wraps this.
 #[pyfunction]
 #[pyo3(signature = (method, url, headers, body, credentials, *, now=None, max_age=None))]
 #[allow(clippy::too_many_arguments)]
-fn verify_apig(
+fn _verify_apig(
     py: Python<'_>,
     method: &Bound<'_, PyAny>,
     url: &Bound<'_, PyAny>,
@@ -1248,13 +1281,15 @@ fn verify_apig(
     credentials: &Bound<'_, PyAny>,
     now: Option<f64>,
     max_age: Option<f64>,
-) -> PyResult<usize> {
+) -> PyResult<(usize, bool)> {
     let inp = apig_input(py, method, url, Some(headers), Some(body), None)?;
     let creds = pairs(py, credentials, "credentials")?;
     let cr = pair_refs(&creds);
     let fresh = freshness(now, max_age, "max_age")?;
     let r = run(py, inp.body.bytes().len() >= DETACH_THRESHOLD, || {
-        with_request(&inp, |req| koosign::verify_apig(req, &cr, fresh).map(|v| v.credential_index))
+        with_request(&inp, |req| {
+            koosign::verify_apig(req, &cr, fresh).map(|v| (v.credential_index, v.unsigned_payload))
+        })
     });
     r.py(py)
 }
@@ -1264,12 +1299,24 @@ fn verify_apig(
 mod _koosign {
     #[pymodule_export]
     use super::{
-        body_sign, build_v1_query, decrypt_field, derive_key, encrypt_field, licence_sign,
-        parse_query, sign_v2, v1_auth_token, v1_canonical, verify_apig, verify_body_sign,
-        verify_kit, verify_licence, verify_v1, verify_v1_json, verify_v2, ApigSigner, DecryptError,
-        KoosignError, MalformedRequest, ReplayedNonce, SignatureMismatch, StaleTimestamp,
-        VerifiedV1, VerifiedV2,
+        _verify_apig, body_sign, build_v1_query, decrypt_field, derive_key, encrypt_field,
+        licence_sign, parse_query, sign_v2, v1_auth_token, v1_canonical, verify_body_sign,
+        verify_kit, verify_licence, verify_v1, verify_v1_json, verify_v2, AmbiguousRequest,
+        ApigSigner, DecryptError, KoosignError, MalformedRequest, ReplayedNonce,
+        SignatureMismatch, StaleTimestamp, VerifiedV1, VerifiedV2,
     };
+
+    /// The V2 / kit freshness window (±60 s, SCHEMES.md S2), milliseconds.
+    #[pymodule_export]
+    const DEFAULT_WINDOW_MS: u64 = koosign::DEFAULT_WINDOW_MS;
+
+    /// The default V1 window of endpoints (±5 min, SCHEMES.md S1 item 8), milliseconds.
+    #[pymodule_export]
+    const V1_DEFAULT_WINDOW_MS: u64 = koosign::V1_DEFAULT_WINDOW_MS;
+
+    /// The default S6 X-Sdk-Date window of a verifier (±15 min, SCHEMES.md S6), milliseconds.
+    #[pymodule_export]
+    const APIG_DEFAULT_WINDOW_MS: u64 = koosign::APIG_DEFAULT_WINDOW_MS;
 
     #[pymodule_export]
     const BODY_SIGN_HEADER: &str = koosign::BODY_SIGN_HEADER;

@@ -12,6 +12,7 @@ import base64
 import calendar
 import hashlib
 import hmac
+import re
 import time
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import quote, unquote, unquote_plus
@@ -21,7 +22,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 
 class RefError(Exception):
-    pass
+    """A refusal; its text names the rule: "missing", "ambiguous", "bad
+    timestamp", "malformed", "too large", "mismatch", "stale", "replay"."""
 
 
 def _hmac(key: bytes, msg: bytes) -> bytes:
@@ -70,11 +72,32 @@ def parse_v1_timestamp(ts: str) -> int:
     return calendar.timegm(t) * 1000 + int(ts[14:])
 
 
-def verify_v1(query: str, access_keys: Sequence[str], now: Optional[float] = None, max_age: Optional[float] = None) -> int:
+_AMBIGUOUS_NAME = re.compile(r"[&=]")
+_AMBIGUOUS_VALUE = re.compile(r"&[^&=]*=")
+
+
+def v1_is_ambiguous(pairs: Iterable[Tuple[str, str]]) -> bool:
+    """SCHEMES.md S1 item 10: a decoded name with `&` or `=`, or a decoded
+    value with `&`, then characters free of `&` and `=`, then `=` (every pair
+    but authToken, repeated names included)."""
+    return any(n != "authToken" and (_AMBIGUOUS_NAME.search(n) or _AMBIGUOUS_VALUE.search(v)) for n, v in pairs)
+
+
+def verify_v1(
+    query: str,
+    access_keys: Sequence[str],
+    now: Optional[float] = None,
+    max_age: Optional[float] = None,
+    seen: Optional[Dict[str, int]] = None,
+) -> int:
+    """S1; ``seen`` (token -> expiry ms) is the replay store (S1 item 8): the
+    repaired token, kept until timeStamp + window (300 s without max_age)."""
     pairs = parse_query(query)
     names = [n for n, _ in pairs]
     if "authToken" not in names or "timeStamp" not in names:
         raise RefError("missing")
+    if v1_is_ambiguous(pairs):
+        raise RefError("ambiguous")
     received = next(v for n, v in pairs if n == "authToken").replace(" ", "+")
     ts_ms = parse_v1_timestamp(next(v for n, v in pairs if n == "timeStamp"))
     found = -1
@@ -83,10 +106,13 @@ def verify_v1(query: str, access_keys: Sequence[str], now: Optional[float] = Non
             found = i
     if found < 0:
         raise RefError("mismatch")
-    if max_age is not None:
-        now_ms = round((time.time() if now is None else now) * 1000)
-        if abs(now_ms - ts_ms) > round(max_age * 1000):
-            raise RefError("stale")
+    now_ms = round((time.time() if now is None else now) * 1000) if max_age is not None else ts_ms
+    if max_age is not None and abs(now_ms - ts_ms) > round(max_age * 1000):
+        raise RefError("stale")
+    if seen is not None:
+        if seen.get(received, -1) >= now_ms:
+            raise RefError("replay")
+        seen[received] = ts_ms + (round(max_age * 1000) if max_age is not None else 300_000)
     return found
 
 
@@ -108,8 +134,15 @@ def verify_v2(
     kit: bool = False,
 ) -> int:
     sig, ts, nonce = params["signature"], params["timestamp"], params["nonce"]
-    if not ts.isascii() or not ts.isdigit() or len(ts) > 19 or not nonce:
+    check_unix_ms(ts)
+    if not nonce:
+        raise RefError("missing")
+    if len(nonce.encode()) > 256:
+        raise RefError("too large")
+    if not all(0x21 <= ord(c) <= 0x7E for c in nonce):
         raise RefError("malformed")
+    if kit and body[:1].isdigit():
+        raise RefError("ambiguous")
     found = -1
     for i, k in enumerate(access_keys):
         if hmac.compare_digest(sign_v2(body, k, nonce, ts, kit).encode(), sig.upper().encode()) and found < 0:
@@ -121,6 +154,13 @@ def verify_v2(
         if abs(now_ms - int(ts)) > round(window * 1000):
             raise RefError("stale")
     return found
+
+
+def check_unix_ms(ts: str) -> int:
+    """S2 / S5 timestamps: exactly 13 ASCII digits, the first not 0."""
+    if re.fullmatch(r"[1-9][0-9]{12}", ts) is None:
+        raise RefError("bad timestamp")
+    return int(ts)
 
 
 def verify_v2_query(query: str, body: bytes, access_keys: Sequence[str], **kw: object) -> int:
@@ -204,6 +244,24 @@ def licence_sign(ts: str, nonce: str, body: bytes, access_key: str) -> str:
     return base64.b64encode(_hmac(access_key.encode(), msg)).decode()
 
 
+def verify_licence(ts: str, nonce: str, body: bytes, signature: str, access_keys: Sequence[str]) -> int:
+    """S5: ts as S2's; a nonce non-empty and without `&` (the signed string
+    `ts=…&nonce=…&body=…` would read two ways); a space in the signature is `+`."""
+    check_unix_ms(ts)
+    if not nonce:
+        raise RefError("missing")
+    if "&" in nonce:
+        raise RefError("ambiguous")
+    received = signature.replace(" ", "+").encode()
+    found = -1
+    for i, k in enumerate(access_keys):
+        if hmac.compare_digest(licence_sign(ts, nonce, body, k).encode(), received) and found < 0:
+            found = i
+    if found < 0:
+        raise RefError("mismatch")
+    return found
+
+
 # --- S6 (ordinary inputs only; the SDK's quirks are not modelled) ----------
 
 
@@ -231,6 +289,11 @@ def apig_sign(
     body_hash = hashlib.sha256(body).hexdigest()
     cr = "\n".join([method.upper(), uri, cq, canonical_headers, ";".join(signed), body_hash])
     date = next(v for n, v in hdrs.items() if n.lower() == "x-sdk-date")
-    sts = "\n".join(["SDK-HMAC-SHA256", date, hashlib.sha256(cr.encode()).hexdigest()])
-    sig = hmac.new(sk.encode(), sts.encode(), hashlib.sha256).hexdigest()
+    sig = apig_signature(date, cr, sk)
     return cr, f"SDK-HMAC-SHA256 Access={ak}, SignedHeaders={';'.join(signed)}, Signature={sig}"
+
+
+def apig_signature(date: str, canonical_request: str, sk: str) -> str:
+    """hex(HMAC(SK, "SDK-HMAC-SHA256" \\n date \\n hex(SHA256(canonical request))))."""
+    sts = "\n".join(["SDK-HMAC-SHA256", date, hashlib.sha256(canonical_request.encode()).hexdigest()])
+    return hmac.new(sk.encode(), sts.encode(), hashlib.sha256).hexdigest()

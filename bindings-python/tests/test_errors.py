@@ -11,6 +11,7 @@ from conftest import ACCESS_KEY, V2_BODY, V2_NONCE, V2_NOW, V2_QUERY, V2_SIG, V2
 
 import koosign
 from koosign import (
+    AmbiguousRequest,
     DecryptError,
     KoosignError,
     MalformedRequest,
@@ -42,8 +43,10 @@ def raises(exc: type, code: str, call: Callable[[], Any], message: str | None = 
 
 
 def test_hierarchy() -> None:
-    for cls in (SignatureMismatch, StaleTimestamp, ReplayedNonce, MalformedRequest, DecryptError):
+    for cls in (SignatureMismatch, StaleTimestamp, ReplayedNonce, MalformedRequest, AmbiguousRequest, DecryptError):
         assert issubclass(cls, KoosignError) and cls.__module__ == "koosign"
+    # an ambiguous request is refused before authentication, not a format error
+    assert not issubclass(AmbiguousRequest, MalformedRequest)
     assert issubclass(KoosignError, Exception) and not issubclass(KoosignError, TypeError)
     e = SignatureMismatch("x")
     assert pickle.loads(pickle.dumps(e)).args == ("x",)
@@ -90,8 +93,8 @@ def test_forged_non_ascii_signatures_are_mismatches(forged: str) -> None:
         "SIGNATURE_MISMATCH",
         lambda: koosign.verify_body_sign(f'sign_type="HMAC-SHA256", signature="{forged}"', b"{}", SECRET),
     )
-    raises(SignatureMismatch, "SIGNATURE_MISMATCH", lambda: koosign.verify_licence("1", "n", b"", forged, SECRET))
-    auth = f"SDK-HMAC-SHA256 Access=AK, SignedHeaders=x-sdk-date, Signature={forged}"
+    raises(SignatureMismatch, "SIGNATURE_MISMATCH", lambda: koosign.verify_licence(V2_TS, "n", b"", forged, SECRET))
+    auth = f"SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature={forged}"
     raises(
         SignatureMismatch,
         "SIGNATURE_MISMATCH",
@@ -146,13 +149,20 @@ def test_replayed_nonce() -> None:
         (lambda: koosign.verify_v2("timestamp=1&nonce=n", b"", ACCESS_KEY), "MISSING_PARAMETER", "missing parameter `signature`"),
         (lambda: koosign.verify_v2({"signature": "a", "nonce": "n"}, b"", ACCESS_KEY), "MISSING_PARAMETER", "missing parameter `timestamp`"),
         (lambda: koosign.verify_kit({"x-sign": "a", "x-timestamp": "1"}, b"", ACCESS_KEY), "MISSING_PARAMETER", "missing parameter `x-nonce`"),
-        (lambda: koosign.verify_v2("signature=a&timestamp=1&nonce=", b"", ACCESS_KEY), "MISSING_PARAMETER", "missing parameter `nonce`"),
+        (lambda: koosign.verify_v2(f"signature=a&timestamp={V2_TS}&nonce=", b"", ACCESS_KEY), "MISSING_PARAMETER", "missing parameter `nonce`"),
         (lambda: koosign.verify_v1("timeStamp=20200727073711903", ACCESS_KEY), "MISSING_PARAMETER", "missing parameter `authToken`"),
         (lambda: koosign.verify_v1("a=%zz&authToken=x&timeStamp=1", ACCESS_KEY), "MALFORMED_ENCODING", "malformed input: invalid percent escape"),
         (lambda: koosign.verify_v2("signature=a&timestamp=16805x&nonce=n", b"", ACCESS_KEY), "BAD_TIMESTAMP", "timestamp is not in the documented format"),
         (lambda: koosign.verify_v1("authToken=x&timeStamp=20201301000000000", ACCESS_KEY), "BAD_TIMESTAMP", None),
         (lambda: koosign.verify_v1("&".join(f"p{i}=v" for i in range(70)), ACCESS_KEY), "INPUT_TOO_LARGE", "input exceeds the limit of 64"),
-        (lambda: koosign.verify_v2({"signature": "a", "timestamp": "1", "nonce": "n" * 300}, b"", ACCESS_KEY), "INPUT_TOO_LARGE", None),
+        (lambda: koosign.verify_v2({"signature": "a", "timestamp": V2_TS, "nonce": "n" * 300}, b"", ACCESS_KEY), "INPUT_TOO_LARGE", None),
+        (lambda: koosign.verify_v2({"signature": "a", "timestamp": V2_TS, "nonce": "n n"}, b"", ACCESS_KEY), "MALFORMED_ENCODING", "malformed input: nonce must be printable ASCII"),
+        # S2 timestamps: exactly 13 digits, no leading zero (the digit-shift rule)
+        (lambda: koosign.verify_v2({"signature": "a", "timestamp": "0" + V2_TS, "nonce": "n"}, b"", ACCESS_KEY), "BAD_TIMESTAMP", None),
+        (lambda: koosign.verify_v2({"signature": "a", "timestamp": V2_TS[:-1], "nonce": "n"}, b"", ACCESS_KEY), "BAD_TIMESTAMP", None),
+        (lambda: koosign.verify_licence("1", "n", b"", "x", ACCESS_KEY), "BAD_TIMESTAMP", None),
+        (lambda: koosign.verify_body_sign('sign_type="HMAC-SHA256", signature="x", x="y"', b"", ACCESS_KEY), "MALFORMED_ENCODING", "malformed input: Body-Sign: unknown attribute"),
+        (lambda: koosign.verify_apig("GET", "https://h/", {"X-Sdk-Date": "20200608T023900Z", "Authorization": "SDK-HMAC-SHA256 Access=a, SignedHeaders=x-sdk-date, Signature=" + "0" * 64}, b"", [("a", "b")]), "MALFORMED_ENCODING", "malformed input: SignedHeaders must include host and x-sdk-date"),
         (lambda: koosign.encrypt_field("x" * 80, ACCESS_KEY), "INPUT_TOO_LARGE", "input exceeds the limit of 128"),
         (lambda: koosign.verify_body_sign('sign_type=HMAC-SHA256, signature="x"', b"", ACCESS_KEY), "MALFORMED_ENCODING", None),
         (lambda: koosign.verify_body_sign('sign_type="HMAC-SHA256"', b"", ACCESS_KEY), "MISSING_PARAMETER", None),
@@ -164,6 +174,59 @@ def test_replayed_nonce() -> None:
 )
 def test_malformed_request(call: Callable[[], Any], code: str, message: str | None) -> None:
     raises(MalformedRequest, code, call, message)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: koosign.verify_v1("a=L1%26b%3D1&authToken=x&timeStamp=20200727073711903", ACCESS_KEY), "ambiguous request refused: V1 parameter value contains `&` followed by a name and `=`"),
+        (lambda: koosign.verify_v1("a%3D=1&authToken=x&timeStamp=20200727073711903", ACCESS_KEY), "ambiguous request refused: V1 parameter name contains `&` or `=`"),
+        (lambda: koosign.verify_v1_json("x", b'{"timeStamp":"20200727073711903","authToken":"y"}', ACCESS_KEY), None),
+        (lambda: koosign.verify_kit({"x-sign": "a", "x-timestamp": V2_TS, "x-nonce": "n"}, b"1", ACCESS_KEY), "ambiguous request refused: kit body starts with a digit"),
+        (lambda: koosign.verify_licence(V2_TS, "n&body=", b"", "x", ACCESS_KEY), None),
+        (lambda: koosign.verify_apig("GET", "https://h/", [("Authorization", "a"), ("authorization", "b")], b"", [("a", "b")]), None),
+    ],
+)
+def test_ambiguous_request(call: Callable[[], Any], message: str | None) -> None:
+    e = raises(AmbiguousRequest, "AMBIGUOUS", call, message)
+    assert not isinstance(e, MalformedRequest)
+    assert koosign.result_code(e) == "000001"
+
+
+def test_result_codes() -> None:
+    """SCHEMES.md "Which code a refusal gets", the table `koosign serve` uses:
+    before authentication 000001, the merchant's failures 000005, an
+    authenticated request's unusable content 000002."""
+    def err(cls: type, code: str) -> BaseException:
+        e = cls("x")
+        e.code = code
+        return e
+
+    before = [
+        err(SignatureMismatch, "SIGNATURE_MISMATCH"),
+        err(StaleTimestamp, "STALE_TIMESTAMP"),
+        err(ReplayedNonce, "REPLAYED_NONCE"),
+        err(AmbiguousRequest, "AMBIGUOUS"),
+        err(MalformedRequest, "BAD_TIMESTAMP"),
+        err(MalformedRequest, "MISSING_PARAMETER"),
+        err(MalformedRequest, "MALFORMED_ENCODING"),
+        err(MalformedRequest, "INPUT_TOO_LARGE"),
+    ]
+    for e in before:
+        assert koosign.result_code(e) == "000001", e.code  # type: ignore[attr-defined]
+    for e in (err(KoosignError, "NONCE_STORE_FULL"), err(KoosignError, "NO_ACCESS_KEY"), ConnectionError("down"), RuntimeError()):
+        assert koosign.result_code(e) == "000005" == koosign.result_code(e, authenticated=True)
+    assert koosign.result_code(err(DecryptError, "DECRYPT")) == "000002"
+    assert koosign.result_code(err(MalformedRequest, "MISSING_PARAMETER"), authenticated=True) == "000002"
+    # the real errors, as raised
+    store = koosign.InMemoryNonceStore(max_entries=1)
+    store.check_and_insert("other", int(V2_NOW * 1000), int(V2_NOW * 1000) + 60_000)
+    with pytest.raises(KoosignError) as full:
+        koosign.verify_v2(V2_QUERY, V2_BODY, ACCESS_KEY, now=V2_NOW, nonce_store=store)
+    assert koosign.result_code(full.value) == "000005"
+    with pytest.raises(MalformedRequest) as bad_ts:
+        koosign.verify_v2({"signature": V2_SIG, "timestamp": "0" + V2_TS, "nonce": V2_NONCE}, V2_BODY, ACCESS_KEY)
+    assert bad_ts.value.code == "BAD_TIMESTAMP" and koosign.result_code(bad_ts.value) == "000001"
 
 
 def test_decrypt_error() -> None:

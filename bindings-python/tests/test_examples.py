@@ -1,6 +1,7 @@
 """examples/python: mypy --strict, the lifecycle through each framework's
-test client, and `koosign simulate --protocol v2` against each example
-served on loopback (werkzeug / uvicorn in a subprocess)."""
+test client, the issue-11 attacks and `koosign simulate --protocol v2`
+against each example served on loopback (werkzeug / uvicorn in a
+subprocess)."""
 
 from __future__ import annotations
 
@@ -180,6 +181,41 @@ def served(request: pytest.FixtureRequest) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _post(url: str, query: str, body: bytes) -> Dict[str, Any]:
+    """One POST over real HTTP; the answer must be 200, JSON, with a header
+    named exactly Body-Sign that matches the exact bytes received."""
+    import urllib.request
+
+    req = urllib.request.Request(f"{url}?{query}", data=body, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        status, headers, content = r.status, r.getheaders(), r.read()
+    assert status == 200
+    (value,) = [v for n, v in headers if n == "Body-Sign"]
+    assert koosign.verify_body_sign(value, content, KEY) == 0
+    answer: Dict[str, Any] = json.loads(content)
+    return answer
+
+
+@pytest.mark.parametrize("served", EXAMPLE_FILES, indirect=True)
+def test_issue_11_attacks_over_http(served: str) -> None:
+    """The S2 digit-shift replay against each example on loopback: refused
+    000001 (signed) before and after the genuine request, which is accepted
+    once; a nonce that is not printable ASCII is refused too."""
+    body = json.dumps({"activity": "queryInstance", "instanceId": "none", "testFlag": "1"}).encode()
+    ts = str(int(time.time() * 1000))
+    nonce = uuid.uuid4().hex.upper() + "170"
+    sig = koosign.sign_v2(body, KEY, nonce, ts)
+    genuine = f"signature={sig}&timestamp={ts}&nonce={nonce}"
+    shifted = f"signature={sig}&timestamp=0{ts}&nonce={nonce[:-1]}"
+    assert koosign.sign_v2(body, KEY, nonce[:-1], "0" + ts) == sig  # the same signed bytes
+    assert _post(served, shifted, body)["resultCode"] == "000001"
+    assert _post(served, genuine, body)["resultCode"] == "000000"
+    assert _post(served, shifted, body)["resultCode"] == "000001"
+    assert _post(served, genuine, body)["resultCode"] == "000001"  # the replay
+    other = "n%C3%A9"  # nonce "né": not printable ASCII
+    assert _post(served, f"signature={koosign.sign_v2(body, KEY, 'né', ts)}&timestamp={ts}&nonce={other}", body)["resultCode"] == "000001"
 
 
 @pytest.mark.skipif(simulate_reason() is not None, reason=str(simulate_reason()))

@@ -4,6 +4,7 @@ Huawei SDK reference generators when they are on the machine."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyref
 import pytest
 from conftest import (
     ACCESS_KEY,
@@ -165,17 +167,29 @@ def test_s6_apig_examples(method: str, url: str, headers: dict[str, str], body: 
     assert koosign.verify_apig(method, url, sent, body, [("AccessKey", "SecretKey")]) == 0
 
 
-def test_s6_apig_vector_3_verifies() -> None:
-    # Published vector 3 signs x-sdk-date only (Host not signed): the server side accepts it.
-    auth = (
-        "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, "
-        "Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624"
-    )
+def test_s6_apig_vector_3_is_refused_by_the_verifier() -> None:
+    # Published vector 3 signs x-sdk-date only (Host not signed). Its signature is
+    # genuine (the reference reproduces it), but SCHEMES.md S6 (decision) requires
+    # host and x-sdk-date among SignedHeaders: a request that does not sign its
+    # host could be replayed to another host. (Until issue 11 this test asserted
+    # that the verifier accepted it.)
+    sig = "5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624"
+    cr = "\n".join(["GET", "/path/", "limit=1", "x-sdk-date:20060102T150405Z\n", "x-sdk-date", hashlib.sha256(b"").hexdigest()])
+    assert pyref.apig_signature("20060102T150405Z", cr, "SecretKey") == sig
+    auth = f"SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, Signature={sig}"
     headers = {"X-Sdk-Date": "20060102T150405Z", "Authorization": auth}
     url = "https://example.huaweicloud.com/path?limit=1"
-    assert koosign.verify_apig("GET", url, headers, b"", [("AccessKey", "SecretKey")]) == 0
+    with pytest.raises(koosign.MalformedRequest) as e:
+        koosign.verify_apig("GET", url, headers, b"", [("AccessKey", "SecretKey")])
+    assert e.value.code == "MALFORMED_ENCODING"
+    assert str(e.value) == "malformed input: SignedHeaders must include host and x-sdk-date"
+    # koosign's signer always signs host: the same request signed by it verifies
+    signed = koosign.ApigSigner("AccessKey", "SecretKey").sign("GET", url, {"X-Sdk-Date": "20060102T150405Z"})
+    assert signed.signed_headers == "host;x-sdk-date"
+    ok = koosign.verify_apig("GET", url, {"X-Sdk-Date": "20060102T150405Z", **signed}, b"", [("AccessKey", "SecretKey")])
+    assert ok == 0 and ok.unsigned_payload is False
     with pytest.raises(koosign.SignatureMismatch):
-        koosign.verify_apig("GET", url + "0", headers, b"", [("AccessKey", "SecretKey")])
+        koosign.verify_apig("GET", url + "0", {"X-Sdk-Date": "20060102T150405Z", **signed}, b"", [("AccessKey", "SecretKey")])
 
 
 def test_s6_apig_canonical_query_vector_4() -> None:

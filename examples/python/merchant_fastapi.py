@@ -25,7 +25,7 @@ from koosign.fastapi import KoosignVerifier
 ACCESS_KEY = os.environ["KOOSIGN_ACCESS_KEY"]
 verified = KoosignVerifier(ACCESS_KEY)  # v2: signature/timestamp/nonce; an in-memory nonce store
 app = FastAPI()
-verified.install(app)  # refused requests: 000001/000002, signed
+verified.install(app)  # refused requests: 000001 (or 000005: store full), signed
 instances: Dict[str, Dict[str, str]] = {}  # instanceId -> state (one event loop: no lock needed)
 by_order: Dict[str, str] = {}  # orderId/orderLineId -> instanceId (newInstance is idempotent)
 

@@ -7,16 +7,22 @@ the marketplace's open APIs (``SDK-HMAC-SHA256``). The work is done by the
 Rust core; this package translates types and errors.
 
 Times are Unix seconds (``float``); ``now=None`` reads the clock. Errors are
-:class:`KoosignError` subclasses whose message never contains a secret.
+:class:`KoosignError` subclasses whose message never contains a secret;
+:func:`result_code` gives the ``resultCode`` to answer (SCHEMES.md "Which code
+a refusal gets").
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import TYPE_CHECKING, Dict, Iterable, Mapping, Optional, Tuple, Union
 
 from ._koosign import (
+    APIG_DEFAULT_WINDOW_MS,
     BODY_SIGN_HEADER,
+    DEFAULT_WINDOW_MS,
     DETACH_THRESHOLD,
+    V1_DEFAULT_WINDOW_MS,
+    AmbiguousRequest,
     DecryptError,
     KoosignError,
     MalformedRequest,
@@ -36,7 +42,6 @@ from ._koosign import (
     sign_v2,
     v1_auth_token,
     v1_canonical,
-    verify_apig,
     verify_body_sign,
     verify_kit,
     verify_licence,
@@ -45,16 +50,22 @@ from ._koosign import (
     verify_v2,
 )
 from ._koosign import ApigSigner as _NativeApigSigner
+from ._koosign import _verify_apig
 from .nonce import InMemoryNonceStore, NonceStore, RedisNonceStore
 
 if TYPE_CHECKING:
     from ._koosign import Body, Pairs, Text
 
 __all__ = [
+    "APIG_DEFAULT_WINDOW_MS",
     "BODY_SIGN_HEADER",
+    "DEFAULT_WINDOW_MS",
     "DETACH_THRESHOLD",
+    "V1_DEFAULT_WINDOW_MS",
+    "AmbiguousRequest",
     "ApigSignature",
     "ApigSigner",
+    "ApigVerified",
     "DecryptError",
     "InMemoryNonceStore",
     "KoosignError",
@@ -140,13 +151,88 @@ class ApigSigner(_NativeApigSigner):
         return ApigSignature(added, debug)
 
 
-def result_code(exc: BaseException) -> str:
-    """The marketplace ``resultCode`` for a failed request: ``000002`` for a
-    malformed one (missing or badly encoded parameter, bad timestamp format,
-    undecryptable field), ``000001`` for an authentication failure
-    (signature, window, replay), ``000005`` for anything else."""
-    if isinstance(exc, (MalformedRequest, DecryptError)):
+class ApigVerified(int):
+    """The result of :func:`verify_apig`: an ``int``, the index of the
+    credential that matched (so ``verify_apig(...) == 0`` reads as before),
+    with ``credential_index`` (the same number) and ``unsigned_payload``.
+
+    ``unsigned_payload`` is ``True`` when the request signed
+    ``X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`` over a non-empty body: then
+    **the body is not authenticated**, only the method, URL and signed
+    headers are (SCHEMES.md S6 decision). Refuse such a request where the
+    body matters."""
+
+    unsigned_payload: bool
+
+    def __new__(cls, credential_index: int, unsigned_payload: bool) -> ApigVerified:
+        obj = super().__new__(cls, credential_index)
+        obj.unsigned_payload = bool(unsigned_payload)
+        return obj
+
+    @property
+    def credential_index(self) -> int:
+        """Index into the credentials given of the one that matched."""
+        return int(self)
+
+    def __repr__(self) -> str:
+        return f"ApigVerified(credential_index={int(self)}, unsigned_payload={self.unsigned_payload})"
+
+    def __reduce__(self) -> Tuple[type, Tuple[int, bool]]:
+        return (ApigVerified, (int(self), self.unsigned_payload))
+
+
+def verify_apig(
+    method: Text,
+    url: Text,
+    headers: Pairs,
+    body: Body,
+    credentials: Union[Mapping[str, str], Iterable[Tuple[str, str]]],
+    *,
+    now: Optional[float] = None,
+    max_age: Optional[float] = None,
+) -> ApigVerified:
+    """Server side of S6 (``SDK-HMAC-SHA256``): verifies ``method url`` with
+    the request's ``headers`` and exact ``body`` against ``(ak, sk)``
+    ``credentials``. ``max_age``: the ``X-Sdk-Date`` window in seconds
+    (``None``: no check; ``APIG_DEFAULT_WINDOW_MS / 1000``, ±15 min, is the
+    documented default of a verifier).
+
+    The core's rules (SCHEMES.md S6 decisions): SignedHeaders must be
+    lower-case, sorted and include ``host`` and ``x-sdk-date``;
+    ``X-Sdk-Content-Sha256`` counts only when signed, and then must be
+    ``UNSIGNED-PAYLOAD`` or the body's real SHA-256 (else
+    :class:`SignatureMismatch`); an unsigned one is ignored (the real body
+    hash is used); a repeated ``Authorization``, ``X-Sdk-Date``, signed
+    header or ``Authorization`` attribute is :class:`AmbiguousRequest`.
+
+    Returns :class:`ApigVerified` (an ``int``: the credential's index, and
+    ``.unsigned_payload``). Raises :class:`SignatureMismatch`,
+    :class:`StaleTimestamp`, :class:`AmbiguousRequest`,
+    :class:`MalformedRequest`, :class:`KoosignError` (``NO_ACCESS_KEY``)."""
+    index, unsigned = _verify_apig(method, url, headers, body, credentials, now=now, max_age=max_age)
+    return ApigVerified(index, unsigned)
+
+
+def result_code(exc: BaseException, *, authenticated: bool = False) -> str:
+    """The marketplace ``resultCode`` for a refused request, by SCHEMES.md
+    "Which code a refusal gets" (the table ``koosign serve`` uses):
+
+    * ``000001`` for anything wrong *before* the request is authenticated,
+      i.e. an error of a ``verify_*`` call: :class:`SignatureMismatch`,
+      :class:`StaleTimestamp`, :class:`ReplayedNonce`,
+      :class:`AmbiguousRequest`, and :class:`MalformedRequest` (a signature,
+      token, timestamp or nonce missing or malformed, ``BAD_TIMESTAMP``);
+    * ``000002`` for an authenticated request whose content is unusable:
+      :class:`DecryptError`, and :class:`MalformedRequest` when
+      ``authenticated=True`` (e.g. ``VerifiedV1.decrypt`` of a missing
+      parameter);
+    * ``000005`` for the merchant's own failures: ``NONCE_STORE_FULL``,
+      ``NO_ACCESS_KEY`` and any other :class:`KoosignError`, and any other
+      exception (e.g. a nonce store that is unreachable)."""
+    if isinstance(exc, MalformedRequest):
+        return "000002" if authenticated else "000001"
+    if isinstance(exc, DecryptError):
         return "000002"
-    if isinstance(exc, (SignatureMismatch, StaleTimestamp, ReplayedNonce)):
+    if isinstance(exc, (SignatureMismatch, StaleTimestamp, ReplayedNonce, AmbiguousRequest)):
         return "000001"
     return "000005"

@@ -10,6 +10,11 @@ from typing import Any, Iterable, Mapping, Optional, Protocol, Sequence, Tuple, 
 __version__: str
 BODY_SIGN_HEADER: str
 DETACH_THRESHOLD: int
+# Windows in milliseconds: V2/kit ±60 s (S2), the V1 default of endpoints
+# ±5 min (S1 item 8), the S6 verifier default ±15 min.
+DEFAULT_WINDOW_MS: int
+V1_DEFAULT_WINDOW_MS: int
+APIG_DEFAULT_WINDOW_MS: int
 
 # str, or UTF-8 bytes (text that is not UTF-8 raises MalformedRequest).
 Text = Union[str, bytes, bytearray]
@@ -20,17 +25,27 @@ AccessKeys = Union[str, Sequence[str]]
 Pairs = Union[Mapping[str, str], Mapping[bytes, bytes], Iterable[Tuple[Text, Text]]]
 EncryptTypeArg = Union[str, int]
 
+# V2/kit nonces are given as received; a V1 authToken (after the space-as-plus
+# repair) as "v1:" + token, so one store serves both without collisions.
 class NonceStoreLike(Protocol):
     def check_and_insert(self, nonce: str, now_ms: int, expires_at_ms: int) -> bool: ...
 
 class KoosignError(Exception):
     code: str
 
-class SignatureMismatch(KoosignError): ...
-class StaleTimestamp(KoosignError): ...
-class ReplayedNonce(KoosignError): ...
+# Before authentication (an error of verify_*), every one of these but
+# DecryptError answers 000001; see koosign.result_code.
+class SignatureMismatch(KoosignError): ...  # SIGNATURE_MISMATCH
+class StaleTimestamp(KoosignError): ...  # STALE_TIMESTAMP
+class ReplayedNonce(KoosignError): ...  # REPLAYED_NONCE
+# MISSING_PARAMETER, MALFORMED_ENCODING, BAD_TIMESTAMP, INPUT_TOO_LARGE
 class MalformedRequest(KoosignError): ...
-class DecryptError(KoosignError): ...
+# AMBIGUOUS: the request reads more than one way under one signature (V1
+# name/value with `&`...`=`, S1b member `authToken`, kit body starting with a
+# digit, licence nonce with `&`, repeated S6 header/attribute). Not a
+# MalformedRequest.
+class AmbiguousRequest(KoosignError): ...
+class DecryptError(KoosignError): ...  # DECRYPT
 
 class VerifiedV1:
     @property
@@ -61,9 +76,21 @@ class VerifiedV2:
     def json(self) -> Any: ...
     def decrypt(self, wire: Text, encrypt_type: Optional[EncryptTypeArg] = None) -> str: ...
 
+# S1. Order: parse, MissingParameter, AmbiguousRequest (S1 item 10), timeStamp
+# (BAD_TIMESTAMP), the token (SignatureMismatch), the window when max_age is
+# given (StaleTimestamp; None = no check, endpoints should pass
+# V1_DEFAULT_WINDOW_MS / 1000), then nonce_store (ReplayedNonce): the repaired
+# token, tagged "v1:", kept until timeStamp + max_age (300 s without max_age).
 def verify_v1(
-    query: Text, access_keys: AccessKeys, *, now: Optional[float] = None, max_age: Optional[float] = None
+    query: Text,
+    access_keys: AccessKeys,
+    *,
+    now: Optional[float] = None,
+    max_age: Optional[float] = None,
+    nonce_store: Optional[NonceStoreLike] = None,
 ) -> VerifiedV1: ...
+# S1b: the body must be a flat JSON object of string members, each name once
+# (else MalformedRequest); a member named authToken is AmbiguousRequest.
 def verify_v1_json(
     auth_token: Text,
     body: Body,
@@ -71,11 +98,16 @@ def verify_v1_json(
     *,
     now: Optional[float] = None,
     max_age: Optional[float] = None,
+    nonce_store: Optional[NonceStoreLike] = None,
 ) -> VerifiedV1: ...
 def v1_canonical(query: Text) -> str: ...
 def v1_auth_token(params: Pairs, access_key: str) -> str: ...
 def build_v1_query(params: Pairs, access_key: str) -> str: ...
 def parse_query(query: Text) -> list[tuple[str, str]]: ...
+# S2 / S2b: timestamp exactly 13 digits without a leading zero (else
+# BAD_TIMESTAMP); nonce 1-256 printable ASCII, no space (else
+# MISSING_PARAMETER / INPUT_TOO_LARGE / MALFORMED_ENCODING); a kit body
+# starting with an ASCII digit is AmbiguousRequest.
 def verify_v2(
     query_or_params: Union[Text, Pairs],
     body: Body,
@@ -96,6 +128,9 @@ def verify_kit(
 ) -> VerifiedV2: ...
 def sign_v2(body: Body, access_key: str, nonce: Text, timestamp: Union[Text, int], *, kit: bool = False) -> str: ...
 def body_sign(body: Body, access_key: str) -> str: ...
+# Strict parser (SCHEMES.md S3): exactly sign_type="HMAC-SHA256" and
+# signature="...", each once, any order, `,` + optional spaces between; each
+# deviation is a MalformedRequest whose message names it ("Body-Sign: ...").
 def verify_body_sign(value: Text, body: Body, access_keys: AccessKeys) -> int: ...
 def encrypt_field(
     plaintext: Text, access_key: str, encrypt_type: Optional[EncryptTypeArg] = None, *, iv: Optional[Text] = None
@@ -103,6 +138,9 @@ def encrypt_field(
 def decrypt_field(wire: Text, access_key: str, encrypt_type: Optional[EncryptTypeArg] = None) -> str: ...
 def derive_key(access_key: str, bits: int) -> bytes: ...
 def licence_sign(ts: Text, nonce: Text, body: Body, access_key: str) -> str: ...
+
+# S5: ts as S2's timestamp (13 digits); an empty nonce is MISSING_PARAMETER, a
+# nonce with `&` AmbiguousRequest.
 def verify_licence(
     ts: Text,
     nonce: Text,
@@ -129,7 +167,8 @@ class ApigSigner:
         params: Optional[Pairs] = None,
     ) -> tuple[dict[str, str], dict[str, str]]: ...
 
-def verify_apig(
+# The native half of koosign.verify_apig: (credential_index, unsigned_payload).
+def _verify_apig(
     method: Text,
     url: Text,
     headers: Pairs,
@@ -138,4 +177,4 @@ def verify_apig(
     *,
     now: Optional[float] = None,
     max_age: Optional[float] = None,
-) -> int: ...
+) -> tuple[int, bool]: ...

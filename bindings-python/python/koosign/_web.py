@@ -6,11 +6,13 @@ core's, behind :func:`koosign.verify_v2` and friends."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 from . import result_code
 from ._koosign import (
     BODY_SIGN_HEADER,
+    V1_DEFAULT_WINDOW_MS,
     KoosignError,
     VerifiedV1,
     VerifiedV2,
@@ -21,7 +23,9 @@ from ._koosign import (
 )
 from .nonce import InMemoryNonceStore, NonceStore
 
-__all__ = ["BODY_SIGN_HEADER", "PROTOCOLS", "Verified", "Verifier", "encode_json", "wsgi_bytes"]
+__all__ = ["BODY_SIGN_HEADER", "PROTOCOLS", "V1_MAX_AGE", "Verified", "Verifier", "encode_json", "wsgi_bytes"]
+
+log = logging.getLogger("koosign")
 
 Verified = Union[VerifiedV1, VerifiedV2]
 RawText = Union[str, bytes]
@@ -30,6 +34,10 @@ RawText = Union[str, bytes]
 #: ``kit``: POST, ``x-sign``/``x-timestamp``/``x-nonce`` headers (S2b);
 #: ``v1``: GET with ``authToken`` in the query (S1).
 PROTOCOLS = ("v2", "kit", "v1")
+
+#: The helpers' default V1 window, seconds: ±5 min (SCHEMES.md S1 item 8,
+#: ``koosign serve --v1-window``). ``max_age=0`` turns it off.
+V1_MAX_AGE = V1_DEFAULT_WINDOW_MS / 1000
 
 
 def encode_json(obj: Any) -> bytes:
@@ -50,11 +58,16 @@ class Verifier:
     """Verifies one protocol's requests with a fixed set of access keys.
 
     ``access_keys``: one key or several (rotation: the response is signed with
-    the key that matched). ``nonce_store``: defaults to a new
-    :class:`~koosign.InMemoryNonceStore` for ``v2``/``kit``. ``window``: the
-    V2 freshness window in seconds (``None``: no check). ``max_age``: the V1
-    window in seconds (``None``: no check, as the V1 guide documents none).
-    ``clock``: Unix seconds, for tests (default: the system clock).
+    the key that matched). ``nonce_store``: the replay store of every
+    protocol, a new :class:`~koosign.InMemoryNonceStore` unless given: V2/kit
+    nonces and V1 ``authToken`` values (the core tags these ``v1:``, so one
+    store can serve a V2 and a V1 endpoint). ``window``: the V2/kit freshness
+    window in seconds (``None``: no check). ``max_age``: the V1 window in
+    seconds, ±300 (:data:`V1_MAX_AGE`, SCHEMES.md S1 item 8) by default;
+    ``0`` turns the check off (the token is still recorded in the store, kept
+    300 s past its ``timeStamp``); ``None`` is refused, so that switching the
+    window off is always explicit. ``clock``: Unix seconds, for tests
+    (default: the system clock).
     """
 
     def __init__(
@@ -64,7 +77,7 @@ class Verifier:
         protocol: str = "v2",
         nonce_store: Optional[NonceStore] = None,
         window: Optional[float] = 60.0,
-        max_age: Optional[float] = None,
+        max_age: float = V1_MAX_AGE,
         clock: Optional[Callable[[], float]] = None,
     ) -> None:
         keys = (access_keys,) if isinstance(access_keys, str) else tuple(access_keys)
@@ -72,13 +85,15 @@ class Verifier:
             raise ValueError("give at least one access key, none of them empty")
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
+        if max_age is None or isinstance(max_age, bool) or not isinstance(max_age, (int, float)) or not max_age >= 0:
+            raise ValueError(
+                "max_age (the V1 window) must be a number of seconds >= 0; pass max_age=0 to turn the check off"
+            )
         self.access_keys: Tuple[str, ...] = keys
         self.protocol = protocol
-        self.nonce_store: Optional[NonceStore] = (
-            nonce_store if nonce_store is not None or protocol == "v1" else InMemoryNonceStore()
-        )
+        self.nonce_store: NonceStore = nonce_store if nonce_store is not None else InMemoryNonceStore()
         self.window = window
-        self.max_age = max_age
+        self.max_age = float(max_age)
         self.clock = clock
 
     def __repr__(self) -> str:
@@ -95,15 +110,29 @@ class Verifier:
             return verify_kit(
                 list(headers), body, self.access_keys, now=now, window=self.window, nonce_store=self.nonce_store
             )
-        return verify_v1(query, self.access_keys, now=now, max_age=self.max_age)
+        return verify_v1(
+            query, self.access_keys, now=now, max_age=self.max_age or None, nonce_store=self.nonce_store
+        )
 
     def key_for(self, verified: Optional[Verified]) -> str:
         """The key that signs the response: the one that matched, else the first."""
         return self.access_keys[verified.key_index] if verified is not None else self.access_keys[0]
 
-    def refusal(self, exc: KoosignError) -> Tuple[bytes, str]:
-        """The body of the answer to a refused request and its ``Body-Sign``:
-        ``{"resultCode": "000001" | "000002" | "000005", "resultMsg": <the error>}``
-        (the message never contains a secret), HTTP 200 as the marketplace expects."""
-        body = encode_json({"resultCode": result_code(exc), "resultMsg": str(exc)})
+    def refusal(self, exc: BaseException) -> Tuple[bytes, str]:
+        """The body of the answer to a request refused by :meth:`verify` and
+        its ``Body-Sign``: ``{"resultCode": …, "resultMsg": …}``, HTTP 200 as
+        the marketplace expects. The code is :func:`koosign.result_code`'s
+        for an error before authentication: ``000001`` for every
+        :class:`~koosign.KoosignError` of the request (signature, window,
+        replay, ambiguity, a missing or malformed authentication parameter),
+        ``000005`` for the merchant's side (a full replay store, or any other
+        exception, e.g. a nonce store that is unreachable: logged on the
+        ``koosign`` logger, answered ``internal error``). The message of a
+        :class:`~koosign.KoosignError` is the core's and never contains a secret."""
+        if isinstance(exc, KoosignError):
+            msg = str(exc)
+        else:
+            log.error("koosign: the request could not be verified (answered 000005)", exc_info=exc)
+            msg = "internal error"
+        body = encode_json({"resultCode": result_code(exc), "resultMsg": msg})
         return body, body_sign(body, self.access_keys[0])

@@ -7,16 +7,34 @@ one-character change of the token, signature or ciphertext is rejected; it
 prints a count per kind and, last, ``N passed, M failed``; the exit status
 is 1 on any failure or unknown kind. ``--verbose`` prints every failure
 (otherwise the first five per kind, on stderr).
+
+A ``v1_query`` case that is ambiguous by SCHEMES.md S1 item 10 (a decoded
+name with ``&`` or ``=``, or a decoded value with ``&``, then characters
+free of ``&`` and ``=``, then ``=``), as this runner judges it on its own
+decoding, must be refused as :class:`koosign.AmbiguousRequest` by the
+verifier (and by ``v1_canonical``), exactly those cases; its canonical
+string and token are still checked (the canonical string as this runner
+builds it, the token as ``v1_auth_token`` computes it). In the same way the
+runner judges, on its own, the other issue-11 rules and then expects the
+specific refusal while the signature is still recomputed: a V2/kit
+``timestamp`` or licence ``ts`` that is not 13 digits without a leading zero
+(``BAD_TIMESTAMP``), a V2 nonce that is not 1-256 printable ASCII characters,
+a kit body starting with an ASCII digit and a licence nonce with ``&``
+(:class:`koosign.AmbiguousRequest`), and a signed ``X-Sdk-Content-Sha256``
+that is neither ``UNSIGNED-PAYLOAD`` nor the body's SHA-256 (the SDK signs
+whatever it is given; the verifier answers :class:`koosign.SignatureMismatch`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import koosign
-from koosign import DecryptError, SignatureMismatch
+from koosign import AmbiguousRequest, DecryptError, MalformedRequest, SignatureMismatch
 
 __all__ = ["alter", "check_case", "main", "run"]
 
@@ -63,14 +81,16 @@ def _eq(what: str, got: str, want: str) -> None:
         raise CaseFailure(f"{what}: got {got!r}, expected {want!r}")
 
 
-def _rejects(what: str, call: Callable[[], object], want: Type[BaseException]) -> None:
+def _rejects(what: str, call: Callable[[], object], want: Type[BaseException], code: Optional[str] = None) -> None:
     try:
         call()
-    except want:
+    except want as e:
+        if code is not None and getattr(e, "code", None) != code:
+            raise CaseFailure(f"{what}: expected {want.__name__} {code}, got {getattr(e, 'code', None)}: {e}") from None
         return
     except koosign.KoosignError as e:
         raise CaseFailure(f"{what}: expected {want.__name__}, got {type(e).__name__}: {e}") from None
-    raise CaseFailure(f"{what}: a one-character change was accepted")
+    raise CaseFailure(f"{what}: accepted, expected {want.__name__}")
 
 
 def _call(what: str, call: Callable[[], Any]) -> Any:
@@ -80,17 +100,67 @@ def _call(what: str, call: Callable[[], Any]) -> Any:
         raise CaseFailure(f"{what}: {type(e).__name__}: {e}") from None
 
 
+_AMBIGUOUS_NAME = re.compile(r"[&=]")
+_AMBIGUOUS_VALUE = re.compile(r"&[^&=]*=")
+
+
+def _decode_form(query: str) -> List[Tuple[str, str]]:
+    """The runner's own decoding of a query: split on ``&``, then on the first
+    ``=``, ``+`` as space, ``%XY`` as a byte, UTF-8."""
+    from urllib.parse import unquote_plus
+
+    out = []
+    for seg in query.split("&"):
+        if seg:
+            name, _, value = seg.partition("=")
+            out.append((unquote_plus(name, errors="strict"), unquote_plus(value, errors="strict")))
+    return out
+
+
+def v1_is_ambiguous(pairs: Sequence[Tuple[str, str]]) -> bool:
+    """SCHEMES.md S1 item 10, judged by regular expressions on the decoded
+    pairs (``authToken`` is not a canonical pair and is not judged)."""
+    return any(
+        n != "authToken" and (_AMBIGUOUS_NAME.search(n) is not None or _AMBIGUOUS_VALUE.search(v) is not None)
+        for n, v in pairs
+    )
+
+
+def _v1_canonical_of(pairs: Sequence[Tuple[str, str]]) -> str:
+    """S1 steps 2-5 by the runner: no ``authToken``, the first value of a
+    repeated name, names in UTF-16 code-unit order, ``name=value`` by ``&``."""
+    first: Dict[str, str] = {}
+    for n, v in pairs:
+        if n != "authToken":
+            first.setdefault(n, v)
+    names = sorted(first, key=lambda n: n.encode("utf-16-be", "surrogatepass"))
+    return "&".join(f"{n}={first[n]}" for n in names)
+
+
 def _v1_query(c: Dict[str, Any]) -> None:
     key, query = _s(c, "access_key"), _s(c, "query")
-    _eq("canonical", _call("parse", lambda: koosign.v1_canonical(query)), _s(c, "canonical"))
+    try:
+        mine = _decode_form(query)
+    except UnicodeDecodeError:
+        raise CaseFailure("query does not decode as UTF-8") from None
+    ambiguous = v1_is_ambiguous(mine)
+    _eq("canonical (runner)", _v1_canonical_of(mine), _s(c, "canonical"))
     pairs = _call("parse", lambda: koosign.parse_query(query))
+    if [tuple(p) for p in pairs] != mine:
+        raise CaseFailure("parse_query differs from the runner's decoding")
     _eq("v1_auth_token", _call("token", lambda: koosign.v1_auth_token(pairs, key)), _s(c, "auth_token"))
-    _call("verify", lambda: koosign.verify_v1(query, key))
     at = query.find("authToken=")
     if at < 0:
         raise CaseFailure("no authToken in query")
     start = at + len("authToken=")
     altered = query[:start] + alter(query[start:], 0)
+    if ambiguous:
+        _rejects("ambiguous (S1 item 10): canonical", lambda: koosign.v1_canonical(query), AmbiguousRequest)
+        _rejects("ambiguous (S1 item 10): verify", lambda: koosign.verify_v1(query, key), AmbiguousRequest)
+        _rejects("ambiguous, altered authToken", lambda: koosign.verify_v1(altered, key), AmbiguousRequest)
+        return
+    _eq("canonical", _call("parse", lambda: koosign.v1_canonical(query)), _s(c, "canonical"))
+    _call("verify", lambda: koosign.verify_v1(query, key))
     _rejects("altered authToken", lambda: koosign.verify_v1(altered, key), SignatureMismatch)
 
 
@@ -124,6 +194,25 @@ def _aes_cbc(c: Dict[str, Any]) -> None:
         raise CaseFailure(f"altered ciphertext: unexpected {type(e).__name__}: {e}") from None
 
 
+_UNIX_MS = re.compile(r"[1-9][0-9]{12}")
+
+
+def _refusal_of_v2(ts: str, nonce: str, body: bytes, kit: bool) -> Optional[Tuple[Type[BaseException], str]]:
+    """The refusal the issue-11 rules call for, judged by the runner, in the
+    core's order (timestamp, nonce, kit body), or ``None``."""
+    if _UNIX_MS.fullmatch(ts) is None:
+        return MalformedRequest, "BAD_TIMESTAMP"
+    if not nonce:
+        return MalformedRequest, "MISSING_PARAMETER"
+    if len(nonce.encode("utf-8")) > 256:
+        return MalformedRequest, "INPUT_TOO_LARGE"
+    if not all(0x21 <= ord(ch) <= 0x7E for ch in nonce):
+        return MalformedRequest, "MALFORMED_ENCODING"
+    if kit and body[:1].isdigit():
+        return AmbiguousRequest, "AMBIGUOUS"
+    return None
+
+
 def _v2(c: Dict[str, Any], kit: bool) -> None:
     key, body, sig = _s(c, "access_key"), _s(c, "body").encode("utf-8"), _s(c, "signature")
     ts, nonce = _s(c, "timestamp"), _s(c, "nonce")
@@ -135,8 +224,13 @@ def _v2(c: Dict[str, Any], kit: bool) -> None:
             return koosign.verify_kit({"x-sign": s, "x-timestamp": ts, "x-nonce": nonce}, body, key, window=None)
         return koosign.verify_v2({"signature": s, "timestamp": ts, "nonce": nonce}, body, key, window=None)
 
-    _call("verify", lambda: verify(sig))
     altered = alter(sig, 7)
+    refusal = _refusal_of_v2(ts, nonce, body, kit)
+    if refusal is not None:
+        _rejects("issue-11 rule: verify", lambda: verify(sig), *refusal)
+        _rejects("issue-11 rule: altered signature", lambda: verify(altered), *refusal)
+        return
+    _call("verify", lambda: verify(sig))
     _rejects("altered signature", lambda: verify(altered), SignatureMismatch)
 
 
@@ -144,8 +238,19 @@ def _licence(c: Dict[str, Any]) -> None:
     key, ts, nonce = _s(c, "access_key"), _s(c, "ts"), _s(c, "nonce")
     body, sig = _s(c, "body").encode("utf-8"), _s(c, "signature")
     _eq("signature", _call("sign", lambda: koosign.licence_sign(ts, nonce, body, key)), sig)
-    _call("verify", lambda: koosign.verify_licence(ts, nonce, body, sig, key))
     altered = alter(sig, 5)
+    refusal: Optional[Tuple[Type[BaseException], str]] = None
+    if _UNIX_MS.fullmatch(ts) is None:
+        refusal = MalformedRequest, "BAD_TIMESTAMP"
+    elif not nonce:
+        refusal = MalformedRequest, "MISSING_PARAMETER"
+    elif "&" in nonce:
+        refusal = AmbiguousRequest, "AMBIGUOUS"
+    if refusal is not None:
+        _rejects("issue-11 rule: verify", lambda: koosign.verify_licence(ts, nonce, body, sig, key), *refusal)
+        _rejects("issue-11 rule: altered", lambda: koosign.verify_licence(ts, nonce, body, altered, key), *refusal)
+        return
+    _call("verify", lambda: koosign.verify_licence(ts, nonce, body, sig, key))
     _rejects("altered signature", lambda: koosign.verify_licence(ts, nonce, body, altered, key), SignatureMismatch)
 
 
@@ -171,7 +276,17 @@ def _apig(c: Dict[str, Any]) -> None:
     sent = [(n, v) for n, v in hdrs if n not in signed] + list(signed.items())
     creds = [(ak, sk)]
     full = url + ("?" + _form(params) if params else "")
-    _call("verify", lambda: koosign.verify_apig(method, full, sent, body, creds))
+    content_signed = "x-sdk-content-sha256" in signed.signed_headers.split(";")
+    content = [v for n, v in sent if n.lower() == "x-sdk-content-sha256"]
+    if content_signed and content:
+        value = content[0].strip()  # Python whitespace, as the SDK (and the core) strip
+        if value != "UNSIGNED-PAYLOAD" and value.lower() != hashlib.sha256(body).hexdigest():
+            # the SDK signed a content hash that is not the body's: a body swap to the verifier
+            _rejects("signed X-Sdk-Content-Sha256 not the body hash", lambda: koosign.verify_apig(method, full, sent, body, creds), SignatureMismatch)
+            return
+    verified = _call("verify", lambda: koosign.verify_apig(method, full, sent, body, creds))
+    if verified.unsigned_payload and not (content_signed and body):
+        raise CaseFailure("verify: unsigned_payload without a signed X-Sdk-Content-Sha256 over a body")
     auth = signed["Authorization"]
     cut = auth.rfind("Signature=") + len("Signature=")
     tampered = [(n, v) for n, v in sent if n != "Authorization"]

@@ -15,8 +15,11 @@ The view receives the request, then the verified notification
 ``request.koosign``), then the URL arguments. It returns a dict or list
 (sent as compact UTF-8 JSON) or an ``HttpResponse`` (not a streaming one).
 The view is CSRF-exempt: the marketplace's signature authenticates it. A
-refused request is answered HTTP 200 with ``resultCode`` 000001/000002,
-signed too.
+refused request is answered HTTP 200 with ``resultCode`` 000001 (anything
+wrong before authentication) or 000005 (the replay store full or failing),
+signed too (SCHEMES.md "Which code a refusal gets"). V1: ±5 min window by
+default (``max_age``; ``0`` turns it off), each ``authToken`` recorded in the
+nonce store.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from typing import Any, Callable, Optional, Sequence, Union
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse  # type: ignore[import-untyped]
 from django.views.decorators.csrf import csrf_exempt  # type: ignore[import-untyped]
 
-from ._koosign import BODY_SIGN_HEADER, KoosignError, body_sign
-from ._web import Verifier, encode_json, wsgi_bytes
+from ._koosign import BODY_SIGN_HEADER, body_sign
+from ._web import V1_MAX_AGE, Verifier, encode_json, wsgi_bytes
 from .nonce import NonceStore
 
 __all__ = ["koosign_view", "sign_response"]
@@ -51,11 +54,12 @@ def koosign_view(
     protocol: str = "v2",
     nonce_store: Optional[NonceStore] = None,
     window: Optional[float] = 60.0,
-    max_age: Optional[float] = None,
+    max_age: float = V1_MAX_AGE,
     clock: Optional[Callable[[], float]] = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The decorator; arguments as :class:`koosign._web.Verifier`. An
-    in-memory nonce store is used unless one is given."""
+    in-memory nonce store (V2/kit nonces, V1 tokens) is used unless one is
+    given; ``max_age`` is the V1 window (±300 s by default, ``0``: off)."""
     verifier = Verifier(
         access_keys, protocol=protocol, nonce_store=nonce_store, window=window, max_age=max_age, clock=clock
     )
@@ -68,7 +72,7 @@ def koosign_view(
             headers = [(k, wsgi_bytes(v)) for k, v in request.headers.items()]
             try:
                 verified = verifier.verify(query=query, headers=headers, body=body)
-            except KoosignError as exc:
+            except Exception as exc:  # noqa: BLE001 (a store error is answered 000005, signed)
                 data, signature = verifier.refusal(exc)
                 resp = HttpResponse(data, status=200, content_type="application/json")
                 resp[BODY_SIGN_HEADER] = signature

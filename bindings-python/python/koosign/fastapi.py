@@ -17,6 +17,12 @@ a response class that signs the exact bytes it sends.
 
 Only Starlette is needed (``FastAPI`` is a Starlette app). With plain
 Starlette, call ``await koosign_dep.verify_request(request)`` in the endpoint.
+
+A refused request is answered HTTP 200 with ``resultCode`` 000001 (anything
+wrong before authentication) or 000005 (the replay store full or failing),
+signed (SCHEMES.md "Which code a refusal gets"). V1: ±5 min window by default
+(``max_age``; ``0`` turns it off), each ``authToken`` recorded in the nonce
+store.
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ._koosign import BODY_SIGN_HEADER, KoosignError, body_sign
-from ._web import Verified, Verifier
+from ._koosign import BODY_SIGN_HEADER, body_sign
+from ._web import V1_MAX_AGE, Verified, Verifier
 from .nonce import NonceStore
 
 __all__ = ["BodySignedJSONResponse", "BodySignedResponse", "KoosignRejected", "KoosignVerifier"]
@@ -79,10 +85,12 @@ class BodySignedResponse(Response):
 
 class KoosignRejected(Exception):
     """Raised by the dependency for a refused request; carries the signed
-    answer (``response``) and the cause (``error``). :meth:`KoosignVerifier.install`
-    registers the handler that sends the response."""
+    answer (``response``) and the cause (``error``: a
+    :class:`~koosign.KoosignError`, or the exception a nonce store raised).
+    :meth:`KoosignVerifier.install` registers the handler that sends the
+    response."""
 
-    def __init__(self, error: KoosignError, response: Response) -> None:
+    def __init__(self, error: Exception, response: Response) -> None:
         super().__init__(str(error))
         self.error = error
         self.response = response
@@ -98,7 +106,8 @@ class KoosignVerifier:
     """A FastAPI dependency (``Depends(verifier)``) returning the verified
     notification: ``VerifiedV2`` for ``v2``/``kit``, ``VerifiedV1`` for
     ``v1``. Arguments as :class:`koosign._web.Verifier`; an in-memory nonce
-    store is used unless one is given. The raw body (``await request.body()``)
+    store (V2/kit nonces, V1 tokens) is used unless one is given; ``max_age``
+    is the V1 window (±300 s by default, ``0``: off). The raw body (``await request.body()``)
     and the raw query string are what is verified."""
 
     def __init__(
@@ -108,7 +117,7 @@ class KoosignVerifier:
         protocol: str = "v2",
         nonce_store: Optional[NonceStore] = None,
         window: Optional[float] = 60.0,
-        max_age: Optional[float] = None,
+        max_age: float = V1_MAX_AGE,
         clock: Optional[Callable[[], float]] = None,
     ) -> None:
         self.verifier = Verifier(
@@ -122,7 +131,7 @@ class KoosignVerifier:
             return self.verifier.verify(
                 query=request.scope.get("query_string", b""), headers=request.headers.raw, body=body
             )
-        except KoosignError as exc:
+        except Exception as exc:  # noqa: BLE001 (a store error is answered 000005, signed)
             data, _ = self.verifier.refusal(exc)
             response = BodySignedResponse(data, access_key=self.verifier.key_for(None))
             raise KoosignRejected(exc, response) from None
@@ -146,5 +155,5 @@ class KoosignVerifier:
 
     def install(self, app: Any) -> None:
         """Registers the handler that answers :class:`KoosignRejected` with
-        its signed response (HTTP 200, ``resultCode`` 000001/000002)."""
+        its signed response (HTTP 200, ``resultCode`` 000001/000005)."""
         app.add_exception_handler(KoosignRejected, _send_rejection)

@@ -14,8 +14,13 @@ The view receives the verified notification first (``VerifiedV2`` for
 ``v2``/``kit``, ``VerifiedV1`` for ``v1``), then Flask's URL arguments. It
 may return a dict or list (sent as compact UTF-8 JSON), or anything Flask
 accepts; the final response's bytes are signed. A refused request is
-answered HTTP 200 with ``resultCode`` 000001 (authentication) or 000002
-(malformed), signed too. The verified object is also ``flask.g.koosign``.
+answered HTTP 200 with ``resultCode`` 000001 (anything wrong before
+authentication: signature, window, replay, ambiguity, a missing or malformed
+authentication parameter) or 000005 (the replay store full or failing),
+signed too (SCHEMES.md "Which code a refusal gets"). The verified object is
+also ``flask.g.koosign``. V1 (``protocol="v1"``): ±5 min window by default
+(``max_age``; ``0`` turns it off), and each ``authToken`` is recorded in the
+nonce store, so a replayed V1 notification is refused.
 """
 
 from __future__ import annotations
@@ -25,8 +30,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union, over
 
 from flask import Response, current_app, g, request
 
-from ._koosign import BODY_SIGN_HEADER, KoosignError, VerifiedV1, VerifiedV2, body_sign
-from ._web import Verifier, encode_json, wsgi_bytes
+from ._koosign import BODY_SIGN_HEADER, VerifiedV1, VerifiedV2, body_sign
+from ._web import V1_MAX_AGE, Verifier, encode_json, wsgi_bytes
 from .nonce import NonceStore
 
 if TYPE_CHECKING:
@@ -60,7 +65,7 @@ def koosign_required(
     protocol: Literal["v2", "kit"] = ...,
     nonce_store: Optional[NonceStore] = ...,
     window: Optional[float] = ...,
-    max_age: Optional[float] = ...,
+    max_age: float = ...,
     clock: Optional[Callable[[], float]] = ...,
 ) -> Callable[[V2View[P]], Callable[P, Response]]: ...
 
@@ -72,7 +77,7 @@ def koosign_required(
     protocol: Literal["v1"],
     nonce_store: Optional[NonceStore] = ...,
     window: Optional[float] = ...,
-    max_age: Optional[float] = ...,
+    max_age: float = ...,
     clock: Optional[Callable[[], float]] = ...,
 ) -> Callable[[V1View[P]], Callable[P, Response]]: ...
 
@@ -83,11 +88,12 @@ def koosign_required(
     protocol: str = "v2",
     nonce_store: Optional[NonceStore] = None,
     window: Optional[float] = 60.0,
-    max_age: Optional[float] = None,
+    max_age: float = V1_MAX_AGE,
     clock: Optional[Callable[[], float]] = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """The decorator; arguments as :class:`koosign._web.Verifier`. An
-    in-memory nonce store is used unless one is given."""
+    in-memory nonce store (V2/kit nonces, V1 tokens) is used unless one is
+    given; ``max_age`` is the V1 window (±300 s by default, ``0``: off)."""
     verifier = Verifier(
         access_keys, protocol=protocol, nonce_store=nonce_store, window=window, max_age=max_age, clock=clock
     )
@@ -99,7 +105,7 @@ def koosign_required(
             headers = [(k, wsgi_bytes(v)) for k, v in request.headers.items()]
             try:
                 verified = verifier.verify(query=request.query_string, headers=headers, body=body)
-            except KoosignError as exc:
+            except Exception as exc:  # noqa: BLE001 (a store error is answered 000005, signed)
                 data, signature = verifier.refusal(exc)
                 resp = Response(data, status=200, mimetype="application/json")
                 resp.headers[BODY_SIGN_HEADER] = signature

@@ -1,4 +1,4 @@
-"""Nonce stores for V2 / kit replay protection.
+"""Nonce stores for replay protection: V2 / kit nonces and V1 ``authToken`` values.
 
 A nonce store is any object with::
 
@@ -6,11 +6,16 @@ A nonce store is any object with::
 
 returning ``True`` when the nonce was not held (it is now recorded until
 ``expires_at_ms``) and ``False`` when it is a replay. The Rust core calls it
-through :func:`koosign.verify_v2` / :func:`koosign.verify_kit` only after
-the signature and the window passed (so forgeries cannot fill it), with
+through :func:`koosign.verify_v2` / :func:`koosign.verify_kit` /
+:func:`koosign.verify_v1` / :func:`koosign.verify_v1_json` only after the
+signature and the window passed (so forgeries cannot fill it), with
 ``expires_at_ms = timestamp + window`` and ``now_ms`` = the verifier's
-clock: the same rule as the core's own cache. An exception raised by the
-store propagates unchanged and the request is refused (fail closed).
+clock (the request's own timestamp when no window was given): the same rule
+as the core's own cache. A V2 nonce is given as received; a V1 token as
+``"v1:" + token`` (after the space-as-plus repair, so ``+``, ``%2B`` and
+space variants of one token are one nonce), so one store serves both. An
+exception raised by the store propagates unchanged and the request is
+refused (fail closed).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ __all__ = ["InMemoryNonceStore", "NonceStore", "RedisNonceStore"]
 
 
 class NonceStore(Protocol):
-    """What :func:`koosign.verify_v2` and :func:`koosign.verify_kit` accept as ``nonce_store``."""
+    """What :func:`koosign.verify_v2`, :func:`koosign.verify_kit`, :func:`koosign.verify_v1` and
+    :func:`koosign.verify_v1_json` accept as ``nonce_store``."""
 
     def check_and_insert(self, nonce: str, now_ms: int, expires_at_ms: int) -> bool: ...
 
