@@ -141,7 +141,8 @@ def verify_v2(
         raise RefError("too large")
     if not all(0x21 <= ord(c) <= 0x7E for c in nonce):
         raise RefError("malformed")
-    if kit and body[:1].isdigit():
+    # S2b: the body starts with `{`, the nonce holds none (SCHEMES.md S2b).
+    if kit and (body[:1] != b"{" or "{" in nonce):
         raise RefError("ambiguous")
     found = -1
     for i, k in enumerate(access_keys):

@@ -107,7 +107,7 @@ def parse_query(query: Text) -> list[tuple[str, str]]: ...
 # S2 / S2b: timestamp exactly 13 digits without a leading zero (else
 # BAD_TIMESTAMP); nonce 1-256 printable ASCII, no space (else
 # MISSING_PARAMETER / INPUT_TOO_LARGE / MALFORMED_ENCODING); a kit body
-# starting with an ASCII digit is AmbiguousRequest.
+# not starting with `{`, or a kit nonce holding `{`, is AmbiguousRequest.
 def verify_v2(
     query_or_params: Union[Text, Pairs],
     body: Body,

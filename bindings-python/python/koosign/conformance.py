@@ -19,7 +19,7 @@ runner judges, on its own, the other issue-11 rules and then expects the
 specific refusal while the signature is still recomputed: a V2/kit
 ``timestamp`` or licence ``ts`` that is not 13 digits without a leading zero
 (``BAD_TIMESTAMP``), a V2 nonce that is not 1-256 printable ASCII characters,
-a kit body starting with an ASCII digit and a licence nonce with ``&``
+a kit body not starting with ``{`` or a kit nonce holding ``{``, and a licence nonce with ``&``
 (:class:`koosign.AmbiguousRequest`), and a signed ``X-Sdk-Content-Sha256``
 that is neither ``UNSIGNED-PAYLOAD`` nor the body's SHA-256 (the SDK signs
 whatever it is given; the verifier answers :class:`koosign.SignatureMismatch`).
@@ -208,7 +208,7 @@ def _refusal_of_v2(ts: str, nonce: str, body: bytes, kit: bool) -> Optional[Tupl
         return MalformedRequest, "INPUT_TOO_LARGE"
     if not all(0x21 <= ord(ch) <= 0x7E for ch in nonce):
         return MalformedRequest, "MALFORMED_ENCODING"
-    if kit and body[:1].isdigit():
+    if kit and (body[:1] != b"{" or "{" in nonce):
         return AmbiguousRequest, "AMBIGUOUS"
     return None
 
