@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the scripts in this folder. Source it: `. scripts/lib.sh`.
 # ensure_apt PKG...: installs the Debian packages that are missing (one
 # `apt-get update` per run at most).

@@ -65,7 +65,8 @@ FAILED=0
 step() {
     local name="$1"
     shift
-    local log="$LOGS/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').log" t0 rc=0
+    local log t0 rc=0
+    log="$LOGS/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').log"
     t0=$(date +%s)
     # In the background, so that `set -e` holds inside (it is off in a `||` list).
     ("$@") >"$log" 2>&1 &
