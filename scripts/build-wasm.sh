@@ -104,6 +104,7 @@ fi
 cp "$CACHE/$KEY.wasm" "$BG"
 cp bindings-wasm/js/* "$PKG.tmp/"
 cp bindings-wasm/README.md "$PKG.tmp/README.md"
+cp LICENSE "$PKG.tmp/LICENSE"
 rm -rf "$PKG"
 mv "$PKG.tmp" "$PKG"
 log "package: bindings-wasm/pkg ($(stat -c %s "$PKG/wasm/koosign_wasm_bg.wasm") bytes of wasm)"

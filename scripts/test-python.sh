@@ -28,18 +28,9 @@ PY_TARGET="$REPO/target/python"
 WHEELS="$PY_TARGET/wheels"
 log() { printf '\n== %s\n' "$*" >&2; }
 
+. scripts/lib.sh
 log "venv $VENV"
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PYTHON" -m venv "$VENV"
-fi
-stamp="$VENV/.koosign-requirements.sha256"
-want="$(sha256sum "$REQ" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
-    echo "$want" >"$stamp"
-else
-    echo "requirements unchanged: pip skipped" >&2
-fi
+ensure_venv "$VENV" "$REQ" "$PYTHON"
 
 log "wheel (maturin, release)"
 mkdir -p "$WHEELS"

@@ -86,7 +86,9 @@ pub use time::{
 pub use v1::{build_v1_query, v1_auth_token, verify_v1, verify_v1_json, V1Params, VerifiedV1, AUTH_TOKEN, TIME_STAMP};
 pub use v2::{sign_v2, v2_inner, verify_v2, V2Auth, V2Scheme, VerifiedV2, MAX_NONCE_LEN};
 
-/// The README's Rust example is compiled and run as a doctest.
+/// The crate README's Rust example (core/README.md, published with the
+/// crate) is compiled as a doctest. The repository README's Rust example is
+/// built and run in a fresh project by scripts/test-packages.sh.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
