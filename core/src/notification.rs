@@ -87,8 +87,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonText<'a> {
     }
 }
 
-/// The fields of a V2 basic-interface notification (SCHEMES.md, "The
-/// notifications"). Absent fields are `None`; unknown fields are ignored.
+/// The fields of a V2 basic-interface notification (docs/SCHEMES.md
+/// §Notifications). Absent fields are `None`; unknown fields are ignored.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -167,7 +167,7 @@ impl<'a> Notification<'a> {
     }
 }
 
-/// S1b: top-level fields of a JSON object as name/value pairs, written into
+/// docs/SCHEMES.md §S1b: top-level fields of a JSON object as name/value pairs, written into
 /// `scratch` (so escaped strings can be unescaped); the header's token is
 /// added first as `authToken`. Blank and `null` values are skipped. The body
 /// must be strict JSON nested at most [`MAX_DEPTH`] deep (checked

@@ -1,6 +1,7 @@
 //! S1 — V1 notifications: `authToken` over the query string (GET), and S1b,
 //! the older licence "Kit" POST with the token in a header and the fields in
-//! the JSON body.
+//! the JSON body (docs/SCHEMES.md §S1, §S1b; "item N" below is §S1's
+//! numbered item N).
 
 use crate::encoding::{b64_32, form_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
@@ -29,7 +30,7 @@ pub(crate) fn java_cmp(a: &str, b: &str) -> core::cmp::Ordering {
 
 type Sorted<'a> = heapless::Vec<(&'a str, &'a str), MAX_PARAMS>;
 
-/// S1 steps 2–4: drop `authToken`, keep the first value of a repeated name,
+/// docs/SCHEMES.md §S1 items 2–4: drop `authToken`, keep the first value of a repeated name,
 /// sort by name in UTF-16 code-unit order (Java's `TreeMap<String, …>`).
 fn canonical_order<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool) -> Result<Sorted<'a>> {
     let mut idx: heapless::Vec<(&'a str, &'a str, usize), MAX_PARAMS> = heapless::Vec::new();
@@ -57,7 +58,7 @@ fn canonical_order<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool) -> Result
     Ok(out)
 }
 
-/// S1 step 5: `name=value` joined with `&`.
+/// docs/SCHEMES.md §S1 item 5: `name=value` joined with `&`.
 fn write_canonical(sorted: &[(&str, &str)], sink: &mut impl Sink) {
     for (i, (n, v)) in sorted.iter().enumerate() {
         if i > 0 {
@@ -69,7 +70,7 @@ fn write_canonical(sorted: &[(&str, &str)], sink: &mut impl Sink) {
     }
 }
 
-/// S1 steps 6–7: b64(HMAC(access_key + timeStamp, canonical)).
+/// docs/SCHEMES.md §S1 items 6–7: b64(HMAC(access_key + timeStamp, canonical)).
 fn token_for(sorted: &[(&str, &str)], access_key: &str, time_stamp: &str) -> [u8; 44] {
     let mut mac = hmac_two_part_key(access_key.as_bytes(), time_stamp.as_bytes());
     write_canonical(sorted, &mut mac);
@@ -140,7 +141,7 @@ impl core::fmt::Debug for V1Params<'_> {
 }
 
 impl<'s> V1Params<'s> {
-    /// Parses a V1 query string (S1 steps 1–4) into `scratch`, which must be
+    /// Parses a V1 query string (docs/SCHEMES.md §S1 items 1–4) into `scratch`, which must be
     /// at least `query.len()` bytes. A leading URL up to `?` is not allowed
     /// here: pass [`crate::query_of`]'s result.
     ///
@@ -158,7 +159,7 @@ impl<'s> V1Params<'s> {
         Ok(V1Params { sorted, auth_token, time_stamp })
     }
 
-    /// The canonical string (S1 step 5) into `out`.
+    /// The canonical string (docs/SCHEMES.md §S1 item 5) into `out`.
     pub fn canonical<'o>(&self, out: &'o mut [u8]) -> Result<&'o str> {
         let mut c = Cursor::new(out);
         write_canonical(&self.sorted, &mut c);
@@ -188,9 +189,9 @@ impl<'s> V1Params<'s> {
         FixedText::from_parts(&[&token_for(&self.sorted, access_key, self.time_stamp)])
     }
 
-    /// S1 steps 7–9: checks the token against each key (space read as `+`,
+    /// docs/SCHEMES.md §S1 items 7–9: checks the token against each key (space read as `+`,
     /// constant-time compare), the optional freshness window, then records
-    /// the token in the replay store when one is given (S1 item 8 decision:
+    /// the token in the replay store when one is given (§S1 item 8 decision:
     /// the repaired token, tagged `v1:`, kept until `timeStamp` + window;
     /// the window is the freshness's, or [`V1_DEFAULT_WINDOW_MS`]).
     ///
@@ -229,7 +230,7 @@ impl<'s> V1Params<'s> {
     }
 }
 
-/// Verifies a V1 notification's query string (S1) in one call.
+/// Verifies a V1 notification's query string (docs/SCHEMES.md §S1) in one call.
 ///
 /// `query` is the raw query (no `?` needed; use [`crate::query_of`] for a
 /// URL). `scratch` must be at least `query.len()` bytes; the returned view
@@ -249,7 +250,7 @@ pub fn verify_v1<'s, 'k>(
     V1Params::parse(query, scratch)?.verify(access_keys, freshness, nonce_store)
 }
 
-/// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
+/// docs/SCHEMES.md §S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
 /// the parameters are the top-level string fields of the JSON `body`
 /// (blank strings skipped; numbers, booleans, `null`, nested objects and
 /// arrays skipped), `timeStamp` read from the body.
@@ -321,7 +322,7 @@ impl<'s, 'k> VerifiedV1<'s, 'k> {
     }
 
     /// Decrypts parameter `name` (e.g. `mobilePhone`, `email`) with the
-    /// matched access key (S4). Errors: `MissingParameter` if absent, then
+    /// matched access key (docs/SCHEMES.md §S4). Errors: `MissingParameter` if absent, then
     /// those of [`decrypt_field`].
     pub fn decrypt_param<'o>(&self, name: &'static str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
         let wire = self.get(name).ok_or(Error::MissingParameter(name))?;
