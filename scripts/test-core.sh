@@ -23,6 +23,9 @@ BRIEF_VECTORS=../shared/vectors
 CASES=${KOOSIGN_DIFF_CASES:-2000}
 SEED=${KOOSIGN_SEED:-$(date +%s)}
 
+echo "== core: doc comments cite docs/SCHEMES.md by path and section"
+bash scripts/spec-refs.sh
+
 echo "== core: cargo test"
 cargo test -p koosign --all-targets
 cargo test -p koosign --doc

@@ -167,7 +167,7 @@ impl<'a> Notification<'a> {
     }
 }
 
-/// docs/SCHEMES.md §S1b: top-level fields of a JSON object as name/value pairs, written into
+/// S1b: top-level fields of a JSON object as name/value pairs, written into
 /// `scratch` (so escaped strings can be unescaped); the header's token is
 /// added first as `authToken`. Blank and `null` values are skipped. The body
 /// must be strict JSON nested at most [`MAX_DEPTH`] deep (checked

@@ -189,9 +189,9 @@ impl<'s> V1Params<'s> {
         FixedText::from_parts(&[&token_for(&self.sorted, access_key, self.time_stamp)])
     }
 
-    /// docs/SCHEMES.md §S1 items 7–9: checks the token against each key (space read as `+`,
+    /// S1 steps 7–9: checks the token against each key (space read as `+`,
     /// constant-time compare), the optional freshness window, then records
-    /// the token in the replay store when one is given (§S1 item 8 decision:
+    /// the token in the replay store when one is given (S1 item 8 decision:
     /// the repaired token, tagged `v1:`, kept until `timeStamp` + window;
     /// the window is the freshness's, or [`V1_DEFAULT_WINDOW_MS`]).
     ///
@@ -250,7 +250,7 @@ pub fn verify_v1<'s, 'k>(
     V1Params::parse(query, scratch)?.verify(access_keys, freshness, nonce_store)
 }
 
-/// docs/SCHEMES.md §S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
+/// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
 /// the parameters are the top-level string fields of the JSON `body`
 /// (blank strings skipped; numbers, booleans, `null`, nested objects and
 /// arrays skipped), `timeStamp` read from the body.

@@ -105,7 +105,7 @@ pub fn sign_v2(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, tim
     Ok(FixedText::from_parts(&[&hex32_upper(&v2_mac(scheme, body, access_key, nonce, timestamp))]))
 }
 
-/// Verifies a V2 (docs/SCHEMES.md §S2) or kit (§S2b) notification.
+/// Verifies a V2 (S2) or kit (S2b) notification.
 ///
 /// `body` is the exact bytes received. Order of checks: format
 /// (timestamp digits, nonce length), then the signature against every key
