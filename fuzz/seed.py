@@ -216,7 +216,14 @@ def main():
         C.add("field_decrypt", txt(key) + u16(200) + wire.replace("+", " ").encode(), ok=True)
 
     for i, c in enumerate(by.get("apig", [])):
-        headers = list(c["headers"].items()) + [("Authorization", c["authorization"])]
+        given = dict(c["headers"])
+        # The headers the SDK added before signing (the case records only the
+        # ones handed to it): X-Sdk-Content-Sha256 for a non-JSON Content-Type
+        # (exact key, as the SDK looks it up); Host falls back to `host`.
+        ct = given.get("Content-Type")
+        if ct and not ct.startswith(("application/json", "application/bson")):
+            given["X-Sdk-Content-Sha256"] = "UNSIGNED-PAYLOAD"
+        headers = list(given.items()) + [("Authorization", c["authorization"])]
         data = (
             opts(DECOY if i % 2 else 0)
             + txt(c["method"])
