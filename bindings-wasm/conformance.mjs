@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// node bindings-wasm/conformance.mjs [--verbose] FILE...
+// node bindings-wasm/conformance.mjs [--verbose] [FILE...]
 //
 // The contract of `koosign conformance` (cli/src/conformance.rs), through the
-// npm package: JSON Lines in the format of shared/vectors/; per case the
+// npm package: JSON Lines in the format of the repository's vectors/ (without
+// files: notifications.jsonl and apig.jsonl of $KOOSIGN_VECTORS, else of the
+// repository's vectors/; a missing folder or file fails, exit 1); per case the
 // expected value is recomputed or verified, and a one-character change of the
 // token, signature or ciphertext must be rejected. Prints a count per kind
 // and, last, `N passed, M failed`; exit status 1 on any failure or unknown kind.
 
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as k from './pkg/index.mjs';
 
 /** Changes one character of `s` (the first ASCII alphanumeric at or after `at`) to another alphanumeric. */
@@ -224,14 +227,42 @@ export function run(files, { verbose = false, out = console.log, err = console.e
   return failed > 0 ? 1 : 0;
 }
 
+/** The conformance files of a vectors folder (the kinds this runner reads). */
+export const CONFORMANCE_FILES = ['notifications.jsonl', 'apig.jsonl'];
+
+/** `$KOOSIGN_VECTORS`, else the repository's vectors/ (beside bindings-wasm/). */
+export function vectorsDir() {
+  return process.env.KOOSIGN_VECTORS
+    ? resolve(process.env.KOOSIGN_VECTORS)
+    : resolve(dirname(fileURLToPath(import.meta.url)), '..', 'vectors');
+}
+
+/** The conformance files of vectorsDir(); throws naming what is absent. */
+export function defaultFiles() {
+  const dir = vectorsDir();
+  if (!existsSync(dir)) throw new Error(`vectors folder ${dir} not found (set KOOSIGN_VECTORS)`);
+  const files = CONFORMANCE_FILES.map((f) => join(dir, f));
+  for (const f of files) if (!existsSync(f)) throw new Error(`vector file ${f} not found`);
+  return files;
+}
+
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isMain) {
   const args = process.argv.slice(2);
   const verbose = args.includes('--verbose');
-  const files = args.filter((a) => a !== '--verbose');
-  if (files.length === 0) {
-    console.error('usage: node conformance.mjs [--verbose] FILE...');
+  let files = args.filter((a) => a !== '--verbose');
+  if (files.includes('-h') || files.includes('--help')) {
+    console.error('usage: node conformance.mjs [--verbose] [FILE...]');
     process.exit(2);
+  }
+  if (files.length === 0) {
+    try {
+      files = defaultFiles();
+    } catch (e) {
+      console.error(e.message);
+      console.log('0 passed, 1 failed');
+      process.exit(1);
+    }
   }
   process.exitCode = run(files, { verbose });
 }

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of koosign's fuzz targets from the shared
+"""Writes the seed corpora of koosign's fuzz targets from the repository's
 conformance vectors.
 
-    python3 fuzz/seed.py ../shared/vectors fuzz/corpus
+    python3 fuzz/seed.py [VECTORS [CORPUS]]
+
+VECTORS defaults to $KOOSIGN_VECTORS, else the repository's vectors/;
+CORPUS to fuzz/corpus. A missing vector file is an error (exit 1).
 
 Each seed is written in the byte layout of its target's case type (see
 fuzz/src/input.rs: byte, u16/u64 little-endian, length-prefixed bytes and
@@ -58,7 +61,7 @@ def opts(flags=0, now=0, window=0):
 FRESH, DECOY, STORE = 1, 4, 8
 DECOY_KEY = "decoy-key-not-used"
 
-# ---- the schemes, from SCHEMES.md ----
+# ---- the schemes, from docs/SCHEMES.md ----
 
 
 def hmac256(key, msg):
@@ -168,11 +171,19 @@ class Corpus:
         self.count[target] = self.count.get(target, 0) + 1
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
 def main():
-    vectors, out = sys.argv[1], sys.argv[2]
+    repo = os.path.dirname(HERE)
+    vectors = sys.argv[1] if len(sys.argv) > 1 else (os.environ.get("KOOSIGN_VECTORS") or os.path.join(repo, "vectors"))
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "corpus")
     cases = []
     for name in ("notifications.jsonl", "apig.jsonl"):
-        with open(os.path.join(vectors, name), encoding="utf-8") as f:
+        path = os.path.join(vectors, name)
+        if not os.path.isfile(path):
+            sys.exit("seed.py: conformance vectors missing: %s (the repository's vectors/ or $KOOSIGN_VECTORS)" % path)
+        with open(path, encoding="utf-8") as f:
             cases += [json.loads(line) for line in f if line.strip()]
     by = {}
     for c in cases:
@@ -247,7 +258,14 @@ def main():
         C.add("field_decrypt", txt(key) + u16(200) + wire.replace("+", " ").encode(), ok=True)
 
     for i, c in enumerate(by.get("apig", [])):
-        headers = list(c["headers"].items()) + [("Authorization", c["authorization"])]
+        given = dict(c["headers"])
+        # The headers the SDK added before signing (the case records only the
+        # ones handed to it): X-Sdk-Content-Sha256 for a non-JSON Content-Type
+        # (exact key, as the SDK looks it up); Host falls back to `host`.
+        ct = given.get("Content-Type")
+        if ct and not ct.startswith(("application/json", "application/bson")):
+            given["X-Sdk-Content-Sha256"] = "UNSIGNED-PAYLOAD"
+        headers = list(given.items()) + [("Authorization", c["authorization"])]
         data = (
             opts(DECOY if i % 2 else 0)
             + txt(c["method"])

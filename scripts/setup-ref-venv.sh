@@ -9,7 +9,8 @@
 set -euo pipefail
 
 # The version on PyPI when the reference vectors were last regenerated.
-# Bump deliberately, then re-run reference/python/apig_ref.py check on shared/vectors.
+# Bump deliberately, then run scripts/gen-vectors.sh --check (vectors/apig.jsonl
+# must come out byte for byte the same; if not, regenerate and say why in the commit).
 HUAWEICLOUDSDKCORE_VERSION="3.1.219"
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -10,7 +10,7 @@
 # the C programs compiled with gcc -std=c11 -Wall -Wextra -Werror (plus a
 # C++ translation unit with g++); the C tests run plain, under valgrind
 # (errors and leaks fail) and built with -fsanitize=address,undefined;
-# bindings-c/build/koosign-conformance on the shared vectors (plain,
+# bindings-c/build/koosign-conformance on the repository's vectors (plain,
 # valgrind, sanitizers); the PHP checks through FFI; `make install` into a
 # temporary prefix and a program built from it through pkg-config.
 #
@@ -23,7 +23,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
 
 CBINDGEN_VERSION="0.29.4"
-VECTORS="$ROOT/../shared/vectors"
+# The repository's vectors (KOOSIGN_VECTORS points elsewhere); missing files fail.
+VECTORS="${KOOSIGN_VECTORS:-$ROOT/vectors}"
 LOGDIR="$ROOT/bindings-c/build/logs"
 BUILD="$ROOT/bindings-c/build"
 
@@ -50,12 +51,14 @@ if [ "$(cbindgen --version 2>/dev/null || true)" != "cbindgen $CBINDGEN_VERSION"
     echo "installing cbindgen $CBINDGEN_VERSION with cargo"
     cargo install cbindgen --version "$CBINDGEN_VERSION" --locked --quiet
 fi
-if [ ! -d "$VECTORS" ]; then
-    echo "shared vectors not found at $VECTORS" >&2
-    exit 1
-fi
+for f in notifications.jsonl apig.jsonl; do
+    if [ ! -f "$VECTORS/$f" ]; then
+        echo "conformance vectors missing: $VECTORS/$f" >&2
+        exit 1
+    fi
+done
 VECTORS="$(cd "$VECTORS" && pwd)"
-VECTOR_FILES=("$VECTORS"/*.jsonl "$ROOT/bindings-c/tests/vectors/spec.jsonl")
+VECTOR_FILES=("$VECTORS/notifications.jsonl" "$VECTORS/apig.jsonl" "$ROOT/bindings-c/tests/vectors/spec.jsonl")
 
 # ---- bookkeeping ------------------------------------------------------------------
 
@@ -146,14 +149,15 @@ step "C tests, asan+ubsan" 0 "$BUILD/test_koosign_asan"
 step "C tests, valgrind" 0 "${VALGRIND[@]}" "$BUILD/test_koosign"
 step "C++ translation unit" 0 "$BUILD/test_cpp"
 
-step "conformance, shared vectors" 0 "$BUILD/koosign-conformance" "${VECTOR_FILES[@]}"
+step "conformance, vectors/" 0 "$BUILD/koosign-conformance" "${VECTOR_FILES[@]}"
 step "conformance, valgrind" 0 "${VALGRIND[@]}" "$BUILD/koosign-conformance" "${VECTOR_FILES[@]}"
 step "conformance, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${VECTOR_FILES[@]}"
 step "conformance rejects bad cases (exit 1)" 1 \
     "$BUILD/koosign-conformance" "$ROOT/bindings-c/tests/vectors/must-fail.jsonl"
 
 PHP=(php -d ffi.enable=1)
-step "PHP FFI, shared vectors" 0 "${PHP[@]}" examples/php/check_vectors.php "${VECTOR_FILES[@]}"
+step "PHP FFI, vectors/" 0 "${PHP[@]}" examples/php/check_vectors.php "${VECTOR_FILES[@]}"
+step "PHP FFI, no FILE: vectors/ by default" 0 "${PHP[@]}" examples/php/check_vectors.php
 step "PHP FFI, notification demo" 0 "${PHP[@]}" examples/php/notification_demo.php
 step "PHP FFI rejects bad cases (exit 1)" 1 \
     "${PHP[@]}" examples/php/check_vectors.php "$ROOT/bindings-c/tests/vectors/must-fail.jsonl"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzing and properties (issue 7): the core's property tests and crash
-# regressions, the seed corpora (from the shared vectors), a replay of the
+# regressions, the seed corpora (from the repository's vectors/), a replay of the
 # seeds and saved crashes through the targets' checks, then every cargo-fuzz
 # target for a bounded time. Fails on any crash; prints the executions per
 # target.
@@ -11,7 +11,7 @@
 #   FUZZ_TARGETS  space-separated subset of targets (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VECTORS=${KOOSIGN_VECTORS:-../shared/vectors}
+VECTORS=${KOOSIGN_VECTORS:-vectors}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 FUZZ_BUDGET=${FUZZ_BUDGET:-540}
 CARGO_FUZZ_VERSION=0.13.2

@@ -1,7 +1,8 @@
 /*
  * koosign-conformance FILE... — the C twin of `koosign conformance`
- * (cli/src/conformance.rs): runs JSON Lines vectors (the format of
- * shared/vectors/) through libkoosign's C API.
+ * (cli/src/conformance.rs): runs JSON Lines vectors (the format of the
+ * repository's vectors/; scripts/test-c.sh passes vectors/notifications.jsonl
+ * and vectors/apig.jsonl) through libkoosign's C API.
  *
  * For each case it recomputes or verifies the expected value and checks that
  * a one-character change of the token, signature or ciphertext is rejected.

@@ -1,5 +1,5 @@
-"""The published vectors: SCHEMES.md's examples one by one, shared/vectors/
-through `python -m koosign.conformance`, and fresh cases from the JDK and
+"""The published vectors: docs/SCHEMES.md's examples one by one, the
+repository's vectors/ through `python -m koosign.conformance`, and fresh cases from the JDK and
 Huawei SDK reference generators when they are on the machine."""
 
 from __future__ import annotations
@@ -213,9 +213,9 @@ def test_s6_apig_canonical_query_vector_4() -> None:
     assert "X-Sdk-Date" not in signed  # given, so not added
 
 
-def test_shared_vectors_in_process() -> None:
+def test_repository_vectors_in_process() -> None:
     files = [str(p) for p in vector_files()]
-    assert files, "shared/vectors/*.jsonl not found"
+    assert len(files) == 2
     assert conformance.run(files) == 0
 
 
@@ -245,6 +245,30 @@ def test_conformance_cli_contract(tmp_path: Path) -> None:
     unknown.write_text('{"kind":"v9"}\n', encoding="utf-8")
     r = subprocess.run([sys.executable, "-m", "koosign.conformance", str(unknown)], capture_output=True, text=True)
     assert r.returncode == 1 and r.stdout.strip().endswith("0 passed, 1 failed")
+
+
+def test_conformance_defaults_to_the_vectors_folder(tmp_path: Path) -> None:
+    files = [str(p) for p in vector_files()]
+    folder = str(Path(files[0]).parent)
+    total = sum(1 for f in files for line in open(f, encoding="utf-8") if line.strip())
+    env = dict(os.environ, KOOSIGN_VECTORS=folder)
+    ok = subprocess.run([sys.executable, "-m", "koosign.conformance"], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip().splitlines()[-1] == f"{total} passed, 0 failed"
+    # Run from the repository root without KOOSIGN_VECTORS: ./vectors.
+    env.pop("KOOSIGN_VECTORS")
+    if Path(folder).resolve() == (REPO / "vectors").resolve():
+        ok = subprocess.run(
+            [sys.executable, "-m", "koosign.conformance"], capture_output=True, text=True, env=env, cwd=REPO
+        )
+        assert ok.returncode == 0, ok.stderr
+    # Absent files fail (exit 1), they are not skipped.
+    for absent in (tmp_path, tmp_path / "nope"):
+        env["KOOSIGN_VECTORS"] = str(absent)
+        r = subprocess.run([sys.executable, "-m", "koosign.conformance"], capture_output=True, text=True, env=env)
+        assert r.returncode == 1, r.stderr
+        assert "not found" in r.stderr
+        assert r.stdout.strip().splitlines()[-1] == "0 passed, 1 failed"
 
 
 def test_alter_matches_the_cli() -> None:

@@ -1,23 +1,23 @@
-// The shared conformance vectors and the worked examples of SCHEMES.md,
+// The repository's conformance vectors and the worked examples of docs/SCHEMES.md,
 // through the public API of the package.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k from 'koosign';
 import { run } from '../conformance.mjs';
-import { VECTORS } from './paths.mjs';
+import { BINDINGS, CONFORMANCE_FILES, VECTORS } from './paths.mjs';
 
 const KEY = 'testAccessKey123';
 const V2_BODY =
   '{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}';
 const V2_NONCE = '50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA';
 
-test('every case of shared/vectors passes the conformance contract', () => {
-  const files = readdirSync(VECTORS)
-    .filter((f) => f.endsWith('.jsonl'))
-    .map((f) => join(VECTORS, f));
-  assert.ok(files.length >= 2, `vectors found in ${VECTORS}`);
+test('every case of vectors/ passes the conformance contract', () => {
+  const files = CONFORMANCE_FILES.map((f) => join(VECTORS, f));
+  for (const f of files) assert.ok(existsSync(f), `conformance vectors missing: ${f} (the repository's vectors/ or $KOOSIGN_VECTORS)`);
   const lines = [];
   const errors = [];
   const status = run(files, { out: (l) => lines.push(l), err: (l) => errors.push(l) });
@@ -29,6 +29,21 @@ test('every case of shared/vectors passes the conformance contract', () => {
   for (const kind of ['aes_cbc', 'apig', 'body_sign', 'v1_query', 'v2_basic', 'v2_kit']) {
     assert.ok(lines.some((l) => l.startsWith(`${kind}: `) && !l.startsWith(`${kind}: 0 passed`)), kind);
   }
+});
+
+test('conformance.mjs without files reads vectors/, and fails when they are absent', () => {
+  const script = join(BINDINGS, 'conformance.mjs');
+  const ok = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, KOOSIGN_VECTORS: VECTORS } });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout.trim().split('\n').at(-1), /^\d+ passed, 0 failed$/);
+  const empty = mkdtempSync(join(tmpdir(), 'koosign-vectors-'));
+  for (const absent of [empty, join(empty, 'nope')]) {
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, KOOSIGN_VECTORS: absent } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /not found/);
+    assert.equal(r.stdout.trim().split('\n').at(-1), '0 passed, 1 failed');
+  }
+  rmSync(empty, { recursive: true });
 });
 
 test('S1: the V1 example', () => {
@@ -43,7 +58,7 @@ test('S1: the V1 example', () => {
   assert.equal(v.activity, 'newInstance');
   assert.equal(v.timestampMs, Date.UTC(2020, 6, 27, 7, 37, 11, 903));
   assert.deepEqual(Object.keys(v.params), Object.keys(params));
-  // A '+' of the token that arrived as a space is repaired (SCHEMES.md S1.9).
+  // A '+' of the token that arrived as a space is repaired (docs/SCHEMES.md §S1 item 9).
   const spaced = query.replace(/authToken=.*$/, `authToken=${encodeURIComponent('IzyXxySagieGHt354yIOhnCrv0vphQN0e9NuWT2MKNY=').replace('%2B', '+')}`);
   assert.equal(k.verifyV1(spaced, KEY).keyIndex, 0);
 });

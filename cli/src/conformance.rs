@@ -1,10 +1,25 @@
-//! `koosign conformance FILE...`: runs JSON Lines vectors (the format of
-//! `shared/vectors/`) through the public API of the core.
+//! `koosign conformance [FILE...]`: runs JSON Lines vectors (the format of
+//! the repository's `vectors/`, see `vectors/README.md`) through the public
+//! API of the core.
+//!
+//! Without files it reads the conformance files of the vectors folder:
+//! `$KOOSIGN_VECTORS` when set, else the repository's `vectors/` (the path
+//! is fixed at build time). A missing folder or file is a failure, never a
+//! skip.
 //!
 //! For each case it recomputes or verifies the expected value and checks
 //! that a one-character change of the token, signature or ciphertext is
 //! rejected. It prints a count per kind and, last, `N passed, M failed`;
 //! the exit status is 1 on any failure or unknown kind.
+//!
+//! Cases that the rules of `docs/SCHEMES.md` refuse although their
+//! signature is right (the brief's older vectors hold some) are recognised
+//! here, by this runner's own reading of the rule, independently of the
+//! core: the signing side is still checked, and verification must give the
+//! specific refusal — `Ambiguous` for a V1 query that is ambiguous
+//! (§S1 item 10) and for an S6 request that gives a signed header twice,
+//! `SignatureMismatch` for a signed `X-Sdk-Content-Sha256` that is neither
+//! `UNSIGNED-PAYLOAD` nor the body's SHA-256 (§S6).
 
 use koosign::{
     body_sign, body_signature, derive_key, licence_sign, sign_apig, sign_v2, v1_auth_token, verify_apig,
@@ -12,9 +27,56 @@ use koosign::{
     V1Params, V2Auth, V2Scheme,
 };
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+/// The environment variable that points at another vectors folder.
+pub const VECTORS_ENV: &str = "KOOSIGN_VECTORS";
+/// The repository's vectors folder, as built.
+pub const REPO_VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
+/// The conformance files of a vectors folder (the kinds this runner reads).
+pub const CONFORMANCE_FILES: [&str; 2] = ["notifications.jsonl", "apig.jsonl"];
+
+/// The vectors folder: `$KOOSIGN_VECTORS`, else the repository's `vectors/`.
+pub fn vectors_dir() -> PathBuf {
+    match std::env::var_os(VECTORS_ENV) {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => PathBuf::from(REPO_VECTORS),
+    }
+}
+
+/// The conformance files of [`vectors_dir`]; an error names what is absent.
+pub fn default_files() -> Result<Vec<PathBuf>, String> {
+    let dir = vectors_dir();
+    if !dir.is_dir() {
+        return Err(format!(
+            "vectors folder {} not found (set {VECTORS_ENV} to the folder of notifications.jsonl and apig.jsonl)",
+            dir.display()
+        ));
+    }
+    let mut files = Vec::new();
+    for name in CONFORMANCE_FILES {
+        let f = dir.join(name);
+        if !f.is_file() {
+            return Err(format!("vector file {} not found", f.display()));
+        }
+        files.push(f);
+    }
+    Ok(files)
+}
+
+/// `koosign conformance` with no file: the default files, or exit 1.
+pub fn run_default(verbose: bool) -> i32 {
+    match default_files() {
+        Ok(files) => run(&files, verbose),
+        Err(why) => {
+            eprintln!("{why}");
+            println!("0 passed, 1 failed");
+            1
+        }
+    }
+}
 
 #[derive(Default)]
 struct Tally {
@@ -123,21 +185,78 @@ fn check_case(kind: &str, c: &Value) -> Result<(), String> {
     }
 }
 
+/// Form-decodes one half of a query pair (`+` is a space, `%XY` a byte),
+/// written here independently of the core; `None` for a bad escape or bytes
+/// that are not UTF-8.
+fn form_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// docs/SCHEMES.md §S1 item 10, this runner's own reading: a query is
+/// ambiguous when one of its decoded pairs has a name containing `&` or `=`,
+/// or a value containing `&`, then characters free of `&` and `=`, then `=`.
+pub fn v1_query_is_ambiguous(query: &str) -> bool {
+    query.split('&').filter(|seg| !seg.is_empty()).any(|seg| {
+        let (n, v) = seg.split_once('=').unwrap_or((seg, ""));
+        let (Some(n), Some(v)) = (form_decode(n), form_decode(v)) else { return false };
+        n.contains(['&', '=']) || value_is_ambiguous(&v)
+    })
+}
+
+fn value_is_ambiguous(v: &str) -> bool {
+    v.match_indices('&').any(|(at, _)| {
+        let rest = &v[at + 1..];
+        rest.find(['&', '=']).is_some_and(|end| rest.as_bytes()[end] == b'=')
+    })
+}
+
 fn v1_query(c: &Value) -> Result<(), String> {
     let key = s(c, "access_key")?;
     let query = s(c, "query")?;
-    let mut scratch = vec![0u8; query.len()];
-    let params = V1Params::parse(query, &mut scratch).map_err(|e| format!("parse: {e}"))?;
-    let mut out = vec![0u8; params.canonical_len()];
-    expect_eq("canonical", params.canonical(&mut out).map_err(|e| e.to_string())?, s(c, "canonical")?)?;
-    expect_eq("authToken", params.expected_auth_token(key).as_str(), s(c, "auth_token")?)?;
-    // Producing side: the token from the decoded pairs.
+    let ambiguous = v1_query_is_ambiguous(query);
+    // Producing side, for every case: the token from the decoded pairs.
     let mut scratch2 = vec![0u8; query.len()];
     let pairs = koosign::parse_form(query, &mut scratch2).map_err(|e| e.to_string())?;
     let tok = v1_auth_token(pairs.as_slice(), key).map_err(|e| e.to_string())?;
     expect_eq("v1_auth_token", tok.as_str(), s(c, "auth_token")?)?;
+    // The canonical string and expected token of the parsed request (a core
+    // that refuses an ambiguous query already while parsing says so here).
+    let mut scratch = vec![0u8; query.len()];
+    match V1Params::parse(query, &mut scratch) {
+        Ok(params) => {
+            let mut out = vec![0u8; params.canonical_len()];
+            expect_eq("canonical", params.canonical(&mut out).map_err(|e| e.to_string())?, s(c, "canonical")?)?;
+            expect_eq("authToken", params.expected_auth_token(key).as_str(), s(c, "auth_token")?)?;
+        }
+        Err(Error::Ambiguous(_)) if ambiguous => {}
+        Err(e) => return Err(format!("parse: {e}")),
+    }
     let mut scratch3 = vec![0u8; query.len()];
-    verify_v1(query, &[key], None, None, &mut scratch3).map_err(|e| format!("verify: {e}"))?;
+    let verified = verify_v1(query, &[key], None, None, &mut scratch3);
+    if ambiguous {
+        // Correctly signed, but refused before authentication (§S1 item 10).
+        return match verified {
+            Err(Error::Ambiguous(_)) => Ok(()),
+            Err(e) => Err(format!("ambiguous query: expected Ambiguous, got {e:?}")),
+            Ok(_) => Err("ambiguous query: accepted, expected Ambiguous (docs/SCHEMES.md §S1 item 10)".into()),
+        };
+    }
+    verified.map_err(|e| format!("verify: {e}"))?;
     // One character of the token changed (in the wire query).
     let start = query.find("authToken=").ok_or("no authToken in query")? + "authToken=".len();
     let altered = format!("{}{}", &query[..start], alter(&query[start..], 0));
@@ -253,7 +372,17 @@ fn apig(c: &Value) -> Result<(), String> {
     let mut sent: Vec<(&str, &str)> = h.iter().filter(|(n, _)| !added.iter().any(|(a, _)| a == n)).copied().collect();
     sent.extend(added.iter().map(|(a, b)| (a.as_str(), b.as_str())));
     let sent_req = ApigRequest { headers: &sent, ..req };
-    verify_apig(&sent_req, &[(ak, sk)], None).map_err(|e| format!("verify: {e}"))?;
+    let verified = verify_apig(&sent_req, &[(ak, sk)], None);
+    if let Some(want) = apig_refusal(signed.signed_headers, &sent, req.body) {
+        // Signed as the SDK signs it, refused by the rules of docs/SCHEMES.md §S6.
+        return match (verified, want) {
+            (Err(Error::Ambiguous(_)), Error::Ambiguous(_)) => Ok(()),
+            (Err(e), w) if e == w => Ok(()),
+            (Err(e), w) => Err(format!("verify: expected {w:?}, got {e:?}")),
+            (Ok(_), w) => Err(format!("verify: accepted, expected {w:?} (docs/SCHEMES.md §S6)")),
+        };
+    }
+    verified.map_err(|e| format!("verify: {e}"))?;
     let sig_at = added.iter().position(|(n, _)| n == "Authorization").ok_or("no Authorization added")?;
     let auth = &added[sig_at].1;
     let cut = auth.rfind("Signature=").ok_or("no Signature=")? + "Signature=".len();
@@ -262,4 +391,40 @@ fn apig(c: &Value) -> Result<(), String> {
     tampered.push(("Authorization", &altered));
     let bad_req = ApigRequest { headers: &tampered, ..req };
     expect_err("altered signature", verify_apig(&bad_req, &[(ak, sk)], None), Error::SignatureMismatch)
+}
+
+/// docs/SCHEMES.md §S6, this runner's own reading: the refusal a verifier
+/// owes a request the SDK signed, if any. A signed header name given twice
+/// (in any case) is ambiguous; a signed `X-Sdk-Content-Sha256` must be
+/// `UNSIGNED-PAYLOAD` or the body's SHA-256 (hex, any case).
+fn apig_refusal(signed_headers: &str, sent: &[(&str, &str)], body: &[u8]) -> Option<Error> {
+    let signed: Vec<&str> = signed_headers.split(';').collect();
+    for name in &signed {
+        if sent.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).count() > 1 {
+            return Some(Error::Ambiguous("a signed header is repeated"));
+        }
+    }
+    if signed.contains(&"x-sdk-content-sha256") {
+        let v = sent.iter().find(|(n, _)| n.eq_ignore_ascii_case("x-sdk-content-sha256")).map_or("", |(_, v)| *v);
+        let real = hex(&Sha256::digest(body));
+        if v != "UNSIGNED-PAYLOAD" && !v.eq_ignore_ascii_case(&real) {
+            return Some(Error::SignatureMismatch);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_ambiguity_rule() {
+        for q in ["a=x%26b%3Dc", "a=%26%3D", "a=1%26%3D", "a%3Db=1", "a%26b=1", "a=x%26y+z%3D", "a=ok&b=%26c%3D"] {
+            assert!(v1_query_is_ambiguous(q), "{q}");
+        }
+        for q in ["a=a%2Bb+c%26d+%E5%AE%A2", "a=%3D%26", "a=x%3Dy%26z", "a=%26%26", "a=%26", "a=b%3Dc", "a=&b", "a=%zz"] {
+            assert!(!v1_query_is_ambiguous(q), "{q}");
+        }
+    }
 }

@@ -27,10 +27,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run JSON Lines conformance vectors (the format of shared/vectors/) through the core.
+    /// Run JSON Lines conformance vectors (the format of vectors/) through the core.
     Conformance {
-        /// Vector files.
-        #[arg(required = true)]
+        /// Vector files [default: notifications.jsonl and apig.jsonl of
+        /// $KOOSIGN_VECTORS, else of the repository's vectors/].
         files: Vec<PathBuf>,
         /// Print every failure, not just the first five per kind.
         #[arg(long)]
@@ -237,6 +237,7 @@ const DEMO_KEY: &str = "koosign-demo-access-key-7f3a";
 
 fn run(cli: Cli) -> CliResult<i32> {
     match cli.command {
+        Command::Conformance { files, verbose } if files.is_empty() => Ok(conformance::run_default(verbose)),
         Command::Conformance { files, verbose } => Ok(conformance::run(&files, verbose)),
         Command::Verify { which } => match which {
             VerifyCmd::V1 { common, url_or_query } => {

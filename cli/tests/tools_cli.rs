@@ -391,9 +391,51 @@ fn help_usage_and_conformance() {
     assert_eq!(koosign(&["no-such-command"]).code, 2);
     let r = koosign(&["conformance", "/nonexistent.jsonl"]);
     assert_eq!(r.code, 1);
-    let vectors = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/notifications.jsonl");
-    if std::path::Path::new(vectors).exists() {
-        let r = koosign(&["conformance", vectors]);
-        assert_eq!(r.code, 0, "{}", r.all());
+}
+
+/// The repository's vectors (or `$KOOSIGN_VECTORS`): absent files fail the
+/// test, they are never skipped.
+fn vectors_dir() -> std::path::PathBuf {
+    match std::env::var_os("KOOSIGN_VECTORS") {
+        Some(d) if !d.is_empty() => d.into(),
+        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../vectors"),
     }
+}
+
+#[test]
+fn conformance_on_the_repository_vectors() {
+    let dir = vectors_dir();
+    let files: Vec<String> = ["notifications.jsonl", "apig.jsonl"]
+        .iter()
+        .map(|f| {
+            let p = dir.join(f);
+            assert!(p.is_file(), "conformance vectors missing: {} (the repository's vectors/ or $KOOSIGN_VECTORS)", p.display());
+            p.to_str().unwrap().to_string()
+        })
+        .collect();
+    let total: usize =
+        files.iter().map(|f| std::fs::read_to_string(f).unwrap().lines().filter(|l| !l.trim().is_empty()).count()).sum();
+    assert!(total >= 190, "{total} cases");
+    let r = koosign(&["conformance", &files[0], &files[1]]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.stdout.lines().last(), Some(format!("{total} passed, 0 failed").as_str()), "{}", r.stdout);
+    for kind in ["v1_query", "body_sign", "aes_cbc", "v2_basic", "v2_kit", "apig"] {
+        assert!(r.stdout.lines().any(|l| l.starts_with(&format!("{kind}: ")) && !l.starts_with(&format!("{kind}: 0 passed"))), "{kind}");
+    }
+    // Without files: the same two files of the vectors folder.
+    let r = koosign(&["conformance"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.stdout.lines().last(), Some(format!("{total} passed, 0 failed").as_str()), "{}", r.stdout);
+    // A vectors folder without them is a failure, not a skip.
+    let empty = tempfile::tempdir().unwrap();
+    let mut c = bin();
+    c.args(["conformance"]).env("KOOSIGN_VECTORS", empty.path());
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("notifications.jsonl") && r.stderr.contains("not found"), "{}", r.stderr);
+    let mut c = bin();
+    c.args(["conformance"]).env("KOOSIGN_VECTORS", empty.path().join("nope"));
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.stderr.contains("vectors folder") && r.stderr.contains("not found"), "{}", r.stderr);
 }

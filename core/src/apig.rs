@@ -1,5 +1,5 @@
 //! S6 — merchant → marketplace open APIs: `SDK-HMAC-SHA256` (AK/SK), as
-//! Huawei's Python SDK core signer computes it.
+//! Huawei's Python SDK core signer computes it (docs/SCHEMES.md §S6).
 
 use crate::encoding::{hex32_lower, path_decode_into, uri_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
@@ -192,7 +192,8 @@ fn body_hash_hex<'a>(body: &[u8], content_header: Option<&'a str>, tmp: &'a mut 
     core::str::from_utf8(&tmp[..]).unwrap_or(EMPTY_BODY_SHA256)
 }
 
-/// Signs an open-API call the way Huawei's Python SDK core does (S6).
+/// Signs an open-API call the way Huawei's Python SDK core does
+/// (docs/SCHEMES.md §S6).
 ///
 /// The `X-Sdk-Date` header is taken from `req.headers` when present
 /// (`yyyyMMddTHHmmssZ`), otherwise made from `now_ms` (Unix ms) and added.
@@ -480,7 +481,7 @@ pub struct ApigVerified {
     pub credential_index: usize,
     /// True when the request has a non-empty body and a *signed*
     /// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (multipart uploads, as the
-    /// SDK signs them): its body is NOT authenticated (SCHEMES.md S6
+    /// SDK signs them): its body is NOT authenticated (docs/SCHEMES.md §S6
     /// decision), only the method, URL and signed headers. False otherwise
     /// (the body's SHA-256 was checked; an empty body always is).
     pub unsigned_payload: bool,
@@ -620,14 +621,14 @@ pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshnes
     Ok(ApigVerified { credential_index: i, unsigned_payload })
 }
 
-/// The canonical query string alone (S6), into `out`.
+/// The canonical query string alone (docs/SCHEMES.md §S6, Query), into `out`.
 pub fn canonical_query<'o>(query: &[(&str, &str)], out: &'o mut [u8]) -> Result<&'o str> {
     let mut c = Cursor::new(out);
     write_canonical_query(query, &mut c)?;
     c.finish_str()
 }
 
-/// The canonical URI alone (S6), into `out`.
+/// The canonical URI alone (docs/SCHEMES.md §S6, URI), into `out`.
 pub fn canonical_uri<'o>(path: &str, out: &'o mut [u8]) -> Result<&'o str> {
     let mut c = Cursor::new(out);
     write_canonical_uri(path, &mut c)?;

@@ -1,5 +1,6 @@
 //! S3 — the merchant's response header
-//! `Body-Sign: sign_type="HMAC-SHA256", signature="<b64(HMAC(access_key, body))>"`.
+//! `Body-Sign: sign_type="HMAC-SHA256", signature="<b64(HMAC(access_key, body))>"`
+//! (docs/SCHEMES.md §S3).
 
 use crate::encoding::{b64_32, FixedText};
 use crate::error::{Error, Result};

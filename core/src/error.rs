@@ -46,11 +46,12 @@ pub enum Error {
     Decrypt,
     /// The random source given for an IV failed.
     RandomSource,
-    /// The signed bytes could be read as more than one request (SCHEMES.md
-    /// ambiguity decisions: a decoded `&` or `=` that would move a parameter
-    /// boundary in S1/S1b, a digit that could move between S2b's
-    /// `x-timestamp` and body, a `&` in an S5 nonce, a repeated S6 signed
-    /// header). Refused before authentication; the text says which rule.
+    /// The signed bytes could be read as more than one request (the
+    /// ambiguity decisions of docs/SCHEMES.md: §S1 item 10 and §S1b, a
+    /// decoded `&` or `=` that would move a parameter boundary; §S2b, a
+    /// digit that could move between `x-timestamp` and body; §S5, a `&` in
+    /// the nonce; §S6, a repeated signed header). Refused before
+    /// authentication; the text says which rule.
     Ambiguous(&'static str),
 }
 

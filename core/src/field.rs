@@ -1,5 +1,5 @@
 //! S4 — encrypted fields: the SHA1PRNG key, AES-CBC-PKCS#7, wire form
-//! `iv + b64(ciphertext)`.
+//! `iv + b64(ciphertext)` (docs/SCHEMES.md §S4).
 
 use crate::error::{Error, Result};
 use aes::cipher::{block_padding::Pkcs7, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, Key, KeyInit};
@@ -57,7 +57,7 @@ pub enum DecryptMode {
     /// One key size.
     Only(EncryptType),
     /// Try AES-256, then AES-128; accept only valid padding and UTF-8
-    /// (SCHEMES.md S4 decision).
+    /// (docs/SCHEMES.md §S4 decision).
     Auto,
 }
 
@@ -308,7 +308,7 @@ impl FieldCipher {
     }
 }
 
-/// Derives the AES-256 or AES-128 field key of an access key (S4),
+/// Derives the AES-256 or AES-128 field key of an access key (docs/SCHEMES.md §S4),
 /// bit-identical to the JDK's `KeyGenerator("AES")` over `SHA1PRNG`.
 pub fn derive_key(access_key: &str, ty: EncryptType) -> FieldKey {
     FieldKey::derive(access_key, ty)
@@ -327,7 +327,7 @@ pub fn encrypt_field<'o, R: rand_core::TryCryptoRng + ?Sized>(
     FieldKey::derive(access_key, ty).encrypt(plaintext, rng, out)
 }
 
-/// Decrypts one field (S4): a space in `wire` is read as `+`; `mode` picks
+/// Decrypts one field (docs/SCHEMES.md §S4): a space in `wire` is read as `+`; `mode` picks
 /// the key size or tries both. `out` must be at least `wire.len()` bytes.
 /// Errors: `Decrypt` (every cause), `BufferTooSmall`.
 pub fn decrypt_field<'o>(wire: &str, access_key: &str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
@@ -359,7 +359,7 @@ pub fn random_iv<R: rand_core::TryCryptoRng + ?Sized>(rng: &mut R) -> Result<[u8
 }
 
 /// The SUN provider's SHA1PRNG output stream for `seed`, as
-/// `KeyGenerator("AES")` consumes it (SCHEMES.md S4).
+/// `KeyGenerator("AES")` consumes it (docs/SCHEMES.md §S4).
 fn sha1prng(seed: &[u8], out: &mut [u8]) {
     // Digests are written into zeroized buffers through references
     // (`finalize_into`), never returned by value as temporaries.

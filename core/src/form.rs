@@ -40,10 +40,10 @@ impl<'s> FormPairs<'s> {
     }
 }
 
-/// Parses a query string (S1 step 1): split on `&`, then on the first `=`,
-/// form-decode names and values (`%XY` → byte, `+` → space); a pair without
-/// `=` has an empty value; empty segments are skipped. A leading `?` is
-/// ignored.
+/// Parses a query string (docs/SCHEMES.md §S1 item 1): split on `&`, then
+/// on the first `=`, form-decode names and values (`%XY` → byte, `+` →
+/// space); a pair without `=` has an empty value; empty segments are
+/// skipped. A leading `?` is ignored.
 ///
 /// `scratch` must be at least `query.len()` bytes; the decoded text is
 /// written there and the result borrows it.

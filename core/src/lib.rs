@@ -1,7 +1,8 @@
 //! # koosign
 //!
 //! The KooGallery (Huawei Cloud marketplace) merchant-interface security
-//! schemes, byte for byte as `SCHEMES.md` fixes them, with no allocator:
+//! schemes, byte for byte as `docs/SCHEMES.md` (the project's contract, one
+//! section per scheme, §S1–§S6) fixes them, with no allocator:
 //!
 //! | scheme | verify | produce |
 //! |---|---|---|

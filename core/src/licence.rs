@@ -1,4 +1,4 @@
-//! S5 — older licence APIs: `ts`, `nonce`, `signature` headers,
+//! S5 (docs/SCHEMES.md §S5) — older licence APIs: `ts`, `nonce`, `signature` headers,
 //! `signature = b64(HMAC(access_key, "ts=" + ts + "&nonce=" + nonce + "&body=" + body))`.
 
 use crate::encoding::{b64_32, FixedText};
@@ -19,7 +19,7 @@ fn licence_mac(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> [u8; 44]
 }
 
 /// Computes the S5 signature (44 Base64 characters). The body is signed as
-/// given (SCHEMES.md decision). Errors: `NoAccessKey`.
+/// given (docs/SCHEMES.md §S5 decision). Errors: `NoAccessKey`.
 pub fn licence_sign(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> Result<FixedText<44>> {
     if access_key.is_empty() {
         return Err(Error::NoAccessKey);

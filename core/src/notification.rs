@@ -87,8 +87,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonText<'a> {
     }
 }
 
-/// The fields of a V2 basic-interface notification (SCHEMES.md, "The
-/// notifications"). Absent fields are `None`; unknown fields are ignored.
+/// The fields of a V2 basic-interface notification (docs/SCHEMES.md
+/// §Notifications). Absent fields are `None`; unknown fields are ignored.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]

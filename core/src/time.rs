@@ -4,11 +4,12 @@
 use crate::encoding::FixedText;
 use crate::error::{Error, Result};
 
-/// The V2 default window: ±60 s, as the SaaS access guide requires.
+/// The V2 default window: ±60 s, as the SaaS access guide requires
+/// (docs/SCHEMES.md §S2).
 pub const DEFAULT_WINDOW_MS: u64 = 60_000;
-/// The V1 default window: ±5 min (SCHEMES.md S1 item 8, decision).
+/// The V1 default window: ±5 min (docs/SCHEMES.md §S1 item 8, decision).
 pub const V1_DEFAULT_WINDOW_MS: u64 = 300_000;
-/// The S6 `X-Sdk-Date` default window: ±15 min (SCHEMES.md S6, decision).
+/// The S6 `X-Sdk-Date` default window: ±15 min (docs/SCHEMES.md §S6, decision).
 pub const APIG_DEFAULT_WINDOW_MS: u64 = 900_000;
 
 /// A freshness policy: the caller's clock and the accepted distance from it.

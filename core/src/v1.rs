@@ -1,6 +1,7 @@
 //! S1 — V1 notifications: `authToken` over the query string (GET), and S1b,
 //! the older licence "Kit" POST with the token in a header and the fields in
-//! the JSON body.
+//! the JSON body (docs/SCHEMES.md §S1, §S1b; "item N" below is §S1's
+//! numbered item N).
 
 use crate::encoding::{b64_32, form_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
@@ -68,7 +69,7 @@ pub(crate) fn java_cmp(a: &str, b: &str) -> core::cmp::Ordering {
 
 type Sorted<'a> = heapless::Vec<(&'a str, &'a str), MAX_PARAMS>;
 
-/// S1 steps 2–4: drop `authToken`, keep the first value of a repeated name,
+/// docs/SCHEMES.md §S1 items 2–4: drop `authToken`, keep the first value of a repeated name,
 /// sort by name in UTF-16 code-unit order (Java's `TreeMap<String, …>`).
 fn canonical_order<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool) -> Result<Sorted<'a>> {
     let mut idx: heapless::Vec<(&'a str, &'a str, usize), MAX_PARAMS> = heapless::Vec::new();
@@ -96,7 +97,7 @@ fn canonical_order<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool) -> Result
     Ok(out)
 }
 
-/// S1 step 5: `name=value` joined with `&`.
+/// docs/SCHEMES.md §S1 item 5: `name=value` joined with `&`.
 fn write_canonical(sorted: &[(&str, &str)], sink: &mut impl Sink) {
     for (i, (n, v)) in sorted.iter().enumerate() {
         if i > 0 {
@@ -108,7 +109,7 @@ fn write_canonical(sorted: &[(&str, &str)], sink: &mut impl Sink) {
     }
 }
 
-/// S1 steps 6–7: b64(HMAC(access_key + timeStamp, canonical)).
+/// docs/SCHEMES.md §S1 items 6–7: b64(HMAC(access_key + timeStamp, canonical)).
 fn token_for(sorted: &[(&str, &str)], access_key: &str, time_stamp: &str) -> [u8; 44] {
     let mut mac = hmac_two_part_key(access_key.as_bytes(), time_stamp.as_bytes());
     write_canonical(sorted, &mut mac);
@@ -179,7 +180,7 @@ impl core::fmt::Debug for V1Params<'_> {
 }
 
 impl<'s> V1Params<'s> {
-    /// Parses a V1 query string (S1 steps 1–4) into `scratch`, which must be
+    /// Parses a V1 query string (docs/SCHEMES.md §S1 items 1–4) into `scratch`, which must be
     /// at least `query.len()` bytes. A leading URL up to `?` is not allowed
     /// here: pass [`crate::query_of`]'s result.
     ///
@@ -205,7 +206,7 @@ impl<'s> V1Params<'s> {
         Ok(V1Params { sorted, auth_token, time_stamp })
     }
 
-    /// The canonical string (S1 step 5) into `out`.
+    /// The canonical string (docs/SCHEMES.md §S1 item 5) into `out`.
     pub fn canonical<'o>(&self, out: &'o mut [u8]) -> Result<&'o str> {
         let mut c = Cursor::new(out);
         write_canonical(&self.sorted, &mut c);
@@ -287,7 +288,7 @@ impl<'s> V1Params<'s> {
     }
 }
 
-/// Verifies a V1 notification's query string (S1) in one call.
+/// Verifies a V1 notification's query string (docs/SCHEMES.md §S1) in one call.
 ///
 /// `query` is the raw query (no `?` needed; use [`crate::query_of`] for a
 /// URL). `scratch` must be at least `query.len()` bytes; the returned view
@@ -400,7 +401,7 @@ impl<'s, 'k> VerifiedV1<'s, 'k> {
     }
 
     /// Decrypts parameter `name` (e.g. `mobilePhone`, `email`) with the
-    /// matched access key (S4). Errors: `MissingParameter` if absent, then
+    /// matched access key (docs/SCHEMES.md §S4). Errors: `MissingParameter` if absent, then
     /// those of [`decrypt_field`].
     pub fn decrypt_param<'o>(&self, name: &'static str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
         let wire = self.get(name).ok_or(Error::MissingParameter(name))?;

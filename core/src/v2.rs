@@ -1,5 +1,6 @@
 //! S2 — V2 notifications (`signature`, `timestamp`, `nonce` query
-//! parameters over the raw body) and S2b — kit `x-sign` headers.
+//! parameters over the raw body) and S2b — kit `x-sign` headers
+//! (docs/SCHEMES.md §S2, §S2b).
 
 use crate::encoding::{hex32_lower, hex32_upper, FixedText};
 use crate::error::{Error, Result};

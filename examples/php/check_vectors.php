@@ -1,8 +1,11 @@
 <?php
 /**
- * php -d ffi.enable=1 examples/php/check_vectors.php FILE...
+ * php -d ffi.enable=1 examples/php/check_vectors.php [--verbose] [FILE...]
  *
- * The shared conformance vectors (JSON Lines, shared/vectors/) checked from
+ * Without files: notifications.jsonl and apig.jsonl of $KOOSIGN_VECTORS, else
+ * of the repository's vectors/ (a missing folder or file fails, exit 1).
+ *
+ * The repository's conformance vectors (JSON Lines, vectors/) checked from
  * PHP through FFI on libkoosign, with the same contract as
  * `koosign conformance` and bindings-c/build/koosign-conformance: per case,
  * recompute or verify the expected value and check that a one-character
@@ -263,9 +266,21 @@ function check_case(string $kind, array $c): void
 $files = array_slice($argv, 1);
 $verbose = in_array('--verbose', $files, true);
 $files = array_values(array_filter($files, fn ($f) => $f !== '--verbose'));
-if ($files === []) {
-    fwrite(STDERR, "usage: php -d ffi.enable=1 check_vectors.php [--verbose] FILE...\n");
+if (in_array('-h', $files, true) || in_array('--help', $files, true)) {
+    fwrite(STDERR, "usage: php -d ffi.enable=1 check_vectors.php [--verbose] [FILE...]\n");
     exit(2);
+}
+if ($files === []) {
+    $env = getenv('KOOSIGN_VECTORS');
+    $dir = ($env !== false && $env !== '') ? $env : dirname(__DIR__, 2) . '/vectors';
+    foreach (['notifications.jsonl', 'apig.jsonl'] as $name) {
+        if (!is_file("$dir/$name")) {
+            fwrite(STDERR, "vector file $dir/$name not found (the repository's vectors/ or \$KOOSIGN_VECTORS)\n");
+            echo "0 passed, 1 failed\n";
+            exit(1);
+        }
+        $files[] = "$dir/$name";
+    }
 }
 
 Koosign::load();

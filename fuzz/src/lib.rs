@@ -4,7 +4,7 @@
 //!
 //! Each target's input is a case type implementing [`arbitrary::Arbitrary`]
 //! over a simple, documented byte layout (see [`input`]), so that
-//! `seed.py` can write seeds from `../shared/vectors` that reach the deep
+//! `seed.py` can write seeds from the repository's `vectors/` that reach the deep
 //! paths (a *verified* request, a successful decryption) that random bytes
 //! never reach. Every `check_*` function panics when an invariant breaks;
 //! libFuzzer reports the panic as a crash.

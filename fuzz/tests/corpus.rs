@@ -3,7 +3,9 @@
 //! checks without libFuzzer, and checks that every `seed-ok-*` seed really
 //! verifies (or decrypts), so the fuzzers start behind the signature check.
 //!
-//! Run after seeding: `python3 seed.py ../../shared/vectors corpus && cargo test`.
+//! Run after seeding: `python3 seed.py && cargo test` (seed.py reads the
+//! repository's `vectors/`, or `$KOOSIGN_VECTORS`). An empty or missing seed
+//! corpus fails the test: it is never skipped.
 
 use arbitrary::{Arbitrary, Unstructured};
 use std::path::Path;
@@ -64,8 +66,26 @@ fn replay(dir: &Path, check_ok: bool) -> usize {
 #[test]
 fn seeds_reach_the_verified_paths() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    assert!(
+        dir.is_dir(),
+        "no seed corpus at {}: run `python3 fuzz/seed.py` (it reads the repository's vectors/)",
+        dir.display()
+    );
     let n = replay(&dir, true);
-    eprintln!("replayed {n} corpus files");
+    assert!(n > 0, "the seed corpus at {} is empty: run `python3 fuzz/seed.py`", dir.display());
+    let ok = count_ok_seeds(&dir);
+    assert!(ok > 0, "no seed-ok-* seeds in {}: the vectors did not reach the verified paths", dir.display());
+    eprintln!("replayed {n} corpus files ({ok} seed-ok-*)");
+}
+
+fn count_ok_seeds(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|t| std::fs::read_dir(t.path()).into_iter().flatten().flatten())
+        .filter(|f| f.file_name().to_string_lossy().starts_with("seed-ok-"))
+        .count()
 }
 
 #[test]

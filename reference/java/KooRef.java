@@ -1,5 +1,6 @@
 // KooRef: JDK reference implementation of the KooGallery notification schemes
-// (SCHEMES.md S1, S2, S2b, S3, S4, S5), used for live differential testing.
+// (docs/SCHEMES.md S1, S2, S2b, S3, S4, S5), used for live differential testing
+// and to generate vectors/notifications.jsonl (scripts/gen-vectors.sh).
 //
 // It deliberately does what the marketplace's Java sample code does, with the
 // JDK only: javax.crypto.Mac "HmacSHA256", SecureRandom "SHA1PRNG" seeded with
@@ -9,8 +10,11 @@
 // Usage (Java 17 source launcher, no build step):
 //   java reference/java/KooRef.java gen SEED COUNT [--kinds k1,k2,...]
 //       prints COUNT cases of each kind as JSON Lines (same kinds and field
-//       names as shared/vectors/notifications.jsonl, plus kind "licence").
-//       Deterministic for a given SEED.
+//       names as vectors/notifications.jsonl, plus kind "licence").
+//       Deterministic for a given SEED. Every case is a positive one under
+//       the rules of docs/SCHEMES.md: no ambiguous V1 name or value (S1
+//       item 10), 13-digit timestamps without a leading zero (S2, S5), no
+//       kit body starting with a digit (S2b), no '&' in a licence nonce (S5).
 //   java reference/java/KooRef.java check FILE...   ("-" = stdin)
 //       recomputes every case of a known kind with the JDK, prints
 //       "N passed, M failed" (and how many lines of unknown kinds were
@@ -315,7 +319,9 @@ public class KooRef {
         "OrderId", "orderid", "ORDERID", "AuthToken", "authtoken", "authToken ", "timestamp",
         "TimeStamp", "Activity", "activity ",
         "a", "A", "b", "B", "Z", "z", "_", "-", ".", "~", "0", "9", "\u4E2D\u6587", "\u540D\u79F0", "\u00DCn\u00EFc\u00F6d\u00E9",
-        "a b", "a+b", "a%b", "a=b", "a&b", "k\n", "\uD83D\uDE00",
+        "a b", "a+b", "a%b", "a;b", "a,b", "k\n", "\uD83D\uDE00",
+        // (no "a=b" / "a&b": a decoded name with '&' or '=' is refused as
+        // ambiguous, docs/SCHEMES.md S1 item 10, so it is no positive case)
     };
 
     /** Names whose relative order differs between UTF-16 code units, code points and case. */
@@ -332,7 +338,10 @@ public class KooRef {
         pairs.add(new String[] {"timeStamp", ts});
         int extra = r.nextInt(13);
         for (int i = 0; i < extra; i++) {
-            String name = r.nextInt(3) == 0 ? alnum(r, 1 + r.nextInt(12)) : pick(r, V1_NAMES);
+            String name;
+            do {
+                name = r.nextInt(3) == 0 ? alnum(r, 1 + r.nextInt(12)) : pick(r, V1_NAMES);
+            } while (v1AmbiguousName(name));
             pairs.add(new String[] {name, v1Value(r)});
         }
         if (r.nextInt(10) < 4) { // ordering probes: UTF-16 order != code-point/byte order here
@@ -376,13 +385,37 @@ public class KooRef {
         return c;
     }
 
+    /**
+     * docs/SCHEMES.md S1 item 10 (decision): a decoded name containing '&' or
+     * '=' makes a request ambiguous (refused, so never a positive case).
+     */
+    static boolean v1AmbiguousName(String name) {
+        return name.indexOf('&') >= 0 || name.indexOf('=') >= 0;
+    }
+
+    /** The value half of S1 item 10: '&', then characters free of '&' and '=', then '='. */
+    static final java.util.regex.Pattern V1_AMBIGUOUS_VALUE = java.util.regex.Pattern.compile("&[^&=]*=");
+
+    static boolean v1AmbiguousValue(String value) {
+        return V1_AMBIGUOUS_VALUE.matcher(value).find();
+    }
+
+    /**
+     * A random V1 value that is not ambiguous: '&', '=', '+', '%' and
+     * non-ASCII text still occur ("a=b", "x&y", "=&", "a+b c&d \u5BA2"), only
+     * the text "&name=" does not.
+     */
     static String v1Value(Random r) {
-        switch (r.nextInt(8)) {
-            case 0: return "";
-            case 1: return uuid(r);
-            case 2: return alnum(r, 1 + r.nextInt(30));
-            default: return nasty(r, 40);
-        }
+        String v;
+        do {
+            switch (r.nextInt(8)) {
+                case 0: v = ""; break;
+                case 1: v = uuid(r); break;
+                case 2: v = alnum(r, 1 + r.nextInt(30)); break;
+                default: v = nasty(r, 40); break;
+            }
+        } while (v1AmbiguousValue(v));
+        return v;
     }
 
     /** A JSON string literal for body text, with randomly chosen escaping styles. */
@@ -574,15 +607,26 @@ public class KooRef {
         return hexUpper(r, pick(r, new Integer[] {16, 32, 64}));
     }
 
+    /** A Unix-millisecond timestamp: exactly 13 digits, no leading zero (docs/SCHEMES.md S2). */
     static String ts13(Random r) {
-        return Long.toString(randomMillis(r));
+        String ts = Long.toString(randomMillis(r));
+        if (ts.length() != 13 || ts.charAt(0) == '0') throw new IllegalStateException("timestamp " + ts);
+        return ts;
+    }
+
+    /** S2b (decision): a kit body that starts with an ASCII digit is refused as ambiguous. */
+    static boolean startsWithDigit(String body) {
+        return !body.isEmpty() && body.charAt(0) >= '0' && body.charAt(0) <= '9';
     }
 
     static Map<String, Object> genV2(Random r, boolean kit) throws Exception {
         String ak = accessKey(r);
         String nonce = nonce(r);
         String ts = ts13(r);
-        String body = requestBody(r);
+        String body;
+        do {
+            body = requestBody(r);
+        } while (kit && startsWithDigit(body));
         String sig = kit ? v2Kit(ak, nonce, ts, body) : v2Basic(ak, nonce, ts, body);
         if (!kit && r.nextBoolean()) sig = sig.toUpperCase(); // SaaS: upper; licence: lower
         Map<String, Object> c = new LinkedHashMap<>();
@@ -604,6 +648,8 @@ public class KooRef {
             case 1: nonce = uuid(r); break;
             default: nonce = nonce(r); break;
         }
+        // S5 (decision): a nonce containing '&' is refused as ambiguous.
+        if (nonce.indexOf('&') >= 0) throw new IllegalStateException("licence nonce with '&'");
         String body = requestBody(r);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("kind", "licence");

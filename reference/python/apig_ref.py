@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""apig_ref: Huawei's own Python SDK signer as the reference for SCHEMES.md S6
+"""apig_ref: Huawei's own Python SDK signer as the reference for docs/SCHEMES.md S6
 (SDK-HMAC-SHA256, the merchant -> marketplace open-API AK/SK signature).
 
 The signature is computed by ``huaweicloudsdkcore.signer.signer.Signer`` itself
@@ -8,7 +8,10 @@ The signature is computed by ``huaweicloudsdkcore.signer.signer.Signer`` itself
 Usage (with the venv's python):
   apig_ref.py gen SEED COUNT [--quirks]
       prints COUNT ``apig`` cases as JSON Lines, same fields as
-      shared/vectors/apig.jsonl. Deterministic for a given SEED (and SDK version).
+      vectors/apig.jsonl. Deterministic for a given SEED (and SDK version).
+      Without --quirks every case verifies under docs/SCHEMES.md S6 (host and
+      x-sdk-date signed, no signed header given twice, a signed
+      X-Sdk-Content-Sha256 is UNSIGNED-PAYLOAD or the body's real hash).
       --quirks also generates inputs whose result is an artefact of the SDK
       rather than of the scheme (see QUIRKS below); off by default.
   apig_ref.py check FILE...      (FILE may be - for stdin)
@@ -19,6 +22,7 @@ The ``headers`` field records the headers handed to the SDK, not the ones the
 SDK adds (Host, X-Sdk-Content-Sha256, Authorization).
 """
 
+import hashlib
 import json
 import random
 import sys
@@ -26,6 +30,8 @@ import sys
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 FIELDS = ("kind", "method", "host", "path", "query", "headers", "body", "ak", "sk",
           "authorization", "canonical_query")
@@ -220,10 +226,12 @@ def gen_case(r, quirks):
     if r.random() < 0.05:
         add_header(headers, r.choice(["Host", "host"]),
                    r.choice([host, "api.other.example:9443", " " + host + " "]), quirks)
+    content_hash_key = None
     if r.random() < 0.05 and (quirks or not sdk_adds_unsigned_payload(headers)):
-        # a caller-supplied payload hash replaces SHA-256(body) (only for a non-empty body)
-        add_header(headers, r.choice(["X-Sdk-Content-Sha256", "x-sdk-content-sha256"]), r.choice(
-            ["UNSIGNED-PAYLOAD", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]), quirks)
+        # a caller-supplied payload hash replaces SHA-256(body) (only for a non-empty body);
+        # its value is set once the body is known (below)
+        content_hash_key = r.choice(["X-Sdk-Content-Sha256", "x-sdk-content-sha256"])
+        add_header(headers, content_hash_key, r.choice(["UNSIGNED-PAYLOAD", "<real>"]), quirks)
     if quirks and r.random() < 0.1:
         # two keys differing only in case: the SDK signs the lower-cased name twice
         name = r.choice(["X-Dup", "X-Request-Id"])
@@ -231,14 +239,34 @@ def gen_case(r, quirks):
         headers[name.lower()] = header_value(r, quirks)
 
     body = gen_body(r, method.upper(), content_type)
+    if content_hash_key is not None and headers.get(content_hash_key) == "<real>":
+        # docs/SCHEMES.md S6 (decision): a verifier accepts a signed
+        # X-Sdk-Content-Sha256 only when it is UNSIGNED-PAYLOAD or the body's
+        # real SHA-256; --quirks also sends the hash of the empty body.
+        real = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        headers[content_hash_key] = EMPTY_SHA256 if quirks and r.random() < 0.5 else real
 
     ak = alnum(r, 20)
     sk = alnum(r, 40) if r.random() < 0.7 else "".join(
         r.choice(ALNUM + "+/=-_!中") for _ in range(r.randint(1, 100)))
 
     authorization, canonical_query = sdk_sign(method, host, path, query, headers, body, ak, sk)
+    if not quirks:
+        check_positive(authorization, headers)
     values = ("apig", method, host, path, query, headers, body, ak, sk, authorization, canonical_query)
     return dict(zip(FIELDS, values))
+
+
+def check_positive(authorization, headers):
+    """Without --quirks every case must verify under docs/SCHEMES.md S6:
+    SignedHeaders include host and x-sdk-date, and no signed header name is
+    given twice (in any case)."""
+    signed = authorization.split("SignedHeaders=", 1)[1].split(",", 1)[0].split(";")
+    if "host" not in signed or "x-sdk-date" not in signed:
+        raise AssertionError("SignedHeaders lack host or x-sdk-date: %r" % authorization)
+    names = [n.lower() for n in headers if n.lower() in signed]
+    if len(names) != len(set(names)):
+        raise AssertionError("a signed header is given twice: %r" % sorted(headers))
 
 
 def gen(seed, count, quirks):

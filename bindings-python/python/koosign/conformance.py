@@ -1,6 +1,11 @@
-"""``python -m koosign.conformance FILE...``: runs JSON Lines vectors (the
-format of ``shared/vectors/``) through this package's public API, with the
-contract of ``koosign conformance``:
+"""``python -m koosign.conformance [FILE...]``: runs JSON Lines vectors (the
+format of the repository's ``vectors/``) through this package's public API,
+with the contract of ``koosign conformance``:
+
+without files it reads ``notifications.jsonl`` and ``apig.jsonl`` of
+``$KOOSIGN_VECTORS``, else of ``vectors/`` in the current directory (the
+repository root); a missing folder or file is a failure (exit 1), never a
+skip;
 
 for each case it recomputes or verifies the expected value and checks that a
 one-character change of the token, signature or ciphertext is rejected; it
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
@@ -36,7 +42,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 import koosign
 from koosign import AmbiguousRequest, DecryptError, MalformedRequest, SignatureMismatch
 
-__all__ = ["alter", "check_case", "main", "run"]
+__all__ = ["CONFORMANCE_FILES", "alter", "check_case", "default_files", "main", "run"]
+
+#: The conformance files of a vectors folder (the kinds this runner reads).
+CONFORMANCE_FILES = ("notifications.jsonl", "apig.jsonl")
 
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
@@ -366,13 +375,35 @@ def run(files: Sequence[str], verbose: bool = False) -> int:
     return 1 if failed else 0
 
 
+def default_files() -> List[str]:
+    """``notifications.jsonl`` and ``apig.jsonl`` of ``$KOOSIGN_VECTORS``, else
+    of ``./vectors``. Raises ``FileNotFoundError`` naming what is absent."""
+    folder = os.environ.get("KOOSIGN_VECTORS") or "vectors"
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"vectors folder {folder} not found (run from the repository root, or set KOOSIGN_VECTORS)"
+        )
+    files = [os.path.join(folder, name) for name in CONFORMANCE_FILES]
+    for f in files:
+        if not os.path.isfile(f):
+            raise FileNotFoundError(f"vector file {f} not found")
+    return files
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     verbose = "--verbose" in args
     files = [a for a in args if a != "--verbose"]
-    if not files or any(a in ("-h", "--help") for a in files):
-        print("usage: python -m koosign.conformance [--verbose] FILE...", file=sys.stderr)
+    if any(a in ("-h", "--help") for a in files):
+        print("usage: python -m koosign.conformance [--verbose] [FILE...]", file=sys.stderr)
         return 2
+    if not files:
+        try:
+            files = default_files()
+        except FileNotFoundError as e:
+            print(e, file=sys.stderr)
+            print("0 passed, 1 failed")
+            return 1
     return run(files, verbose)
 
 
