@@ -95,7 +95,7 @@ pub enum koosign_status {
     KOOSIGN_UNKNOWN_ERROR = 199,
     /// The signed bytes could be read as more than one request (SCHEMES.md
     /// ambiguity decisions: a decoded `&` or `=` that would move an S1/S1b
-    /// parameter boundary, an S2b body starting with a digit, a `&` in an
+    /// parameter boundary, an S2b body not starting with `{` or nonce holding `{`, a `&` in an
     /// S5 nonce, a repeated S6 signed header or Authorization). Refused
     /// before authentication: answer `000001`. A core error (value 13),
     /// declared after the C layer's codes because it was added later.

@@ -101,7 +101,7 @@ pub unsafe extern "C" fn koosign_sign_v2(
 /// - `nonce`, `nonce_len`: `nonce` / `x-nonce`, 1 to 256 printable ASCII
 ///   characters (0x21–0x7E, no space).
 /// - `body`, `body_len`: the exact body bytes received (never re-serialised);
-///   for KOOSIGN_V2_KIT, not starting with an ASCII digit.
+///   for KOOSIGN_V2_KIT, starting with `{` (and the nonce holds no `{`).
 /// - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
 /// - `freshness`: NULL checks no window (tests only: the guide requires
 ///   ±60 s); else |now_ms − timestamp| ≤ window_ms (Unix milliseconds).
@@ -117,7 +117,7 @@ pub unsafe extern "C" fn koosign_sign_v2(
 /// or a leading zero), KOOSIGN_MISSING_PARAMETER (empty nonce),
 /// KOOSIGN_INPUT_TOO_LARGE (nonce over 256 bytes),
 /// KOOSIGN_MALFORMED_ENCODING (nonce not printable ASCII),
-/// KOOSIGN_AMBIGUOUS (KOOSIGN_V2_KIT body starting with a digit),
+/// KOOSIGN_AMBIGUOUS (KOOSIGN_V2_KIT body not starting with `{`, or nonce holding `{`),
 /// KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH,
 /// KOOSIGN_STALE_TIMESTAMP, KOOSIGN_REPLAYED_NONCE,
 /// KOOSIGN_NONCE_STORE_FULL, KOOSIGN_PANIC. resultCode: `000001` for all

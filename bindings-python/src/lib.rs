@@ -68,7 +68,7 @@ create_exception!(
     koosign,
     AmbiguousRequest,
     KoosignError,
-    "The request could be read more than one way under one signature (SCHEMES.md decisions: a V1 name or value that would move a parameter boundary, a V1 JSON body member named authToken, a kit body starting with a digit, a licence nonce with `&`, a repeated S6 header or Authorization attribute); refused before authentication (answer 000001). Not a MalformedRequest."
+    "The request could be read more than one way under one signature (SCHEMES.md decisions: a V1 name or value that would move a parameter boundary, a V1 JSON body member named authToken, a kit body not starting with `{` or a kit nonce holding `{`, a licence nonce with `&`, a repeated S6 header or Authorization attribute); refused before authentication (answer 000001). Not a MalformedRequest."
 );
 create_exception!(
     koosign,

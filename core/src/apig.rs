@@ -443,7 +443,7 @@ pub struct ApigAuthorization<'a> {
 /// in any order, spaces around `,` and `=` ignored, unknown attributes
 /// ignored). Each of `Access`, `SignedHeaders`, `Signature` must occur
 /// exactly once: a repeated one could be read two ways (first or last
-/// wins), so it is refused as ambiguous (SCHEMES.md S6 decision).
+/// wins), so it is refused as ambiguous (docs/SCHEMES.md §S6 decision).
 ///
 /// Errors: `MalformedEncoding` (not `SDK-HMAC-SHA256`, an attribute without
 /// `=`), `MissingParameter("Access" | "SignedHeaders" | "Signature")`,
@@ -506,7 +506,7 @@ fn single<'a>(headers: &[(&'a str, &'a str)], name: &str, repeated: &'static str
 /// [`APIG_DEFAULT_WINDOW_MS`](crate::APIG_DEFAULT_WINDOW_MS), ±15 min, is the
 /// documented default).
 ///
-/// The rules of SCHEMES.md S6 (decisions), all checked before the MAC:
+/// The rules of docs/SCHEMES.md §S6 (decisions), all checked before the MAC:
 /// * `Authorization` and `X-Sdk-Date` each occur once, and so does every
 ///   header named in SignedHeaders (names compared case-insensitively; a
 ///   second copy could be read by the application instead of the signed

@@ -39,7 +39,7 @@ pub struct BodySignValue<'a> {
     pub signature: &'a str,
 }
 
-/// The only `sign_type` value (SCHEMES.md S3: exactly, case-sensitive).
+/// The only `sign_type` value (docs/SCHEMES.md §S3: exactly, case-sensitive).
 const SIGN_TYPE: &str = "HMAC-SHA256";
 
 // The deviations from the strict grammar, one text each (`koosign simulate`
@@ -55,7 +55,7 @@ const E_UNTERMINATED: Error = Error::MalformedEncoding("Body-Sign: quoted value 
 const E_AFTER_VALUE: Error = Error::MalformedEncoding("Body-Sign: text after a quoted value (only `,` may follow)");
 const E_SIGN_TYPE: Error = Error::MalformedEncoding("Body-Sign: sign_type must be exactly HMAC-SHA256");
 
-/// Parses a received `Body-Sign` value by the strict grammar of SCHEMES.md
+/// Parses a received `Body-Sign` value by the strict grammar of docs/SCHEMES.md
 /// S3 (decision), as the marketplace checks it:
 ///
 /// ```text
@@ -135,7 +135,7 @@ pub fn parse_body_sign(value: &str) -> Result<BodySignValue<'_>> {
 
 /// Verifies a received `Body-Sign` value against the exact body bytes and
 /// one or several access keys; returns the index of the key that matched.
-/// The value is read by [`parse_body_sign`] (strict, SCHEMES.md S3), then
+/// The value is read by [`parse_body_sign`] (strict, docs/SCHEMES.md §S3), then
 /// the signature is compared in constant time with `b64(HMAC(key, body))`
 /// for every key.
 /// Errors: those of [`parse_body_sign`], `NoAccessKey`, `SignatureMismatch`.

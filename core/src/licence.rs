@@ -31,7 +31,7 @@ pub fn licence_sign(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> Res
 /// index of the matching key.
 ///
 /// The signed string `ts=<ts>&nonce=<nonce>&body=<body>` is not
-/// delimited, so (SCHEMES.md S5 decision) before the MAC:
+/// delimited, so (docs/SCHEMES.md §S5 decision) before the MAC:
 /// * `ts` must be Unix milliseconds in exactly 13 digits without a leading
 ///   zero ([`parse_unix_ms`], the S2 rule);
 /// * `nonce` must be non-empty and free of `&`: otherwise nonce `n1` with

@@ -170,14 +170,14 @@ impl<'a> Notification<'a> {
 /// S1b: the members of a flat JSON object of strings as name/value pairs,
 /// written into `scratch` (escapes decoded there, so no length limit beyond
 /// the scratch); the header's token is added first as `authToken`. Members
-/// with a blank value are left out of the pairs (SCHEMES.md S1b: blank
+/// with a blank value are left out of the pairs (docs/SCHEMES.md §S1b: blank
 /// values are not signed) but their names still count for the duplicate
 /// check and the S1 item 10 name rule.
 ///
 /// The body is checked whole first by the strict, iterative
 /// [`validate_json`] (nesting at most [`MAX_DEPTH`]: this runs before the
 /// token is verified), then its top level is read here, without recursion:
-/// one object, each member a string (SCHEMES.md S1b, decision).
+/// one object, each member a string (docs/SCHEMES.md §S1b, decision).
 ///
 /// Errors: `MalformedEncoding` (not strict JSON, not an object, a member
 /// that is not a string, a repeated name), `Ambiguous` (a member named

@@ -62,7 +62,7 @@ const UNIX_MS_DIGITS: usize = 13;
 
 /// Parses an S2 `timestamp`, S2b `x-timestamp` or S5 `ts`: Unix time in
 /// milliseconds, **exactly 13 ASCII digits, the first not `0`**
-/// (SCHEMES.md S2 decision). The signed strings of S2/S2b/S5 put the
+/// (docs/SCHEMES.md §S2 decision). The signed strings of S2/S2b/S5 put the
 /// timestamp next to the nonce or body without a delimiter, so a leading
 /// zero or a 14th digit would let a digit move across the boundary (nonce
 /// `…170` + `1680508066618` signs the same bytes as nonce `…17` +

@@ -19,7 +19,7 @@ pub const AUTH_TOKEN: &str = "authToken";
 /// Name of the V1 timestamp parameter (`yyyyMMddHHmmssSSS`, UTC).
 pub const TIME_STAMP: &str = "timeStamp";
 
-/// SCHEMES.md S1 item 10 (decision), the ambiguity refusal for a name: a
+/// docs/SCHEMES.md §S1 item 10 (decision), the ambiguity refusal for a name: a
 /// decoded `&` or `=` in a name could move a parameter boundary of the
 /// canonical string.
 pub(crate) fn check_name(name: &str) -> Result<()> {
@@ -29,7 +29,7 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// SCHEMES.md S1 item 10 (decision), the ambiguity refusal for a value: a
+/// docs/SCHEMES.md §S1 item 10 (decision), the ambiguity refusal for a value: a
 /// decoded `&`, then zero or more bytes free of `&` and `=`, then `=` (the
 /// text `&x=`, `x` possibly empty) would read as a parameter boundary.
 /// Equivalently: an `=` anywhere after an `&` (the last `&` before that `=`
@@ -184,7 +184,7 @@ impl<'s> V1Params<'s> {
     /// at least `query.len()` bytes. A leading URL up to `?` is not allowed
     /// here: pass [`crate::query_of`]'s result.
     ///
-    /// The ambiguity refusal (SCHEMES.md S1 item 10) is applied here, so no
+    /// The ambiguity refusal (docs/SCHEMES.md §S1 item 10) is applied here, so no
     /// `V1Params` (and no canonical string or expected token) exists for an
     /// ambiguous request: a decoded name containing `&` or `=`, or a decoded
     /// value containing `&` followed by zero or more characters free of `&`
@@ -240,7 +240,7 @@ impl<'s> V1Params<'s> {
     /// constant-time compare), the optional freshness window, then records
     /// the token in the replay store when one is given.
     ///
-    /// Replay (SCHEMES.md S1 item 8, decision): the nonce is the received
+    /// Replay (docs/SCHEMES.md §S1 item 8, decision): the nonce is the received
     /// token *after* the space-as-plus repair, tagged `v1:` (the 47 bytes
     /// `b"v1:" + token`, so V1 tokens and V2 nonces never collide in a shared
     /// store), kept until `timeStamp` + window, the window being
@@ -294,11 +294,11 @@ impl<'s> V1Params<'s> {
 /// URL). `scratch` must be at least `query.len()` bytes; the returned view
 /// borrows it. `freshness`: `None` checks no window (the guide documents
 /// none; endpoints should pass one, [`V1_DEFAULT_WINDOW_MS`] by default,
-/// SCHEMES.md S1 item 8); `Some` checks |now − timeStamp| ≤ window.
+/// docs/SCHEMES.md §S1 item 8); `Some` checks |now − timeStamp| ≤ window.
 /// `nonce_store`: where given, the token is recorded as the replay nonce
 /// (see [`V1Params::verify`]).
 ///
-/// Order: parsing, the ambiguity refusal (SCHEMES.md S1 item 10, see
+/// Order: parsing, the ambiguity refusal (docs/SCHEMES.md §S1 item 10, see
 /// [`V1Params::parse`]), the MAC, the window, the replay store.
 ///
 /// Errors: `BufferTooSmall`, `MalformedEncoding`, `InputTooLarge`,
@@ -319,7 +319,7 @@ pub fn verify_v1<'s, 'k>(
 /// `timeStamp` read from the body; same formula as S1.
 ///
 /// The body must be a flat JSON object whose members are all strings, each
-/// name once (SCHEMES.md S1b, decision), read strictly (RFC 8259, checked
+/// name once (docs/SCHEMES.md §S1b, decision), read strictly (RFC 8259, checked
 /// iteratively first, nested at most 64 deep: this runs before the token is
 /// checked, so it is bounded and never recurses). Members with a blank
 /// string value (empty or whitespace only) are left out of the canonical

@@ -107,7 +107,7 @@ pub fn sign_v2(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, tim
     Ok(FixedText::from_parts(&[&hex32_upper(&v2_mac(scheme, body, access_key, nonce, timestamp))]))
 }
 
-/// The S2 nonce rule (SCHEMES.md S2 decision): 1 to [`MAX_NONCE_LEN`]
+/// The S2 nonce rule (docs/SCHEMES.md §S2 decision): 1 to [`MAX_NONCE_LEN`]
 /// bytes, each printable ASCII without space (0x21..=0x7E).
 fn check_nonce(scheme: V2Scheme, nonce: &str) -> Result<()> {
     if nonce.is_empty() {
@@ -145,7 +145,7 @@ fn check_kit(nonce: &str, body: &[u8]) -> Result<()> {
 /// nonce store (only for a verified request, so forgeries cannot fill it; a
 /// nonce is kept until its timestamp leaves the window).
 ///
-/// The format rules (SCHEMES.md S2 decisions) make the undelimited signed
+/// The format rules (docs/SCHEMES.md §S2 decisions) make the undelimited signed
 /// string `key + nonce + timestamp + …` read one way only:
 /// * `timestamp` is exactly 13 ASCII digits without a leading zero
 ///   ([`parse_unix_ms`]), so no digit can move between nonce and timestamp
