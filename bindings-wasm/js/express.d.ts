@@ -12,13 +12,21 @@ export interface KoosignMiddlewareOptions {
   /** One access key, or several during a key rotation. Required. */
   accessKeys: AccessKeys;
   /**
-   * 'auto' (default): an x-sign header → kit, GET → v1, an authToken header
-   * → v1json, otherwise v2.
+   * 'auto' (default): an x-sign, x-timestamp or x-nonce header → kit, GET → v1, an authToken
+   * header → v1json, otherwise v2.
    */
   protocol?: Protocol;
-  /** Freshness window in ms (default 60000 for v2/kit, none for v1); null for none. */
+  /** The v2/kit freshness window in ms (default 60000); null for none. */
   window?: number | null;
-  /** Replay protection; default a new NonceStore (capacity 4096); null disables it. */
+  /**
+   * The v1/v1json window in ms (default V1_DEFAULT_WINDOW_MS, ±5 min); `0` switches it off
+   * (explicitly: null and negative values are a TypeError).
+   */
+  v1Window?: number;
+  /**
+   * Replay protection for every protocol (V2/kit nonces and V1 authTokens in one store);
+   * default a new NonceStore (capacity 4096); null disables it.
+   */
   nonceStore?: NonceStore | null;
   /** The clock (default Date.now). */
   now?: () => number | Date;
@@ -27,10 +35,18 @@ export interface KoosignMiddlewareOptions {
   /** Sign every response with Body-Sign over the exact bytes sent (default true). */
   signResponses?: boolean;
   /**
-   * Handles a failed verification. Default: HTTP 200 with
-   * {"resultCode":"000002"} for a MalformedRequestError, "000001" otherwise.
+   * Handles a failed verification; `info.resultCode` is what the default answers. Default: HTTP
+   * 200, signed, with the resultCode of SCHEMES.md "Which code a refusal gets" (as `koosign serve`):
+   * "000001" before authentication (missing, malformed, ambiguous, mismatching, stale, replayed),
+   * "000005" for a full replay store, "000002" for an authenticated but unusable or too large body.
    */
-  onError?: (err: KoosignError, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+  onError?: (
+    err: KoosignError,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+    info: { resultCode: '000001' | '000002' | '000005' },
+  ) => void;
 }
 
 /** What the middleware adds to the request. */

@@ -5,7 +5,7 @@
 
 const koosign = require('./index.js');
 
-const { KoosignError, MalformedRequestError, InputTooLargeError, NonceStore, BODY_SIGN_HEADER } = koosign;
+const { KoosignError, InputTooLargeError, NonceStore, BODY_SIGN_HEADER, V1_DEFAULT_WINDOW_MS, resultCodeFor } = koosign;
 
 const PROTOCOLS = ['auto', 'v1', 'v1json', 'v2', 'kit'];
 
@@ -100,27 +100,46 @@ function header(req, name) {
 
 function protocolOf(req, configured) {
   if (configured !== 'auto') return configured;
-  if (header(req, 'x-sign') !== undefined) return 'kit';
+  // Any kit header makes it a kit request (as `koosign serve` decides): one
+  // missing is then refused, not read as V2.
+  if (['x-sign', 'x-timestamp', 'x-nonce'].some((h) => header(req, h) !== undefined)) return 'kit';
   if (req.method === 'GET' || req.method === 'HEAD') return 'v1';
   if (header(req, 'authtoken') !== undefined) return 'v1json';
   return 'v2';
 }
 
+/** The V1 window option: ms > 0, or exactly 0 for none (never by accident). */
+function v1WindowOf(w) {
+  if (w === undefined) return V1_DEFAULT_WINDOW_MS;
+  if (w === 0) return null;
+  if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+    throw new TypeError('koosign: v1Window must be milliseconds (> 0), or 0 to switch the V1 window off');
+  }
+  return w;
+}
+
 /**
  * Creates the middleware. Options:
  * - accessKeys: string or string[] (several during a key rotation); required.
- * - protocol: 'auto' (default: x-sign header → kit, GET → v1, authToken
- *   header → v1json, otherwise v2), or one of 'v1', 'v1json', 'v2', 'kit'.
- * - window: freshness window in ms (default: 60000 for V2/kit, none for V1);
- *   null for none.
- * - nonceStore: a NonceStore (default: a new one of capacity 4096); null
- *   disables the replay check.
+ * - protocol: 'auto' (default: an x-sign, x-timestamp or x-nonce header →
+ *   kit, GET → v1, authToken header → v1json, otherwise v2), or one of 'v1',
+ *   'v1json', 'v2', 'kit'.
+ * - window: the V2/kit freshness window in ms (default 60000); null for none.
+ * - v1Window: the V1/v1json window in ms (default V1_DEFAULT_WINDOW_MS,
+ *   ±5 min, SCHEMES.md S1 item 8); 0 switches it off (null is refused).
+ * - nonceStore: a NonceStore (default: a new one of capacity 4096), shared
+ *   by V2/kit nonces and V1 authTokens; null disables the replay check.
  * - now: clock, () => Unix ms or Date (default Date.now).
  * - limit: largest body accepted, in bytes (default 1 MiB).
  * - signResponses: sign every response with Body-Sign (default true).
- * - onError(err, req, res, next): handles a failed verification; by default
- *   the middleware answers HTTP 200 with resultCode "000002" for a malformed
- *   request and "000001" otherwise (signed like every response).
+ * - onError(err, req, res, next, { resultCode }): handles a failed
+ *   verification (resultCode: what the table below answers); by default
+ *   the middleware answers HTTP 200 (signed like every response) with the
+ *   resultCode of SCHEMES.md "Which code a refusal gets", as `koosign serve`:
+ *   "000001" for anything refused before authentication (a signature, token,
+ *   timestamp or nonce missing, malformed, ambiguous, not matching, stale
+ *   or replayed), "000005" for the merchant's side (replay store full),
+ *   "000002" for an authenticated body that is unusable or too large.
  */
 function koosignMiddleware(options) {
   const o = options || {};
@@ -134,17 +153,22 @@ function koosignMiddleware(options) {
   const clock = typeof o.now === 'function' ? o.now : Date.now;
   const limit = o.limit === undefined ? 1024 * 1024 : o.limit;
   const sign = o.signResponses !== false;
+  const v1Window = v1WindowOf(o.v1Window);
 
   function verify(req, raw, proto) {
-    const opts = { now: clock(), window: o.window, nonceStore };
+    const now = clock();
+    const opts = { now, window: o.window, nonceStore };
+    const v1 = { now, window: v1Window, nonceStore };
     const url = req.originalUrl || req.url || '';
     switch (proto) {
       case 'v1':
-        return koosign.verifyV1(url, keys, opts);
+        return koosign.verifyV1(url, keys, v1);
       case 'v1json':
-        return koosign.verifyV1Json(header(req, 'authtoken') || '', raw, keys, opts);
+        return koosign.verifyV1Json(header(req, 'authtoken') || '', raw, keys, v1);
       case 'kit':
-        return koosign.verifyKit(req.headers, raw, keys, opts);
+        // rawHeaders: a repeated header arrives as two pairs (the core takes
+        // the first), not joined into one value.
+        return koosign.verifyKit(req.rawHeaders || req.headers, raw, keys, opts);
       default:
         return koosign.verifyV2(url, raw, keys, opts);
     }
@@ -153,21 +177,23 @@ function koosignMiddleware(options) {
   return function koosignVerify(req, res, next) {
     readRawBody(req, limit, (err, raw) => {
       let verified;
+      // 000002 (the "authenticated" row) for a body over the limit, as in
+      // `koosign serve`, and for a verified body that is unusable.
+      let authenticated = err instanceof InputTooLargeError;
       const proto = protocolOf(req, protocol);
       try {
         if (err) throw err;
         verified = verify(req, raw, proto);
+        authenticated = true;
         // Parse the verified body now, so a signed but malformed body is a
         // malformed request (000002) rather than a crash in the handler.
         void verified.notification;
       } catch (e) {
         if (!(e instanceof KoosignError)) return next(e);
         if (sign) signResponses(res, keys[0]);
-        if (o.onError) return o.onError(e, req, res, next);
-        const text = JSON.stringify({
-          resultCode: e instanceof MalformedRequestError ? '000002' : '000001',
-          resultMsg: e.message,
-        });
+        const resultCode = resultCodeFor(e, { authenticated });
+        if (o.onError) return o.onError(e, req, res, next, { resultCode });
+        const text = JSON.stringify({ resultCode, resultMsg: e.message });
         res.statusCode = 200;
         res.setHeader('Content-Type', 'application/json;charset=UTF-8');
         res.end(text);

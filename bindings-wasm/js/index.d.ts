@@ -31,11 +31,19 @@ export interface VerifyOptions {
   now?: number | Date;
   /**
    * Accepted |now − timestamp| in milliseconds. Default: 60000 for V2 and
-   * kit (the guide's ±60 s), no check for V1 and licence (none documented).
-   * `null` (or `Infinity`) disables the check.
+   * kit (the guide's ±60 s); no check for V1, licence and S6 (none
+   * documented; the endpoint helpers, e.g. `koosign/express`, apply
+   * V1_DEFAULT_WINDOW_MS, ±5 min, to V1, and S6 callers should pass
+   * APIG_DEFAULT_WINDOW_MS). `null` (or `Infinity`) disables the check.
    */
   window?: number | null;
-  /** Replay protection (V2 and kit): a NonceStore. Default: none. */
+  /**
+   * Replay protection: a NonceStore. Default: none. V2/kit record the nonce,
+   * V1/V1-JSON the received authToken (tagged `v1:`, `+`/space variants one
+   * nonce), each until its timestamp + window (V1 without a window:
+   * V1_DEFAULT_WINDOW_MS), and only once the signature and window passed.
+   * One store may serve every scheme.
+   */
   nonceStore?: NonceStore | null;
 }
 
@@ -74,7 +82,11 @@ export declare class VerifiedV2 {
   readonly body: Uint8Array;
   /** The body as UTF-8 text. */
   readonly text: string;
-  /** The body parsed as a JSON object (parsed once, on first access). Throws MalformedEncodingError. */
+  /**
+   * The body parsed as a JSON object (parsed once, on first access), after the core's
+   * notification parser accepted it (as `koosign serve` reads it: strict JSON, nesting at most
+   * 64, each known field once and a string). Throws MalformedEncodingError.
+   */
   readonly notification: Notification;
   /** `notification.activity`. */
   readonly activity: string | undefined;
@@ -108,17 +120,32 @@ export type Verified = VerifiedV1 | VerifiedV2;
 // ---------------------------------------------------------------------------
 // Verification
 
-/** S1: verifies a V1 GET notification's query. Throws a KoosignError subclass. */
+/**
+ * S1: verifies a V1 GET notification's query. Throws a KoosignError subclass:
+ * AmbiguousError for a decoded name with `&`/`=` or a value with `&…=`
+ * (SCHEMES.md S1 item 10), BadTimestampError, SignatureMismatchError,
+ * StaleTimestampError (opts.window), ReplayedNonceError (opts.nonceStore), ….
+ */
 export declare function verifyV1(query: QueryInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV1;
-/** S1b: verifies an old licence "Kit" POST: `authToken` header, fields from the JSON body. */
+/**
+ * S1b: verifies an old licence "Kit" POST: `authToken` header, fields from the JSON body,
+ * which must be a flat object of string members, each name once (else MalformedEncodingError;
+ * a member named `authToken`: AmbiguousError). Blank members are not signed (tolerated).
+ */
 export declare function verifyV1Json(authToken: string, body: BodyInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV1;
-/** S2: verifies a V2 notification: `signature`, `timestamp`, `nonce` from the query (or an object of them) over the exact body. */
+/**
+ * S2: verifies a V2 notification: `signature`, `timestamp`, `nonce` from the query (or an object of them) over the exact body.
+ * `timestamp`: exactly 13 digits, no leading zero (else BadTimestampError); `nonce`: 1–256 printable ASCII characters.
+ */
 export declare function verifyV2(queryOrParams: QueryInput, body: BodyInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV2;
-/** S2b: verifies a kit notification: `x-sign`, `x-timestamp`, `x-nonce` headers (names in any case) over the exact body. */
+/**
+ * S2b: verifies a kit notification: `x-sign`, `x-timestamp`, `x-nonce` headers (names in any case) over the exact body.
+ * Timestamp and nonce as verifyV2; a body starting with an ASCII digit is refused (AmbiguousError).
+ */
 export declare function verifyKit(headers: PairsInput, body: BodyInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV2;
-/** S3: verifies a received Body-Sign value against the exact body; returns the matching key's index. */
+/** S3: verifies a received Body-Sign value (parsed as parseBodySign) against the exact body; returns the matching key's index. */
 export declare function verifyBodySign(value: string, body: BodyInput, accessKeys: AccessKeys): number;
-/** S5: verifies a licence signature; returns the matching key's index. `ts` is Unix ms. */
+/** S5: verifies a licence signature; returns the matching key's index. `ts`: Unix ms, 13 digits; a nonce with `&` is AmbiguousError. */
 export declare function verifyLicence(
   ts: string | number,
   nonce: string,
@@ -127,13 +154,36 @@ export declare function verifyLicence(
   accessKeys: AccessKeys,
   opts?: Omit<VerifyOptions, 'nonceStore'>,
 ): number;
-/** S6 server side: verifies an SDK-HMAC-SHA256 request; returns the matching credential's index. */
+/** What verifyApig accepted. */
+export interface ApigVerified {
+  /** Index into the credentials given of the one that matched. */
+  readonly credentialIndex: number;
+  /**
+   * True when a signed `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` left the (non-empty)
+   * body unauthenticated: only the method, URL and signed headers are.
+   */
+  readonly unsignedPayload: boolean;
+}
+/**
+ * S6 server side: verifies an SDK-HMAC-SHA256 request. SignedHeaders must include host and
+ * x-sdk-date (MalformedEncodingError); a signed X-Sdk-Content-Sha256 must be UNSIGNED-PAYLOAD
+ * or the body's real hash, an unsigned one is ignored (else SignatureMismatchError); a repeated
+ * Authorization, X-Sdk-Date or signed header is AmbiguousError.
+ */
 export declare function verifyApig(
   target: ApigTarget,
   init: ApigRequestInit,
   credentials: ApigCredential | readonly ApigCredential[],
   opts?: Omit<VerifyOptions, 'nonceStore'>,
-): number;
+): ApigVerified;
+
+/**
+ * SCHEMES.md "Which code a refusal gets" (the table of `koosign serve` and `koosign/express`):
+ * "000005" for NonceStoreFullError, NoAccessKeyError, RandomSourceError, BufferTooSmallError or
+ * a non-koosign error; otherwise "000002" when `opts.authenticated` (the error came after the
+ * request verified: unusable body or parameters), else "000001" (refused before authentication).
+ */
+export declare function resultCodeFor(err: unknown, opts?: { authenticated?: boolean }): '000001' | '000002' | '000005';
 
 /**
  * The core's in-memory nonce cache: bounded; each nonce is kept until its
@@ -162,7 +212,12 @@ export declare const BODY_SIGN_HEADER: 'Body-Sign';
 export declare function bodySign(body: BodyInput, accessKey: string): string;
 /** S3: b64(HMAC(accessKey, body)) alone (44 characters). */
 export declare function bodySignature(body: BodyInput, accessKey: string): string;
-/** S3: parses a Body-Sign value tolerantly. */
+/**
+ * S3: parses a Body-Sign value strictly: exactly `sign_type` and `signature`, each once, quoted,
+ * `sign_type` exactly `HMAC-SHA256` (only `signature= "…"` and no space after the comma are
+ * tolerated). Each deviation: MalformedEncodingError whose `what` names it ("Body-Sign: …");
+ * a missing attribute: MissingParameterError.
+ */
 export declare function parseBodySign(value: string): { signType: string; signature: string };
 /** S2, marketplace side: the upper-case hex `signature`. `timestamp` is Unix ms. */
 export declare function signV2(body: BodyInput, accessKey: string, nonce: string, timestamp: string | number | Date): string;
@@ -237,8 +292,12 @@ export declare class ApigSigner {
 // ---------------------------------------------------------------------------
 // Constants
 
-/** ±60 s, in ms. */
+/** ±60 s, in ms: the V2/kit default window. */
 export declare const DEFAULT_WINDOW_MS: number;
+/** ±5 min, in ms: the V1 window of the endpoint helpers (SCHEMES.md S1 item 8). */
+export declare const V1_DEFAULT_WINDOW_MS: number;
+/** ±15 min, in ms: the documented S6 X-Sdk-Date window. */
+export declare const APIG_DEFAULT_WINDOW_MS: number;
 /** Longest userName/password wire string: 128. */
 export declare const MAX_WIRE_LEN: number;
 /** Longest plaintext that fits: 79 bytes. */
@@ -266,7 +325,8 @@ export type KoosignErrorCode =
   | 'NO_ACCESS_KEY'
   | 'SIGNATURE_MISMATCH'
   | 'DECRYPT'
-  | 'RANDOM_SOURCE';
+  | 'RANDOM_SOURCE'
+  | 'AMBIGUOUS';
 
 /** Every error koosign throws (argument type errors are TypeError). No message holds a secret. */
 export declare class KoosignError extends Error {
@@ -275,7 +335,10 @@ export declare class KoosignError extends Error {
   readonly code: KoosignErrorCode | 'MALFORMED_REQUEST' | 'KOOSIGN';
   static readonly code: string;
 }
-/** The request's format is wrong (missing parameter, malformed encoding, input too large): answer "000002". */
+/**
+ * The request's format is wrong (missing parameter, malformed encoding, input too large). Before
+ * authentication (a verifier threw it) that answers "000001"; after, "000002" (see resultCodeFor).
+ */
 export declare class MalformedRequestError extends KoosignError {}
 export declare class MissingParameterError extends MalformedRequestError {
   constructor(message?: string, options?: { parameter?: string });
@@ -323,6 +386,17 @@ export declare class DecryptError extends KoosignError {
 }
 export declare class RandomSourceError extends KoosignError {
   readonly code: 'RANDOM_SOURCE';
+}
+/**
+ * The request could be read two ways (a signed boundary could move: a V1 `&…=` in a value, a kit
+ * body starting with a digit, a licence nonce with `&`, a repeated S6 header), so it is refused
+ * before authentication: answer "000001". Not a MalformedRequestError.
+ */
+export declare class AmbiguousError extends KoosignError {
+  constructor(message?: string, options?: { what?: string });
+  readonly code: 'AMBIGUOUS';
+  /** Which rule refused it. */
+  readonly what: string | undefined;
 }
 
 /** The error class of each code. */

@@ -52,6 +52,12 @@ const NoAccessKeyError = define('NoAccessKeyError', 'NO_ACCESS_KEY', KoosignErro
 const SignatureMismatchError = define('SignatureMismatchError', 'SIGNATURE_MISMATCH', KoosignError, 'signature does not match');
 const DecryptError = define('DecryptError', 'DECRYPT', KoosignError, 'field could not be decrypted');
 const RandomSourceError = define('RandomSourceError', 'RANDOM_SOURCE', KoosignError, 'the random source failed');
+/**
+ * The request could be read two ways (a signed boundary could move), so it
+ * is refused before authentication: answer `000001`. Not a malformed
+ * request. `what` names the rule (e.g. "kit body starts with a digit").
+ */
+const AmbiguousError = define('AmbiguousError', 'AMBIGUOUS', KoosignError, 'ambiguous request refused', 'what');
 
 const errorClasses = Object.freeze({
   MISSING_PARAMETER: MissingParameterError,
@@ -66,6 +72,7 @@ const errorClasses = Object.freeze({
   SIGNATURE_MISMATCH: SignatureMismatchError,
   DECRYPT: DecryptError,
   RANDOM_SOURCE: RandomSourceError,
+  AMBIGUOUS: AmbiguousError,
 });
 
 // The core's codes, `+` marking format errors; checked against the classes
@@ -96,7 +103,8 @@ function translate(e) {
 // ---------------------------------------------------------------------------
 // Argument translation
 
-const [DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS] = wasm.constants();
+const [DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS, V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS] =
+  wasm.constants();
 const WINDOW_DEFAULT = -1;
 const WINDOW_NONE = -2;
 const BODY_SIGN_HEADER = 'Body-Sign';
@@ -408,9 +416,19 @@ class VerifiedV2 {
   get text() {
     return Buffer.from(this.body.buffer, this.body.byteOffset, this.body.byteLength).toString('utf8');
   }
-  /** The verified body parsed as JSON (an object, parsed once); MalformedEncodingError otherwise. */
+  /**
+   * The verified body parsed as JSON (an object, parsed once); MalformedEncodingError
+   * otherwise. The core's notification parser reads it first, as `koosign serve` does:
+   * strict JSON, nesting at most 64, each known field (activity, orderId, …) once and a
+   * string, so that no copy of a field is read that the core would refuse.
+   */
   get notification() {
     if (this.#notification !== undefined) return this.#notification;
+    try {
+      wasm.check_notification(pack([this.body]));
+    } catch (e) {
+      throw translate(e);
+    }
     let n;
     try {
       n = JSON.parse(this.text);
@@ -438,30 +456,41 @@ class VerifiedV2 {
 // ---------------------------------------------------------------------------
 // S1 / S1b
 
-/** S1: verifies a V1 GET notification's query (string, URL, URLSearchParams or object). */
+/**
+ * S1: verifies a V1 GET notification's query (string, URL, URLSearchParams
+ * or object). No window unless opts.window (the endpoint helpers apply
+ * V1_DEFAULT_WINDOW_MS); with opts.nonceStore the authToken is recorded as
+ * the replay nonce until timeStamp + window (V1_DEFAULT_WINDOW_MS without one).
+ */
 function verifyV1(query, accessKeys, opts) {
   const o = options(opts);
   const args = [queryText(query, 'query'), ...keyList(accessKeys)];
+  const store = storeHandle(o.nonceStore);
   const now = nowMs(o.now);
   const win = windowMs(o.window);
   let r;
   try {
-    r = outText(wasm.verify_v1(pack(args), now, win));
+    r = outText(wasm.verify_v1(pack(args), now, win, store));
   } catch (e) {
     throw translate(e);
   }
   return new VerifiedV1(r, accessKeys, 'v1');
 }
 
-/** S1b: verifies an old licence "Kit" POST (authToken header, fields in the JSON body). */
+/**
+ * S1b: verifies an old licence "Kit" POST (authToken header, fields in the
+ * JSON body: a flat object of string members, each name once). Window and
+ * replay store as verifyV1.
+ */
 function verifyV1Json(authToken, body, accessKeys, opts) {
   const o = options(opts);
   const args = [str(authToken, 'authToken'), bytes(body), ...keyList(accessKeys)];
+  const store = storeHandle(o.nonceStore);
   const now = nowMs(o.now);
   const win = windowMs(o.window);
   let r;
   try {
-    r = outText(wasm.verify_v1_json(pack(args), now, win));
+    r = outText(wasm.verify_v1_json(pack(args), now, win, store));
   } catch (e) {
     throw translate(e);
   }
@@ -595,7 +624,12 @@ function verifyBodySign(value, body, accessKeys) {
   }
 }
 
-/** Parses a Body-Sign value tolerantly. */
+/**
+ * Parses a Body-Sign value strictly (SCHEMES.md S3): exactly `sign_type` and
+ * `signature`, each once, quoted, `sign_type` exactly HMAC-SHA256; only the
+ * spacing `signature= "…"` and no space after the comma are tolerated.
+ * Each deviation is a MalformedEncodingError whose `what` names it.
+ */
 function parseBodySign(value) {
   try {
     const [signType, signature] = wasm.parse_body_sign(str(value, 'value'));
@@ -738,7 +772,9 @@ class ApigSigner {
 
 /**
  * Server side of S6: verifies a request against [ak, sk] credentials;
- * returns the matching credential's index. No window unless opts.window.
+ * returns { credentialIndex, unsignedPayload } (unsignedPayload: a signed
+ * `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`, the body is NOT authenticated).
+ * No window unless opts.window (APIG_DEFAULT_WINDOW_MS is the documented one).
  */
 function verifyApig(target, init, credentials, opts) {
   const o = options(opts);
@@ -755,11 +791,38 @@ function verifyApig(target, init, credentials, opts) {
   const args = [method, t.host, t.path, bytes(i.body), ...t.query, ...headers, ...creds];
   const now = nowMs(o.now);
   const win = windowMs(o.window);
+  let r;
   try {
-    return wasm.verify_apig(pack(args), t.query.length / 2, headers.length / 2, now, win);
+    r = wasm.verify_apig(pack(args), t.query.length / 2, headers.length / 2, now, win);
   } catch (e) {
     throw translate(e);
   }
+  // The top bit says unsignedPayload (see src/lib.rs); u32 arrives as a Number.
+  return Object.freeze({ credentialIndex: r % 0x80000000, unsignedPayload: r >= 0x80000000 });
+}
+
+// ---------------------------------------------------------------------------
+// Result codes (SCHEMES.md "Which code a refusal gets"; the same table as
+// `koosign serve`)
+
+const MERCHANT_SIDE = new Set(['NONCE_STORE_FULL', 'NO_ACCESS_KEY', 'RANDOM_SOURCE', 'BUFFER_TOO_SMALL']);
+
+/**
+ * The resultCode to answer for `err`:
+ * - "000005" for the merchant's own failures (NonceStoreFullError,
+ *   NoAccessKeyError, RandomSourceError, BufferTooSmallError) and anything
+ *   that is not a KoosignError;
+ * - "000002" for any other KoosignError met after the request was
+ *   authenticated (`opts.authenticated`: the verified body or parameters
+ *   are unusable);
+ * - "000001" for any other KoosignError met before (a verifier threw it:
+ *   a signature, token, timestamp or nonce missing, malformed, ambiguous,
+ *   not matching, stale or replayed).
+ */
+function resultCodeFor(err, opts) {
+  const o = options(opts);
+  if (!(err instanceof KoosignError) || MERCHANT_SIDE.has(err.code)) return '000005';
+  return o.authenticated === true ? '000002' : '000001';
 }
 
 /** Unix ms (or a Date) as a V1 timeStamp, yyyyMMddHHmmssSSS UTC. */
@@ -793,6 +856,7 @@ module.exports = {
   licenceSign,
   formatV1Timestamp,
   ApigSigner,
+  resultCodeFor,
   // fields
   encryptField,
   decryptField,
@@ -801,6 +865,8 @@ module.exports = {
   // constants
   BODY_SIGN_HEADER,
   DEFAULT_WINDOW_MS,
+  V1_DEFAULT_WINDOW_MS,
+  APIG_DEFAULT_WINDOW_MS,
   MAX_WIRE_LEN,
   MAX_PLAINTEXT_LEN,
   IV_LEN,
@@ -821,5 +887,6 @@ module.exports = {
   SignatureMismatchError,
   DecryptError,
   RandomSourceError,
+  AmbiguousError,
   errorClasses,
 };

@@ -26,12 +26,15 @@ export const {
   licenceSign,
   formatV1Timestamp,
   ApigSigner,
+  resultCodeFor,
   encryptField,
   decryptField,
   deriveKey,
   detectEncryptType,
   BODY_SIGN_HEADER,
   DEFAULT_WINDOW_MS,
+  V1_DEFAULT_WINDOW_MS,
+  APIG_DEFAULT_WINDOW_MS,
   MAX_WIRE_LEN,
   MAX_PLAINTEXT_LEN,
   IV_LEN,
@@ -51,6 +54,7 @@ export const {
   SignatureMismatchError,
   DecryptError,
   RandomSourceError,
+  AmbiguousError,
   errorClasses,
 } = koosign;
 

@@ -21,7 +21,11 @@
 //!   argument, no per-character copy loop, one crossing per call.
 //! - Freshness arrives as `now_ms` and `window_ms` (f64): `window_ms < 0`
 //!   means "no window" ([`WINDOW_NONE`]) or "the scheme's default"
-//!   ([`WINDOW_DEFAULT`]: ±60 s for V2, none for V1).
+//!   ([`WINDOW_DEFAULT`]: ±60 s for V2, none for V1, S5 and S6; the
+//!   JavaScript endpoint helpers pass V1's ±5 min themselves).
+//! - Replay stores arrive as a [`NonceCacheHandle`] (the "no store" sentinel
+//!   when the caller gave none); V2 nonces and V1 `authToken`s share one
+//!   store, the core tagging the latter `v1:`.
 //! - Structured results are returned as one string: JSON text for the rare
 //!   ones (APIG, form pairs); the verified V1 parameters (the hot path) as
 //!   length-prefixed pieces left in a result arena that JavaScript decodes
@@ -34,6 +38,8 @@ use wasm_bindgen::prelude::*;
 const WINDOW_NONE: f64 = -2.0;
 /// `window_ms` value meaning: the scheme's default.
 const WINDOW_DEFAULT: f64 = -1.0;
+/// Set in [`verify_apig`]'s result when `unsigned_payload`.
+const UNSIGNED_PAYLOAD_BIT: u32 = 0x8000_0000;
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -45,7 +51,7 @@ fn js_err(e: Error) -> JsValue {
     s.push('\x1f');
     let _ = match e {
         Error::MissingParameter(name) => s.write_str(name),
-        Error::MalformedEncoding(what) => s.write_str(what),
+        Error::MalformedEncoding(what) | Error::Ambiguous(what) => s.write_str(what),
         Error::BufferTooSmall { needed } => write!(s, "{needed}"),
         Error::InputTooLarge { limit } => write!(s, "{limit}"),
         _ => Ok(()),
@@ -242,7 +248,8 @@ impl Json {
 // ---------------------------------------------------------------------------
 // Constants
 
-/// `[DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS]`.
+/// `[DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS,
+/// V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS]`.
 #[wasm_bindgen]
 pub fn constants() -> Vec<f64> {
     [
@@ -252,6 +259,8 @@ pub fn constants() -> Vec<f64> {
         koosign::IV_LEN,
         koosign::MAX_NONCE_LEN,
         koosign::MAX_PARAMS,
+        koosign::V1_DEFAULT_WINDOW_MS as usize,
+        koosign::APIG_DEFAULT_WINDOW_MS as usize,
     ]
     .iter()
     .map(|&n| n as f64)
@@ -275,6 +284,7 @@ pub fn error_codes() -> String {
         Error::SignatureMismatch,
         Error::Decrypt,
         Error::RandomSource,
+        Error::Ambiguous(""),
     ]
     .iter()
     .map(|e| if e.is_format_error() { format!("{}+", e.code()) } else { e.code().to_string() })
@@ -399,27 +409,31 @@ fn v1_result(v: &koosign::VerifiedV1<'_, '_>) -> u32 {
 }
 
 /// S1: verifies a V1 query (or URL). Arguments: query, keys….
+/// `store`: the replay store the `authToken` is recorded in (tagged `v1:`,
+/// until `timeStamp` + window), or the "no store" sentinel.
 /// Leaves [`v1_result`]'s text in the result arena; returns its length.
 #[wasm_bindgen]
-pub fn verify_v1(n: u32, now_ms: f64, window_ms: f64) -> R<u32> {
+pub fn verify_v1(n: u32, now_ms: f64, window_ms: f64, store: &mut NonceCacheHandle) -> R<u32> {
     with_args(n, 1, |args| {
         let query = koosign::query_of(text(args[0])?);
         let keys = texts(&args[1..])?;
         let mut scratch = vec![0u8; query.len()];
-        let v = koosign::verify_v1(query, &keys, freshness(now_ms, window_ms, None), None, &mut scratch).map_err(js_err)?;
+        let fresh = freshness(now_ms, window_ms, None);
+        let v = koosign::verify_v1(query, &keys, fresh, store.store(), &mut scratch).map_err(js_err)?;
         Ok(v1_result(&v))
     })
 }
 
 /// S1b: verifies a licence "Kit" POST. Arguments: token, body, keys….
+/// `store` as in [`verify_v1`].
 #[wasm_bindgen]
-pub fn verify_v1_json(n: u32, now_ms: f64, window_ms: f64) -> R<u32> {
+pub fn verify_v1_json(n: u32, now_ms: f64, window_ms: f64, store: &mut NonceCacheHandle) -> R<u32> {
     with_args(n, 2, |args| {
         let (token, body) = (text(args[0])?, args[1]);
         let keys = texts(&args[2..])?;
         let mut scratch = vec![0u8; body.len() + token.len() + 9];
-        let v = koosign::verify_v1_json(token, body, &keys, freshness(now_ms, window_ms, None), None, &mut scratch)
-            .map_err(js_err)?;
+        let fresh = freshness(now_ms, window_ms, None);
+        let v = koosign::verify_v1_json(token, body, &keys, fresh, store.store(), &mut scratch).map_err(js_err)?;
         Ok(v1_result(&v))
     })
 }
@@ -529,6 +543,17 @@ pub fn verify_kit_headers(
         let auth = V2Auth::from_kit_headers(&h).map_err(js_err)?;
         v2_verify(true, &auth, args[0], &args[1 + nh..], now_ms, window_ms, store)
     })
+}
+
+/// Reads a verified V2/kit body as `koosign serve` does, with the core's
+/// strict notification parser ([`koosign::Notification::parse`]: strict
+/// RFC 8259, a JSON object, nesting at most 64, each known field once and
+/// of its type). Argument: body. The wrapper parses the JSON for the
+/// application only once this passed, so that a duplicate `orderId` is
+/// refused rather than read as whichever copy JavaScript's parser keeps.
+#[wasm_bindgen]
+pub fn check_notification(n: u32) -> R<()> {
+    with_args(n, 1, |a| koosign::Notification::parse(a[0]).map(|_| ()).map_err(js_err))
 }
 
 /// The marketplace's side: the V2 signature (upper-case hex). Arguments:
@@ -750,7 +775,9 @@ pub fn sign_apig(n: u32, n_query: u32, now_ms: f64) -> R<String> {
 
 /// Verifies an open-API request (S6). Arguments: method, host, path,
 /// body, then `n_query` query pairs, `n_headers` header pairs and the
-/// credential pairs (ak, sk), flat. Returns the matching credential's index.
+/// credential pairs (ak, sk), flat. Returns the matching credential's
+/// index, plus `0x8000_0000` when the body went unauthenticated (a signed
+/// `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`; `unsigned_payload`).
 #[wasm_bindgen]
 pub fn verify_apig(n: u32, n_query: u32, n_headers: u32, now_ms: f64, window_ms: f64) -> R<u32> {
     with_args(n, 4, |a| {
@@ -762,7 +789,9 @@ pub fn verify_apig(n: u32, n_query: u32, n_headers: u32, now_ms: f64, window_ms:
         let (query, headers, creds) = (pairs(&q), pairs(&h), pairs(&c));
         let req =
             koosign::ApigRequest { method: s[0], host: s[1], path: s[2], query: &query, headers: &headers, body: a[3] };
-        koosign::verify_apig(&req, &creds, freshness(now_ms, window_ms, None)).map(|v| v.credential_index as u32).map_err(js_err)
+        let v = koosign::verify_apig(&req, &creds, freshness(now_ms, window_ms, None)).map_err(js_err)?;
+        // Fewer than 2^31 credentials fit in a 4 GiB memory: the bit is free.
+        Ok(v.credential_index as u32 | if v.unsigned_payload { UNSIGNED_PAYLOAD_BIT } else { 0 })
     })
 }
 

@@ -47,6 +47,42 @@ function gen(seed) {
   return { r, int, pick, text, alnum, bytes, key, v1Stamp };
 }
 
+/** What a call did: 'OK', or the error code it threw (the package's, or the reference's RefError). */
+function outcome(fn) {
+  try {
+    fn();
+    return 'OK';
+  } catch (e) {
+    if (e instanceof k.KoosignError || e instanceof ref.RefError) return e.code;
+    throw e;
+  }
+}
+
+/**
+ * Timestamps around the S2 rule (13 digits, no leading zero): mostly valid,
+ * sometimes with a leading zero (the digit-shift replay), a digit short or
+ * over, or not digits.
+ */
+function v2Timestamp(g) {
+  const ts = String(1_600_000_000_000 + g.int(2 ** 40));
+  const r = g.r();
+  if (r < 0.8) return ts;
+  if (r < 0.86) return `0${ts}`;
+  if (r < 0.9) return ts.slice(0, 12);
+  if (r < 0.94) return `${ts}${g.int(10)}`;
+  if (r < 0.97) return ts.replace(/\d$/, 'x');
+  return g.pick(['', ' ', `+${ts.slice(1)}`, `${ts} `]);
+}
+
+/** Nonces around the S2 rule (1–256 printable ASCII): mostly alphanumeric, sometimes not. */
+function v2Nonce(g) {
+  const r = g.r();
+  if (r < 0.8) return g.alnum(g.pick([16, 32, 64]));
+  if (r < 0.85) return '';
+  if (r < 0.9) return g.alnum(g.pick([256, 257, 300]));
+  return g.text(20, 0.5);
+}
+
 function forCases(name, body) {
   test(`${name}: ${CASES} random cases agree with the node:crypto reference`, () => {
     for (let i = 0; i < CASES; i++) {
@@ -72,30 +108,89 @@ forCases('S1 V1 query', (g) => {
   }
   pairs.splice(g.int(pairs.length + 1), 0, ['timeStamp', g.v1Stamp()]);
   const query = ref.buildV1Query(pairs, key);
-  assert.equal(k.v1Canonical(query), ref.v1Canonical(pairs));
+  // Signing never refuses: the token and the wire query agree for every case.
   assert.equal(k.v1AuthToken(pairs, key), ref.v1Token(pairs, key));
+  assert.equal(k.buildV1Query(pairs, key), query);
+  // Verifying: the same outcome as the reference, which applies S1 item 10
+  // (the ambiguity refusal) on its own.
+  const want = outcome(() => ref.verifyV1(query, key));
+  assert.equal(outcome(() => k.verifyV1(query, [`${key}-other`, key])), want);
+  assert.equal(want === 'AMBIGUOUS', ref.v1Ambiguous(pairs));
+  if (want === 'AMBIGUOUS') {
+    // No canonical string exists for an ambiguous request; a changed token is refused as ambiguous too.
+    assert.throws(() => k.v1Canonical(query), k.AmbiguousError);
+    assert.throws(() => k.verifyV1(query.replace(/authToken=(.)/, 'authToken=A'), key), k.AmbiguousError);
+    return;
+  }
+  assert.equal(want, 'OK');
+  assert.equal(k.v1Canonical(query), ref.v1Canonical(pairs));
   const v = k.verifyV1(query, [`${key}-other`, key]);
   assert.equal(v.keyIndex, 1);
   assert.deepEqual(v.pairs, ref.v1CanonicalPairs(pairs));
   assert.deepEqual(v.params, ref.verifyV1(query, key).params);
-  // The query the core builds is the reference's too (URLEncoder).
-  assert.equal(k.buildV1Query(pairs, key), query);
   // Any change of the token is refused.
   const tampered = query.replace(/authToken=(.)/, (m, c) => `authToken=${c === 'A' ? 'B' : 'A'}`);
   assert.throws(() => k.verifyV1(tampered, key), k.SignatureMismatchError);
+  // With a store the token is the replay nonce (S1 item 8): the same query twice is a replay.
+  const store = new k.NonceStore(256);
+  k.verifyV1(query, key, { nonceStore: store, now: v.timestampMs, window: 300_000 });
+  assert.ok(store.has(ref.verifyV1(query, key).nonce, v.timestampMs));
+  assert.throws(() => k.verifyV1(query, key, { nonceStore: store, now: v.timestampMs + 1, window: 300_000 }), k.ReplayedNonceError);
+});
+
+forCases('S1b V1 JSON', (g) => {
+  const key = g.key();
+  // At most one structural defect per case, and then plain text elsewhere,
+  // so that the reference's verdict does not depend on the core's scan order.
+  const defect = g.r() < 0.3 ? g.pick(['nonString', 'duplicate', 'authToken']) : null;
+  const members = [];
+  const n = g.int(8);
+  for (let j = 0; j < n; j++) {
+    const name = (defect ? g.alnum(1 + g.int(8)) : g.text(8, 0.3)) || 'p';
+    if (name === 'authToken' || name === 'timeStamp' || members.some(([m]) => m === name)) continue;
+    members.push([name, g.r() < 0.15 ? g.pick(['', ' ', '\t']) : defect ? g.alnum(g.int(16)) : g.text(16)]);
+  }
+  members.splice(g.int(members.length + 1), 0, ['timeStamp', g.v1Stamp()]);
+  // Blank members are not signed (S1b), but stay in the body.
+  const token = ref.v1Token(members.filter(([, v]) => v.trim() !== ''), key);
+  const texts = members.map(([m, v]) => `${JSON.stringify(m)}:${JSON.stringify(v)}`);
+  let want;
+  if (defect === 'nonString') {
+    texts.splice(g.int(texts.length + 1), 0, `"x${g.alnum(4)}":${g.pick(['1', '-0.5', 'true', 'null', '{"a":"b"}', '["a"]'])}`);
+    want = 'MALFORMED_ENCODING';
+  } else if (defect === 'duplicate') {
+    texts.push(`${JSON.stringify(g.pick(members)[0])}:"EVIL"`);
+    want = 'MALFORMED_ENCODING';
+  } else if (defect === 'authToken') {
+    texts.splice(g.int(texts.length + 1), 0, `"authToken":${JSON.stringify(token)}`);
+    want = 'AMBIGUOUS';
+  } else {
+    want = ref.v1Ambiguous(members) ? 'AMBIGUOUS' : 'OK';
+  }
+  const body = `{${texts.join(g.pick([',', ', ', ' ,\n']))}}`;
+  assert.equal(outcome(() => k.verifyV1Json(token, body, [`${key}-other`, key])), want, body);
+  if (want !== 'OK') return;
+  const v = k.verifyV1Json(token, body, [`${key}-other`, key]);
+  assert.equal(v.keyIndex, 1);
+  assert.deepEqual(v.pairs, ref.v1CanonicalPairs(members.filter(([, x]) => x.trim() !== '')));
+  const tampered = token.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
+  assert.throws(() => k.verifyV1Json(tampered, body, key), k.SignatureMismatchError);
 });
 
 forCases('S2 V2 basic', (g, i) => {
   const key = g.key();
   const body = g.r() < 0.5 ? Buffer.from(JSON.stringify({ activity: g.text(12), orderId: g.text(20), note: g.text(60, 0.4) })) : g.bytes(600);
-  const nonce = g.alnum(g.pick([16, 32, 64]));
-  const ts = String(1_600_000_000_000 + g.int(2 ** 40));
+  const nonce = v2Nonce(g);
+  const ts = v2Timestamp(g);
   const sig = ref.v2Signature(body, key, nonce, ts);
   assert.equal(k.signV2(body, key, nonce, ts), sig);
   assert.equal(k.v2Inner(body, key), ref.hmac(Buffer.from(key), body).toString('hex'));
   const wire = i % 2 ? sig.toLowerCase() : sig;
-  const q = `nonce=${nonce}&timestamp=${ts}&signature=${wire}&other=${encodeURIComponent(g.text(8))}`;
-  const now = Number(ts) + g.int(120_001) - 60_000;
+  const q = `nonce=${encodeURIComponent(nonce)}&timestamp=${encodeURIComponent(ts)}&signature=${wire}&other=${encodeURIComponent(g.text(8))}`;
+  const now = (ref.isUnixMs13(ts) ? Number(ts) : 1_700_000_000_000) + g.int(120_001) - 60_000;
+  const want = outcome(() => ref.verifyV2(q, body, [key], now));
+  assert.equal(outcome(() => k.verifyV2(q, body, [key], { now })), want);
+  if (want !== 'OK') return;
   const v = k.verifyV2(q, body, [key], { now });
   assert.equal(v.keyIndex, ref.verifyV2(q, body, [key], now).keyIndex);
   assert.equal(v.timestampMs, Number(ts));
@@ -106,14 +201,17 @@ forCases('S2 V2 basic', (g, i) => {
 
 forCases('S2b kit', (g) => {
   const key = g.key();
-  const body = g.bytes(400);
-  const nonce = g.alnum(32);
-  const ts = String(1_600_000_000_000 + g.int(2 ** 40));
+  // Random bytes (a leading ASCII digit now and then), or JSON.
+  const body = g.r() < 0.7 ? g.bytes(400) : Buffer.from(JSON.stringify({ activity: g.text(12) }));
+  const nonce = v2Nonce(g);
+  const ts = v2Timestamp(g);
   const sig = ref.kitSignature(body, key, nonce, ts);
   assert.equal(k.signKit(body, key, nonce, ts), sig);
   const up = (s) => (g.r() < 0.5 ? s.toUpperCase() : s);
   const headers = { [up('x-sign')]: g.r() < 0.5 ? sig.toLowerCase() : sig, [up('x-timestamp')]: ts, [up('x-nonce')]: nonce, host: 'h' };
-  assert.equal(k.verifyKit(headers, body, key, { window: null }).keyIndex, ref.verifyKit(headers, body, key));
+  const want = outcome(() => ref.verifyKit(headers, body, key));
+  assert.equal(outcome(() => k.verifyKit(headers, body, key, { window: null })), want);
+  if (want === 'OK') assert.equal(k.verifyKit(headers, body, key, { window: null }).keyIndex, ref.verifyKit(headers, body, key));
 });
 
 forCases('S3 Body-Sign', (g) => {
@@ -141,12 +239,15 @@ forCases('S4 fields', (g) => {
 
 forCases('S5 licence', (g) => {
   const key = g.key();
-  const ts = String(1_600_000_000_000 + g.int(2 ** 40));
+  const ts = v2Timestamp(g);
   const nonce = g.text(20, 0.3);
   const body = g.bytes(300);
   const sig = ref.licenceSignature(ts, nonce, body, key);
   assert.equal(k.licenceSign(ts, nonce, body, key), sig);
-  assert.equal(k.verifyLicence(ts, nonce, body, sig, [`${key}-other`, key]), 1);
+  const keys = [`${key}-other`, key];
+  const want = outcome(() => ref.verifyLicence(ts, nonce, body, sig, keys));
+  assert.equal(outcome(() => k.verifyLicence(ts, nonce, body, sig, keys)), want);
+  if (want === 'OK') assert.equal(k.verifyLicence(ts, nonce, body, sig, keys), 1);
 });
 
 forCases('S6 APIG', (g) => {

@@ -46,7 +46,8 @@ test('one KoosignError subclass per core error code, in the right group', () => 
   // The codes of the core's Error::code(), read from its source.
   const src = readFileSync(join(REPO, 'core/src/error.rs'), 'utf8');
   const coreCodes = [...src.matchAll(/=> "([A-Z_]+)",/g)].map((m) => m[1]);
-  assert.equal(coreCodes.length, 12);
+  // 13 since issue 11 added Error::Ambiguous.
+  assert.equal(coreCodes.length, 13);
   assert.deepEqual(Object.keys(k.errorClasses).sort(), [...coreCodes].sort());
   const format = new Set(['MISSING_PARAMETER', 'MALFORMED_ENCODING', 'INPUT_TOO_LARGE']);
   for (const code of coreCodes) {
@@ -81,8 +82,30 @@ test('MALFORMED_ENCODING', () => {
   expectCode(() => v.notification, k.MalformedEncodingError, 'MALFORMED_ENCODING');
 });
 
+test('AMBIGUOUS: not a malformed request; `what` names the rule', () => {
+  const merged = ref.buildV1Query([['activity', 'newInstance'], ['orderLineId', 'L1&testFlag=1'], ['timeStamp', '20231114221320000']], KEY);
+  let e = expectCode(() => k.verifyV1(merged, KEY), k.AmbiguousError, 'AMBIGUOUS');
+  assert.ok(!(e instanceof k.MalformedRequestError));
+  assert.equal(e.what, 'V1 parameter value contains `&` followed by a name and `=`');
+  assert.match(e.message, /^ambiguous request refused: /);
+  const ts = String(NOW);
+  const kit = { 'x-sign': ref.kitSignature('1{}', KEY, 'n1', ts), 'x-timestamp': ts, 'x-nonce': 'n1' };
+  e = expectCode(() => k.verifyKit(kit, '1{}', KEY, { now: NOW }), k.AmbiguousError, 'AMBIGUOUS');
+  assert.equal(e.what, 'kit body starts with a digit');
+  expectCode(() => k.verifyLicence(ts, 'n1&body=', 'X', k.licenceSign(ts, 'n1&body=', 'X', KEY), KEY), k.AmbiguousError, 'AMBIGUOUS');
+  expectCode(() => k.verifyV1Json('x'.repeat(44), '{"authToken":"y","timeStamp":"20231114221320000"}', KEY), k.AmbiguousError, 'AMBIGUOUS');
+  const s = new k.ApigSigner('ak', 'sk').sign('https://h.example.com/x', { headers: { 'X-Sdk-Date': '20240101T000000Z' } });
+  const twice = [...Object.entries(s.headers), ['Authorization', s.headers.Authorization]];
+  expectCode(() => k.verifyApig('https://h.example.com/x', { headers: twice }, [['ak', 'sk']]), k.AmbiguousError, 'AMBIGUOUS');
+  assert.equal(k.resultCodeFor(e), '000001');
+});
+
 test('BAD_TIMESTAMP', () => {
   expectCode(() => k.verifyV2(v2Query(BODY, { ts: '16805080666x8' }), BODY, KEY, { now: NOW }), k.BadTimestampError, 'BAD_TIMESTAMP');
+  // Exactly 13 digits, no leading zero (SCHEMES.md S2 decision).
+  for (const ts of ['0' + NOW, String(NOW).slice(0, 12), `${NOW}0`, '']) {
+    expectCode(() => k.verifyV2(v2Query(BODY, { ts }), BODY, KEY, { now: NOW, window: null }), k.BadTimestampError, 'BAD_TIMESTAMP');
+  }
   const q = ref.buildV1Query([['activity', 'x'], ['timeStamp', '20200230000000000']], KEY);
   expectCode(() => k.verifyV1(q, KEY), k.BadTimestampError, 'BAD_TIMESTAMP');
 });
@@ -176,4 +199,28 @@ test('argument mistakes are TypeErrors, not KoosignErrors', () => {
   assert.throws(() => k.decryptField('x', KEY, '3'), TypeError);
   assert.throws(() => k.deriveKey(KEY, 192), TypeError);
   assert.throws(() => new k.NonceStore(0), TypeError);
+});
+
+test('resultCodeFor: SCHEMES.md "Which code a refusal gets", the table of koosign serve', () => {
+  // Before authentication (a verifier threw it): 000001 — as serve's refusal_codes test.
+  const before = [
+    new k.MissingParameterError(undefined, { parameter: 'nonce' }),
+    new k.MalformedEncodingError(undefined, { what: 'x' }),
+    new k.InputTooLargeError(undefined, { limit: 256 }),
+    new k.BadTimestampError(),
+    new k.StaleTimestampError(),
+    new k.ReplayedNonceError(),
+    new k.SignatureMismatchError(),
+    new k.AmbiguousError(undefined, { what: 'x' }),
+  ];
+  for (const e of before) assert.equal(k.resultCodeFor(e), '000001', e.code);
+  // After authentication (the verified body or parameters are unusable): 000002.
+  for (const e of [...before, new k.DecryptError()]) assert.equal(k.resultCodeFor(e, { authenticated: true }), '000002', e.code);
+  // The merchant's side, whenever: 000005.
+  for (const e of [new k.NonceStoreFullError(), new k.BufferTooSmallError(), new k.NoAccessKeyError(), new k.RandomSourceError(), new Error('store down')]) {
+    assert.equal(k.resultCodeFor(e), '000005', e.name);
+    assert.equal(k.resultCodeFor(e, { authenticated: true }), '000005', e.name);
+  }
+  // Only `authenticated: true` moves a refusal to 000002 (fail closed).
+  assert.equal(k.resultCodeFor(new k.SignatureMismatchError(), { authenticated: 'yes' }), '000001');
 });

@@ -97,11 +97,58 @@ async function lifecycle(url) {
   assert.ok(r1.instanceId);
 }
 
+const v1Stamp = (ms) => new Date(ms).toISOString().replace(/[-:TZ.]/g, '');
+
+/** Issue 11's attacks over HTTP: each answered 000001 with a valid Body-Sign (check()). */
+async function attacks(url) {
+  const post = async (query, body, headers = {}) =>
+    check(await fetch(`${url}?${query}`, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers }, signal: AbortSignal.timeout(5000) }));
+  const get = async (query) => check(await fetch(`${url}?${query}`, { signal: AbortSignal.timeout(5000) }));
+  const body = JSON.stringify({ activity: 'newInstance', orderId: `AT${Date.now()}`, orderLineId: 'L1', testFlag: '1' });
+  // S2 digit shift: nonce …170 + ts, then nonce …17 + 0ts (the same signature).
+  const ts = String(Date.now());
+  const nonce = `shift${Date.now()}170`;
+  const sig = ref.v2Signature(body, KEY, nonce, ts);
+  assert.equal((await post(`signature=${sig}&timestamp=0${ts}&nonce=${nonce.slice(0, -1)}`, body)).resultCode, '000001', 'digit shift');
+  assert.equal((await post(`signature=${sig}&timestamp=${ts}&nonce=${nonce}`, body)).resultCode, '000000', 'the genuine one, once');
+  assert.equal((await post(`signature=${sig}&timestamp=${ts}&nonce=${nonce}`, body)).resultCode, '000001', 'replay');
+  // Missing / malformed authentication parameters: before authentication.
+  assert.equal((await post(`signature=${sig}&timestamp=${ts}`, body)).resultCode, '000001', 'no nonce');
+  assert.equal((await post(`signature=${sig}&timestamp=${ts}&nonce=n%20x`, body)).resultCode, '000001', 'nonce with a space');
+  // Kit: a body starting with a digit.
+  const digit = '1{"activity":"queryInstance"}';
+  const kh = { 'X-Sign': ref.kitSignature(digit, KEY, 'kit-digit', ts), 'X-Timestamp': ts, 'X-Nonce': 'kit-digit' };
+  assert.equal((await post('', digit, kh)).resultCode, '000001', 'kit digit body');
+  // S1 merge: orderLineId=L1%26testFlag%3D1 with the token of orderLineId=L1&testFlag=1.
+  const stamp = v1Stamp(Date.now());
+  const genuine = [['activity', 'newInstance'], ['orderId', `V1AT${Date.now()}`], ['orderLineId', 'L1'], ['testFlag', '1'], ['timeStamp', stamp]];
+  const token = ref.v1Token(genuine, KEY);
+  const merged = `activity=newInstance&orderId=${genuine[1][1]}&orderLineId=L1%26testFlag%3D1&timeStamp=${stamp}&authToken=${encodeURIComponent(token)}`;
+  assert.equal((await get(merged)).resultCode, '000001', 'S1 merge');
+  // V1 replay, and V1 of any age (the ±5 min default window).
+  const q = ref.buildV1Query(genuine, KEY);
+  assert.equal((await get(q)).resultCode, '000000', 'V1 genuine');
+  assert.equal((await get(q)).resultCode, '000001', 'V1 replay');
+  const old = ref.buildV1Query([['activity', 'newInstance'], ['orderId', 'OLD'], ['timeStamp', '20200727073711903']], KEY);
+  assert.equal((await get(old)).resultCode, '000001', 'V1 from 2020');
+  const stale = ref.buildV1Query([['activity', 'newInstance'], ['orderId', 'STALE'], ['timeStamp', v1Stamp(Date.now() - 6 * 60_000)]], KEY);
+  assert.equal((await get(stale)).resultCode, '000001', 'V1 six minutes old');
+}
+
 for (const file of ['express-merchant.js', 'http-merchant.js']) {
   test(`examples/node/${file}: the marketplace lifecycle over loopback HTTP`, { timeout: 60_000 }, async () => {
     const srv = await start(file);
     try {
       await lifecycle(srv.url);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test(`examples/node/${file}: issue 11's attacks over HTTP answer 000001, signed`, { timeout: 60_000 }, async () => {
+    const srv = await start(file);
+    try {
+      await attacks(srv.url);
     } finally {
       await srv.stop();
     }

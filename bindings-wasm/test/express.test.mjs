@@ -82,8 +82,13 @@ test('failures answer 000001 / 000002, signed, and never reach the handler', asy
       ['wrong key', v2Request(body, { key: 'not-the-key' }).query, body, '000001'],
       ['stale', v2Request(body, { ts: String(Date.now() - 61_000) }).query, body, '000001'],
       ['changed body', v2Request(body).query, body.replace('i-1', 'i-2'), '000001'],
-      ['missing nonce', v2Request(body).query.replace(/&nonce=[^&]*/, ''), body, '000002'],
-      ['bad escape', `${v2Request(body).query}&x=%zz`, body, '000002'],
+      // SCHEMES.md "Which code a refusal gets" (decision, issue 11): a
+      // missing or malformed authentication parameter is refused before
+      // authentication, 000001 (as `koosign serve`); these were 000002.
+      ['missing nonce', v2Request(body).query.replace(/&nonce=[^&]*/, ''), body, '000001'],
+      ['bad escape', `${v2Request(body).query}&x=%zz`, body, '000001'],
+      ['leading-zero timestamp', v2Request(body, { ts: `0${Date.now()}` }).query, body, '000001'],
+      // Authenticated, but the body is unusable: 000002.
       ['not JSON, signed', v2Request('{"activity":').query, '{"activity":', '000002'],
     ];
     for (const [what, query, sent, code] of cases) {

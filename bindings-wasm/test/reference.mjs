@@ -12,6 +12,21 @@ export function hmac(key, msg) {
   return createHmac('sha256', key).update(msg).digest();
 }
 
+/** A refusal of the reference, named by the core's error code (for the differential tests). */
+export class RefError extends Error {
+  constructor(code, detail) {
+    super(detail === undefined ? code : `${code}: ${detail}`);
+    this.code = code;
+    this.detail = detail;
+  }
+}
+const refuse = (code, detail) => {
+  throw new RefError(code, detail);
+};
+
+/** SCHEMES.md S2 (decision): Unix ms in exactly 13 ASCII digits, the first not `0`. */
+export const isUnixMs13 = (ts) => /^[1-9][0-9]{12}$/.test(ts);
+
 // --- Java URLEncoder / URLDecoder (UTF-8) -----------------------------------
 
 const URLENC_SAFE = /[A-Za-z0-9.\-*_]/;
@@ -62,13 +77,23 @@ export function v1Token(pairs, accessKey) {
   return hmac(utf8(accessKey + ts[1]), utf8(v1Canonical(pairs))).toString('base64');
 }
 
+/**
+ * SCHEMES.md S1 item 10 (decision), as the spec words it: a decoded name
+ * containing `&` or `=`, or a decoded value containing `&`, a run free of
+ * `&` and `=`, then `=`. `authToken` is not part of the canonical string.
+ */
+export function v1Ambiguous(pairs) {
+  return pairs.some(([n, v]) => n !== 'authToken' && (/[&=]/.test(n) || /&[^&=]*=/.test(v)));
+}
+
 /** Verifies a V1 query the way a careful hand-written port would; returns the matched key's index and the parameters. */
 export function verifyV1(query, accessKeys) {
   const pairs = parseQuery(query);
   const tokenPair = pairs.find(([n]) => n === 'authToken');
   const ts = pairs.find(([n]) => n === 'timeStamp');
-  if (!tokenPair || !ts) throw new Error('missing parameter');
-  if (!/^\d{17}$/.test(ts[1])) throw new Error('bad timestamp');
+  if (!tokenPair || !ts) refuse('MISSING_PARAMETER');
+  if (v1Ambiguous(pairs)) refuse('AMBIGUOUS');
+  if (!/^\d{17}$/.test(ts[1])) refuse('BAD_TIMESTAMP');
   const received = utf8(tokenPair[1].replace(/ /g, '+'));
   const sorted = v1CanonicalPairs(pairs);
   const canonical = utf8(sorted.map(([n, v]) => `${n}=${v}`).join('&'));
@@ -78,8 +103,9 @@ export function verifyV1(query, accessKeys) {
     const expected = utf8(hmac(utf8(keys[i] + ts[1]), canonical).toString('base64'));
     if (expected.length === received.length && timingSafeEqual(expected, received) && found < 0) found = i;
   }
-  if (found < 0) throw new Error('signature mismatch');
-  return { keyIndex: found, params: Object.fromEntries(sorted) };
+  if (found < 0) refuse('SIGNATURE_MISMATCH');
+  // The replay nonce the spec records (S1 item 8): the token after the repair.
+  return { keyIndex: found, params: Object.fromEntries(sorted), nonce: `v1:${received.toString('utf8')}` };
 }
 
 /** The wire query the marketplace sends: URLEncoder-encoded pairs, authToken last. */
@@ -104,14 +130,26 @@ export function kitSignature(body, accessKey, nonce, timestamp) {
 
 function verifyHex(expectedFor, signature, accessKeys) {
   const received = Buffer.from(signature, 'hex');
-  if (received.length !== 32 || !/^[0-9a-fA-F]{64}$/.test(signature)) throw new Error('signature mismatch');
+  if (received.length !== 32 || !/^[0-9a-fA-F]{64}$/.test(signature)) refuse('SIGNATURE_MISMATCH');
   const keys = typeof accessKeys === 'string' ? [accessKeys] : accessKeys;
   let found = -1;
   for (let i = 0; i < keys.length; i++) {
     if (timingSafeEqual(Buffer.from(expectedFor(keys[i]), 'hex'), received) && found < 0) found = i;
   }
-  if (found < 0) throw new Error('signature mismatch');
+  if (found < 0) refuse('SIGNATURE_MISMATCH');
   return found;
+}
+
+/**
+ * The S2 format rules (decision), before any MAC: the timestamp, then the
+ * nonce (1–256 bytes of printable ASCII, `!` to `~`; `nonceName` is the
+ * parameter reported missing).
+ */
+function v2Format(ts, nonce, nonceName) {
+  if (!isUnixMs13(ts)) refuse('BAD_TIMESTAMP');
+  if (nonce === '') refuse('MISSING_PARAMETER', nonceName);
+  if (Buffer.byteLength(nonce) > 256) refuse('INPUT_TOO_LARGE');
+  if (!/^[\x21-\x7e]+$/.test(nonce)) refuse('MALFORMED_ENCODING');
 }
 
 /** Verifies a V2 notification from its query string and raw body; window ±60 s when `now` is given. */
@@ -121,17 +159,23 @@ export function verifyV2(query, body, accessKeys, now) {
   const sig = p.get('signature');
   const ts = p.get('timestamp');
   const nonce = p.get('nonce');
-  if (sig === undefined || ts === undefined || nonce === undefined) throw new Error('missing parameter');
-  if (!/^\d{1,19}$/.test(ts)) throw new Error('bad timestamp');
+  if (sig === undefined || ts === undefined || nonce === undefined) refuse('MISSING_PARAMETER');
+  v2Format(ts, nonce, 'nonce');
   const keyIndex = verifyHex((k) => v2Signature(body, k, nonce, ts), sig, accessKeys);
-  if (now !== undefined && Math.abs(now - Number(ts)) > 60000) throw new Error('stale');
+  if (now !== undefined && Math.abs(now - Number(ts)) > 60000) refuse('STALE_TIMESTAMP');
   return { keyIndex, timestampMs: Number(ts) };
 }
 
+/** Verifies a kit notification (no window); returns the matched key's index. */
 export function verifyKit(headers, body, accessKeys) {
   const h = {};
-  for (const [n, v] of Object.entries(headers)) h[n.toLowerCase()] = v;
-  return verifyHex((k) => kitSignature(body, k, h['x-nonce'], h['x-timestamp']), h['x-sign'], accessKeys);
+  for (const [n, v] of Object.entries(headers)) if (!(n.trim().toLowerCase() in h)) h[n.trim().toLowerCase()] = v.trim();
+  if (h['x-sign'] === undefined || h['x-timestamp'] === undefined || h['x-nonce'] === undefined) refuse('MISSING_PARAMETER');
+  v2Format(h['x-timestamp'], h['x-nonce'], 'x-nonce');
+  // S2b signs `… + timestamp + body`: a leading digit of the body could move into the timestamp.
+  const b = buf(body);
+  if (b.length > 0 && b[0] >= 0x30 && b[0] <= 0x39) refuse('AMBIGUOUS');
+  return verifyHex((k) => kitSignature(b, k, h['x-nonce'], h['x-timestamp']), h['x-sign'], accessKeys);
 }
 
 // --- S3 Body-Sign -----------------------------------------------------------
@@ -206,6 +250,23 @@ export function licenceSignature(ts, nonce, body, accessKey) {
   h.update(utf8(`ts=${ts}&nonce=${nonce}&body=`));
   h.update(buf(body));
   return h.digest('base64');
+}
+
+/** Verifies a licence signature (no window); returns the matched key's index. */
+export function verifyLicence(ts, nonce, body, signature, accessKeys) {
+  if (!isUnixMs13(ts)) refuse('BAD_TIMESTAMP');
+  if (nonce === '') refuse('MISSING_PARAMETER');
+  // `ts=…&nonce=n1&body=&body=X` reads two ways when the nonce may hold `&`.
+  if (nonce.includes('&')) refuse('AMBIGUOUS');
+  const received = utf8(signature.replace(/ /g, '+'));
+  const keys = typeof accessKeys === 'string' ? [accessKeys] : accessKeys;
+  let found = -1;
+  for (let i = 0; i < keys.length; i++) {
+    const expected = utf8(licenceSignature(ts, nonce, body, keys[i]));
+    if (expected.length === received.length && timingSafeEqual(expected, received) && found < 0) found = i;
+  }
+  if (found < 0) refuse('SIGNATURE_MISMATCH');
+  return found;
 }
 
 // --- S6 SDK-HMAC-SHA256 (plain inputs: ASCII header names, no SDK quirks) ---

@@ -66,11 +66,17 @@ test('S1: the V1 example', () => {
 test('S1b: token header and JSON body fields', () => {
   const fields = [['activity', 'getLicense'], ['timeStamp', '20200727073711903'], ['note', 'a "quoted" é'], ['blank', ' ']];
   const token = k.v1AuthToken(fields.filter(([, v]) => v.trim() !== ''), KEY);
-  const body = JSON.stringify({ activity: 'getLicense', timeStamp: '20200727073711903', note: 'a "quoted" é', blank: ' ', n: 5, o: { x: 1 } });
+  const body = JSON.stringify({ activity: 'getLicense', timeStamp: '20200727073711903', note: 'a "quoted" é', blank: ' ' });
   const v = k.verifyV1Json(token, body, KEY);
   assert.equal(v.protocol, 'v1json');
+  // The blank member is not signed, and tolerated (SCHEMES.md S1b).
   assert.deepEqual(v.params, { activity: 'getLicense', note: 'a "quoted" é', timeStamp: '20200727073711903' });
   assert.throws(() => k.verifyV1Json(token, body.replace('getLicense', 'getLicensf'), KEY), k.SignatureMismatchError);
+  // SCHEMES.md S1b (decision, issue 11): members that are not strings were
+  // accepted unsigned before; now the body must be a flat object of strings.
+  for (const extra of [',"n":5', ',"o":{"x":1}', ',"a":["x"]', ',"t":true', ',"z":null', ',"note":"other"']) {
+    assert.throws(() => k.verifyV1Json(token, body.replace(/}$/, `${extra}}`), KEY), k.MalformedEncodingError, extra);
+  }
 });
 
 test('S2 / S2b: the V2 and kit examples', () => {
@@ -168,7 +174,23 @@ test('S6: the published APIG examples', () => {
   const dated = s.sign('https://h.example.com/x', { now: Date.UTC(2020, 5, 8, 2, 39, 0) });
   assert.equal(dated.headers['X-Sdk-Date'], '20200608T023900Z');
   const sent = { 'X-Sdk-Date': '20200608T023900Z', ...get.headers };
-  assert.equal(k.verifyApig('https://service.endpoint.myhuaweicloud.com/resources?size=1', { headers: sent }, [['x', 'y'], ['AccessKey', 'SecretKey']]), 1);
+  assert.deepEqual(k.verifyApig('https://service.endpoint.myhuaweicloud.com/resources?size=1', { headers: sent }, [['x', 'y'], ['AccessKey', 'SecretKey']]), {
+    credentialIndex: 1,
+    unsignedPayload: false,
+  });
+  // Published vector 3 signs x-sdk-date only: verification refuses it now
+  // (SCHEMES.md S6 decision, issue 11: SignedHeaders must include host and
+  // x-sdk-date). This signer always signs host.
+  const only = s.sign(
+    { host: 'example.huaweicloud.com', path: '/path', query: [['limit', '1']] },
+    { headers: { 'X-Sdk-Date': '20060102T150405Z' } },
+  );
+  assert.equal(only.signedHeaders, 'host;x-sdk-date');
+  const v3 = 'SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624';
+  assert.throws(
+    () => k.verifyApig({ host: 'example.huaweicloud.com', path: '/path', query: [['limit', '1']] }, { headers: { 'X-Sdk-Date': '20060102T150405Z', Authorization: v3 } }, [['AccessKey', 'SecretKey']]),
+    (e) => e instanceof k.MalformedEncodingError && e.what === 'SignedHeaders must include host and x-sdk-date',
+  );
 });
 
 test('S5: licence signatures round-trip and reject a change', () => {

@@ -5,8 +5,10 @@
 //
 // POST /produce answers the V2 basic interfaces (and kit x-sign requests),
 // GET /produce the V1 ones. The middleware reads the raw body, verifies the
-// signature, the ±60 s window and the nonce (replay), answers 000001/000002
-// itself on failure, and signs every response with Body-Sign over the exact
+// signature, the window (±60 s for V2/kit, ±5 min for V1) and the replay
+// store (the V2 nonce, the V1 authToken), answers a refusal itself (000001
+// before authentication, 000002 for an unusable verified body, 000005 for a
+// full replay store), and signs every response with Body-Sign over the exact
 // bytes sent.
 
 const express = require('express');

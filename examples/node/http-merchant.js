@@ -9,32 +9,37 @@ const koosign = require('koosign');
 const { createMerchant } = require('./merchant');
 
 function createServer({ accessKey, merchant = createMerchant(), nonceStore = new koosign.NonceStore() }) {
+  // The endpoint defaults (SCHEMES.md S1 item 8, S2): V2/kit ±60 s (the
+  // verifiers' default), V1 ±5 min; V2 nonces and V1 authTokens in one
+  // replay store.
+  const v1 = { window: koosign.V1_DEFAULT_WINDOW_MS, nonceStore };
   return http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks); // the exact bytes: never re-serialise
+      if (!req.url.startsWith('/produce')) {
+        res.writeHead(404).end();
+        return;
+      }
       let answer;
+      let authenticated = false;
       try {
-        if (!req.url.startsWith('/produce')) {
-          res.writeHead(404).end();
-          return;
-        }
         const v =
           req.method === 'GET'
-            ? koosign.verifyV1(req.url, accessKey) // V1: authToken in the query
-            : req.headers['x-sign'] !== undefined
-              ? koosign.verifyKit(req.headers, body, accessKey, { nonceStore })
+            ? koosign.verifyV1(req.url, accessKey, v1) // V1: authToken in the query
+            : ['x-sign', 'x-timestamp', 'x-nonce'].some((h) => req.headers[h] !== undefined)
+              ? koosign.verifyKit(req.rawHeaders, body, accessKey, { nonceStore })
               : koosign.verifyV2(req.url, body, accessKey, { nonceStore }); // ±60 s, replay
+        authenticated = true;
         answer = merchant.handle(v.notification, accessKey);
       } catch (e) {
-        if (!(e instanceof koosign.KoosignError)) {
-          res.writeHead(500).end();
-          return;
-        }
+        // SCHEMES.md "Which code a refusal gets", as `koosign serve`: 000001
+        // before authentication, 000002 for an unusable verified body,
+        // 000005 for the merchant's side (replay store full, …).
         answer = {
-          resultCode: e instanceof koosign.MalformedRequestError ? '000002' : '000001',
-          resultMsg: e.message, // never holds a secret
+          resultCode: koosign.resultCodeFor(e, { authenticated }),
+          resultMsg: e instanceof koosign.KoosignError ? e.message : 'internal error', // never holds a secret
         };
       }
       const out = Buffer.from(JSON.stringify(answer), 'utf8');

@@ -7,6 +7,7 @@ import express = require('express');
 const {
   verifyV1, verifyV2, verifyKit, bodySign, encryptField, decryptField, deriveKey, ApigSigner, NonceStore,
   KoosignError, SignatureMismatchError, MalformedRequestError, MissingParameterError, BODY_SIGN_HEADER,
+  AmbiguousError, verifyApig, resultCodeFor, V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS,
 } = koosign;
 
 const keys: readonly string[] = ['old', 'new'];
@@ -25,13 +26,23 @@ try {
   const kit = verifyKit({ 'x-sign': 'a', 'x-timestamp': '1', 'x-nonce': 'n' }, 'text body', 'key');
   const bytes: Uint8Array = kit.body;
   void bytes;
-  const v1 = verifyV1(new URL('https://m.example.com/produce?a=b'), 'key', { window: null });
+  const v1 = verifyV1(new URL('https://m.example.com/produce?a=b'), 'key', { window: V1_DEFAULT_WINDOW_MS, nonceStore: store });
+  const s6 = verifyApig('https://h/x', { headers: {} }, [['ak', 'sk']], { window: APIG_DEFAULT_WINDOW_MS });
+  const credential: number = s6.credentialIndex;
+  const unauthenticatedBody: boolean = s6.unsignedPayload;
+  void [credential, unauthenticatedBody];
   const p: Record<string, string> = v1.params;
   const pairs: Array<[string, string]> = v1.pairs;
   const mail: string = v1.decryptParam('email', '2');
   void [p, pairs, mail];
 } catch (e) {
-  if (e instanceof SignatureMismatchError) {
+  const answer: '000001' | '000002' | '000005' = resultCodeFor(e, { authenticated: false });
+  void answer;
+  if (e instanceof AmbiguousError) {
+    const code: 'AMBIGUOUS' = e.code;
+    const what: string | undefined = e.what;
+    void [code, what];
+  } else if (e instanceof SignatureMismatchError) {
     const code: 'SIGNATURE_MISMATCH' = e.code;
     void code;
   } else if (e instanceof MissingParameterError) {
@@ -54,7 +65,7 @@ const name: 'Body-Sign' = BODY_SIGN_HEADER;
 void [header, wire, wire2, plain, key, auth, name];
 
 const app = express();
-app.post('/produce', koosignMiddleware({ accessKeys: keys, nonceStore: store }), (req, res) => {
+app.post('/produce', koosignMiddleware({ accessKeys: keys, nonceStore: store, v1Window: 0, onError: (err, _req, res, _next, info) => res.end(`${err.code}:${info.resultCode}`) }), (req, res) => {
   const verified = req.koosign;
   const raw: Buffer | undefined = req.rawBody;
   void raw;
@@ -70,4 +81,9 @@ verifyV2('q', body, 'k', { windowMs: 5 });
 encryptField('a', 'k', '3');
 // @ts-expect-error the middleware needs accessKeys
 koosignMiddleware({});
+// @ts-expect-error v1Window is switched off with 0, not null
+koosignMiddleware({ accessKeys: 'k', v1Window: null });
+// @ts-expect-error verifyApig returns an object, not the index
+const index: number = verifyApig('https://h/x', {}, ['ak', 'sk']);
+void index;
 void notANumber;
