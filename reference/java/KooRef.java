@@ -14,7 +14,7 @@
 //       Deterministic for a given SEED. Every case is a positive one under
 //       the rules of docs/SCHEMES.md: no ambiguous V1 name or value (S1
 //       item 10), 13-digit timestamps without a leading zero (S2, S5), no
-//       kit body starting with a digit (S2b), no '&' in a licence nonce (S5).
+//       kit body not starting with '{' (S2b), no '&' in a licence nonce (S5).
 //   java reference/java/KooRef.java check FILE...   ("-" = stdin)
 //       recomputes every case of a known kind with the JDK, prints
 //       "N passed, M failed" (and how many lines of unknown kinds were
@@ -614,9 +614,9 @@ public class KooRef {
         return ts;
     }
 
-    /** S2b (decision): a kit body that starts with an ASCII digit is refused as ambiguous. */
-    static boolean startsWithDigit(String body) {
-        return !body.isEmpty() && body.charAt(0) >= '0' && body.charAt(0) <= '9';
+    /** S2b (decision): a kit body must start with '{' (and the nonce, hex here, holds none). */
+    static boolean kitBodyOk(String body) {
+        return body.startsWith("{");
     }
 
     static Map<String, Object> genV2(Random r, boolean kit) throws Exception {
@@ -626,7 +626,7 @@ public class KooRef {
         String body;
         do {
             body = requestBody(r);
-        } while (kit && startsWithDigit(body));
+        } while (kit && !kitBodyOk(body));
         String sig = kit ? v2Kit(ak, nonce, ts, body) : v2Basic(ak, nonce, ts, body);
         if (!kit && r.nextBoolean()) sig = sig.toUpperCase(); // SaaS: upper; licence: lower
         Map<String, Object> c = new LinkedHashMap<>();
