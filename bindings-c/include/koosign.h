@@ -268,7 +268,7 @@ enum koosign_status
     /**
      * The signed bytes could be read as more than one request (SCHEMES.md
      * ambiguity decisions: a decoded `&` or `=` that would move an S1/S1b
-     * parameter boundary, an S2b body starting with a digit, a `&` in an
+     * parameter boundary, an S2b body not starting with `{` or nonce holding `{`, a `&` in an
      * S5 nonce, a repeated S6 signed header or Authorization). Refused
      * before authentication: answer `000001`. A core error (value 13),
      * declared after the C layer's codes because it was added later.
@@ -813,7 +813,7 @@ koosign_status koosign_sign_v2(koosign_v2_scheme scheme,
  * - `nonce`, `nonce_len`: `nonce` / `x-nonce`, 1 to 256 printable ASCII
  *   characters (0x21–0x7E, no space).
  * - `body`, `body_len`: the exact body bytes received (never re-serialised);
- *   for KOOSIGN_V2_KIT, not starting with an ASCII digit.
+ *   for KOOSIGN_V2_KIT, starting with `{` (and the nonce holds no `{`).
  * - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
  * - `freshness`: NULL checks no window (tests only: the guide requires
  *   ±60 s); else |now_ms − timestamp| ≤ window_ms (Unix milliseconds).
@@ -829,7 +829,7 @@ koosign_status koosign_sign_v2(koosign_v2_scheme scheme,
  * or a leading zero), KOOSIGN_MISSING_PARAMETER (empty nonce),
  * KOOSIGN_INPUT_TOO_LARGE (nonce over 256 bytes),
  * KOOSIGN_MALFORMED_ENCODING (nonce not printable ASCII),
- * KOOSIGN_AMBIGUOUS (KOOSIGN_V2_KIT body starting with a digit),
+ * KOOSIGN_AMBIGUOUS (KOOSIGN_V2_KIT body not starting with `{`, or nonce holding `{`),
  * KOOSIGN_NO_ACCESS_KEY, KOOSIGN_SIGNATURE_MISMATCH,
  * KOOSIGN_STALE_TIMESTAMP, KOOSIGN_REPLAYED_NONCE,
  * KOOSIGN_NONCE_STORE_FULL, KOOSIGN_PANIC. resultCode: `000001` for all
