@@ -24,7 +24,8 @@ The format of a line (all strings UTF-8 text):
   ``aes_invalid``;
 * ``id``: unique, ``scheme/category/what``; ``category`` one of
   ``truncated``, ``altered``, ``ambiguous``, ``stale``, ``replayed``,
-  ``malformed``, ``s6``, ``body-sign-grammar``;
+  ``malformed``, ``rules`` (S6: X-Sdk-Content-Sha256 and SignedHeaders),
+  ``body-sign-grammar``;
 * ``expect_error``: the core's code, e.g. ``SIGNATURE_MISMATCH``; ``why``: the
   rule (SCHEMES.md section) that refuses it;
 * the request, by kind:
@@ -566,27 +567,27 @@ def apig_cases(s):
     c("altered/host-header", "SIGNATURE_MISMATCH", "the signed Host header changed", APIG_GET,
       replace(get["sent"], "Host", "evil.example.com"))
     # S6 X-Sdk-Content-Sha256 rules
-    c("s6/body-swap-unsigned-content-sha256", "SIGNATURE_MISMATCH",
+    c("rules/body-swap-unsigned-content-sha256", "SIGNATURE_MISMATCH",
       "S6: body replaced, and the original body's hash added as an X-Sdk-Content-Sha256 that is NOT among "
       "SignedHeaders: it is ignored and the real body hash is used", APIG_POST,
       post["sent"] + [["X-Sdk-Content-Sha256", sha256_hex(APIG_POST_BODY)]],
       body='{"eventId":"ev-0001","content":"EVIL"}')
-    c("s6/body-swap-unsigned-unsigned-payload", "SIGNATURE_MISMATCH",
+    c("rules/body-swap-unsigned-unsigned-payload", "SIGNATURE_MISMATCH",
       "S6: body replaced, and an unsigned X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD added: ignored", APIG_POST,
       post["sent"] + [["X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD"]], body='{"eventId":"ev-0001","content":"EVIL"}')
-    c("s6/signed-content-sha256-other-body", "SIGNATURE_MISMATCH",
+    c("rules/signed-content-sha256-other-body", "SIGNATURE_MISMATCH",
       "S6: a signed X-Sdk-Content-Sha256 that is the hash of another body (SDK-signed): not the real hash",
       APIG_POST, s["post_other_hash"]["sent"])
-    c("s6/signed-content-sha256-empty-hash", "SIGNATURE_MISMATCH",
+    c("rules/signed-content-sha256-empty-hash", "SIGNATURE_MISMATCH",
       "S6: a signed X-Sdk-Content-Sha256 of the empty body with a non-empty body (SDK-signed)",
       APIG_POST, s["post_empty_hash"]["sent"])
-    c("s6/signed-content-sha256-lower-case", "SIGNATURE_MISMATCH",
+    c("rules/signed-content-sha256-lower-case", "SIGNATURE_MISMATCH",
       "S6: a signed X-Sdk-Content-Sha256 `unsigned-payload`: only the exact UNSIGNED-PAYLOAD or the real hash",
       APIG_POST, s["post_lower_unsigned"]["sent"])
-    c("s6/host-not-signed", "MALFORMED_ENCODING",
+    c("rules/host-not-signed", "MALFORMED_ENCODING",
       "S6: SignedHeaders must include host (SDK signature over x-sdk-date only, as the Go SDK's tests)",
       APIG_GET, s["get_no_host"]["sent"])
-    c("s6/x-sdk-date-not-signed", "MALFORMED_ENCODING", "S6: SignedHeaders must include x-sdk-date (SDK signature)",
+    c("rules/x-sdk-date-not-signed", "MALFORMED_ENCODING", "S6: SignedHeaders must include x-sdk-date (SDK signature)",
       APIG_GET, s["get_no_date"]["sent"])
     c("ambiguous/repeated-host", "AMBIGUOUS", "S6: a second Host header before the genuine one (a signed header twice)",
       APIG_GET, [["Host", "evil.example.com"]] + get["sent"])

@@ -5,6 +5,12 @@
 //! that a one-character change of the token, signature or ciphertext is
 //! rejected. It prints a count per kind and, last, `N passed, M failed`;
 //! the exit status is 1 on any failure or unknown kind.
+//!
+//! Besides the conformance kinds it knows the kinds of the repository's
+//! `vectors/stages.jsonl` (per-stage goldens), `vectors/invalid.jsonl`
+//! (requests to refuse with a given error code) and `vectors/published.jsonl`
+//! (vectors written by others), checked by the same code as the core's
+//! `core/tests/vectors.rs`.
 
 use koosign::{
     body_sign, body_signature, derive_key, licence_sign, sign_apig, sign_v2, v1_auth_token, verify_apig,
@@ -15,6 +21,10 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// The checks of the stage, invalid and published kinds, shared with the
+/// core's integration test.
+#[path = "../../core/tests/vector_kinds/mod.rs"]
+mod vector_kinds;
 
 #[derive(Default)]
 struct Tally {
@@ -119,7 +129,7 @@ fn check_case(kind: &str, c: &Value) -> Result<(), String> {
         "v2_kit" => v2(c, V2Scheme::Kit),
         "apig" => apig(c),
         "licence" => licence(c),
-        other => Err(format!("unknown kind `{other}`")),
+        other => vector_kinds::check(other, c).unwrap_or_else(|| Err(format!("unknown kind `{other}`"))),
     }
 }
 
