@@ -66,6 +66,12 @@ create_exception!(
 );
 create_exception!(
     koosign,
+    AmbiguousRequestError,
+    KoosignError,
+    "The signed bytes could be read as more than one request (SCHEMES.md ambiguity decisions: a decoded `&` or `=` moving an S1 parameter boundary, an S2b body starting with a digit, a `&` in an S5 nonce, a repeated S6 signed header); refused before authentication (answer 000001)."
+);
+create_exception!(
+    koosign,
     DecryptError,
     KoosignError,
     "An encrypted field could not be decrypted (any cause: Base64, padding, key size, UTF-8)."
@@ -83,6 +89,7 @@ fn err(py: Python<'_>, e: Error) -> PyErr {
         | Error::BadTimestamp
         | Error::InputTooLarge { .. } => MalformedRequest::new_err(msg),
         Error::Decrypt => DecryptError::new_err(msg),
+        Error::Ambiguous(_) => AmbiguousRequestError::new_err(msg),
         // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource and any
         // variant added later: the base class, told apart by `code`.
         _ => KoosignError::new_err(msg),
@@ -1006,6 +1013,25 @@ fn derive_key<'py>(
     Ok(PyBytes::new(py, koosign::derive_key(&k, ty).as_bytes()))
 }
 
+/// AES-CBC + PKCS#7 decryption with a raw 16- or 32-byte key (the S4
+/// cipher without the key derivation or the wire form): for known-answer
+/// tests such as Wycheproof's. See the stubs for the contract.
+#[pyfunction]
+fn decrypt_raw<'py>(
+    py: Python<'py>,
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let fk = FieldKey::from_raw(key).py(py)?;
+    let iv: &[u8; 16] = iv
+        .try_into()
+        .map_err(|_| err(py, Error::MalformedEncoding("iv must be 16 bytes")))?;
+    let mut out = vec![0u8; ciphertext.len()];
+    let pt = fk.decrypt_raw(iv, ciphertext, &mut out).py(py)?;
+    Ok(PyBytes::new(py, pt))
+}
+
 // ---------------------------------------------------------------------------
 // S5 — licence ts/nonce/signature
 
@@ -1264,11 +1290,11 @@ fn verify_apig(
 mod _koosign {
     #[pymodule_export]
     use super::{
-        body_sign, build_v1_query, decrypt_field, derive_key, encrypt_field, licence_sign,
-        parse_query, sign_v2, v1_auth_token, v1_canonical, verify_apig, verify_body_sign,
-        verify_kit, verify_licence, verify_v1, verify_v1_json, verify_v2, ApigSigner, DecryptError,
-        KoosignError, MalformedRequest, ReplayedNonce, SignatureMismatch, StaleTimestamp,
-        VerifiedV1, VerifiedV2,
+        body_sign, build_v1_query, decrypt_field, decrypt_raw, derive_key, encrypt_field,
+        licence_sign, parse_query, sign_v2, v1_auth_token, v1_canonical, verify_apig,
+        verify_body_sign, verify_kit, verify_licence, verify_v1, verify_v1_json, verify_v2,
+        AmbiguousRequestError, ApigSigner, DecryptError, KoosignError, MalformedRequest,
+        ReplayedNonce, SignatureMismatch, StaleTimestamp, VerifiedV1, VerifiedV2,
     };
 
     #[pymodule_export]

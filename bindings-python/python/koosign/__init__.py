@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Dict, Optional
 from ._koosign import (
     BODY_SIGN_HEADER,
     DETACH_THRESHOLD,
+    AmbiguousRequestError,
     DecryptError,
     KoosignError,
     MalformedRequest,
@@ -29,6 +30,7 @@ from ._koosign import (
     body_sign,
     build_v1_query,
     decrypt_field,
+    decrypt_raw,
     derive_key,
     encrypt_field,
     licence_sign,
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BODY_SIGN_HEADER",
     "DETACH_THRESHOLD",
+    "AmbiguousRequestError",
     "ApigSignature",
     "ApigSigner",
     "DecryptError",
@@ -70,6 +73,7 @@ __all__ = [
     "body_sign",
     "build_v1_query",
     "decrypt_field",
+    "decrypt_raw",
     "derive_key",
     "encrypt_field",
     "licence_sign",
@@ -144,9 +148,10 @@ def result_code(exc: BaseException) -> str:
     """The marketplace ``resultCode`` for a failed request: ``000002`` for a
     malformed one (missing or badly encoded parameter, bad timestamp format,
     undecryptable field), ``000001`` for an authentication failure
-    (signature, window, replay), ``000005`` for anything else."""
+    (signature, window, replay, an ambiguous request refused before
+    authentication), ``000005`` for anything else."""
     if isinstance(exc, (MalformedRequest, DecryptError)):
         return "000002"
-    if isinstance(exc, (SignatureMismatch, StaleTimestamp, ReplayedNonce)):
+    if isinstance(exc, (SignatureMismatch, StaleTimestamp, ReplayedNonce, AmbiguousRequestError)):
         return "000001"
     return "000005"
