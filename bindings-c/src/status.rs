@@ -5,8 +5,9 @@ use core::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What every fallible koosign_* function returns. `KOOSIGN_OK` is 0;
-/// codes 1–12 are the core's errors (same meaning as `koosign::Error`);
-/// codes from 100 are the C layer's own. Values are stable.
+/// codes 1–13 are the core's errors (same meaning as `koosign::Error`;
+/// KOOSIGN_AMBIGUOUS, 13, was added later and is declared last); codes
+/// from 100 are the C layer's own. Values are stable.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum koosign_status {
@@ -62,6 +63,13 @@ pub enum koosign_status {
     /// know. Not returned by this version (the core and the binding are
     /// built together); reserved so a newer core cannot be mis-reported.
     KOOSIGN_UNKNOWN_ERROR = 199,
+    /// The signed bytes could be read as more than one request (SCHEMES.md
+    /// ambiguity decisions: a decoded `&` or `=` that would move an S1/S1b
+    /// parameter boundary, an S2b body starting with a digit, a `&` in an
+    /// S5 nonce, a repeated S6 signed header or Authorization). Refused
+    /// before authentication: answer `000001`. A core error (value 13),
+    /// declared after the C layer's codes because it was added later.
+    KOOSIGN_AMBIGUOUS = 13,
 }
 
 impl From<ks::Error> for koosign_status {
@@ -80,12 +88,13 @@ impl From<ks::Error> for koosign_status {
             ks::Error::SignatureMismatch => KOOSIGN_SIGNATURE_MISMATCH,
             ks::Error::Decrypt => KOOSIGN_DECRYPT,
             ks::Error::RandomSource => KOOSIGN_RANDOM_SOURCE,
+            ks::Error::Ambiguous(_) => KOOSIGN_AMBIGUOUS,
             _ => KOOSIGN_UNKNOWN_ERROR,
         }
     }
 }
 
-const ALL: [koosign_status; 18] = {
+const ALL: [koosign_status; 19] = {
     use koosign_status::*;
     [
         KOOSIGN_OK,
@@ -106,6 +115,7 @@ const ALL: [koosign_status; 18] = {
         KOOSIGN_INVALID_ARGUMENT,
         KOOSIGN_PANIC,
         KOOSIGN_UNKNOWN_ERROR,
+        KOOSIGN_AMBIGUOUS,
     ]
 };
 
@@ -139,6 +149,7 @@ impl koosign_status {
             KOOSIGN_INVALID_ARGUMENT => c"an argument is outside its documented set of values",
             KOOSIGN_PANIC => c"internal panic caught at the C boundary (a bug in koosign)",
             KOOSIGN_UNKNOWN_ERROR => c"unknown error from the core",
+            KOOSIGN_AMBIGUOUS => c"ambiguous request refused (it could be read as more than one request)",
         }
     }
 
@@ -163,6 +174,7 @@ impl koosign_status {
             KOOSIGN_INVALID_ARGUMENT => c"KOOSIGN_INVALID_ARGUMENT",
             KOOSIGN_PANIC => c"KOOSIGN_PANIC",
             KOOSIGN_UNKNOWN_ERROR => c"KOOSIGN_UNKNOWN_ERROR",
+            KOOSIGN_AMBIGUOUS => c"KOOSIGN_AMBIGUOUS",
         }
     }
 }
@@ -229,10 +241,11 @@ mod tests {
             E::SignatureMismatch,
             E::Decrypt,
             E::RandomSource,
+            E::Ambiguous("x"),
         ] {
             let s = koosign_status::from(e);
             assert_eq!(s.name().to_str().unwrap(), format!("KOOSIGN_{}", e.code()));
-            assert!((1..=12).contains(&(s as u32)));
+            assert!((1..=13).contains(&(s as u32)));
         }
         for s in ALL {
             assert_eq!(koosign_status::from_u32(s as u32), Some(s));

@@ -683,7 +683,11 @@ static void test_status_strings(void) {
     }
     CHECK(strcmp(koosign_status_name(KOOSIGN_SIGNATURE_MISMATCH), "KOOSIGN_SIGNATURE_MISMATCH") == 0);
     CHECK(strcmp(koosign_status_message(KOOSIGN_OK), "success") == 0);
-    CHECK(strcmp(koosign_status_message(13), "unknown status") == 0);
+    /* KOOSIGN_AMBIGUOUS (13) continues the core's codes; 14 is the first unused one. */
+    CHECK(strcmp(koosign_status_name(KOOSIGN_AMBIGUOUS), "KOOSIGN_AMBIGUOUS") == 0);
+    CHECK(KOOSIGN_AMBIGUOUS == 13);
+    CHECK(strcmp(koosign_status_message(KOOSIGN_AMBIGUOUS), "unknown status") != 0);
+    CHECK(strcmp(koosign_status_message(14), "unknown status") == 0);
     CHECK(strcmp(koosign_status_message(UINT32_MAX), "unknown status") == 0);
     CHECK(strcmp(koosign_status_name(99), "KOOSIGN_UNKNOWN_STATUS") == 0);
 }
