@@ -15,28 +15,6 @@ use koosign::{
 };
 use serde_json::Value;
 
-/// Every kind this module checks.
-#[allow(dead_code)]
-pub const KINDS: &[&str] = &[
-    "v1_stages",
-    "v2_stages",
-    "apig_stages",
-    "s4_key",
-    "v1_invalid",
-    "v1_json_invalid",
-    "v2_invalid",
-    "licence_invalid",
-    "body_sign_invalid",
-    "apig_invalid",
-    "aes_invalid",
-    "apig_canonical_query",
-    "apig_host_unsigned",
-    "hmac_sha256",
-    "aes_cbc_raw",
-    "v1_query",
-    "apig",
-];
-
 /// Checks one case; `None` for a kind this module does not know. A failure
 /// starts with the case's `id` (invalid cases) or `source` (published ones).
 pub fn check(kind: &str, c: &Value) -> Option<Result<(), String>> {
