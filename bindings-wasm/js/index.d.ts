@@ -196,6 +196,11 @@ export declare function encryptField(plaintext: string, accessKey: string, encry
 export declare function decryptField(wire: string, accessKey: string, encryptType?: EncryptType | 'auto'): string;
 /** The JDK SHA1PRNG field key: 16 bytes (bits 128) or 32 bytes (bits 256, default). */
 export declare function deriveKey(accessKey: string, bits?: 128 | 256): Uint8Array;
+/**
+ * AES-CBC + PKCS#7 with a raw 16- or 32-byte key (known-answer tests such as Wycheproof's).
+ * Throws DecryptError, MalformedEncodingError (key or IV length), InputTooLargeError (key over 32 bytes).
+ */
+export declare function decryptRaw(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 /** Which encryptType decrypts `wire`: "1", "2", or null. */
 export declare function detectEncryptType(wire: string, accessKey: string): '1' | '2' | null;
 
@@ -266,7 +271,8 @@ export type KoosignErrorCode =
   | 'NO_ACCESS_KEY'
   | 'SIGNATURE_MISMATCH'
   | 'DECRYPT'
-  | 'RANDOM_SOURCE';
+  | 'RANDOM_SOURCE'
+  | 'AMBIGUOUS';
 
 /** Every error koosign throws (argument type errors are TypeError). No message holds a secret. */
 export declare class KoosignError extends Error {
@@ -323,6 +329,13 @@ export declare class DecryptError extends KoosignError {
 }
 export declare class RandomSourceError extends KoosignError {
   readonly code: 'RANDOM_SOURCE';
+}
+/** The signed bytes could be read as more than one request (SCHEMES.md ambiguity decisions): answer "000001". */
+export declare class AmbiguousError extends KoosignError {
+  constructor(message?: string, options?: { what?: string });
+  readonly code: 'AMBIGUOUS';
+  /** Which ambiguity rule refused the request. */
+  readonly what: string | undefined;
 }
 
 /** The error class of each code. */

@@ -52,6 +52,8 @@ const NoAccessKeyError = define('NoAccessKeyError', 'NO_ACCESS_KEY', KoosignErro
 const SignatureMismatchError = define('SignatureMismatchError', 'SIGNATURE_MISMATCH', KoosignError, 'signature does not match');
 const DecryptError = define('DecryptError', 'DECRYPT', KoosignError, 'field could not be decrypted');
 const RandomSourceError = define('RandomSourceError', 'RANDOM_SOURCE', KoosignError, 'the random source failed');
+/** The signed bytes could be read as more than one request (SCHEMES.md ambiguity decisions): answer `000001`. */
+const AmbiguousError = define('AmbiguousError', 'AMBIGUOUS', KoosignError, 'ambiguous request refused', 'what');
 
 const errorClasses = Object.freeze({
   MISSING_PARAMETER: MissingParameterError,
@@ -66,6 +68,7 @@ const errorClasses = Object.freeze({
   SIGNATURE_MISMATCH: SignatureMismatchError,
   DECRYPT: DecryptError,
   RANDOM_SOURCE: RandomSourceError,
+  AMBIGUOUS: AmbiguousError,
 });
 
 // The core's codes, `+` marking format errors; checked against the classes
@@ -648,6 +651,21 @@ function deriveKey(accessKey, bits = 256) {
   }
 }
 
+/**
+ * AES-CBC + PKCS#7 decryption with a raw 16- or 32-byte key (the S4 cipher
+ * without the key derivation or the wire form), for known-answer tests such
+ * as Wycheproof's. Throws DecryptError (any cryptographic failure),
+ * MalformedEncodingError (key not 16 or 32 bytes, IV not 16 bytes),
+ * InputTooLargeError (key over 32 bytes).
+ */
+function decryptRaw(key, iv, ciphertext) {
+  try {
+    return wasm.decrypt_raw(bytes(key, 'key'), bytes(iv, 'iv'), bytes(ciphertext, 'ciphertext'));
+  } catch (e) {
+    throw translate(e);
+  }
+}
+
 /** Which encryptType decrypts `wire`: "1", "2", or null. */
 function detectEncryptType(wire, accessKey) {
   const t = wasm.detect_encrypt_type(str(wire, 'wire'), str(accessKey, 'accessKey'));
@@ -798,6 +816,7 @@ module.exports = {
   decryptField,
   deriveKey,
   detectEncryptType,
+  decryptRaw,
   // constants
   BODY_SIGN_HEADER,
   DEFAULT_WINDOW_MS,
@@ -821,5 +840,6 @@ module.exports = {
   SignatureMismatchError,
   DecryptError,
   RandomSourceError,
+  AmbiguousError,
   errorClasses,
 };

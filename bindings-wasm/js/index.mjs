@@ -30,6 +30,7 @@ export const {
   decryptField,
   deriveKey,
   detectEncryptType,
+  decryptRaw,
   BODY_SIGN_HEADER,
   DEFAULT_WINDOW_MS,
   MAX_WIRE_LEN,
@@ -51,6 +52,7 @@ export const {
   SignatureMismatchError,
   DecryptError,
   RandomSourceError,
+  AmbiguousError,
   errorClasses,
 } = koosign;
 
