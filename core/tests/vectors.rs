@@ -104,3 +104,38 @@ fn missing_vectors_fail_rather_than_skip() {
     let r = std::panic::catch_unwind(|| run_file("no-such-file.jsonl"));
     assert!(r.is_err(), "a missing vectors file must fail the run");
 }
+
+/// A stage golden with one stage changed fails naming that stage.
+#[test]
+fn a_changed_stage_is_named() {
+    let text = std::fs::read_to_string(vectors_dir().join("stages.jsonl")).expect("stages.jsonl");
+    let first = |kind: &str| -> Value {
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+            .find(|c| c["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} case"))
+    };
+    for (kind, field, stage) in [
+        ("v1_stages", "canonical", "stage canonical:"),
+        ("v1_stages", "auth_token", "stage auth_token:"),
+        ("v2_stages", "inner_hex", "stage inner:"),
+        ("v2_stages", "canonical", "stage canonical:"),
+        ("v2_stages", "signature", "stage signature (HMAC of the canonical string):"),
+        ("v2_stages", "kit_signature", "stage kit_signature:"),
+        ("apig_stages", "canonical_query", "stage canonical_query:"),
+        ("apig_stages", "canonical_request", "stage canonical_request:"),
+        ("apig_stages", "string_to_sign", "stage string_to_sign:"),
+        ("apig_stages", "signature", "stage signature:"),
+        ("apig_stages", "authorization", "stage authorization:"),
+        ("s4_key", "aes128_hex", "stage aes128:"),
+        ("s4_key", "aes256_hex", "stage aes256:"),
+    ] {
+        let mut c = first(kind);
+        let v = c[field].as_str().unwrap().to_string();
+        c[field] = Value::String(format!("{v}x"));
+        match vector_kinds::check(kind, &c) {
+            Some(Err(why)) => assert!(why.starts_with(stage), "{kind}.{field}: {why}"),
+            other => panic!("{kind}.{field}: a changed stage was not reported ({other:?})"),
+        }
+    }
+}
