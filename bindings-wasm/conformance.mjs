@@ -8,6 +8,12 @@
 // expected value is recomputed or verified, and a one-character change of the
 // token, signature or ciphertext must be rejected. Prints a count per kind
 // and, last, `N passed, M failed`; exit status 1 on any failure or unknown kind.
+//
+// It also runs the kinds of the repository's vectors/stages.jsonl (per-stage
+// goldens: a failure names the stage that differs), vectors/invalid.jsonl
+// (each request must be refused with the error class of its `expect_error`
+// code) and vectors/published.jsonl (vectors written by others), with the
+// meaning of `koosign conformance`.
 
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -189,6 +195,177 @@ function apig(c) {
   expectErr('altered signature', () => k.verifyApig(target, { ...init, headers: tampered }, [[ak, sk]]), k.SignatureMismatchError);
 }
 
+// ---------------------------------------------------------------------------
+// vectors/stages.jsonl, vectors/invalid.jsonl, vectors/published.jsonl
+
+function stage(name, got, want) {
+  if (got !== want) throw new CaseFailure(`stage ${name}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+}
+
+function stageRun(name, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof CaseFailure) throw e;
+    throw new CaseFailure(`stage ${name}: ${e && e.code ? e.code : ''} (${e && e.message ? e.message : e})`);
+  }
+}
+
+const utf8 = (t) => Buffer.from(t, 'utf8');
+
+/** hex(HMAC-SHA256(key, msg)) through the core's MAC path: bodySignature is b64(HMAC(key, body)). */
+const macHex = (msg, key) => Buffer.from(k.bodySignature(msg, key), 'base64').toString('hex');
+
+function pairsOf(v) {
+  if (Array.isArray(v)) return v.map((p) => [String(p[0] ?? ''), String(p[1] ?? '')]);
+  if (v && typeof v === 'object') return Object.entries(v).map(([n, x]) => [n, typeof x === 'string' ? x : '']);
+  return [];
+}
+
+function v1Stages(c) {
+  const key = s(c, 'access_key');
+  const query = s(c, 'query');
+  stage('canonical', stageRun('canonical', () => k.v1Canonical(query)), s(c, 'canonical'));
+  const pairs = stageRun('parse', () => k.parseForm(query));
+  stage('auth_token', stageRun('auth_token', () => k.v1AuthToken(pairs, key)), s(c, 'auth_token'));
+  stageRun('verify', () => k.verifyV1(query, [key], { window: null }));
+}
+
+function v2Stages(c) {
+  const [key, nonce, ts] = [s(c, 'access_key'), s(c, 'nonce'), s(c, 'timestamp')];
+  const body = utf8(s(c, 'body'));
+  const inner = stageRun('inner', () => k.v2Inner(body, key));
+  stage('inner', inner, s(c, 'inner_hex'));
+  stage('inner (core MAC path)', macHex(body, key), s(c, 'inner_hex'));
+  const canonical = key + nonce + ts + inner;
+  stage('canonical', canonical, s(c, 'canonical'));
+  const want = s(c, 'signature');
+  stage('signature (HMAC of the canonical string)', macHex(utf8(canonical), key).toUpperCase(), want);
+  stage('signature', stageRun('signature', () => k.signV2(body, key, nonce, ts)), want);
+  stageRun('verify', () => k.verifyV2({ signature: want, timestamp: ts, nonce }, body, [key], { window: null }));
+  const kit = s(c, 'kit_signature');
+  stage('kit_signature', stageRun('kit_signature', () => k.signKit(body, key, nonce, ts)), kit);
+  stageRun('kit verify', () => k.verifyKit({ 'x-sign': kit, 'x-timestamp': ts, 'x-nonce': nonce }, body, [key], { window: null }));
+}
+
+function apigStages(c) {
+  const [ak, sk] = [s(c, 'ak'), s(c, 'sk')];
+  const headers = pairsOf(c.headers);
+  const target = { host: s(c, 'host'), path: s(c, 'path'), query: pairsOf(c.query) };
+  const init = { method: s(c, 'method'), headers, body: utf8(s(c, 'body')) };
+  const signed = stageRun('sign', () => new k.ApigSigner(ak, sk).sign(target, init));
+  stage('canonical_query', signed.canonicalQuery, s(c, 'canonical_query'));
+  stage('canonical_request', signed.canonicalRequest, s(c, 'canonical_request'));
+  stage('string_to_sign', signed.stringToSign, s(c, 'string_to_sign'));
+  stage('signature', signed.signature, s(c, 'signature'));
+  stage('authorization', signed.authorization, s(c, 'authorization'));
+  const added = Object.entries(signed.headers);
+  const sent = headers.filter(([n]) => !added.some(([a]) => a === n)).concat(added);
+  stageRun('verify', () => k.verifyApig(target, { ...init, headers: sent }, [[ak, sk]], { window: null }));
+}
+
+function s4Key(c) {
+  const seed = s(c, 'seed');
+  stage('aes128', hex(k.deriveKey(seed, 128)), s(c, 'aes128_hex'));
+  stage('aes256', hex(k.deriveKey(seed, 256)), s(c, 'aes256_hex'));
+}
+
+/** The error class of a core code is errorClasses[code]; its instances carry `.code`. */
+function expectCode(want, fn, what = '') {
+  const C = k.errorClasses[want] || k.KoosignError;
+  let r;
+  try {
+    r = fn();
+  } catch (e) {
+    if (e instanceof C && e.code === want) return;
+    throw new CaseFailure(`${what}expected ${want} (${C.name}), got ${e && e.code ? e.code : ''} (${e && e.name ? e.name : ''}: ${e && e.message ? e.message : e})`);
+  }
+  throw new CaseFailure(`${what}expected ${want}, but the request was accepted (${JSON.stringify(r && r.keyIndex !== undefined ? r.keyIndex : r)})`);
+}
+
+/** Clock and window of a case: none when it has no now_ms. */
+const fresh = (c) => (c.now_ms === undefined ? { window: null } : { now: c.now_ms, window: c.window_ms ?? 60000 });
+
+function invalid(c, verify) {
+  const want = s(c, 'expect_error');
+  let store;
+  if (c.prior !== undefined) {
+    store = new k.NonceStore();
+    const first = { ...c, ...c.prior };
+    delete first.prior;
+    try {
+      verify(first, store);
+    } catch (e) {
+      throw new CaseFailure(`the prior request was refused: ${e && e.code ? e.code : e}`);
+    }
+  }
+  expectCode(want, () => verify(c, store));
+}
+
+function v2Verify(x, store) {
+  const body = utf8(s(x, 'body'));
+  const key = s(x, 'access_key');
+  const opts = { ...fresh(x), ...(store ? { nonceStore: store } : {}) };
+  if (x.scheme === 'kit') {
+    return k.verifyKit({ 'x-sign': s(x, 'signature'), 'x-timestamp': s(x, 'timestamp'), 'x-nonce': s(x, 'nonce') }, body, [key], opts);
+  }
+  if (typeof x.query === 'string') return k.verifyV2(x.query, body, [key], opts);
+  return k.verifyV2({ signature: s(x, 'signature'), timestamp: s(x, 'timestamp'), nonce: s(x, 'nonce') }, body, [key], opts);
+}
+
+function apigVerify(x) {
+  const target = { host: s(x, 'host'), path: s(x, 'path'), query: pairsOf(x.query) };
+  const init = { method: s(x, 'method'), headers: pairsOf(x.headers), body: utf8(s(x, 'body')) };
+  return k.verifyApig(target, init, pairsOf(x.credentials), fresh(x));
+}
+
+function apigCanonicalQuery(c) {
+  const signed = stageRun('sign', () =>
+    new k.ApigSigner('AccessKey', 'SecretKey').sign({ host: 'example.com', path: '/', query: pairsOf(c.query) }, { headers: [['X-Sdk-Date', '20200101T000000Z']] }),
+  );
+  stage('canonical_query', signed.canonicalQuery, s(c, 'canonical_query'));
+}
+
+function apigHostUnsigned(c) {
+  const sk = s(c, 'sk');
+  stage('signature (HMAC of the string to sign)', macHex(utf8(s(c, 'string_to_sign')), sk), s(c, 'signature'));
+  const x = { ...c, headers: pairsOf(c.headers).concat([['Authorization', s(c, 'authorization')]]), credentials: [[s(c, 'ak'), sk]] };
+  expectCode(s(c, 'verify_error'), () => apigVerify(x), 'stage verify: ');
+}
+
+function hmacSha256(c) {
+  const want = s(c, 'mac_hex');
+  stage('mac', macHex(Buffer.from(s(c, 'data_hex'), 'hex'), s(c, 'key')).slice(0, want.length), want);
+}
+
+function aesCbcRaw(c) {
+  const [key, iv, ct] = ['key_hex', 'iv_hex', 'ct_hex'].map((f) => Buffer.from(s(c, f), 'hex'));
+  if (s(c, 'result') === 'valid') {
+    stage('plaintext', hex(stageRun('decrypt', () => k.decryptRaw(key, iv, ct))), s(c, 'msg_hex'));
+  } else {
+    expectCode('DECRYPT', () => k.decryptRaw(key, iv, ct));
+  }
+}
+
+const NEW_KINDS = {
+  v1_stages: v1Stages,
+  v2_stages: v2Stages,
+  apig_stages: apigStages,
+  s4_key: s4Key,
+  v1_invalid: (c) => invalid(c, (x) => k.verifyV1(s(x, 'query'), [s(x, 'access_key')], fresh(x))),
+  v1_json_invalid: (c) => invalid(c, (x) => k.verifyV1Json(s(x, 'auth_token'), utf8(s(x, 'body')), [s(x, 'access_key')], fresh(x))),
+  v2_invalid: (c) => invalid(c, v2Verify),
+  licence_invalid: (c) =>
+    invalid(c, (x) => k.verifyLicence(s(x, 'ts'), s(x, 'nonce'), utf8(s(x, 'body')), s(x, 'signature'), [s(x, 'access_key')], fresh(x))),
+  body_sign_invalid: (c) => invalid(c, (x) => k.verifyBodySign(s(x, 'value'), utf8(s(x, 'body')), [s(x, 'access_key')])),
+  apig_invalid: (c) => invalid(c, apigVerify),
+  aes_invalid: (c) => invalid(c, (x) => k.decryptField(s(x, 'ciphertext'), s(x, 'access_key'), String(x.encrypt_type))),
+  apig_canonical_query: apigCanonicalQuery,
+  apig_host_unsigned: apigHostUnsigned,
+  hmac_sha256: hmacSha256,
+  aes_cbc_raw: aesCbcRaw,
+};
+
 const KINDS = {
   v1_query: v1Query,
   body_sign: bodySignCase,
@@ -197,12 +374,19 @@ const KINDS = {
   v2_kit: (c) => v2(c, true),
   apig,
   licence,
+  ...NEW_KINDS,
 };
 
 function checkCase(kind, c) {
   const f = KINDS[kind];
   if (!f) throw new CaseFailure(`unknown kind \`${kind}\``);
-  f(c);
+  const label = typeof c.id === 'string' ? c.id : typeof c.source === 'string' ? c.source : null;
+  try {
+    f(c);
+  } catch (e) {
+    if (label !== null && e instanceof CaseFailure) throw new CaseFailure(`${label}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Runs the files; returns the exit status. `out`/`err` receive lines. */
@@ -256,7 +440,7 @@ export function run(files, { verbose = false, out = console.log, err = console.e
 }
 
 /** The conformance files of a vectors folder (the kinds this runner reads). */
-export const CONFORMANCE_FILES = ['notifications.jsonl', 'apig.jsonl'];
+export const CONFORMANCE_FILES = ['notifications.jsonl', 'apig.jsonl', 'stages.jsonl', 'invalid.jsonl', 'published.jsonl'];
 
 /** `$KOOSIGN_VECTORS`, else the repository's vectors/ (beside bindings-wasm/). */
 export function vectorsDir() {

@@ -10,7 +10,9 @@
 # the C programs compiled with gcc -std=c11 -Wall -Wextra -Werror (plus a
 # C++ translation unit with g++); the C tests run plain, under valgrind
 # (errors and leaks fail) and built with -fsanitize=address,undefined;
-# bindings-c/build/koosign-conformance on the repository's vectors (plain,
+# bindings-c/build/koosign-conformance on the repository's vectors, the
+# conformance files and vectors/stages.jsonl, invalid.jsonl, published.jsonl
+# ($KOOSIGN_VECTORS overrides the folder; a missing file fails) (plain,
 # valgrind, sanitizers); the PHP checks through FFI; `make install` into a
 # temporary prefix and a program built from it through pkg-config.
 #
@@ -59,6 +61,17 @@ for f in notifications.jsonl apig.jsonl; do
 done
 VECTORS="$(cd "$VECTORS" && pwd)"
 VECTOR_FILES=("$VECTORS/notifications.jsonl" "$VECTORS/apig.jsonl" "$ROOT/bindings-c/tests/vectors/spec.jsonl")
+
+# The repository's vectors of the new kinds: per-stage goldens, invalid cases
+# with their expected status, vectors written by others.
+REPO_VECTORS="${KOOSIGN_VECTORS:-$ROOT/vectors}"
+NEW_VECTOR_FILES=("$REPO_VECTORS/stages.jsonl" "$REPO_VECTORS/invalid.jsonl" "$REPO_VECTORS/published.jsonl")
+for f in "${NEW_VECTOR_FILES[@]}"; do
+    if [ ! -f "$f" ]; then
+        echo "vectors file not found: $f (set KOOSIGN_VECTORS)" >&2
+        exit 1
+    fi
+done
 
 # ---- bookkeeping ------------------------------------------------------------------
 
@@ -152,6 +165,9 @@ step "C++ translation unit" 0 "$BUILD/test_cpp"
 step "conformance, vectors/" 0 "$BUILD/koosign-conformance" "${VECTOR_FILES[@]}"
 step "conformance, valgrind" 0 "${VALGRIND[@]}" "$BUILD/koosign-conformance" "${VECTOR_FILES[@]}"
 step "conformance, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${VECTOR_FILES[@]}"
+step "conformance, vectors/ stages+invalid+published" 0 "$BUILD/koosign-conformance" "${NEW_VECTOR_FILES[@]}"
+step "conformance, vectors/, valgrind" 0 "${VALGRIND[@]}" "$BUILD/koosign-conformance" "${NEW_VECTOR_FILES[@]}"
+step "conformance, vectors/, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${NEW_VECTOR_FILES[@]}"
 step "conformance rejects bad cases (exit 1)" 1 \
     "$BUILD/koosign-conformance" "$ROOT/bindings-c/tests/vectors/must-fail.jsonl"
 

@@ -1090,6 +1090,43 @@ koosign_status koosign_decrypt_field(const char *wire,
                                      size_t *out_len);
 
 /**
+ * AES-CBC decryption with a raw key, then the PKCS#7 (PKCS#5) padding
+ * check: the S4 field cipher without the SHA1PRNG key derivation, the
+ * `iv + Base64` wire form or the UTF-8 check. For known-answer tests of
+ * the cipher (e.g. Wycheproof's `aes_cbc_pkcs5_test.json`); production
+ * fields use koosign_decrypt_field. On any failure nothing is written.
+ *
+ * - `key`, `key_len`: the raw AES key, 16 bytes (AES-128) or 32 (AES-256).
+ * - `iv`, `iv_len`: the IV, 16 bytes.
+ * - `ciphertext`, `ciphertext_len`: raw bytes, a non-zero multiple of 16.
+ * - `out`, `out_cap`: the caller's buffer; `ciphertext_len` bytes always
+ *   suffice (the plaintext is shorter).
+ * - `out_len`: receives the plaintext length; with KOOSIGN_BUFFER_TOO_SMALL,
+ *   the plaintext length needed (and `out` is untouched); 0 on other
+ *   errors.
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_MALFORMED_ENCODING
+ * (key not 16 or 32 bytes, IV not 16 bytes), KOOSIGN_INPUT_TOO_LARGE (key
+ * over 32 bytes), KOOSIGN_DECRYPT (every cryptographic failure: empty,
+ * not a multiple of 16, bad padding), KOOSIGN_BUFFER_TOO_SMALL,
+ * KOOSIGN_PANIC.
+ *
+ * # Safety
+ * Every input pointer is NULL (only with a zero length) or valid for its
+ * length; `out` NULL (only with `out_cap` 0) or valid for `out_cap` bytes
+ * of writes, not overlapping the inputs; `out_len` valid for a write.
+ */
+koosign_status koosign_decrypt_raw(const uint8_t *key,
+                                   size_t key_len,
+                                   const uint8_t *iv,
+                                   size_t iv_len,
+                                   const uint8_t *ciphertext,
+                                   size_t ciphertext_len,
+                                   uint8_t *out,
+                                   size_t out_cap,
+                                   size_t *out_len);
+
+/**
  * Computes the S5 licence signature
  * `b64(HMAC(key, "ts=" + ts + "&nonce=" + nonce + "&body=" + body))`:
  * 44 Base64 characters (KOOSIGN_LICENCE_SIGNATURE_LEN), not

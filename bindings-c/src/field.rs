@@ -1,6 +1,6 @@
 //! S4 — encrypted fields: SHA1PRNG key, AES-CBC-PKCS#7, `iv + b64(ct)`.
 
-use crate::ffi::{boundary, text, with_secret_scratch, OutBuf, Res};
+use crate::ffi::{boundary, bytes, text, with_secret_scratch, OutBuf, Res};
 use crate::status::koosign_status;
 use core::ffi::c_char;
 
@@ -217,6 +217,65 @@ pub unsafe extern "C" fn koosign_decrypt_field(
         with_secret_scratch(wire.len(), |scratch| {
             let plain = ks::decrypt_field(wire, key, mode, scratch)?;
             out.write(plain.as_bytes())
+        })
+    })
+}
+
+/// AES-CBC decryption with a raw key, then the PKCS#7 (PKCS#5) padding
+/// check: the S4 field cipher without the SHA1PRNG key derivation, the
+/// `iv + Base64` wire form or the UTF-8 check. For known-answer tests of
+/// the cipher (e.g. Wycheproof's `aes_cbc_pkcs5_test.json`); production
+/// fields use koosign_decrypt_field. On any failure nothing is written.
+///
+/// - `key`, `key_len`: the raw AES key, 16 bytes (AES-128) or 32 (AES-256).
+/// - `iv`, `iv_len`: the IV, 16 bytes.
+/// - `ciphertext`, `ciphertext_len`: raw bytes, a non-zero multiple of 16.
+/// - `out`, `out_cap`: the caller's buffer; `ciphertext_len` bytes always
+///   suffice (the plaintext is shorter).
+/// - `out_len`: receives the plaintext length; with KOOSIGN_BUFFER_TOO_SMALL,
+///   the plaintext length needed (and `out` is untouched); 0 on other
+///   errors.
+///
+/// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_MALFORMED_ENCODING
+/// (key not 16 or 32 bytes, IV not 16 bytes), KOOSIGN_INPUT_TOO_LARGE (key
+/// over 32 bytes), KOOSIGN_DECRYPT (every cryptographic failure: empty,
+/// not a multiple of 16, bad padding), KOOSIGN_BUFFER_TOO_SMALL,
+/// KOOSIGN_PANIC.
+///
+/// # Safety
+/// Every input pointer is NULL (only with a zero length) or valid for its
+/// length; `out` NULL (only with `out_cap` 0) or valid for `out_cap` bytes
+/// of writes, not overlapping the inputs; `out_len` valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn koosign_decrypt_raw(
+    key: *const u8,
+    key_len: usize,
+    iv: *const u8,
+    iv_len: usize,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> koosign_status {
+    boundary(|| {
+        // SAFETY: the pointers meet this function's `# Safety` contract; the
+        // conversions check NULL and lengths.
+        let (out, key, iv, ct) = unsafe {
+            (
+                OutBuf::new(out, out_cap, out_len)?,
+                bytes(key, key_len)?,
+                bytes(iv, iv_len)?,
+                bytes(ciphertext, ciphertext_len)?,
+            )
+        };
+        let fk = ks::FieldKey::from_raw(key)?;
+        let iv: &[u8; 16] = iv
+            .try_into()
+            .map_err(|_| koosign_status::from(ks::Error::MalformedEncoding("iv must be 16 bytes")))?;
+        with_secret_scratch(ct.len(), |scratch| {
+            let plain = fk.decrypt_raw(iv, ct, scratch)?;
+            out.write(plain)
         })
     })
 }

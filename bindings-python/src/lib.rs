@@ -1038,6 +1038,25 @@ fn derive_key<'py>(
     Ok(PyBytes::new(py, koosign::derive_key(&k, ty).as_bytes()))
 }
 
+/// AES-CBC + PKCS#7 decryption with a raw 16- or 32-byte key (the S4
+/// cipher without the key derivation or the wire form): for known-answer
+/// tests such as Wycheproof's. See the stubs for the contract.
+#[pyfunction]
+fn decrypt_raw<'py>(
+    py: Python<'py>,
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let fk = FieldKey::from_raw(key).py(py)?;
+    let iv: &[u8; 16] = iv
+        .try_into()
+        .map_err(|_| err(py, Error::MalformedEncoding("iv must be 16 bytes")))?;
+    let mut out = vec![0u8; ciphertext.len()];
+    let pt = fk.decrypt_raw(iv, ciphertext, &mut out).py(py)?;
+    Ok(PyBytes::new(py, pt))
+}
+
 // ---------------------------------------------------------------------------
 // S5 — licence ts/nonce/signature
 
@@ -1299,7 +1318,7 @@ fn _verify_apig(
 mod _koosign {
     #[pymodule_export]
     use super::{
-        _verify_apig, body_sign, build_v1_query, decrypt_field, derive_key, encrypt_field,
+        _verify_apig, body_sign, build_v1_query, decrypt_field, decrypt_raw, derive_key, encrypt_field,
         licence_sign, parse_query, sign_v2, v1_auth_token, v1_canonical, verify_body_sign,
         verify_kit, verify_licence, verify_v1, verify_v1_json, verify_v2, AmbiguousRequest,
         ApigSigner, DecryptError, KoosignError, MalformedRequest, ReplayedNonce,

@@ -310,3 +310,91 @@ def test_fresh_huawei_sdk_cases(tmp_path: Path) -> None:
             check=True,
         )
     assert conformance.run([str(out)], verbose=True) == 0, f"seed {seed}"
+
+
+# ---------------------------------------------------------------------------
+# The repository's vectors of the new kinds: per-stage goldens, invalid cases
+# with their error code, vectors written by others. Read from <repo>/vectors
+# (or $KOOSIGN_VECTORS); a missing file fails, it is never skipped.
+
+
+def repo_vectors_dir() -> Path:
+    d = os.environ.get("KOOSIGN_VECTORS")
+    return Path(d) if d else REPO / "vectors"
+
+
+NEW_KINDS = {
+    "stages.jsonl": {"v1_stages", "v2_stages", "apig_stages", "s4_key"},
+    "invalid.jsonl": {
+        "v1_invalid",
+        "v1_json_invalid",
+        "v2_invalid",
+        "licence_invalid",
+        "body_sign_invalid",
+        "apig_invalid",
+        "aes_invalid",
+    },
+    "published.jsonl": {"v1_query", "apig", "apig_canonical_query", "apig_host_unsigned", "hmac_sha256", "aes_cbc_raw"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_KINDS))
+def test_repository_vectors(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = repo_vectors_dir() / name
+    assert path.is_file(), f"{path} not found (the repository's vectors/, or set KOOSIGN_VECTORS)"
+    status = conformance.run([str(path)], verbose=True)
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    kinds = {line.split(":")[0] for line in out.strip().splitlines()[:-1]}
+    assert NEW_KINDS[name] <= kinds, kinds
+
+
+def test_repository_vectors_through_the_module(tmp_path: Path) -> None:
+    files = [str(repo_vectors_dir() / n) for n in sorted(NEW_KINDS)]
+    r = subprocess.run([sys.executable, "-m", "koosign.conformance", *files], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1].endswith(" passed, 0 failed")
+    # An absent file is a failure, not a skip.
+    r = subprocess.run(
+        [sys.executable, "-m", "koosign.conformance", str(tmp_path / "absent.jsonl")], capture_output=True, text=True
+    )
+    assert r.returncode == 1 and "cannot read" in r.stderr
+
+
+def test_an_invalid_case_that_verifies_fails_the_run(tmp_path: Path) -> None:
+    # A genuine request labelled as one to refuse: the runner must report it.
+    case = {
+        "kind": "v2_invalid",
+        "id": "selftest/accepted",
+        "expect_error": "SIGNATURE_MISMATCH",
+        "why": "a genuine request",
+        "scheme": "basic",
+        "access_key": ACCESS_KEY,
+        "body": V2_BODY.decode(),
+        "signature": V2_SIG,
+        "timestamp": V2_TS,
+        "nonce": V2_NONCE,
+    }
+    f = tmp_path / "bad.jsonl"
+    f.write_text(json.dumps(case) + "\n", encoding="utf-8")
+    assert conformance.run([str(f)]) == 1
+
+
+def test_ambiguous_error_class_and_raw_decrypt() -> None:
+    assert issubclass(koosign.AmbiguousRequest, koosign.KoosignError)
+    assert koosign.result_code(koosign.AmbiguousRequest("x")) == "000001"
+    # Wycheproof aes_cbc_pkcs5_test.json tcId 5 (AES-128) and a bad padding (tcId 26).
+    key, iv = bytes.fromhex("e1e726677f4893890f8c027f9d8ef80d"), bytes.fromhex("155fd397579b0b5d991d42607f2cc9ad")
+    assert koosign.decrypt_raw(key, iv, bytes.fromhex("599d77aca16910b42d8b4ac9560efe1b")) == bytes.fromhex("3f")
+    with pytest.raises(koosign.DecryptError) as e:
+        koosign.decrypt_raw(
+            bytes.fromhex("db4f3e5e3795cc09a073fa6a81e5a6bc"),
+            bytes.fromhex("23468aa734f5f0f19827316ff168e94f"),
+            bytes.fromhex("aa62606a287476777b92d8e4c4e53028"),
+        )
+    assert e.value.code == "DECRYPT"
+    with pytest.raises(koosign.MalformedRequest) as m:
+        koosign.decrypt_raw(b"\0" * 24, iv, b"\0" * 16)
+    assert m.value.code == "MALFORMED_ENCODING"
+    with pytest.raises(koosign.MalformedRequest):
+        koosign.decrypt_raw(key, iv[:15], b"\0" * 16)

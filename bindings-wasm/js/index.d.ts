@@ -251,6 +251,11 @@ export declare function encryptField(plaintext: string, accessKey: string, encry
 export declare function decryptField(wire: string, accessKey: string, encryptType?: EncryptType | 'auto'): string;
 /** The JDK SHA1PRNG field key: 16 bytes (bits 128) or 32 bytes (bits 256, default). */
 export declare function deriveKey(accessKey: string, bits?: 128 | 256): Uint8Array;
+/**
+ * AES-CBC + PKCS#7 with a raw 16- or 32-byte key (known-answer tests such as Wycheproof's).
+ * Throws DecryptError, MalformedEncodingError (key or IV length), InputTooLargeError (key over 32 bytes).
+ */
+export declare function decryptRaw(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array;
 /** Which encryptType decrypts `wire`: "1", "2", or null. */
 export declare function detectEncryptType(wire: string, accessKey: string): '1' | '2' | null;
 

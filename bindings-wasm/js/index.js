@@ -682,6 +682,21 @@ function deriveKey(accessKey, bits = 256) {
   }
 }
 
+/**
+ * AES-CBC + PKCS#7 decryption with a raw 16- or 32-byte key (the S4 cipher
+ * without the key derivation or the wire form), for known-answer tests such
+ * as Wycheproof's. Throws DecryptError (any cryptographic failure),
+ * MalformedEncodingError (key not 16 or 32 bytes, IV not 16 bytes),
+ * InputTooLargeError (key over 32 bytes).
+ */
+function decryptRaw(key, iv, ciphertext) {
+  try {
+    return wasm.decrypt_raw(bytes(key, 'key'), bytes(iv, 'iv'), bytes(ciphertext, 'ciphertext'));
+  } catch (e) {
+    throw translate(e);
+  }
+}
+
 /** Which encryptType decrypts `wire`: "1", "2", or null. */
 function detectEncryptType(wire, accessKey) {
   const t = wasm.detect_encrypt_type(str(wire, 'wire'), str(accessKey, 'accessKey'));
@@ -862,6 +877,7 @@ module.exports = {
   decryptField,
   deriveKey,
   detectEncryptType,
+  decryptRaw,
   // constants
   BODY_SIGN_HEADER,
   DEFAULT_WINDOW_MS,

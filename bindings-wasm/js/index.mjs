@@ -31,6 +31,7 @@ export const {
   decryptField,
   deriveKey,
   detectEncryptType,
+  decryptRaw,
   BODY_SIGN_HEADER,
   DEFAULT_WINDOW_MS,
   V1_DEFAULT_WINDOW_MS,

@@ -684,6 +684,16 @@ pub fn decrypt_field(wire: &str, access_key: &str, mode: u32) -> R<String> {
     koosign::decrypt_field(wire, access_key, decrypt_mode(mode)?, &mut out).map(str::to_owned).map_err(js_err)
 }
 
+/// AES-CBC + PKCS#7 with a raw 16- or 32-byte key (`FieldKey::from_raw` +
+/// `decrypt_raw`): the S4 cipher for known-answer tests (Wycheproof).
+#[wasm_bindgen]
+pub fn decrypt_raw(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> R<Vec<u8>> {
+    let fk = koosign::FieldKey::from_raw(key).map_err(js_err)?;
+    let iv: &[u8; 16] = iv.try_into().map_err(|_| js_err(Error::MalformedEncoding("iv must be 16 bytes")))?;
+    let mut out = vec![0u8; ciphertext.len()];
+    fk.decrypt_raw(iv, ciphertext, &mut out).map(<[u8]>::to_vec).map_err(js_err)
+}
+
 /// The SHA1PRNG field key (16 or 32 bytes).
 #[wasm_bindgen]
 pub fn derive_key(access_key: &str, ty: u32) -> R<Vec<u8>> {

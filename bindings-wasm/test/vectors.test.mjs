@@ -3,12 +3,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k from 'koosign';
 import { run } from '../conformance.mjs';
-import { BINDINGS, CONFORMANCE_FILES, VECTORS } from './paths.mjs';
+import { BINDINGS, CONFORMANCE_FILES, REPO, VECTORS } from './paths.mjs';
 
 const KEY = 'testAccessKey123';
 const V2_BODY =
@@ -197,4 +197,58 @@ test('S5: licence signatures round-trip and reject a change', () => {
   const sig = k.licenceSign('1680508066618', 'n0nce', '{"a":1}', KEY);
   assert.equal(k.verifyLicence(1680508066618, 'n0nce', '{"a":1}', sig, KEY), 0);
   assert.throws(() => k.verifyLicence('1680508066618', 'n0nce', '{"a":2}', sig, KEY), k.SignatureMismatchError);
+});
+
+// ---------------------------------------------------------------------------
+// The repository's vectors of the new kinds (per-stage goldens, invalid cases
+// with their error code, vectors written by others), read from <repo>/vectors
+// or $KOOSIGN_VECTORS. A missing file fails; it is never skipped.
+
+const REPO_VECTORS = process.env.KOOSIGN_VECTORS || join(REPO, 'vectors');
+const NEW_KINDS = {
+  'stages.jsonl': ['apig_stages', 's4_key', 'v1_stages', 'v2_stages'],
+  'invalid.jsonl': ['aes_invalid', 'apig_invalid', 'body_sign_invalid', 'licence_invalid', 'v1_invalid', 'v1_json_invalid', 'v2_invalid'],
+  'published.jsonl': ['aes_cbc_raw', 'apig', 'apig_canonical_query', 'apig_host_unsigned', 'hmac_sha256', 'v1_query'],
+};
+
+for (const [name, kinds] of Object.entries(NEW_KINDS)) {
+  test(`vectors/${name}: every case passes (stage goldens, expected errors, published values)`, () => {
+    const file = join(REPO_VECTORS, name);
+    assert.ok(existsSync(file), `${file} not found (the repository's vectors/, or set KOOSIGN_VECTORS)`);
+    const lines = [];
+    const errors = [];
+    const status = run([file], { verbose: true, out: (l) => lines.push(l), err: (l) => errors.push(l) });
+    assert.deepEqual(errors, []);
+    assert.equal(status, 0);
+    for (const kind of kinds) {
+      assert.ok(lines.some((l) => l.startsWith(`${kind}: `) && !l.startsWith(`${kind}: 0 passed`)), kind);
+    }
+  });
+}
+
+test('a missing vectors file and an invalid case that verifies both fail the run', () => {
+  const errors = [];
+  assert.equal(run([join(REPO_VECTORS, 'absent.jsonl')], { out: () => {}, err: (l) => errors.push(l) }), 1);
+  assert.match(errors[0], /cannot read/);
+  const dir = mkdtempSync(join(tmpdir(), 'koosign-vectors-'));
+  const bad = join(dir, 'bad.jsonl');
+  const sig = 'CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25';
+  const c = { kind: 'v2_invalid', id: 'selftest/accepted', expect_error: 'SIGNATURE_MISMATCH', why: 'genuine', scheme: 'basic', access_key: KEY, body: V2_BODY, signature: sig, timestamp: '1680508066618', nonce: V2_NONCE };
+  writeFileSync(bad, `${JSON.stringify(c)}\n`);
+  const err2 = [];
+  assert.equal(run([bad], { out: () => {}, err: (l) => err2.push(l) }), 1);
+  assert.match(err2[0], /selftest\/accepted: expected SIGNATURE_MISMATCH, but the request was accepted/);
+  rmSync(dir, { recursive: true });
+});
+
+test('AmbiguousError and decryptRaw', () => {
+  assert.equal(k.errorClasses.AMBIGUOUS, k.AmbiguousError);
+  assert.ok(new k.AmbiguousError() instanceof k.KoosignError);
+  assert.equal(new k.AmbiguousError().code, 'AMBIGUOUS');
+  // Wycheproof aes_cbc_pkcs5_test.json tcId 5 (valid) and 26 (zero padding: invalid).
+  const h = (x) => Buffer.from(x, 'hex');
+  assert.equal(Buffer.from(k.decryptRaw(h('e1e726677f4893890f8c027f9d8ef80d'), h('155fd397579b0b5d991d42607f2cc9ad'), h('599d77aca16910b42d8b4ac9560efe1b'))).toString('hex'), '3f');
+  assert.throws(() => k.decryptRaw(h('db4f3e5e3795cc09a073fa6a81e5a6bc'), h('23468aa734f5f0f19827316ff168e94f'), h('aa62606a287476777b92d8e4c4e53028')), k.DecryptError);
+  assert.throws(() => k.decryptRaw(new Uint8Array(24), new Uint8Array(16), new Uint8Array(16)), k.MalformedEncodingError);
+  assert.throws(() => k.decryptRaw(new Uint8Array(16), new Uint8Array(15), new Uint8Array(16)), k.MalformedEncodingError);
 });

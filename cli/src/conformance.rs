@@ -20,6 +20,11 @@
 //! (§S1 item 10) and for an S6 request that gives a signed header twice,
 //! `SignatureMismatch` for a signed `X-Sdk-Content-Sha256` that is neither
 //! `UNSIGNED-PAYLOAD` nor the body's SHA-256 (§S6).
+//! Besides the conformance kinds it knows the kinds of the repository's
+//! `vectors/stages.jsonl` (per-stage goldens), `vectors/invalid.jsonl`
+//! (requests to refuse with a given error code) and `vectors/published.jsonl`
+//! (vectors written by others), checked by the same code as the core's
+//! `core/tests/vectors.rs`.
 
 use koosign::{
     body_sign, body_signature, derive_key, licence_sign, sign_apig, sign_v2, v1_auth_token, verify_apig,
@@ -35,8 +40,8 @@ use std::path::{Path, PathBuf};
 pub const VECTORS_ENV: &str = "KOOSIGN_VECTORS";
 /// The repository's vectors folder, as built.
 pub const REPO_VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../vectors");
-/// The conformance files of a vectors folder (the kinds this runner reads).
-pub const CONFORMANCE_FILES: [&str; 2] = ["notifications.jsonl", "apig.jsonl"];
+/// The files of a vectors folder (every kind this runner reads).
+pub const CONFORMANCE_FILES: [&str; 5] = ["notifications.jsonl", "apig.jsonl", "stages.jsonl", "invalid.jsonl", "published.jsonl"];
 
 /// The vectors folder: `$KOOSIGN_VECTORS`, else the repository's `vectors/`.
 pub fn vectors_dir() -> PathBuf {
@@ -77,6 +82,10 @@ pub fn run_default(verbose: bool) -> i32 {
         }
     }
 }
+/// The checks of the stage, invalid and published kinds, shared with the
+/// core's integration test.
+#[path = "../../core/tests/vector_kinds/mod.rs"]
+mod vector_kinds;
 
 #[derive(Default)]
 struct Tally {
@@ -181,7 +190,7 @@ fn check_case(kind: &str, c: &Value) -> Result<(), String> {
         "v2_kit" => v2(c, V2Scheme::Kit),
         "apig" => apig(c),
         "licence" => licence(c),
-        other => Err(format!("unknown kind `{other}`")),
+        other => vector_kinds::check(other, c).unwrap_or_else(|| Err(format!("unknown kind `{other}`"))),
     }
 }
 

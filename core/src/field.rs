@@ -393,6 +393,92 @@ fn update_state(state: &mut [u8; 20], output: &[u8; 20]) {
     }
 }
 
+// ---- Raw-key AES-CBC (test vectors written by others, e.g. Wycheproof) ----
+// A self-contained block: the field cipher with a caller-given key instead of
+// the SHA1PRNG derivation, and decryption of raw bytes instead of the wire
+// string. It exists so that published AES-CBC-PKCS#5 vectors can be run
+// through exactly the cipher and padding check that `FieldKey::decrypt` uses.
+
+/// Longest raw AES key accepted by [`FieldKey::from_raw`], in bytes.
+const RAW_KEY_MAX: usize = 32;
+
+impl FieldKey {
+    /// A field key from raw key bytes instead of an access key: 16 bytes
+    /// give AES-128 ([`EncryptType::Aes128`]), 32 bytes AES-256. The bytes
+    /// are copied into the key (zeroized on drop) and the AES schedule is
+    /// built from a reference to that copy. For known-answer tests of the
+    /// S4 cipher (SCHEMES.md S4: AES-CBC with PKCS#7 = PKCS#5 padding);
+    /// production keys come from [`FieldKey::derive`].
+    ///
+    /// Errors: `InputTooLarge { limit: 32 }` for more than 32 bytes,
+    /// `MalformedEncoding` for any other length than 16 or 32.
+    pub fn from_raw(key: &[u8]) -> Result<FieldKey> {
+        let ty = match key.len() {
+            16 => EncryptType::Aes128,
+            32 => EncryptType::Aes256,
+            n if n > RAW_KEY_MAX => return Err(Error::InputTooLarge { limit: RAW_KEY_MAX }),
+            _ => return Err(Error::MalformedEncoding("raw AES key must be 16 or 32 bytes")),
+        };
+        let mut bytes = [0u8; 32];
+        bytes[..key.len()].copy_from_slice(key);
+        let aes = match ty {
+            EncryptType::Aes256 => <&aes::cipher::Key<aes::Aes256>>::try_from(&bytes[..32])
+                .map(|k| Schedule::Aes256(aes::Aes256::new(k))),
+            EncryptType::Aes128 => <&aes::cipher::Key<aes::Aes128>>::try_from(&bytes[..16])
+                .map(|k| Schedule::Aes128(aes::Aes128::new(k))),
+        };
+        match aes {
+            Ok(aes) => Ok(FieldKey { bytes, ty, empty: false, aes }),
+            Err(_) => {
+                bytes.zeroize();
+                Err(Error::MalformedEncoding("raw AES key must be 16 or 32 bytes"))
+            }
+        }
+    }
+
+    /// AES-CBC decryption of raw `ciphertext` bytes with the 16-byte `iv`,
+    /// then the PKCS#7 (PKCS#5) padding check, as the S4 field cipher does
+    /// after Base64 (SCHEMES.md S4) — without the wire form, the space-as-`+`
+    /// repair or the UTF-8 check. The plaintext is written into `out` (at
+    /// least `ciphertext.len()` bytes) and returned as a slice of it. No
+    /// allocation; on failure `out` is zeroized and nothing is returned.
+    ///
+    /// Errors: `Decrypt` for every cryptographic failure (empty ciphertext,
+    /// a length that is not a multiple of 16, bad padding), so that no
+    /// padding oracle tells them apart; `BufferTooSmall { needed }` when
+    /// `out` is shorter than `ciphertext` (lengths are not secret);
+    /// `NoAccessKey` for a key derived from an empty access key.
+    pub fn decrypt_raw<'o>(&self, iv: &[u8; IV_LEN], ciphertext: &[u8], out: &'o mut [u8]) -> Result<&'o [u8]> {
+        if self.empty {
+            return Err(Error::NoAccessKey);
+        }
+        let n = ciphertext.len();
+        if n == 0 || n % 16 != 0 {
+            return Err(Error::Decrypt);
+        }
+        if out.len() < n {
+            return Err(Error::BufferTooSmall { needed: n });
+        }
+        out[..n].copy_from_slice(ciphertext);
+        let iv = <&aes::cipher::Iv<cbc::Decryptor<aes::Aes128>>>::from(iv);
+        let pt_len = match &self.aes {
+            Schedule::Aes256(c) => cbc::Decryptor::<aes::Aes256>::inner_iv_init(c.clone(), iv)
+                .decrypt_padded::<Pkcs7>(&mut out[..n])
+                .map(<[u8]>::len),
+            Schedule::Aes128(c) => cbc::Decryptor::<aes::Aes128>::inner_iv_init(c.clone(), iv)
+                .decrypt_padded::<Pkcs7>(&mut out[..n])
+                .map(<[u8]>::len),
+        };
+        match pt_len {
+            Ok(len) => Ok(&out[..len]),
+            Err(_) => {
+                out[..n].zeroize();
+                Err(Error::Decrypt)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,6 +144,13 @@ fn all_operations() -> usize {
     encrypt_field("admin", KEY, EncryptType::Aes128, &mut Fixed(2), &mut out).unwrap();
     assert_eq!(derive_key("a", EncryptType::Aes128).as_bytes().len(), 16);
     assert_eq!(fc.detect(w), Some(EncryptType::Aes256));
+    // The raw-key cipher (Wycheproof aes_cbc_pkcs5_test.json tcId 5 and a bad padding).
+    let raw = koosign::FieldKey::from_raw(&[0xe1, 0xe7, 0x26, 0x67, 0x7f, 0x48, 0x93, 0x89, 0x0f, 0x8c, 0x02, 0x7f, 0x9d, 0x8e, 0xf8, 0x0d]).unwrap();
+    let iv = [0x15, 0x5f, 0xd3, 0x97, 0x57, 0x9b, 0x0b, 0x5d, 0x99, 0x1d, 0x42, 0x60, 0x7f, 0x2c, 0xc9, 0xad];
+    let ct = [0x59, 0x9d, 0x77, 0xac, 0xa1, 0x69, 0x10, 0xb4, 0x2d, 0x8b, 0x4a, 0xc9, 0x56, 0x0e, 0xfe, 0x1b];
+    let mut pt = [0u8; 16];
+    assert_eq!(raw.decrypt_raw(&iv, &ct, &mut pt).unwrap(), &[0x3f]);
+    assert_eq!(raw.decrypt_raw(&iv, &[0u8; 16], &mut pt).unwrap_err(), Error::Decrypt);
     checks += 1;
     // S5.
     let s = licence_sign("1680508066618", "n", b"{}", KEY).unwrap();

@@ -18,7 +18,20 @@
 //   java reference/java/KooRef.java check FILE...   ("-" = stdin)
 //       recomputes every case of a known kind with the JDK, prints
 //       "N passed, M failed" (and how many lines of unknown kinds were
-//       skipped), exits 1 on any failure.
+//       skipped), exits 1 on any failure. It also knows the stage kinds
+//       below and the published kinds hmac_sha256 and aes_cbc_raw.
+//   java reference/java/KooRef.java stages SEED COUNT
+//       prints COUNT per-stage goldens of each stage kind (vectors/stages.jsonl):
+//       v1_stages (query -> canonical string -> authToken), v2_stages (body ->
+//       inner hex -> canonical string -> signature, plus the S2b x-sign of the
+//       same inputs), s4_key (seed -> AES-128 and AES-256 keys). The inputs
+//       obey the SCHEMES.md decisions (no S1 ambiguity, 13-digit timestamps,
+//       printable nonces, no S2b body starting with a digit), so every case
+//       must also verify. Deterministic for a given SEED.
+//   java reference/java/KooRef.java sign FILE     ("-" = stdin)
+//       signs the request described by each line (what vectors/gen_invalid.py
+//       then damages) and prints one JSON line per input line with the
+//       reference's outputs; see sign() for the kinds.
 //
 // Test tooling only: the JSON writer/reader below are minimal on purpose.
 //
@@ -84,6 +97,10 @@ public class KooRef {
             gen(seed, count, kinds);
         } else if (args.length >= 2 && args[0].equals("check")) {
             System.exit(check(Arrays.copyOfRange(args, 1, args.length)) ? 0 : 1);
+        } else if (args.length == 3 && args[0].equals("stages")) {
+            stages(Long.parseLong(args[1]), Integer.parseInt(args[2]));
+        } else if (args.length == 2 && args[0].equals("sign")) {
+            sign(args[1]);
         } else {
             usage();
         }
@@ -91,7 +108,9 @@ public class KooRef {
 
     static void usage() {
         System.err.println("usage: java KooRef.java gen SEED COUNT [--kinds k1,k2]\n"
-                + "       java KooRef.java check FILE...   (FILE may be - for stdin)");
+                + "       java KooRef.java check FILE...   (FILE may be - for stdin)\n"
+                + "       java KooRef.java stages SEED COUNT\n"
+                + "       java KooRef.java sign FILE       (FILE may be - for stdin)");
         System.exit(2);
     }
 
@@ -687,7 +706,7 @@ public class KooRef {
                     continue;
                 }
                 String kind = String.valueOf(c.get("kind"));
-                if (!KINDS.contains(kind)) {
+                if (!KINDS.contains(kind) && !CHECK_ONLY_KINDS.contains(kind)) {
                     skipped++;
                     skippedKinds.add(kind);
                     continue;
@@ -725,6 +744,7 @@ public class KooRef {
     }
 
     static String checkCase(String kind, Map<String, Object> c) throws Exception {
+        if (CHECK_ONLY_KINDS.contains(kind)) return checkExtra(kind, c);
         String ak = str(c, "access_key");
         switch (kind) {
             case "v1_query": {
@@ -780,6 +800,288 @@ public class KooRef {
             default:
                 throw new IllegalStateException(kind);
         }
+    }
+
+    // ------------------------------------------------------------------
+    // stages: per-stage goldens (vectors/stages.jsonl)
+    // ------------------------------------------------------------------
+
+    static final List<String> STAGE_KINDS = List.of("v1_stages", "v2_stages", "s4_key");
+    static final List<String> CHECK_ONLY_KINDS =
+            List.of("v1_stages", "v2_stages", "s4_key", "hmac_sha256", "aes_cbc_raw");
+
+    /** SCHEMES.md S1.10: a decoded `&` followed by a run free of `&` and `=`, then `=`. */
+    static boolean ambiguousValue(String v) {
+        for (int i = v.indexOf('&'); i >= 0; i = v.indexOf('&', i + 1)) {
+            for (int j = i + 1; j < v.length(); j++) {
+                char c = v.charAt(j);
+                if (c == '=') return true;
+                if (c == '&') break;
+            }
+        }
+        return false;
+    }
+
+    static boolean ambiguousPair(String n, String v) {
+        return n.indexOf('&') >= 0 || n.indexOf('=') >= 0 || ambiguousValue(v);
+    }
+
+    static String wireQuery(List<String[]> pairs, Random r) {
+        StringBuilder q = new StringBuilder();
+        for (String[] p : pairs) {
+            if (q.length() > 0) q.append('&');
+            q.append(URLEncoder.encode(p[0], StandardCharsets.UTF_8));
+            if (!(p[1].isEmpty() && r != null && r.nextInt(4) == 0)) {
+                q.append('=').append(URLEncoder.encode(p[1], StandardCharsets.UTF_8));
+            }
+        }
+        return q.toString();
+    }
+
+    static void stages(long seed, int count) throws Exception {
+        Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+        for (String kind : STAGE_KINDS) {
+            Random r = new Random(seed * 1_000_033L + STAGE_KINDS.indexOf(kind));
+            for (int i = 0; i < count; i++) {
+                Map<String, Object> c;
+                switch (kind) {
+                    case "v1_stages": c = stageV1(r); break;
+                    case "v2_stages": c = stageV2(r); break;
+                    case "s4_key": c = stageS4(r); break;
+                    default: throw new IllegalStateException(kind);
+                }
+                out.write(toJson(c));
+                out.write('\n');
+            }
+        }
+        out.flush();
+    }
+
+    static Map<String, Object> stageV1(Random r) throws Exception {
+        String ak = accessKey(r);
+        String ts = V1_TS.format(Instant.ofEpochMilli(randomMillis(r)));
+        List<String[]> pairs = new ArrayList<>();
+        pairs.add(new String[] {"activity", pick(r, V1_ACTIVITIES)});
+        pairs.add(new String[] {"timeStamp", ts});
+        int extra = r.nextInt(13);
+        while (pairs.size() < extra + 2) {
+            String name = r.nextInt(3) == 0 ? alnum(r, 1 + r.nextInt(12)) : pick(r, V1_NAMES);
+            String value = v1Value(r);
+            if (name.equals("authToken") || name.equals("timeStamp") || ambiguousPair(name, value)) continue;
+            pairs.add(new String[] {name, value});
+        }
+        if (r.nextInt(10) < 4) { // ordering probes (UTF-16 order)
+            pairs.add(new String[] {pick(r, ORDER_PROBES), "probe" + alnum(r, 3)});
+            pairs.add(new String[] {pick(r, ORDER_PROBES), "a&b c+d \u5BA2\u6237"}); // `&` without `=`: valid
+        }
+        for (int i = pairs.size() - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            String[] t = pairs.get(i); pairs.set(i, pairs.get(j)); pairs.set(j, t);
+        }
+        if (r.nextInt(10) < 3) { // a repeated name: the first occurrence wins
+            String name = pairs.get(r.nextInt(pairs.size()))[0];
+            if (!name.equals("timeStamp")) pairs.add(new String[] {name, "later-" + alnum(r, 4)});
+        }
+        String canonical = v1Canonical(pairs);
+        String token = v1Token(ak, ts, canonical);
+        pairs.add(r.nextInt(pairs.size() + 1), new String[] {"authToken", token});
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("kind", "v1_stages");
+        c.put("access_key", ak);
+        c.put("query", wireQuery(pairs, r));
+        c.put("canonical", canonical);
+        c.put("auth_token", token);
+        return c;
+    }
+
+    static Map<String, Object> stageV2(Random r) throws Exception {
+        String ak = accessKey(r);
+        String nonce;
+        switch (r.nextInt(4)) {
+            case 0: nonce = alnum(r, 1 + r.nextInt(40)); break;
+            case 1: nonce = uuid(r); break;
+            default: nonce = nonce(r); break;
+        }
+        String ts = ts13(r);
+        String body;
+        do {
+            body = requestBody(r);
+        } while (!body.isEmpty() && body.charAt(0) >= '0' && body.charAt(0) <= '9');
+        String inner = hex(hmacSHA256(ak, body));
+        String canonical = ak + nonce + ts + inner;
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("kind", "v2_stages");
+        c.put("access_key", ak);
+        c.put("nonce", nonce);
+        c.put("timestamp", ts);
+        c.put("body", body);
+        c.put("inner_hex", inner);
+        c.put("canonical", canonical);
+        c.put("signature", hex(hmacSHA256(ak, canonical)).toUpperCase());
+        c.put("kit_signature", v2Kit(ak, nonce, ts, body));
+        return c;
+    }
+
+    static Map<String, Object> stageS4(Random r) throws Exception {
+        String seed = accessKey(r);
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("kind", "s4_key");
+        c.put("seed", seed);
+        c.put("aes128_hex", hex(aesKey(seed, 2).getEncoded()));
+        c.put("aes256_hex", hex(aesKey(seed, 1).getEncoded()));
+        return c;
+    }
+
+    static byte[] unhex(String h) {
+        byte[] b = new byte[h.length() / 2];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) Integer.parseInt(h.substring(2 * i, 2 * i + 2), 16);
+        return b;
+    }
+
+    /** check for the stage kinds and the published kinds the JDK can recompute. */
+    static String checkExtra(String kind, Map<String, Object> c) throws Exception {
+        switch (kind) {
+            case "v1_stages": {
+                Map<String, Object> q = new LinkedHashMap<>(c);
+                q.put("kind", "v1_query");
+                String e = checkCase("v1_query", q);
+                if (e != null) return e;
+                List<String[]> pairs = new ArrayList<>();
+                for (String seg : str(c, "query").split("&", -1)) {
+                    int eq = seg.indexOf('=');
+                    String n = URLDecoder.decode(eq < 0 ? seg : seg.substring(0, eq), StandardCharsets.UTF_8);
+                    String v = eq < 0 ? "" : URLDecoder.decode(seg.substring(eq + 1), StandardCharsets.UTF_8);
+                    if (ambiguousPair(n, v)) return "stage input is ambiguous (S1.10): " + n;
+                }
+                return null;
+            }
+            case "v2_stages": {
+                String ak = str(c, "access_key"), body = str(c, "body");
+                String inner = hex(hmacSHA256(ak, body));
+                if (!inner.equals(str(c, "inner_hex"))) return mismatch("inner_hex", str(c, "inner_hex"), inner);
+                String canonical = ak + str(c, "nonce") + str(c, "timestamp") + inner;
+                if (!canonical.equals(str(c, "canonical"))) return mismatch("canonical", str(c, "canonical"), canonical);
+                String sig = hex(hmacSHA256(ak, canonical)).toUpperCase();
+                if (!sig.equals(str(c, "signature"))) return mismatch("signature", str(c, "signature"), sig);
+                String kit = v2Kit(ak, str(c, "nonce"), str(c, "timestamp"), body);
+                return kit.equals(str(c, "kit_signature")) ? null : mismatch("kit_signature", str(c, "kit_signature"), kit);
+            }
+            case "s4_key": {
+                String k128 = hex(aesKey(str(c, "seed"), 2).getEncoded());
+                if (!k128.equals(str(c, "aes128_hex"))) return mismatch("aes128_hex", str(c, "aes128_hex"), k128);
+                String k256 = hex(aesKey(str(c, "seed"), 1).getEncoded());
+                return k256.equals(str(c, "aes256_hex")) ? null : mismatch("aes256_hex", str(c, "aes256_hex"), k256);
+            }
+            case "hmac_sha256": {
+                SecretKeySpec secret = new SecretKeySpec(str(c, "key").getBytes(StandardCharsets.UTF_8), "HmacSHA256");
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(secret);
+                String got = hex(mac.doFinal(unhex(str(c, "data_hex"))));
+                String want = str(c, "mac_hex");
+                return got.startsWith(want) ? null : mismatch("mac_hex", want, got);
+            }
+            case "aes_cbc_raw": {
+                Cipher cipher = Cipher.getInstance("AES/CBC/PKCS5Padding");
+                cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(unhex(str(c, "key_hex")), "AES"),
+                        new IvParameterSpec(unhex(str(c, "iv_hex"))));
+                boolean valid = str(c, "result").equals("valid");
+                byte[] pt;
+                try {
+                    pt = cipher.doFinal(unhex(str(c, "ct_hex")));
+                } catch (javax.crypto.BadPaddingException | javax.crypto.IllegalBlockSizeException e) {
+                    return valid ? "valid case refused by the JDK: " + e : null;
+                }
+                if (!valid) return "invalid case decrypted by the JDK";
+                return hex(pt).equals(str(c, "msg_hex")) ? null : mismatch("msg_hex", str(c, "msg_hex"), hex(pt));
+            }
+            default:
+                throw new IllegalStateException(kind);
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // sign: the reference's outputs for given inputs (vectors/gen_invalid.py)
+    // ------------------------------------------------------------------
+
+    /**
+     * One JSON line in, one out. Input kinds and the fields added:
+     *   v1_pairs  {access_key, pairs: [[name, value], ...] (decoded, wire order, timeStamp included)}
+     *             -> canonical, auth_token, query (URLEncoder, `&authToken=` last)
+     *   v2_basic / v2_kit  {access_key, nonce, timestamp, body} -> signature (upper-case hex)
+     *   licence   {access_key, ts, nonce, body} -> signature
+     *   body_sign {access_key, body} -> signature
+     *   aes_cbc   {access_key, encrypt_type, iv, plaintext} -> derived_key_hex, ciphertext
+     *   aes_decrypt {access_key, encrypt_type, ciphertext} -> jdk ("ok:" + plaintext, or "error:" + exception)
+     * Every output line carries the input's `id`.
+     */
+    static void sign(String file) throws Exception {
+        BufferedReader in = file.equals("-")
+                ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
+                : Files.newBufferedReader(Paths.get(file), StandardCharsets.UTF_8);
+        Writer out = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), 1 << 16);
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isBlank()) continue;
+            Map<String, Object> c = asObject(new Json(line).parseTop());
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("id", str(c, "id"));
+            String kind = str(c, "kind");
+            String ak = str(c, "access_key");
+            switch (kind) {
+                case "v1_pairs": {
+                    List<String[]> pairs = new ArrayList<>();
+                    String ts = null;
+                    for (Object p : (List<?>) c.get("pairs")) {
+                        List<?> l = (List<?>) p;
+                        pairs.add(new String[] {(String) l.get(0), (String) l.get(1)});
+                        if (l.get(0).equals("timeStamp") && ts == null) ts = (String) l.get(1);
+                    }
+                    String canonical = v1Canonical(pairs);
+                    String token = v1Token(ak, ts == null ? "" : ts, canonical);
+                    pairs.add(new String[] {"authToken", token});
+                    o.put("canonical", canonical);
+                    o.put("auth_token", token);
+                    o.put("query", wireQuery(pairs, null));
+                    break;
+                }
+                case "v2_basic":
+                    o.put("signature", v2Basic(ak, str(c, "nonce"), str(c, "timestamp"), str(c, "body")).toUpperCase());
+                    break;
+                case "v2_kit":
+                    o.put("signature", v2Kit(ak, str(c, "nonce"), str(c, "timestamp"), str(c, "body")));
+                    break;
+                case "licence":
+                    o.put("signature", licence(ak, str(c, "ts"), str(c, "nonce"), str(c, "body")));
+                    break;
+                case "body_sign":
+                    o.put("signature", bodySign(ak, str(c, "body")));
+                    break;
+                case "aes_cbc": {
+                    int type = ((Number) c.get("encrypt_type")).intValue();
+                    SecretKey key = aesKey(ak, type);
+                    o.put("derived_key_hex", hex(key.getEncoded()));
+                    o.put("ciphertext", aesEncrypt(key, str(c, "iv"), str(c, "plaintext")));
+                    break;
+                }
+                case "aes_decrypt": {
+                    int type = ((Number) c.get("encrypt_type")).intValue();
+                    String res;
+                    try {
+                        res = "ok:" + aesDecrypt(aesKey(ak, type), str(c, "ciphertext"));
+                    } catch (Exception e) {
+                        res = "error:" + e.getClass().getSimpleName();
+                    }
+                    o.put("jdk", res);
+                    break;
+                }
+                default:
+                    throw new IllegalArgumentException("sign: unknown kind " + kind);
+            }
+            out.write(toJson(o));
+            out.write('\n');
+        }
+        out.flush();
+        in.close();
     }
 
     // ------------------------------------------------------------------

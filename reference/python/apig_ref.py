@@ -16,7 +16,19 @@ Usage (with the venv's python):
       rather than of the scheme (see QUIRKS below); off by default.
   apig_ref.py check FILE...      (FILE may be - for stdin)
       re-signs every ``apig`` case with the SDK, prints "N passed, M failed",
-      exits 1 on any failure. Lines of other kinds are skipped and counted.
+      exits 1 on any failure. ``apig_stages`` lines are checked stage by stage.
+      Lines of other kinds are skipped and counted.
+  apig_ref.py stages SEED COUNT
+      prints COUNT ``apig_stages`` per-stage goldens (vectors/stages.jsonl):
+      the inputs, then the SDK's own intermediates, each taken from its Signer
+      methods: canonical query, canonical request, string to sign, signature,
+      Authorization. Only requests a verifier must accept under SCHEMES.md S6
+      (no X-Sdk-Content-Sha256 other than UNSIGNED-PAYLOAD). Deterministic.
+  apig_ref.py sign FILE          (FILE may be - for stdin)
+      one JSON request per line (method, host, path, query, headers, body, ak,
+      sk, id; optional ``signed_headers``: sign only these lower-case names,
+      as the Go SDK's tests do, instead of every header) -> one JSON line with
+      the SDK's intermediates and the headers it added (vectors/gen_invalid.py).
 
 The ``headers`` field records the headers handed to the SDK, not the ones the
 SDK adds (Host, X-Sdk-Content-Sha256, Authorization).
@@ -30,6 +42,7 @@ import sys
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from huaweicloudsdkcore.signer.signer import Signer
+from huaweicloudsdkcore.utils import six_utils as six
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -277,6 +290,92 @@ def gen(seed, count, quirks):
         out.write("\n")
 
 
+def sdk_stages(method, host, path, query, headers, body, ak, sk, signed_headers=None):
+    """The SDK's intermediates, taken from its own Signer methods in the order
+    ``Signer.sign`` calls them. ``signed_headers`` (lower-case names) replaces
+    the SDK's choice of signed headers (every header without ``_``); without
+    it the result is checked against ``Signer.sign`` itself."""
+    request = SdkRequest(method=method, schema="https", host=host, resource_path=path,
+                         query_params=[(name, value) for name, value in query],
+                         header_params=dict(headers), body=body)
+    given = set(request.header_params)
+    canonical_query = Signer.process_canonical_query_string(request)
+    signer = Signer(BasicCredentials(ak, sk))
+    signer._verify_required()
+    if isinstance(request.body, str):
+        request.body = six.ensure_binary(request.body)
+    signer._process_content_header(request)
+    t = signer._process_header_time(request)
+    if signed_headers is None:
+        signer._process_header_host(request)
+        names = signer._process_signed_headers(request)
+    else:
+        names = list(signed_headers)
+    canonical_request = signer._process_canonical_request(request, names)
+    string_to_sign = signer._process_string_to_sign(canonical_request, t)
+    signature = signer._sign_string_to_sign(string_to_sign, sk)
+    authorization = signer._process_auth_header_value(signature, ak, names)
+    added = {k: v for k, v in request.header_params.items() if k not in given}
+    added["Authorization"] = authorization
+    if signed_headers is None:
+        auth, cq = sdk_sign(method, host, path, query, headers, body, ak, sk)
+        if (auth, cq) != (authorization, canonical_query):
+            raise AssertionError("the Signer methods disagree with Signer.sign: %r / %r" % (auth, authorization))
+    return {
+        "canonical_query": canonical_query,
+        "canonical_request": canonical_request,
+        "string_to_sign": string_to_sign,
+        "signature": signature,
+        "authorization": authorization,
+        "added_headers": added,
+    }
+
+
+STAGE_FIELDS = ("canonical_query", "canonical_request", "string_to_sign", "signature", "authorization")
+
+
+def stage_case(r):
+    while True:
+        case = gen_case(r, False)
+        content = [v for k, v in case["headers"].items() if k.lower() == "x-sdk-content-sha256"]
+        if any(v != "UNSIGNED-PAYLOAD" for v in content):
+            continue  # a signed hash that is not the body's: refused under S6 (an invalid case)
+        st = sdk_stages(case["method"], case["host"], case["path"], case["query"], case["headers"],
+                        case["body"], case["ak"], case["sk"])
+        out = {k: case[k] for k in ("method", "host", "path", "query", "headers", "body", "ak", "sk")}
+        out = dict([("kind", "apig_stages")] + list(out.items()))
+        for k in STAGE_FIELDS:
+            out[k] = st[k]
+        return out
+
+
+def stages(seed, count):
+    r = random.Random("apig_stages:%d" % seed)
+    for _ in range(count):
+        sys.stdout.write(json.dumps(stage_case(r), ensure_ascii=False))
+        sys.stdout.write("\n")
+
+
+def check_stages(case):
+    st = sdk_stages(case["method"], case["host"], case["path"], case["query"], case["headers"],
+                    case["body"], case["ak"], case["sk"])
+    return ["%s: file %r / sdk %r" % (k, case[k], st[k]) for k in STAGE_FIELDS if st[k] != case[k]]
+
+
+def sign(name):
+    fh = sys.stdin if name == "-" else open(name, encoding="utf-8")
+    with fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            c = json.loads(line)
+            st = sdk_stages(c["method"], c["host"], c["path"], c["query"], c["headers"], c["body"],
+                            c["ak"], c["sk"], c.get("signed_headers"))
+            st["id"] = c["id"]
+            sys.stdout.write(json.dumps(st, ensure_ascii=False))
+            sys.stdout.write("\n")
+
+
 # ---------------------------------------------------------------------------
 # check
 # ---------------------------------------------------------------------------
@@ -295,6 +394,17 @@ def check(files):
                 except ValueError as e:
                     print("%s: bad JSON: %s" % (where, e), file=sys.stderr)
                     failed += 1
+                    continue
+                if case.get("kind") == "apig_stages":
+                    try:
+                        errs = check_stages(case)
+                    except Exception as e:  # noqa: BLE001 - report and go on
+                        errs = ["SDK raised %r" % (e,)]
+                    if errs:
+                        failed += 1
+                        print("%s: %s" % (where, "; ".join(errs)), file=sys.stderr)
+                    else:
+                        passed += 1
                     continue
                 if case.get("kind") != "apig":
                     skipped += 1
@@ -329,6 +439,12 @@ def main(argv):
         return 0
     if len(argv) >= 2 and argv[0] == "check":
         return 0 if check(argv[1:]) else 1
+    if len(argv) == 3 and argv[0] == "stages":
+        stages(int(argv[1]), int(argv[2]))
+        return 0
+    if len(argv) == 2 and argv[0] == "sign":
+        sign(argv[1])
+        return 0
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -28,10 +28,16 @@ a kit body not starting with ``{`` or a kit nonce holding ``{``, and a licence n
 (:class:`koosign.AmbiguousRequest`), and a signed ``X-Sdk-Content-Sha256``
 that is neither ``UNSIGNED-PAYLOAD`` nor the body's SHA-256 (the SDK signs
 whatever it is given; the verifier answers :class:`koosign.SignatureMismatch`).
+It also runs the kinds of the repository's ``vectors/stages.jsonl`` (per-stage
+goldens: a failure names the stage that differs), ``vectors/invalid.jsonl``
+(each request must be refused with the exception of its ``expect_error``
+code) and ``vectors/published.jsonl`` (vectors written by others), with the
+same meaning as ``koosign conformance``.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -40,12 +46,19 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 import koosign
-from koosign import AmbiguousRequest, DecryptError, MalformedRequest, SignatureMismatch
+from koosign import (
+    AmbiguousRequest,
+    DecryptError,
+    MalformedRequest,
+    ReplayedNonce,
+    SignatureMismatch,
+    StaleTimestamp,
+)
 
 __all__ = ["CONFORMANCE_FILES", "alter", "check_case", "default_files", "main", "run"]
 
 #: The conformance files of a vectors folder (the kinds this runner reads).
-CONFORMANCE_FILES = ("notifications.jsonl", "apig.jsonl")
+CONFORMANCE_FILES = ("notifications.jsonl", "apig.jsonl", "stages.jsonl", "invalid.jsonl", "published.jsonl")
 
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
@@ -320,17 +333,268 @@ _KINDS: Dict[str, Callable[[Dict[str, Any]], None]] = {
 }
 
 
+# ---------------------------------------------------------------------------
+# vectors/stages.jsonl, vectors/invalid.jsonl, vectors/published.jsonl
+
+
+def _stage(name: str, got: str, want: str) -> None:
+    if got != want:
+        raise CaseFailure(f"stage {name}: got {got!r}, expected {want!r}")
+
+
+def _run(name: str, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except koosign.KoosignError as e:
+        raise CaseFailure(f"stage {name}: {e.code} ({e})") from None
+
+
+def _mac_hex(msg: bytes, key: str) -> str:
+    """hex(HMAC-SHA256(key, msg)) through the core's MAC path (Body-Sign is
+    b64(HMAC(key, body)))."""
+    value = koosign.body_sign(msg, key)
+    sig = value[value.index('signature="') + len('signature="') : -1]
+    return base64.b64decode(sig).hex()
+
+
+def _pairs(v: Any) -> List[Tuple[str, str]]:
+    if isinstance(v, dict):
+        return [(str(k), x if isinstance(x, str) else "") for k, x in v.items()]
+    return [(str(p[0]), str(p[1])) for p in v]
+
+
+def _url(c: Dict[str, Any]) -> str:
+    # The path as sent: `?` and `#` percent-encoded so the URL keeps its shape.
+    path = _s(c, "path").replace("?", "%3F").replace("#", "%23")
+    return f"https://{_s(c, 'host')}{path}"
+
+
+def _v1_stages(c: Dict[str, Any]) -> None:
+    key, query = _s(c, "access_key"), _s(c, "query")
+    _stage("canonical", _run("canonical", lambda: koosign.v1_canonical(query)), _s(c, "canonical"))
+    pairs = _run("parse", lambda: koosign.parse_query(query))
+    _stage("auth_token", _run("auth_token", lambda: koosign.v1_auth_token(pairs, key)), _s(c, "auth_token"))
+    _run("verify", lambda: koosign.verify_v1(query, key, max_age=None))
+
+
+def _v2_stages(c: Dict[str, Any]) -> None:
+    key, nonce, ts = _s(c, "access_key"), _s(c, "nonce"), _s(c, "timestamp")
+    body = _s(c, "body").encode("utf-8")
+    inner = _mac_hex(body, key)
+    _stage("inner", inner, _s(c, "inner_hex"))
+    canonical = key + nonce + ts + inner
+    _stage("canonical", canonical, _s(c, "canonical"))
+    want = _s(c, "signature")
+    _stage("signature (HMAC of the canonical string)", _mac_hex(canonical.encode("utf-8"), key).upper(), want)
+    _stage("signature", _run("signature", lambda: koosign.sign_v2(body, key, nonce, ts)), want)
+    params = {"signature": want, "timestamp": ts, "nonce": nonce}
+    _run("verify", lambda: koosign.verify_v2(params, body, key, window=None))
+    kit = _s(c, "kit_signature")
+    _stage("kit_signature", _run("kit_signature", lambda: koosign.sign_v2(body, key, nonce, ts, kit=True)), kit)
+    headers = {"x-sign": kit, "x-timestamp": ts, "x-nonce": nonce}
+    _run("kit verify", lambda: koosign.verify_kit(headers, body, key, window=None))
+
+
+def _apig_stages(c: Dict[str, Any]) -> None:
+    ak, sk = _s(c, "ak"), _s(c, "sk")
+    params = _pairs(c.get("query", []))
+    hdrs = _pairs(c.get("headers", {}))
+    method, body, url = _s(c, "method"), _s(c, "body").encode("utf-8"), _url(c)
+    signed = _run("sign", lambda: koosign.ApigSigner(ak, sk).sign(method, url, hdrs, body, params=params))
+    for name in ("canonical_query", "canonical_request", "string_to_sign", "signature", "authorization"):
+        _stage(name, getattr(signed, name), _s(c, name))
+    sent = [(n, v) for n, v in hdrs if n not in signed] + list(signed.items())
+    full = url + ("?" + _form(params) if params else "")
+    _run("verify", lambda: koosign.verify_apig(method, full, sent, body, [(ak, sk)], max_age=None))
+
+
+def _s4_key(c: Dict[str, Any]) -> None:
+    seed = _s(c, "seed")
+    _stage("aes128", koosign.derive_key(seed, 128).hex(), _s(c, "aes128_hex"))
+    _stage("aes256", koosign.derive_key(seed, 256).hex(), _s(c, "aes256_hex"))
+
+
+#: The exception class each core code is raised as.
+ERROR_CLASSES: Dict[str, Type[koosign.KoosignError]] = {
+    "SIGNATURE_MISMATCH": SignatureMismatch,
+    "STALE_TIMESTAMP": StaleTimestamp,
+    "REPLAYED_NONCE": ReplayedNonce,
+    "MISSING_PARAMETER": MalformedRequest,
+    "MALFORMED_ENCODING": MalformedRequest,
+    "BAD_TIMESTAMP": MalformedRequest,
+    "INPUT_TOO_LARGE": MalformedRequest,
+    "DECRYPT": DecryptError,
+    "AMBIGUOUS": AmbiguousRequest,
+}
+
+
+def _expect_error(want: str, call: Callable[[], object], what: str = "") -> None:
+    cls = ERROR_CLASSES.get(want, koosign.KoosignError)
+    try:
+        call()
+    except koosign.KoosignError as e:
+        code = getattr(e, "code", None)
+        if isinstance(e, cls) and code == want:
+            return
+        raise CaseFailure(f"{what}expected {want} ({cls.__name__}), got {code} ({type(e).__name__}: {e})") from None
+    raise CaseFailure(f"{what}expected {want}, but the request was accepted")
+
+
+def _fresh(c: Dict[str, Any], window_name: str) -> Dict[str, Any]:
+    """Keyword arguments for the clock and window of a case (no window when absent)."""
+    if "now_ms" not in c:
+        return {window_name: None}
+    return {"now": c["now_ms"] / 1000.0, window_name: c.get("window_ms", 60_000) / 1000.0}
+
+
+def _invalid(c: Dict[str, Any], verify: Callable[[Dict[str, Any], Any], object]) -> None:
+    want = _s(c, "expect_error")
+    store = None
+    if "prior" in c:
+        store = koosign.InMemoryNonceStore()
+        first = {k: v for k, v in c.items() if k != "prior"}
+        first.update(c["prior"])
+        try:
+            verify(first, store)
+        except koosign.KoosignError as e:
+            raise CaseFailure(f"the prior request was refused: {e.code}") from None
+    _expect_error(want, lambda: verify(c, store))
+
+
+def _v1_invalid(c: Dict[str, Any]) -> None:
+    _invalid(c, lambda x, _: koosign.verify_v1(_s(x, "query"), _s(x, "access_key"), **_fresh(x, "max_age")))
+
+
+def _v1_json_invalid(c: Dict[str, Any]) -> None:
+    _invalid(
+        c,
+        lambda x, _: koosign.verify_v1_json(
+            _s(x, "auth_token"), _s(x, "body").encode("utf-8"), _s(x, "access_key"), **_fresh(x, "max_age")
+        ),
+    )
+
+
+def _v2_verify(x: Dict[str, Any], store: Any) -> object:
+    body, key = _s(x, "body").encode("utf-8"), _s(x, "access_key")
+    extra: Dict[str, Any] = dict(_fresh(x, "window"))
+    if store is not None:
+        extra["nonce_store"] = store
+    if x.get("scheme") == "kit":
+        headers = {"x-sign": _s(x, "signature"), "x-timestamp": _s(x, "timestamp"), "x-nonce": _s(x, "nonce")}
+        return koosign.verify_kit(headers, body, key, **extra)
+    if "query" in x:
+        return koosign.verify_v2(_s(x, "query"), body, key, **extra)
+    params = {"signature": _s(x, "signature"), "timestamp": _s(x, "timestamp"), "nonce": _s(x, "nonce")}
+    return koosign.verify_v2(params, body, key, **extra)
+
+
+def _licence_invalid(c: Dict[str, Any]) -> None:
+    _invalid(
+        c,
+        lambda x, _: koosign.verify_licence(
+            _s(x, "ts"),
+            _s(x, "nonce"),
+            _s(x, "body").encode("utf-8"),
+            _s(x, "signature"),
+            _s(x, "access_key"),
+            **_fresh(x, "max_age"),
+        ),
+    )
+
+
+def _body_sign_invalid(c: Dict[str, Any]) -> None:
+    _invalid(
+        c,
+        lambda x, _: koosign.verify_body_sign(_s(x, "value"), _s(x, "body").encode("utf-8"), _s(x, "access_key")),
+    )
+
+
+def _apig_verify(x: Dict[str, Any], _: Any) -> object:
+    params = _pairs(x.get("query", []))
+    full = _url(x) + ("?" + _form(params) if params else "")
+    creds = [(str(a), str(b)) for a, b in x.get("credentials", [])]
+    return koosign.verify_apig(
+        _s(x, "method"), full, _pairs(x.get("headers", [])), _s(x, "body").encode("utf-8"), creds,
+        **_fresh(x, "max_age"),
+    )
+
+
+def _aes_invalid(c: Dict[str, Any]) -> None:
+    _invalid(
+        c,
+        lambda x, _: koosign.decrypt_field(_s(x, "ciphertext"), _s(x, "access_key"), str(x.get("encrypt_type"))),
+    )
+
+
+def _apig_canonical_query(c: Dict[str, Any]) -> None:
+    signed = _run(
+        "sign",
+        lambda: koosign.ApigSigner("AccessKey", "SecretKey").sign(
+            "GET", "https://example.com/", {"X-Sdk-Date": "20200101T000000Z"}, params=_pairs(c["query"])
+        ),
+    )
+    _stage("canonical_query", signed.canonical_query, _s(c, "canonical_query"))
+
+
+def _apig_host_unsigned(c: Dict[str, Any]) -> None:
+    sk = _s(c, "sk")
+    _stage("signature (HMAC of the string to sign)", _mac_hex(_s(c, "string_to_sign").encode("utf-8"), sk),
+           _s(c, "signature"))
+    x = dict(c)
+    x["headers"] = _pairs(c.get("headers", {})) + [("Authorization", _s(c, "authorization"))]
+    x["credentials"] = [(_s(c, "ak"), sk)]
+    _expect_error(_s(c, "verify_error"), lambda: _apig_verify(x, None), "stage verify: ")
+
+
+def _hmac_sha256(c: Dict[str, Any]) -> None:
+    want = _s(c, "mac_hex")
+    got = _mac_hex(bytes.fromhex(_s(c, "data_hex")), _s(c, "key"))
+    _stage("mac", got[: len(want)], want)
+
+
+def _aes_cbc_raw(c: Dict[str, Any]) -> None:
+    key, iv, ct = (bytes.fromhex(_s(c, f)) for f in ("key_hex", "iv_hex", "ct_hex"))
+    if _s(c, "result") == "valid":
+        pt = _run("decrypt", lambda: koosign.decrypt_raw(key, iv, ct))
+        _stage("plaintext", pt.hex(), _s(c, "msg_hex"))
+    else:
+        _expect_error("DECRYPT", lambda: koosign.decrypt_raw(key, iv, ct))
+
+
+_KINDS.update(
+    {
+        "v1_stages": _v1_stages,
+        "v2_stages": _v2_stages,
+        "apig_stages": _apig_stages,
+        "s4_key": _s4_key,
+        "v1_invalid": _v1_invalid,
+        "v1_json_invalid": _v1_json_invalid,
+        "v2_invalid": lambda c: _invalid(c, _v2_verify),
+        "licence_invalid": _licence_invalid,
+        "body_sign_invalid": _body_sign_invalid,
+        "apig_invalid": lambda c: _invalid(c, _apig_verify),
+        "aes_invalid": _aes_invalid,
+        "apig_canonical_query": _apig_canonical_query,
+        "apig_host_unsigned": _apig_host_unsigned,
+        "hmac_sha256": _hmac_sha256,
+        "aes_cbc_raw": _aes_cbc_raw,
+    }
+)
+
+
 def check_case(kind: str, case: Dict[str, Any]) -> Optional[str]:
     """``None`` when the case passes, else why it failed."""
     check = _KINDS.get(kind)
     if check is None:
         return f"unknown kind `{kind}`"
+    label = case.get("id") or case.get("source")
+    prefix = f"{label}: " if isinstance(label, str) else ""
     try:
         check(case)
     except CaseFailure as e:
-        return str(e)
+        return prefix + str(e)
     except Exception as e:  # a crash is a failure of that case, not of the run
-        return f"{type(e).__name__}: {e}"
+        return f"{prefix}{type(e).__name__}: {e}"
     return None
 
 
