@@ -906,7 +906,7 @@ public class KooRef {
         String body;
         do {
             body = requestBody(r);
-        } while (!body.isEmpty() && body.charAt(0) >= '0' && body.charAt(0) <= '9');
+        } while (!kitBodyOk(body)); // the case also carries the S2b x-sign, which must verify
         String inner = hex(hmacSHA256(ak, body));
         String canonical = ak + nonce + ts + inner;
         Map<String, Object> c = new LinkedHashMap<>();
