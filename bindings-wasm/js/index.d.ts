@@ -140,7 +140,7 @@ export declare function verifyV1Json(authToken: string, body: BodyInput, accessK
 export declare function verifyV2(queryOrParams: QueryInput, body: BodyInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV2;
 /**
  * S2b: verifies a kit notification: `x-sign`, `x-timestamp`, `x-nonce` headers (names in any case) over the exact body.
- * Timestamp and nonce as verifyV2; a body starting with an ASCII digit is refused (AmbiguousError).
+ * Timestamp and nonce as verifyV2; a body not starting with `{`, or a nonce holding `{`, is refused (AmbiguousError).
  */
 export declare function verifyKit(headers: PairsInput, body: BodyInput, accessKeys: AccessKeys, opts?: VerifyOptions): VerifiedV2;
 /** S3: verifies a received Body-Sign value (parsed as parseBodySign) against the exact body; returns the matching key's index. */
@@ -394,7 +394,7 @@ export declare class RandomSourceError extends KoosignError {
 }
 /**
  * The request could be read two ways (a signed boundary could move: a V1 `&…=` in a value, a kit
- * body starting with a digit, a licence nonce with `&`, a repeated S6 header), so it is refused
+ * body not starting with `{`, a licence nonce with `&`, a repeated S6 header), so it is refused
  * before authentication: answer "000001". Not a MalformedRequestError.
  */
 export declare class AmbiguousError extends KoosignError {

@@ -172,9 +172,11 @@ export function verifyKit(headers, body, accessKeys) {
   for (const [n, v] of Object.entries(headers)) if (!(n.trim().toLowerCase() in h)) h[n.trim().toLowerCase()] = v.trim();
   if (h['x-sign'] === undefined || h['x-timestamp'] === undefined || h['x-nonce'] === undefined) refuse('MISSING_PARAMETER');
   v2Format(h['x-timestamp'], h['x-nonce'], 'x-nonce');
-  // S2b signs `… + timestamp + body`: a leading digit of the body could move into the timestamp.
+  // S2b signs `… + nonce + timestamp + body` with no delimiter: the body must
+  // start with `{` and the nonce must hold none (SCHEMES.md S2b), so bytes
+  // cannot move between nonce, timestamp and body.
   const b = buf(body);
-  if (b.length > 0 && b[0] >= 0x30 && b[0] <= 0x39) refuse('AMBIGUOUS');
+  if (b.length === 0 || b[0] !== 0x7b || h['x-nonce'].includes('{')) refuse('AMBIGUOUS');
   return verifyHex((k) => kitSignature(b, k, h['x-nonce'], h['x-timestamp']), h['x-sign'], accessKeys);
 }
 
