@@ -676,7 +676,9 @@ pub fn run(target: &Target, key: &Secret, protocols: &[Proto], strict: bool) -> 
             Family::Response => vec![(protocols.first().copied().unwrap_or(Proto::V2), "response")],
         };
         for (proto, prefix) in scopes {
-            if probe.family == Family::Response && probe.name != "concurrency" && !cleaned {
+            // The test instances are released before the response probes:
+            // the concurrency burst is the last thing sent.
+            if probe.family == Family::Response && !cleaned {
                 a.current_id = "(cleanup)".into();
                 a.cleanup();
                 cleaned = true;
