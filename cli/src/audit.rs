@@ -37,7 +37,7 @@
 //! `v1_auth_token`); every answer is checked by [`contract`].
 
 use crate::client::{self, Exchange, Request, Target};
-use crate::contract::{self, meaning, Finding, C_APPINFO, C_CIPHERLEN, C_ETYPE, LIMIT};
+use crate::contract::{self, meaning, Finding, C_APPINFO, C_CIPHERLEN, C_ETYPE, LIMIT, REFUSAL_CODES};
 use crate::simulate::{expire_time, Proto};
 use crate::util::{clip, now_ms, random_text, Secret, HEX_LOWER, HEX_UPPER};
 use koosign::{build_v1_query, format_unix_ms, format_v1_timestamp, sign_v2, v1_auth_token, FieldCipher, V2Scheme};
@@ -599,8 +599,6 @@ impl Answer {
     }
 }
 
-/// Refusal codes of SCHEMES.md "Which code a refusal gets".
-const REFUSALS: [&str; 3] = ["000001", "000002", "000005"];
 /// Nothing more is sent after this many requests in a row without an answer.
 const DEAD_AFTER: usize = 3;
 /// The burst of the concurrency probe.
@@ -1068,7 +1066,7 @@ impl<'a> Auditor<'a> {
             match (a.status, a.code.as_deref()) {
                 (None, _) => none += 1,
                 (Some(200), Some(c)) if expect.contains(&c) => ok.push(format!("{}: {c}", a.what)),
-                (Some(200), Some(c)) if REFUSALS.contains(&c) => {
+                (Some(200), Some(c)) if REFUSAL_CODES.contains(&c) => {
                     wrong.push(format!("{}: refused with {c} ({}), SCHEMES.md gives {}", a.what, meaning(c), expect.join(" or ")))
                 }
                 (Some(200), Some(c)) => accepted.push(format!("{}: accepted, answered {c} ({})", a.what, meaning(c))),

@@ -218,6 +218,11 @@ pub fn deviation(e: &Error) -> String {
     }
 }
 
+/// The codes a refusal may carry (SCHEMES.md "Which code a refusal gets"):
+/// before authentication, authenticated but unusable, the merchant's own
+/// failure. Any other code means the request was acted on.
+pub const REFUSAL_CODES: [&str; 3] = ["000001", "000002", "000005"];
+
 /// The meaning of a resultCode (SCHEMES.md "The notifications").
 pub fn meaning(code: &str) -> &'static str {
     match code {

@@ -291,7 +291,7 @@ fn handle(st: &State, req: &Req) -> Reply {
 
 /// The last value of `name` in a raw query, form-decoded (the weakness).
 fn last_value(query: &str, name: &str) -> Option<String> {
-    let seg = query.split('&').filter(|s| s.split('=').next() == Some(name)).last()?;
+    let seg = query.split('&').rfind(|s| s.split('=').next() == Some(name))?;
     let mut scratch = vec![0u8; seg.len()];
     koosign::parse_form(seg, &mut scratch).ok().and_then(|p| p.get(name).map(String::from))
 }
