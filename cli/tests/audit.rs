@@ -116,6 +116,19 @@ fn audit_of_the_reference_merchant_passes_every_probe_s1b_included() {
     assert_eq!(code, 0);
 }
 
+/// A refusal sent before the body is read (and the connection closed on
+/// the rest) is the answer the audit reads. (On loopback the kernel's
+/// buffers usually take the whole 1 MiB first; the client's unit test
+/// `an_answer_before_the_body_is_read_is_still_read` makes the write fail.)
+#[test]
+fn a_merchant_that_refuses_a_large_body_before_reading_it() {
+    let m = start(KEY, Weakness::EarlyRefusal, false);
+    let (code, report, _) = audit(&m.url(), "v2", &["--strict"]);
+    assert_eq!(findings(&report), BTreeMap::new(), "{report:#}");
+    assert_eq!(probe(&report, "v2.over-1mib")["exchanges"][0]["result_code"], "000002");
+    assert_eq!(code, 0);
+}
+
 #[test]
 fn a_merchant_that_accepts_replays() {
     let m = start(KEY, Weakness::AcceptsReplays, false);

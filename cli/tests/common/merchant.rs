@@ -37,6 +37,10 @@ pub enum Weakness {
     /// Takes S1b but checks the token over the string members only, and
     /// reads the body with a last-wins JSON parser.
     LooseS1b,
+    /// Not a weakness: a body announced over 1 MiB is refused (signed
+    /// 000002) as soon as the head is read, and the connection closed with
+    /// the body unread, as servers with a body limit do.
+    EarlyRefusal,
 }
 
 pub struct Merchant {
@@ -115,7 +119,7 @@ impl Req {
     }
 }
 
-fn read_req(s: &mut TcpStream) -> Option<Req> {
+fn read_req(s: &mut TcpStream, drain: bool) -> Option<Req> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16384];
     let head_end = loop {
@@ -147,7 +151,7 @@ fn read_req(s: &mut TcpStream) -> Option<Req> {
     // answer is not lost to a reset.
     let mut body = buf[head_end + 4..].to_vec();
     let mut total = body.len();
-    while total < len.min(4 << 20) {
+    while total < len.min(4 << 20) && (drain || len <= MAX_BODY) {
         let n = s.read(&mut chunk).ok()?;
         if n == 0 {
             return None;
@@ -169,7 +173,7 @@ enum Reply {
 
 fn serve_one(st: &State, mut conn: TcpStream) {
     conn.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let Some(req) = read_req(&mut conn) else {
+    let Some(req) = read_req(&mut conn, st.weakness != Weakness::EarlyRefusal) else {
         st.in_flight.fetch_sub(1, Ordering::SeqCst);
         return;
     };
