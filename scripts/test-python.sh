@@ -10,11 +10,15 @@
 #   4. a throwaway redis-server on a free loopback port (installed with apt-get
 #      when missing), stopped on exit;
 #   5. pytest bindings-python/tests, the benchmark in quick mode, and the wheel
-#      installed into a second, clean venv that must import it.
+#      installed into a second, clean venv that must import it;
+#   6. `koosign simulate --audit --strict` against the Flask and FastAPI
+#      examples and a Django endpoint (scripts/audit-examples.sh python), run
+#      even when pytest failed; either failing fails the script.
 # Idempotent; about a minute when already set up.
 #
 # Env: PYTHON            interpreter for the venvs (default python3)
-#      KOOSIGN_BUILD_CLI=0  do not build target/release/koosign (its test then skips)
+#      KOOSIGN_BUILD_CLI=0  do not build target/release/koosign (its test then skips,
+#                           and the audit of step 6 is not run)
 #      KOOSIGN_REF=0        do not set up target/ref-venv (its test then skips)
 #      PYTEST_ARGS          extra arguments for pytest
 set -euo pipefail
@@ -95,5 +99,12 @@ EOF
 )
 
 log "pytest bindings-python/tests"
+status=0
 # shellcheck disable=SC2086
-"$VENV/bin/python" -m pytest -p no:cacheprovider bindings-python/tests ${PYTEST_ARGS:-}
+"$VENV/bin/python" -m pytest -p no:cacheprovider bindings-python/tests ${PYTEST_ARGS:-} || status=$?
+
+if [ "${KOOSIGN_BUILD_CLI:-1}" != 0 ]; then
+    log "koosign simulate --audit --strict against the Flask, FastAPI and Django endpoints (scripts/audit-examples.sh)"
+    PYTHON_BIN="$VENV/bin/python" scripts/audit-examples.sh python || status=1
+fi
+exit "$status"

@@ -9,6 +9,10 @@
 # minute. The vectors are read from vectors/ (KOOSIGN_VECTORS points
 # elsewhere; missing files fail). `koosign simulate` is run against the Express example when
 # target/release/koosign exists (build it first to include that test).
+# Last, target/release/koosign is built and `koosign simulate --audit
+# --strict` is run against the Express and node:http examples
+# (scripts/audit-examples.sh node; KOOSIGN_BUILD_CLI=0 skips it); a failure
+# of node --test or of the audit fails the script after all steps ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +27,8 @@ npm_install bindings-wasm
 npm_install examples/node
 
 step "node --test"
-(cd bindings-wasm && node --test test/*.test.mjs test/*.test.cjs)
+status=0
+(cd bindings-wasm && node --test test/*.test.mjs test/*.test.cjs) || status=$?
 
 step "conformance (node bindings-wasm/conformance.mjs)"
 VECTORS="${KOOSIGN_VECTORS:-vectors}"
@@ -41,3 +46,10 @@ if [ "$SIZE" -ge "$LIMIT" ]; then
   echo "the .wasm is over its size budget" >&2
   exit 1
 fi
+
+if [ "${KOOSIGN_BUILD_CLI:-1}" != 0 ]; then
+  step "koosign simulate --audit --strict against the Express and node:http examples (scripts/audit-examples.sh)"
+  cargo build --release --quiet -p koosign-cli --bin koosign
+  KOOSIGN_BIN="$PWD/target/release/koosign" scripts/audit-examples.sh node || status=1
+fi
+exit "$status"

@@ -149,7 +149,16 @@ fn send_raw(target: &Target, req: &Request<'_>, deadline: Instant, limit: Durati
         wire.extend_from_slice(b);
     }
     stream.set_write_timeout(Some(remaining(deadline).map_err(|_| timeout_msg(limit_ms))?)).map_err(|e| e.to_string())?;
-    stream.write_all(&wire).map_err(|e| format!("cannot send the request: {e}"))?;
+    // An endpoint may answer (a refusal of a large body, say) and close
+    // before it has read the whole request: then the write fails, and the
+    // answer it sent is still read. Without one, the write error is reported.
+    let write_error = match stream.write_all(&wire) {
+        Ok(()) => None,
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            return Err(timeout_msg(limit_ms))
+        }
+        Err(e) => Some(format!("cannot send the request: {e}")),
+    };
 
     let mut parser = ResponseParser::new(Limits::DEFAULT, req.method == "HEAD");
     let mut chunk = [0u8; 8192];
@@ -163,11 +172,12 @@ fn send_raw(target: &Target, req: &Request<'_>, deadline: Instant, limit: Durati
                 return Err(timeout_msg(limit_ms))
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("read error: {e}")),
+            Err(e) => return Err(write_error.unwrap_or_else(|| format!("read error: {e}"))),
         };
         match parsed {
             Ok(Some(resp)) => return Ok(from_wire(resp)),
             Ok(None) => {}
+            Err(WireError::NoResponse) if write_error.is_some() => return Err(write_error.unwrap_or_default()),
             Err(e) => return Err(wire_error(&e)),
         }
     }
@@ -242,6 +252,32 @@ fn send_ureq(target: &Target, req: &Request<'_>, limit: Duration) -> Result<Resp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An endpoint that answers as soon as it has the head and closes with
+    /// the body unread (a body limit): the write of a body larger than the
+    /// socket buffers fails, and the answer is still read.
+    #[test]
+    fn an_answer_before_the_body_is_read_is_still_read() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap() == 1 {
+                head.push(b[0]);
+            }
+            s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}").unwrap();
+            // Dropped with the body unread: the kernel resets the connection.
+        });
+        let target = Target::parse(&format!("http://{addr}/produce")).unwrap();
+        let body = vec![b'x'; 64 << 20];
+        let req = Request { method: "POST", query: None, headers: &[], body: Some(&body) };
+        let ex = send(&target, &req, Duration::from_secs(10));
+        server.join().unwrap();
+        let r = ex.response.expect("the answer sent before the body was read");
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"{}"[..]));
+    }
 
     fn parse(raw: &[u8]) -> Result<Response, String> {
         let mut p = ResponseParser::new(Limits::DEFAULT, false);

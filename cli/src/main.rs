@@ -5,8 +5,10 @@
 //! errors, and talks HTTP. Exit codes: 0 success / valid, 1 a check failed,
 //! 2 bad usage or bad input.
 
+mod audit;
 mod client;
 mod conformance;
+mod contract;
 mod diagnose;
 mod serve;
 mod simulate;
@@ -117,9 +119,20 @@ enum Command {
         /// Which protocol(s) to run.
         #[arg(long, default_value = "all", value_parser = ["v2", "v1", "kit", "all"])]
         protocol: String,
-        /// Print the report as JSON.
+        /// Print the report as JSON (schema: cli/audit-report.schema.json).
         #[arg(long)]
         json: bool,
+        /// Send the audit's hostile requests instead of the lifecycle (with
+        /// --lifecycle: after it). Each probe is reported pass, warn or fail;
+        /// see cli/README.md.
+        #[arg(long)]
+        audit: bool,
+        /// With --audit: run the lifecycle too, first.
+        #[arg(long, requires = "audit")]
+        lifecycle: bool,
+        /// With --audit: a warning fails the run (exit 1).
+        #[arg(long, requires = "audit")]
+        strict: bool,
     },
     /// Start `serve` on a free loopback port and run `simulate --protocol all` against it.
     Demo {
@@ -297,11 +310,17 @@ fn run(cli: Cli) -> CliResult<i32> {
             let opts = serve::ServeOptions { key, data, log: !quiet, v1_window_ms };
             serve::command(&addr, opts)
         }
-        Command::Simulate { url, key, protocol, json } => {
+        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict } => {
             let key = key.resolve()?;
             let target = client::Target::parse(&url).map_err(CliError::usage)?;
-            let report = simulate::run(&target, &key, &protocols(&protocol));
-            print_report(&report, json)
+            let protos = protocols(&protocol);
+            if !audit {
+                let report = simulate::run(&target, &key, &protos);
+                return print_report(&report, json);
+            }
+            let life = lifecycle.then(|| simulate::run(&target, &key, &protos));
+            let report = audit::run(&target, &key, &protos, strict);
+            print_audit(life.as_ref(), &report, json)
         }
         Command::Demo { json, verbose } => demo(json, verbose),
     }
@@ -326,6 +345,33 @@ fn print_report(report: &simulate::Report, json: bool) -> CliResult<i32> {
         report.print_table();
     }
     Ok(report.exit_code())
+}
+
+/// The audit's report, after the lifecycle's when it ran. As JSON: one
+/// object, the lifecycle's members (when it ran) and `audit`.
+fn print_audit(life: Option<&simulate::Report>, report: &audit::AuditReport, json: bool) -> CliResult<i32> {
+    let life_code = life.map_or(util::EXIT_OK, simulate::Report::exit_code);
+    if json {
+        let mut v = match life {
+            Some(l) => serde_json::to_value(l),
+            None => Ok(serde_json::json!({ "url": report.url, "protocols": report.protocols })),
+        }
+        .map_err(|e| CliError::fail(e.to_string()))?;
+        let a = serde_json::to_value(report).map_err(|e| CliError::fail(e.to_string()))?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("audit".into(), a);
+        }
+        let text = serde_json::to_string_pretty(&v).map_err(|e| CliError::fail(e.to_string()))?;
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    } else {
+        if let Some(l) = life {
+            l.print_table();
+            println!();
+        }
+        report.print_table();
+    }
+    Ok(life_code.max(report.exit_code()))
 }
 
 fn demo(json: bool, verbose: bool) -> CliResult<i32> {

@@ -6,30 +6,16 @@
 //! `verify_body_sign` (S3), `FieldCipher` (S4).
 
 use crate::client::{self, Exchange, Request, Target};
-use crate::diagnose;
+use crate::contract::{self, meaning, C_HTTP, LIMIT};
 use crate::util::{clip, now_ms, random_text, Secret, HEX_LOWER, HEX_UPPER};
-use koosign::{
-    build_v1_query, format_unix_ms, format_v1_timestamp, parse_body_sign, sign_v2, verify_body_sign, DecryptMode,
-    EncryptType, Error, FieldCipher, V2Scheme,
-};
+use koosign::{build_v1_query, format_unix_ms, format_v1_timestamp, sign_v2, EncryptType, Error, FieldCipher, V2Scheme};
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::time::Duration;
 
-/// The marketplace's patience.
-pub const LIMIT: Duration = Duration::from_secs(5);
-
-pub const C_HTTP: &str = "HTTP 200 within 5 s";
-pub const C_HEADER: &str = "Body-Sign header";
-pub const C_FORMAT: &str = "Body-Sign format";
-pub const C_SIG: &str = "Body-Sign signature";
-pub const C_JSON: &str = "JSON body";
 pub const C_CODE: &str = "resultCode";
 pub const C_ID: &str = "instanceId";
 pub const C_STABLE: &str = "instanceId stable";
 pub const C_INFO: &str = "info[]";
-pub const C_ETYPE: &str = "encryptType";
-pub const C_APPINFO: &str = "appInfo";
 pub const C_REACH: &str = "endpoint reachable";
 pub const C_RANDOM: &str = "random source";
 
@@ -202,21 +188,8 @@ struct Sim<'a> {
     last_v1_ms: std::cell::Cell<u64>,
 }
 
-fn meaning(code: &str) -> &'static str {
-    match code {
-        "000000" => "success",
-        "000001" => "authentication failed",
-        "000002" => "bad parameters",
-        "000003" => "instance not found",
-        "000004" => "in progress",
-        "000005" => "internal error",
-        _ => "business refusal or unknown",
-    }
-}
-
-
 /// `yyyyMMddHHmmss` `days` from now (V2 expireTime).
-fn expire_time(days: u64) -> String {
+pub(crate) fn expire_time(days: u64) -> String {
     format_v1_timestamp(now_ms() + days * 86_400_000).as_str()[..14].to_string()
 }
 
@@ -505,95 +478,13 @@ impl Sim<'_> {
     /// encryptType and appInfo.
     fn check_response(&mut self, proto: Proto, step: &str, ex: &Exchange, e: &Expect<'_>) -> Option<Value> {
         let ms = ex.elapsed.as_millis() as u64;
-        let resp = match &ex.response {
-            Ok(r) => r,
-            Err(msg) => {
-                self.push(proto, step, C_HTTP, false, ms, format!("{msg} (other checks not run)"));
-                return None;
-            }
-        };
-        if resp.status != 200 {
-            self.push(proto, step, C_HTTP, false, ms, format!("HTTP {}: the marketplace needs 200, whatever the resultCode", resp.status));
-        } else if ex.elapsed > LIMIT {
-            self.push(proto, step, C_HTTP, false, ms, format!("answered in {ms} ms: over the marketplace's 5000 ms"));
-        } else {
-            self.push(proto, step, C_HTTP, true, ms, format!("200 in {ms} ms"));
+        let ts = [e.timestamp];
+        let ctx = contract::Context { timestamps: &ts, request_body: e.request_body };
+        let (findings, json) = contract::answer(ex, self.key.expose(), ctx);
+        for f in findings {
+            self.push(proto, step, f.check, f.ok, ms, f.detail);
         }
-
-        // Body-Sign: sent once under exactly that name, then its value in the
-        // strict grammar (SCHEMES.md S3), then the signature over the exact bytes.
-        let exact = resp.exact("Body-Sign");
-        let any = resp.any_case("Body-Sign");
-        let value: Option<&str> = if any.len() > 1 {
-            let names: Vec<String> = any.iter().map(|(n, _)| format!("`{n}`")).collect();
-            self.push(
-                proto,
-                step,
-                C_HEADER,
-                false,
-                ms,
-                format!("sent {} times ({}): the marketplace needs exactly one Body-Sign header", any.len(), names.join(", ")),
-            );
-            Some(exact.first().copied().unwrap_or(any[0].1))
-        } else if let Some(&(name, v)) = any.first() {
-            if !resp.names_exact {
-                self.push(proto, step, C_HEADER, true, ms, "present (over https the name's case is not observable)");
-            } else if name == "Body-Sign" {
-                self.push(proto, step, C_HEADER, true, ms, "present, name exact");
-            } else {
-                self.push(
-                    proto,
-                    step,
-                    C_HEADER,
-                    false,
-                    ms,
-                    format!("sent as `{name}`: the marketplace matches the name `Body-Sign` case-sensitively (HTTP libraries often lower-case it)"),
-                );
-            }
-            Some(v)
-        } else {
-            self.push(proto, step, C_HEADER, false, ms, "no Body-Sign header: every answer, errors included, must carry it");
-            None
-        };
-        if let Some(v) = value {
-            match parse_body_sign(v) {
-                Err(err) => self.push(
-                    proto,
-                    step,
-                    C_FORMAT,
-                    false,
-                    ms,
-                    format!("{}; received `{}`, expected sign_type=\"HMAC-SHA256\", signature=\"…\"", deviation(&err), clip(v, 60)),
-                ),
-                Ok(parsed) => {
-                    self.push(proto, step, C_FORMAT, true, ms, "sign_type=\"HMAC-SHA256\", signature=\"…\"");
-                    match verify_body_sign(v, &resp.body, &[self.key.expose()]) {
-                        Ok(_) => self.push(proto, step, C_SIG, true, ms, format!("b64(HMAC(key, body)) over the {} bytes sent", resp.body.len())),
-                        Err(Error::SignatureMismatch) => {
-                            let d = diagnose::body_sign(parsed.signature, &resp.body, self.key.expose(), &[e.timestamp], e.request_body);
-                            self.push(proto, step, C_SIG, false, ms, format!("does not match the {} bytes sent: {d}", resp.body.len()));
-                        }
-                        Err(err) => self.push(proto, step, C_SIG, false, ms, deviation(&err)),
-                    }
-                }
-            }
-        }
-
-        let json: Value = match serde_json::from_slice::<Value>(&resp.body) {
-            Ok(v @ Value::Object(_)) => {
-                self.push(proto, step, C_JSON, true, ms, format!("{} bytes", resp.body.len()));
-                v
-            }
-            Ok(_) => {
-                self.push(proto, step, C_JSON, false, ms, "JSON but not an object");
-                return None;
-            }
-            Err(err) => {
-                let head = String::from_utf8_lossy(&resp.body[..resp.body.len().min(40)]).to_string();
-                self.push(proto, step, C_JSON, false, ms, format!("not JSON ({err}); starts with {head:?}"));
-                return None;
-            }
-        };
+        let json = json?;
 
         let code = json.get("resultCode").and_then(Value::as_str);
         let msg = json.get("resultMsg").and_then(Value::as_str).unwrap_or("");
@@ -665,50 +556,9 @@ impl Sim<'_> {
     }
 
     fn check_app_info(&mut self, proto: Proto, step: &str, ms: u64, encrypt_type: Option<&str>, app_info: Option<&Value>) {
-        let mut wires: Vec<(&str, &str)> = Vec::new();
-        let mut problems: Vec<String> = Vec::new();
-        match app_info.and_then(Value::as_object) {
-            None => problems.push("no appInfo object".into()),
-            Some(obj) => {
-                for field in ["userName", "password"] {
-                    match obj.get(field).and_then(Value::as_str) {
-                        None | Some("") => problems.push(format!("no {field}")),
-                        Some(w) => {
-                            let n = w.chars().count();
-                            let mut out = vec![0u8; w.len().max(1)];
-                            if n > koosign::MAX_WIRE_LEN {
-                                problems.push(format!("{field} is {n} chars: at most 128"));
-                            } else if self.cipher.decrypt(w, DecryptMode::Auto, &mut out).is_err() {
-                                problems.push(format!("{field} decrypts with neither AES-256 nor AES-128 under this access key"));
-                            }
-                            wires.push((field, w));
-                        }
-                    }
-                }
-            }
+        for f in contract::app_info(&self.cipher, encrypt_type, app_info) {
+            self.push(proto, step, f.check, f.ok, ms, f.detail);
         }
-        if problems.is_empty() {
-            let lens: Vec<String> = wires.iter().map(|(f, w)| format!("{f} {} chars", w.len())).collect();
-            self.push(proto, step, C_APPINFO, true, ms, format!("{}; both decrypt", lens.join(", ")));
-        } else {
-            self.push(proto, step, C_APPINFO, false, ms, problems.join("; "));
-        }
-        let decryptable: Vec<(&str, &str)> =
-            wires.into_iter().filter(|(_, w)| self.cipher.detect(w).is_some()).collect();
-        match diagnose::encrypt_type(&self.cipher, encrypt_type, &decryptable) {
-            Ok(d) => self.push(proto, step, C_ETYPE, true, ms, d),
-            Err(d) => self.push(proto, step, C_ETYPE, false, ms, d),
-        }
-    }
-}
-
-/// What is wrong with a `Body-Sign` value, as the core's strict parser
-/// names it (`MalformedEncoding("Body-Sign: …")`, `MissingParameter`).
-fn deviation(e: &Error) -> String {
-    match e {
-        Error::MalformedEncoding(what) => (*what).to_string(),
-        Error::MissingParameter(name) => format!("Body-Sign: no `{name}` attribute"),
-        other => other.to_string(),
     }
 }
 
