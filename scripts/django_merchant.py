@@ -50,7 +50,7 @@ ACCESS_KEY = os.environ["KOOSIGN_ACCESS_KEY"]
 def produce(request: Any, n: koosign.VerifiedV2) -> Dict[str, Any]:
     try:
         return {"resultCode": "000000", "resultMsg": "success.", **flask_example.handle(n.json())}
-    except (ValueError, KeyError, TypeError):  # bad JSON, missing field, unknown activity
+    except (koosign.MalformedRequest, ValueError, KeyError, TypeError):  # not a strict notification, missing field, unknown activity
         return {"resultCode": "000002", "resultMsg": "bad parameters"}
 
 

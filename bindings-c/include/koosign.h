@@ -106,6 +106,13 @@
 #define KOOSIGN_APIG_DEFAULT_WINDOW_MS 900000
 
 /**
+ * The largest notification body an endpoint reads, in bytes (1 MiB,
+ * SCHEMES.md §Answers, decision): refuse a larger one unread, answering
+ * `000002`, as `koosign serve` does.
+ */
+#define KOOSIGN_MAX_NOTIFICATION_BODY 1048576
+
+/**
  * Longest V2 nonce accepted, in bytes.
  */
 #define KOOSIGN_MAX_NONCE_LEN 256

@@ -94,6 +94,10 @@ pub const KOOSIGN_V1_DEFAULT_WINDOW_MS: u64 = 300_000;
 /// The X-Sdk-Date window of koosign_verify_apig by default (SCHEMES.md S6,
 /// the gateway's observed tolerance): 900 000 ms (±15 min).
 pub const KOOSIGN_APIG_DEFAULT_WINDOW_MS: u64 = 900_000;
+/// The largest notification body an endpoint reads, in bytes (1 MiB,
+/// SCHEMES.md §Answers, decision): refuse a larger one unread, answering
+/// `000002`, as `koosign serve` does.
+pub const KOOSIGN_MAX_NOTIFICATION_BODY: usize = 1_048_576;
 /// Longest V2 nonce accepted, in bytes.
 pub const KOOSIGN_MAX_NONCE_LEN: usize = 256;
 /// Most parameters a V1 query (or S1b body) may carry.
@@ -117,6 +121,7 @@ const _: () = {
     assert!(KOOSIGN_V1_DEFAULT_WINDOW_MS == ks::V1_DEFAULT_WINDOW_MS);
     assert!(KOOSIGN_APIG_DEFAULT_WINDOW_MS == ks::APIG_DEFAULT_WINDOW_MS);
     assert!(KOOSIGN_MAX_NONCE_LEN == ks::MAX_NONCE_LEN);
+    assert!(KOOSIGN_MAX_NOTIFICATION_BODY == ks::MAX_NOTIFICATION_BODY);
     assert!(KOOSIGN_MAX_PARAMS == ks::MAX_PARAMS);
     assert!(KOOSIGN_APIG_MAX_QUERY == ks::MAX_QUERY);
     assert!(KOOSIGN_APIG_MAX_HEADERS == ks::MAX_HEADERS);

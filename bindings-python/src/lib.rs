@@ -591,10 +591,18 @@ impl VerifiedV2 {
         self.body.bind(py).clone()
     }
 
-    /// The verified body parsed with the standard `json` module.
+    /// The verified body as a dict, read as `koosign serve` reads it: the
+    /// core's strict notification parser (`Notification::parse`: UTF-8,
+    /// RFC 8259, a JSON object, nesting at most 64, each known field once
+    /// and of its type) must accept it first, else `MalformedRequest`
+    /// (answer 000002); only then does the standard `json` module build the
+    /// dict. So a duplicate `activity` is refused, not read as whichever
+    /// copy `json` keeps, and a deeply nested body never reaches `json`'s
+    /// recursion.
     fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        py.import("json")?
-            .call_method1("loads", (self.body.bind(py),))
+        let body = self.body.bind(py);
+        koosign::Notification::parse(body.as_bytes()).map_err(|e| err(py, e))?;
+        py.import("json")?.call_method1("loads", (body,))
     }
 
     /// Decrypts a field value taken from this verified body with the access
@@ -1336,6 +1344,11 @@ mod _koosign {
     /// The default S6 X-Sdk-Date window of a verifier (±15 min, SCHEMES.md S6), milliseconds.
     #[pymodule_export]
     const APIG_DEFAULT_WINDOW_MS: u64 = koosign::APIG_DEFAULT_WINDOW_MS;
+
+    /// The largest notification body an endpoint reads (1 MiB, SCHEMES.md
+    /// §Answers), bytes: the framework helpers refuse a larger one unread.
+    #[pymodule_export]
+    const MAX_NOTIFICATION_BODY: usize = koosign::MAX_NOTIFICATION_BODY;
 
     #[pymodule_export]
     const BODY_SIGN_HEADER: &str = koosign::BODY_SIGN_HEADER;

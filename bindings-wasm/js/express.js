@@ -130,7 +130,7 @@ function v1WindowOf(w) {
  * - nonceStore: a NonceStore (default: a new one of capacity 4096), shared
  *   by V2/kit nonces and V1 authTokens; null disables the replay check.
  * - now: clock, () => Unix ms or Date (default Date.now).
- * - limit: largest body accepted, in bytes (default 1 MiB).
+ * - limit: largest body accepted, in bytes (default MAX_NOTIFICATION_BODY, 1 MiB).
  * - signResponses: sign every response with Body-Sign (default true).
  * - onError(err, req, res, next, { resultCode }): handles a failed
  *   verification (resultCode: what the table below answers); by default
@@ -151,7 +151,7 @@ function koosignMiddleware(options) {
   if (!PROTOCOLS.includes(protocol)) throw new TypeError(`koosign: protocol must be one of ${PROTOCOLS.join(', ')}`);
   const nonceStore = o.nonceStore === undefined ? new NonceStore() : o.nonceStore;
   const clock = typeof o.now === 'function' ? o.now : Date.now;
-  const limit = o.limit === undefined ? 1024 * 1024 : o.limit;
+  const limit = o.limit === undefined ? koosign.MAX_NOTIFICATION_BODY : o.limit;
   const sign = o.signResponses !== false;
   const v1Window = v1WindowOf(o.v1Window);
 

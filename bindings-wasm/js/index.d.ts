@@ -301,6 +301,8 @@ export declare class ApigSigner {
 export declare const DEFAULT_WINDOW_MS: number;
 /** ±5 min, in ms: the V1 window of the endpoint helpers (SCHEMES.md S1 item 8). */
 export declare const V1_DEFAULT_WINDOW_MS: number;
+/** The largest notification body an endpoint reads, bytes (1 MiB, SCHEMES.md §Answers): the middleware and the examples refuse a larger one unread (000002). */
+export declare const MAX_NOTIFICATION_BODY: number;
 /** ±15 min, in ms: the documented S6 X-Sdk-Date window. */
 export declare const APIG_DEFAULT_WINDOW_MS: number;
 /** Longest userName/password wire string: 128. */

@@ -249,7 +249,7 @@ impl Json {
 // Constants
 
 /// `[DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS,
-/// V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS]`.
+/// V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS, MAX_NOTIFICATION_BODY]`.
 #[wasm_bindgen]
 pub fn constants() -> Vec<f64> {
     [
@@ -261,6 +261,7 @@ pub fn constants() -> Vec<f64> {
         koosign::MAX_PARAMS,
         koosign::V1_DEFAULT_WINDOW_MS as usize,
         koosign::APIG_DEFAULT_WINDOW_MS as usize,
+        koosign::MAX_NOTIFICATION_BODY,
     ]
     .iter()
     .map(|&n| n as f64)

@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 /// Nonces and V1 tokens remembered (each until its timestamp + window).
 const NONCE_CAPACITY: usize = 8192;
 /// Largest request body accepted.
-const MAX_BODY: usize = 1 << 20;
+const MAX_BODY: usize = koosign::MAX_NOTIFICATION_BODY;
 /// Longest comma-separated list in queryInstance.
 const MAX_QUERY_IDS: usize = 100;
 

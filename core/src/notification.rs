@@ -11,6 +11,13 @@ use serde::Deserialize;
 /// Longest JSON string value kept when it had to be unescaped.
 pub const MAX_UNESCAPED: usize = 256;
 
+/// The largest notification body an endpoint reads, in bytes: 1 MiB
+/// (docs/SCHEMES.md §Answers, decision). A larger body is refused unread
+/// (`InputTooLarge { limit: MAX_NOTIFICATION_BODY }`, answered `000002`) by
+/// `koosign serve` and by every binding's endpoint helper; the marketplace's
+/// notifications are a few hundred bytes.
+pub const MAX_NOTIFICATION_BODY: usize = 1 << 20;
+
 /// A JSON string value: borrowed from the body when it has no escapes,
 /// otherwise unescaped into a fixed buffer. Only JSON strings are read:
 /// a number or boolean in a known field is a wrong type (`MalformedEncoding`).

@@ -15,7 +15,11 @@ function createServer({ accessKey, merchant = createMerchant(), nonceStore = new
   const v1 = { window: koosign.V1_DEFAULT_WINDOW_MS, nonceStore };
   return http.createServer((req, res) => {
     const chunks = [];
-    req.on('data', (c) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size <= koosign.MAX_NOTIFICATION_BODY) chunks.push(c); // a larger body is refused unread
+    });
     req.on('end', () => {
       const body = Buffer.concat(chunks); // the exact bytes: never re-serialise
       if (!req.url.startsWith('/produce')) {
@@ -25,6 +29,11 @@ function createServer({ accessKey, merchant = createMerchant(), nonceStore = new
       let answer;
       let authenticated = false;
       try {
+        if (size > koosign.MAX_NOTIFICATION_BODY) {
+          // Answered as `koosign serve` answers it: 000002, unverified.
+          authenticated = true;
+          throw new koosign.InputTooLargeError(`input exceeds the limit of ${koosign.MAX_NOTIFICATION_BODY}`, { limit: koosign.MAX_NOTIFICATION_BODY });
+        }
         const v =
           req.method === 'GET'
             ? koosign.verifyV1(req.url, accessKey, v1) // V1: authToken in the query

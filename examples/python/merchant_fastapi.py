@@ -63,7 +63,7 @@ def handle(p: Dict[str, Any]) -> Dict[str, Any]:
 async def produce(n: Annotated[koosign.VerifiedV2, Depends(verified)]) -> Response:
     try:
         answer = {"resultCode": "000000", "resultMsg": "success.", **handle(n.json())}
-    except (ValueError, KeyError, TypeError):  # bad JSON, missing field, unknown activity
+    except (koosign.MalformedRequest, ValueError, KeyError, TypeError):  # not a strict notification, missing field, unknown activity
         answer = {"resultCode": "000002", "resultMsg": "bad parameters"}
     return verified.respond(answer, n)  # Body-Sign with the key that verified the request
 

@@ -63,7 +63,7 @@ def handle(p: Dict[str, Any]) -> Dict[str, Any]:
 def produce(n: koosign.VerifiedV2) -> Dict[str, Any]:
     try:
         return {"resultCode": "000000", "resultMsg": "success.", **handle(n.json())}
-    except (ValueError, KeyError, TypeError):  # bad JSON, missing field, unknown activity
+    except (koosign.MalformedRequest, ValueError, KeyError, TypeError):  # not a strict notification, missing field, unknown activity
         return {"resultCode": "000002", "resultMsg": "bad parameters"}
 
 

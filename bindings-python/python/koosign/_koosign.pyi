@@ -14,6 +14,8 @@ DETACH_THRESHOLD: int
 # ±5 min (S1 item 8), the S6 verifier default ±15 min.
 DEFAULT_WINDOW_MS: int
 V1_DEFAULT_WINDOW_MS: int
+# The largest notification body an endpoint reads (1 MiB): helpers refuse a larger one unread (000002).
+MAX_NOTIFICATION_BODY: int
 APIG_DEFAULT_WINDOW_MS: int
 
 # str, or UTF-8 bytes (text that is not UTF-8 raises MalformedRequest).

@@ -12,8 +12,10 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 from . import result_code
 from ._koosign import (
     BODY_SIGN_HEADER,
+    MAX_NOTIFICATION_BODY,
     V1_DEFAULT_WINDOW_MS,
     KoosignError,
+    MalformedRequest,
     VerifiedV1,
     VerifiedV2,
     body_sign,
@@ -100,7 +102,15 @@ class Verifier:
         return f"Verifier(protocol={self.protocol!r}, keys={len(self.access_keys)}, nonce_store={self.nonce_store!r})"
 
     def verify(self, *, query: RawText, headers: Iterable[Tuple[RawText, RawText]], body: bytes) -> Verified:
-        """Verifies the raw request parts; raises a :class:`~koosign.KoosignError`."""
+        """Verifies the raw request parts; raises a :class:`~koosign.KoosignError`.
+        A body over :data:`koosign.MAX_NOTIFICATION_BODY` (1 MiB) is refused
+        unverified with :class:`~koosign.MalformedRequest` (``INPUT_TOO_LARGE``,
+        answered ``000002`` as ``koosign serve`` answers it)."""
+        if len(body) > MAX_NOTIFICATION_BODY:
+            exc = MalformedRequest(f"input exceeds the limit of {MAX_NOTIFICATION_BODY}")
+            exc.code = "INPUT_TOO_LARGE"
+            exc.body_too_large = True  # type: ignore[attr-defined]
+            raise exc
         now = self.clock() if self.clock is not None else None
         if self.protocol == "v2":
             return verify_v2(
@@ -134,5 +144,7 @@ class Verifier:
         else:
             log.error("koosign: the request could not be verified (answered 000005)", exc_info=exc)
             msg = "internal error"
-        body = encode_json({"resultCode": result_code(exc), "resultMsg": msg})
+        # A body over the limit is answered as serve answers it: 000002.
+        too_large = getattr(exc, "body_too_large", False) is True
+        body = encode_json({"resultCode": result_code(exc, authenticated=too_large), "resultMsg": msg})
         return body, body_sign(body, self.access_keys[0])
