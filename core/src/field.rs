@@ -407,7 +407,7 @@ impl FieldKey {
     /// give AES-128 ([`EncryptType::Aes128`]), 32 bytes AES-256. The bytes
     /// are copied into the key (zeroized on drop) and the AES schedule is
     /// built from a reference to that copy. For known-answer tests of the
-    /// S4 cipher (SCHEMES.md S4: AES-CBC with PKCS#7 = PKCS#5 padding);
+    /// S4 cipher (docs/SCHEMES.md §S4: AES-CBC with PKCS#7 = PKCS#5 padding);
     /// production keys come from [`FieldKey::derive`].
     ///
     /// Errors: `InputTooLarge { limit: 32 }` for more than 32 bytes,
@@ -438,7 +438,7 @@ impl FieldKey {
 
     /// AES-CBC decryption of raw `ciphertext` bytes with the 16-byte `iv`,
     /// then the PKCS#7 (PKCS#5) padding check, as the S4 field cipher does
-    /// after Base64 (SCHEMES.md S4) — without the wire form, the space-as-`+`
+    /// after Base64 (docs/SCHEMES.md §S4) — without the wire form, the space-as-`+`
     /// repair or the UTF-8 check. The plaintext is written into `out` (at
     /// least `ciphertext.len()` bytes) and returned as a slice of it. No
     /// allocation; on failure `out` is zeroized and nothing is returned.
