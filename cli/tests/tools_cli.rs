@@ -422,10 +422,21 @@ fn conformance_on_the_repository_vectors() {
     for kind in ["v1_query", "body_sign", "aes_cbc", "v2_basic", "v2_kit", "apig"] {
         assert!(r.stdout.lines().any(|l| l.starts_with(&format!("{kind}: ")) && !l.starts_with(&format!("{kind}: 0 passed"))), "{kind}");
     }
-    // Without files: the same two files of the vectors folder.
+    // Without files: every file of the vectors folder, the new kinds included.
+    let every: usize = ["notifications.jsonl", "apig.jsonl", "stages.jsonl", "invalid.jsonl", "published.jsonl"]
+        .iter()
+        .map(|f| {
+            let p = dir.join(f);
+            assert!(p.is_file(), "vectors missing: {}", p.display());
+            std::fs::read_to_string(p).unwrap().lines().filter(|l| !l.trim().is_empty()).count()
+        })
+        .sum();
     let r = koosign(&["conformance"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert_eq!(r.stdout.lines().last(), Some(format!("{total} passed, 0 failed").as_str()), "{}", r.stdout);
+    assert_eq!(r.stdout.lines().last(), Some(format!("{every} passed, 0 failed").as_str()), "{}", r.stdout);
+    for kind in ["v1_stages", "v2_stages", "apig_stages", "s4_key", "v1_invalid", "aes_cbc_raw"] {
+        assert!(r.stdout.lines().any(|l| l.starts_with(&format!("{kind}: ")) && !l.starts_with(&format!("{kind}: 0 passed"))), "{kind}");
+    }
     // A vectors folder without them is a failure, not a skip.
     let empty = tempfile::tempdir().unwrap();
     let mut c = bin();
