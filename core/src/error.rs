@@ -76,7 +76,10 @@ impl Error {
     }
 
     /// True for errors caused by the request's format (as opposed to its
-    /// authenticity or freshness): a merchant answers these with `000002`.
+    /// authenticity or freshness). This does not decide the `resultCode`:
+    /// returned by a verifier, before authentication, a format error answers
+    /// `000001`; met on a verified request's content it answers `000002`
+    /// (docs/SCHEMES.md §Answers).
     pub const fn is_format_error(&self) -> bool {
         matches!(
             self,
