@@ -310,32 +310,7 @@ fn unescape_into(raw: &[u8], w: &mut Writer<'_>) -> Result<usize> {
         if j == raw.len() {
             break;
         }
-        let (c, used) = match raw.get(j + 1) {
-            Some(b'"') => ('"', 2),
-            Some(b'\\') => ('\\', 2),
-            Some(b'/') => ('/', 2),
-            Some(b'b') => ('\u{8}', 2),
-            Some(b'f') => ('\u{c}', 2),
-            Some(b'n') => ('\n', 2),
-            Some(b'r') => ('\r', 2),
-            Some(b't') => ('\t', 2),
-            Some(b'u') => {
-                let hi = hex4(raw, j + 2).ok_or(BAD)?;
-                if (0xD800..0xDC00).contains(&hi) {
-                    if raw.get(j + 6) != Some(&b'\\') || raw.get(j + 7) != Some(&b'u') {
-                        return Err(BAD);
-                    }
-                    let lo = hex4(raw, j + 8).ok_or(BAD)?;
-                    if !(0xDC00..0xE000).contains(&lo) {
-                        return Err(BAD);
-                    }
-                    (char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).ok_or(BAD)?, 12)
-                } else {
-                    (char::from_u32(hi).ok_or(BAD)?, 6)
-                }
-            }
-            _ => return Err(BAD),
-        };
+        let (c, used) = escape_at(raw, j).ok_or(BAD)?;
         let mut utf8 = [0u8; 4];
         end = w.write(c.encode_utf8(&mut utf8).as_bytes())?;
         i = j + used;
@@ -453,39 +428,46 @@ fn unescape(raw: &str) -> core::result::Result<JsonText<'_>, &'static str> {
     while let Some(i) = rest.find('\\') {
         out.push_str(&rest[..i]).map_err(|_| LONG)?;
         let b = rest.as_bytes();
-        let hex = |at: usize| hex4(b, at).ok_or(BAD);
-        let (c, used) = match b.get(i + 1) {
-            Some(b'"') => ('"', 2),
-            Some(b'\\') => ('\\', 2),
-            Some(b'/') => ('/', 2),
-            Some(b'b') => ('\u{8}', 2),
-            Some(b'f') => ('\u{c}', 2),
-            Some(b'n') => ('\n', 2),
-            Some(b'r') => ('\r', 2),
-            Some(b't') => ('\t', 2),
-            Some(b'u') => {
-                let hi = hex(i + 2)?;
-                if (0xD800..0xDC00).contains(&hi) {
-                    if b.get(i + 6) != Some(&b'\\') || b.get(i + 7) != Some(&b'u') {
-                        return Err(BAD);
-                    }
-                    let lo = hex(i + 8)?;
-                    if !(0xDC00..0xE000).contains(&lo) {
-                        return Err(BAD);
-                    }
-                    (char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)).ok_or(BAD)?, 12)
-                } else {
-                    (char::from_u32(hi).ok_or(BAD)?, 6)
-                }
-            }
-            _ => return Err(BAD),
-        };
+        let (c, used) = escape_at(b, i).ok_or(BAD)?;
         out.push(c).map_err(|_| LONG)?;
         // Everything consumed is ASCII: `i + used` is a char boundary.
         rest = &rest[i + used..];
     }
     out.push_str(rest).map_err(|_| LONG)?;
     Ok(JsonText::Owned(out))
+}
+
+/// The JSON escape whose backslash is at `j` (surrogate pairs included:
+/// `\ud83d\ude00` is one character): the character and the bytes it took,
+/// or `None` for a bad or lone-surrogate escape. The one escape rule of both
+/// the S1b reader and [`Notification::parse`].
+fn escape_at(b: &[u8], j: usize) -> Option<(char, usize)> {
+    Some(match b.get(j + 1)? {
+        b'"' => ('"', 2),
+        b'\\' => ('\\', 2),
+        b'/' => ('/', 2),
+        b'b' => ('\u{8}', 2),
+        b'f' => ('\u{c}', 2),
+        b'n' => ('\n', 2),
+        b'r' => ('\r', 2),
+        b't' => ('\t', 2),
+        b'u' => {
+            let hi = hex4(b, j + 2)?;
+            if (0xD800..0xDC00).contains(&hi) {
+                if b.get(j + 6) != Some(&b'\\') || b.get(j + 7) != Some(&b'u') {
+                    return None;
+                }
+                let lo = hex4(b, j + 8)?;
+                if !(0xDC00..0xE000).contains(&lo) {
+                    return None;
+                }
+                (char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?, 12)
+            } else {
+                (char::from_u32(hi)?, 6)
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// Four hex digits at `at`.
