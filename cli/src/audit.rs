@@ -471,7 +471,8 @@ impl AuditReport {
     }
 
     pub fn print_table(&self) {
-        let _ = self.write_table(&mut std::io::stdout().lock());
+        // What the endpoint answered is shown, never interpreted by the terminal.
+        crate::util::print_safe(|buf| self.write_table(buf));
     }
 
     fn write_table(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {

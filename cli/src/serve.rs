@@ -328,12 +328,32 @@ async fn produce(State(app): State<Arc<App>>, req: Request) -> Response {
     let outcome = match method {
         Method::POST => match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
             Ok(body) => app.handle_post(&headers, &query, &body),
-            Err(_) => Outcome::err("v2", "-", BAD_PARAMS, "body too large or unreadable", "BODY"),
+            // docs/SCHEMES.md §Answers: a body over MAX_NOTIFICATION_BODY is
+            // refused unread with 000002 (decision); a body that cannot be
+            // read (a broken chunked encoding) is wrong before
+            // authentication: 000001.
+            Err(e) if is_length_limit(&e) => {
+                Outcome::err("v2", "-", BAD_PARAMS, "body larger than 1 MiB", "INPUT_TOO_LARGE")
+            }
+            Err(_) => Outcome::err("v2", "-", AUTH_FAILED, "body unreadable", "BODY"),
         },
         Method::GET => app.handle_v1(&query),
-        _ => Outcome::err("-", "-", BAD_PARAMS, "use POST (V2) or GET (V1)", "METHOD"),
+        // Found before authentication: 000001 (docs/SCHEMES.md §Answers).
+        _ => Outcome::err("-", "-", AUTH_FAILED, "use POST (V2) or GET (V1)", "METHOD"),
     };
     app.respond(StatusCode::OK, &method, &path, outcome, start)
+}
+
+/// True when reading the body stopped at [`MAX_BODY`].
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// A text field of a verified notification, trimmed, `None` when blank.
@@ -402,7 +422,7 @@ impl App {
         match a {
             "newInstance" => {
                 let (Some(order), Some(line)) = (text(&n.order_id), text(&n.order_line_id)) else {
-                    return missing(if n.order_id.is_none() { "orderId" } else { "orderLineId" });
+                    return missing(if text(&n.order_id).is_none() { "orderId" } else { "orderLineId" });
                 };
                 let o = NewOrder {
                     order_id: &order,

@@ -74,8 +74,8 @@ impl Report {
     }
 
     pub fn print_table(&self) {
-        // Write errors (a closed pipe, e.g. `| head`) end the output quietly.
-        let _ = self.write_table(&mut std::io::stdout().lock());
+        // What the endpoint answered is shown, never interpreted by the terminal.
+        crate::util::print_safe(|buf| self.write_table(buf));
     }
 
     fn write_table(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {

@@ -221,6 +221,45 @@ pub fn describe(e: &koosign::Error) -> String {
     format!("{e} [{}]", e.code())
 }
 
+/// Text for a terminal: the table reports print what a (possibly hostile)
+/// endpoint answered, so every control character but the line feed (C0,
+/// DEL, C1: ESC/CSI/OSC sequences, CR, BEL) is shown escaped (`\u{1b}`), and
+/// each line is cut at `max_line` characters.
+pub fn terminal_safe(text: &str, max_line: usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut n = 0;
+        for c in line.chars() {
+            if c == '\n' {
+                out.push(c);
+                continue;
+            }
+            if n >= max_line {
+                continue;
+            }
+            n += 1;
+            if c.is_control() {
+                out.extend(c.escape_unicode());
+            } else {
+                out.push(c);
+            }
+        }
+        if n >= max_line && !line.is_empty() {
+            out.insert(out.len() - usize::from(line.ends_with('\n')), '…');
+        }
+    }
+    out
+}
+
+/// Writes a report's table to stdout through [`terminal_safe`]; a write
+/// error (a closed pipe, e.g. `| head`) ends the output quietly.
+pub fn print_safe(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) {
+    use std::io::Write;
+    let mut buf = Vec::new();
+    let _ = write(&mut buf);
+    let _ = std::io::stdout().lock().write_all(terminal_safe(&String::from_utf8_lossy(&buf), 400).as_bytes());
+}
+
 /// Shortens a long text for a table cell.
 pub fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
@@ -235,6 +274,18 @@ pub fn clip(s: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_safe_escapes_controls_and_cuts_lines() {
+        let hostile = "ok\u{1b}[2K\r99 passed\u{7}\u{9b}x\n\u{1b}]0;title\u{7}\nplain";
+        let t = terminal_safe(hostile, 400);
+        assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
+        assert_eq!(t.lines().count(), 3);
+        assert!(t.starts_with("ok\\u{1b}[2K\\u{d}99 passed"), "{t}");
+        let long = "x".repeat(1000);
+        assert_eq!(terminal_safe(&long, 10).chars().count(), 11);
+        assert_eq!(terminal_safe("a\nb\n", 10), "a\nb\n");
+    }
 
     #[test]
     fn random_text_has_no_fallback() {

@@ -267,7 +267,23 @@ fn other_paths_and_methods_are_signed_too() {
     let r = raw_exchange(s.addr, format!("PUT /produce HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", s.addr).as_bytes());
     assert_eq!(r.status, 200);
     r.assert_signed(KEY);
+    // Wrong before authentication: 000001 (docs/SCHEMES.md §Answers).
+    assert_eq!(r.code(), "000001");
+    // A body over 1 MiB is refused unread with 000002 (§Answers, decision);
+    // a broken chunked body cannot be read at all: 000001.
+    let big = "x".repeat(koosign::MAX_NOTIFICATION_BODY + 1);
+    let r = raw_exchange(
+        s.addr,
+        format!("POST /produce?a=1 HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{big}", s.addr, big.len()).as_bytes(),
+    );
+    r.assert_signed(KEY);
     assert_eq!(r.code(), "000002");
+    let r = raw_exchange(
+        s.addr,
+        format!("POST /produce?a=1 HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", s.addr).as_bytes(),
+    );
+    r.assert_signed(KEY);
+    assert_eq!(r.code(), "000001");
     // The header is sent with its exact name and the content type is JSON.
     assert!(r.headers.iter().any(|(n, _)| n == "Body-Sign"));
     assert!(r.header("Content-Type").unwrap().starts_with("application/json"));
