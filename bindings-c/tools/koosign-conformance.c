@@ -959,7 +959,7 @@ static bool v1_stages(const cJSON *c, why_t why) {
               stage_eq("canonical", out, n, canonical, why) &&
               stage_ok("auth_token", koosign_v1_auth_token(query, qn, key, strlen(key), tok, sizeof tok, &n), why) &&
               stage_eq("auth_token", tok, n, token, why) &&
-              stage_ok("verify", koosign_verify_v1(query, qn, keys, 1, NULL, NULL), why);
+              stage_ok("verify", koosign_verify_v1(query, qn, keys, 1, NULL, NULL, NULL), why);
     free(out);
     return ok;
 }
@@ -1057,7 +1057,7 @@ static bool apig_stages(const cJSON *c, why_t why) {
         sent_req.headers = sent;
         sent_req.headers_len = ns;
         koosign_pair cred[1] = {{kstr(ak), kstr(sk)}};
-        ok = stage_ok("verify", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL), why);
+        ok = stage_ok("verify", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL), why);
     }
     free(query);
     free(headers);
@@ -1091,19 +1091,17 @@ static bool s4_key(const cJSON *c, why_t why) {
 typedef koosign_status (*verify_fn)(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache);
 
 static koosign_status v1_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
-    (void)cache;
     const char *query = or_empty(sfield(over, c, "query"));
     koosign_str keys[1] = {kstr(or_empty(sfield(over, c, "access_key")))};
     koosign_freshness f;
-    return koosign_verify_v1(query, strlen(query), keys, 1, fresh_of(c, &f), NULL);
+    return koosign_verify_v1(query, strlen(query), keys, 1, fresh_of(c, &f), cache, NULL);
 }
 
 static koosign_status v1_json_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
-    (void)cache;
     const char *tok = or_empty(sfield(over, c, "auth_token")), *body = or_empty(sfield(over, c, "body"));
     koosign_str keys[1] = {kstr(or_empty(sfield(over, c, "access_key")))};
     koosign_freshness f;
-    return koosign_verify_v1_json(tok, strlen(tok), (const uint8_t *)body, strlen(body), keys, 1, fresh_of(c, &f), NULL);
+    return koosign_verify_v1_json(tok, strlen(tok), (const uint8_t *)body, strlen(body), keys, 1, fresh_of(c, &f), cache, NULL);
 }
 
 static koosign_status v2_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
@@ -1152,7 +1150,7 @@ static koosign_status apig_verify(const cJSON *c, const cJSON *headers_json, con
     }
     koosign_apig_request req = {kstr(method), kstr(host), kstr(path), query, nq, headers, nh,
                                 (const uint8_t *)body, strlen(body)};
-    koosign_status st = koosign_verify_apig(&req, creds, nc, fr, NULL);
+    koosign_status st = koosign_verify_apig(&req, creds, nc, fr, NULL, NULL);
     free(query);
     free(headers);
     free(creds);
