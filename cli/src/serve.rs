@@ -30,7 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use koosign::{
-    body_sign, verify_v1, verify_v2, DecryptMode, EncryptType, Error, FieldCipher, Freshness, NonceCache, NonceStore,
+    body_sign, verify_v1_query, verify_v2, DecryptMode, EncryptType, Error, FieldCipher, Freshness, NonceCache, NonceStore,
     Notification, V2Auth, V2Scheme, BODY_SIGN_HEADER,
 };
 use serde_json::{json, Value};
@@ -391,11 +391,11 @@ impl App {
 
     fn handle_post(&self, headers: &HeaderMap, query: &str, body: &[u8]) -> Outcome {
         let kit = ["x-sign", "x-timestamp", "x-nonce"].iter().any(|h| headers.contains_key(*h));
-        let (scheme, label) = if kit { (V2Scheme::Kit, "kit") } else { (V2Scheme::Basic, "v2") };
+        let (scheme, label) = if kit { (V2Scheme::Headers, "kit") } else { (V2Scheme::Query, "v2") };
         let hs: Vec<(&str, &str)> =
             headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
         let mut scratch = vec![0u8; query.len()];
-        let auth = if kit { V2Auth::from_kit_headers(&hs) } else { V2Auth::from_query(query, &mut scratch) };
+        let auth = if kit { V2Auth::from_headers(&hs) } else { V2Auth::from_query(query, &mut scratch) };
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return Outcome::refused(label, e),
@@ -485,7 +485,7 @@ impl App {
         let mut scratch = vec![0u8; query.len()];
         let fresh = self.v1_window_ms.map(|w| Freshness::with_window(now_ms(), w));
         let mut store = Locked(&self.nonces);
-        let v = match verify_v1(query, &[self.key.expose()], fresh, Some(&mut store), &mut scratch) {
+        let v = match verify_v1_query(query, &[self.key.expose()], fresh, Some(&mut store), &mut scratch) {
             Ok(v) => v,
             Err(e) => return Outcome::refused("v1", e),
         };
@@ -553,7 +553,7 @@ impl App {
     }
 
     fn encrypt(&self, plaintext: &str) -> Result<String, Error> {
-        let mut out = [0u8; koosign::MAX_WIRE_LEN];
+        let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
         self.cipher.key(EncryptType::Aes256).encrypt(plaintext, &mut getrandom::SysRng, &mut out).map(String::from)
     }
 
@@ -710,7 +710,7 @@ mod tests {
     fn signed_query(body: &[u8]) -> String {
         let ts = now_ms().to_string();
         let nonce = crate::util::random_text(32, HEX_LOWER).unwrap();
-        let sig = koosign::sign_v2(V2Scheme::Basic, body, KEY, &nonce, &ts).unwrap();
+        let sig = koosign::sign_v2(V2Scheme::Query, body, KEY, &nonce, &ts).unwrap();
         format!("signature={}&timestamp={ts}&nonce={nonce}", sig.as_str())
     }
 
@@ -739,7 +739,7 @@ mod tests {
         assert_eq!(o.note, "RANDOM_SOURCE");
         assert!(o.body.get("appInfo").is_none() && o.body.get("instanceId").is_none());
         let (sign, bytes) = wire(&s.app, o);
-        assert_eq!(koosign::verify_body_sign(&sign, &bytes, &[KEY]), Ok(0));
+        assert_eq!(koosign::verify_body_sign(&sign, &bytes, &[KEY]).map(|v| v.key_index()), Ok(0));
         assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap()["resultCode"], INTERNAL);
         assert!(s.app.lock_store().by_order("CSRNG", "CSRNG-000001").unwrap().is_none(), "nothing stored");
         // The source back: the same order is created now.

@@ -53,6 +53,10 @@ pub enum Error {
     /// the nonce; §S6, a repeated signed header). Refused before
     /// authentication; the text says which rule.
     Ambiguous(&'static str),
+    /// The replay store could not be reached (a database or cache that is
+    /// down, a lock that is poisoned): the request is refused rather than
+    /// accepted unchecked (fail closed). Answers `000005`.
+    StoreUnavailable,
 }
 
 impl Error {
@@ -72,6 +76,7 @@ impl Error {
             Error::Decrypt => "DECRYPT",
             Error::RandomSource => "RANDOM_SOURCE",
             Error::Ambiguous(_) => "AMBIGUOUS",
+            Error::StoreUnavailable => "STORE_UNAVAILABLE",
         }
     }
 
@@ -106,6 +111,7 @@ impl fmt::Display for Error {
             Error::Decrypt => f.write_str("field could not be decrypted"),
             Error::RandomSource => f.write_str("the random source failed"),
             Error::Ambiguous(what) => write!(f, "ambiguous request refused: {what}"),
+            Error::StoreUnavailable => f.write_str("the replay store is unavailable"),
         }
     }
 }

@@ -133,7 +133,7 @@ fn invalid_json_is_refused() {
 /// Found by the `roundtrip` target (`fuzz/regressions/roundtrip/v1-64-params`):
 /// 63 parameters `("", "")` plus `timeStamp`, key `"kkRp6DOP密钥\u{12}\0Os"`.
 /// `build_v1_query` signed 64 parameters and appended `authToken`, a query
-/// of 65 pairs that `verify_v1` refuses (`InputTooLarge`, 64 at most): a
+/// of 65 pairs that `verify_v1_query` refuses (`InputTooLarge`, 64 at most): a
 /// query koosign itself built did not verify. Fix: `build_v1_query`
 /// refuses what would exceed `MAX_PARAMS` pairs.
 #[test]
@@ -142,12 +142,12 @@ fn build_v1_query_never_builds_what_verify_v1_refuses() {
     let mut params: Vec<(&str, &str)> = vec![("", ""); 63];
     params.push(("timeStamp", ts));
     let mut out = vec![0u8; 4096];
-    assert_eq!(build_v1_query(&params, "key", &mut out).err(), Some(Error::InputTooLarge { limit: MAX_PARAMS }));
+    assert_eq!(build_v1_query(&params, "key", &mut out).err(), Some(Error::InputTooLarge { limit: koosign::form::MAX_PARAMS }));
     // One fewer: 63 parameters + authToken = 64 pairs, built and verified.
     params.remove(0);
     let q = build_v1_query(&params, "key", &mut out).expect("64 pairs").to_owned();
     let mut scratch = vec![0u8; q.len()];
-    assert_eq!(verify_v1(&q, &["key"], None, None, &mut scratch).map(|v| v.key_index()), Ok(0));
+    assert_eq!(verify_v1_query(&q, &["key"], None, None, &mut scratch).map(|v| v.key_index()), Ok(0));
     // authToken among the parameters is not sent twice, so it does not count.
     let mut with_token = params.clone();
     with_token.push(("authToken", "x"));
