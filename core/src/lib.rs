@@ -47,8 +47,11 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod activity;
+pub mod answer;
 mod apig;
 mod body_sign;
+mod detect;
 mod encoding;
 mod error;
 mod field;
@@ -69,6 +72,9 @@ pub use apig::{
 pub use body_sign::{
     body_sign, body_signature, parse_body_sign, verify_body_sign, BodySignValue, BODY_SIGN_HEADER, BODY_SIGN_VALUE_LEN,
 };
+pub use activity::{validate_v1, validate_v2, Activity, Family};
+pub use answer::{refusal, result_code, sign_answer, ResultCode, SignedAnswer, Stage, REFUSAL_MAX_LEN};
+pub use detect::{detect_protocol, Protocol};
 pub use encoding::{query_of, FixedText};
 pub use error::{Error, Result};
 pub use field::{
