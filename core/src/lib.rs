@@ -85,7 +85,10 @@ pub use form::{parse_form, FormPairs, MAX_PARAMS};
 pub use licence::{licence_sign, verify_licence};
 pub use mac::constant_time_eq;
 pub use nonce::{NonceCache, NonceStore};
-pub use notification::{JsonText, Notification, MAX_NOTIFICATION_BODY, MAX_UNESCAPED};
+pub use notification::{
+    walk_json, JsonChars, JsonStr, JsonText, JsonVisitor, Notification, MAX_DEPTH, MAX_NOTIFICATION_BODY, MAX_OPEN_MEMBERS,
+    MAX_UNESCAPED,
+};
 pub use time::{
     format_sdk_date, format_unix_ms, format_v1_timestamp, parse_unix_ms, parse_v1_timestamp, Freshness,
     APIG_DEFAULT_WINDOW_MS, DEFAULT_WINDOW_MS, V1_DEFAULT_WINDOW_MS,
