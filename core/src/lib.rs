@@ -60,6 +60,7 @@ mod licence;
 mod mac;
 mod nonce;
 mod notification;
+pub mod response;
 mod time;
 mod v1;
 mod v2;

@@ -193,6 +193,12 @@ fn all_operations() -> usize {
     let code = result_code(&Error::StaleTimestamp, Stage::BeforeAuthentication);
     assert_eq!(refusal(code, KEY, &mut out).unwrap().body_sign().len(), BODY_SIGN_VALUE_LEN);
     checks += 1;
+    // The response contract.
+    let answer = br#"{"resultCode":"000000","instanceId":"i","encryptType":"1","appInfo":{"userName":"abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw==","password":"abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw=="}}"#;
+    let sign = body_sign(answer, KEY).unwrap();
+    let c = response::check_response(200, &[("Body-Sign", sign.as_str())], answer, KEY, response::Expect::NewInstance);
+    assert_eq!(c.map(|c| c.ciphertexts()), Ok(2));
+    checks += 1;
     // Time helpers and errors' Display (into a fixed buffer).
     let _ = format_v1_timestamp(1_595_835_431_903);
     let _ = format_sdk_date(1_595_835_431_903);
