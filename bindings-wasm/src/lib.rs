@@ -286,6 +286,7 @@ pub fn error_codes() -> String {
         Error::Decrypt,
         Error::RandomSource,
         Error::Ambiguous(""),
+        Error::StoreUnavailable,
     ]
     .iter()
     .map(|e| if e.is_format_error() { format!("{}+", e.code()) } else { e.code().to_string() })

@@ -53,13 +53,34 @@ pub enum Error {
     /// the nonce; §S6, a repeated signed header). Refused before
     /// authentication; the text says which rule.
     Ambiguous(&'static str),
-    /// The replay store could not be reached (a database or cache that is
-    /// down, a lock that is poisoned): the request is refused rather than
-    /// accepted unchecked (fail closed). Answers `000005`.
+    /// A replay store could not be reached (a database or cache that is
+    /// down): the request is refused rather than accepted unchecked (fail
+    /// closed). A merchant-side failure: answered `000005`
+    /// (docs/SCHEMES.md §Answers).
     StoreUnavailable,
 }
 
 impl Error {
+    /// Every variant once, in declaration order (placeholder payloads):
+    /// the one list that docs/ERRORS.md and the bindings' tables are
+    /// checked against.
+    pub const ALL: [Error; 14] = [
+        Error::MissingParameter(""),
+        Error::MalformedEncoding(""),
+        Error::BadTimestamp,
+        Error::StaleTimestamp,
+        Error::ReplayedNonce,
+        Error::NonceStoreFull,
+        Error::BufferTooSmall { needed: 0 },
+        Error::InputTooLarge { limit: 0 },
+        Error::NoAccessKey,
+        Error::SignatureMismatch,
+        Error::Decrypt,
+        Error::RandomSource,
+        Error::Ambiguous(""),
+        Error::StoreUnavailable,
+    ];
+
     /// A stable, machine-readable name for the variant, e.g. `SIGNATURE_MISMATCH`.
     pub const fn code(&self) -> &'static str {
         match self {

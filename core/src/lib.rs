@@ -57,9 +57,12 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod activity;
+pub mod answer;
 pub mod apig;
 mod apig_size;
 pub mod body_sign;
+pub mod detect;
 mod encoding;
 mod error;
 pub mod field;
@@ -71,6 +74,7 @@ pub mod nonce;
 pub mod notification;
 #[cfg(feature = "alloc")]
 mod owned;
+pub mod response;
 pub mod time;
 pub mod v1;
 pub mod v2;
@@ -85,6 +89,9 @@ pub use body_sign::{
     body_sign, body_signature, parse_body_sign, verify_body_sign, BodySignValue, BodySignVerified, BODY_SIGN_HEADER,
     BODY_SIGN_VALUE_LEN,
 };
+pub use activity::{validate_v1, validate_v2, Activity, Family};
+pub use answer::{refusal, result_code, sign_answer, ResultCode, SignedAnswer, Stage, REFUSAL_MAX_LEN};
+pub use detect::{detect_protocol, Protocol};
 pub use encoding::{query_of, FixedText};
 pub use error::{Error, Result};
 #[cfg(feature = "alloc")]
@@ -99,7 +106,10 @@ pub use mac::constant_time_eq;
 #[cfg(feature = "alloc")]
 pub use nonce::NonceTable;
 pub use nonce::{NonceCache, NonceSlot, NonceSlots, NonceStore};
-pub use notification::{JsonText, Notification, MAX_NOTIFICATION_BODY, MAX_UNESCAPED};
+pub use notification::{
+    walk_json, JsonChars, JsonStr, JsonText, JsonVisitor, Notification, MAX_DEPTH, MAX_NOTIFICATION_BODY, MAX_OPEN_MEMBERS,
+    MAX_UNESCAPED,
+};
 pub use time::{
     format_sdk_date, format_unix_ms, format_v1_timestamp, parse_unix_ms, parse_v1_timestamp, Freshness,
     APIG_DEFAULT_WINDOW_MS, DEFAULT_WINDOW_MS, V1_DEFAULT_WINDOW_MS,

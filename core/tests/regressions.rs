@@ -4,6 +4,9 @@
 
 use koosign::*;
 
+struct Ignore;
+impl JsonVisitor<'_> for Ignore {}
+
 /// `{"a": [[[…]]]}` nested `depth` deep.
 fn nested(depth: usize) -> Vec<u8> {
     let mut b = br#"{"timeStamp":"20200727073711903","a":"#.to_vec();
@@ -30,13 +33,21 @@ fn deeply_nested_json_is_refused_without_recursing() {
             let mut scratch = vec![0u8; body.len() + 16];
             let v1 = verify_v1_json("token", &body, &["key"], None, None, &mut scratch).map(|v| v.key_index());
             let n = Notification::parse(&body).map(|_| ());
-            (v1, n)
+            // Under the 1 MiB notification limit: the depth check refuses it.
+            let under = nested(400_000);
+            let n_under = Notification::parse(&under).map(|_| ());
+            let w_under = walk_json(&under, &mut Ignore);
+            (v1, n, n_under, w_under)
         })
         .expect("thread");
-    let (v1, n) = h.join().expect("no stack overflow");
+    let (v1, n, n_under, w_under) = h.join().expect("no stack overflow");
     // Refused by the depth-bounded syntax check, before anything else.
     assert_eq!(v1, Err(Error::MalformedEncoding("S1b body is not strict JSON")), "{v1:?}");
-    assert!(matches!(n, Err(Error::MalformedEncoding(_))), "{n:?}");
+    // A notification body over MAX_NOTIFICATION_BODY (2 MB here) is refused
+    // unread (docs/SCHEMES.md §Answers, issue 13), before the depth check.
+    assert_eq!(n, Err(Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY }), "{n:?}");
+    assert_eq!(n_under, Err(Error::MalformedEncoding("body is not a valid notification JSON object")));
+    assert_eq!(w_under, Err(Error::MalformedEncoding("JSON body is nested deeper than 64")));
     // 63 levels inside the object are fine (64 in all) as JSON. An S1b body
     // now refuses any nested member (SCHEMES.md S1b decision, issue 11), but
     // only after the syntax check passed: 64 levels fail that check first.

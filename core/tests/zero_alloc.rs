@@ -172,6 +172,33 @@ fn all_operations() -> usize {
     let mut out = [0u8; 256];
     canonical_uri("/a b/%41", &mut out).unwrap();
     checks += 1;
+    // Issue 13 policy: detection, strict walk, activity table, signed refusal.
+    assert_eq!(detect_protocol("POST", &[("x-sign", "s")], ""), Ok(Protocol::V2Headers));
+    assert!(matches!(detect_protocol("POST", &[("x-sign", "s")], "sig%6Eature=1"), Err(Error::Ambiguous(_))));
+    struct Count(usize);
+    impl JsonVisitor<'_> for Count {
+        fn key(&mut self, k: JsonStr<'_>) -> Result<()> {
+            self.0 += k.decoded_len();
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    walk_json(br#"{"a":{"b\u0063":[1,true,null,"x"]}}"#, &mut c).unwrap();
+    assert_eq!(c.0, 3); // "a" and "bc"
+    assert!(walk_json(br#"{"a":{"b":1,"b":2}}"#, &mut c).is_err());
+    let n = Notification::parse(V2_BODY).unwrap();
+    assert_eq!(validate_v2(&n), Ok(Activity::NewInstance));
+    assert_eq!(validate_v1(&[("activity", "getLicense"), ("orderId", "o")]), Ok(Activity::V1GetLicense));
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    let code = result_code(&Error::StaleTimestamp, Stage::BeforeAuthentication);
+    assert_eq!(refusal(code, KEY, &mut out).unwrap().body_sign().len(), BODY_SIGN_VALUE_LEN);
+    checks += 1;
+    // The response contract.
+    let answer = br#"{"resultCode":"000000","instanceId":"i","encryptType":"1","appInfo":{"userName":"abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw==","password":"abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw=="}}"#;
+    let sign = body_sign(answer, KEY).unwrap();
+    let c = response::check_response(200, &[("Body-Sign", sign.as_str())], answer, KEY, response::Expect::NewInstance);
+    assert_eq!(c.map(|c| c.ciphertexts()), Ok(2));
+    checks += 1;
     // Time helpers and errors' Display (into a fixed buffer).
     let _ = format_v1_timestamp(1_595_835_431_903);
     let _ = format_sdk_date(1_595_835_431_903);
