@@ -186,6 +186,12 @@ pub fn refusal<'o>(code: ResultCode, access_key: &str, out: &'o mut [u8]) -> Res
     if access_key.is_empty() {
         return Err(Error::NoAccessKey);
     }
+    sign_answer(write_refusal(code, out)?, access_key)
+}
+
+/// The refusal body of `code` written into `out` (the one writer of
+/// [`refusal`] and the merchant context's keyed refusal).
+pub(crate) fn write_refusal(code: ResultCode, out: &mut [u8]) -> Result<&[u8]> {
     let len = refusal_len(code);
     let dst = out.get_mut(..len).ok_or(Error::BufferTooSmall { needed: len })?;
     let mut at = 0;
@@ -193,8 +199,15 @@ pub fn refusal<'o>(code: ResultCode, access_key: &str, out: &'o mut [u8]) -> Res
         dst[at..at + part.len()].copy_from_slice(part.as_bytes());
         at += part.len();
     }
-    let body: &'o [u8] = dst;
-    sign_answer(body, access_key)
+    Ok(dst)
+}
+
+impl<'o> SignedAnswer<'o> {
+    /// An answer whose `Body-Sign` was computed over `body` by the caller
+    /// (the merchant context's keyed signer).
+    pub(crate) fn from_parts(body: &'o str, body_sign: FixedText<BODY_SIGN_VALUE_LEN>) -> Self {
+        SignedAnswer { body, body_sign }
+    }
 }
 
 /// Signs an answer the merchant wrote: the `Body-Sign` (docs/SCHEMES.md §S3)

@@ -69,7 +69,7 @@ pub mod field;
 pub mod form;
 pub mod licence;
 mod mac;
-// pub mod merchant;
+pub mod merchant;
 pub mod nonce;
 pub mod notification;
 #[cfg(feature = "alloc")]
@@ -102,7 +102,7 @@ pub use field::{decrypt_field, derive_key, encrypt_field, random_iv, DecryptMode
 pub use form::{parse_form, FormPairs};
 pub use licence::{licence_sign, verify_licence, LicenceVerified};
 pub use mac::constant_time_eq;
-// pub use merchant::{Merchant, Policy, Replay, Request, Verified, Window};
+pub use merchant::{Answer, AppInfo, Merchant, Policy, Rejection, Replay, Request, Verified, Window};
 #[cfg(feature = "alloc")]
 pub use nonce::NonceTable;
 pub use nonce::{NonceCache, NonceSlot, NonceSlots, NonceStore};

@@ -380,6 +380,19 @@ pub fn verify_v1_json<'s, 'k>(
     V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness, nonce_store)
 }
 
+/// [`verify_v1_json`] over any key set (the merchant context's keys).
+pub(crate) fn verify_v1_json_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
+    auth_token: &str,
+    body: &[u8],
+    access_keys: impl Iterator<Item = &'k K> + Clone,
+    freshness: Option<Freshness>,
+    nonce_store: Option<&mut dyn NonceStore>,
+    scratch: &'s mut [u8],
+) -> Result<VerifiedV1<'s, 'k>> {
+    let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
+    V1Params::from_pairs(pairs, true)?.verify_keyed(access_keys, freshness, nonce_store)
+}
+
 /// A verified V1 notification: its decoded parameters, the index of the
 /// access key that matched, and field decryption with that key.
 #[derive(Clone)]

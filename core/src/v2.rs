@@ -256,6 +256,10 @@ impl core::fmt::Debug for VerifiedV2<'_, '_> {
 }
 
 impl<'a, 'k> VerifiedV2<'a, 'k> {
+    pub(crate) fn new(body: &'a [u8], key_index: usize, access_key: &'k str, timestamp_ms: u64) -> Self {
+        VerifiedV2 { body, key_index, access_key, timestamp_ms }
+    }
+
     /// The exact body bytes that were verified.
     pub fn body(&self) -> &'a [u8] {
         self.body
