@@ -52,6 +52,7 @@ use crate::licence::{verify_licence_keyed, LicenceVerified};
 use crate::mac::{mac_new, HmacSha256, Keyed};
 use crate::nonce::NonceStore;
 use crate::notification::{Notification, MAX_NOTIFICATION_BODY};
+use crate::response::MAX_INSTANCE_ID;
 use crate::time::{Freshness, DEFAULT_WINDOW_MS, V1_DEFAULT_WINDOW_MS};
 use crate::v1::{V1Params, VerifiedV1, AUTH_TOKEN};
 use crate::v2::{sign_v2_keyed, verify_v2_keyed, V2Auth, V2Scheme, VerifiedV2};
@@ -60,10 +61,6 @@ use zeroize::Zeroize;
 
 /// The longest access key a [`Merchant`] holds, in bytes.
 pub const MAX_ACCESS_KEY_LEN: usize = 256;
-
-/// The longest `instanceId` an answer carries (docs/SCHEMES.md §Answers,
-/// the response contract).
-pub const MAX_INSTANCE_ID_LEN: usize = 64;
 
 /// A freshness policy: a window checked around the caller's clock, or the
 /// check left out **by name** (there is no `None` that silently skips it).
@@ -413,7 +410,7 @@ pub struct AppInfo<'a> {
 pub struct Answer<'a> {
     /// The code.
     pub result_code: ResultCode,
-    /// `instanceId` (at most [`MAX_INSTANCE_ID_LEN`] characters).
+    /// `instanceId` (at most [`crate::response::MAX_INSTANCE_ID`] characters).
     pub instance_id: Option<&'a str>,
     /// `appInfo` (its secrets encrypted, `encryptType` added).
     pub app_info: Option<AppInfo<'a>>,
@@ -731,8 +728,8 @@ impl<const K: usize> Merchant<K> {
         out: &'o mut [u8],
     ) -> Result<SignedAnswer<'o>> {
         let check_id = |id: &str| {
-            if id.chars().count() > MAX_INSTANCE_ID_LEN {
-                Err(Error::InputTooLarge { limit: MAX_INSTANCE_ID_LEN })
+            if id.chars().count() > MAX_INSTANCE_ID {
+                Err(Error::InputTooLarge { limit: MAX_INSTANCE_ID })
             } else {
                 Ok(())
             }
