@@ -95,6 +95,12 @@ pub enum Replay<'s> {
     /// Record it there; a replay is `ReplayedNonce`, a full store
     /// `NonceStoreFull`, an unreachable one `StoreUnavailable` (all refused).
     Store(&'s mut dyn NonceStore),
+    /// Everything but the replay check, which the caller then makes with
+    /// [`Verified::replay_key`] and [`Verified::replay_expires_ms`] (an
+    /// asynchronous store: Redis, a database), refusing a replay as
+    /// `ReplayedNonce` (`000001`) and a store that is down as
+    /// `StoreUnavailable` (`000005`).
+    Deferred,
     /// No replay check: only for tests and captured traffic.
     Unchecked,
 }
@@ -103,6 +109,7 @@ impl core::fmt::Debug for Replay<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Replay::Store(_) => "Replay::Store",
+            Replay::Deferred => "Replay::Deferred",
             Replay::Unchecked => "Replay::Unchecked",
         })
     }
@@ -112,7 +119,7 @@ impl<'s> Replay<'s> {
     fn store(&mut self) -> Option<&mut dyn NonceStore> {
         match self {
             Replay::Store(s) => Some(&mut **s),
-            Replay::Unchecked => None,
+            Replay::Deferred | Replay::Unchecked => None,
         }
     }
 }
@@ -273,6 +280,7 @@ impl core::fmt::Display for Rejection {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // a `Notification` is ~4 KiB (fixed unescape buffers); no heap to box it
 enum Content<'r> {
     V1(VerifiedV1<'r, 'r>),
     V2 { body: &'r [u8], notification: Notification<'r> },
@@ -288,6 +296,16 @@ pub struct Verified<'r> {
     timestamp_ms: u64,
     content: Content<'r>,
     cipher: &'r FieldCipher,
+    replay_key: ReplayKey<'r>,
+    replay_expires_ms: u64,
+}
+
+/// The key a request is recorded under in a replay store: a V2 / S2b nonce
+/// as its raw bytes; a V1 token as `v1:` + the token after the
+/// space-as-plus repair (docs/SCHEMES.md §S1 item 8, §S2).
+enum ReplayKey<'r> {
+    Nonce(&'r [u8]),
+    V1([u8; 3 + 44]),
 }
 
 impl core::fmt::Debug for Verified<'_> {
@@ -375,6 +393,24 @@ impl<'r> Verified<'r> {
                 Notification::text(f)
             }
         }
+    }
+
+    /// The key this request is (or, with [`Replay::Deferred`], is to be)
+    /// recorded under in a replay store: a V2 / S2b nonce as its raw bytes,
+    /// a V1 / S1b token as `v1:` + the token with a space read as `+`
+    /// (docs/SCHEMES.md §S1 item 8, §S2). What a shared store keys on.
+    pub fn replay_key(&self) -> &[u8] {
+        match &self.replay_key {
+            ReplayKey::Nonce(n) => n,
+            ReplayKey::V1(k) => k,
+        }
+    }
+
+    /// Until when (Unix ms) the replay key must be remembered: the request's
+    /// timestamp plus its window (the policy's, or the default window when
+    /// the policy's is [`Window::Unchecked`]).
+    pub fn replay_expires_ms(&self) -> u64 {
+        self.replay_expires_ms
     }
 
     /// Decrypts an inbound field (V1 `mobilePhone`, `email`) with the
@@ -573,6 +609,11 @@ impl<const K: usize> Merchant<K> {
                 .map_err(before(p))?;
                 let activity = validate_v1(v.params()).map_err(after(protocol))?;
                 let (key_index, timestamp_ms) = (v.key_index(), v.time_stamp_ms());
+                let mut key = [0u8; 3 + 44];
+                key[..3].copy_from_slice(b"v1:");
+                for (k, b) in key[3..].iter_mut().zip(v.get(AUTH_TOKEN).unwrap_or("").bytes()) {
+                    *k = if b == b' ' { b'+' } else { b };
+                }
                 Ok(Verified {
                     protocol,
                     activity,
@@ -580,6 +621,8 @@ impl<const K: usize> Merchant<K> {
                     timestamp_ms,
                     content: Content::V1(v),
                     cipher: &self.keys[key_index].cipher,
+                    replay_key: ReplayKey::V1(key),
+                    replay_expires_ms: expiry(timestamp_ms, self.policy.v1_window, V1_DEFAULT_WINDOW_MS),
                 })
             }
             Protocol::V2Query | Protocol::V2Headers => {
@@ -593,14 +636,16 @@ impl<const K: usize> Merchant<K> {
                 let v = v.map_err(before(p))?;
                 let notification = Notification::parse(req.body).map_err(after(protocol))?;
                 let activity = validate_v2(&notification).map_err(after(protocol))?;
-                let key_index = v.key_index();
+                let (key_index, timestamp_ms) = (v.key_index(), v.timestamp_ms());
                 Ok(Verified {
                     protocol,
                     activity,
                     key_index,
-                    timestamp_ms: v.timestamp_ms(),
+                    timestamp_ms,
                     content: Content::V2 { body: req.body, notification },
                     cipher: &self.keys[key_index].cipher,
+                    replay_key: ReplayKey::Nonce(auth.nonce.as_bytes()),
+                    replay_expires_ms: expiry(timestamp_ms, self.policy.v2_window, DEFAULT_WINDOW_MS),
                 })
             }
         }
@@ -827,6 +872,15 @@ impl<const K: usize> Merchant<K> {
     /// matched). As [`crate::decrypt_field`], keyed.
     pub fn decrypt<'o>(&self, wire: &str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
         self.signer().cipher.decrypt(wire, mode, out)
+    }
+}
+
+/// When a replay key expires: the verifiers' rule (timestamp + window, the
+/// default window when none is checked).
+fn expiry(ts_ms: u64, window: Window, default_ms: u64) -> u64 {
+    match window {
+        Window::Checked { window_ms } => ts_ms.saturating_add(window_ms),
+        Window::Unchecked => ts_ms.saturating_add(default_ms),
     }
 }
 

@@ -453,3 +453,38 @@ fn scratch_sizes_are_enough() {
     let mut one = vec![0u8; koosign::v1::json_scratch_len(body.len(), 44)];
     assert!(verify_v1_json(token.as_str(), body, &[KEY], None, None, &mut one).is_ok());
 }
+
+#[test]
+fn deferred_replay_gives_the_key_the_store_records() {
+    let m = Merchant::<1>::new(&[KEY], Policy::default()).unwrap();
+    // V2: the raw nonce, until timestamp + 60 s.
+    let req = v2_request(V2_QUERY, V2_BODY);
+    let mut mem = [NonceSlot::EMPTY; 4];
+    let mut store = NonceSlots::new(&mut mem);
+    let mut scratch = [0u8; 256];
+    let v = m.verify(&req, V2_NOW, Replay::Deferred, &mut scratch).unwrap();
+    assert_eq!((v.replay_key(), v.replay_expires_ms()), (NONCE.as_bytes(), 1_680_508_066_618 + 60_000));
+    store.check_and_insert(v.replay_key(), V2_NOW, v.replay_expires_ms()).unwrap();
+    // Deferred twice verifies twice; the caller's store refuses the second.
+    let mut scratch = [0u8; 256];
+    let v = m.verify(&req, V2_NOW, Replay::Deferred, &mut scratch).unwrap();
+    assert_eq!(store.check_and_insert(v.replay_key(), V2_NOW, v.replay_expires_ms()), Err(Error::ReplayedNonce));
+    // ... and so does `Replay::Store`: the same key.
+    let mut scratch = [0u8; 256];
+    assert_eq!(m.verify(&req, V2_NOW, Replay::Store(&mut store), &mut scratch).unwrap_err().error(), Error::ReplayedNonce);
+    // V1: `v1:` + the repaired token, until timeStamp + 5 min; the token sent with a
+    // space for `+` is the same key.
+    let q = build_v1_query(&[("activity", "newInstance"), ("orderId", "o1"), ("businessId", "b"), ("customerId", "c"), ("productId", "p"), ("timeStamp", "20230403073426618")], KEY, &mut [0u8; 512]).unwrap().to_owned();
+    let ts = parse_v1_timestamp("20230403073426618").unwrap();
+    let token = v1_auth_token(&[("activity", "newInstance"), ("orderId", "o1"), ("businessId", "b"), ("customerId", "c"), ("productId", "p"), ("timeStamp", "20230403073426618")], KEY).unwrap();
+    let req = Request { method: "GET", query: &q, headers: &[], body: b"" };
+    let mut scratch = [0u8; 512];
+    let v = m.verify(&req, ts, Replay::Store(&mut store), &mut scratch).unwrap();
+    assert_eq!(v.replay_key(), format!("v1:{}", token.as_str()).as_bytes());
+    assert_eq!(v.replay_expires_ms(), ts + 300_000);
+    assert!(store.contains(v.replay_key(), ts));
+    let unchecked = Merchant::<1>::new(&[KEY], Policy::UNCHECKED).unwrap();
+    let mut scratch = [0u8; 512];
+    let v = unchecked.verify(&req, 0, Replay::Deferred, &mut scratch).unwrap();
+    assert_eq!(v.replay_expires_ms(), ts + 300_000, "an unchecked window keeps the default lifetime");
+}
