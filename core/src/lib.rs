@@ -13,7 +13,7 @@
 //! | S3 `Body-Sign` response header | [`verify_body_sign`] | [`body_sign`] |
 //! | S4 AES-CBC fields, SHA1PRNG key | [`decrypt_field`], [`FieldCipher`] | [`encrypt_field`], [`FieldKey`] |
 //! | S5 licence `ts`/`nonce` | [`verify_licence`] | [`licence_sign`] |
-//! | S6 `SDK-HMAC-SHA256` open APIs | [`verify_apig`] | [`sign_apig`] |
+//! | S6 `SDK-HMAC-SHA256` open APIs | [`verify_apig`] | [`sign_apig_url`], [`sign_apig`] |
 //!
 //! Every operation writes into caller-provided buffers or returns fixed-size
 //! values; the clock is passed in (Unix milliseconds); signatures are
@@ -47,7 +47,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-mod apig;
+pub mod apig;
 mod body_sign;
 mod encoding;
 mod error;
@@ -62,9 +62,9 @@ mod v1;
 mod v2;
 
 pub use apig::{
-    canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, verify_apig, AddedHeader,
-    ApigAuthorization, ApigRequest, ApigSigned, ApigVerified, ALGORITHM as APIG_ALGORITHM, EMPTY_BODY_SHA256, MAX_HEADERS,
-    MAX_PATH, MAX_QUERY,
+    canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, sign_apig_url, split_received_url,
+    split_url, verify_apig, AddedHeader, AddedHeaders, ApigAuthorization, ApigRequest, ApigSigned, ApigUrl, ApigVerified,
+    ALGORITHM as APIG_ALGORITHM, EMPTY_BODY_SHA256,
 };
 pub use body_sign::{
     body_sign, body_signature, parse_body_sign, verify_body_sign, BodySignValue, BODY_SIGN_HEADER, BODY_SIGN_VALUE_LEN,

@@ -15,8 +15,9 @@ use koosign::{
     body_sign, build_v1_query, decrypt_field, encrypt_field, format_sdk_date, format_unix_ms, format_v1_timestamp,
     licence_sign, parse_form, random_iv, sign_v2, v1_auth_token, verify_body_sign, verify_licence, verify_v1, verify_v2,
     ApigRequest, DecryptMode, EncryptType, Error, FieldCipher, FieldKey, Freshness, NonceCache, V1Params, V2Auth,
-    V2Scheme, IV_LEN, MAX_NONCE_LEN, MAX_PATH, MAX_PLAINTEXT_LEN,
+    V2Scheme, IV_LEN, MAX_NONCE_LEN, MAX_PLAINTEXT_LEN,
 };
+use koosign::apig::MAX_PATH;
 
 /// Layout: `text` key, `u64` time (ms), `list(text, text; 70)` V1
 /// params, `byte` where `timeStamp` goes, `text` nonce, `bytes` body,
