@@ -835,7 +835,7 @@ fn split<'s>(url: &str, scratch: &'s mut [u8], side: Side) -> Result<ApigUrl<'s>
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return Err(Error::MalformedEncoding("URL starts or ends with a space"));
     }
-    let (scheme, rest) = url.split_once("://").ok_or(Error::MalformedEncoding("URL must be absolute (http(s)://host/path)"))?;
+    let (scheme, rest) = url.split_once("://").ok_or(Error::MalformedEncoding("URL has no host: it must be absolute, http(s)://host/path"))?;
     let https = if scheme.eq_ignore_ascii_case("https") {
         true
     } else if scheme.eq_ignore_ascii_case("http") {

@@ -96,8 +96,8 @@ fn what_the_clients_disagree_on_is_refused() {
         ("http://h:65536/", bad("URL port is above 65535")),
         ("http://h:8a/", bad("URL port must be decimal digits")),
         ("ftp://h/", bad("URL scheme must be http or https")),
-        ("http:/h/", bad("URL must be absolute (http(s)://host/path)")),
-        ("/relative", bad("URL must be absolute (http(s)://host/path)")),
+        ("http:/h/", bad("URL has no host: it must be absolute, http(s)://host/path")),
+        ("/relative", bad("URL has no host: it must be absolute, http(s)://host/path")),
         ("http://h/?a=%FF", bad("decoded query is not UTF-8")),
     ];
     for (url, want) in cases {
