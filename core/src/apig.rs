@@ -824,6 +824,14 @@ pub fn split_received_url<'s>(url: &str, scratch: &'s mut [u8]) -> Result<ApigUr
     split(url, scratch, Side::Received)
 }
 
+/// `s` cut at its first byte `c` (ASCII, so both sides are `str`).
+fn cut(s: &str, c: u8) -> (&str, Option<&str>) {
+    match s.bytes().position(|b| b == c) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
 fn split<'s>(url: &str, scratch: &'s mut [u8], side: Side) -> Result<ApigUrl<'s>> {
     if scratch.len() < url_scratch_len(url.len()) {
         return Err(Error::BufferTooSmall { needed: url_scratch_len(url.len()) });
@@ -835,7 +843,9 @@ fn split<'s>(url: &str, scratch: &'s mut [u8], side: Side) -> Result<ApigUrl<'s>
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return Err(Error::MalformedEncoding("URL starts or ends with a space"));
     }
-    let (scheme, rest) = url.split_once("://").ok_or(Error::MalformedEncoding("URL has no host: it must be absolute, http(s)://host/path"))?;
+    // Byte scans (every delimiter is ASCII): smaller code than `str` patterns in WebAssembly.
+    let sep = b.windows(3).position(|w| w == b"://").ok_or(Error::MalformedEncoding("URL has no host: it must be absolute, http(s)://host/path"))?;
+    let (scheme, rest) = (&url[..sep], &url[sep + 3..]);
     let https = if scheme.eq_ignore_ascii_case("https") {
         true
     } else if scheme.eq_ignore_ascii_case("http") {
@@ -844,13 +854,14 @@ fn split<'s>(url: &str, scratch: &'s mut [u8], side: Side) -> Result<ApigUrl<'s>
         return Err(Error::MalformedEncoding("URL scheme must be http or https"));
     };
     // The fragment is never sent.
-    let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
-    let auth_end = rest.find(['/', '?', '\\']).unwrap_or(rest.len());
+    let rest = cut(rest, b'#').0;
+    let auth_end = rest.bytes().position(|c| matches!(c, b'/' | b'?' | b'\\')).unwrap_or(rest.len());
     let (authority, rest) = rest.split_at(auth_end);
-    if rest.starts_with('\\') {
+    if rest.as_bytes().first() == Some(&b'\\') {
         return Err(Error::MalformedEncoding("URL has a `\\` before the query"));
     }
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = cut(rest, b'?');
+    let query = query.unwrap_or("");
     if path.len() > MAX_PATH {
         return Err(Error::InputTooLarge { limit: MAX_PATH });
     }
@@ -880,27 +891,26 @@ fn split<'s>(url: &str, scratch: &'s mut [u8], side: Side) -> Result<ApigUrl<'s>
 
 /// Lower-cases and checks the authority into `out`, default port dropped.
 fn write_host<'s>(authority: &str, https: bool, out: &'s mut [u8]) -> Result<&'s [u8]> {
-    if authority.contains('@') {
+    if authority.bytes().any(|c| c == b'@') {
         return Err(Error::MalformedEncoding("URL must not carry user:password@ (Node's fetch refuses it)"));
     }
-    let (host, port) = if authority.starts_with('[') {
-        let end = authority.find(']').ok_or(Error::MalformedEncoding("URL host has `[` without `]`"))?;
+    let v6 = authority.as_bytes().first() == Some(&b'[');
+    let (host, port) = if v6 {
+        let end = authority.bytes().position(|c| c == b']').ok_or(Error::MalformedEncoding("URL host has `[` without `]`"))?;
         let (h, p) = authority.split_at(end + 1);
-        match p {
-            "" => (h, None),
-            _ => (h, Some(p.strip_prefix(':').ok_or(Error::MalformedEncoding("URL has text after `]`"))?)),
+        match p.as_bytes().first() {
+            None => (h, None),
+            Some(b':') => (h, Some(&p[1..])),
+            Some(_) => return Err(Error::MalformedEncoding("URL has text after `]`")),
         }
     } else {
-        match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
+        cut(authority, b':')
     };
     if host.is_empty() {
         return Err(Error::MalformedEncoding("URL has no host"));
     }
-    if let Some(v6) = host.strip_prefix('[') {
-        check_ipv6(&v6[..v6.len() - 1])?;
+    if v6 {
+        check_ipv6(&host.as_bytes()[1..host.len() - 1])?;
     } else {
         if !host.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')) {
             return Err(Error::MalformedEncoding(
@@ -915,14 +925,8 @@ fn write_host<'s>(authority: &str, https: bool, out: &'s mut [u8]) -> Result<&'s
             if !p.bytes().all(|c| c.is_ascii_digit()) {
                 return Err(Error::MalformedEncoding("URL port must be decimal digits"));
             }
-            let digits = p.trim_start_matches('0');
-            let n: u32 = if digits.is_empty() {
-                0
-            } else if digits.len() > 5 {
-                u32::MAX
-            } else {
-                digits.bytes().fold(0u32, |a, c| a * 10 + u32::from(c - b'0'))
-            };
+            let digits = &p.as_bytes()[p.bytes().take_while(|&c| c == b'0').count()..];
+            let n: u32 = if digits.len() > 5 { u32::MAX } else { digits.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')) };
             if n > 65535 {
                 return Err(Error::MalformedEncoding("URL port is above 65535"));
             }
@@ -958,26 +962,27 @@ fn write_host<'s>(authority: &str, https: bool, out: &'s mut [u8]) -> Result<&'s
 /// octal) as IPv4 and rewrites it (`0x7f.1` → `127.0.0.1`); other clients
 /// send it as written. Only the canonical dotted-decimal form is accepted.
 fn check_numeric_host(host: &str) -> Result<()> {
-    let h = host.strip_suffix('.').unwrap_or(host);
-    let last = h.rsplit('.').next().unwrap_or("");
+    let h = host.as_bytes();
+    let h = h.strip_suffix(b".").unwrap_or(h);
+    let last = h.rsplit(|&c| c == b'.').next().unwrap_or(b"");
     let numeric = !last.is_empty()
-        && (last.bytes().all(|c| c.is_ascii_digit())
-            || ((last.starts_with("0x") || last.starts_with("0X")) && last[2..].bytes().all(|c| c.is_ascii_hexdigit())));
+        && (last.iter().all(u8::is_ascii_digit)
+            || (last.len() >= 2 && last[0] == b'0' && last[1] | 0x20 == b'x' && last[2..].iter().all(u8::is_ascii_hexdigit)));
     if !numeric {
         return Ok(());
     }
     let mut parts = 0;
-    for p in host.split('.') {
-        parts += 1;
+    for p in host.as_bytes().split(|&c| c == b'.') {
         let ok = !p.is_empty()
             && p.len() <= 3
-            && p.bytes().all(|c| c.is_ascii_digit())
-            && (p == "0" || !p.starts_with('0'))
-            && p.bytes().fold(0u32, |a, c| a * 10 + u32::from(c - b'0')) <= 255;
+            && p.iter().all(u8::is_ascii_digit)
+            && (p == b"0" || p[0] != b'0')
+            && p.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')) <= 255;
         if !ok {
             parts = 0;
             break;
         }
+        parts += 1;
     }
     if parts == 4 {
         Ok(())
@@ -990,26 +995,26 @@ fn check_numeric_host(host: &str) -> Result<()> {
 /// serialises it to (lower-case hex, no leading zeros, the first longest
 /// run of two or more zero groups as `::`, no embedded IPv4), since Node
 /// sends that form and other clients the text as written.
-fn check_ipv6(s: &str) -> Result<()> {
+fn check_ipv6(s: &[u8]) -> Result<()> {
     const BAD: Error = Error::MalformedEncoding("URL IPv6 host is not in canonical form (RFC 5952, as WHATWG writes it)");
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c) || c == b':') {
+    if s.is_empty() || !s.iter().all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c) || c == b':') {
         return Err(BAD);
     }
     let mut groups = [0u16; 8];
-    let (head, tail) = match s.split_once("::") {
-        Some((h, t)) => (h, Some(t)),
+    let (head, tail) = match s.windows(2).position(|w| w == b"::") {
+        Some(i) => (&s[..i], Some(&s[i + 2..])),
         None => (s, None),
     };
-    let parse = |part: &str, out: &mut [u16]| -> Result<usize> {
+    let parse = |part: &[u8], out: &mut [u16]| -> Result<usize> {
         if part.is_empty() {
             return Ok(0);
         }
         let mut n = 0;
-        for g in part.split(':') {
+        for g in part.split(|&c| c == b':') {
             if g.is_empty() || g.len() > 4 || n >= out.len() {
                 return Err(BAD);
             }
-            out[n] = g.bytes().fold(0u16, |a, c| (a << 4) | u16::from(hex_digit(c)));
+            out[n] = g.iter().fold(0u16, |a, &c| (a << 4) | u16::from(hex_digit(c)));
             n += 1;
         }
         Ok(n)
@@ -1067,7 +1072,7 @@ fn check_ipv6(s: &str) -> Result<()> {
         i += 1;
     }
     let n = c.len();
-    if buf.get(..n) == Some(s.as_bytes()) {
+    if buf.get(..n) == Some(s) {
         Ok(())
     } else {
         Err(BAD)
@@ -1083,10 +1088,10 @@ fn hex_digit(c: u8) -> u8 {
 
 /// The path with WHATWG dot-segment removal, into `out`; returns its length.
 fn write_client_path(path: &str, out: &mut [u8]) -> Result<usize> {
-    if path.contains('\\') {
+    let pb = path.as_bytes();
+    if pb.contains(&b'\\') {
         return Err(Error::MalformedEncoding("URL path has a `\\` (Node reads it as `/`, curl sends it)"));
     }
-    let pb = path.as_bytes();
     let mut i = 0;
     while let Some(off) = pb[i..].iter().position(|&c| c == b'%') {
         let at = i + off;
@@ -1095,19 +1100,18 @@ fn write_client_path(path: &str, out: &mut [u8]) -> Result<usize> {
         }
         i = at + 3;
     }
-    if path.is_empty() {
+    if pb.is_empty() {
         out[0] = b'/';
         return Ok(1);
     }
     // `out` is used as a stack of segments: `n` bytes written, each segment
     // preceded by `/`.
     let mut n = 0usize;
-    let body = &path[1..];
-    let mut segs = body.split('/').peekable();
-    while let Some(seg) = segs.next() {
-        let last = segs.peek().is_none();
-        let dot = dot_kind(seg)?;
-        match dot {
+    let body = &pb[1..];
+    let count = body.iter().filter(|&&c| c == b'/').count() + 1;
+    for (k, seg) in body.split(|&c| c == b'/').enumerate() {
+        let last = k + 1 == count;
+        match dot_kind(seg)? {
             Some(2) => {
                 // Pop the last segment (not past the root).
                 while n > 0 {
@@ -1129,7 +1133,7 @@ fn write_client_path(path: &str, out: &mut [u8]) -> Result<usize> {
             }
             None => {
                 out[n] = b'/';
-                out[n + 1..n + 1 + seg.len()].copy_from_slice(seg.as_bytes());
+                out[n + 1..n + 1 + seg.len()].copy_from_slice(seg);
                 n += 1 + seg.len();
             }
         }
@@ -1143,19 +1147,18 @@ fn write_client_path(path: &str, out: &mut [u8]) -> Result<usize> {
 
 /// `Some(1)` for `.`, `Some(2)` for `..`, `None` otherwise; a dot segment
 /// written with `%2e` is `Ambiguous` (the clients disagree on it).
-fn dot_kind(seg: &str) -> Result<Option<u8>> {
+fn dot_kind(seg: &[u8]) -> Result<Option<u8>> {
     match seg {
-        "." => return Ok(Some(1)),
-        ".." => return Ok(Some(2)),
+        b"." => return Ok(Some(1)),
+        b".." => return Ok(Some(2)),
         _ => {}
     }
-    let b = seg.as_bytes();
     let mut dots = 0;
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'.' {
+    while i < seg.len() {
+        if seg[i] == b'.' {
             i += 1;
-        } else if b[i] == b'%' && b.get(i + 1) == Some(&b'2') && b.get(i + 2).is_some_and(|c| c.eq_ignore_ascii_case(&b'e')) {
+        } else if seg[i] == b'%' && seg.get(i + 1) == Some(&b'2') && seg.get(i + 2).is_some_and(|c| c | 0x20 == b'e') {
             i += 3;
         } else {
             return Ok(None);
