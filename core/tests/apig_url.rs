@@ -315,3 +315,22 @@ proptest! {
         prop_assert_eq!(a, b, "{}", url);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Any text: a typed result, never a panic; an accepted URL has a host
+    /// and a path starting with `/`, and splits the same again from its parts.
+    #[test]
+    fn never_panics(tail in "[a-zA-Z0-9:/?#\\[\\]@!$&'()*+,;=%._~ \\\\é-]{0,40}", scheme in "(https?|HTTP|ftp)?(://)?") {
+        let url = format!("{scheme}{tail}");
+        for received in [false, true] {
+            let mut scratch = vec![0u8; url_scratch_len(url.len())];
+            let r = if received { split_received_url(&url, &mut scratch) } else { split_url(&url, &mut scratch) };
+            if let Ok(u) = r {
+                prop_assert!(!u.host().is_empty(), "{}", url);
+                prop_assert!(u.path().starts_with('/'), "{}", url);
+            }
+        }
+    }
+}
