@@ -154,6 +154,9 @@ enum Command {
         /// With --audit: a warning fails the run (exit 1).
         #[arg(long, requires = "audit")]
         strict: bool,
+        /// Record the orders sent in DIR/orders.jsonl, for `koosign marketplace --data DIR`.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
     },
     /// Start `serve` on a free loopback port and run `simulate --protocol all` against it.
     Demo {
@@ -401,15 +404,15 @@ fn run(cli: Cli) -> CliResult<i32> {
             let opts = serve::ServeOptions { key, data, log: !quiet, v1_window_ms };
             serve::command(&addr, opts)
         }
-        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict } => {
+        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict, data } => {
             let key = key.resolve()?;
             let target = client::Target::parse(&url).map_err(CliError::usage)?;
             let protos = protocols(&protocol);
             if !audit {
-                let report = simulate::run(&target, &key, &protos);
+                let report = simulate::run_with_data(&target, &key, &protos, data.as_deref());
                 return print_report(&report, json);
             }
-            let life = lifecycle.then(|| simulate::run(&target, &key, &protos));
+            let life = lifecycle.then(|| simulate::run_with_data(&target, &key, &protos, data.as_deref()));
             let report = audit::run(&target, &key, &protos, strict);
             print_audit(life.as_ref(), &report, json)
         }

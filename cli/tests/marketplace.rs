@@ -333,3 +333,28 @@ print(r.status_code, r.text)
         }
     }
 }
+
+/// Orders `koosign simulate --data DIR` sent are served by `koosign
+/// marketplace --data DIR` with the same orderId, orderLineId, productId
+/// and expireTime.
+#[test]
+fn orders_shared_with_simulate() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(&[], Some(KEY));
+    let mut c = bin();
+    c.args(["simulate", "--url", &s.url(), "--protocol", "v2", "--data", dir.path().to_str().unwrap()]).env("KOOSIGN_ACCESS_KEY", KEY);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let text = std::fs::read_to_string(dir.path().join("orders.jsonl")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let m = market(&["--data", dir.path().to_str().unwrap()]);
+    let id = first["orderId"].as_str().unwrap();
+    let r = api(&["query-order", "--ak", AK, "--sk", SK, "--endpoint", &endpoint(&m), "--order-id", id, "--json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    let line = &v["orderInfo"]["orderLine"][0];
+    assert_eq!(v["orderInfo"]["orderId"], first["orderId"]);
+    assert_eq!(line["orderLineId"], first["orderLineId"]);
+    assert_eq!(line["expireTime"], first["expireTime"]);
+    assert_eq!(line["productInfo"][0]["productId"], first["productId"]);
+}
