@@ -55,8 +55,11 @@ pub const MAX_BODY: usize = 12 * 1024 * 1024;
 /// Longest a connection may stay open, slow clients included.
 const CONNECTION_LIMIT: Duration = Duration::from_secs(30);
 
-/// The documented debugging orders: (orderId, orderType, chargingMode, periodType, periodNumber, days to expiry).
-const MOCKS: &[(&str, &str, &str, Option<&str>, Option<u32>, Option<u64>)] = &[
+/// A documented debugging order: (orderId, orderType, chargingMode, periodType, periodNumber, days to expiry).
+type Mock = (&'static str, &'static str, &'static str, Option<&'static str>, Option<u32>, Option<u64>);
+
+/// The documented debugging orders.
+const MOCKS: &[Mock] = &[
     ("MOCKPERIODYEARNEW", "NEW", "PERIOD", Some("year"), Some(1), Some(365)),
     ("MOCKONETIMENEW", "NEW", "ONE_TIME", None, None, None),
     ("MOCKONDEMAND", "NEW", "ON_DEMAND", None, None, None),
@@ -123,20 +126,20 @@ fn refusal(e: &koosign::Error) -> Response {
 
 /// Verifies S6 over the request as received: host and x-sdk-date signed,
 /// ±15 min, UNSIGNED-PAYLOAD only for a multipart body (docs/SCHEMES.md §S6).
-fn verify(app: &App, method: &str, uri: &str, headers: &[(String, String)], body: &[u8]) -> Result<(), Response> {
+fn verify(app: &App, method: &str, uri: &str, headers: &[(String, String)], body: &[u8]) -> Result<(), Box<Response>> {
     let host = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("host")).map(|(_, v)| v.as_str()).unwrap_or("");
     let url = format!("http://{}{uri}", if host.is_empty() { "localhost" } else { host });
     let mut scratch = vec![0u8; koosign::apig::url_scratch_len(url.len())];
-    let split = koosign::split_received_url(&url, &mut scratch).map_err(|e| refusal(&e))?;
+    let split = koosign::split_received_url(&url, &mut scratch).map_err(|e| Box::new(refusal(&e)))?;
     let hs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let req = split.request(method, &hs, body);
     let fresh = koosign::Freshness::with_window(now_ms(), koosign::APIG_DEFAULT_WINDOW_MS);
-    let v = koosign::verify_apig(&req, &[(app.ak.expose(), app.sk.expose())], Some(fresh)).map_err(|e| refusal(&e))?;
+    let v = koosign::verify_apig(&req, &[(app.ak.expose(), app.sk.expose())], Some(fresh)).map_err(|e| Box::new(refusal(&e)))?;
     let multipart = headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.trim().to_ascii_lowercase().starts_with("multipart/form-data"));
     if v.unsigned_payload && !multipart {
-        return Err(iam("UNSIGNED-PAYLOAD is accepted only for multipart/form-data"));
+        return Err(Box::new(iam("UNSIGNED-PAYLOAD is accepted only for multipart/form-data")));
     }
     Ok(())
 }
@@ -171,7 +174,7 @@ async fn route(app: &App, method: &str, uri: &str, headers: &[(String, String)],
         return gateway(StatusCode::NOT_FOUND, "APIGW.0101", "The API does not exist.");
     }
     if let Err(r) = verify(app, method, uri, headers, &body) {
-        return r;
+        return *r;
     }
     if path == ORDER_QUERY_PATH {
         query_order(app, uri.split_once('?').map_or("", |(_, q)| q))

@@ -75,7 +75,9 @@ fn agrees_with_the_huawei_sdk_on_random_urls() {
 /// A loopback server that verifies each request with the core, as it
 /// received it; answers 200 `ok` or 401 with the error, and reports the
 /// request target and verdict.
-fn verifying_server(ak: &'static str, sk: &'static str) -> (u16, mpsc::Receiver<(String, Result<usize, koosign::Error>)>) {
+type Seen = (String, Result<usize, koosign::Error>);
+
+fn verifying_server(ak: &'static str, sk: &'static str) -> (u16, mpsc::Receiver<Seen>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
@@ -89,7 +91,7 @@ fn verifying_server(ak: &'static str, sk: &'static str) -> (u16, mpsc::Receiver<
     (port, rx)
 }
 
-fn handle(s: TcpStream, ak: &str, sk: &str, tx: mpsc::Sender<(String, Result<usize, koosign::Error>)>) {
+fn handle(s: TcpStream, ak: &str, sk: &str, tx: mpsc::Sender<Seen>) {
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut r = BufReader::new(s.try_clone().unwrap());
     let mut line = String::new();

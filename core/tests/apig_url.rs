@@ -12,7 +12,9 @@ use koosign::apig::{url_scratch_len, MAX_PATH, MAX_QUERY};
 use koosign::{sign_apig, sign_apig_url, split_received_url, split_url, ApigRequest, Error};
 use proptest::prelude::*;
 
-fn split(url: &str) -> Result<(String, String, Vec<(String, String)>), Error> {
+type Split = (String, String, Vec<(String, String)>);
+
+fn split(url: &str) -> Result<Split, Error> {
     let mut scratch = vec![0u8; url_scratch_len(url.len())];
     let u = split_url(url, &mut scratch)?;
     Ok((u.host().to_owned(), u.path().to_owned(), u.query().iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()))
@@ -26,7 +28,8 @@ fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 /// compared once decoded; curl keeps the host's case, see SCHEMES.md).
 #[test]
 fn what_the_clients_send() {
-    let cases: &[(&str, &str, &str, &[(&str, &str)])] = &[
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: &[Case<'_>] = &[
         ("http://LocalHost:8080/a/./b/../c?x=1#frag", "localhost:8080", "/a/c", &[("x", "1")]),
         ("http://localhost:80/x", "localhost", "/x", &[]),
         ("http://localhost:080/y", "localhost", "/y", &[]),
@@ -59,7 +62,7 @@ fn what_the_clients_send() {
 fn what_the_clients_disagree_on_is_refused() {
     let bad = |m: &'static str| Err(Error::MalformedEncoding(m));
     let encoded_dot = Err(Error::Ambiguous("URL path has a percent-encoded dot segment (clients disagree on it)"));
-    let cases: &[(&str, Result<(String, String, Vec<(String, String)>), Error>)] = &[
+    let cases: &[(&str, Result<Split, Error>)] = &[
         // Node removes it, requests sends `..`, curl sends `%2e%2e`.
         ("http://h/a/%2e%2e/b", encoded_dot.clone()),
         ("http://h/a/.%2E/b", encoded_dot.clone()),
