@@ -168,6 +168,13 @@ step "conformance, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${VECTOR_FIL
 step "conformance, vectors/ stages+invalid+published" 0 "$BUILD/koosign-conformance" "${NEW_VECTOR_FILES[@]}"
 step "conformance, vectors/, valgrind" 0 "${VALGRIND[@]}" "$BUILD/koosign-conformance" "${NEW_VECTOR_FILES[@]}"
 step "conformance, vectors/, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${NEW_VECTOR_FILES[@]}"
+# S6 whole URLs signed by Huawei's SDK (reference/python/apig_ref.py urls,
+# fresh with a new seed each run): koosign_sign_apig_url must agree.
+REF_PY="$(scripts/setup-ref-venv.sh 2>/dev/null | tail -n 1)"
+URL_SEED="${KOOSIGN_REF_SEED:-$$}"
+"$REF_PY" reference/python/apig_ref.py urls "$URL_SEED" 400 > "$BUILD/apig_url.jsonl"
+step "conformance, SDK-signed URLs (seed $URL_SEED)" 0 "$BUILD/koosign-conformance" "$BUILD/apig_url.jsonl"
+step "conformance, SDK-signed URLs, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "$BUILD/apig_url.jsonl"
 step "conformance rejects bad cases (exit 1)" 1 \
     "$BUILD/koosign-conformance" "$ROOT/bindings-c/tests/vectors/must-fail.jsonl"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tests the `koosign` command-line tool (cli/): its response parser
+# Tests the `koosign` command-line tool (cli/) (needs curl and python3): its response parser
 # (cli/wire, crate koosign-wire), its end-to-end test suite over real
 # loopback HTTP, then the README's first command, `koosign demo`,
 # which must print an all-pass report and exit 0.
@@ -9,6 +9,12 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Huawei's SDK (target/ref-venv) for cli/tests/apig_url.rs: `apig sign` must
+# agree with it on random URLs.
+echo "== Huawei SDK reference venv"
+KOOSIGN_REF_PY="$(scripts/setup-ref-venv.sh | tail -n 1)"
+export KOOSIGN_REF_PY
 
 echo "== cargo test -p koosign-wire -p koosign-cli --release"
 cargo test -p koosign-wire -p koosign-cli --release

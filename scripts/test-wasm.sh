@@ -26,6 +26,10 @@ npm_install() { (cd "$1" && npm install --no-audit --no-fund --prefer-offline --
 npm_install bindings-wasm
 npm_install examples/node
 
+step "Huawei SDK reference venv (test/apig_url.test.mjs: URL signing agrees with the SDK)"
+KOOSIGN_REF_PY="$(scripts/setup-ref-venv.sh | tail -n 1)"
+export KOOSIGN_REF_PY
+
 step "node --test"
 status=0
 (cd bindings-wasm && node --test test/*.test.mjs test/*.test.cjs) || status=$?

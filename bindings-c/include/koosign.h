@@ -474,6 +474,39 @@ typedef struct koosign_apig_signed {
 } koosign_apig_signed;
 
 /**
+ * A call to sign given as a whole URL (see koosign_sign_apig_url). Every
+ * string is UTF-8.
+ */
+typedef struct koosign_apig_url_request {
+    /**
+     * HTTP method, e.g. "GET".
+     */
+    struct koosign_str method;
+    /**
+     * The whole URL, `http(s)://host[:port]/path?query#fragment`, as it
+     * will be given to the HTTP client.
+     */
+    struct koosign_str url;
+    /**
+     * Headers as they will be sent, names in any case, ASCII names (at
+     * most 32); NULL only with `headers_len` 0.
+     */
+    const struct koosign_pair *headers;
+    /**
+     * Number of headers.
+     */
+    size_t headers_len;
+    /**
+     * Exact body bytes; NULL only with `body_len` 0.
+     */
+    const uint8_t *body;
+    /**
+     * Body length in bytes.
+     */
+    size_t body_len;
+} koosign_apig_url_request;
+
+/**
  * S2: `HEX(HMAC(k, k + nonce + timestamp + hex(HMAC(k, body))))`, carried in
  * the query parameters `signature`, `timestamp`, `nonce` (SaaS V2 basic
  * interfaces, order notifications, licence 2.0).
@@ -1266,6 +1299,48 @@ koosign_status koosign_sign_apig(const struct koosign_apig_request *request,
                                  size_t buf_cap,
                                  size_t *buf_len,
                                  struct koosign_apig_signed *out);
+
+/**
+ * Signs an open-API call given as a whole URL (SCHEMES.md S6, "(decision)
+ * Signing a whole URL"): the URL is split as HTTP clients put it on the
+ * wire (WHATWG: host lower-cased, default port dropped, dot segments
+ * removed, fragment dropped, query cut at `&` and the first `=`,
+ * percent-decoded, `+` a space), then signed as koosign_sign_apig does.
+ * Send the request to the same URL with the given headers plus
+ * `headers_to_add` (Host among them when not given: pass it to clients
+ * that keep the host's case, like curl).
+ *
+ * Arguments and outputs as koosign_sign_apig, with `request` a
+ * koosign_apig_url_request.
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
+ * KOOSIGN_MALFORMED_ENCODING (a URL the clients send differently or that
+ * is not one: another scheme, `user:password@`, a non-ASCII or
+ * non-canonical numeric host, `\` before the query, an invalid `%`
+ * escape, control characters; also a non-ASCII header name),
+ * KOOSIGN_AMBIGUOUS (a percent-encoded dot segment such as `%2e%2e`),
+ * KOOSIGN_MISSING_PARAMETER (no X-Sdk-Date and `now_ms` NULL),
+ * KOOSIGN_BAD_TIMESTAMP, KOOSIGN_NO_ACCESS_KEY, KOOSIGN_INPUT_TOO_LARGE
+ * (over 64 query pairs, 32 headers or a 2048-byte path),
+ * KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_PANIC.
+ *
+ * # Safety
+ * As koosign_sign_apig: `request` and `out` NULL or valid; every pointer
+ * inside `request` and every input pointer NULL (only with a zero length)
+ * or valid for its length; `buf` NULL (only with `buf_cap` 0) or valid
+ * for `buf_cap` bytes of writes, not overlapping the inputs; `buf_len`
+ * valid for a write.
+ */
+koosign_status koosign_sign_apig_url(const struct koosign_apig_url_request *request,
+                                     const char *ak,
+                                     size_t ak_len,
+                                     const char *sk,
+                                     size_t sk_len,
+                                     const uint64_t *now_ms,
+                                     uint8_t *buf,
+                                     size_t buf_cap,
+                                     size_t *buf_len,
+                                     struct koosign_apig_signed *out);
 
 /**
  * Server-side check of an `SDK-HMAC-SHA256` request (S6): reads

@@ -187,55 +187,167 @@ pub unsafe extern "C" fn koosign_sign_apig(
             Err(e) => return Err(e.into()),
         };
 
-        // Everything is copied into the caller's buffer, one part after the
-        // other, and the result's strings point at the copies.
-        let mut parts: Vec<&[u8]> = vec![
-            signed.authorization.as_bytes(),
-            signed.signature.as_bytes(),
-            signed.signed_headers.as_bytes(),
-            signed.canonical_query.as_bytes(),
-            signed.canonical_request.as_bytes(),
-            signed.string_to_sign.as_bytes(),
-        ];
-        for (name, value) in &signed.headers_to_add {
-            parts.push(name.as_bytes());
-            parts.push(value.as_bytes());
-        }
-        buf.write_parts(&parts)?;
-        let mut at = 0usize;
-        let mut next = |p: &[u8]| {
-            // Offsets within what write_parts copied: inside the buffer.
-            let s = koosign_str {
-                data: buf.base().wrapping_add(at).cast(),
-                len: p.len(),
-            };
-            at += p.len();
-            s
-        };
-        let mut result = koosign_apig_signed {
-            authorization: next(parts[0]),
-            signature: next(parts[1]),
-            signed_headers: next(parts[2]),
-            canonical_query: next(parts[3]),
-            canonical_request: next(parts[4]),
-            string_to_sign: next(parts[5]),
-            headers_to_add: [EMPTY_PAIR; 4],
-            headers_to_add_len: signed.headers_to_add.len(),
-        };
-        for (i, slot) in result
-            .headers_to_add
-            .iter_mut()
-            .take(signed.headers_to_add.len())
-            .enumerate()
-        {
-            *slot = koosign_pair {
-                name: next(parts[6 + 2 * i]),
-                value: next(parts[7 + 2 * i]),
-            };
-        }
         // SAFETY: `out` is non-NULL (checked) and valid for a write (the contract).
-        unsafe { out.write(result) };
-        Ok(())
+        unsafe { write_signed(&signed, &buf, out) }
+    })
+}
+
+/// Copies every text of `signed` into the caller's buffer, one part after
+/// the other, and writes the result, whose strings point at the copies.
+///
+/// # Safety
+/// `out` non-NULL and valid for a write.
+unsafe fn write_signed(
+    signed: &ks::ApigSigned<'_>,
+    buf: &OutBuf,
+    out: *mut koosign_apig_signed,
+) -> Res<()> {
+    // Everything is copied into the caller's buffer, one part after the
+    // other, and the result's strings point at the copies.
+    let mut parts: Vec<&[u8]> = vec![
+        signed.authorization.as_bytes(),
+        signed.signature.as_bytes(),
+        signed.signed_headers.as_bytes(),
+        signed.canonical_query.as_bytes(),
+        signed.canonical_request.as_bytes(),
+        signed.string_to_sign.as_bytes(),
+    ];
+    for (name, value) in &signed.headers_to_add {
+        parts.push(name.as_bytes());
+        parts.push(value.as_bytes());
+    }
+    buf.write_parts(&parts)?;
+    let mut at = 0usize;
+    let mut next = |p: &[u8]| {
+        // Offsets within what write_parts copied: inside the buffer.
+        let s = koosign_str {
+            data: buf.base().wrapping_add(at).cast(),
+            len: p.len(),
+        };
+        at += p.len();
+        s
+    };
+    let mut result = koosign_apig_signed {
+        authorization: next(parts[0]),
+        signature: next(parts[1]),
+        signed_headers: next(parts[2]),
+        canonical_query: next(parts[3]),
+        canonical_request: next(parts[4]),
+        string_to_sign: next(parts[5]),
+        headers_to_add: [EMPTY_PAIR; 4],
+        headers_to_add_len: signed.headers_to_add.len(),
+    };
+    for (i, slot) in result
+        .headers_to_add
+        .iter_mut()
+        .take(signed.headers_to_add.len())
+        .enumerate()
+    {
+        *slot = koosign_pair {
+            name: next(parts[6 + 2 * i]),
+            value: next(parts[7 + 2 * i]),
+        };
+    }
+    // SAFETY: the caller's contract.
+    unsafe { out.write(result) };
+    Ok(())
+}
+
+/// A call to sign given as a whole URL (see koosign_sign_apig_url). Every
+/// string is UTF-8.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct koosign_apig_url_request {
+    /// HTTP method, e.g. "GET".
+    pub method: koosign_str,
+    /// The whole URL, `http(s)://host[:port]/path?query#fragment`, as it
+    /// will be given to the HTTP client.
+    pub url: koosign_str,
+    /// Headers as they will be sent, names in any case, ASCII names (at
+    /// most 32); NULL only with `headers_len` 0.
+    pub headers: *const koosign_pair,
+    /// Number of headers.
+    pub headers_len: usize,
+    /// Exact body bytes; NULL only with `body_len` 0.
+    pub body: *const u8,
+    /// Body length in bytes.
+    pub body_len: usize,
+}
+
+/// Signs an open-API call given as a whole URL (SCHEMES.md S6, "(decision)
+/// Signing a whole URL"): the URL is split as HTTP clients put it on the
+/// wire (WHATWG: host lower-cased, default port dropped, dot segments
+/// removed, fragment dropped, query cut at `&` and the first `=`,
+/// percent-decoded, `+` a space), then signed as koosign_sign_apig does.
+/// Send the request to the same URL with the given headers plus
+/// `headers_to_add` (Host among them when not given: pass it to clients
+/// that keep the host's case, like curl).
+///
+/// Arguments and outputs as koosign_sign_apig, with `request` a
+/// koosign_apig_url_request.
+///
+/// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
+/// KOOSIGN_MALFORMED_ENCODING (a URL the clients send differently or that
+/// is not one: another scheme, `user:password@`, a non-ASCII or
+/// non-canonical numeric host, `\` before the query, an invalid `%`
+/// escape, control characters; also a non-ASCII header name),
+/// KOOSIGN_AMBIGUOUS (a percent-encoded dot segment such as `%2e%2e`),
+/// KOOSIGN_MISSING_PARAMETER (no X-Sdk-Date and `now_ms` NULL),
+/// KOOSIGN_BAD_TIMESTAMP, KOOSIGN_NO_ACCESS_KEY, KOOSIGN_INPUT_TOO_LARGE
+/// (over 64 query pairs, 32 headers or a 2048-byte path),
+/// KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_PANIC.
+///
+/// # Safety
+/// As koosign_sign_apig: `request` and `out` NULL or valid; every pointer
+/// inside `request` and every input pointer NULL (only with a zero length)
+/// or valid for its length; `buf` NULL (only with `buf_cap` 0) or valid
+/// for `buf_cap` bytes of writes, not overlapping the inputs; `buf_len`
+/// valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn koosign_sign_apig_url(
+    request: *const koosign_apig_url_request,
+    ak: *const c_char,
+    ak_len: usize,
+    sk: *const c_char,
+    sk_len: usize,
+    now_ms: *const u64,
+    buf: *mut u8,
+    buf_cap: usize,
+    buf_len: *mut usize,
+    out: *mut koosign_apig_signed,
+) -> koosign_status {
+    boundary(|| {
+        // SAFETY: the pointers meet this function's `# Safety` contract; the
+        // conversions check NULL, lengths and UTF-8.
+        let (buf, req, ak, sk, now) = unsafe {
+            (
+                OutBuf::new(buf, buf_cap, buf_len)?,
+                request
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                text(ak, ak_len)?,
+                text(sk, sk_len)?,
+                now_ms.as_ref().copied(),
+            )
+        };
+        if out.is_null() {
+            return Err(koosign_status::KOOSIGN_NULL_PARAMETER);
+        }
+        // SAFETY: the pointers inside `request` meet the same contract.
+        let (method, url, headers, body) = unsafe {
+            (
+                req.method.as_str()?,
+                req.url.as_str()?,
+                pairs(req.headers, req.headers_len)?,
+                bytes(req.body, req.body_len)?,
+            )
+        };
+        let hl = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+        let mut scratch =
+            vec![0u8; ks::apig::sign_apig_url_len(method.len(), url.len(), hl, ak.len())];
+        let signed = ks::sign_apig_url(method, url, &headers, body, ak, sk, now, &mut scratch)?;
+        // SAFETY: `out` is non-NULL (checked) and valid for a write (the contract).
+        unsafe { write_signed(&signed, &buf, out) }
     })
 }
 

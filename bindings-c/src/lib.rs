@@ -123,8 +123,8 @@ const _: () = {
     assert!(KOOSIGN_MAX_NONCE_LEN == ks::v2::MAX_NONCE_LEN);
     assert!(KOOSIGN_MAX_NOTIFICATION_BODY == ks::MAX_NOTIFICATION_BODY);
     assert!(KOOSIGN_MAX_PARAMS == ks::form::MAX_PARAMS);
-    assert!(KOOSIGN_APIG_MAX_QUERY == ks::MAX_QUERY);
-    assert!(KOOSIGN_APIG_MAX_HEADERS == ks::MAX_HEADERS);
+    assert!(KOOSIGN_APIG_MAX_QUERY == ks::apig::MAX_QUERY);
+    assert!(KOOSIGN_APIG_MAX_HEADERS == ks::apig::MAX_HEADERS);
 };
 
 /// The library version, e.g. `"0.1.0"`: a static NUL-terminated string,

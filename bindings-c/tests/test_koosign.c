@@ -325,6 +325,30 @@ static void test_spec_vectors(void) {
               (const uint8_t *)sg.canonical_request.data + sg.canonical_request.len <= out + n);
         CHECK(memmem(sg.string_to_sign.data, sg.string_to_sign.len, "20200608T023900Z", 16) != NULL);
     }
+    /* S6 from a whole URL (SCHEMES.md S6 "Signing a whole URL"): vector 1
+     * given as URLs that HTTP clients send the same way. */
+    const char *urls[] = {"https://service.endpoint.myhuaweicloud.com/resources?size=1",
+                          "HTTPS://Service.Endpoint.MyHuaweiCloud.com:443/x/../resources?size=1#top",
+                          "https://service.endpoint.myhuaweicloud.com:0443/./resources?size=1&"};
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        koosign_apig_url_request ur = {KS("GET"), {urls[i], strlen(urls[i])}, h1, 1, NULL, 0};
+        if (ST(koosign_sign_apig_url(&ur, S("AccessKey"), S("SecretKey"), NULL, out, sizeof out, &n, &sg),
+               KOOSIGN_OK)) {
+            CHECK(kseq(sg.signature, "cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842"));
+            CHECK(sg.headers_to_add_len == 2 && kseq(sg.headers_to_add[0].value, "service.endpoint.myhuaweicloud.com"));
+        }
+    }
+    {
+        koosign_apig_url_request ur = {KS("GET"), KS("http://h/a/%2e%2e/b"), h1, 1, NULL, 0};
+        ST(koosign_sign_apig_url(&ur, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_AMBIGUOUS);
+        koosign_apig_url_request uc = {KS("GET"), KS("http://u:p@h/"), h1, 1, NULL, 0};
+        ST(koosign_sign_apig_url(&uc, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_MALFORMED_ENCODING);
+        koosign_apig_url_request ok = {KS("GET"), KS("http://h/a"), h1, 1, NULL, 0};
+        uint8_t tiny[8];
+        ST(koosign_sign_apig_url(&ok, S("AK"), S("SK"), NULL, tiny, sizeof tiny, &n, &sg), KOOSIGN_BUFFER_TOO_SMALL);
+        CHECK(n > sizeof tiny);
+        ST(koosign_sign_apig_url(NULL, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_NULL_PARAMETER);
+    }
     koosign_apig_request r2 = r1;
     r2.method = KS("POST");
     r2.body = (const uint8_t *)"{\"name\":\"test\",\"id\":1}";

@@ -12,7 +12,8 @@
  * canonical string and the token are checked for all.
  * It prints a count per kind (sorted by kind) and, last, `N passed, M failed`;
  * the exit status is 1 on any failure or unknown kind, 2 on bad usage.
- * Kinds: v1_query, body_sign, aes_cbc, v2_basic, v2_kit, apig, licence, and
+ * Kinds: v1_query, body_sign, aes_cbc, v2_basic, v2_kit, apig, apig_url
+ * (reference/python/apig_ref.py urls: whole URLs signed by Huawei's SDK), licence, and
  * those of the repository's vectors/stages.jsonl (per-stage goldens: a
  * failure names the stage that differs), vectors/invalid.jsonl (each request
  * must be refused with the status KOOSIGN_<expect_error>) and
@@ -638,6 +639,57 @@ static bool licence(const cJSON *c, why_t why) {
 
 static bool kstr_eq(koosign_str a, const char *b) {
     return a.len == strlen(b) && (a.len == 0 || memcmp(a.data, b, a.len) == 0);
+}
+
+/* apig_url (reference/python/apig_ref.py urls): a whole URL signed with
+ * koosign_sign_apig_url must give the SDK's Authorization and Host. */
+static bool apig_url(const cJSON *c, why_t why) {
+    const char *ak = NULL, *sk = NULL, *method = NULL, *url = NULL, *body = NULL, *want_auth = NULL, *want_host = NULL;
+    if (!field(c, "ak", &ak, why) || !field(c, "sk", &sk, why) || !field(c, "method", &method, why) ||
+        !field(c, "url", &url, why) || !field(c, "body", &body, why) || !field(c, "authorization", &want_auth, why) ||
+        !field(c, "host", &want_host, why)) {
+        return false;
+    }
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(c, "headers");
+    if (!cJSON_IsObject(h)) {
+        return fail(why, "headers must be an object");
+    }
+    int nh = cJSON_GetArraySize(h);
+    koosign_pair *headers = calloc((size_t)nh + 1, sizeof *headers);
+    uint8_t *buf = malloc(16 * 1024);
+    if (headers == NULL || buf == NULL) {
+        abort();
+    }
+    int i = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, h) {
+        headers[i].name = kstr(p->string);
+        headers[i].value = kstr(cJSON_IsString(p) ? p->valuestring : "");
+        i++;
+    }
+    koosign_apig_url_request req = {kstr(method), kstr(url), headers, (size_t)nh, (const uint8_t *)body, strlen(body)};
+    koosign_apig_signed s;
+    size_t used = 0;
+    bool ok = false;
+    koosign_status st = koosign_sign_apig_url(&req, ak, strlen(ak), sk, strlen(sk), NULL, buf, 16 * 1024, &used, &s);
+    if (st != KOOSIGN_OK) {
+        fail(why, "sign: %s", koosign_status_message(st));
+    } else if (expect_eq("Authorization", (const uint8_t *)s.authorization.data, s.authorization.len, want_auth, why)) {
+        bool seen = false;
+        for (size_t k = 0; k < s.headers_to_add_len; k++) {
+            if (s.headers_to_add[k].name.len == 4 && memcmp(s.headers_to_add[k].name.data, "Host", 4) == 0) {
+                seen = true;
+                ok = expect_eq("Host", (const uint8_t *)s.headers_to_add[k].value.data, s.headers_to_add[k].value.len,
+                               want_host, why);
+            }
+        }
+        if (!seen) {
+            fail(why, "no Host among the headers to add");
+        }
+    }
+    free(headers);
+    free(buf);
+    return ok;
 }
 
 static bool apig(const cJSON *c, why_t why) {
@@ -1336,6 +1388,7 @@ static bool check_known_case(const char *kind, const cJSON *c, why_t why) {
     if (strcmp(kind, "v2_basic") == 0) return v2(c, KOOSIGN_V2_BASIC, why);
     if (strcmp(kind, "v2_kit") == 0) return v2(c, KOOSIGN_V2_KIT, why);
     if (strcmp(kind, "apig") == 0) return apig(c, why);
+    if (strcmp(kind, "apig_url") == 0) return apig_url(c, why);
     if (strcmp(kind, "licence") == 0) return licence(c, why);
     bool known = false;
     bool ok = check_new_kind(kind, c, &known, why);

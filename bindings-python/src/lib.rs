@@ -1120,26 +1120,6 @@ fn verify_licence(
 // ---------------------------------------------------------------------------
 // S6 — APIG
 
-/// `scheme://host/path?query#fragment` → (host, path, raw query).
-fn split_url(url: &str) -> Result<(&str, &str, &str), Error> {
-    let rest = url
-        .split_once("://")
-        .map(|(_, r)| r)
-        .ok_or(Error::MalformedEncoding(
-            "URL must be absolute (scheme://host/path)",
-        ))?;
-    let rest = rest.split('#').next().unwrap_or("");
-    let (hp, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (host, path) = match hp.find('/') {
-        Some(i) => (&hp[..i], &hp[i..]),
-        None => (hp, "/"),
-    };
-    if host.is_empty() {
-        return Err(Error::MalformedEncoding("URL has no host"));
-    }
-    Ok((host, path, query))
-}
-
 struct ApigInput {
     method: Text,
     url: Text,
@@ -1176,25 +1156,28 @@ fn apig_input(
     })
 }
 
-/// Calls `f` with the core's request view of `inp` (the URL's query is
-/// form-decoded by the core's `parse_form`, then `params` are appended).
+/// Calls `f` with the core's request view of `inp`: the URL split by the
+/// core (`split_url` for a call about to be sent; `split_received_url`,
+/// the path as it is, for one received or for `path_as_is`; SCHEMES.md S6
+/// "Signing a whole URL"), then `params` appended to its query.
 fn with_request<T>(
     inp: &ApigInput,
+    received: bool,
     f: impl FnOnce(&ApigRequest<'_>) -> koosign::Result<T>,
 ) -> koosign::Result<T> {
-    let (host, path, raw_query) = split_url(inp.url.as_str())?;
-    let mut scratch = vec![0u8; raw_query.len()];
-    let parsed = koosign::parse_form(raw_query, &mut scratch)?;
-    let mut query: Vec<(&str, &str)> = parsed.as_slice().to_vec();
+    let url = inp.url.as_str();
+    let mut scratch = vec![0u8; koosign::apig::url_scratch_len(url.len())];
+    let split = if received {
+        koosign::split_received_url(url, &mut scratch)?
+    } else {
+        koosign::split_url(url, &mut scratch)?
+    };
+    let mut query: Vec<(&str, &str)> = split.query().to_vec();
     query.extend(pair_refs(&inp.params));
     let headers = pair_refs(&inp.headers);
     let req = ApigRequest {
-        method: inp.method.as_str(),
-        host,
-        path,
         query: &query,
-        headers: &headers,
-        body: inp.body.bytes(),
+        ..split.request(inp.method.as_str(), &headers, inp.body.bytes())
     };
     f(&req)
 }
@@ -1225,7 +1208,7 @@ impl ApigSigner {
 
     /// Signs; returns `(headers_to_add, debug)` where `debug` holds the
     /// intermediates. The public `sign` (koosign.ApigSigner) wraps this.
-    #[pyo3(signature = (method, url, headers=None, body=None, *, now=None, params=None))]
+    #[pyo3(signature = (method, url, headers=None, body=None, *, now=None, params=None, path_as_is=false))]
     #[allow(clippy::too_many_arguments)]
     fn _sign<'py>(
         &self,
@@ -1236,13 +1219,14 @@ impl ApigSigner {
         body: Option<&Bound<'_, PyAny>>,
         now: Option<f64>,
         params: Option<&Bound<'_, PyAny>>,
+        path_as_is: bool,
     ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
         let inp = apig_input(py, method, url, headers, body, params)?;
         let now = now_ms(now)?;
         let (ak, sk) = (&*self.ak, &*self.sk);
         type Signed = (Vec<(&'static str, String)>, [String; 6]);
         let r = run(py, inp.body.bytes().len() >= DETACH_THRESHOLD, || {
-            with_request(&inp, |req| {
+            with_request(&inp, path_as_is, |req| {
                 let sign = |len: usize| -> koosign::Result<Signed> {
                     let mut out = vec![0u8; len];
                     let s = koosign::sign_apig(req, ak, sk, Some(now), &mut out)?;
@@ -1315,7 +1299,7 @@ fn _verify_apig(
     let cr = pair_refs(&creds);
     let fresh = freshness(now, max_age, "max_age")?;
     let r = run(py, inp.body.bytes().len() >= DETACH_THRESHOLD, || {
-        with_request(&inp, |req| {
+        with_request(&inp, true, |req| {
             koosign::verify_apig(req, &cr, fresh).map(|v| (v.credential_index, v.unsigned_payload))
         })
     });

@@ -290,7 +290,14 @@ def test_apig() -> None:
             headers["X-Project-Id"] = "".join(r.choice(string.hexdigits) for _ in range(32))
         body = rbody(r) if method in ("POST", "PUT") else b""
         cr, auth = pyref.apig_sign(method, host, path, query, headers, body, ak, sk)
-        signed = koosign.ApigSigner(ak, sk).sign(method, f"https://{host}{path}", headers, body, params=query)
+        # The reference signs a request (host, path as given); the URL is only
+        # its transport: the path as it is (path_as_is), control characters
+        # and spaces percent-encoded so the URL is one (the canonical URI,
+        # percent-decoded first, is the same; `%` is not in the path).
+        url_path = "".join(f"%{ord(c):02X}" if ord(c) <= 0x20 or ord(c) == 0x7F else c for c in path)
+        signed = koosign.ApigSigner(ak, sk).sign(
+            method, f"https://{host}{url_path}", headers, body, params=query, path_as_is=True
+        )
         assert signed.canonical_request == cr
         assert signed["Authorization"] == auth
 

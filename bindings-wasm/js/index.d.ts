@@ -262,7 +262,15 @@ export declare function detectEncryptType(wire: string, accessKey: string): '1' 
 // ---------------------------------------------------------------------------
 // S6 open APIs
 
-/** A URL, or its parts: `query` as decoded pairs (repeated names allowed). */
+/**
+ * A URL, or its parts: `query` as decoded pairs (repeated names allowed).
+ * A URL is split by the core (SCHEMES.md S6 "Signing a whole URL"): for
+ * `sign`, as `fetch` sends it (host lower-cased, default port dropped, dot
+ * segments removed, fragment dropped; a URL the HTTP clients send
+ * differently, e.g. with a `%2e` dot segment, `user:pass@` or `\`, throws
+ * AmbiguousError or MalformedEncodingError); for `verifyApig`, as received
+ * (the path as it is).
+ */
 export type ApigTarget = string | URL | { host: string; path?: string; query?: PairsInput };
 
 export interface ApigRequestInit {

@@ -734,13 +734,20 @@ function verifyLicence(ts, nonce, body, signature, accessKeys, opts) {
 // ---------------------------------------------------------------------------
 // S6
 
-/** host, path and decoded query pairs from a URL or an explicit target. */
-function apigTarget(target) {
+/**
+ * host, path and decoded query pairs from a URL (split by the core,
+ * SCHEMES.md S6 "Signing a whole URL": as `fetch` sends it, or as received
+ * when `received`) or an explicit { host, path, query } target.
+ */
+function apigTarget(target, received) {
   if (typeof target === 'string' || target instanceof URL) {
-    const u = target instanceof URL ? target : new URL(target);
-    const q = [];
-    for (const [n, v] of u.searchParams) q.push(n, v);
-    return { host: u.host, path: u.pathname, query: q };
+    let u;
+    try {
+      u = JSON.parse(wasm.split_apig_url(target instanceof URL ? target.href : target, received));
+    } catch (e) {
+      throw translate(e);
+    }
+    return { host: u.host, path: u.path, query: u.query.flat() };
   }
   if (target && typeof target === 'object') {
     return { host: str(target.host, 'host'), path: str(target.path === undefined ? '/' : target.path, 'path'), query: pairList(target.query, 'query') };
@@ -763,7 +770,7 @@ class ApigSigner {
    */
   sign(target, init) {
     const o = options(init);
-    const t = apigTarget(target);
+    const t = apigTarget(target, false);
     const headers = pairList(o.headers, 'headers');
     const method = o.method === undefined ? 'GET' : str(o.method, 'method');
     const args = [method, t.host, t.path, this.#ak, this.#sk, bytes(o.body), ...t.query, ...headers];
@@ -797,7 +804,7 @@ class ApigSigner {
 function verifyApig(target, init, credentials, opts) {
   const o = options(opts);
   const i = options(init);
-  const t = apigTarget(target);
+  const t = apigTarget(target, true);
   const headers = pairList(i.headers, 'headers');
   const creds = [];
   for (const c of Array.isArray(credentials) ? credentials : [credentials]) {

@@ -740,6 +740,20 @@ pub fn verify_licence(n: u32, now_ms: f64, window_ms: f64) -> R<u32> {
 // ---------------------------------------------------------------------------
 // S6
 
+/// Splits a whole URL as the core does (SCHEMES.md S6 "Signing a whole
+/// URL"): `split_url` for a call about to be sent, `split_received_url`
+/// (the path as it came) when `received`. Returns JSON
+/// `{"host":…,"path":…,"query":[[name, value], …]}`.
+#[wasm_bindgen]
+pub fn split_apig_url(url: &str, received: bool) -> R<String> {
+    let mut scratch = vec![0u8; koosign::apig::url_scratch_len(url.len())];
+    let u = if received { koosign::split_received_url(url, &mut scratch) } else { koosign::split_url(url, &mut scratch) }
+        .map_err(js_err)?;
+    let mut j = Json::new();
+    j.raw("{\"host\":").str(u.host()).raw(",\"path\":").str(u.path()).raw(",\"query\":").pairs_array(u.query()).raw("}");
+    Ok(j.0)
+}
+
 /// Signs an open-API request (S6). Arguments: method, host, path, ak, sk,
 /// body, then `n_query` query pairs and the header pairs, flat.
 /// `now_ms < 0` means "take `X-Sdk-Date` from the headers". Returns JSON

@@ -5,11 +5,13 @@
 //! errors, and talks HTTP. Exit codes: 0 success / valid, 1 a check failed,
 //! 2 bad usage or bad input.
 
+mod api;
 mod audit;
 mod client;
 mod conformance;
 mod contract;
 mod diagnose;
+mod marketplace;
 mod serve;
 mod simulate;
 mod store;
@@ -90,6 +92,25 @@ enum Command {
         #[command(subcommand)]
         which: ApigCmd,
     },
+    /// Call the marketplace's open APIs (query order, upload), signed S6.
+    Api {
+        #[command(subcommand)]
+        which: ApiCmd,
+    },
+    /// Serve the marketplace's open APIs on loopback (query order, upload), verifying S6 as the gateway does.
+    Marketplace {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8443", value_name = "HOST:PORT")]
+        addr: String,
+        #[command(flatten)]
+        creds: ApigCreds,
+        /// Directory shared with `koosign simulate --data`: its orders are served, uploads recorded here.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// No per-request log lines.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run a reference production interface at /produce (V2 POST, kit POST, V1 GET).
     Serve {
         /// Address to listen on.
@@ -133,6 +154,9 @@ enum Command {
         /// With --audit: a warning fails the run (exit 1).
         #[arg(long, requires = "audit")]
         strict: bool,
+        /// Record the orders sent in DIR/orders.jsonl, for `koosign marketplace --data DIR`.
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
     },
     /// Start `serve` on a free loopback port and run `simulate --protocol all` against it.
     Demo {
@@ -207,6 +231,76 @@ enum VerifyCmd {
         /// Print each intermediate and, on a mismatch, the likely cause.
         #[arg(long)]
         explain: bool,
+    },
+}
+
+/// The open-API credentials (AK/SK).
+#[derive(Args)]
+struct ApigCreds {
+    /// The access key ID. Env: KOOSIGN_APIG_AK.
+    #[arg(long, allow_hyphen_values = true)]
+    ak: Option<String>,
+    /// The secret key. Prefer --sk-file or env KOOSIGN_APIG_SK. Never printed.
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "sk_file")]
+    sk: Option<String>,
+    /// Read the secret key from a file.
+    #[arg(long, value_name = "PATH")]
+    sk_file: Option<PathBuf>,
+}
+
+impl ApigCreds {
+    fn resolve(&self) -> CliResult<(Secret, Secret)> {
+        let ak = resolve_secret("access key ID", self.ak.as_deref(), None, "KOOSIGN_APIG_AK", "--ak", "--ak (no file)")?;
+        let sk = resolve_secret("secret key", self.sk.as_deref(), self.sk_file.as_deref(), "KOOSIGN_APIG_SK", "--sk", "--sk-file")?;
+        Ok((ak, sk))
+    }
+}
+
+/// Options every `koosign api` call takes.
+#[derive(Args)]
+struct ApiCommon {
+    #[command(flatten)]
+    creds: ApigCreds,
+    /// Base URL of the marketplace (e.g. http://127.0.0.1:8443 for `koosign marketplace`).
+    #[arg(long, default_value = api::DEFAULT_ENDPOINT, value_name = "URL")]
+    endpoint: String,
+    /// Timeout of each attempt, in seconds.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    timeout: u64,
+    /// Retries on a timeout, a connection failure or a 5xx answer (never on a 4xx).
+    #[arg(long, default_value_t = 2)]
+    retries: u32,
+    /// Print the answer as JSON (as received).
+    #[arg(long)]
+    json: bool,
+    /// On a signature refusal, print the canonical request and the string to sign.
+    #[arg(long)]
+    explain: bool,
+}
+
+#[derive(Subcommand)]
+enum ApiCmd {
+    /// GET …/order/query: the order's information.
+    QueryOrder {
+        #[command(flatten)]
+        common: ApiCommon,
+        #[arg(long)]
+        order_id: String,
+        #[arg(long)]
+        order_line_id: Option<String>,
+    },
+    /// POST …/market-event/{event_id}/file: upload a file or a string.
+    Upload {
+        #[command(flatten)]
+        common: ApiCommon,
+        #[arg(long)]
+        event_id: String,
+        /// A file to upload.
+        #[arg(long, conflicts_with = "text", required_unless_present = "text")]
+        file: Option<PathBuf>,
+        /// A string to upload (at most 1024 characters).
+        #[arg(long)]
+        text: Option<String>,
     },
 }
 
@@ -310,19 +404,24 @@ fn run(cli: Cli) -> CliResult<i32> {
             let opts = serve::ServeOptions { key, data, log: !quiet, v1_window_ms };
             serve::command(&addr, opts)
         }
-        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict } => {
+        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict, data } => {
             let key = key.resolve()?;
             let target = client::Target::parse(&url).map_err(CliError::usage)?;
             let protos = protocols(&protocol);
             if !audit {
-                let report = simulate::run(&target, &key, &protos);
+                let report = simulate::run_with_data(&target, &key, &protos, data.as_deref());
                 return print_report(&report, json);
             }
-            let life = lifecycle.then(|| simulate::run(&target, &key, &protos));
+            let life = lifecycle.then(|| simulate::run_with_data(&target, &key, &protos, data.as_deref()));
             let report = audit::run(&target, &key, &protos, strict);
             print_audit(life.as_ref(), &report, json)
         }
         Command::Demo { json, verbose } => demo(json, verbose),
+        Command::Marketplace { addr, creds, data, quiet } => {
+            let (ak, sk) = creds.resolve()?;
+            marketplace::command(&addr, marketplace::Options { ak, sk, data, log: !quiet })
+        }
+        Command::Api { which } => api_command(which),
     }
 }
 
@@ -399,4 +498,55 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+fn api_command(which: ApiCmd) -> CliResult<i32> {
+    let common = match &which {
+        ApiCmd::QueryOrder { common, .. } | ApiCmd::Upload { common, .. } => common,
+    };
+    let (ak, sk) = common.creds.resolve()?;
+    let client = api::Client {
+        ak,
+        sk,
+        endpoint: common.endpoint.clone(),
+        timeout: std::time::Duration::from_secs(common.timeout.max(1)),
+        retries: common.retries,
+        backoff: std::time::Duration::from_millis(200),
+        explain: common.explain,
+    };
+    let result = match &which {
+        ApiCmd::QueryOrder { order_id, order_line_id, .. } => client.query_order(order_id, order_line_id.as_deref()),
+        ApiCmd::Upload { event_id, file, text, .. } => match (file, text) {
+            (Some(path), _) => {
+                let data = std::fs::read(path).map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file").to_string();
+                client.upload(event_id, api::Payload::File { name: &name, data: &data })
+            }
+            (None, Some(t)) => client.upload(event_id, api::Payload::Text(t)),
+            (None, None) => return Err(CliError::usage("give --file or --text")),
+        },
+    };
+    match result {
+        Ok(v) => {
+            if common.json {
+                println!("{v}");
+            } else if let Some(info) = v.get("orderInfo") {
+                println!("{}", serde_json::to_string_pretty(info).unwrap_or_default());
+            } else {
+                println!("{}", v.get("error_msg").and_then(|m| m.as_str()).unwrap_or("Success"));
+            }
+            Ok(util::EXIT_OK)
+        }
+        Err(e) => {
+            if common.json {
+                let (status, code, message) = match &e {
+                    api::ApiError::Refused { status, code, message } => (*status, code.clone(), message.clone()),
+                    other => (0, String::new(), other.to_string()),
+                };
+                println!("{}", serde_json::json!({ "error": { "status": status, "code": code, "message": message } }));
+            }
+            eprintln!("koosign: {e}");
+            Ok(util::EXIT_FAIL)
+        }
+    }
 }

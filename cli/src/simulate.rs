@@ -120,7 +120,14 @@ impl Report {
 
 /// Runs the protocols against `target`.
 pub fn run(target: &Target, key: &Secret, protocols: &[Proto]) -> Report {
+    run_with_data(target, key, protocols, None)
+}
+
+/// [`run`], recording each V2 order it sends (newInstance, refreshInstance)
+/// in `data`/orders.jsonl for `koosign marketplace --data` (issue 16).
+pub fn run_with_data(target: &Target, key: &Secret, protocols: &[Proto], data: Option<&std::path::Path>) -> Report {
     let mut sim = Sim {
+        data,
         target,
         key,
         cipher: FieldCipher::new(key.expose()),
@@ -176,6 +183,8 @@ struct Sent {
 }
 
 struct Sim<'a> {
+    /// Where the orders sent are recorded (`--data`), for `koosign marketplace`.
+    data: Option<&'a std::path::Path>,
     target: &'a Target,
     key: &'a Secret,
     cipher: FieldCipher,
@@ -207,6 +216,14 @@ impl Sim<'_> {
     fn uuid(&self) -> String {
         let h = self.rand(32, HEX_LOWER);
         format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    }
+
+    fn record_order(&mut self, notification: &Value) {
+        if let Some(dir) = self.data {
+            if let Err(e) = crate::marketplace::record_order(dir, notification) {
+                self.push(Proto::V2, "record order (--data)", C_REACH, false, 0, format!("cannot write {}: {e}", dir.display()));
+            }
+        }
     }
 
     fn order_id(&self) -> String {
@@ -315,6 +332,7 @@ impl Sim<'_> {
             "testFlag": "1",
             "trialFlag": "1",
         });
+        self.record_order(&new_body);
         let (first, _) = self.v2_step(proto, "newInstance", &new_body, "000000", Kind::NewInstance { first: None });
         if self.unreachable(proto, first.is_none()) {
             return;
@@ -340,6 +358,7 @@ impl Sim<'_> {
                 "scene": scene,
                 "testFlag": "1",
             });
+            self.record_order(&body);
             self.v2_step(proto, &format!("refreshInstance {scene}"), &body, "000000", Kind::Plain);
         }
         for status in ["FREEZE", "UNFREEZE"] {

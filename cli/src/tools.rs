@@ -8,8 +8,8 @@
 use crate::diagnose::{self, size_name};
 use crate::util::{describe, now_ms, parse_header_arg, CliError, CliResult, Secret, EXIT_FAIL, EXIT_OK};
 use koosign::{
-    body_sign, body_signature, parse_authorization, parse_body_sign, parse_form, parse_unix_ms, query_of, sign_apig,
-    sign_v2, v2_inner, verify_body_sign, verify_v2, ApigRequest, DecryptMode, EncryptType, Error, FieldCipher,
+    body_sign, body_signature, parse_authorization, parse_body_sign, parse_unix_ms, query_of, sign_apig_url,
+    sign_v2, v2_inner, verify_body_sign, verify_v2, DecryptMode, EncryptType, Error, FieldCipher,
     FieldKey, Freshness, V1Params, V2Auth, V2Scheme,
 };
 use serde_json::Value;
@@ -374,40 +374,18 @@ pub struct ApigInput<'a> {
 
 pub fn apig_sign(ak: &Secret, sk: &Secret, input: &ApigInput<'_>, explain: bool) -> CliResult<i32> {
     let ex = Explain { on: explain, stderr: true };
-    let uri: http::Uri = input.url.parse().map_err(|e| CliError::usage(format!("`{}` is not a valid URL: {e}", input.url)))?;
-    let host = uri.authority().map(|a| a.as_str().rsplit('@').next().unwrap_or("").to_string()).ok_or_else(|| {
-        CliError::usage(format!("`{}` has no host: give the full URL, e.g. https://mkt.myhuaweicloud.com/…", input.url))
-    })?;
-    // A default port is not part of the Host the SDK signs.
-    let host = match (uri.scheme_str(), host.rsplit_once(':')) {
-        (Some("https"), Some((h, "443"))) | (Some("http"), Some((h, "80"))) => h.to_string(),
-        _ => host,
-    };
-    let raw_query = uri.query().unwrap_or("");
-    let mut qscratch = vec![0u8; raw_query.len()];
-    let pairs = parse_form(raw_query, &mut qscratch).map_err(|e| core_err("cannot read the URL's query", e))?;
     let mut headers: Vec<(String, String)> = input.headers.iter().map(|h| parse_header_arg(h)).collect::<CliResult<_>>()?;
     if let Some(d) = input.date {
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case("X-Sdk-Date"));
         headers.push(("X-Sdk-Date".into(), d.to_string()));
     }
     let hs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let req = ApigRequest {
-        method: input.method,
-        host: &host,
-        path: uri.path(),
-        query: pairs.as_slice(),
-        headers: &hs,
-        body: &input.body,
-    };
-    let now = now_ms();
-    let mut probe = vec![0u8; 8192];
-    let size = match sign_apig(&req, ak.expose(), sk.expose(), Some(now), &mut probe) {
-        Err(Error::BufferTooSmall { needed }) => needed,
-        _ => 8192,
-    };
-    let mut out = vec![0u8; size];
-    let signed = sign_apig(&req, ak.expose(), sk.expose(), Some(now), &mut out).map_err(|e| core_err("cannot sign", e))?;
+    // The URL is split by the core (SCHEMES.md S6 "Signing a whole URL"),
+    // as curl puts it on the wire.
+    let hl = hs.iter().map(|(n, v)| n.len() + v.len()).sum();
+    let mut out = vec![0u8; koosign::apig::sign_apig_url_len(input.method.len(), input.url.len(), hl, ak.expose().len())];
+    let signed = sign_apig_url(input.method, input.url, &hs, &input.body, ak.expose(), sk.expose(), Some(now_ms()), &mut out)
+        .map_err(|e| core_err(&format!("cannot sign `{}`", input.url), e))?;
     ex.title("SCHEMES.md S6, SDK-HMAC-SHA256 (AK/SK)");
     ex.line("1. canonical request", signed.canonical_request);
     ex.line("   canonical query", signed.canonical_query);

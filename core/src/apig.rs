@@ -62,7 +62,7 @@ pub struct ApigSigned<'o> {
     /// The `Authorization` header value.
     pub authorization: &'o str,
     /// Headers to add to the request, `Authorization` last.
-    pub headers_to_add: heapless::Vec<AddedHeader<'o>, 4>,
+    pub headers_to_add: AddedHeaders<'o>,
 }
 
 fn find<'a>(headers: &[(&'a str, &'a str)], name: &str) -> Option<&'a str> {
@@ -303,7 +303,7 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     buf.copy_within(parts.signed.0..parts.signed.1, sh_pos);
     let text: &'o [u8] = buf;
     let s = |r: (usize, usize)| core::str::from_utf8(&text[r.0..r.1]).map_err(|_| Error::MalformedEncoding("not UTF-8"));
-    let mut headers_to_add: heapless::Vec<AddedHeader<'o>, 4> = heapless::Vec::new();
+    let mut headers_to_add = AddedHeaders::new();
     let date_in_sts = s((sts0 + ALGORITHM.len() + 1, sts0 + ALGORITHM.len() + 1 + 16))?;
     for (name, v) in &added {
         let value = match v {
@@ -311,10 +311,10 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
             AddedValue::Unsigned => UNSIGNED,
             AddedValue::Host => host_static(req.host, text, parts.canonical),
         };
-        let _ = headers_to_add.push((name, value));
+        headers_to_add.push((name, value));
     }
     let authorization = s((auth0, auth1))?;
-    let _ = headers_to_add.push(("Authorization", authorization));
+    headers_to_add.push(("Authorization", authorization));
     Ok(ApigSigned {
         canonical_request: s(parts.canonical)?,
         canonical_query: s(parts.query)?,
@@ -487,6 +487,14 @@ pub struct ApigVerified {
     pub unsigned_payload: bool,
 }
 
+impl ApigVerified {
+    /// Index into `credentials` of the pair that matched (the uniform
+    /// verifier shape; the same as `credential_index`).
+    pub const fn key_index(&self) -> usize {
+        self.credential_index
+    }
+}
+
 /// The one header named `name` (any case): `Ok(None)` when absent,
 /// `Err(Ambiguous(repeated))` when given more than once.
 fn single<'a>(headers: &[(&'a str, &'a str)], name: &str, repeated: &'static str) -> Result<Option<&'a str>> {
@@ -633,4 +641,574 @@ pub fn canonical_uri<'o>(path: &str, out: &'o mut [u8]) -> Result<&'o str> {
     let mut c = Cursor::new(out);
     write_canonical_uri(path, &mut c)?;
     c.finish_str()
+}
+
+// ---------------------------------------------------------------------------
+// Whole URLs (docs/SCHEMES.md §S6 "(decision) Signing a whole URL")
+
+/// The headers [`sign_apig`] adds to a request, in order, `Authorization`
+/// last (at most 4: `X-Sdk-Date`, `X-Sdk-Content-Sha256`, `Host`,
+/// `Authorization`). Derefs to a slice of `(name, value)` pairs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddedHeaders<'o> {
+    items: [AddedHeader<'o>; 4],
+    len: usize,
+}
+
+impl<'o> AddedHeaders<'o> {
+    fn new() -> Self {
+        AddedHeaders { items: [("", ""); 4], len: 0 }
+    }
+    fn push(&mut self, h: AddedHeader<'o>) {
+        // At most 4 by construction (three optional headers + Authorization).
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = h;
+            self.len += 1;
+        }
+    }
+    /// The headers as a slice.
+    pub fn as_slice(&self) -> &[AddedHeader<'o>] {
+        &self.items[..self.len]
+    }
+}
+
+impl<'o> core::ops::Deref for AddedHeaders<'o> {
+    type Target = [AddedHeader<'o>];
+    fn deref(&self) -> &Self::Target {
+        self.as_slice()
+    }
+}
+
+impl<'a, 'o> IntoIterator for &'a AddedHeaders<'o> {
+    type Item = &'a AddedHeader<'o>;
+    type IntoIter = core::slice::Iter<'a, AddedHeader<'o>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+/// A URL split the way an HTTP client puts it on the wire
+/// (docs/SCHEMES.md §S6, "(decision) Signing a whole URL"): what
+/// [`split_url`] returns. Everything borrows the caller's scratch buffer.
+#[derive(Clone)]
+pub struct ApigUrl<'s> {
+    host: &'s str,
+    path: &'s str,
+    query: crate::form::FormPairs<'s>,
+}
+
+impl core::fmt::Debug for ApigUrl<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ApigUrl").field("host", &self.host).field("path", &self.path).field("query", &self.query()).finish()
+    }
+}
+
+impl<'s> ApigUrl<'s> {
+    /// The `Host` a client sends: lower-case, with `:port` only when the port
+    /// is not the scheme's default (`https` 443, `http` 80), written in
+    /// decimal without leading zeros. IPv6 literals keep their brackets.
+    pub fn host(&self) -> &'s str {
+        self.host
+    }
+    /// The path a client sends, starting with `/`, percent escapes as in the
+    /// URL; for [`split_url`] with the dot segments removed.
+    pub fn path(&self) -> &'s str {
+        self.path
+    }
+    /// The query as decoded `(name, value)` pairs, in URL order, repeated
+    /// and empty ones kept (`a` and `a=` both give `("a", "")`).
+    pub fn query(&self) -> &[(&'s str, &'s str)] {
+        self.query.as_slice()
+    }
+    /// The [`ApigRequest`] of this URL with the given method, headers and body.
+    pub fn request<'a>(&'a self, method: &'a str, headers: &'a [(&'a str, &'a str)], body: &'a [u8]) -> ApigRequest<'a> {
+        ApigRequest { method, host: self.host, path: self.path, query: self.query.as_slice(), headers, body }
+    }
+}
+
+/// Bytes of scratch [`split_url`] and [`split_received_url`] need for a URL
+/// of `url_len` bytes (the host, path and decoded query never take more
+/// than the URL itself).
+pub const fn url_scratch_len(url_len: usize) -> usize {
+    url_len
+}
+
+/// Bytes of `out` that always suffice for [`sign_apig_url`]: `method_len`,
+/// `url_len` and `ak_len` in bytes, `headers_len` the total bytes of the
+/// given header names and values. A bound, not the exact size (the result's
+/// text is usually much shorter).
+pub const fn sign_apig_url_len(method_len: usize, url_len: usize, headers_len: usize, ak_len: usize) -> usize {
+    // scratch + canonical request (method, URI: each path byte at most 9
+    // bytes once an invalid UTF-8 byte is U+FFFD percent-encoded, query at
+    // most 3 per byte plus separators, headers name:value lines with the
+    // added ones, SignedHeaders, body hash) + string to sign + Authorization
+    // (which repeats SignedHeaders).
+    let n = MAX_HEADERS + 3;
+    let added = 28 + 38 + 6 + url_len;
+    let signed_names = headers_len + n + 40;
+    url_scratch_len(url_len)
+        + method_len
+        + 1
+        + (9 * url_len + 1)
+        + 1
+        + (3 * url_len + 1)
+        + (headers_len + 2 * n + added)
+        + signed_names
+        + 1
+        + 64
+        + 97
+        + (ALGORITHM.len() + 8 + ak_len + 16 + signed_names + 12 + 64)
+}
+
+const fn default_port(https: bool) -> u16 {
+    if https {
+        443
+    } else {
+        80
+    }
+}
+
+/// Which side reads the URL: a client about to send it (WHATWG dot-segment
+/// removal), or a server that received it (path kept as it came).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Client,
+    Received,
+}
+
+/// Splits a whole URL (`http(s)://host[:port]/path?query#fragment`) the
+/// way HTTP clients put it on the wire — the WHATWG URL standard, as Node's
+/// `fetch`, Python's `requests` and `curl` do (docs/SCHEMES.md §S6,
+/// "(decision) Signing a whole URL"):
+///
+/// * the scheme (`http` or `https`, any case) gives the default port;
+/// * the host is lower-cased; a port (decimal, leading zeros allowed) that
+///   is the scheme's default (`:443`, `:80`) is dropped, another is kept
+///   in plain decimal;
+/// * dot segments (`.`, `..`) are removed from the path, an empty path is
+///   `/`; percent escapes are kept as written;
+/// * the fragment is dropped;
+/// * the query is cut at `&` and at the first `=`, percent-decoded, `+`
+///   read as a space; empty (`a=`, `a`) and repeated parameters are kept,
+///   empty segments (`&&`) skipped.
+///
+/// What the clients disagree on, or what would sign something other than
+/// what is sent, is refused rather than guessed (docs/SCHEMES.md §S6 lists
+/// each client's behaviour):
+/// `MalformedEncoding` for a scheme other than `http(s)://`, a
+/// `user:password@`, an empty or non-ASCII host (give IDN hosts in their
+/// `xn--` form), a host character other than letters, digits, `-`, `.`,
+/// `_`, `~`, an IPv6 literal not in its canonical (RFC 5952) form, a
+/// numeric host not in dotted-decimal form (`0x7f.1`, `2130706433`), a port
+/// above 65535, a `\` before the query, a control character or DEL
+/// anywhere, a space at either end, an invalid `%` escape in the path or
+/// the query, a query that is not UTF-8 once decoded; `Ambiguous` for a
+/// percent-encoded dot segment (`%2e`, `.%2E`: Node removes it, `requests`
+/// sends `..`, `curl` sends it as written); `InputTooLarge` for more than
+/// [`MAX_QUERY`] query pairs or a path over [`MAX_PATH`] bytes;
+/// `BufferTooSmall { needed }` when `scratch` is shorter than
+/// [`url_scratch_len`]`(url.len())`.
+pub fn split_url<'s>(url: &str, scratch: &'s mut [u8]) -> Result<ApigUrl<'s>> {
+    split(url, scratch, Side::Client)
+}
+
+/// [`split_url`] for a server that received the request (its full URL as
+/// a framework rebuilds it): the same rules, except the path is kept
+/// exactly as received, dot segments included, so the canonical request
+/// is computed over what was on the wire (a verifier must not accept for
+/// `/a/../b` a signature made for `/b`).
+///
+/// Errors: those of [`split_url`], except that the path is not checked for
+/// dot segments, `\` or escapes (the canonical URI reads it as the SDK does).
+pub fn split_received_url<'s>(url: &str, scratch: &'s mut [u8]) -> Result<ApigUrl<'s>> {
+    split(url, scratch, Side::Received)
+}
+
+/// `s` cut at its first byte `c` (ASCII, so both sides are `str`).
+fn cut(s: &str, c: u8) -> (&str, Option<&str>) {
+    match s.bytes().position(|b| b == c) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
+fn split<'s>(url: &str, scratch: &'s mut [u8], side: Side) -> Result<ApigUrl<'s>> {
+    if scratch.len() < url_scratch_len(url.len()) {
+        return Err(Error::BufferTooSmall { needed: url_scratch_len(url.len()) });
+    }
+    let b = url.as_bytes();
+    if b.iter().any(|&c| c < 0x20 || c == 0x7f) {
+        return Err(Error::MalformedEncoding("URL has a control character"));
+    }
+    if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
+        return Err(Error::MalformedEncoding("URL starts or ends with a space"));
+    }
+    // Byte scans (every delimiter is ASCII): smaller code than `str` patterns in WebAssembly.
+    let sep = b.windows(3).position(|w| w == b"://").ok_or(Error::MalformedEncoding("URL has no host: it must be absolute, http(s)://host/path"))?;
+    let (scheme, rest) = (&url[..sep], &url[sep + 3..]);
+    let https = if scheme.eq_ignore_ascii_case("https") {
+        true
+    } else if scheme.eq_ignore_ascii_case("http") {
+        false
+    } else {
+        return Err(Error::MalformedEncoding("URL scheme must be http or https"));
+    };
+    // The fragment is never sent.
+    let rest = cut(rest, b'#').0;
+    let auth_end = rest.bytes().position(|c| matches!(c, b'/' | b'?' | b'\\')).unwrap_or(rest.len());
+    let (authority, rest) = rest.split_at(auth_end);
+    if rest.as_bytes().first() == Some(&b'\\') {
+        return Err(Error::MalformedEncoding("URL has a `\\` before the query"));
+    }
+    let (path, query) = cut(rest, b'?');
+    let query = query.unwrap_or("");
+    if path.len() > MAX_PATH {
+        return Err(Error::InputTooLarge { limit: MAX_PATH });
+    }
+    let (host_buf, rest_buf) = scratch.split_at_mut(authority.len());
+    let host = write_host(authority, https, host_buf)?;
+    let (path_buf, query_buf) = rest_buf.split_at_mut(path.len().max(1));
+    let path = match side {
+        Side::Client => write_client_path(path, path_buf)?,
+        Side::Received => {
+            let p = if path.is_empty() { "/" } else { path };
+            path_buf[..p.len()].copy_from_slice(p.as_bytes());
+            p.len()
+        }
+    };
+    let path: &'s [u8] = &*path_buf.split_at_mut(path).0;
+    let query = if query.is_empty() {
+        crate::form::FormPairs::default()
+    } else {
+        crate::form::parse_form(query, query_buf).map_err(|e| match e {
+            Error::InputTooLarge { .. } => Error::InputTooLarge { limit: MAX_QUERY },
+            e => e,
+        })?
+    };
+    let s = |b: &'s [u8]| core::str::from_utf8(b).map_err(|_| Error::MalformedEncoding("not UTF-8"));
+    Ok(ApigUrl { host: s(host)?, path: s(path)?, query })
+}
+
+/// Lower-cases and checks the authority into `out`, default port dropped.
+fn write_host<'s>(authority: &str, https: bool, out: &'s mut [u8]) -> Result<&'s [u8]> {
+    if authority.bytes().any(|c| c == b'@') {
+        return Err(Error::MalformedEncoding("URL must not carry user:password@ (Node's fetch refuses it)"));
+    }
+    let v6 = authority.as_bytes().first() == Some(&b'[');
+    let (host, port) = if v6 {
+        let end = authority.bytes().position(|c| c == b']').ok_or(Error::MalformedEncoding("URL host has `[` without `]`"))?;
+        let (h, p) = authority.split_at(end + 1);
+        match p.as_bytes().first() {
+            None => (h, None),
+            Some(b':') => (h, Some(&p[1..])),
+            Some(_) => return Err(Error::MalformedEncoding("URL has text after `]`")),
+        }
+    } else {
+        cut(authority, b':')
+    };
+    if host.is_empty() {
+        return Err(Error::MalformedEncoding("URL has no host"));
+    }
+    if v6 {
+        check_ipv6(&host.as_bytes()[1..host.len() - 1])?;
+    } else {
+        if !host.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')) {
+            return Err(Error::MalformedEncoding(
+                "URL host must be ASCII letters, digits, `-`, `.`, `_`, `~` (give an IDN host as xn--)",
+            ));
+        }
+        check_numeric_host(host)?;
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => {
+            if !p.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(Error::MalformedEncoding("URL port must be decimal digits"));
+            }
+            let digits = &p.as_bytes()[p.bytes().take_while(|&c| c == b'0').count()..];
+            let n: u32 = if digits.len() > 5 { u32::MAX } else { digits.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')) };
+            if n > 65535 {
+                return Err(Error::MalformedEncoding("URL port is above 65535"));
+            }
+            (n != u32::from(default_port(https))).then_some(n)
+        }
+    };
+    let mut c = Cursor::new(out);
+    write_lower(&mut c, host);
+    if let Some(n) = port {
+        c.put(b":");
+        let mut digits = [0u8; 5];
+        let mut i = 5;
+        let mut v = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        c.put(&digits[i..]);
+    }
+    let n = c.len();
+    // The lower-cased host and a normalised port are never longer than the authority.
+    if n > out.len() {
+        return Err(Error::BufferTooSmall { needed: n });
+    }
+    Ok(&out[..n])
+}
+
+/// WHATWG reads a host whose last label is a number (decimal, `0x` hex,
+/// octal) as IPv4 and rewrites it (`0x7f.1` → `127.0.0.1`); other clients
+/// send it as written. Only the canonical dotted-decimal form is accepted.
+fn check_numeric_host(host: &str) -> Result<()> {
+    let h = host.as_bytes();
+    let h = h.strip_suffix(b".").unwrap_or(h);
+    let last = h.rsplit(|&c| c == b'.').next().unwrap_or(b"");
+    let numeric = !last.is_empty()
+        && (last.iter().all(u8::is_ascii_digit)
+            || (last.len() >= 2 && last[0] == b'0' && last[1] | 0x20 == b'x' && last[2..].iter().all(u8::is_ascii_hexdigit)));
+    if !numeric {
+        return Ok(());
+    }
+    let mut parts = 0;
+    for p in host.as_bytes().split(|&c| c == b'.') {
+        let ok = !p.is_empty()
+            && p.len() <= 3
+            && p.iter().all(u8::is_ascii_digit)
+            && (p == b"0" || p[0] != b'0')
+            && p.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0')) <= 255;
+        if !ok {
+            parts = 0;
+            break;
+        }
+        parts += 1;
+    }
+    if parts == 4 {
+        Ok(())
+    } else {
+        Err(Error::MalformedEncoding("URL host is a number not in dotted-decimal IPv4 form (WHATWG rewrites it)"))
+    }
+}
+
+/// An IPv6 literal (between the brackets) must be in the form WHATWG
+/// serialises it to (lower-case hex, no leading zeros, the first longest
+/// run of two or more zero groups as `::`, no embedded IPv4), since Node
+/// sends that form and other clients the text as written.
+fn check_ipv6(s: &[u8]) -> Result<()> {
+    const BAD: Error = Error::MalformedEncoding("URL IPv6 host is not in canonical form (RFC 5952, as WHATWG writes it)");
+    if s.is_empty() || !s.iter().all(|&c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c) || c == b':') {
+        return Err(BAD);
+    }
+    let mut groups = [0u16; 8];
+    let (head, tail) = match s.windows(2).position(|w| w == b"::") {
+        Some(i) => (&s[..i], Some(&s[i + 2..])),
+        None => (s, None),
+    };
+    let parse = |part: &[u8], out: &mut [u16]| -> Result<usize> {
+        if part.is_empty() {
+            return Ok(0);
+        }
+        let mut n = 0;
+        for g in part.split(|&c| c == b':') {
+            if g.is_empty() || g.len() > 4 || n >= out.len() {
+                return Err(BAD);
+            }
+            out[n] = g.iter().fold(0u16, |a, &c| (a << 4) | u16::from(hex_digit(c)));
+            n += 1;
+        }
+        Ok(n)
+    };
+    let nh = parse(head, &mut groups)?;
+    match tail {
+        None if nh != 8 => return Err(BAD),
+        None => {}
+        Some(t) => {
+            let mut tg = [0u16; 8];
+            let nt = parse(t, &mut tg)?;
+            if nh + nt > 7 {
+                return Err(BAD);
+            }
+            groups[8 - nt..].copy_from_slice(&tg[..nt]);
+        }
+    }
+    // Serialise as WHATWG does and compare.
+    let (mut best, mut best_len, mut i) = (8usize, 0usize, 0usize);
+    while i < 8 {
+        if groups[i] == 0 {
+            let start = i;
+            while i < 8 && groups[i] == 0 {
+                i += 1;
+            }
+            if i - start > best_len && i - start >= 2 {
+                best = start;
+                best_len = i - start;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    let mut buf = [0u8; 40];
+    let mut c = Cursor::new(&mut buf);
+    let mut i = 0;
+    while i < 8 {
+        if i == best {
+            c.put(if i == 0 { b"::" } else { b":" });
+            i += best_len;
+            continue;
+        }
+        let g = groups[i];
+        let mut started = false;
+        for shift in [12u16, 8, 4, 0] {
+            let d = ((g >> shift) & 15) as u8;
+            if d != 0 || started || shift == 0 {
+                started = true;
+                c.put(&[b"0123456789abcdef"[usize::from(d)]]);
+            }
+        }
+        if i < 7 {
+            c.put(b":");
+        }
+        i += 1;
+    }
+    let n = c.len();
+    if buf.get(..n) == Some(s) {
+        Ok(())
+    } else {
+        Err(BAD)
+    }
+}
+
+fn hex_digit(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        _ => c.to_ascii_lowercase() - b'a' + 10,
+    }
+}
+
+/// The path with WHATWG dot-segment removal, into `out`; returns its length.
+fn write_client_path(path: &str, out: &mut [u8]) -> Result<usize> {
+    let pb = path.as_bytes();
+    if pb.contains(&b'\\') {
+        return Err(Error::MalformedEncoding("URL path has a `\\` (Node reads it as `/`, curl sends it)"));
+    }
+    let mut i = 0;
+    while let Some(off) = pb[i..].iter().position(|&c| c == b'%') {
+        let at = i + off;
+        if !(pb.get(at + 1).is_some_and(u8::is_ascii_hexdigit) && pb.get(at + 2).is_some_and(u8::is_ascii_hexdigit)) {
+            return Err(Error::MalformedEncoding("URL path has an invalid percent escape (requests re-escapes it)"));
+        }
+        i = at + 3;
+    }
+    if pb.is_empty() {
+        out[0] = b'/';
+        return Ok(1);
+    }
+    // `out` is used as a stack of segments: `n` bytes written, each segment
+    // preceded by `/`.
+    let mut n = 0usize;
+    let body = &pb[1..];
+    let count = body.iter().filter(|&&c| c == b'/').count() + 1;
+    for (k, seg) in body.split(|&c| c == b'/').enumerate() {
+        let last = k + 1 == count;
+        match dot_kind(seg)? {
+            Some(2) => {
+                // Pop the last segment (not past the root).
+                while n > 0 {
+                    n -= 1;
+                    if out[n] == b'/' {
+                        break;
+                    }
+                }
+                if last {
+                    out[n] = b'/';
+                    n += 1;
+                }
+            }
+            Some(_) => {
+                if last {
+                    out[n] = b'/';
+                    n += 1;
+                }
+            }
+            None => {
+                out[n] = b'/';
+                out[n + 1..n + 1 + seg.len()].copy_from_slice(seg);
+                n += 1 + seg.len();
+            }
+        }
+    }
+    if n == 0 {
+        out[0] = b'/';
+        n = 1;
+    }
+    Ok(n)
+}
+
+/// `Some(1)` for `.`, `Some(2)` for `..`, `None` otherwise; a dot segment
+/// written with `%2e` is `Ambiguous` (the clients disagree on it).
+fn dot_kind(seg: &[u8]) -> Result<Option<u8>> {
+    match seg {
+        b"." => return Ok(Some(1)),
+        b".." => return Ok(Some(2)),
+        _ => {}
+    }
+    let mut dots = 0;
+    let mut i = 0;
+    while i < seg.len() {
+        if seg[i] == b'.' {
+            i += 1;
+        } else if seg[i] == b'%' && seg.get(i + 1) == Some(&b'2') && seg.get(i + 2).is_some_and(|c| c | 0x20 == b'e') {
+            i += 3;
+        } else {
+            return Ok(None);
+        }
+        dots += 1;
+        if dots > 2 {
+            return Ok(None);
+        }
+    }
+    if dots > 0 {
+        Err(Error::Ambiguous("URL path has a percent-encoded dot segment (clients disagree on it)"))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Signs a call given as a whole URL (docs/SCHEMES.md §S6, "(decision)
+/// Signing a whole URL"): [`split_url`], then [`sign_apig`] with `method`,
+/// `headers`, `body`, `ak`, `sk` and `now_ms` (Unix ms, used when `headers`
+/// has no `X-Sdk-Date`).
+///
+/// `out` holds the split URL and all the text of the result;
+/// [`sign_apig_url_len`] gives a size that always suffices. Send the request
+/// to the same `url` with `headers` plus
+/// [`ApigSigned::headers_to_add`] (which holds `Host` when `headers` has
+/// none: pass it to clients that keep the host's case, like `curl`).
+///
+/// Errors: those of [`split_url`] and of [`sign_apig`];
+/// `BufferTooSmall { needed }`.
+#[allow(clippy::too_many_arguments)]
+pub fn sign_apig_url<'o>(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    ak: &str,
+    sk: &str,
+    now_ms: Option<u64>,
+    out: &'o mut [u8],
+) -> Result<ApigSigned<'o>> {
+    let need = url_scratch_len(url.len());
+    if out.len() < need {
+        let hl = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+        return Err(Error::BufferTooSmall { needed: sign_apig_url_len(method.len(), url.len(), hl, ak.len()) });
+    }
+    let (scratch, rest) = out.split_at_mut(need);
+    let u = split_url(url, scratch)?;
+    let req = u.request(method, headers, body);
+    sign_apig(&req, ak, sk, now_ms, rest).map_err(|e| match e {
+        Error::BufferTooSmall { needed } => Error::BufferTooSmall { needed: needed + need },
+        e => e,
+    })
 }

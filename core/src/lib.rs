@@ -13,7 +13,7 @@
 //! | S3 `Body-Sign` response header | [`verify_body_sign`] | [`body_sign()`] |
 //! | S4 AES-CBC fields, SHA1PRNG key | [`decrypt_field`], [`FieldCipher`] | [`encrypt_field`], [`FieldKey`] |
 //! | S5 licence `ts`/`nonce` | [`verify_licence`] | [`licence_sign`] |
-//! | S6 `SDK-HMAC-SHA256` open APIs | [`verify_apig`] | [`sign_apig`] |
+//! | S6 `SDK-HMAC-SHA256` open APIs | [`verify_apig`] | [`sign_apig_url`], [`sign_apig`] |
 //!
 //! Each scheme is a module (`koosign::v1`, `koosign::v2`, `koosign::body_sign`,
 //! `koosign::field`, `koosign::licence`, `koosign::apig`) holding its limits
@@ -80,9 +80,9 @@ pub mod v1;
 pub mod v2;
 
 pub use apig::{
-    canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, verify_apig, AddedHeader,
-    ApigAuthorization, ApigRequest, ApigSigned, ApigVerified, ALGORITHM as APIG_ALGORITHM, EMPTY_BODY_SHA256, MAX_HEADERS,
-    MAX_PATH, MAX_QUERY,
+    canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, sign_apig_url, split_received_url,
+    split_url, verify_apig, AddedHeader, AddedHeaders, ApigAuthorization, ApigRequest, ApigSigned, ApigUrl, ApigVerified,
+    ALGORITHM as APIG_ALGORITHM, EMPTY_BODY_SHA256,
 };
 pub use apig_size::apig_sign_out_len;
 pub use body_sign::{

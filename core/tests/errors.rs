@@ -1,6 +1,7 @@
 //! Every error variant is reached through the public API, and no error or
 //! verified view prints a secret.
 
+use koosign::apig::MAX_PATH;
 use koosign::*;
 
 const KEY: &str = "testAccessKey123";

@@ -171,6 +171,14 @@ fn all_operations() -> usize {
     canonical_query(&[("b", "2"), ("a", "x y")], &mut out).unwrap();
     let mut out = [0u8; 256];
     canonical_uri("/a b/%41", &mut out).unwrap();
+    // S6 from a whole URL: split + sign into one buffer.
+    let url = "HTTPS://Service.Endpoint.MyHuaweiCloud.com:443/x/../resources?size=1#f";
+    let mut out = [0u8; 4096];
+    let signed = koosign::sign_apig_url("GET", url, &headers, b"", "AccessKey", "SecretKey", None, &mut out).unwrap();
+    assert_eq!(signed.signature.as_str(), "cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842");
+    let mut scratch = [0u8; 128];
+    let u = koosign::split_url(url, &mut scratch).unwrap();
+    assert_eq!(u.path(), "/resources");
     checks += 1;
     // Issue 13 policy: detection, strict walk, activity table, signed refusal.
     assert_eq!(detect_protocol("POST", &[("x-sign", "s")], ""), Ok(Protocol::V2Headers));

@@ -8,8 +8,9 @@ use crate::util;
 use arbitrary::{Arbitrary, Unstructured};
 use koosign::{
     canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, verify_apig, ApigRequest,
-    ApigVerified, Error, Freshness, MAX_PATH, MAX_QUERY,
+    ApigVerified, Error, Freshness,
 };
+use koosign::apig::{MAX_PATH, MAX_QUERY};
 
 /// Python's `str.strip()` (Unicode whitespace and U+001C..U+001F), as the
 /// SDK strips header values.

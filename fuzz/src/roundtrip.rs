@@ -15,8 +15,9 @@ use koosign::{
     body_sign, build_v1_query, decrypt_field, encrypt_field, format_sdk_date, format_unix_ms, format_v1_timestamp,
     licence_sign, parse_form, random_iv, sign_v2, v1_auth_token, verify_body_sign, verify_licence, verify_v1_query, verify_v2,
     ApigRequest, DecryptMode, EncryptType, Error, FieldCipher, FieldKey, Freshness, NonceCache, V1Params, V2Auth,
-    V2Scheme, MAX_PATH,
+    V2Scheme,
 };
+use koosign::apig::MAX_PATH;
 use koosign::field::{IV_LEN, MAX_PLAINTEXT_LEN};
 use koosign::v2::MAX_NONCE_LEN;
 

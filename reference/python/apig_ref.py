@@ -30,6 +30,16 @@ Usage (with the venv's python):
       as the Go SDK's tests do, instead of every header) -> one JSON line with
       the SDK's intermediates and the headers it added (vectors/gen_invalid.py).
 
+  apig_ref.py urls SEED COUNT
+      prints COUNT ``apig_url`` cases: a random whole URL (dot segments,
+      default ports, fragments, percent escapes, raw non-ASCII, repeated and
+      empty parameters), split here as an HTTP client puts it on the wire
+      (stdlib ``urllib.parse`` + RFC 3986 5.2.4 dot-segment removal +
+      ``parse_qsl``; docs/SCHEMES.md S6 "Signing a whole URL") and signed by
+      the SDK from those parts: fields method, url, headers, body, ak, sk,
+      host, path, query, authorization. Every skin's URL signer must give
+      the same Authorization for ``url``.
+
 The ``headers`` field records the headers handed to the SDK, not the ones the
 SDK adds (Host, X-Sdk-Content-Sha256, Authorization).
 """
@@ -431,6 +441,107 @@ def check(files):
     return failed == 0
 
 
+# ---------------------------------------------------------------------------
+# urls: whole URLs, split as clients send them, signed by the SDK
+# ---------------------------------------------------------------------------
+
+URL_SCHEMES = ["https", "http", "HTTPS", "Http"]
+URL_HOSTS = ["mkt.myhuaweicloud.com", "MKT.MyHuaweiCloud.com", "127.0.0.1", "localhost", "[::1]",
+             "service.endpoint.myhuaweicloud.com"]
+URL_PORTS = ["", "", ":443", ":80", ":8443", ":0443", ":080"]
+URL_SEGMENTS = ["a", "b", "api", "mkp-openapi-public", "global", "v1", ".", "..", ".", "..", "%41", "%E4%B8%AD",
+                "\u00e9", "\u4e2d\u6587", "a b", "~-._", "%2F", "%25", "!'()*", "a+b", "", "%20", "x.y", "...",
+                "\U0001F600", ":@", "$&=;,"]
+URL_NAMES = ["orderId", "orderLineId", "x", "a b", "\u00e9", "%E4%B8%AD", "+", "%2B", "k", "K", "%41", "/?:@"]
+URL_VALUES = ["", "", "1", "CS2211181819B4LVS", "a b", "a+b", "%2B", "\u00e9", "%E4%B8%AD", "/?:@", "x=y", "'", "~"]
+URL_FRAGMENTS = ["", "", "#", "#frag", "#a?b=c&d", "#/x/../y"]
+
+
+def remove_dot_segments(path):
+    """RFC 3986 section 5.2.4, as the RFC writes it."""
+    out = []
+    inp = path
+    while inp:
+        if inp.startswith("../"):
+            inp = inp[3:]
+        elif inp.startswith("./"):
+            inp = inp[2:]
+        elif inp.startswith("/./"):
+            inp = "/" + inp[3:]
+        elif inp == "/.":
+            inp = "/"
+        elif inp.startswith("/../"):
+            inp = "/" + inp[4:]
+            if out:
+                out.pop()
+        elif inp == "/..":
+            inp = "/"
+            if out:
+                out.pop()
+        elif inp in (".", ".."):
+            inp = ""
+        else:
+            i = inp.find("/", 1)
+            seg = inp if i < 0 else inp[:i]
+            out.append(seg)
+            inp = "" if i < 0 else inp[i:]
+    return "".join(out)
+
+
+def client_split(url):
+    """(host, path, query pairs) as an HTTP client sends ``url``."""
+    from urllib.parse import parse_qsl, urlsplit
+    u = urlsplit(url)
+    scheme = u.scheme.lower()
+    netloc = u.netloc.lower()
+    host, port = netloc, None
+    if netloc.startswith("["):
+        end = netloc.index("]")
+        host, rest = netloc[:end + 1], netloc[end + 1:]
+        port = rest[1:] if rest.startswith(":") else None
+    elif ":" in netloc:
+        host, port = netloc.split(":", 1)
+    if port:
+        n = int(port)
+        if n != {"https": 443, "http": 80}[scheme]:
+            host = "%s:%d" % (host, n)
+    path = remove_dot_segments(u.path) or "/"
+    query = parse_qsl(u.query, keep_blank_values=True)
+    return host, path, query
+
+
+def gen_url(r):
+    url = r.choice(URL_SCHEMES) + "://" + r.choice(URL_HOSTS) + r.choice(URL_PORTS)
+    for _ in range(r.randint(0, 6)):
+        url += "/" + r.choice(URL_SEGMENTS)
+    if r.random() < 0.8:
+        parts = []
+        for _ in range(r.randint(0, 5)):
+            name = r.choice(URL_NAMES)
+            parts.append(name if r.random() < 0.15 else name + "=" + r.choice(URL_VALUES))
+            if r.random() < 0.1:
+                parts.append("")  # `&&`
+        url += "?" + "&".join(parts)
+    return url + r.choice(URL_FRAGMENTS)
+
+
+def urls(seed, count):
+    r = random.Random(seed)
+    for i in range(count):
+        url = gen_url(r)
+        method = r.choice(["GET", "GET", "POST", "DELETE", "PUT"])
+        body = "" if method in ("GET", "DELETE") else json.dumps({"orderId": alnum(r, 8), "n": i})
+        headers = {"X-Sdk-Date": sdk_date(r)}
+        if body:
+            headers["Content-Type"] = "application/json"
+        ak, sk = alnum(r, 20), alnum(r, 40)
+        host, path, query = client_split(url)
+        authorization, _ = sdk_sign(method, host, path, query, headers, body, ak, sk)
+        case = {"kind": "apig_url", "method": method, "url": url, "headers": headers, "body": body, "ak": ak,
+                "sk": sk, "host": host, "path": path, "query": query, "authorization": authorization}
+        sys.stdout.write(json.dumps(case, ensure_ascii=False) + "\n")
+
+
 def main(argv):
     if sys.stdout.encoding.lower().replace("-", "") != "utf8":
         sys.stdout.reconfigure(encoding="utf-8")
@@ -444,6 +555,9 @@ def main(argv):
         return 0
     if len(argv) == 2 and argv[0] == "sign":
         sign(argv[1])
+        return 0
+    if len(argv) == 3 and argv[0] == "urls":
+        urls(int(argv[1]), int(argv[2]))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

@@ -287,11 +287,9 @@ def _apig(c: Dict[str, Any]) -> None:
     params: List[Tuple[str, str]] = [(str(p[0]), str(p[1])) for p in query]
     hdrs: List[Tuple[str, str]] = [(str(k), v if isinstance(v, str) else "") for k, v in headers.items()]
     method, body = _s(c, "method"), _s(c, "body").encode("utf-8")
-    # The path as sent: a `?` or `#` in it is percent-encoded so the URL keeps
-    # its shape; the canonical URI (percent-decoded first) is the same.
-    path = _s(c, "path").replace("?", "%3F").replace("#", "%23")
-    url = f"https://{_s(c, 'host')}{path}"
-    signed = _call("sign", lambda: koosign.ApigSigner(ak, sk).sign(method, url, hdrs, body, params=params))
+    url = _url(c)
+    hdrs = _with_host(hdrs, _s(c, "host"))
+    signed = _call("sign", lambda: koosign.ApigSigner(ak, sk).sign(method, url, hdrs, body, params=params, path_as_is=True))
     _eq("canonical query", signed.canonical_query, _s(c, "canonical_query"))
     _eq("Authorization", signed.authorization, _s(c, "authorization"))
     # Server side: the request as sent (the added headers replace given ones of the same name).
@@ -364,9 +362,19 @@ def _pairs(v: Any) -> List[Tuple[str, str]]:
 
 
 def _url(c: Dict[str, Any]) -> str:
-    # The path as sent: `?` and `#` percent-encoded so the URL keeps its shape.
-    path = _s(c, "path").replace("?", "%3F").replace("#", "%23")
+    # The case is a request (host and path as the SDK was given them), not a
+    # URL: the path goes as it is (``path_as_is``), with `?`, `#` and spaces
+    # percent-encoded so the URL keeps its shape (the canonical URI,
+    # percent-decoded first, is the same); the host goes as a Host header
+    # (`_with_host`), since a URL's host is lower-cased and loses a default port.
+    path = _s(c, "path").replace("?", "%3F").replace("#", "%23").replace(" ", "%20")
     return f"https://{_s(c, 'host')}{path}"
+
+
+def _with_host(hdrs: List[Tuple[str, str]], host: str) -> List[Tuple[str, str]]:
+    if any(n.lower() == "host" for n, _ in hdrs):
+        return hdrs
+    return hdrs + [("Host", host)]
 
 
 def _v1_stages(c: Dict[str, Any]) -> None:
@@ -400,7 +408,8 @@ def _apig_stages(c: Dict[str, Any]) -> None:
     params = _pairs(c.get("query", []))
     hdrs = _pairs(c.get("headers", {}))
     method, body, url = _s(c, "method"), _s(c, "body").encode("utf-8"), _url(c)
-    signed = _run("sign", lambda: koosign.ApigSigner(ak, sk).sign(method, url, hdrs, body, params=params))
+    hdrs = _with_host(hdrs, _s(c, "host"))
+    signed = _run("sign", lambda: koosign.ApigSigner(ak, sk).sign(method, url, hdrs, body, params=params, path_as_is=True))
     for name in ("canonical_query", "canonical_request", "string_to_sign", "signature", "authorization"):
         _stage(name, getattr(signed, name), _s(c, name))
     sent = [(n, v) for n, v in hdrs if n not in signed] + list(signed.items())
