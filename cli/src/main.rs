@@ -123,6 +123,12 @@ enum Command {
         /// window); when all are unexpired, requests get 000005.
         #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_REPLAY_CAPACITY)]
         replay_capacity: usize,
+        /// Also accept requests signed with the access key in this file (repeat
+        /// for several), for a key rotation with no downtime: each answer is
+        /// signed, and new credentials encrypted, with the key that verified
+        /// its request; refusals before authentication with --key.
+        #[arg(long, value_name = "PATH")]
+        accept_key_file: Vec<PathBuf>,
         /// Connections served at once; more wait in the listen backlog.
         #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
@@ -319,8 +325,12 @@ fn run(cli: Cli) -> CliResult<i32> {
             let input = tools::ApigInput { method: &method, url: &url, headers: &headers, body, date: date.as_deref(), expect: expect.as_deref() };
             tools::apig_sign(&ak, &sk, &input, explain)
         }
-        Command::Serve { addr, key, data, v1_window, quiet, log_format, replay_store, replay_capacity, max_connections } => {
+        Command::Serve { addr, key, data, v1_window, quiet, log_format, replay_store, replay_capacity, accept_key_file, max_connections } => {
             let key = key.resolve()?;
+            let accept_keys = accept_key_file
+                .iter()
+                .map(|p| util::resolve_secret("access key", None, Some(p), util::KEY_ENV, "--key", "--accept-key-file"))
+                .collect::<CliResult<Vec<_>>>()?;
             let v1_window_ms = match v1_window {
                 0 => None,
                 secs => Some(secs.checked_mul(1000).ok_or_else(|| CliError::usage("--v1-window is too large"))?),
@@ -332,6 +342,7 @@ fn run(cli: Cli) -> CliResult<i32> {
                 v1_window_ms,
                 replay: replay_store,
                 replay_capacity,
+                accept_keys,
                 max_connections,
                 ..serve::ServeOptions::new(key)
             };

@@ -11,8 +11,8 @@
 //!   survives restarts and SIGKILL (the entry is committed before the answer
 //!   is sent), shared by processes on one machine that use the same `--data`.
 //!   Expired entries are purged in bounded batches.
-//! * [`Redis`]: `SET key NX PX ttl` on a Redis server, for several processes
-//!   and machines.
+//! * [`Redis`]: `SET key 1 NX PX ttl` on a Redis server, for several
+//!   processes and machines ([`redis_key`]: the Python binding's key).
 //!
 //! Every store fails closed: a store that cannot answer (a lock held past the
 //! request's deadline, a full disk, Redis gone) refuses the request with
@@ -307,7 +307,7 @@ impl Backend for Sqlite {
 
 // ---------------------------------------------------------------- Redis
 
-/// `SET prefix+key 1 NX PX ttl` on a Redis server. One connection, made
+/// `SET koosign:nonce:<sha256 hex of the key> 1 NX PX ttl` on a Redis server. One connection, made
 /// again on the next request after any failure; each call bounded by the
 /// request's deadline (connect, read and write timeouts).
 pub struct Redis {
@@ -316,9 +316,23 @@ pub struct Redis {
     shown: String,
 }
 
-/// The key prefix in Redis: `koosign:replay:` + the core's store key (V2:
-/// the nonce; V1: `v1:` + the authToken).
-pub const REDIS_PREFIX: &[u8] = b"koosign:replay:";
+/// The key prefix in Redis, the Python binding's `RedisNonceStore` default.
+pub const REDIS_PREFIX: &str = "koosign:nonce:";
+
+/// The Redis key of a store key: [`REDIS_PREFIX`] + the lower-case hex
+/// SHA-256 of the core's store key (V2: the nonce; V1: `v1:` + the repaired
+/// authToken) — the same key as the Python binding's
+/// `RedisNonceStore.key`, so a Python endpoint and `koosign serve` on one
+/// Redis are one endpoint for replay.
+pub fn redis_key(key: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut k = String::with_capacity(REDIS_PREFIX.len() + 64);
+    k.push_str(REDIS_PREFIX);
+    for b in Sha256::digest(key) {
+        k.push_str(&format!("{b:02x}"));
+    }
+    k
+}
 
 /// `url` with any password replaced by `***`.
 fn redact(url: &str) -> String {
@@ -392,8 +406,7 @@ impl KindName for redis::RedisError {
 impl Backend for Redis {
     fn check_and_insert(&self, key: &[u8], now_ms: u64, expires_at_ms: u64, deadline: Instant) -> Result<(), Failure> {
         let ttl = expires_at_ms.saturating_sub(now_ms).max(1);
-        let mut k = REDIS_PREFIX.to_vec();
-        k.extend_from_slice(key);
+        let k = redis_key(key);
         let reply: Option<String> = self
             .with_conn(deadline, |c| redis::cmd("SET").arg(&k).arg(b"1").arg("NX").arg("PX").arg(ttl).query(c))
             .map_err(Failure::Unavailable)?;
@@ -515,6 +528,12 @@ mod tests {
         assert_eq!(e.error(), UNAVAILABLE);
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(r.health(soon()).is_err());
+    }
+
+    #[test]
+    fn redis_keys_are_the_python_bindings() {
+        // hashlib.sha256(b"abc").hexdigest(), as RedisNonceStore.key("abc").
+        assert_eq!(redis_key(b"abc"), "koosign:nonce:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

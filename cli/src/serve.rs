@@ -104,7 +104,12 @@ pub enum LogFormat {
 
 /// What `serve` needs.
 pub struct ServeOptions {
+    /// The access key: verifies requests and signs answers.
     pub key: Secret,
+    /// More access keys accepted while a rotation is under way
+    /// (`--accept-key-file`); an answer is signed with the key that verified
+    /// its request.
+    pub accept_keys: Vec<Secret>,
     pub data: Option<PathBuf>,
     /// Log one line per request to stderr.
     pub log: bool,
@@ -126,6 +131,7 @@ impl ServeOptions {
     pub fn new(key: Secret) -> Self {
         ServeOptions {
             key,
+            accept_keys: Vec::new(),
             data: None,
             log: false,
             log_format: LogFormat::Text,
@@ -139,8 +145,9 @@ impl ServeOptions {
 
 /// The endpoint's state.
 pub struct App {
-    key: Secret,
-    cipher: FieldCipher,
+    /// `--key` first, then the `--accept-key-file` keys.
+    keys: Vec<Secret>,
+    ciphers: Vec<FieldCipher>,
     replay: Box<dyn Backend>,
     store: parking_lot::Mutex<Store>,
     base_url: String,
@@ -221,10 +228,12 @@ pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
         ),
         replay::Choice::Redis(url) => Box::new(replay::Redis::open(url).map_err(CliError::usage)?),
     };
-    let cipher = FieldCipher::new(opts.key.expose());
+    let mut keys = vec![opts.key];
+    keys.extend(opts.accept_keys);
+    let ciphers = keys.iter().map(|k| FieldCipher::new(k.expose())).collect();
     let app = App {
-        key: opts.key,
-        cipher,
+        keys,
+        ciphers,
         replay,
         store: parking_lot::Mutex::new(store),
         base_url: format!("http://{local}"),
@@ -382,6 +391,9 @@ pub fn spawn(addr: &str, opts: ServeOptions) -> CliResult<Handle> {
 
 /// What a request came to.
 struct Outcome {
+    /// The key that verified the request (index into `App::keys`; 0 before
+    /// authentication): it signs the answer.
+    key: usize,
     scheme: &'static str,
     activity: String,
     body: Value,
@@ -395,10 +407,10 @@ fn result(code: &str, msg: &str) -> Value {
 
 impl Outcome {
     fn new(scheme: &'static str, activity: &str, body: Value) -> Self {
-        Outcome { scheme, activity: activity.to_string(), body, note: String::new() }
+        Outcome { key: 0, scheme, activity: activity.to_string(), body, note: String::new() }
     }
     fn err(scheme: &'static str, activity: &str, code: &str, msg: &str, note: impl Into<String>) -> Self {
-        Outcome { scheme, activity: activity.to_string(), body: result(code, msg), note: note.into() }
+        Outcome { key: 0, scheme, activity: activity.to_string(), body: result(code, msg), note: note.into() }
     }
     /// A core error before or during verification, i.e. before the request
     /// is authenticated (SCHEMES.md "Which code a refusal gets"): `000001`,
@@ -467,7 +479,7 @@ async fn healthz(State(app): State<Arc<App>>, req: Request) -> Response {
         "replayStore": { "kind": app.replay.kind(), "status": show(&replays) },
     });
     let note = if ok { String::new() } else { format!("instances: {}; replay: {}", show(&instances), show(&replays)) };
-    let o = Outcome { scheme: "-", activity: "healthz".into(), body, note };
+    let o = Outcome { key: 0, scheme: "-", activity: "healthz".into(), body, note };
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     app.respond(status, &method, "/healthz", o, start)
 }
@@ -561,7 +573,8 @@ impl App {
         let mut resp = (status, Bytes::from(bytes.clone())).into_response();
         let h = resp.headers_mut();
         h.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
-        match body_sign(&bytes, self.key.expose()) {
+        let key = self.keys.get(o.key).unwrap_or(&self.keys[0]);
+        match body_sign(&bytes, key.expose()) {
             Ok(v) => {
                 if let Ok(v) = HeaderValue::from_str(v.as_str()) {
                     h.insert(BODY_SIGN_HEADER, v);
@@ -654,20 +667,22 @@ impl App {
             Err(e) => return Outcome::refused(label, e),
         };
         let mut store = replay::Shared::new(&*self.replay, deadline);
-        let verified =
-            verify_v2(scheme, &auth, body, &[self.key.expose()], Some(Freshness::new(now_ms())), Some(&mut store));
+        let keys: Vec<&str> = self.keys.iter().map(Secret::expose).collect();
+        let verified = verify_v2(scheme, &auth, body, &keys, Some(Freshness::new(now_ms())), Some(&mut store));
         let verified = match verified {
             Ok(v) => v,
             Err(e) => return Outcome::refused_by(label, e, &store),
         };
-        let n = match verified.notification() {
-            Ok(n) => n,
-            Err(e) => return Outcome::err(label, "-", BAD_PARAMS, "body is not a valid notification JSON object", e.code()),
+        let key = verified.key_index();
+        let mut o = match verified.notification() {
+            Ok(n) => self.v2_activity(label, &n, key, deadline),
+            Err(e) => Outcome::err(label, "-", BAD_PARAMS, "body is not a valid notification JSON object", e.code()),
         };
-        self.v2_activity(label, &n, deadline)
+        o.key = key;
+        o
     }
 
-    fn v2_activity(&self, label: &'static str, n: &Notification<'_>, deadline: Instant) -> Outcome {
+    fn v2_activity(&self, label: &'static str, n: &Notification<'_>, key: usize, deadline: Instant) -> Outcome {
         let activity = text(&n.activity).unwrap_or_default();
         let a = activity.as_str();
         let missing = |name: &str| Outcome::err(label, a, BAD_PARAMS, &format!("missing parameter {name}"), "MISSING_PARAMETER");
@@ -684,7 +699,7 @@ impl App {
                     product_id: &text(&n.product_id).unwrap_or_default(),
                     test_flag: &text(&n.test_flag).unwrap_or_default(),
                 };
-                self.new_instance(label, &o, deadline)
+                self.new_instance(label, &o, key, deadline)
             }
             "queryInstance" => {
                 let Some(ids) = instance() else { return missing("instanceId") };
@@ -739,10 +754,18 @@ impl App {
         let mut scratch = vec![0u8; query.len()];
         let fresh = self.v1_window_ms.map(|w| Freshness::with_window(now_ms(), w));
         let mut store = replay::Shared::new(&*self.replay, deadline);
-        let v = match verify_v1(query, &[self.key.expose()], fresh, Some(&mut store), &mut scratch) {
+        let keys: Vec<&str> = self.keys.iter().map(Secret::expose).collect();
+        let v = match verify_v1(query, &keys, fresh, Some(&mut store), &mut scratch) {
             Ok(v) => v,
             Err(e) => return Outcome::refused_by("v1", e, &store),
         };
+        let key = v.key_index();
+        let mut o = self.v1_activity(&v, key, deadline);
+        o.key = key;
+        o
+    }
+
+    fn v1_activity(&self, v: &koosign::VerifiedV1<'_, '_>, key: usize, deadline: Instant) -> Outcome {
         let activity = v.activity().unwrap_or("").trim().to_string();
         let a = activity.as_str();
         let get = |name: &str| v.get(name).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
@@ -766,7 +789,7 @@ impl App {
                     product_id: &get("productId").unwrap_or_default(),
                     test_flag: &get("testFlag").unwrap_or_default(),
                 };
-                self.new_instance("v1", &o, deadline)
+                self.new_instance("v1", &o, key, deadline)
             }
             "refreshInstance" => {
                 let Some(id) = get("instanceId") else { return missing("instanceId") };
@@ -804,12 +827,14 @@ impl App {
         })
     }
 
-    fn encrypt(&self, plaintext: &str) -> Result<String, Error> {
+    fn encrypt(&self, key: usize, plaintext: &str) -> Result<String, Error> {
         let mut out = [0u8; koosign::MAX_WIRE_LEN];
-        self.cipher.key(EncryptType::Aes256).encrypt(plaintext, &mut getrandom::SysRng, &mut out).map(String::from)
+        self.ciphers[key].key(EncryptType::Aes256).encrypt(plaintext, &mut getrandom::SysRng, &mut out).map(String::from)
     }
 
-    fn new_instance(&self, label: &'static str, o: &NewOrder<'_>, deadline: Instant) -> Outcome {
+    /// `key`: the key that verified the request, which encrypts a new
+    /// instance's credentials.
+    fn new_instance(&self, label: &'static str, o: &NewOrder<'_>, key: usize, deadline: Instant) -> Outcome {
         let a = "newInstance";
         let internal = |note: String| Outcome::err(label, a, INTERNAL, "internal error", note);
         if o.order_id.len() > 128 || o.order_line_id.len() > 128 {
@@ -831,7 +856,7 @@ impl App {
                 };
                 let id = format!("ins-{id}");
                 let user = format!("user_{user}");
-                let (Ok(user_w), Ok(pass_w)) = (self.encrypt(&user), self.encrypt(&password)) else {
+                let (Ok(user_w), Ok(pass_w)) = (self.encrypt(key, &user), self.encrypt(key, &password)) else {
                     return internal("ENCRYPT".into());
                 };
                 let front = format!("{}/app/{id}", self.base_url);
