@@ -5,8 +5,9 @@
 # at the start and the end (figures for BENCHMARKS.md). Not part of
 # scripts/test.sh (it is a measurement, and the machine may be shared).
 # Usage: scripts/soak.sh [SECS [RATE [STORE]]]   defaults: 30 200 sqlite
-#   STORE: sqlite | memory | redis://127.0.0.1:6379/0 (a running Redis)
+#   STORE: sqlite | memory | redis (a redis-server started for the run) |
+#          redis://HOST:PORT/DB (a running Redis)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export KOOSIGN_SOAK_SECS="${1:-30}" KOOSIGN_SOAK_RATE="${2:-200}" KOOSIGN_SOAK_STORE="${3:-sqlite}"
-cargo test -p koosign-cli --release --test soak -- --ignored --nocapture --test-threads=1 2>&1 | grep -E '^soak:|test result|panicked'
+cargo test -p koosign-cli --release --test soak -- --ignored --nocapture --test-threads=1 2>&1 | grep -E 'soak:|test result|panicked'

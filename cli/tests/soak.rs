@@ -6,8 +6,9 @@
 //! resident memory at the start, the end and its peak.
 //!
 //! Environment: KOOSIGN_SOAK_SECS (default 30, at most 60), KOOSIGN_SOAK_RATE
-//! (requests/s, default 200), KOOSIGN_SOAK_STORE (`sqlite`, `memory` or a
-//! redis:// URL; default sqlite). The mix: 50% V2 queryInstance, 40% V2
+//! (requests/s, default 200), KOOSIGN_SOAK_STORE (`sqlite`, `memory`,
+//! `redis` for a redis-server started here, or a redis:// URL; default
+//! sqlite). The mix: 50% V2 queryInstance, 40% V2
 //! newInstance (a new order each), 10% V1 refreshInstance.
 
 mod common;
@@ -36,7 +37,12 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 fn soak() {
     let secs = env_u64("KOOSIGN_SOAK_SECS", 30).clamp(1, 60);
     let rate = env_u64("KOOSIGN_SOAK_RATE", 200).max(1);
-    let store = std::env::var("KOOSIGN_SOAK_STORE").unwrap_or_else(|_| "sqlite".into());
+    let mut store = std::env::var("KOOSIGN_SOAK_STORE").unwrap_or_else(|_| "sqlite".into());
+    // `redis`: a redis-server of our own on loopback.
+    let _redis = (store == "redis").then(RedisServer::start);
+    if let Some(r) = &_redis {
+        store = r.url();
+    }
     let s = serve(&["--key", KEY, "--quiet", "--replay-store", &store], None);
     let id = create(s.addr, "SOAK-0");
     let pid = s.child.id();
@@ -79,12 +85,18 @@ fn soak() {
             })
         })
         .collect();
+    // The peak, and the memory after a quarter of the run (warmed up: page
+    // caches, threads), to tell growth from warm-up.
+    let warm = Arc::new(AtomicU64::new(0));
     let sampler = {
-        let (peak, next) = (peak.clone(), next.clone());
+        let (peak, next, warm) = (peak.clone(), next.clone(), warm.clone());
         std::thread::spawn(move || {
             while next.load(Ordering::SeqCst) < total {
                 if let Some(r) = rss_kib(pid) {
                     peak.fetch_max(r, Ordering::SeqCst);
+                    if warm.load(Ordering::SeqCst) == 0 && next.load(Ordering::SeqCst) >= total / 4 {
+                        warm.store(r, Ordering::SeqCst);
+                    }
                 }
                 std::thread::sleep(Duration::from_millis(250));
             }
@@ -102,9 +114,9 @@ fn soak() {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let done = lat.len() + errors.len();
     println!(
-        "soak: store={store} target={rate}/s for {secs} s: {done} requests in {:.1} s = {:.1} req/s; \
+        "\nsoak: store={store} target={rate}/s for {secs} s: {done} requests in {:.1} s = {:.1} req/s; \
          latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms; errors {}; \
-         RSS start {} KiB, end {} KiB, peak {} KiB",
+         RSS start {} KiB, at 1/4 {} KiB, end {} KiB, peak {} KiB",
         elapsed.as_secs_f64(),
         done as f64 / elapsed.as_secs_f64(),
         ms(pct(&lat, 0.50)),
@@ -113,6 +125,7 @@ fn soak() {
         ms(lat.last().copied().unwrap_or_default()),
         errors.len(),
         rss_start,
+        warm.load(Ordering::SeqCst),
         rss_end,
         peak.load(Ordering::SeqCst),
     );
