@@ -25,7 +25,7 @@ fn data_arg(d: &std::path::Path) -> String {
     d.to_str().unwrap().to_string()
 }
 
-/// 1. SIGKILL during concurrent newInstance load, then a restart on the same
+/// Fault 1: SIGKILL during concurrent newInstance load, then a restart on the same
 /// --data: every acknowledged instance is there with the same instanceId; a
 /// request answered before the kill and replayed after the restart, inside
 /// its window, is refused; the server answers normally.
@@ -147,7 +147,7 @@ fn fill_up(dir: &std::path::Path) -> std::path::PathBuf {
     p
 }
 
-/// 2. Disk full: answers are 000005 and signed, the database is not
+/// Fault 2: Disk full: answers are 000005 and signed, the database is not
 /// corrupted, and service recovers when space returns.
 #[test]
 #[ignore = "fault test: scripts/test.sh faults"]
@@ -233,7 +233,7 @@ fn load(addr: SocketAddr, body: String, threads: usize, stop: Arc<AtomicBool>, t
     })
 }
 
-/// 3. Redis killed and restarted under load: 000005 while it is gone, never
+/// Fault 3: Redis killed and restarted under load: 000005 while it is gone, never
 /// an unchecked accept, recovery without restarting serve; and what Redis
 /// acknowledged before the kill is still refused as a replay.
 #[test]
@@ -282,7 +282,7 @@ fn redis_killed_and_restarted_under_load() {
     eprintln!("redis: {} requests, {} while Redis was gone", seen.len(), gone.len());
 }
 
-/// 4. Another process holds the SQLite write lock: a bounded wait, then a
+/// Fault 4: Another process holds the SQLite write lock: a bounded wait, then a
 /// signed 000005, never a hang past 5 s; then service resumes.
 #[test]
 #[ignore = "fault test: scripts/test.sh faults"]
@@ -317,7 +317,7 @@ fn sqlite_write_lock_held_elsewhere_is_a_bounded_000005() {
     assert_eq!(try_v2(s.addr, &new_instance_body("LOCK-AFTER"), T).unwrap().code(), "000000");
 }
 
-/// 5. Slow and many connections (bounded counts): stalled heads and stalled
+/// Fault 5: Slow and many connections (bounded counts): stalled heads and stalled
 /// 1 MiB bodies do not keep other requests from an answer within 5 s; the
 /// stalled bodies are cut by the body timeout with a signed answer.
 #[test]
@@ -381,7 +381,7 @@ fn slow_and_many_connections_do_not_starve_others() {
     drop(held);
 }
 
-/// 6. Two serve processes on one Redis (and one data directory) behave as
+/// Fault 6: Two serve processes on one Redis (and one data directory) behave as
 /// one endpoint: a request accepted by one is a replay to the other, V2
 /// and V1 alike. And the same with the default SQLite store on one --data.
 #[test]
