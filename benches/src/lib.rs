@@ -162,7 +162,7 @@ pub const SCALE_PARAMS: [usize; 7] = [1, 2, 4, 8, 16, 32, 63];
 
 /// A V2 (S2) signature for `body` with the documented nonce and timestamp.
 pub fn v2_signature(body: &[u8]) -> String {
-    koosign::sign_v2(koosign::V2Scheme::Basic, body, KEY, V2_NONCE, V2_TIMESTAMP).unwrap().as_str().to_owned()
+    koosign::sign_v2(koosign::V2Scheme::Query, body, KEY, V2_NONCE, V2_TIMESTAMP).unwrap().as_str().to_owned()
 }
 
 /// The outer canonical bytes of S2 for `body`: key + nonce + timestamp + inner.
@@ -356,7 +356,7 @@ mod tests {
         assert_eq!(Base64::encode_string(&hmac_sha256(V1_HMAC_KEY.as_bytes(), V1_CANONICAL.as_bytes())), V1_TOKEN);
         let q = v1_query();
         let mut s = [0u8; 1024];
-        koosign::verify_v1(&q, &[KEY], None, None, &mut s).unwrap();
+        koosign::verify_v1_query(&q, &[KEY], None, None, &mut s).unwrap();
         // V2: inner and outer.
         assert_eq!(base16ct::lower::encode_string(&hmac_sha256(KEY.as_bytes(), V2_BODY)), V2_INNER);
         let outer = v2_floor(KEY.as_bytes(), V2_BODY, &v2_canonical(V2_BODY));

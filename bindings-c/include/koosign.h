@@ -145,8 +145,9 @@
 
 /**
  * What every fallible koosign_* function returns. `KOOSIGN_OK` is 0;
- * codes 1–13 are the core's errors (same meaning as `koosign::Error`;
- * KOOSIGN_AMBIGUOUS, 13, was added later and is declared last); codes
+ * codes 1–14 are the core's errors (same meaning as `koosign::Error`;
+ * KOOSIGN_AMBIGUOUS, 13, and KOOSIGN_STORE_UNAVAILABLE, 14, were added
+ * later and are declared last); codes
  * from 100 are the C layer's own. Values are stable.
  *
  * The resultCode a merchant endpoint answers when a verifier
@@ -166,6 +167,7 @@
  *   `000001`, never `000002`.
  * - `000005` (the merchant's side failed): KOOSIGN_NONCE_STORE_FULL (the
  *   replay store is full: fail closed, the marketplace retries),
+ *   KOOSIGN_STORE_UNAVAILABLE (the replay store is down: fail closed),
  *   KOOSIGN_NO_ACCESS_KEY (no key configured), KOOSIGN_RANDOM_SOURCE,
  *   KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_NULL_PARAMETER,
  *   KOOSIGN_INVALID_ARGUMENT, KOOSIGN_PANIC, KOOSIGN_UNKNOWN_ERROR, and
@@ -281,6 +283,13 @@ enum koosign_status
      * declared after the C layer's codes because it was added later.
      */
     KOOSIGN_AMBIGUOUS = 13,
+    /**
+     * A replay store could not be reached (a database or cache that is
+     * down): refused rather than accepted unchecked (fail closed). The
+     * merchant's side: answer `000005`. A core error (value 14), declared
+     * last because it was added later.
+     */
+    KOOSIGN_STORE_UNAVAILABLE = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -132,7 +132,7 @@ pub unsafe extern "C" fn koosign_verify_body_sign(
                 IndexOut::new(out_key_index),
             )
         };
-        index.set(ks::verify_body_sign(value, body, &keys)?);
+        index.set(ks::verify_body_sign(value, body, &keys)?.key_index());
         Ok(())
     })
 }

@@ -116,12 +116,12 @@ pub unsafe extern "C" fn koosign_encrypt_field_with_iv(
             )
         };
         let ty = type_of(encrypt_type)?;
-        let iv: &[u8; ks::IV_LEN] = iv
+        let iv: &[u8; ks::field::IV_LEN] = iv
             .as_bytes()
             .try_into()
             .map_err(|_| koosign_status::KOOSIGN_MALFORMED_ENCODING)?;
         let fk = ks::derive_key(key, ty);
-        let mut buf = [0u8; ks::MAX_WIRE_LEN];
+        let mut buf = [0u8; ks::field::MAX_WIRE_LEN];
         let wire = fk.encrypt_with_iv(plaintext, iv, &mut buf)?;
         out.write(wire.as_bytes())
     })
@@ -160,7 +160,7 @@ pub unsafe extern "C" fn koosign_encrypt_field(
             )
         };
         let ty = type_of(encrypt_type)?;
-        let mut buf = [0u8; ks::MAX_WIRE_LEN];
+        let mut buf = [0u8; ks::field::MAX_WIRE_LEN];
         let wire = ks::encrypt_field(plaintext, key, ty, &mut getrandom::SysRng, &mut buf)?;
         out.write(wire.as_bytes())
     })

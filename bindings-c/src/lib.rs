@@ -114,15 +114,15 @@ pub const KOOSIGN_APIG_MAX_ADDED_HEADERS: usize = 4;
 // equal to the core's constants.
 const _: () = {
     assert!(KOOSIGN_BODY_SIGN_VALUE_LEN == ks::BODY_SIGN_VALUE_LEN);
-    assert!(KOOSIGN_IV_LEN == ks::IV_LEN);
-    assert!(KOOSIGN_MAX_WIRE_LEN == ks::MAX_WIRE_LEN);
-    assert!(KOOSIGN_MAX_PLAINTEXT_LEN == ks::MAX_PLAINTEXT_LEN);
+    assert!(KOOSIGN_IV_LEN == ks::field::IV_LEN);
+    assert!(KOOSIGN_MAX_WIRE_LEN == ks::field::MAX_WIRE_LEN);
+    assert!(KOOSIGN_MAX_PLAINTEXT_LEN == ks::field::MAX_PLAINTEXT_LEN);
     assert!(KOOSIGN_DEFAULT_WINDOW_MS == ks::DEFAULT_WINDOW_MS);
     assert!(KOOSIGN_V1_DEFAULT_WINDOW_MS == ks::V1_DEFAULT_WINDOW_MS);
     assert!(KOOSIGN_APIG_DEFAULT_WINDOW_MS == ks::APIG_DEFAULT_WINDOW_MS);
-    assert!(KOOSIGN_MAX_NONCE_LEN == ks::MAX_NONCE_LEN);
+    assert!(KOOSIGN_MAX_NONCE_LEN == ks::v2::MAX_NONCE_LEN);
     assert!(KOOSIGN_MAX_NOTIFICATION_BODY == ks::MAX_NOTIFICATION_BODY);
-    assert!(KOOSIGN_MAX_PARAMS == ks::MAX_PARAMS);
+    assert!(KOOSIGN_MAX_PARAMS == ks::form::MAX_PARAMS);
     assert!(KOOSIGN_APIG_MAX_QUERY == ks::MAX_QUERY);
     assert!(KOOSIGN_APIG_MAX_HEADERS == ks::MAX_HEADERS);
 };

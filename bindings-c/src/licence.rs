@@ -115,7 +115,7 @@ pub unsafe extern "C" fn koosign_verify_licence(
                 IndexOut::new(out_key_index),
             )
         };
-        index.set(ks::verify_licence(ts, nonce, body, sig, &keys, fresh)?);
+        index.set(ks::verify_licence(ts, nonce, body, sig, &keys, fresh)?.key_index());
         Ok(())
     })
 }

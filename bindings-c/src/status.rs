@@ -5,8 +5,9 @@ use core::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What every fallible koosign_* function returns. `KOOSIGN_OK` is 0;
-/// codes 1–13 are the core's errors (same meaning as `koosign::Error`;
-/// KOOSIGN_AMBIGUOUS, 13, was added later and is declared last); codes
+/// codes 1–14 are the core's errors (same meaning as `koosign::Error`;
+/// KOOSIGN_AMBIGUOUS, 13, and KOOSIGN_STORE_UNAVAILABLE, 14, were added
+/// later and are declared last); codes
 /// from 100 are the C layer's own. Values are stable.
 ///
 /// The resultCode a merchant endpoint answers when a verifier
@@ -26,6 +27,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 ///   `000001`, never `000002`.
 /// - `000005` (the merchant's side failed): KOOSIGN_NONCE_STORE_FULL (the
 ///   replay store is full: fail closed, the marketplace retries),
+///   KOOSIGN_STORE_UNAVAILABLE (the replay store is down: fail closed),
 ///   KOOSIGN_NO_ACCESS_KEY (no key configured), KOOSIGN_RANDOM_SOURCE,
 ///   KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_NULL_PARAMETER,
 ///   KOOSIGN_INVALID_ARGUMENT, KOOSIGN_PANIC, KOOSIGN_UNKNOWN_ERROR, and
@@ -100,6 +102,11 @@ pub enum koosign_status {
     /// before authentication: answer `000001`. A core error (value 13),
     /// declared after the C layer's codes because it was added later.
     KOOSIGN_AMBIGUOUS = 13,
+    /// A replay store could not be reached (a database or cache that is
+    /// down): refused rather than accepted unchecked (fail closed). The
+    /// merchant's side: answer `000005`. A core error (value 14), declared
+    /// last because it was added later.
+    KOOSIGN_STORE_UNAVAILABLE = 14,
 }
 
 impl From<ks::Error> for koosign_status {
@@ -119,12 +126,13 @@ impl From<ks::Error> for koosign_status {
             ks::Error::Decrypt => KOOSIGN_DECRYPT,
             ks::Error::RandomSource => KOOSIGN_RANDOM_SOURCE,
             ks::Error::Ambiguous(_) => KOOSIGN_AMBIGUOUS,
+            ks::Error::StoreUnavailable => KOOSIGN_STORE_UNAVAILABLE,
             _ => KOOSIGN_UNKNOWN_ERROR,
         }
     }
 }
 
-const ALL: [koosign_status; 19] = {
+const ALL: [koosign_status; 20] = {
     use koosign_status::*;
     [
         KOOSIGN_OK,
@@ -146,6 +154,7 @@ const ALL: [koosign_status; 19] = {
         KOOSIGN_PANIC,
         KOOSIGN_UNKNOWN_ERROR,
         KOOSIGN_AMBIGUOUS,
+        KOOSIGN_STORE_UNAVAILABLE,
     ]
 };
 
@@ -180,6 +189,7 @@ impl koosign_status {
             KOOSIGN_PANIC => c"internal panic caught at the C boundary (a bug in koosign)",
             KOOSIGN_UNKNOWN_ERROR => c"unknown error from the core",
             KOOSIGN_AMBIGUOUS => c"ambiguous request refused (it could be read as more than one request)",
+            KOOSIGN_STORE_UNAVAILABLE => c"the replay store is unavailable",
         }
     }
 
@@ -205,6 +215,7 @@ impl koosign_status {
             KOOSIGN_PANIC => c"KOOSIGN_PANIC",
             KOOSIGN_UNKNOWN_ERROR => c"KOOSIGN_UNKNOWN_ERROR",
             KOOSIGN_AMBIGUOUS => c"KOOSIGN_AMBIGUOUS",
+            KOOSIGN_STORE_UNAVAILABLE => c"KOOSIGN_STORE_UNAVAILABLE",
         }
     }
 }
@@ -258,24 +269,10 @@ mod tests {
     #[test]
     fn names_match_core_codes() {
         use ks::Error as E;
-        for e in [
-            E::MissingParameter("x"),
-            E::MalformedEncoding("x"),
-            E::BadTimestamp,
-            E::StaleTimestamp,
-            E::ReplayedNonce,
-            E::NonceStoreFull,
-            E::BufferTooSmall { needed: 1 },
-            E::InputTooLarge { limit: 1 },
-            E::NoAccessKey,
-            E::SignatureMismatch,
-            E::Decrypt,
-            E::RandomSource,
-            E::Ambiguous("x"),
-        ] {
+        for e in E::ALL {
             let s = koosign_status::from(e);
             assert_eq!(s.name().to_str().unwrap(), format!("KOOSIGN_{}", e.code()));
-            assert!((1..=13).contains(&(s as u32)));
+            assert!((1..=14).contains(&(s as u32)));
         }
         for s in ALL {
             assert_eq!(koosign_status::from_u32(s as u32), Some(s));

@@ -86,7 +86,7 @@ pub unsafe extern "C" fn koosign_verify_v1(
         let mut store = store_of(cache);
         let i = with_scratch(query.len(), |scratch| {
             let store = store.as_mut().map(|s| s as &mut dyn ks::NonceStore);
-            ks::verify_v1(query, &keys, fresh, store, scratch).map(|v| v.key_index())
+            ks::verify_v1_query(query, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);
         Ok(())

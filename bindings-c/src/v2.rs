@@ -20,8 +20,8 @@ pub const KOOSIGN_V2_KIT: koosign_v2_scheme = 2;
 
 fn scheme_of(s: koosign_v2_scheme) -> Res<ks::V2Scheme> {
     match s {
-        KOOSIGN_V2_BASIC => Ok(ks::V2Scheme::Basic),
-        KOOSIGN_V2_KIT => Ok(ks::V2Scheme::Kit),
+        KOOSIGN_V2_BASIC => Ok(ks::V2Scheme::Query),
+        KOOSIGN_V2_KIT => Ok(ks::V2Scheme::Headers),
         _ => Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
     }
 }
@@ -215,7 +215,7 @@ pub unsafe extern "C" fn koosign_verify_v2_query(
         };
         let i = with_scratch(query.len(), |scratch| {
             let auth = ks::V2Auth::from_query(query, scratch)?;
-            verify(ks::V2Scheme::Basic, &auth, body, &keys, fresh, cache)
+            verify(ks::V2Scheme::Query, &auth, body, &keys, fresh, cache)
         })?;
         index.set(i);
         Ok(())

@@ -670,7 +670,7 @@ fn verify_v1(
     let r = run(py, q.len() >= DETACH_THRESHOLD, || {
         let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
         let mut scratch = vec![0u8; q.len()];
-        koosign::verify_v1(q, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
+        koosign::verify_v1_query(q, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
     PyNonceStore::raised(store)?;
     verified_v1(py, r.py(py)?, &ks)
@@ -798,7 +798,7 @@ fn v2_common(
         key_index,
         timestamp_ms,
         nonce: auth.nonce.to_owned(),
-        scheme: if scheme == V2Scheme::Kit {
+        scheme: if scheme == V2Scheme::Headers {
             "kit"
         } else {
             "basic"
@@ -833,7 +833,7 @@ fn verify_v2(
             let auth = V2Auth::from_query(q, scratch).py(py)?;
             v2_common(
                 py,
-                V2Scheme::Basic,
+                V2Scheme::Query,
                 auth,
                 body,
                 &b,
@@ -858,7 +858,7 @@ fn verify_v2(
         };
         v2_common(
             py,
-            V2Scheme::Basic,
+            V2Scheme::Query,
             auth,
             body,
             &b,
@@ -887,10 +887,10 @@ fn verify_kit(
     let ks = keys(access_keys)?;
     let h = pairs_with(py, headers, "headers", header_text)?;
     let hr = pair_refs(&h);
-    let auth = V2Auth::from_kit_headers(&hr).py(py)?;
+    let auth = V2Auth::from_headers(&hr).py(py)?;
     v2_common(
         py,
-        V2Scheme::Kit,
+        V2Scheme::Headers,
         auth,
         body,
         &b,
@@ -922,7 +922,7 @@ fn sign_v2(
     } else {
         text(py, timestamp, "timestamp")?.as_str().to_owned()
     };
-    let scheme = if kit { V2Scheme::Kit } else { V2Scheme::Basic };
+    let scheme = if kit { V2Scheme::Headers } else { V2Scheme::Query };
     let bytes = b.bytes();
     let (k, n) = (&*k, n.as_str());
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
@@ -964,7 +964,7 @@ fn verify_body_sign(
     let ks = keys(access_keys)?;
     let (v, bytes, kr) = (v.as_str(), b.bytes(), refs(&ks));
     run(py, bytes.len() >= DETACH_THRESHOLD, || {
-        koosign::verify_body_sign(v, bytes, &kr)
+        koosign::verify_body_sign(v, bytes, &kr).map(|v| v.key_index())
     })
     .py(py)
 }
@@ -995,13 +995,13 @@ fn encrypt_field(
         Some(t) => self::encrypt_type(t)?,
         None => EncryptType::Aes256,
     };
-    let mut out = [0u8; koosign::MAX_WIRE_LEN];
+    let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
     let fk = FieldKey::derive(&k, ty);
     let r = match iv {
         None => fk.encrypt(p.as_str(), &mut getrandom::SysRng, &mut out),
         Some(iv) => {
             let iv = text(py, iv, "iv")?;
-            let iv: [u8; koosign::IV_LEN] = iv
+            let iv: [u8; koosign::field::IV_LEN] = iv
                 .as_str()
                 .as_bytes()
                 .try_into()
@@ -1111,7 +1111,7 @@ fn verify_licence(
     let fresh = freshness(now, max_age, "max_age")?;
     let (ts, n, sig, bytes, kr) = (ts.as_str(), n.as_str(), sig.as_str(), b.bytes(), refs(&ks));
     run(py, bytes.len() >= DETACH_THRESHOLD, || {
-        koosign::verify_licence(ts, n, bytes, sig, &kr, fresh)
+        koosign::verify_licence(ts, n, bytes, sig, &kr, fresh).map(|v| v.key_index())
     })
     .py(py)
 }

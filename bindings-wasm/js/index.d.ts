@@ -333,7 +333,8 @@ export type KoosignErrorCode =
   | 'SIGNATURE_MISMATCH'
   | 'DECRYPT'
   | 'RANDOM_SOURCE'
-  | 'AMBIGUOUS';
+  | 'AMBIGUOUS'
+  | 'STORE_UNAVAILABLE';
 
 /** Every error koosign throws (argument type errors are TypeError). No message holds a secret. */
 export declare class KoosignError extends Error {
@@ -404,6 +405,10 @@ export declare class AmbiguousError extends KoosignError {
   readonly code: 'AMBIGUOUS';
   /** Which rule refused it. */
   readonly what: string | undefined;
+}
+/** A replay store could not be reached: refused, fail closed (answer "000005"). */
+export declare class StoreUnavailableError extends KoosignError {
+  readonly code: 'STORE_UNAVAILABLE';
 }
 
 /** The error class of each code. */

@@ -58,6 +58,8 @@ const RandomSourceError = define('RandomSourceError', 'RANDOM_SOURCE', KoosignEr
  * request. `what` names the rule (e.g. "kit body starts with a digit").
  */
 const AmbiguousError = define('AmbiguousError', 'AMBIGUOUS', KoosignError, 'ambiguous request refused', 'what');
+/** A replay store could not be reached: refused, fail closed (answer `000005`). */
+const StoreUnavailableError = define('StoreUnavailableError', 'STORE_UNAVAILABLE', KoosignError, 'the replay store is unavailable');
 
 const errorClasses = Object.freeze({
   MISSING_PARAMETER: MissingParameterError,
@@ -73,6 +75,7 @@ const errorClasses = Object.freeze({
   DECRYPT: DecryptError,
   RANDOM_SOURCE: RandomSourceError,
   AMBIGUOUS: AmbiguousError,
+  STORE_UNAVAILABLE: StoreUnavailableError,
 });
 
 // The core's codes, `+` marking format errors; checked against the classes
@@ -820,7 +823,7 @@ function verifyApig(target, init, credentials, opts) {
 // Result codes (SCHEMES.md "Which code a refusal gets"; the same table as
 // `koosign serve`)
 
-const MERCHANT_SIDE = new Set(['NONCE_STORE_FULL', 'NO_ACCESS_KEY', 'RANDOM_SOURCE', 'BUFFER_TOO_SMALL']);
+const MERCHANT_SIDE = new Set(['NONCE_STORE_FULL', 'NO_ACCESS_KEY', 'RANDOM_SOURCE', 'BUFFER_TOO_SMALL', 'STORE_UNAVAILABLE']);
 
 /**
  * The resultCode to answer for `err`:
@@ -905,5 +908,6 @@ module.exports = {
   DecryptError,
   RandomSourceError,
   AmbiguousError,
+  StoreUnavailableError,
   errorClasses,
 };

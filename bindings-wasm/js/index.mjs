@@ -57,6 +57,7 @@ export const {
   DecryptError,
   RandomSourceError,
   AmbiguousError,
+  StoreUnavailableError,
   errorClasses,
 } = koosign;
 

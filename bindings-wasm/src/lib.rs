@@ -254,11 +254,11 @@ impl Json {
 pub fn constants() -> Vec<f64> {
     [
         koosign::DEFAULT_WINDOW_MS as usize,
-        koosign::MAX_WIRE_LEN,
-        koosign::MAX_PLAINTEXT_LEN,
-        koosign::IV_LEN,
-        koosign::MAX_NONCE_LEN,
-        koosign::MAX_PARAMS,
+        koosign::field::MAX_WIRE_LEN,
+        koosign::field::MAX_PLAINTEXT_LEN,
+        koosign::field::IV_LEN,
+        koosign::v2::MAX_NONCE_LEN,
+        koosign::form::MAX_PARAMS,
         koosign::V1_DEFAULT_WINDOW_MS as usize,
         koosign::APIG_DEFAULT_WINDOW_MS as usize,
         koosign::MAX_NOTIFICATION_BODY,
@@ -286,6 +286,7 @@ pub fn error_codes() -> String {
         Error::Decrypt,
         Error::RandomSource,
         Error::Ambiguous(""),
+        Error::StoreUnavailable,
     ]
     .iter()
     .map(|e| if e.is_format_error() { format!("{}+", e.code()) } else { e.code().to_string() })
@@ -420,7 +421,7 @@ pub fn verify_v1(n: u32, now_ms: f64, window_ms: f64, store: &mut NonceCacheHand
         let keys = texts(&args[1..])?;
         let mut scratch = vec![0u8; query.len()];
         let fresh = freshness(now_ms, window_ms, None);
-        let v = koosign::verify_v1(query, &keys, fresh, store.store(), &mut scratch).map_err(js_err)?;
+        let v = koosign::verify_v1_query(query, &keys, fresh, store.store(), &mut scratch).map_err(js_err)?;
         Ok(v1_result(&v))
     })
 }
@@ -493,9 +494,9 @@ pub fn parse_form(query: &str) -> R<String> {
 
 fn scheme(kit: bool) -> V2Scheme {
     if kit {
-        V2Scheme::Kit
+        V2Scheme::Headers
     } else {
-        V2Scheme::Basic
+        V2Scheme::Query
     }
 }
 
@@ -541,7 +542,7 @@ pub fn verify_kit_headers(
         let nh = 2 * n_headers as usize;
         let flat = texts(slice(args, 1, nh)?)?;
         let h = pairs(&flat);
-        let auth = V2Auth::from_kit_headers(&h).map_err(js_err)?;
+        let auth = V2Auth::from_headers(&h).map_err(js_err)?;
         v2_verify(true, &auth, args[0], &args[1 + nh..], now_ms, window_ms, store)
     })
 }
@@ -599,7 +600,7 @@ pub fn body_signature(n: u32) -> R<String> {
 pub fn verify_body_sign(n: u32) -> R<u32> {
     with_args(n, 2, |a| {
         let keys = texts(&a[2..])?;
-        koosign::verify_body_sign(text(a[0])?, a[1], &keys).map(|i| i as u32).map_err(js_err)
+        koosign::verify_body_sign(text(a[0])?, a[1], &keys).map(|v| v.key_index() as u32).map_err(js_err)
     })
 }
 
@@ -659,7 +660,7 @@ impl rand_core::TryCryptoRng for JsRandom<'_> {}
 /// from `crypto.getRandomValues`).
 #[wasm_bindgen]
 pub fn encrypt_field(plaintext: &str, access_key: &str, ty: u32, random: &[u8]) -> R<String> {
-    let mut out = [0u8; koosign::MAX_WIRE_LEN];
+    let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
     let mut rng = JsRandom { bytes: random };
     koosign::encrypt_field(plaintext, access_key, encrypt_type(ty)?, &mut rng, &mut out)
         .map(str::to_owned)
@@ -669,9 +670,9 @@ pub fn encrypt_field(plaintext: &str, access_key: &str, ty: u32, random: &[u8]) 
 /// Encrypts a field with a given 16-character IV (tests, reproducible vectors).
 #[wasm_bindgen]
 pub fn encrypt_field_with_iv(plaintext: &str, access_key: &str, ty: u32, iv: &[u8]) -> R<String> {
-    let iv: &[u8; koosign::IV_LEN] =
+    let iv: &[u8; koosign::field::IV_LEN] =
         iv.try_into().map_err(|_| js_err(Error::MalformedEncoding("IV must be 16 ASCII letters or digits")))?;
-    let mut out = [0u8; koosign::MAX_WIRE_LEN];
+    let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
     koosign::derive_key(access_key, encrypt_type(ty)?)
         .encrypt_with_iv(plaintext, iv, &mut out)
         .map(str::to_owned)
@@ -731,7 +732,7 @@ pub fn verify_licence(n: u32, now_ms: f64, window_ms: f64) -> R<u32> {
     with_args(n, 4, |a| {
         let keys = texts(&a[4..])?;
         koosign::verify_licence(text(a[0])?, text(a[1])?, a[2], text(a[3])?, &keys, freshness(now_ms, window_ms, None))
-            .map(|i| i as u32)
+            .map(|v| v.key_index() as u32)
             .map_err(js_err)
     })
 }

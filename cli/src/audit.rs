@@ -889,9 +889,9 @@ impl<'a> Auditor<'a> {
 
     fn scheme(proto: Proto) -> V2Scheme {
         if proto == Proto::Kit {
-            V2Scheme::Kit
+            V2Scheme::Headers
         } else {
-            V2Scheme::Basic
+            V2Scheme::Query
         }
     }
 

@@ -28,7 +28,7 @@
 
 use koosign::{
     body_sign, body_signature, derive_key, licence_sign, sign_apig, sign_v2, v1_auth_token, verify_apig,
-    verify_body_sign, verify_licence, verify_v1, verify_v2, ApigRequest, DecryptMode, EncryptType, Error, FieldKey,
+    verify_body_sign, verify_licence, verify_v1_query, verify_v2, ApigRequest, DecryptMode, EncryptType, Error, FieldKey,
     V1Params, V2Auth, V2Scheme,
 };
 use serde_json::Value;
@@ -186,8 +186,8 @@ fn check_case(kind: &str, c: &Value) -> Result<(), String> {
         "v1_query" => v1_query(c),
         "body_sign" => body_sign_case(c),
         "aes_cbc" => aes_cbc(c),
-        "v2_basic" => v2(c, V2Scheme::Basic),
-        "v2_kit" => v2(c, V2Scheme::Kit),
+        "v2_basic" => v2(c, V2Scheme::Query),
+        "v2_kit" => v2(c, V2Scheme::Headers),
         "apig" => apig(c),
         "licence" => licence(c),
         other => vector_kinds::check(other, c).unwrap_or_else(|| Err(format!("unknown kind `{other}`"))),
@@ -256,7 +256,7 @@ fn v1_query(c: &Value) -> Result<(), String> {
         Err(e) => return Err(format!("parse: {e}")),
     }
     let mut scratch3 = vec![0u8; query.len()];
-    let verified = verify_v1(query, &[key], None, None, &mut scratch3);
+    let verified = verify_v1_query(query, &[key], None, None, &mut scratch3);
     if ambiguous {
         // Correctly signed, but refused before authentication (§S1 item 10).
         return match verified {
@@ -270,7 +270,7 @@ fn v1_query(c: &Value) -> Result<(), String> {
     let start = query.find("authToken=").ok_or("no authToken in query")? + "authToken=".len();
     let altered = format!("{}{}", &query[..start], alter(&query[start..], 0));
     let mut scratch4 = vec![0u8; altered.len()];
-    expect_err("altered authToken", verify_v1(&altered, &[key], None, None, &mut scratch4), Error::SignatureMismatch)
+    expect_err("altered authToken", verify_v1_query(&altered, &[key], None, None, &mut scratch4), Error::SignatureMismatch)
 }
 
 fn body_sign_case(c: &Value) -> Result<(), String> {

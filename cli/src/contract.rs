@@ -167,7 +167,7 @@ pub fn app_info(cipher: &FieldCipher, encrypt_type: Option<&str>, app_info: Opti
                     None | Some("") => problems.push(format!("no {field}")),
                     Some(w) => {
                         let n = w.chars().count();
-                        if n > koosign::MAX_WIRE_LEN {
+                        if n > koosign::field::MAX_WIRE_LEN {
                             too_long.push(format!("{field} is {n} chars"));
                             continue;
                         }
@@ -191,12 +191,12 @@ pub fn app_info(cipher: &FieldCipher, encrypt_type: Option<&str>, app_info: Opti
     }
     if app_info.and_then(Value::as_object).is_some() {
         if too_long.is_empty() {
-            out.push(Finding::new(C_CIPHERLEN, true, format!("each at most {} chars", koosign::MAX_WIRE_LEN)));
+            out.push(Finding::new(C_CIPHERLEN, true, format!("each at most {} chars", koosign::field::MAX_WIRE_LEN)));
         } else {
             out.push(Finding::new(
                 C_CIPHERLEN,
                 false,
-                format!("{}: at most {} (IV included)", too_long.join(", "), koosign::MAX_WIRE_LEN),
+                format!("{}: at most {} (IV included)", too_long.join(", "), koosign::field::MAX_WIRE_LEN),
             ));
         }
     }

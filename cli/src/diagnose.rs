@@ -128,7 +128,7 @@ fn v2_matches(scheme: V2Scheme, body: &[u8], key: &str, nonce: &str, ts: &str, r
 /// Why a V2 / kit signature does not verify.
 pub fn v2(scheme: V2Scheme, auth: &V2Auth<'_>, body: &[u8], key: &str) -> Diagnosis {
     let sig = auth.signature.trim();
-    let other = if scheme == V2Scheme::Basic { V2Scheme::Kit } else { V2Scheme::Basic };
+    let other = if scheme == V2Scheme::Query { V2Scheme::Headers } else { V2Scheme::Query };
     if !(sig.len() == 64 && sig.bytes().all(|b| b.is_ascii_hexdigit())) {
         return Diagnosis {
             step: "encoding",
@@ -136,7 +136,7 @@ pub fn v2(scheme: V2Scheme, auth: &V2Auth<'_>, body: &[u8], key: &str) -> Diagno
         };
     }
     if v2_matches(other, body, key, auth.nonce, auth.timestamp, sig) {
-        let cause = if scheme == V2Scheme::Basic {
+        let cause = if scheme == V2Scheme::Query {
             "the sender used the kit formula (S2b: no inner HMAC of the body); verify it with `koosign verify kit`"
         } else {
             "the sender used the basic formula (S2: inner hex HMAC of the body); verify it with `koosign verify v2`"
@@ -160,7 +160,7 @@ pub fn v2(scheme: V2Scheme, auth: &V2Auth<'_>, body: &[u8], key: &str) -> Diagno
     if key != key.trim() && v2_matches(scheme, body, key.trim(), auth.nonce, auth.timestamp, sig) {
         return Diagnosis { step: "HMAC key", cause: "the key given here has surrounding whitespace; the sender's has none".into() };
     }
-    if scheme == V2Scheme::Basic && koosign::v2_inner(body, key).as_str().eq_ignore_ascii_case(sig) {
+    if scheme == V2Scheme::Query && koosign::v2_inner(body, key).as_str().eq_ignore_ascii_case(sig) {
         return Diagnosis { step: "string to sign", cause: "the received signature is the inner hash hex(HMAC(key, body)) alone".into() };
     }
     if auth.timestamp.len() == 10 {

@@ -283,12 +283,12 @@ fn run(cli: Cli) -> CliResult<i32> {
             }
             VerifyCmd::V2 { common, url, body } => {
                 let key = common.key.resolve()?;
-                let input = tools::V2Input { scheme: koosign::V2Scheme::Basic, url: Some(url), headers: vec![], body: read_body(&body)? };
+                let input = tools::V2Input { scheme: koosign::V2Scheme::Query, url: Some(url), headers: vec![], body: read_body(&body)? };
                 tools::verify_v2_cmd(&key, &input, common.explain, common.window, common.now)
             }
             VerifyCmd::Kit { common, headers, body } => {
                 let key = common.key.resolve()?;
-                let input = tools::V2Input { scheme: koosign::V2Scheme::Kit, url: None, headers, body: read_body(&body)? };
+                let input = tools::V2Input { scheme: koosign::V2Scheme::Headers, url: None, headers, body: read_body(&body)? };
                 tools::verify_v2_cmd(&key, &input, common.explain, common.window, common.now)
             }
             VerifyCmd::Response { key, headers, body, timestamp, explain } => {

@@ -20,17 +20,14 @@
 //! unchecked accept. The next request tries again, so the store recovers
 //! without a restart.
 
-use koosign::{Error, NonceStore};
+use koosign::{Error, NonceStore, NonceTable};
 use parking_lot::Mutex;
 use rusqlite::{params, Connection};
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// The core error a store that cannot answer gives. The core's
-/// `Error::StoreUnavailable` (issue 13) is not there yet: until it is,
-/// `NonceStoreFull`, which answers the same `000005`.
-pub const UNAVAILABLE: Error = Error::NonceStoreFull;
+/// The core error a store that cannot answer gives (answers `000005`).
+pub const UNAVAILABLE: Error = Error::StoreUnavailable;
 
 /// The longest a Redis connection attempt may take.
 const REDIS_CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
@@ -137,18 +134,17 @@ fn left(deadline: Instant) -> Duration {
 
 // ---------------------------------------------------------------- memory
 
-/// In this process: up to `capacity` unexpired entries (keys kept as given,
-/// each with its expiry). When full, expired entries are dropped; if none
-/// is, the request is refused ([`Failure::Full`]), never an unexpired entry
-/// forgotten.
+/// In this process: the core's [`NonceTable`] of `capacity` entries (40
+/// bytes each, allocated at start), behind a lock. Its rule: when full,
+/// expired entries are dropped; if none is, the request is refused
+/// ([`Failure::Full`]), never an unexpired entry forgotten.
 pub struct Memory {
-    capacity: usize,
-    pub(crate) table: Mutex<HashMap<Vec<u8>, u64>>,
+    pub(crate) table: Mutex<NonceTable>,
 }
 
 impl Memory {
     pub fn new(capacity: usize) -> Self {
-        Memory { capacity, table: Mutex::new(HashMap::with_capacity(capacity.min(1 << 16))) }
+        Memory { table: Mutex::new(NonceTable::with_capacity(capacity)) }
     }
 }
 
@@ -157,26 +153,20 @@ impl Backend for Memory {
         let Some(mut t) = self.table.try_lock_for(left(deadline)) else {
             return Err(Failure::Unavailable("memory store busy".into()));
         };
-        if let Some(exp) = t.get(key) {
-            if *exp >= now_ms {
-                return Err(Failure::Replayed);
-            }
-        } else if t.len() >= self.capacity {
-            t.retain(|_, exp| *exp >= now_ms);
-            if t.len() >= self.capacity {
-                return Err(Failure::Full);
-            }
+        match t.check_and_insert(key, now_ms, expires_at_ms) {
+            Ok(()) => Ok(()),
+            Err(Error::ReplayedNonce) => Err(Failure::Replayed),
+            Err(Error::NonceStoreFull) => Err(Failure::Full),
+            Err(e) => Err(Failure::Unavailable(format!("memory store: {}", e.code()))),
         }
-        t.insert(key.to_vec(), expires_at_ms);
-        Ok(())
     }
     fn health(&self, deadline: Instant) -> Result<(), String> {
         match self.table.try_lock_for(left(deadline)) {
-            Some(t) if t.len() < self.capacity => Ok(()),
-            Some(t) => {
-                // Full of entries: say so only when none has expired.
-                let now = crate::util::now_ms();
-                if t.values().any(|e| *e < now) {
+            Some(mut t) => {
+                if t.len() == t.capacity() {
+                    t.evict_expired(crate::util::now_ms());
+                }
+                if t.len() < t.capacity() {
                     Ok(())
                 } else {
                     Err("memory store full".into())
@@ -186,7 +176,7 @@ impl Backend for Memory {
         }
     }
     fn describe(&self) -> String {
-        format!("memory, capacity {}", self.capacity)
+        format!("memory, capacity {}", self.table.lock().capacity())
     }
     fn kind(&self) -> &'static str {
         "memory"
@@ -458,16 +448,21 @@ mod tests {
 
     #[test]
     fn memory_contract_and_capacity() {
-        let m = Memory::new(2);
-        contract(&m, 0);
-        // Full of unexpired entries (a until 3000, b until 2500): refused,
+        let m = Memory::new(3);
+        // In the clock's future: health() evicts what expired by the clock.
+        let t0 = crate::util::now_ms() + 60_000;
+        contract(&m, t0);
+        assert_eq!(m.check_and_insert(b"d", t0 + 2400, t0 + 5000, soon()), Ok(()));
+        // Full of unexpired entries (a until 3000, b until 2500, d): refused,
         // nothing forgotten.
-        assert_eq!(m.check_and_insert(b"c", 2400, 4000, soon()), Err(Failure::Full));
-        assert_eq!(m.check_and_insert(b"a", 2400, 4000, soon()), Err(Failure::Replayed));
-        assert_eq!(m.check_and_insert(b"b", 2400, 4000, soon()), Err(Failure::Replayed));
+        assert_eq!(m.check_and_insert(b"c", t0 + 2400, t0 + 4000, soon()), Err(Failure::Full));
+        assert_eq!(m.check_and_insert(b"a", t0 + 2400, t0 + 4000, soon()), Err(Failure::Replayed));
+        assert_eq!(m.check_and_insert(b"b", t0 + 2400, t0 + 4000, soon()), Err(Failure::Replayed));
+        assert_eq!(m.health(soon()), Err("memory store full".into()));
         // Once b expires there is room.
-        assert_eq!(m.check_and_insert(b"c", 2501, 4000, soon()), Ok(()));
+        assert_eq!(m.check_and_insert(b"c", t0 + 2501, t0 + 4000, soon()), Ok(()));
         assert_eq!(Failure::Full.error(), Error::NonceStoreFull);
+        assert_eq!(Failure::Unavailable("x".into()).error(), Error::StoreUnavailable);
     }
 
     #[test]

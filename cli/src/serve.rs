@@ -47,8 +47,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use koosign::{
-    body_sign, verify_v1, verify_v2, DecryptMode, EncryptType, Error, FieldCipher, Freshness, Notification, V2Auth,
-    V2Scheme, BODY_SIGN_HEADER,
+    body_sign, verify_v1_query, verify_v2, DecryptMode, EncryptType, Error, FieldCipher, Freshness, Notification,
+    V2Auth, V2Scheme, BODY_SIGN_HEADER,
 };
 use serde_json::{json, Value};
 use std::future::Future;
@@ -418,23 +418,28 @@ impl Outcome {
     /// The reason is given for malformed or ambiguous input; a mismatch,
     /// a stale timestamp or a replay is only "authentication failed".
     fn refused(scheme: &'static str, e: Error) -> Self {
-        let (code, msg) = match e {
-            Error::NonceStoreFull => (INTERNAL, "busy: too many recent requests, retry later".to_string()),
-            Error::BufferTooSmall { .. } | Error::NoAccessKey | Error::RandomSource => {
-                (INTERNAL, "internal error".to_string())
-            }
+        // The code is the core's table (koosign::result_code); only the
+        // message is serve's.
+        let code = koosign::result_code(&e, koosign::Stage::BeforeAuthentication);
+        let msg = match e {
+            Error::NonceStoreFull => "busy: too many recent requests, retry later".to_string(),
+            Error::StoreUnavailable => "replay store unavailable, retry later".to_string(),
+            _ if code == koosign::ResultCode::MerchantFailure => "internal error".to_string(),
             e if e.is_format_error() || matches!(e, Error::Ambiguous(_) | Error::BadTimestamp) => {
-                (AUTH_FAILED, format!("authentication failed: {e}"))
+                format!("authentication failed: {e}")
             }
-            _ => (AUTH_FAILED, "authentication failed".to_string()),
+            _ => "authentication failed".to_string(),
         };
-        Outcome::err(scheme, "-", code, &msg, e.code())
+        Outcome::err(scheme, "-", code.as_str(), &msg, e.code())
     }
     /// [`Outcome::refused`], saying so when the replay store did not answer
     /// (its reason goes to the log only).
     fn refused_by(scheme: &'static str, e: Error, store: &replay::Shared<'_>) -> Self {
         match &store.failure {
-            Some(why) => Outcome::err(scheme, "-", INTERNAL, "replay store unavailable, retry later", format!("{}: {why}", e.code())),
+            Some(why) => {
+                let code = koosign::result_code(&e, koosign::Stage::BeforeAuthentication);
+                Outcome::err(scheme, "-", code.as_str(), "replay store unavailable, retry later", format!("{}: {why}", e.code()))
+            }
             None => Outcome::refused(scheme, e),
         }
     }
@@ -657,11 +662,11 @@ impl App {
     fn handle_post(&self, headers: &HeaderMap, query: &str, body: &[u8]) -> Outcome {
         let deadline = Instant::now() + STORE_DEADLINE;
         let kit = ["x-sign", "x-timestamp", "x-nonce"].iter().any(|h| headers.contains_key(*h));
-        let (scheme, label) = if kit { (V2Scheme::Kit, "kit") } else { (V2Scheme::Basic, "v2") };
+        let (scheme, label) = if kit { (V2Scheme::Headers, "kit") } else { (V2Scheme::Query, "v2") };
         let hs: Vec<(&str, &str)> =
             headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
         let mut scratch = vec![0u8; query.len()];
-        let auth = if kit { V2Auth::from_kit_headers(&hs) } else { V2Auth::from_query(query, &mut scratch) };
+        let auth = if kit { V2Auth::from_headers(&hs) } else { V2Auth::from_query(query, &mut scratch) };
         let auth = match auth {
             Ok(a) => a,
             Err(e) => return Outcome::refused(label, e),
@@ -755,7 +760,7 @@ impl App {
         let fresh = self.v1_window_ms.map(|w| Freshness::with_window(now_ms(), w));
         let mut store = replay::Shared::new(&*self.replay, deadline);
         let keys: Vec<&str> = self.keys.iter().map(Secret::expose).collect();
-        let v = match verify_v1(query, &keys, fresh, Some(&mut store), &mut scratch) {
+        let v = match verify_v1_query(query, &keys, fresh, Some(&mut store), &mut scratch) {
             Ok(v) => v,
             Err(e) => return Outcome::refused_by("v1", e, &store),
         };
@@ -828,7 +833,7 @@ impl App {
     }
 
     fn encrypt(&self, key: usize, plaintext: &str) -> Result<String, Error> {
-        let mut out = [0u8; koosign::MAX_WIRE_LEN];
+        let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
         self.ciphers[key].key(EncryptType::Aes256).encrypt(plaintext, &mut getrandom::SysRng, &mut out).map(String::from)
     }
 
@@ -995,7 +1000,7 @@ mod tests {
     fn signed_query(body: &[u8]) -> String {
         let ts = now_ms().to_string();
         let nonce = crate::util::random_text(32, HEX_LOWER).unwrap();
-        let sig = koosign::sign_v2(V2Scheme::Basic, body, KEY, &nonce, &ts).unwrap();
+        let sig = koosign::sign_v2(V2Scheme::Query, body, KEY, &nonce, &ts).unwrap();
         format!("signature={}&timestamp={ts}&nonce={nonce}", sig.as_str())
     }
 
@@ -1024,7 +1029,7 @@ mod tests {
         assert_eq!(o.note, "RANDOM_SOURCE");
         assert!(o.body.get("appInfo").is_none() && o.body.get("instanceId").is_none());
         let (sign, bytes) = wire(&s.app, o);
-        assert_eq!(koosign::verify_body_sign(&sign, &bytes, &[KEY]), Ok(0));
+        assert_eq!(koosign::verify_body_sign(&sign, &bytes, &[KEY]).map(|v| v.key_index()), Ok(0));
         assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap()["resultCode"], INTERNAL);
         assert!(s.app.lock_store().by_order("CSRNG", "CSRNG-000001").unwrap().is_none(), "nothing stored");
         // The source back: the same order is created now.
@@ -1083,6 +1088,7 @@ mod tests {
             (Error::SignatureMismatch, AUTH_FAILED),
             (Error::Ambiguous("x"), AUTH_FAILED),
             (Error::NonceStoreFull, INTERNAL),
+            (Error::StoreUnavailable, INTERNAL),
             (Error::BufferTooSmall { needed: 1 }, INTERNAL),
         ] {
             let o = Outcome::refused("v2", e);

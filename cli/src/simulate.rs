@@ -237,7 +237,7 @@ impl Sim<'_> {
     // ---------------------------------------------------------------- V2 / kit
 
     fn v2_request(&self, proto: Proto, body: &[u8], ts_ms: u64, tamper: bool) -> Sent {
-        let scheme = if proto == Proto::Kit { V2Scheme::Kit } else { V2Scheme::Basic };
+        let scheme = if proto == Proto::Kit { V2Scheme::Headers } else { V2Scheme::Query };
         let ts = format_unix_ms(ts_ms).as_str().to_string();
         let nonce = if proto == Proto::Kit { self.rand(32, HEX_LOWER) } else { self.rand(64, HEX_UPPER) };
         let mut sig = match sign_v2(scheme, body, self.key.expose(), &nonce, &ts) {
@@ -405,7 +405,7 @@ impl Sim<'_> {
     }
 
     fn encrypt_inbound(&self, plaintext: &str) -> String {
-        let mut out = [0u8; koosign::MAX_WIRE_LEN];
+        let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
         // Field captures of V1 inbound fields decrypt with AES-128 (SCHEMES.md S4).
         self.cipher
             .key(EncryptType::Aes128)

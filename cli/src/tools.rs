@@ -145,23 +145,23 @@ pub fn verify_v2_cmd(key: &Secret, input: &V2Input, explain: bool, window: Optio
     let parsed: Vec<(String, String)> = input.headers.iter().map(|h| parse_header_arg(h)).collect::<CliResult<_>>()?;
     let hs: Vec<(&str, &str)> = parsed.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let auth = match input.scheme {
-        V2Scheme::Basic => V2Auth::from_query(&query, &mut scratch).map_err(|e| core_err("cannot read signature, timestamp and nonce from the URL", e))?,
-        V2Scheme::Kit => V2Auth::from_kit_headers(&hs).map_err(|e| core_err("cannot read the x-sign, x-timestamp and x-nonce headers", e))?,
+        V2Scheme::Query => V2Auth::from_query(&query, &mut scratch).map_err(|e| core_err("cannot read signature, timestamp and nonce from the URL", e))?,
+        V2Scheme::Headers => V2Auth::from_headers(&hs).map_err(|e| core_err("cannot read the x-sign, x-timestamp and x-nonce headers", e))?,
     };
     let body = &input.body;
     let (title, sig_name) = match input.scheme {
-        V2Scheme::Basic => ("SCHEMES.md S2, V2 signature over the raw body", "signature"),
-        V2Scheme::Kit => ("SCHEMES.md S2b, kit x-sign over the raw body", "x-sign"),
+        V2Scheme::Query => ("SCHEMES.md S2, V2 signature over the raw body", "signature"),
+        V2Scheme::Headers => ("SCHEMES.md S2b, kit x-sign over the raw body", "x-sign"),
     };
     ex.title(title);
     ex.line("1. body", body_note(body));
     let canonical_desc = match input.scheme {
-        V2Scheme::Basic => {
+        V2Scheme::Query => {
             let inner = v2_inner(body, k);
             ex.line("2. inner hash", format!("hex(HMAC({}, body)) = {}", key.masked(), inner.as_str()));
             format!("{} + nonce \"{}\" + timestamp \"{}\" + inner \"{}\"", key.masked(), auth.nonce, auth.timestamp, inner.as_str())
         }
-        V2Scheme::Kit => {
+        V2Scheme::Headers => {
             ex.line("2. inner hash", "none in the kit formula: the body itself is appended");
             format!("{} + nonce \"{}\" + timestamp \"{}\" + body", key.masked(), auth.nonce, auth.timestamp)
         }
@@ -245,7 +245,7 @@ pub fn verify_response(key: &Secret, headers: &[String], body: &[u8], timestamps
         for info in &infos {
             for f in ["userName", "password"] {
                 if let Some(w) = info.get(f).and_then(Value::as_str) {
-                    if w.chars().count() > koosign::MAX_WIRE_LEN {
+                    if w.chars().count() > koosign::field::MAX_WIRE_LEN {
                         failures += 1;
                         println!("INVALID: appInfo.{f} is {} characters; at most 128", w.chars().count());
                     }
@@ -311,7 +311,7 @@ pub fn encrypt(key: &Secret, ty: &str, text: &str, iv: Option<&str>, explain: bo
         Error::InputTooLarge { .. } => CliError::usage(format!(
             "the text is {} bytes: the wire string would exceed 128 characters (at most {} bytes fit)",
             text.len(),
-            koosign::MAX_PLAINTEXT_LEN
+            koosign::field::MAX_PLAINTEXT_LEN
         )),
         other => core_err("cannot encrypt", other),
     })?;

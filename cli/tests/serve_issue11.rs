@@ -37,7 +37,7 @@ fn s2_digit_shift_replay_is_refused() {
     let base = fresh_nonce();
     let ts = now_ms().to_string();
     let nonce = format!("{base}0");
-    let x_sign = koosign::sign_v2(koosign::V2Scheme::Kit, QUERY_BODY, KEY, &nonce, &ts).unwrap();
+    let x_sign = koosign::sign_v2(koosign::V2Scheme::Headers, QUERY_BODY, KEY, &nonce, &ts).unwrap();
     let genuine = [("x-sign", x_sign.as_str()), ("x-timestamp", ts.as_str()), ("x-nonce", nonce.as_str())];
     assert_eq!(post(s.addr, "", &genuine, QUERY_BODY).code(), "000003");
     let shifted_ts = format!("0{ts}");

@@ -171,7 +171,7 @@ fn kit_headers() {
     // Fresh kit signature (lower-case hex, header names in any case).
     let ts = now_ms().to_string();
     let nonce = fresh_nonce();
-    let sig = koosign::sign_v2(koosign::V2Scheme::Kit, V2_BODY.as_bytes(), KEY, &nonce, &ts).unwrap().as_str().to_ascii_lowercase();
+    let sig = koosign::sign_v2(koosign::V2Scheme::Headers, V2_BODY.as_bytes(), KEY, &nonce, &ts).unwrap().as_str().to_ascii_lowercase();
     let hs = [("X-Sign", sig.as_str()), ("X-Timestamp", ts.as_str()), ("X-Nonce", nonce.as_str())];
     let r = post(s.addr, "", &hs, V2_BODY.as_bytes());
     r.assert_signed(KEY);
@@ -182,7 +182,7 @@ fn kit_headers() {
     assert_eq!(post(s.addr, "", &hs, V2_BODY.as_bytes()).code(), "000001");
     // The basic formula in kit headers does not verify.
     let nonce = fresh_nonce();
-    let basic = koosign::sign_v2(koosign::V2Scheme::Basic, V2_BODY.as_bytes(), KEY, &nonce, &ts).unwrap();
+    let basic = koosign::sign_v2(koosign::V2Scheme::Query, V2_BODY.as_bytes(), KEY, &nonce, &ts).unwrap();
     let hs = [("x-sign", basic.as_str()), ("x-timestamp", ts.as_str()), ("x-nonce", nonce.as_str())];
     assert_eq!(post(s.addr, "", &hs, V2_BODY.as_bytes()).code(), "000001");
     // Missing x-nonce: refused before authentication.

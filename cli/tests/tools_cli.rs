@@ -180,7 +180,7 @@ fn verify_v2_good_and_bad() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("first step that differs: inner hash") && r.stdout.contains("kit formula"), "{}", r.stdout);
     // Nonce and timestamp swapped by the sender.
-    let swapped = koosign::sign_v2(koosign::V2Scheme::Basic, V2_BODY.as_bytes(), KEY, "1680508066618", V2_NONCE).unwrap();
+    let swapped = koosign::sign_v2(koosign::V2Scheme::Query, V2_BODY.as_bytes(), KEY, "1680508066618", V2_NONCE).unwrap();
     let url = v2_url().replace(V2_SIG, swapped.as_str());
     let r = koosign(&["verify", "v2", "--key", KEY, "--url", &url, "--body", &body, "--explain"]);
     assert!(r.stdout.contains("swapped"), "{}", r.stdout);

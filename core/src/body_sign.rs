@@ -4,7 +4,8 @@
 
 use crate::encoding::{b64_32, FixedText};
 use crate::error::{Error, Result};
-use crate::mac::{hmac, match_any};
+use crate::mac::{finish, match_any, match_keys, Keyed, RawKey};
+use hmac::Mac;
 
 /// The header name, exactly (the marketplace's check is case-sensitive).
 pub const BODY_SIGN_HEADER: &str = "Body-Sign";
@@ -16,7 +17,19 @@ const PREFIX: &[u8] = b"sign_type=\"HMAC-SHA256\", signature=\"";
 /// `b64(HMAC(access_key, body))`: the signature alone (44 characters).
 /// The key is the access key alone, never `key + timeStamp`.
 pub fn body_signature(body: &[u8], access_key: &str) -> FixedText<44> {
-    FixedText::from_parts(&[&b64_32(&hmac(access_key.as_bytes(), body))])
+    FixedText::from_parts(&[&signature_keyed(&RawKey(access_key), body)])
+}
+
+/// `b64(HMAC(key, body))` under one keyed access key.
+pub(crate) fn signature_keyed(key: &impl Keyed, body: &[u8]) -> [u8; 44] {
+    let mut m = key.mac();
+    m.update(body);
+    b64_32(&finish(m))
+}
+
+/// The header value under one keyed access key.
+pub(crate) fn body_sign_keyed(key: &impl Keyed, body: &[u8]) -> FixedText<BODY_SIGN_VALUE_LEN> {
+    FixedText::from_parts(&[PREFIX, &signature_keyed(key, body), b"\""])
 }
 
 /// The `Body-Sign` header value for the exact response bytes `body`:
@@ -26,8 +39,7 @@ pub fn body_sign(body: &[u8], access_key: &str) -> Result<FixedText<BODY_SIGN_VA
     if access_key.is_empty() {
         return Err(Error::NoAccessKey);
     }
-    let sig = b64_32(&hmac(access_key.as_bytes(), body));
-    Ok(FixedText::from_parts(&[PREFIX, &sig, b"\""]))
+    Ok(body_sign_keyed(&RawKey(access_key), body))
 }
 
 /// A parsed `Body-Sign` value.
@@ -133,15 +145,47 @@ pub fn parse_body_sign(value: &str) -> Result<BodySignValue<'_>> {
     Ok(BodySignValue { sign_type, signature })
 }
 
+/// A verified `Body-Sign` (S3): the exact body it covers and the index of
+/// the access key that matched. Made only by [`verify_body_sign`] and the
+/// merchant context's `verify_body_sign`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodySignVerified<'b> {
+    body: &'b [u8],
+    key_index: usize,
+}
+
+impl<'b> BodySignVerified<'b> {
+    /// The exact body bytes the signature covers.
+    pub fn body(&self) -> &'b [u8] {
+        self.body
+    }
+
+    /// Index into the access keys given of the one that matched.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+}
+
 /// Verifies a received `Body-Sign` value against the exact body bytes and
-/// one or several access keys; returns the index of the key that matched.
-/// The value is read by [`parse_body_sign`] (strict, docs/SCHEMES.md §S3), then
-/// the signature is compared in constant time with `b64(HMAC(key, body))`
-/// for every key.
+/// one or several access keys (docs/SCHEMES.md §S3). The value is read by
+/// [`parse_body_sign`] (strict), then the signature is compared in constant
+/// time with `b64(HMAC(key, body))` for every key.
 /// Errors: those of [`parse_body_sign`], `NoAccessKey`, `SignatureMismatch`.
-pub fn verify_body_sign(value: &str, body: &[u8], access_keys: &[&str]) -> Result<usize> {
+pub fn verify_body_sign<'b>(value: &str, body: &'b [u8], access_keys: &[&str]) -> Result<BodySignVerified<'b>> {
     let v = parse_body_sign(value)?;
-    match_any(access_keys, v.signature.as_bytes(), |k| b64_32(&hmac(k.as_bytes(), body)))
+    let key_index = match_any(access_keys, v.signature.as_bytes(), |k| signature_keyed(&RawKey(k), body))?;
+    Ok(BodySignVerified { body, key_index })
+}
+
+/// [`verify_body_sign`] over any keyed key set.
+pub(crate) fn verify_body_sign_keyed<'b, K: Keyed>(
+    value: &str,
+    body: &'b [u8],
+    keys: impl Iterator<Item = K>,
+) -> Result<BodySignVerified<'b>> {
+    let v = parse_body_sign(value)?;
+    let key_index = match_keys(keys, v.signature.as_bytes(), |k| signature_keyed(k, body))?;
+    Ok(BodySignVerified { body, key_index })
 }
 
 #[cfg(test)]
@@ -159,7 +203,7 @@ mod tests {
             "sign_type=\"HMAC-SHA256\",signature=\"CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=\"",
             "sign_type=\"HMAC-SHA256\", signature= \"CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=\"",
         ] {
-            assert_eq!(verify_body_sign(v, body, &["testAccessKey123"]), Ok(0));
+            assert_eq!(verify_body_sign(v, body, &["testAccessKey123"]).map(|v| v.key_index()), Ok(0));
         }
         assert_eq!(verify_body_sign(h.as_str(), b"{}", &["testAccessKey123"]), Err(Error::SignatureMismatch));
     }

@@ -53,9 +53,34 @@ pub enum Error {
     /// the nonce; §S6, a repeated signed header). Refused before
     /// authentication; the text says which rule.
     Ambiguous(&'static str),
+    /// A replay store could not be reached (a database or cache that is
+    /// down): the request is refused rather than accepted unchecked (fail
+    /// closed). A merchant-side failure: answered `000005`
+    /// (docs/SCHEMES.md §Answers).
+    StoreUnavailable,
 }
 
 impl Error {
+    /// Every variant once, in declaration order (placeholder payloads):
+    /// the one list that docs/ERRORS.md and the bindings' tables are
+    /// checked against.
+    pub const ALL: [Error; 14] = [
+        Error::MissingParameter(""),
+        Error::MalformedEncoding(""),
+        Error::BadTimestamp,
+        Error::StaleTimestamp,
+        Error::ReplayedNonce,
+        Error::NonceStoreFull,
+        Error::BufferTooSmall { needed: 0 },
+        Error::InputTooLarge { limit: 0 },
+        Error::NoAccessKey,
+        Error::SignatureMismatch,
+        Error::Decrypt,
+        Error::RandomSource,
+        Error::Ambiguous(""),
+        Error::StoreUnavailable,
+    ];
+
     /// A stable, machine-readable name for the variant, e.g. `SIGNATURE_MISMATCH`.
     pub const fn code(&self) -> &'static str {
         match self {
@@ -72,6 +97,7 @@ impl Error {
             Error::Decrypt => "DECRYPT",
             Error::RandomSource => "RANDOM_SOURCE",
             Error::Ambiguous(_) => "AMBIGUOUS",
+            Error::StoreUnavailable => "STORE_UNAVAILABLE",
         }
     }
 
@@ -106,6 +132,7 @@ impl fmt::Display for Error {
             Error::Decrypt => f.write_str("field could not be decrypted"),
             Error::RandomSource => f.write_str("the random source failed"),
             Error::Ambiguous(what) => write!(f, "ambiguous request refused: {what}"),
+            Error::StoreUnavailable => f.write_str("the replay store is unavailable"),
         }
     }
 }

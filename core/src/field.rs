@@ -15,6 +15,23 @@ pub const MAX_PLAINTEXT_LEN: usize = 79;
 /// IV length in characters (and bytes).
 pub const IV_LEN: usize = 16;
 
+#[cfg(feature = "alloc")]
+pub use crate::owned::{decrypt_field_owned, encrypt_field_owned};
+
+/// Bytes of `out` [`encrypt_field`] and [`FieldKey::encrypt_with_iv`] need
+/// for a plaintext of `plaintext_len` bytes: the IV and the Base64 of the
+/// PKCS#7-padded ciphertext (at most [`MAX_WIRE_LEN`] for a plaintext
+/// within [`MAX_PLAINTEXT_LEN`]).
+pub const fn encrypt_out_len(plaintext_len: usize) -> usize {
+    IV_LEN + ((plaintext_len / 16 + 1) * 16).div_ceil(3) * 4
+}
+
+/// Bytes of `out` [`decrypt_field`] and [`FieldKey::decrypt`] need for a
+/// wire string of `wire_len` bytes (the Base64 is decoded in place there).
+pub const fn decrypt_out_len(wire_len: usize) -> usize {
+    wire_len
+}
+
 /// Key size of a field, as the response's `encryptType` says it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EncryptType {

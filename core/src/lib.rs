@@ -6,14 +6,24 @@
 //!
 //! | scheme | verify | produce |
 //! |---|---|---|
-//! | S1 V1 `authToken` (GET query) | [`verify_v1`] | [`v1_auth_token`], [`build_v1_query`] |
+//! | S1 V1 `authToken` (GET query) | [`verify_v1_query`] | [`v1_auth_token`], [`build_v1_query`] |
 //! | S1b V1 token header + JSON body | [`verify_v1_json`] | [`v1_auth_token`] |
-//! | S2 V2 `signature`/`timestamp`/`nonce` | [`verify_v2`] with [`V2Scheme::Basic`] | [`sign_v2`] |
-//! | S2b kit `x-sign` | [`verify_v2`] with [`V2Scheme::Kit`] | [`sign_v2`] |
+//! | S2 V2 `signature`/`timestamp`/`nonce` | [`verify_v2`] with [`V2Scheme::Query`] | [`sign_v2`] |
+//! | S2b kit `x-sign` headers | [`verify_v2`] with [`V2Scheme::Headers`] | [`sign_v2`] |
 //! | S3 `Body-Sign` response header | [`verify_body_sign`] | [`body_sign`] |
 //! | S4 AES-CBC fields, SHA1PRNG key | [`decrypt_field`], [`FieldCipher`] | [`encrypt_field`], [`FieldKey`] |
 //! | S5 licence `ts`/`nonce` | [`verify_licence`] | [`licence_sign`] |
 //! | S6 `SDK-HMAC-SHA256` open APIs | [`verify_apig`] | [`sign_apig`] |
+//!
+//! Each scheme is a module (`koosign::v1`, `koosign::v2`, `koosign::body_sign`,
+//! `koosign::field`, `koosign::licence`, `koosign::apig`) holding its limits
+//! and the `const fn` sizes of its buffers (`koosign::v1::query_scratch_len`,
+//! `koosign::field::encrypt_out_len`, ...); the root re-exports the functions
+//! and types. A merchant endpoint builds one keyed [`Merchant`] context at
+//! start-up (its keys precomputed, rotation, a fail-closed [`Policy`]) and
+//! calls [`Merchant::verify`] on each request (protocol detection, signature,
+//! window, replay, the notification and its activity) and
+//! [`Merchant::respond`] / [`Merchant::refusal`] for the signed answer.
 //!
 //! Every operation writes into caller-provided buffers or returns fixed-size
 //! values; the clock is passed in (Unix milliseconds); signatures are
@@ -30,7 +40,7 @@
 //! let auth = V2Auth::from_query(query, &mut scratch)?;
 //! let mut nonces = NonceCache::<1024>::new();
 //! let now_ms = 1_680_508_070_000; // your clock, Unix ms
-//! let verified = verify_v2(V2Scheme::Basic, &auth, body, &["testAccessKey123"],
+//! let verified = verify_v2(V2Scheme::Query, &auth, body, &["testAccessKey123"],
 //!                          Some(Freshness::new(now_ms)), Some(&mut nonces))?;
 //! assert_eq!(verified.notification()?.activity.unwrap().as_str(), "newInstance");
 //!
@@ -47,45 +57,67 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
-mod apig;
-mod body_sign;
+pub mod activity;
+pub mod answer;
+pub mod apig;
+mod apig_size;
+pub mod body_sign;
+pub mod detect;
 mod encoding;
 mod error;
-mod field;
-mod form;
-mod licence;
+pub mod field;
+pub mod form;
+pub mod licence;
 mod mac;
-mod nonce;
-mod notification;
-mod time;
-mod v1;
-mod v2;
+pub mod merchant;
+pub mod nonce;
+pub mod notification;
+#[cfg(feature = "alloc")]
+mod owned;
+pub mod response;
+pub mod time;
+pub mod v1;
+pub mod v2;
 
 pub use apig::{
     canonical_query, canonical_uri, parse_authorization, parse_sdk_date, sign_apig, verify_apig, AddedHeader,
     ApigAuthorization, ApigRequest, ApigSigned, ApigVerified, ALGORITHM as APIG_ALGORITHM, EMPTY_BODY_SHA256, MAX_HEADERS,
     MAX_PATH, MAX_QUERY,
 };
+pub use apig_size::apig_sign_out_len;
 pub use body_sign::{
-    body_sign, body_signature, parse_body_sign, verify_body_sign, BodySignValue, BODY_SIGN_HEADER, BODY_SIGN_VALUE_LEN,
+    body_sign, body_signature, parse_body_sign, verify_body_sign, BodySignValue, BodySignVerified, BODY_SIGN_HEADER,
+    BODY_SIGN_VALUE_LEN,
 };
+pub use activity::{validate_v1, validate_v2, Activity, Family};
+pub use answer::{refusal, result_code, sign_answer, ResultCode, SignedAnswer, Stage, REFUSAL_MAX_LEN};
+pub use detect::{detect_protocol, Protocol};
 pub use encoding::{query_of, FixedText};
 pub use error::{Error, Result};
-pub use field::{
-    decrypt_field, derive_key, encrypt_field, random_iv, DecryptMode, EncryptType, FieldCipher, FieldKey, IV_LEN,
-    MAX_PLAINTEXT_LEN, MAX_WIRE_LEN,
+#[cfg(feature = "alloc")]
+pub use owned::{
+    build_v1_query_owned, canonical_query_owned, canonical_uri_owned, decrypt_field_owned, encrypt_field_owned,
 };
-pub use form::{parse_form, FormPairs, MAX_PARAMS};
-pub use licence::{licence_sign, verify_licence};
+pub use field::{decrypt_field, derive_key, encrypt_field, random_iv, DecryptMode, EncryptType, FieldCipher, FieldKey};
+pub use form::{parse_form, FormPairs};
+pub use licence::{licence_sign, verify_licence, LicenceVerified};
 pub use mac::constant_time_eq;
-pub use nonce::{NonceCache, NonceStore};
-pub use notification::{JsonText, Notification, MAX_NOTIFICATION_BODY, MAX_UNESCAPED};
+pub use merchant::{Answer, AppInfo, Merchant, Policy, Rejection, Replay, Request, Verified, Window};
+#[cfg(feature = "alloc")]
+pub use nonce::NonceTable;
+pub use nonce::{NonceCache, NonceSlot, NonceSlots, NonceStore};
+pub use notification::{
+    walk_json, JsonChars, JsonStr, JsonText, JsonVisitor, Notification, MAX_DEPTH, MAX_NOTIFICATION_BODY, MAX_OPEN_MEMBERS,
+    MAX_UNESCAPED,
+};
 pub use time::{
     format_sdk_date, format_unix_ms, format_v1_timestamp, parse_unix_ms, parse_v1_timestamp, Freshness,
     APIG_DEFAULT_WINDOW_MS, DEFAULT_WINDOW_MS, V1_DEFAULT_WINDOW_MS,
 };
-pub use v1::{build_v1_query, v1_auth_token, verify_v1, verify_v1_json, V1Params, VerifiedV1, AUTH_TOKEN, TIME_STAMP};
-pub use v2::{sign_v2, v2_inner, verify_v2, V2Auth, V2Scheme, VerifiedV2, MAX_NONCE_LEN};
+pub use v1::{
+    build_v1_query, v1_auth_token, verify_v1_json, verify_v1_query, V1Params, VerifiedV1, AUTH_TOKEN, TIME_STAMP,
+};
+pub use v2::{sign_v2, v2_inner, verify_v2, V2Auth, V2Scheme, VerifiedV2};
 
 /// The crate README's Rust example (core/README.md, published with the
 /// crate) is compiled as a doctest. The repository README's Rust example is

@@ -3,12 +3,12 @@
 
 use crate::encoding::{b64_32, FixedText};
 use crate::error::{Error, Result};
-use crate::mac::{finish, mac_new, match_any};
+use crate::mac::{check_keys, finish, match_keys, Keyed, RawKey};
 use crate::time::{parse_unix_ms, Freshness};
 use hmac::Mac;
 
-fn licence_mac(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> [u8; 44] {
-    let mut m = mac_new(access_key.as_bytes());
+pub(crate) fn licence_mac(key: &impl Keyed, ts: &str, nonce: &str, body: &[u8]) -> [u8; 44] {
+    let mut m = key.mac();
     m.update(b"ts=");
     m.update(ts.as_bytes());
     m.update(b"&nonce=");
@@ -24,11 +24,11 @@ pub fn licence_sign(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> Res
     if access_key.is_empty() {
         return Err(Error::NoAccessKey);
     }
-    Ok(FixedText::from_parts(&[&licence_mac(ts, nonce, body, access_key)]))
+    Ok(FixedText::from_parts(&[&licence_mac(&RawKey(access_key), ts, nonce, body)]))
 }
 
 /// Verifies an S5 signature (a space in it is read as `+`); returns the
-/// index of the matching key.
+/// verified view ([`LicenceVerified`]: the body and the matching key's index).
 ///
 /// The signed string `ts=<ts>&nonce=<nonce>&body=<body>` is not
 /// delimited, so (docs/SCHEMES.md §S5 decision) before the MAC:
@@ -43,14 +43,37 @@ pub fn licence_sign(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> Res
 /// Errors: `BadTimestamp`, `MissingParameter("nonce")`,
 /// `Ambiguous("licence nonce contains `&`")`, `NoAccessKey`,
 /// `SignatureMismatch`, `StaleTimestamp`.
-pub fn verify_licence(
+pub fn verify_licence<'b>(
     ts: &str,
     nonce: &str,
-    body: &[u8],
+    body: &'b [u8],
     signature: &str,
     access_keys: &[&str],
     freshness: Option<Freshness>,
-) -> Result<usize> {
+) -> Result<LicenceVerified<'b>> {
+    verify_licence_keyed(
+        ts,
+        nonce,
+        body,
+        signature,
+        || {
+            check_keys(access_keys)?;
+            Ok(access_keys.iter().map(|k| RawKey(k)))
+        },
+        freshness,
+    )
+}
+
+/// [`verify_licence`] over any keyed key set (`keys` is called once the
+/// format is checked).
+pub(crate) fn verify_licence_keyed<'b, K: Keyed, I: Iterator<Item = K>>(
+    ts: &str,
+    nonce: &str,
+    body: &'b [u8],
+    signature: &str,
+    keys: impl FnOnce() -> Result<I>,
+    freshness: Option<Freshness>,
+) -> Result<LicenceVerified<'b>> {
     let ts_ms = parse_unix_ms(ts)?;
     if nonce.is_empty() {
         return Err(Error::MissingParameter("nonce"));
@@ -58,18 +81,45 @@ pub fn verify_licence(
     if nonce.contains('&') {
         return Err(Error::Ambiguous("licence nonce contains `&`"));
     }
+    let keys = keys()?;
     let mut received = [0u8; 44];
     let sig = signature.as_bytes();
     if sig.len() != received.len() {
-        crate::mac::check_keys(access_keys)?;
         return Err(Error::SignatureMismatch);
     }
     for (r, &b) in received.iter_mut().zip(sig) {
         *r = if b == b' ' { b'+' } else { b };
     }
-    let i = match_any(access_keys, &received, |k| licence_mac(ts, nonce, body, k))?;
+    let key_index = match_keys(keys, &received, |k| licence_mac(k, ts, nonce, body))?;
     if let Some(f) = freshness {
         f.check(ts_ms)?;
     }
-    Ok(i)
+    Ok(LicenceVerified { body, key_index, ts_ms })
+}
+
+/// A verified S5 licence request: the exact body, the index of the access
+/// key that matched and `ts` in Unix ms. Made only by [`verify_licence`] and
+/// the merchant context's `verify_licence`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LicenceVerified<'b> {
+    body: &'b [u8],
+    key_index: usize,
+    ts_ms: u64,
+}
+
+impl<'b> LicenceVerified<'b> {
+    /// The exact body bytes that were verified.
+    pub fn body(&self) -> &'b [u8] {
+        self.body
+    }
+
+    /// Index into the access keys given of the one that matched.
+    pub fn key_index(&self) -> usize {
+        self.key_index
+    }
+
+    /// The request's `ts`, Unix ms.
+    pub fn timestamp_ms(&self) -> u64 {
+        self.ts_ms
+    }
 }

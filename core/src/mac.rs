@@ -64,24 +64,120 @@ pub(crate) fn check_keys(keys: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// One access key as a scheme's code needs it: its bytes (V1 keys its HMAC
+/// with `key + timeStamp`, S2 signs the key itself), and HMAC states keyed
+/// with it. The one-shot functions build these per call ([`RawKey`],
+/// [`OneShotKey`]); the merchant context holds them precomputed
+/// ([`crate::merchant::Merchant`]), so both run the same scheme code.
+pub(crate) trait Keyed {
+    /// The access key.
+    fn key(&self) -> &str;
+    /// The access key's UTF-8 bytes.
+    fn key_bytes(&self) -> &[u8] {
+        self.key().as_bytes()
+    }
+    /// A fresh HMAC-SHA256 state keyed with the access key.
+    fn mac(&self) -> HmacSha256;
+    /// The keyed state with the access key itself already absorbed as the
+    /// first message bytes (S2 and S2b sign `key + nonce + …`).
+    fn mac_after_key(&self) -> HmacSha256 {
+        let mut m = self.mac();
+        m.update(self.key_bytes());
+        m
+    }
+}
+
+impl Keyed for str {
+    fn key(&self) -> &str {
+        self
+    }
+    fn mac(&self) -> HmacSha256 {
+        mac_new(self.as_bytes())
+    }
+}
+
+/// An access key keyed on demand: each `mac()` runs the HMAC key setup (for
+/// a one-shot operation that needs one keyed state, or none, as V1).
+#[derive(Clone, Copy)]
+pub(crate) struct RawKey<'a>(pub(crate) &'a str);
+
+impl Keyed for RawKey<'_> {
+    fn key(&self) -> &str {
+        self.0
+    }
+    fn mac(&self) -> HmacSha256 {
+        mac_new(self.0.as_bytes())
+    }
+}
+
+/// An access key keyed once, its state cloned for each use (a one-shot
+/// operation that needs the keyed state twice: S2).
+pub(crate) struct OneShotKey<'a> {
+    key: &'a str,
+    keyed: HmacSha256,
+}
+
+impl<'a> OneShotKey<'a> {
+    pub(crate) fn new(key: &'a str) -> Self {
+        OneShotKey { key, keyed: mac_new(key.as_bytes()) }
+    }
+}
+
+impl Keyed for OneShotKey<'_> {
+    fn key(&self) -> &str {
+        self.key
+    }
+    fn mac(&self) -> HmacSha256 {
+        self.keyed.clone()
+    }
+}
+
+impl<T: Keyed + ?Sized> Keyed for &T {
+    fn key(&self) -> &str {
+        (**self).key()
+    }
+    fn mac(&self) -> HmacSha256 {
+        (**self).mac()
+    }
+    fn mac_after_key(&self) -> HmacSha256 {
+        (**self).mac_after_key()
+    }
+}
+
 /// Runs `expected(key)` for every key and compares it in constant time with
 /// `received`; returns the index of the first key that matched. Every key is
 /// tried whatever matches, so timing does not tell which key matched.
+/// `NoAccessKey` when `keys` yields none.
+pub(crate) fn match_keys<const N: usize, K: Keyed>(
+    keys: impl Iterator<Item = K>,
+    received: &[u8],
+    mut expected: impl FnMut(&K) -> [u8; N],
+) -> Result<usize> {
+    let mut found: Option<usize> = None;
+    let mut count = 0;
+    for (i, k) in keys.enumerate() {
+        count += 1;
+        let exp = Zeroizing::new(expected(&k));
+        let ok: bool = ct_eq(&exp[..], received);
+        if ok && found.is_none() {
+            found = Some(i);
+        }
+    }
+    if count == 0 {
+        return Err(Error::NoAccessKey);
+    }
+    found.ok_or(Error::SignatureMismatch)
+}
+
+/// [`match_keys`] over a list of access key strings (checked first:
+/// `NoAccessKey` for none or an empty one).
 pub(crate) fn match_any<const N: usize>(
     keys: &[&str],
     received: &[u8],
     mut expected: impl FnMut(&str) -> [u8; N],
 ) -> Result<usize> {
     check_keys(keys)?;
-    let mut found: Option<usize> = None;
-    for (i, k) in keys.iter().enumerate() {
-        let exp = Zeroizing::new(expected(k));
-        let ok: bool = ct_eq(&exp[..], received);
-        if ok && found.is_none() {
-            found = Some(i);
-        }
-    }
-    found.ok_or(Error::SignatureMismatch)
+    match_keys(keys.iter().copied(), received, |k| expected(k))
 }
 
 /// Constant-time equality (length is not secret).

@@ -1,5 +1,13 @@
-//! Replay protection: a small trait for nonce stores and a fixed-capacity,
-//! allocation-free cache that evicts by expiry.
+//! Replay protection: a small trait for nonce stores and three in-process
+//! stores that share one eviction rule: [`NonceCache`] (capacity fixed at
+//! compile time), [`NonceSlots`] (over a caller-given slice, capacity chosen
+//! at run time, no allocator) and, under the `alloc` feature, `NonceTable`
+//! (`NonceTable::with_capacity(n)`).
+//!
+//! Every store keeps a nonce as its SHA-256 with its expiry, 40 bytes per
+//! entry ([`NonceSlot`]), evicts expired entries when room is needed and
+//! never forgets an unexpired one: a full store refuses with
+//! [`Error::NonceStoreFull`] (fail closed).
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -7,13 +15,23 @@ use sha2::{Digest, Sha256};
 /// A place that remembers nonces until they expire.
 ///
 /// Implement it over Redis, a database or a shared map when several servers
-/// receive notifications; [`NonceCache`] is the in-process one.
+/// receive notifications; [`NonceCache`], [`NonceSlots`] and `NonceTable`
+/// are the in-process ones.
+///
+/// The verifiers call [`NonceStore::check_and_insert`] only for a request
+/// whose signature and window passed, and refuse the request on any error
+/// the store returns (fail closed): [`Error::ReplayedNonce`],
+/// [`Error::NonceStoreFull`] and [`Error::StoreUnavailable`] are passed on
+/// as they are; any other error a store returns is read as
+/// `StoreUnavailable`.
 pub trait NonceStore {
     /// Records `nonce` as used until `expires_at_ms` (Unix ms).
     ///
     /// Returns [`Error::ReplayedNonce`] if the nonce is already recorded and
-    /// not expired at `now_ms`, and [`Error::NonceStoreFull`] if it cannot be
-    /// recorded without forgetting an unexpired nonce.
+    /// not expired at `now_ms`, [`Error::NonceStoreFull`] if it cannot be
+    /// recorded without forgetting an unexpired nonce, and
+    /// [`Error::StoreUnavailable`] if the store cannot be reached (a
+    /// database that is down): never `Ok` for a nonce it could not check.
     fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> Result<()>;
 }
 
@@ -23,13 +41,97 @@ impl<S: NonceStore + ?Sized> NonceStore for &mut S {
     }
 }
 
+/// Records a verified request's nonce: the store's answer, with any error
+/// other than the three a store may give read as `StoreUnavailable` (a
+/// store never makes a verifier accept, nor answer something else).
+pub(crate) fn record(store: &mut dyn NonceStore, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> Result<()> {
+    match store.check_and_insert(nonce, now_ms, expires_at_ms) {
+        Ok(()) => Ok(()),
+        Err(e @ (Error::ReplayedNonce | Error::NonceStoreFull | Error::StoreUnavailable)) => Err(e),
+        Err(_) => Err(Error::StoreUnavailable),
+    }
+}
+
+/// One entry of an in-process nonce store: a nonce's SHA-256 and its
+/// expiry (40 bytes). Give [`NonceSlots::new`] a slice of them,
+/// e.g. `[NonceSlot::EMPTY; 4096]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct NonceSlot {
+    digest: [u8; 32],
+    expires_at_ms: u64,
+}
+
+impl NonceSlot {
+    /// An unused slot.
+    pub const EMPTY: NonceSlot = NonceSlot { digest: [0; 32], expires_at_ms: 0 };
+}
+
+impl Default for NonceSlot {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl core::fmt::Debug for NonceSlot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("NonceSlot").field("expires_at_ms", &self.expires_at_ms).finish_non_exhaustive()
+    }
+}
+
+fn digest(nonce: &[u8]) -> [u8; 32] {
+    Sha256::digest(nonce).into()
+}
+
+/// The one eviction rule, over `slots[..*len]` (the used entries, packed).
+fn check_and_insert_in(slots: &mut [NonceSlot], len: &mut usize, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> Result<()> {
+    let h = digest(nonce);
+    if let Some(pos) = slots[..*len].iter().position(|s| s.digest == h) {
+        if slots[pos].expires_at_ms >= now_ms {
+            return Err(Error::ReplayedNonce);
+        }
+        // Expired: forget it (swap-remove) and record it again below.
+        *len -= 1;
+        slots.swap(pos, *len);
+    }
+    if *len == slots.len() {
+        evict_in(slots, len, now_ms);
+    }
+    if *len == slots.len() {
+        return Err(Error::NonceStoreFull);
+    }
+    slots[*len] = NonceSlot { digest: h, expires_at_ms };
+    *len += 1;
+    Ok(())
+}
+
+fn evict_in(slots: &mut [NonceSlot], len: &mut usize, now_ms: u64) {
+    let mut keep = 0;
+    for i in 0..*len {
+        if slots[i].expires_at_ms >= now_ms {
+            slots[keep] = slots[i];
+            keep += 1;
+        }
+    }
+    for s in &mut slots[keep..*len] {
+        *s = NonceSlot::EMPTY;
+    }
+    *len = keep;
+}
+
+fn contains_in(slots: &[NonceSlot], nonce: &[u8], now_ms: u64) -> bool {
+    let h = digest(nonce);
+    slots.iter().any(|s| s.digest == h && s.expires_at_ms >= now_ms)
+}
+
 /// A fixed-capacity nonce cache holding up to `N` nonces (each kept as its
 /// SHA-256, 40 bytes per entry). Expired entries are evicted when room is
 /// needed; an unexpired one is never forgotten: a full cache refuses with
-/// [`Error::NonceStoreFull`].
+/// [`Error::NonceStoreFull`]. For a capacity chosen at run time, see
+/// [`NonceSlots`] (no allocator) or `NonceTable` (`alloc` feature).
 #[derive(Clone)]
 pub struct NonceCache<const N: usize> {
-    entries: heapless::Vec<([u8; 32], u64), N>,
+    slots: [NonceSlot; N],
+    len: usize,
 }
 
 impl<const N: usize> Default for NonceCache<N> {
@@ -40,24 +142,24 @@ impl<const N: usize> Default for NonceCache<N> {
 
 impl<const N: usize> core::fmt::Debug for NonceCache<N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("NonceCache").field("len", &self.entries.len()).field("capacity", &N).finish()
+        f.debug_struct("NonceCache").field("len", &self.len).field("capacity", &N).finish()
     }
 }
 
 impl<const N: usize> NonceCache<N> {
     /// An empty cache.
     pub const fn new() -> Self {
-        NonceCache { entries: heapless::Vec::new() }
+        NonceCache { slots: [NonceSlot::EMPTY; N], len: 0 }
     }
 
     /// Entries currently held (expired ones included until evicted).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// True when nothing is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// The fixed capacity `N`.
@@ -67,33 +169,149 @@ impl<const N: usize> NonceCache<N> {
 
     /// True if `nonce` is held and unexpired at `now_ms`.
     pub fn contains(&self, nonce: &[u8], now_ms: u64) -> bool {
-        let h = digest(nonce);
-        self.entries.iter().any(|(d, exp)| *d == h && *exp >= now_ms)
+        contains_in(&self.slots[..self.len], nonce, now_ms)
     }
 
     /// Drops every entry expired at `now_ms`.
     pub fn evict_expired(&mut self, now_ms: u64) {
-        self.entries.retain(|(_, exp)| *exp >= now_ms);
+        evict_in(&mut self.slots, &mut self.len, now_ms);
     }
-}
-
-fn digest(nonce: &[u8]) -> [u8; 32] {
-    Sha256::digest(nonce).into()
 }
 
 impl<const N: usize> NonceStore for NonceCache<N> {
     fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> Result<()> {
-        let h = digest(nonce);
-        if let Some(pos) = self.entries.iter().position(|(d, _)| *d == h) {
-            if self.entries[pos].1 >= now_ms {
-                return Err(Error::ReplayedNonce);
-            }
-            self.entries.swap_remove(pos);
+        check_and_insert_in(&mut self.slots, &mut self.len, nonce, now_ms, expires_at_ms)
+    }
+}
+
+/// A nonce store over a caller-given slice of [`NonceSlot`]s: the capacity
+/// is the slice's length, chosen at run time, and nothing is allocated.
+/// Same rule as [`NonceCache`] (expired entries evicted when room is
+/// needed; a store full of unexpired nonces refuses with
+/// [`Error::NonceStoreFull`]).
+///
+/// ```
+/// use koosign::nonce::{NonceSlot, NonceSlots, NonceStore};
+/// let mut memory = [NonceSlot::EMPTY; 64];
+/// let mut store = NonceSlots::new(&mut memory);
+/// store.check_and_insert(b"n1", 0, 60_000)?;
+/// assert_eq!(store.check_and_insert(b"n1", 1, 60_001), Err(koosign::Error::ReplayedNonce));
+/// # Ok::<(), koosign::Error>(())
+/// ```
+pub struct NonceSlots<'a> {
+    slots: &'a mut [NonceSlot],
+    len: usize,
+}
+
+impl core::fmt::Debug for NonceSlots<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("NonceSlots").field("len", &self.len).field("capacity", &self.slots.len()).finish()
+    }
+}
+
+impl<'a> NonceSlots<'a> {
+    /// An empty store over `slots` (every slot is cleared). A zero-length
+    /// slice gives a store that refuses every nonce (`NonceStoreFull`).
+    pub fn new(slots: &'a mut [NonceSlot]) -> Self {
+        for s in slots.iter_mut() {
+            *s = NonceSlot::EMPTY;
         }
-        if self.entries.is_full() {
-            self.evict_expired(now_ms);
+        NonceSlots { slots, len: 0 }
+    }
+
+    /// Entries currently held (expired ones included until evicted).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The capacity: the slice's length.
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True if `nonce` is held and unexpired at `now_ms`.
+    pub fn contains(&self, nonce: &[u8], now_ms: u64) -> bool {
+        contains_in(&self.slots[..self.len], nonce, now_ms)
+    }
+
+    /// Drops every entry expired at `now_ms`.
+    pub fn evict_expired(&mut self, now_ms: u64) {
+        evict_in(self.slots, &mut self.len, now_ms);
+    }
+}
+
+impl NonceStore for NonceSlots<'_> {
+    fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> Result<()> {
+        check_and_insert_in(self.slots, &mut self.len, nonce, now_ms, expires_at_ms)
+    }
+}
+
+#[cfg(feature = "alloc")]
+pub use table::NonceTable;
+
+#[cfg(feature = "alloc")]
+mod table {
+    use super::*;
+    use alloc::boxed::Box;
+    use alloc::vec;
+
+    /// A nonce store of a capacity chosen at run time, allocated once
+    /// (`alloc` feature): [`NonceTable::with_capacity`]. No operation
+    /// allocates after that. Same rule as [`NonceCache`].
+    #[derive(Clone)]
+    pub struct NonceTable {
+        slots: Box<[NonceSlot]>,
+        len: usize,
+    }
+
+    impl core::fmt::Debug for NonceTable {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.debug_struct("NonceTable").field("len", &self.len).field("capacity", &self.slots.len()).finish()
         }
-        self.entries.push((h, expires_at_ms)).map_err(|_| Error::NonceStoreFull)
+    }
+
+    impl NonceTable {
+        /// An empty table of `capacity` entries (40 bytes each), allocated
+        /// now. A capacity of 0 refuses every nonce (`NonceStoreFull`).
+        pub fn with_capacity(capacity: usize) -> Self {
+            NonceTable { slots: vec![NonceSlot::EMPTY; capacity].into_boxed_slice(), len: 0 }
+        }
+
+        /// Entries currently held (expired ones included until evicted).
+        pub fn len(&self) -> usize {
+            self.len
+        }
+
+        /// True when nothing is held.
+        pub fn is_empty(&self) -> bool {
+            self.len == 0
+        }
+
+        /// The capacity given to [`NonceTable::with_capacity`].
+        pub fn capacity(&self) -> usize {
+            self.slots.len()
+        }
+
+        /// True if `nonce` is held and unexpired at `now_ms`.
+        pub fn contains(&self, nonce: &[u8], now_ms: u64) -> bool {
+            contains_in(&self.slots[..self.len], nonce, now_ms)
+        }
+
+        /// Drops every entry expired at `now_ms`.
+        pub fn evict_expired(&mut self, now_ms: u64) {
+            evict_in(&mut self.slots, &mut self.len, now_ms);
+        }
+    }
+
+    impl NonceStore for NonceTable {
+        fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> Result<()> {
+            check_and_insert_in(&mut self.slots, &mut self.len, nonce, now_ms, expires_at_ms)
+        }
     }
 }
 
@@ -101,9 +319,7 @@ impl<const N: usize> NonceStore for NonceCache<N> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn replay_and_expiry() {
-        let mut c = NonceCache::<2>::new();
+    fn replay_and_expiry(c: &mut dyn NonceStore) {
         c.check_and_insert(b"a", 0, 100).unwrap();
         assert_eq!(c.check_and_insert(b"a", 50, 150), Err(Error::ReplayedNonce));
         c.check_and_insert(b"b", 50, 150).unwrap();
@@ -111,7 +327,32 @@ mod tests {
         // "a" expires after 100: room again, and "a" may be reused.
         c.check_and_insert(b"c", 101, 200).unwrap();
         c.check_and_insert(b"a", 151, 250).unwrap();
+    }
+
+    #[test]
+    fn every_store_has_the_same_rule() {
+        let mut c = NonceCache::<2>::new();
+        replay_and_expiry(&mut c);
         assert!(c.contains(b"a", 151));
         assert_eq!(c.len(), 2);
+        let mut mem = [NonceSlot::EMPTY; 2];
+        let mut s = NonceSlots::new(&mut mem);
+        replay_and_expiry(&mut s);
+        assert!(s.contains(b"a", 151));
+        assert_eq!((s.len(), s.capacity()), (2, 2));
+        let mut none = NonceSlots::new(&mut []);
+        assert_eq!(none.check_and_insert(b"a", 0, 1), Err(Error::NonceStoreFull));
+    }
+
+    struct Odd;
+    impl NonceStore for Odd {
+        fn check_and_insert(&mut self, _: &[u8], _: u64, _: u64) -> Result<()> {
+            Err(Error::SignatureMismatch)
+        }
+    }
+
+    #[test]
+    fn a_store_error_is_never_anything_but_a_refusal() {
+        assert_eq!(record(&mut Odd, b"n", 0, 1), Err(Error::StoreUnavailable));
     }
 }

@@ -18,24 +18,42 @@ pub const MAX_UNESCAPED: usize = 256;
 /// notifications are a few hundred bytes.
 pub const MAX_NOTIFICATION_BODY: usize = 1 << 20;
 
-/// A JSON string value: borrowed from the body when it has no escapes,
-/// otherwise unescaped into a fixed buffer. Only JSON strings are read:
-/// a number or boolean in a known field is a wrong type (`MalformedEncoding`).
+/// A JSON string value of a known notification field: borrowed from the
+/// body when it has no escapes, otherwise unescaped into a fixed buffer of
+/// [`MAX_UNESCAPED`] bytes held inside the value (no allocation). Opaque:
+/// read it with [`JsonText::as_str`].
 #[derive(Clone, PartialEq, Eq)]
-pub enum JsonText<'a> {
-    /// Borrowed from the body.
+pub struct JsonText<'a>(Text<'a>);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Text<'a> {
     Borrowed(&'a str),
-    /// Unescaped (or a number/boolean rendered as text).
     Owned(heapless::String<MAX_UNESCAPED>),
 }
 
 impl<'a> JsonText<'a> {
-    /// The text.
+    /// The text (escapes decoded).
     pub fn as_str(&self) -> &str {
-        match self {
-            JsonText::Borrowed(s) => s,
-            JsonText::Owned(s) => s.as_str(),
+        match &self.0 {
+            Text::Borrowed(s) => s,
+            Text::Owned(s) => s.as_str(),
         }
+    }
+
+    /// The text when it is borrowed from the body unchanged (it had no
+    /// escapes), `None` when it was unescaped into the value.
+    pub fn borrowed(&self) -> Option<&'a str> {
+        match self.0 {
+            Text::Borrowed(s) => Some(s),
+            Text::Owned(_) => None,
+        }
+    }
+
+    fn owned(s: heapless::String<MAX_UNESCAPED>) -> Self {
+        JsonText(Text::Owned(s))
+    }
+    fn from_body(s: &'a str) -> Self {
+        JsonText(Text::Borrowed(s))
     }
 }
 
@@ -69,22 +87,22 @@ impl<'de> Visitor<'de> for TextVisitor {
         f.write_str("a string")
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> core::result::Result<Self::Value, E> {
-        Ok(JsonText::Borrowed(v))
+        Ok(JsonText::from_body(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> core::result::Result<Self::Value, E> {
-        Ok(JsonText::Owned(owned(v)?))
+        Ok(JsonText::owned(owned(v)?))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> core::result::Result<Self::Value, E> {
-        Ok(JsonText::Owned(render(format_args!("{v}"))?))
+        Ok(JsonText::owned(render(format_args!("{v}"))?))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> core::result::Result<Self::Value, E> {
-        Ok(JsonText::Owned(render(format_args!("{v}"))?))
+        Ok(JsonText::owned(render(format_args!("{v}"))?))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> core::result::Result<Self::Value, E> {
-        Ok(JsonText::Owned(render(format_args!("{v}"))?))
+        Ok(JsonText::owned(render(format_args!("{v}"))?))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> core::result::Result<Self::Value, E> {
-        Ok(JsonText::Borrowed(if v { "true" } else { "false" }))
+        Ok(JsonText::from_body(if v { "true" } else { "false" }))
     }
 }
 
@@ -150,18 +168,28 @@ pub struct Notification<'a> {
 impl<'a> Notification<'a> {
     /// Parses a notification body (a JSON object).
     ///
-    /// Errors: `MalformedEncoding` when the body is not a JSON object
-    /// (strict RFC 8259: no trailing data, no raw control characters in
-    /// strings, no lone surrogates; nested at most 64 deep), or a known
-    /// field is given twice, is of the wrong type or, once unescaped, longer
-    /// than [`MAX_UNESCAPED`] bytes. Escapes are decoded, surrogate pairs
-    /// included; unknown fields are skipped whatever their length.
+    /// The body is first checked whole by the strict walker of
+    /// [`walk_json`] (docs/SCHEMES.md §Notifications and §Answers): UTF-8,
+    /// strict RFC 8259 (no trailing data, no raw control characters in
+    /// strings, no lone surrogates), an object, no member name twice in any
+    /// object at any depth (escapes decoded before comparing), nested at
+    /// most [`MAX_DEPTH`] deep, at most [`MAX_OPEN_MEMBERS`] names open.
+    ///
+    /// Errors: `InputTooLarge { limit: MAX_NOTIFICATION_BODY }` for a body
+    /// over 1 MiB; `MalformedEncoding("body is not a valid notification
+    /// JSON object")` for any breach of the rules above, or a known field
+    /// of the wrong type or, once unescaped, longer than [`MAX_UNESCAPED`]
+    /// bytes. Escapes are decoded, surrogate pairs included; unknown fields
+    /// are skipped whatever their length.
     pub fn parse(body: &'a [u8]) -> Result<Self> {
         const BAD: Error = Error::MalformedEncoding("body is not a valid notification JSON object");
-        // Strict, iterative syntax check first: nesting is bounded before
-        // the recursive reader sees the body. Strings are then read raw and
+        if body.len() > MAX_NOTIFICATION_BODY {
+            return Err(Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY });
+        }
+        // Strict, iterative check first: nesting is bounded before the
+        // recursive reader sees the body. Strings are then read raw and
         // unescaped here (serde-json-core refuses surrogate pairs).
-        validate_json(body).map_err(|_| BAD)?;
+        walk(body, &mut NoVisit, STRICT).map_err(|_| BAD)?;
         let mut de = serde_json_core::de::Deserializer::new(body, None);
         let n = NotificationSeed.deserialize(&mut de).map_err(|_| BAD)?;
         de.end().map_err(|_| BAD)?;
@@ -421,7 +449,7 @@ fn unescape(raw: &str) -> core::result::Result<JsonText<'_>, &'static str> {
     const LONG: &str = "string too long";
     const BAD: &str = "invalid escape";
     if !raw.contains('\\') {
-        return Ok(JsonText::Borrowed(raw));
+        return Ok(JsonText::from_body(raw));
     }
     let mut out: heapless::String<MAX_UNESCAPED> = heapless::String::new();
     let mut rest = raw;
@@ -434,7 +462,7 @@ fn unescape(raw: &str) -> core::result::Result<JsonText<'_>, &'static str> {
         rest = &rest[i + used..];
     }
     out.push_str(rest).map_err(|_| LONG)?;
-    Ok(JsonText::Owned(out))
+    Ok(JsonText::owned(out))
 }
 
 /// The JSON escape whose backslash is at `j` (surrogate pairs included:
@@ -476,60 +504,298 @@ fn hex4(b: &[u8], at: usize) -> Option<u32> {
     s.iter().try_fold(0u32, |v, &c| Some(v * 16 + (c as char).to_digit(16)?))
 }
 
-/// Deepest nesting of arrays and objects accepted in a body.
-pub(crate) const MAX_DEPTH: u32 = 64;
+/// Deepest nesting of arrays and objects accepted in a JSON body
+/// (docs/SCHEMES.md §Answers, decision): a 5,000-deep body is refused at
+/// depth 65 without recursion.
+pub const MAX_DEPTH: usize = 64;
 
-/// Strict RFC 8259 syntax check of a whole JSON text, iterative (no
-/// recursion, so a hostile body nested a million deep cannot exhaust the
-/// stack), run before serde-json-core (which recurses, and is lenient with
-/// values it skips). Refuses: invalid UTF-8, raw control characters in
-/// strings, invalid or lone-surrogate escapes, malformed numbers and
-/// literals, trailing data, and nesting deeper than [`MAX_DEPTH`].
+/// Most member names held at once for the duplicate check of
+/// [`walk_json`]: the members of the objects still open (the object being
+/// read and its ancestors). A notification has a few dozen; more is refused
+/// (`InputTooLarge { limit: 256 }`) so that the check needs no allocation.
+pub const MAX_OPEN_MEMBERS: usize = 256;
+
+/// A JSON string as it stands in the body, between its quotes, escapes
+/// intact; already checked (valid escapes, no lone surrogate, no raw
+/// control character). Read it decoded with [`JsonStr::chars`],
+/// [`JsonStr::decode_into`] or, when it has no escapes,
+/// [`JsonStr::borrowed`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct JsonStr<'b> {
+    raw: &'b str,
+}
+
+impl<'b> JsonStr<'b> {
+    /// The raw text between the quotes (escapes not decoded).
+    pub fn raw(&self) -> &'b str {
+        self.raw
+    }
+
+    /// The text itself when it has no escapes (then raw and decoded are
+    /// the same), else `None`.
+    pub fn borrowed(&self) -> Option<&'b str> {
+        (!self.raw.contains('\\')).then_some(self.raw)
+    }
+
+    /// The decoded characters (escapes and surrogate pairs decoded).
+    pub fn chars(&self) -> JsonChars<'b> {
+        JsonChars { rest: self.raw }
+    }
+
+    /// Length of the decoded text in UTF-8 bytes (never more than
+    /// `raw().len()`).
+    pub fn decoded_len(&self) -> usize {
+        self.chars().map(char::len_utf8).sum()
+    }
+
+    /// Writes the decoded text into `out`. Errors: `BufferTooSmall` when
+    /// `out` is shorter than [`JsonStr::decoded_len`] (`raw().len()` bytes
+    /// always suffice).
+    pub fn decode_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o str> {
+        let needed = self.decoded_len();
+        let dst = out.get_mut(..needed).ok_or(Error::BufferTooSmall { needed })?;
+        let mut at = 0;
+        for c in self.chars() {
+            at += c.encode_utf8(&mut dst[at..]).len();
+        }
+        utf8(dst)
+    }
+}
+
+impl fmt::Debug for JsonStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        f.write_str(self.raw)?;
+        f.write_str("\"")
+    }
+}
+
+impl PartialEq<str> for JsonStr<'_> {
+    /// Compares the decoded text.
+    fn eq(&self, other: &str) -> bool {
+        self.chars().eq(other.chars())
+    }
+}
+
+/// The decoded characters of a [`JsonStr`].
+#[derive(Clone, Debug)]
+pub struct JsonChars<'b> {
+    rest: &'b str,
+}
+
+impl Iterator for JsonChars<'_> {
+    type Item = char;
+    fn next(&mut self) -> Option<char> {
+        let b = self.rest.as_bytes();
+        if b.first() == Some(&b'\\') {
+            // Checked by the walker: a bad escape cannot reach here (it
+            // would end the text, defensively).
+            let (c, used) = escape_at(b, 0)?;
+            // Everything consumed is ASCII: `used` is a char boundary.
+            self.rest = &self.rest[used..];
+            Some(c)
+        } else {
+            let c = self.rest.chars().next()?;
+            self.rest = &self.rest[c.len_utf8()..];
+            Some(c)
+        }
+    }
+}
+
+/// What [`walk_json`] reports, in document order. Every method has a
+/// default that accepts and ignores the event; an error returned by a
+/// method stops the walk and is returned by [`walk_json`] unchanged.
+pub trait JsonVisitor<'b> {
+    /// `{`.
+    fn begin_object(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// `}`.
+    fn end_object(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// `[`.
+    fn begin_array(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// `]`.
+    fn end_array(&mut self) -> Result<()> {
+        Ok(())
+    }
+    /// A member name (the member's value follows).
+    fn key(&mut self, _key: JsonStr<'b>) -> Result<()> {
+        Ok(())
+    }
+    /// A string value.
+    fn string(&mut self, _value: JsonStr<'b>) -> Result<()> {
+        Ok(())
+    }
+    /// A number, as its RFC 8259 text (`-12.5e3`): the caller chooses the
+    /// type it becomes.
+    fn number(&mut self, _raw: &'b str) -> Result<()> {
+        Ok(())
+    }
+    /// `true` or `false`.
+    fn bool(&mut self, _value: bool) -> Result<()> {
+        Ok(())
+    }
+    /// `null`.
+    fn null(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A visitor that ignores everything (the check pass).
+struct NoVisit;
+impl JsonVisitor<'_> for NoVisit {}
+
+#[derive(Clone, Copy)]
+struct Mode {
+    /// No member name twice in one object (any depth).
+    unique: bool,
+    /// The top-level value must be an object.
+    object: bool,
+}
+
+/// The notification rules (docs/SCHEMES.md §Answers).
+const STRICT: Mode = Mode { unique: true, object: true };
+
+const E_SYNTAX: Error = Error::MalformedEncoding("JSON body is not strict JSON");
+const E_NOT_OBJECT: Error = Error::MalformedEncoding("JSON body is not an object");
+const E_DEEP: Error = Error::MalformedEncoding("JSON body is nested deeper than 64");
+const E_DUPLICATE: Error = Error::MalformedEncoding("JSON body repeats a member name");
+const E_UTF8: Error = Error::MalformedEncoding("JSON body is not UTF-8");
+
+/// Reads a notification body by the strict rules and reports it to
+/// `visitor`, so that a binding builds its language's natural dict or
+/// object from the core's parse (docs/SCHEMES.md §Answers, the "authenticated"
+/// row: not UTF-8, not JSON, not an object, a repeated name, nested past
+/// the limit, too large).
+///
+/// The whole body is checked first; the visitor sees events only for a
+/// body that passed, so it never builds half a document. Iterative (no
+/// recursion, whatever the nesting) and without allocation.
+///
+/// Errors, before any event: `InputTooLarge { limit: MAX_NOTIFICATION_BODY }`
+/// (over 1 MiB); `MalformedEncoding` saying which of: not UTF-8, not strict
+/// RFC 8259 JSON (trailing data, raw control characters, bad escapes or lone
+/// surrogates, bad numbers or literals), not an object, nested deeper than
+/// [`MAX_DEPTH`], a member name twice in one object (compared decoded:
+/// `"a"` and `"\u0061"` are one name); `InputTooLarge { limit: 256 }`
+/// (more than [`MAX_OPEN_MEMBERS`] names open at once). Then any error
+/// the visitor returns.
+pub fn walk_json<'b, V: JsonVisitor<'b> + ?Sized>(body: &'b [u8], visitor: &mut V) -> Result<()> {
+    if body.len() > MAX_NOTIFICATION_BODY {
+        return Err(Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY });
+    }
+    walk(body, &mut NoVisit, STRICT)?;
+    walk(body, visitor, STRICT)
+}
+
+/// Strict RFC 8259 syntax check of a whole JSON text, iterative, without
+/// the notification rules (the S1b reader checks its top level itself).
+/// Refuses: invalid UTF-8, raw control characters in strings, invalid or
+/// lone-surrogate escapes, malformed numbers and literals, trailing data,
+/// and nesting deeper than [`MAX_DEPTH`].
 pub(crate) fn validate_json(b: &[u8]) -> core::result::Result<(), ()> {
-    core::str::from_utf8(b).map_err(|_| ())?;
+    walk(b, &mut NoVisit, Mode { unique: false, object: false }).map_err(|_| ())
+}
+
+/// The member names of the open objects, for the duplicate check.
+struct Names {
+    /// Where each open object's names start in `names`, by depth.
+    frames: [u16; MAX_DEPTH],
+    /// (start, end) of each raw name in the body, and its hash.
+    names: [(u32, u32, u64); MAX_OPEN_MEMBERS],
+    len: usize,
+}
+
+/// FNV-1a over the decoded name: a quick filter before the exact compare.
+fn name_hash(s: JsonStr<'_>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for c in s.chars() {
+        let mut buf = [0u8; 4];
+        for &x in c.encode_utf8(&mut buf).as_bytes() {
+            h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The walker: one value, then closing containers or a comma and the next;
+/// containers tracked in a bit stack (bit d set: an object at depth d).
+fn walk<'b, V: JsonVisitor<'b> + ?Sized>(b: &'b [u8], v: &mut V, mode: Mode) -> Result<()> {
+    let text = core::str::from_utf8(b).map_err(|_| E_UTF8)?;
     let mut i = 0usize;
-    // Bit d set: the container at depth d is an object (else an array).
     let mut stack: u64 = 0;
-    let mut depth: u32 = 0;
+    let mut depth: usize = 0;
+    let mut names = Names { frames: [0; MAX_DEPTH], names: [(0, 0, 0); MAX_OPEN_MEMBERS], len: 0 };
+    ws(b, &mut i);
+    if mode.object && b.get(i) != Some(&b'{') {
+        return Err(if i < b.len() && validate_json(b).is_ok() { E_NOT_OBJECT } else { E_SYNTAX });
+    }
     loop {
         // One value.
         ws(b, &mut i);
         match b.get(i).copied() {
             Some(c @ (b'{' | b'[')) => {
                 if depth == MAX_DEPTH {
-                    return Err(());
+                    return Err(E_DEEP);
                 }
-                if c == b'{' {
+                let object = c == b'{';
+                if object {
                     stack |= 1 << depth;
+                    // Cannot truncate: at most MAX_OPEN_MEMBERS (256) names.
+                    names.frames[depth] = names.len as u16;
+                    v.begin_object()?;
                 } else {
                     stack &= !(1 << depth);
+                    v.begin_array()?;
                 }
                 depth += 1;
                 i += 1;
                 ws(b, &mut i);
-                let close = if c == b'{' { b'}' } else { b']' };
+                let close = if object { b'}' } else { b']' };
                 if b.get(i) == Some(&close) {
                     i += 1;
                     depth -= 1;
+                    if object {
+                        v.end_object()?;
+                    } else {
+                        v.end_array()?;
+                    }
                 } else {
-                    if c == b'{' {
-                        key(b, &mut i)?;
+                    if object {
+                        member(b, text, &mut i, v, mode, &mut names, depth)?;
                     }
                     continue;
                 }
             }
-            Some(b'"') => string(b, &mut i)?,
-            Some(b't') => literal(b, &mut i, b"true")?,
-            Some(b'f') => literal(b, &mut i, b"false")?,
-            Some(b'n') => literal(b, &mut i, b"null")?,
-            Some(b'-' | b'0'..=b'9') => number(b, &mut i)?,
-            _ => return Err(()),
+            Some(b'"') => v.string(string_at(b, text, &mut i)?)?,
+            Some(b't') => {
+                literal(b, &mut i, b"true").map_err(|_| E_SYNTAX)?;
+                v.bool(true)?;
+            }
+            Some(b'f') => {
+                literal(b, &mut i, b"false").map_err(|_| E_SYNTAX)?;
+                v.bool(false)?;
+            }
+            Some(b'n') => {
+                literal(b, &mut i, b"null").map_err(|_| E_SYNTAX)?;
+                v.null()?;
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                let start = i;
+                number(b, &mut i).map_err(|_| E_SYNTAX)?;
+                v.number(&text[start..i])?;
+            }
+            _ => return Err(E_SYNTAX),
         }
         // After a value: close containers, or a comma and the next value.
         loop {
             ws(b, &mut i);
             if depth == 0 {
-                return if i == b.len() { Ok(()) } else { Err(()) };
+                return if i == b.len() { Ok(()) } else { Err(E_SYNTAX) };
             }
             let object = (stack >> (depth - 1)) & 1 == 1;
             match b.get(i).copied() {
@@ -537,42 +803,79 @@ pub(crate) fn validate_json(b: &[u8]) -> core::result::Result<(), ()> {
                     i += 1;
                     if object {
                         ws(b, &mut i);
-                        key(b, &mut i)?;
+                        member(b, text, &mut i, v, mode, &mut names, depth)?;
                     }
                     break;
                 }
                 Some(b'}') if object => {
                     i += 1;
                     depth -= 1;
+                    names.len = usize::from(names.frames[depth]);
+                    v.end_object()?;
                 }
                 Some(b']') if !object => {
                     i += 1;
                     depth -= 1;
+                    v.end_array()?;
                 }
-                _ => return Err(()),
+                _ => return Err(E_SYNTAX),
             }
         }
     }
+}
+
+/// A member name and its `:`, checked against the other names of the
+/// object at `depth` (1-based) when `mode.unique`.
+fn member<'b, V: JsonVisitor<'b> + ?Sized>(
+    b: &'b [u8],
+    text: &'b str,
+    i: &mut usize,
+    v: &mut V,
+    mode: Mode,
+    names: &mut Names,
+    depth: usize,
+) -> Result<()> {
+    if b.get(*i) != Some(&b'"') {
+        return Err(E_SYNTAX);
+    }
+    let start = *i + 1;
+    let name = string_at(b, text, i)?;
+    let end = *i - 1;
+    ws(b, i);
+    if b.get(*i) != Some(&b':') {
+        return Err(E_SYNTAX);
+    }
+    *i += 1;
+    if mode.unique {
+        let h = name_hash(name);
+        let first = usize::from(names.frames[depth - 1]);
+        for &(a, e, hash) in &names.names[first..names.len] {
+            if hash == h && (JsonStr { raw: &text[a as usize..e as usize] }).chars().eq(name.chars()) {
+                return Err(E_DUPLICATE);
+            }
+        }
+        if names.len == MAX_OPEN_MEMBERS {
+            return Err(Error::InputTooLarge { limit: MAX_OPEN_MEMBERS });
+        }
+        // Cannot truncate: bodies are at most 1 MiB here.
+        names.names[names.len] = (start as u32, end as u32, h);
+        names.len += 1;
+    }
+    v.key(name)
+}
+
+/// The string starting at `b[*i] == '"'`, checked; `*i` moves past it.
+fn string_at<'b>(b: &'b [u8], text: &'b str, i: &mut usize) -> Result<JsonStr<'b>> {
+    let start = *i + 1;
+    string(b, i).map_err(|_| E_SYNTAX)?;
+    // Quotes are ASCII: both ends are char boundaries of the UTF-8 text.
+    Ok(JsonStr { raw: &text[start..*i - 1] })
 }
 
 fn ws(b: &[u8], i: &mut usize) {
     while matches!(b.get(*i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         *i += 1;
     }
-}
-
-/// A key string and its `:`.
-fn key(b: &[u8], i: &mut usize) -> core::result::Result<(), ()> {
-    if b.get(*i) != Some(&b'"') {
-        return Err(());
-    }
-    string(b, i)?;
-    ws(b, i);
-    if b.get(*i) != Some(&b':') {
-        return Err(());
-    }
-    *i += 1;
-    Ok(())
 }
 
 /// A string from its opening quote.

@@ -7,7 +7,7 @@ use crate::encoding::{b64_32, form_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::{parse_form, FormPairs, MAX_PARAMS};
-use crate::mac::{finish, hmac_two_part_key, match_any};
+use crate::mac::{check_keys, finish, hmac_two_part_key, match_keys, Keyed};
 use crate::nonce::NonceStore;
 use crate::time::{parse_v1_timestamp, Freshness, V1_DEFAULT_WINDOW_MS};
 
@@ -18,6 +18,22 @@ pub(crate) const V1_NONCE_TAG: &[u8] = b"v1:";
 pub const AUTH_TOKEN: &str = "authToken";
 /// Name of the V1 timestamp parameter (`yyyyMMddHHmmssSSS`, UTC).
 pub const TIME_STAMP: &str = "timeStamp";
+
+#[cfg(feature = "alloc")]
+pub use crate::owned::build_v1_query_owned;
+
+/// Bytes of scratch [`verify_v1_query`] and [`V1Params::parse`] need for a
+/// query of `query_len` bytes (decoding never lengthens the text).
+pub const fn query_scratch_len(query_len: usize) -> usize {
+    query_len
+}
+
+/// Bytes of scratch [`verify_v1_json`] needs for a body of `body_len` bytes
+/// and an `authToken` header of `auth_token_len` bytes (the token is stored
+/// as the pair `authToken`, 9 bytes of name, beside the decoded members).
+pub const fn json_scratch_len(body_len: usize, auth_token_len: usize) -> usize {
+    body_len.saturating_add(auth_token_len).saturating_add(AUTH_TOKEN.len())
+}
 
 /// docs/SCHEMES.md §S1 item 10 (decision), the ambiguity refusal for a name: a
 /// decoded `&` or `=` in a name could move a parameter boundary of the
@@ -143,7 +159,7 @@ pub fn v1_auth_token(params: &[(&str, &str)], access_key: &str) -> Result<FixedT
 ///
 /// Errors: those of [`v1_auth_token`], `InputTooLarge { limit: 64 }` when
 /// the query would carry more than [`MAX_PARAMS`] pairs (`authToken`
-/// included: more than [`verify_v1`] reads), and `BufferTooSmall { needed }`.
+/// included: more than [`verify_v1_query`] reads), and `BufferTooSmall { needed }`.
 pub fn build_v1_query<'o>(params: &[(&str, &str)], access_key: &str, out: &'o mut [u8]) -> Result<&'o str> {
     let token = v1_auth_token(params, access_key)?;
     if params.iter().filter(|(n, _)| *n != AUTH_TOKEN).count() + 1 > MAX_PARAMS {
@@ -254,10 +270,22 @@ impl<'s> V1Params<'s> {
     /// for replay protection that does not depend on the store's eviction.
     ///
     /// Errors: `BadTimestamp` (not 17 digits / not a date), `NoAccessKey`,
-    /// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
+    /// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`,
+    /// `StoreUnavailable`.
     pub fn verify<'k>(
         self,
         access_keys: &[&'k str],
+        freshness: Option<Freshness>,
+        nonce_store: Option<&mut dyn NonceStore>,
+    ) -> Result<VerifiedV1<'s, 'k>> {
+        check_keys(access_keys)?;
+        self.verify_keyed(access_keys.iter().copied(), freshness, nonce_store)
+    }
+
+    /// [`V1Params::verify`] over any key set (the merchant context's keys).
+    pub(crate) fn verify_keyed<'k, K: Keyed + ?Sized + 'k>(
+        self,
+        access_keys: impl Iterator<Item = &'k K> + Clone,
         freshness: Option<Freshness>,
         nonce_store: Option<&mut dyn NonceStore>,
     ) -> Result<VerifiedV1<'s, 'k>> {
@@ -268,9 +296,9 @@ impl<'s> V1Params<'s> {
             for (r, &b) in received.iter_mut().zip(tok) {
                 *r = if b == b' ' { b'+' } else { b };
             }
-            match_any(access_keys, &received, |k| token_for(&self.sorted, k, self.time_stamp))
+            match_keys(access_keys.clone(), &received, |k| token_for(&self.sorted, k.key(), self.time_stamp))
         } else {
-            crate::mac::check_keys(access_keys).and(Err(Error::SignatureMismatch))
+            Err(Error::SignatureMismatch)
         };
         let key_index = matched?;
         if let Some(f) = freshness {
@@ -282,9 +310,10 @@ impl<'s> V1Params<'s> {
             let mut tagged = [0u8; 3 + 44];
             tagged[..3].copy_from_slice(V1_NONCE_TAG);
             tagged[3..].copy_from_slice(&received);
-            store.check_and_insert(&tagged, now, ts_ms.saturating_add(window))?;
+            crate::nonce::record(store, &tagged, now, ts_ms.saturating_add(window))?;
         }
-        Ok(VerifiedV1 { params: self, key_index, access_key: access_keys[key_index], time_stamp_ms: ts_ms })
+        let access_key = access_keys.clone().nth(key_index).map_or("", |k| k.key());
+        Ok(VerifiedV1 { params: self, key_index, access_key, time_stamp_ms: ts_ms })
     }
 }
 
@@ -303,8 +332,9 @@ impl<'s> V1Params<'s> {
 ///
 /// Errors: `BufferTooSmall`, `MalformedEncoding`, `InputTooLarge`,
 /// `MissingParameter`, `Ambiguous`, `BadTimestamp`, `NoAccessKey`,
-/// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
-pub fn verify_v1<'s, 'k>(
+/// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`,
+/// `StoreUnavailable`.
+pub fn verify_v1_query<'s, 'k>(
     query: &str,
     access_keys: &[&'k str],
     freshness: Option<Freshness>,
@@ -329,7 +359,7 @@ pub fn verify_v1<'s, 'k>(
 ///
 /// `scratch` must be at least `body.len() + auth_token.len() + 9` bytes.
 ///
-/// Errors: as [`verify_v1`], and
+/// Errors: as [`verify_v1_query`], and
 /// * `MalformedEncoding` for a body that is not strict JSON, not an object,
 ///   or has a member that is a number, boolean, `null`, object or array, or
 ///   a name given twice (escapes decoded before comparing) — each with its
@@ -348,6 +378,19 @@ pub fn verify_v1_json<'s, 'k>(
 ) -> Result<VerifiedV1<'s, 'k>> {
     let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
     V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness, nonce_store)
+}
+
+/// [`verify_v1_json`] over any key set (the merchant context's keys).
+pub(crate) fn verify_v1_json_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
+    auth_token: &str,
+    body: &[u8],
+    access_keys: impl Iterator<Item = &'k K> + Clone,
+    freshness: Option<Freshness>,
+    nonce_store: Option<&mut dyn NonceStore>,
+    scratch: &'s mut [u8],
+) -> Result<VerifiedV1<'s, 'k>> {
+    let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
+    V1Params::from_pairs(pairs, true)?.verify_keyed(access_keys, freshness, nonce_store)
 }
 
 /// A verified V1 notification: its decoded parameters, the index of the

@@ -6,7 +6,7 @@ use crate::encoding::{hex32_lower, hex32_upper, FixedText};
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::parse_form;
-use crate::mac::{finish, hmac, mac_new, match_any};
+use crate::mac::{check_keys, finish, hmac, match_keys, Keyed, OneShotKey};
 
 use crate::nonce::NonceStore;
 use crate::notification::Notification;
@@ -16,15 +16,22 @@ use hmac::Mac;
 /// Longest `nonce` accepted, in bytes.
 pub const MAX_NONCE_LEN: usize = 256;
 
-/// Which V2 formula.
+/// Bytes of scratch [`V2Auth::from_query`] needs for a query of
+/// `query_len` bytes (decoding never lengthens the text).
+pub const fn query_scratch_len(query_len: usize) -> usize {
+    query_len
+}
+
+/// Which V2 formula, named by the wire shape that carries it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum V2Scheme {
     /// S2: `HEX(HMAC(k, k + nonce + timestamp + hex(HMAC(k, body))))`,
     /// in the query parameters `signature`, `timestamp`, `nonce`.
-    Basic,
+    /// (Called `Basic` before 0.2.)
+    Query,
     /// S2b: `HEX(HMAC(k, k + nonce + timestamp + body))`, in the headers
-    /// `x-sign`, `x-timestamp`, `x-nonce`.
-    Kit,
+    /// `x-sign`, `x-timestamp`, `x-nonce`. (Called `Kit` before 0.2.)
+    Headers,
 }
 
 /// The authentication values of a V2 request.
@@ -62,7 +69,7 @@ impl<'a> V2Auth<'a> {
     /// Takes `x-sign`, `x-timestamp`, `x-nonce` from headers (names
     /// compared case-insensitively; the first of a repeated name wins).
     /// Errors: `MissingParameter`.
-    pub fn from_kit_headers(headers: &[(&'a str, &'a str)]) -> Result<Self> {
+    pub fn from_headers(headers: &[(&'a str, &'a str)]) -> Result<Self> {
         let h = |name: &'static str| {
             headers
                 .iter()
@@ -79,23 +86,25 @@ pub fn v2_inner(body: &[u8], access_key: &str) -> FixedText<64> {
     FixedText::from_parts(&[&hex32_lower(&hmac(access_key.as_bytes(), body))])
 }
 
-fn v2_mac(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, timestamp: &str) -> [u8; 32] {
-    let k = access_key.as_bytes();
-    // Key the HMAC once; the inner MAC of S2 starts from a copy.
-    let keyed = mac_new(k);
-    let mut mac = keyed.clone();
-    mac.update(k);
+/// The S2 / S2b MAC under one keyed access key (the one-shot functions key
+/// it per call, the merchant context holds it precomputed).
+pub(crate) fn v2_mac(scheme: V2Scheme, key: &impl Keyed, body: &[u8], nonce: &str, timestamp: &str) -> [u8; 32] {
+    let mut mac = key.mac_after_key();
     mac.update(nonce.as_bytes());
     mac.update(timestamp.as_bytes());
     match scheme {
-        V2Scheme::Basic => {
-            let mut inner = keyed;
+        V2Scheme::Query => {
+            let mut inner = key.mac();
             inner.update(body);
             mac.update(&hex32_lower(&finish(inner)));
         }
-        V2Scheme::Kit => mac.update(body),
+        V2Scheme::Headers => mac.update(body),
     }
     finish(mac)
+}
+
+pub(crate) fn sign_v2_keyed(scheme: V2Scheme, key: &impl Keyed, body: &[u8], nonce: &str, timestamp: &str) -> FixedText<64> {
+    FixedText::from_parts(&[&hex32_upper(&v2_mac(scheme, key, body, nonce, timestamp))])
 }
 
 /// Computes a V2 signature (the marketplace's side), upper-case hex, as the
@@ -104,14 +113,14 @@ pub fn sign_v2(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, tim
     if access_key.is_empty() {
         return Err(Error::NoAccessKey);
     }
-    Ok(FixedText::from_parts(&[&hex32_upper(&v2_mac(scheme, body, access_key, nonce, timestamp))]))
+    Ok(sign_v2_keyed(scheme, &OneShotKey::new(access_key), body, nonce, timestamp))
 }
 
 /// The S2 nonce rule (docs/SCHEMES.md §S2 decision): 1 to [`MAX_NONCE_LEN`]
 /// bytes, each printable ASCII without space (0x21..=0x7E).
 fn check_nonce(scheme: V2Scheme, nonce: &str) -> Result<()> {
     if nonce.is_empty() {
-        return Err(Error::MissingParameter(if scheme == V2Scheme::Kit { "x-nonce" } else { "nonce" }));
+        return Err(Error::MissingParameter(if scheme == V2Scheme::Headers { "x-nonce" } else { "nonce" }));
     }
     if nonce.len() > MAX_NONCE_LEN {
         return Err(Error::InputTooLarge { limit: MAX_NONCE_LEN });
@@ -167,7 +176,8 @@ fn check_kit(nonce: &str, body: &[u8]) -> Result<()> {
 /// `MalformedEncoding("nonce must be printable ASCII")`,
 /// `Ambiguous("kit body starts with a digit" | "kit body must start with `{`"
 /// | "kit nonce contains `{`")` (S2b), `NoAccessKey`,
-/// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`.
+/// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`,
+/// `StoreUnavailable`.
 pub fn verify_v2<'a, 'k>(
     scheme: V2Scheme,
     auth: &V2Auth<'_>,
@@ -176,29 +186,53 @@ pub fn verify_v2<'a, 'k>(
     freshness: Option<Freshness>,
     nonce_store: Option<&mut dyn NonceStore>,
 ) -> Result<VerifiedV2<'a, 'k>> {
+    let (key_index, timestamp_ms) = verify_v2_keyed(
+        scheme,
+        auth,
+        body,
+        || {
+            check_keys(access_keys)?;
+            Ok(access_keys.iter().map(|k| OneShotKey::new(k)))
+        },
+        freshness,
+        nonce_store,
+    )?;
+    Ok(VerifiedV2 { body, key_index, access_key: access_keys[key_index], timestamp_ms })
+}
+
+/// The checks of [`verify_v2`] in their order, over any keyed key set
+/// (`keys` is called once the format is checked); returns the matched
+/// key's index and the timestamp in Unix ms.
+pub(crate) fn verify_v2_keyed<K: Keyed, I: Iterator<Item = K>>(
+    scheme: V2Scheme,
+    auth: &V2Auth<'_>,
+    body: &[u8],
+    keys: impl FnOnce() -> Result<I>,
+    freshness: Option<Freshness>,
+    nonce_store: Option<&mut dyn NonceStore>,
+) -> Result<(usize, u64)> {
     let ts_ms = parse_unix_ms(auth.timestamp)?;
     check_nonce(scheme, auth.nonce)?;
-    if scheme == V2Scheme::Kit {
+    if scheme == V2Scheme::Headers {
         check_kit(auth.nonce, body)?;
     }
+    let keys = keys()?;
     let mut received = [0u8; 32];
     let sig = auth.signature.as_bytes();
     let decoded = sig.len() == 64 && base16ct::mixed::decode(sig, &mut received).is_ok();
-    let key_index = if decoded {
-        match_any(access_keys, &received, |k| v2_mac(scheme, body, k, auth.nonce, auth.timestamp))?
-    } else {
-        crate::mac::check_keys(access_keys)?;
+    if !decoded {
         return Err(Error::SignatureMismatch);
-    };
+    }
+    let key_index = match_keys(keys, &received, |k| v2_mac(scheme, k, body, auth.nonce, auth.timestamp))?;
     if let Some(f) = freshness {
         f.check(ts_ms)?;
     }
     if let Some(store) = nonce_store {
         let window = freshness.map_or(DEFAULT_WINDOW_MS, |f| f.window_ms);
         let now = freshness.map_or(ts_ms, |f| f.now_ms);
-        store.check_and_insert(auth.nonce.as_bytes(), now, ts_ms.saturating_add(window))?;
+        crate::nonce::record(store, auth.nonce.as_bytes(), now, ts_ms.saturating_add(window))?;
     }
-    Ok(VerifiedV2 { body, key_index, access_key: access_keys[key_index], timestamp_ms: ts_ms })
+    Ok((key_index, ts_ms))
 }
 
 /// A verified V2 notification: the exact body, the matched key's index,
@@ -222,6 +256,10 @@ impl core::fmt::Debug for VerifiedV2<'_, '_> {
 }
 
 impl<'a, 'k> VerifiedV2<'a, 'k> {
+    pub(crate) fn new(body: &'a [u8], key_index: usize, access_key: &'k str, timestamp_ms: u64) -> Self {
+        VerifiedV2 { body, key_index, access_key, timestamp_ms }
+    }
+
     /// The exact body bytes that were verified.
     pub fn body(&self) -> &'a [u8] {
         self.body
@@ -259,13 +297,13 @@ mod tests {
     #[test]
     fn spec_vectors() {
         assert_eq!(v2_inner(BODY, "testAccessKey123").as_str(), "9d7fe05c22e8bc1d70841bace6c549b523dcb77a8aa61dc0118708bf14269c0e");
-        let s = sign_v2(V2Scheme::Basic, BODY, "testAccessKey123", NONCE, "1680508066618").unwrap();
+        let s = sign_v2(V2Scheme::Query, BODY, "testAccessKey123", NONCE, "1680508066618").unwrap();
         assert_eq!(s.as_str(), "CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25");
-        let k = sign_v2(V2Scheme::Kit, BODY, "testAccessKey123", NONCE, "1680508066618").unwrap();
+        let k = sign_v2(V2Scheme::Headers, BODY, "testAccessKey123", NONCE, "1680508066618").unwrap();
         assert_eq!(k.as_str(), "ABB44B4C7A867A9F5EB8D9B7D9DF42E804FF66BC084EE412C49CFAFBFD5D8BE6");
         let lower = "cd8d59bb7fcf7574752b5eb0ed04b3acf4a759da53f24d30a79abe45c5d1ba25";
         let auth = V2Auth { signature: lower, timestamp: "1680508066618", nonce: NONCE };
-        let v = verify_v2(V2Scheme::Basic, &auth, BODY, &["old", "testAccessKey123"], None, None).unwrap();
+        let v = verify_v2(V2Scheme::Query, &auth, BODY, &["old", "testAccessKey123"], None, None).unwrap();
         assert_eq!(v.key_index(), 1);
         assert_eq!(Notification::text(&v.notification().unwrap().order_id), Some("CS2211181819B4LVS"));
     }

@@ -23,10 +23,10 @@ fn build(params: &[(&str, &str)]) -> String {
     build_v1_query(params, KEY, &mut out).expect("build_v1_query").to_owned()
 }
 
-/// `verify_v1` with the documented scratch size, no window, no store.
+/// `verify_v1_query` with the documented scratch size, no window, no store.
 fn v1_with(q: &str, keys: &[&str]) -> Result<Vec<(String, String)>> {
     let mut s = vec![0u8; q.len()];
-    verify_v1(q, keys, None, None, &mut s).map(|v| v.params().iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
+    verify_v1_query(q, keys, None, None, &mut s).map(|v| v.params().iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
 }
 
 fn v1(q: &str) -> Result<Vec<(String, String)>> {
@@ -82,7 +82,7 @@ fn merged_parameters_are_refused_as_ambiguous() {
     // And through the store-carrying entry point: nothing is recorded.
     let mut cache = NonceCache::<4>::new();
     let mut s = vec![0u8; forged.len()];
-    let r = verify_v1(&forged, &[KEY], Some(Freshness::with_window(ts_ms(), V1_DEFAULT_WINDOW_MS)), Some(&mut cache), &mut s);
+    let r = verify_v1_query(&forged, &[KEY], Some(Freshness::with_window(ts_ms(), V1_DEFAULT_WINDOW_MS)), Some(&mut cache), &mut s);
     assert_eq!(r.err(), Some(VALUE_RULE));
     assert!(cache.is_empty());
 }
@@ -150,7 +150,7 @@ fn v1_of_any_age_is_stale_under_the_default_window() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let mut cache = NonceCache::<4>::new();
     let mut s = vec![0u8; q.len()];
-    let r = verify_v1(&q, &[KEY], Some(Freshness::with_window(now, V1_DEFAULT_WINDOW_MS)), Some(&mut cache), &mut s);
+    let r = verify_v1_query(&q, &[KEY], Some(Freshness::with_window(now, V1_DEFAULT_WINDOW_MS)), Some(&mut cache), &mut s);
     assert_eq!(r.err(), Some(Error::StaleTimestamp));
     assert!(cache.is_empty(), "a stale request is not recorded");
     assert_eq!(V1_DEFAULT_WINDOW_MS, 300_000);
@@ -158,7 +158,7 @@ fn v1_of_any_age_is_stale_under_the_default_window() {
     let ts = ts_ms();
     for (now, ok) in [(ts + 300_000, true), (ts - 300_000, true), (ts + 300_001, false), (ts - 300_001, false)] {
         let mut s = vec![0u8; q.len()];
-        let r = verify_v1(&q, &[KEY], Some(Freshness::with_window(now, V1_DEFAULT_WINDOW_MS)), None, &mut s);
+        let r = verify_v1_query(&q, &[KEY], Some(Freshness::with_window(now, V1_DEFAULT_WINDOW_MS)), None, &mut s);
         assert_eq!(r.map(|v| v.key_index()), if ok { Ok(0) } else { Err(Error::StaleTimestamp) }, "now = ts {:+}", now as i64 - ts as i64);
     }
     // S1b alike.
@@ -191,7 +191,7 @@ fn form(s: &str) -> String {
 
 fn verify_stored(q: &str, store: &mut dyn NonceStore) -> Result<usize> {
     let mut s = vec![0u8; q.len()];
-    verify_v1(q, &[KEY], Some(Freshness::with_window(ts_ms() + 1000, V1_DEFAULT_WINDOW_MS)), Some(store), &mut s)
+    verify_v1_query(q, &[KEY], Some(Freshness::with_window(ts_ms() + 1000, V1_DEFAULT_WINDOW_MS)), Some(store), &mut s)
         .map(|v| v.key_index())
 }
 
@@ -266,9 +266,9 @@ fn v1_replay_store_sees_the_tagged_repaired_token_only_after_the_mac() {
     let ts = ts_ms();
     let mut log = Log::default();
     let mut s = vec![0u8; q.len()];
-    verify_v1(&q, &[KEY], Some(Freshness::with_window(ts + 5, 1000)), Some(&mut log), &mut s).unwrap();
+    verify_v1_query(&q, &[KEY], Some(Freshness::with_window(ts + 5, 1000)), Some(&mut log), &mut s).unwrap();
     let mut s = vec![0u8; q.len()];
-    verify_v1(&q, &[KEY], None, Some(&mut log), &mut s).unwrap();
+    verify_v1_query(&q, &[KEY], None, Some(&mut log), &mut s).unwrap();
     let tagged = [b"v1:".as_slice(), token.as_bytes()].concat();
     assert_eq!(tagged.len(), 47);
     assert_eq!(log.0, vec![(tagged.clone(), ts + 5, ts + 1000), (tagged, ts, ts + V1_DEFAULT_WINDOW_MS)]);
@@ -289,7 +289,7 @@ fn v1_replay_store_sees_the_tagged_repaired_token_only_after_the_mac() {
         (&*q.replace("orderId=", "orderId=x%26y%3D"), [KEY], fresh, VALUE_RULE),
     ] {
         let mut s = vec![0u8; forged.len()];
-        assert_eq!(verify_v1(forged, &keys, f, Some(&mut log), &mut s).err(), Some(want), "{forged}");
+        assert_eq!(verify_v1_query(forged, &keys, f, Some(&mut log), &mut s).err(), Some(want), "{forged}");
     }
     assert!(log.0.is_empty(), "a refused request reached the store: {:?}", log.0);
 }
@@ -382,5 +382,5 @@ fn s1b_blank_members_are_tolerated_and_not_parameters() {
     // 63 members plus the header's token are 64 pairs; 64 members are too many.
     let many = |n: usize| format!("{{\"timeStamp\":\"{TS}\"{}}}", (1..n).map(|i| format!(",\"p{i}\":\"\"")).collect::<String>());
     assert_eq!(s1b("t", many(63).as_bytes()).err(), Some(Error::SignatureMismatch));
-    assert_eq!(s1b("t", many(64).as_bytes()).err(), Some(Error::InputTooLarge { limit: MAX_PARAMS }));
+    assert_eq!(s1b("t", many(64).as_bytes()).err(), Some(Error::InputTooLarge { limit: koosign::form::MAX_PARAMS }));
 }

@@ -12,12 +12,12 @@ const V1_QUERY: &str = "activity=newInstance&businessId=61e834ba-7b97-4418-b8f7-
 
 fn v1(q: &str) -> Result<usize> {
     let mut s = vec![0u8; q.len()];
-    verify_v1(q, &[KEY], None, None, &mut s).map(|v| v.key_index())
+    verify_v1_query(q, &[KEY], None, None, &mut s).map(|v| v.key_index())
 }
 
 fn v2(sig: &str, ts: &str, nonce: &str, body: &[u8]) -> Result<usize> {
     let auth = V2Auth { signature: sig, timestamp: ts, nonce };
-    verify_v2(V2Scheme::Basic, &auth, body, &[KEY], None, None).map(|v| v.key_index())
+    verify_v2(V2Scheme::Query, &auth, body, &[KEY], None, None).map(|v| v.key_index())
 }
 
 #[test]
@@ -65,16 +65,16 @@ fn v1_errors() {
     let mut s = vec![0u8; V1_QUERY.len()];
     let ts = parse_v1_timestamp("20200727073711903").unwrap();
     assert_eq!(
-        verify_v1(V1_QUERY, &[KEY], Some(Freshness::new(ts + 61_000)), None, &mut s).unwrap_err(),
+        verify_v1_query(V1_QUERY, &[KEY], Some(Freshness::new(ts + 61_000)), None, &mut s).unwrap_err(),
         Error::StaleTimestamp
     );
     // Oversize: more than MAX_PARAMS parameters.
-    let many: String = (0..=MAX_PARAMS).map(|i| format!("p{i}=1&")).collect::<String>() + V1_QUERY;
-    assert_eq!(v1(&many), Err(Error::InputTooLarge { limit: MAX_PARAMS }));
+    let many: String = (0..=koosign::form::MAX_PARAMS).map(|i| format!("p{i}=1&")).collect::<String>() + V1_QUERY;
+    assert_eq!(v1(&many), Err(Error::InputTooLarge { limit: koosign::form::MAX_PARAMS }));
     // Buffer too small.
     let mut small = [0u8; 10];
     assert_eq!(
-        verify_v1(V1_QUERY, &[KEY], None, None, &mut small).unwrap_err(),
+        verify_v1_query(V1_QUERY, &[KEY], None, None, &mut small).unwrap_err(),
         Error::BufferTooSmall { needed: V1_QUERY.len() }
     );
     let mut s = vec![0u8; V1_QUERY.len()];
@@ -83,9 +83,9 @@ fn v1_errors() {
     assert_eq!(p.canonical(&mut out).unwrap_err(), Error::BufferTooSmall { needed: p.canonical_len() });
     // No key, empty key.
     let mut s = vec![0u8; V1_QUERY.len()];
-    assert_eq!(verify_v1(V1_QUERY, &[], None, None, &mut s).unwrap_err(), Error::NoAccessKey);
+    assert_eq!(verify_v1_query(V1_QUERY, &[], None, None, &mut s).unwrap_err(), Error::NoAccessKey);
     let mut s = vec![0u8; V1_QUERY.len()];
-    assert_eq!(verify_v1(V1_QUERY, &[""], None, None, &mut s).unwrap_err(), Error::NoAccessKey);
+    assert_eq!(verify_v1_query(V1_QUERY, &[""], None, None, &mut s).unwrap_err(), Error::NoAccessKey);
     // Buffer edges: zero, one short, exact.
     let mut big = [0u8; 256];
     let len = build_v1_query(&[("timeStamp", "1")], KEY, &mut big).unwrap().len();
@@ -113,44 +113,44 @@ fn v2_errors() {
     assert_eq!(v2(SIG, "1680508066618x", NONCE, BODY), Err(Error::BadTimestamp));
     assert_eq!(v2(SIG, "", NONCE, BODY), Err(Error::BadTimestamp));
     assert_eq!(v2(SIG, TS, "", BODY), Err(Error::MissingParameter("nonce")));
-    assert_eq!(v2(SIG, TS, &"n".repeat(MAX_NONCE_LEN + 1), BODY), Err(Error::InputTooLarge { limit: MAX_NONCE_LEN }));
+    assert_eq!(v2(SIG, TS, &"n".repeat(koosign::v2::MAX_NONCE_LEN + 1), BODY), Err(Error::InputTooLarge { limit: koosign::v2::MAX_NONCE_LEN }));
     // Stale, both sides of the window; replay; full store.
     let auth = V2Auth { signature: SIG, timestamp: TS, nonce: NONCE };
     let ts: u64 = TS.parse().unwrap();
     for now in [ts + 60_001, ts - 60_001] {
         assert_eq!(
-            verify_v2(V2Scheme::Basic, &auth, BODY, &[KEY], Some(Freshness::new(now)), None).unwrap_err(),
+            verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Some(Freshness::new(now)), None).unwrap_err(),
             Error::StaleTimestamp
         );
     }
-    assert!(verify_v2(V2Scheme::Basic, &auth, BODY, &[KEY], Some(Freshness::new(ts + 60_000)), None).is_ok());
+    assert!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Some(Freshness::new(ts + 60_000)), None).is_ok());
     let mut cache = NonceCache::<1>::new();
     let f = Some(Freshness::new(ts));
-    verify_v2(V2Scheme::Basic, &auth, BODY, &[KEY], f, Some(&mut cache)).unwrap();
-    assert_eq!(verify_v2(V2Scheme::Basic, &auth, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::ReplayedNonce);
-    let other = sign_v2(V2Scheme::Basic, BODY, KEY, "another", TS).unwrap();
+    verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], f, Some(&mut cache)).unwrap();
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::ReplayedNonce);
+    let other = sign_v2(V2Scheme::Query, BODY, KEY, "another", TS).unwrap();
     let auth2 = V2Auth { signature: other.as_str(), timestamp: TS, nonce: "another" };
-    assert_eq!(verify_v2(V2Scheme::Basic, &auth2, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::NonceStoreFull);
+    assert_eq!(verify_v2(V2Scheme::Query, &auth2, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::NonceStoreFull);
     // A forged request never enters the store.
     let forged = V2Auth { signature: &SIG.replace("CD8D", "CD8E"), timestamp: TS, nonce: "forged" };
     let mut cache = NonceCache::<4>::new();
-    assert_eq!(verify_v2(V2Scheme::Basic, &forged, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::SignatureMismatch);
+    assert_eq!(verify_v2(V2Scheme::Query, &forged, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::SignatureMismatch);
     assert!(cache.is_empty());
     // Kit signature is not a basic signature.
-    let kit = sign_v2(V2Scheme::Kit, BODY, KEY, NONCE, TS).unwrap();
+    let kit = sign_v2(V2Scheme::Headers, BODY, KEY, NONCE, TS).unwrap();
     assert_eq!(v2(kit.as_str(), TS, NONCE, BODY), Err(Error::SignatureMismatch));
     // Missing query parameters and kit headers.
     let mut s = [0u8; 64];
     assert_eq!(V2Auth::from_query("timestamp=1&nonce=2", &mut s).unwrap_err(), Error::MissingParameter("signature"));
-    assert_eq!(V2Auth::from_kit_headers(&[("x-sign", "a"), ("x-nonce", "b")]).unwrap_err(), Error::MissingParameter("x-timestamp"));
+    assert_eq!(V2Auth::from_headers(&[("x-sign", "a"), ("x-nonce", "b")]).unwrap_err(), Error::MissingParameter("x-timestamp"));
     // Key rotation: the second key matches.
     let auth = V2Auth { signature: SIG, timestamp: TS, nonce: NONCE };
-    assert_eq!(verify_v2(V2Scheme::Basic, &auth, BODY, &["old-key", KEY], None, None).unwrap().key_index(), 1);
-    assert_eq!(verify_v2(V2Scheme::Basic, &auth, BODY, &[], None, None).unwrap_err(), Error::NoAccessKey);
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &["old-key", KEY], None, None).unwrap().key_index(), 1);
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[], None, None).unwrap_err(), Error::NoAccessKey);
     // Malformed notification body (after verification).
-    let sig = sign_v2(V2Scheme::Basic, b"not json", KEY, NONCE, TS).unwrap();
+    let sig = sign_v2(V2Scheme::Query, b"not json", KEY, NONCE, TS).unwrap();
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: NONCE };
-    let v = verify_v2(V2Scheme::Basic, &auth, b"not json", &[KEY], None, None).unwrap();
+    let v = verify_v2(V2Scheme::Query, &auth, b"not json", &[KEY], None, None).unwrap();
     assert!(matches!(v.notification(), Err(Error::MalformedEncoding(_))));
 }
 
@@ -158,7 +158,7 @@ fn v2_errors() {
 fn body_sign_errors() {
     let body = br#"{"resultCode":"000000","resultMsg":"success."}"#;
     let good = body_sign(body, KEY).unwrap();
-    assert_eq!(verify_body_sign(good.as_str(), body, &[KEY]), Ok(0));
+    assert_eq!(verify_body_sign(good.as_str(), body, &[KEY]).map(|v| v.key_index()), Ok(0));
     // key + timeStamp used as the key: mismatch.
     let wrong = body_sign(body, "testAccessKey12320200727073711903").unwrap();
     assert_eq!(verify_body_sign(wrong.as_str(), body, &[KEY]), Err(Error::SignatureMismatch));
@@ -195,8 +195,8 @@ fn field_errors() {
     // Encryption limits.
     let mut out = [0u8; 256];
     let k = fc.key(EncryptType::Aes256);
-    assert_eq!(k.encrypt_with_iv(&"x".repeat(MAX_PLAINTEXT_LEN + 1), b"abcdefgh12345678", &mut out), Err(Error::InputTooLarge { limit: 128 }));
-    assert!(k.encrypt_with_iv(&"x".repeat(MAX_PLAINTEXT_LEN), b"abcdefgh12345678", &mut out).unwrap().len() <= 128);
+    assert_eq!(k.encrypt_with_iv(&"x".repeat(koosign::field::MAX_PLAINTEXT_LEN + 1), b"abcdefgh12345678", &mut out), Err(Error::InputTooLarge { limit: 128 }));
+    assert!(k.encrypt_with_iv(&"x".repeat(koosign::field::MAX_PLAINTEXT_LEN), b"abcdefgh12345678", &mut out).unwrap().len() <= 128);
     assert!(matches!(k.encrypt_with_iv("x", b"abcdefgh1234567-", &mut out), Err(Error::MalformedEncoding(_))));
     let mut small = [0u8; 39];
     assert_eq!(k.encrypt_with_iv("admin", b"abcdefgh12345678", &mut small), Err(Error::BufferTooSmall { needed: 40 }));
@@ -266,11 +266,11 @@ fn nothing_secret_in_debug_or_display() {
     }
     let q = format!("activity=x&timeStamp=20200727073711903&authToken={}", v1_auth_token(&[("activity", "x"), ("timeStamp", "20200727073711903")], secret).unwrap().as_str().replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"));
     let mut s = vec![0u8; q.len()];
-    let v = verify_v1(&q, &[secret], None, None, &mut s).unwrap();
+    let v = verify_v1_query(&q, &[secret], None, None, &mut s).unwrap();
     assert!(!format!("{v:?}").contains(secret));
-    let sig = sign_v2(V2Scheme::Basic, BODY, secret, NONCE, TS).unwrap();
+    let sig = sign_v2(V2Scheme::Query, BODY, secret, NONCE, TS).unwrap();
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: NONCE };
-    let v = verify_v2(V2Scheme::Basic, &auth, BODY, &[secret], None, None).unwrap();
+    let v = verify_v2(V2Scheme::Query, &auth, BODY, &[secret], None, None).unwrap();
     assert!(!format!("{v:?} {auth:?}").contains(secret));
     assert!(!format!("{auth:?}").contains(sig.as_str()));
     for e in [

@@ -4,6 +4,9 @@
 
 use koosign::*;
 
+struct Ignore;
+impl JsonVisitor<'_> for Ignore {}
+
 /// `{"a": [[[…]]]}` nested `depth` deep.
 fn nested(depth: usize) -> Vec<u8> {
     let mut b = br#"{"timeStamp":"20200727073711903","a":"#.to_vec();
@@ -30,13 +33,21 @@ fn deeply_nested_json_is_refused_without_recursing() {
             let mut scratch = vec![0u8; body.len() + 16];
             let v1 = verify_v1_json("token", &body, &["key"], None, None, &mut scratch).map(|v| v.key_index());
             let n = Notification::parse(&body).map(|_| ());
-            (v1, n)
+            // Under the 1 MiB notification limit: the depth check refuses it.
+            let under = nested(400_000);
+            let n_under = Notification::parse(&under).map(|_| ());
+            let w_under = walk_json(&under, &mut Ignore);
+            (v1, n, n_under, w_under)
         })
         .expect("thread");
-    let (v1, n) = h.join().expect("no stack overflow");
+    let (v1, n, n_under, w_under) = h.join().expect("no stack overflow");
     // Refused by the depth-bounded syntax check, before anything else.
     assert_eq!(v1, Err(Error::MalformedEncoding("S1b body is not strict JSON")), "{v1:?}");
-    assert!(matches!(n, Err(Error::MalformedEncoding(_))), "{n:?}");
+    // A notification body over MAX_NOTIFICATION_BODY (2 MB here) is refused
+    // unread (docs/SCHEMES.md §Answers, issue 13), before the depth check.
+    assert_eq!(n, Err(Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY }), "{n:?}");
+    assert_eq!(n_under, Err(Error::MalformedEncoding("body is not a valid notification JSON object")));
+    assert_eq!(w_under, Err(Error::MalformedEncoding("JSON body is nested deeper than 64")));
     // 63 levels inside the object are fine (64 in all) as JSON. An S1b body
     // now refuses any nested member (SCHEMES.md S1b decision, issue 11), but
     // only after the syntax check passed: 64 levels fail that check first.
@@ -133,7 +144,7 @@ fn invalid_json_is_refused() {
 /// Found by the `roundtrip` target (`fuzz/regressions/roundtrip/v1-64-params`):
 /// 63 parameters `("", "")` plus `timeStamp`, key `"kkRp6DOP密钥\u{12}\0Os"`.
 /// `build_v1_query` signed 64 parameters and appended `authToken`, a query
-/// of 65 pairs that `verify_v1` refuses (`InputTooLarge`, 64 at most): a
+/// of 65 pairs that `verify_v1_query` refuses (`InputTooLarge`, 64 at most): a
 /// query koosign itself built did not verify. Fix: `build_v1_query`
 /// refuses what would exceed `MAX_PARAMS` pairs.
 #[test]
@@ -142,12 +153,12 @@ fn build_v1_query_never_builds_what_verify_v1_refuses() {
     let mut params: Vec<(&str, &str)> = vec![("", ""); 63];
     params.push(("timeStamp", ts));
     let mut out = vec![0u8; 4096];
-    assert_eq!(build_v1_query(&params, "key", &mut out).err(), Some(Error::InputTooLarge { limit: MAX_PARAMS }));
+    assert_eq!(build_v1_query(&params, "key", &mut out).err(), Some(Error::InputTooLarge { limit: koosign::form::MAX_PARAMS }));
     // One fewer: 63 parameters + authToken = 64 pairs, built and verified.
     params.remove(0);
     let q = build_v1_query(&params, "key", &mut out).expect("64 pairs").to_owned();
     let mut scratch = vec![0u8; q.len()];
-    assert_eq!(verify_v1(&q, &["key"], None, None, &mut scratch).map(|v| v.key_index()), Ok(0));
+    assert_eq!(verify_v1_query(&q, &["key"], None, None, &mut scratch).map(|v| v.key_index()), Ok(0));
     // authToken among the parameters is not sent twice, so it does not count.
     let mut with_token = params.clone();
     with_token.push(("authToken", "x"));

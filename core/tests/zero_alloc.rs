@@ -84,7 +84,7 @@ fn all_operations() -> usize {
     let query = build_v1_query(&params, KEY, &mut qbuf).unwrap();
     let mut scratch = [0u8; 1024];
     let ts = parse_v1_timestamp("20200727073711903").unwrap();
-    let v = verify_v1(query, &["other", KEY], Some(Freshness::new(ts + 1000)), None, &mut scratch).unwrap();
+    let v = verify_v1_query(query, &["other", KEY], Some(Freshness::new(ts + 1000)), None, &mut scratch).unwrap();
     assert_eq!(v.key_index(), 1);
     let mut out = [0u8; 256];
     assert_eq!(v.decrypt_param("mobilePhone", DecryptMode::Auto, &mut out).unwrap(), "admin");
@@ -102,7 +102,7 @@ fn all_operations() -> usize {
     checks += 1;
     // S2 / S2b with a nonce cache.
     let mut cache = NonceCache::<64>::new();
-    for scheme in [V2Scheme::Basic, V2Scheme::Kit] {
+    for scheme in [V2Scheme::Query, V2Scheme::Headers] {
         let sig = sign_v2(scheme, V2_BODY, KEY, NONCE, "1680508066618").unwrap();
         let auth = V2Auth { signature: sig.as_str(), timestamp: "1680508066618", nonce: NONCE };
         let mut store = NonceCache::<8>::new();
@@ -114,19 +114,19 @@ fn all_operations() -> usize {
     let q = "signature=CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25&timestamp=1680508066618&nonce=50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA";
     let mut scratch = [0u8; 256];
     let auth = V2Auth::from_query(q, &mut scratch).unwrap();
-    verify_v2(V2Scheme::Basic, &auth, V2_BODY, &[KEY], None, Some(&mut cache)).unwrap();
+    verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], None, Some(&mut cache)).unwrap();
     assert_eq!(
-        verify_v2(V2Scheme::Basic, &auth, V2_BODY, &[KEY], None, Some(&mut cache)).unwrap_err(),
+        verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], None, Some(&mut cache)).unwrap_err(),
         Error::ReplayedNonce
     );
     let headers = [("X-Sign", "x"), ("x-timestamp", "1"), ("x-nonce", "n")];
-    V2Auth::from_kit_headers(&headers).unwrap();
+    V2Auth::from_headers(&headers).unwrap();
     assert_eq!(v2_inner(V2_BODY, KEY).as_str().len(), 64);
     checks += 1;
     // S3.
     let resp = br#"{"resultCode":"000000","resultMsg":"success."}"#;
     let h = body_sign(resp, KEY).unwrap();
-    assert_eq!(verify_body_sign(h.as_str(), resp, &[KEY]), Ok(0));
+    assert_eq!(verify_body_sign(h.as_str(), resp, &[KEY]).map(|v| v.key_index()), Ok(0));
     parse_body_sign(h.as_str()).unwrap();
     checks += 1;
     // S4.
@@ -171,6 +171,90 @@ fn all_operations() -> usize {
     canonical_query(&[("b", "2"), ("a", "x y")], &mut out).unwrap();
     let mut out = [0u8; 256];
     canonical_uri("/a b/%41", &mut out).unwrap();
+    checks += 1;
+    // Issue 13 policy: detection, strict walk, activity table, signed refusal.
+    assert_eq!(detect_protocol("POST", &[("x-sign", "s")], ""), Ok(Protocol::V2Headers));
+    assert!(matches!(detect_protocol("POST", &[("x-sign", "s")], "sig%6Eature=1"), Err(Error::Ambiguous(_))));
+    struct Count(usize);
+    impl JsonVisitor<'_> for Count {
+        fn key(&mut self, k: JsonStr<'_>) -> Result<()> {
+            self.0 += k.decoded_len();
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    walk_json(br#"{"a":{"b\u0063":[1,true,null,"x"]}}"#, &mut c).unwrap();
+    assert_eq!(c.0, 3); // "a" and "bc"
+    assert!(walk_json(br#"{"a":{"b":1,"b":2}}"#, &mut c).is_err());
+    let n = Notification::parse(V2_BODY).unwrap();
+    assert_eq!(validate_v2(&n), Ok(Activity::NewInstance));
+    assert_eq!(validate_v1(&[("activity", "getLicense"), ("orderId", "o")]), Ok(Activity::V1GetLicense));
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    let code = result_code(&Error::StaleTimestamp, Stage::BeforeAuthentication);
+    assert_eq!(refusal(code, KEY, &mut out).unwrap().body_sign().len(), BODY_SIGN_VALUE_LEN);
+    checks += 1;
+    // The response contract.
+    let answer = br#"{"resultCode":"000000","instanceId":"i","encryptType":"1","appInfo":{"userName":"abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw==","password":"abcdefgh12345678cEmxy4I8pTd8cQfzOXtUKw=="}}"#;
+    let sign = body_sign(answer, KEY).unwrap();
+    let c = response::check_response(200, &[("Body-Sign", sign.as_str())], answer, KEY, response::Expect::NewInstance);
+    assert_eq!(c.map(|c| c.ciphertexts()), Ok(2));
+    checks += 1;
+    // Issue 13: the keyed merchant context, built and used without the heap.
+    let m = Merchant::<2>::new(&["rotated", KEY], Policy::default()).unwrap();
+    let mut slots = [NonceSlot::EMPTY; 16];
+    let mut store = NonceSlots::new(&mut slots);
+    let req = Request { method: "POST", query: q, headers: &[], body: V2_BODY };
+    let mut scratch = [0u8; 256];
+    assert!(merchant::scratch_len(&req) <= scratch.len());
+    let v = m.verify(&req, 1_680_508_070_000, Replay::Store(&mut store), &mut scratch).unwrap();
+    assert_eq!((v.activity(), v.key_index(), v.get("orderId")), (Activity::NewInstance, 1, Some("CS2211181819B4LVS")));
+    let mut scratch = [0u8; 256];
+    let r = m.verify(&req, 1_680_508_070_000, Replay::Store(&mut store), &mut scratch).unwrap_err();
+    assert_eq!(r.error(), Error::ReplayedNonce);
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    assert_eq!(m.refusal(&r, &mut out).unwrap().body_sign().len(), BODY_SIGN_VALUE_LEN);
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    m.answer_code(ResultCode::UnknownInstance, &mut out).unwrap();
+    let sig = sign_v2(V2Scheme::Headers, V2_BODY, KEY, NONCE, "1680508066618").unwrap();
+    let kit = [("x-sign", sig.as_str()), ("x-timestamp", "1680508066618"), ("x-nonce", NONCE)];
+    let req = Request { method: "POST", query: "", headers: &kit, body: V2_BODY };
+    let mut scratch = [0u8; 8];
+    assert_eq!(m.verify(&req, 1_680_508_070_000, Replay::Unchecked, &mut scratch).unwrap().protocol(), Protocol::V2Headers);
+    let mut qbuf = [0u8; 1024];
+    let v1q = build_v1_query(&params, KEY, &mut qbuf).unwrap();
+    let mut scratch = [0u8; 1024];
+    let req = Request { method: "GET", query: v1q, headers: &[], body: b"" };
+    let v = m.verify(&req, ts + 1000, Replay::Store(&mut store), &mut scratch).unwrap();
+    let mut out = [0u8; 256];
+    assert_eq!(v.v1().unwrap().decrypt_param("mobilePhone", DecryptMode::Auto, &mut out).unwrap(), "admin");
+    let mut out = [0u8; 256];
+    assert_eq!(v.decrypt(v.get("mobilePhone").unwrap(), DecryptMode::Auto, &mut out).unwrap(), "admin");
+    let mut scratch = [0u8; 1024];
+    m.verify_v1_query(v1q, ts, Replay::Unchecked, &mut scratch).unwrap();
+    let mut scratch = [0u8; 512];
+    m.verify_v1_json(t.as_str(), body, ts, Replay::Unchecked, &mut scratch).unwrap();
+    let auth = V2Auth { signature: sig.as_str(), timestamp: "1680508066618", nonce: NONCE };
+    m.verify_v2(V2Scheme::Headers, &auth, V2_BODY, 1_680_508_070_000, Replay::Unchecked).unwrap();
+    let hb = body_sign(resp, KEY).unwrap();
+    assert_eq!(m.verify_body_sign(hb.as_str(), resp).unwrap().key_index(), 1);
+    let ls = licence_sign("1680508066618", "n", b"{}", KEY).unwrap();
+    m.verify_licence("1680508066618", "n", b"{}", ls.as_str(), 1_680_508_070_000).unwrap();
+    assert_eq!(m.body_sign(resp).as_str().len(), BODY_SIGN_VALUE_LEN);
+    m.sign_answer(resp).unwrap();
+    let _ = m.sign_v2(V2Scheme::Query, V2_BODY, NONCE, "1680508066618");
+    let app = AppInfo { front_end_url: Some("https://x"), user_name: Some("u"), password: Some("p"), ..AppInfo::default() };
+    let answer = Answer { instance_id: Some("i-1"), app_info: Some(app), ..Answer::code(ResultCode::Success) };
+    let mut out = [0u8; 512];
+    m.respond(&answer, EncryptType::Aes256, &mut Fixed(4), &mut out).unwrap();
+    let mut out = [0u8; 128];
+    let w = m.encrypt("admin", EncryptType::Aes128, &mut Fixed(5), &mut out).unwrap();
+    let mut wire = [0u8; 128];
+    let n = w.len();
+    wire[..n].copy_from_slice(w.as_bytes());
+    let mut dec = [0u8; 128];
+    assert_eq!(m.decrypt(core::str::from_utf8(&wire[..n]).unwrap(), DecryptMode::Auto, &mut dec).unwrap(), "admin");
+    assert!(store.contains(NONCE.as_bytes(), 1_680_508_070_000));
+    store.evict_expired(u64::MAX);
     checks += 1;
     // Time helpers and errors' Display (into a fixed buffer).
     let _ = format_v1_timestamp(1_595_835_431_903);

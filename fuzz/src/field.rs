@@ -4,7 +4,8 @@
 use crate::input;
 use crate::util;
 use arbitrary::{Arbitrary, Unstructured};
-use koosign::{decrypt_field, DecryptMode, EncryptType, Error, FieldCipher, IV_LEN, MAX_PLAINTEXT_LEN};
+use koosign::field::{IV_LEN, MAX_PLAINTEXT_LEN};
+use koosign::{decrypt_field, DecryptMode, EncryptType, Error, FieldCipher};
 
 /// Layout: `text` access key, `u16` output buffer length, `rest` wire
 /// string (UTF-8 prefix).

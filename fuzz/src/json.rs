@@ -1,7 +1,7 @@
 //! Notification JSON parsing (`Notification::parse`), differential against
 //! `serde_json`, and the S1b top-level field reader on the same bytes.
 
-use koosign::{verify_v1_json, Error, JsonText, Notification, MAX_UNESCAPED};
+use koosign::{verify_v1_json, Error, Notification, MAX_UNESCAPED};
 use serde_json::Value;
 
 /// The `notification` target (input: the body). `Ok` when it parsed.
@@ -52,11 +52,12 @@ pub fn check(body: &[u8]) -> Result<(), &'static str> {
                     other => panic!("{name}: parsed {t:?}, serde_json has {other:?}"),
                 }
                 match t {
-                    JsonText::Borrowed(s) => {
+                    t if t.borrowed().is_some() => {
+                        let s = t.as_str();
                         let (b, p) = (body.as_ptr() as usize, s.as_ptr() as usize);
                         assert!(p >= b && p + s.len() <= b + body.len(), "borrowed text outside the body");
                     }
-                    JsonText::Owned(s) => assert!(s.len() <= MAX_UNESCAPED),
+                    t => assert!(t.as_str().len() <= MAX_UNESCAPED),
                 }
             }
             Ok(())

@@ -13,10 +13,12 @@ use crate::util;
 use arbitrary::{Arbitrary, Unstructured};
 use koosign::{
     body_sign, build_v1_query, decrypt_field, encrypt_field, format_sdk_date, format_unix_ms, format_v1_timestamp,
-    licence_sign, parse_form, random_iv, sign_v2, v1_auth_token, verify_body_sign, verify_licence, verify_v1, verify_v2,
+    licence_sign, parse_form, random_iv, sign_v2, v1_auth_token, verify_body_sign, verify_licence, verify_v1_query, verify_v2,
     ApigRequest, DecryptMode, EncryptType, Error, FieldCipher, FieldKey, Freshness, NonceCache, V1Params, V2Auth,
-    V2Scheme, IV_LEN, MAX_NONCE_LEN, MAX_PATH, MAX_PLAINTEXT_LEN,
+    V2Scheme, MAX_PATH,
 };
+use koosign::field::{IV_LEN, MAX_PLAINTEXT_LEN};
+use koosign::v2::MAX_NONCE_LEN;
 
 /// Layout: `text` key, `u64` time (ms), `list(text, text; 70)` V1
 /// params, `byte` where `timeStamp` goes, `text` nonce, `bytes` body,
@@ -128,7 +130,7 @@ pub fn check(c: &Case<'_>) {
     apig(c);
 }
 
-/// S1: `build_v1_query` → `verify_v1`, token changes refused. Parameters:
+/// S1: `build_v1_query` → `verify_v1_query`, token changes refused. Parameters:
 /// any names and values (any Unicode, repeated names, `authToken` among
 /// them); one valid `timeStamp`. Ambiguous parameters (SCHEMES.md S1 item
 /// 10) are built all the same and must be refused as `Ambiguous`.
@@ -165,8 +167,8 @@ pub fn v1(c: &Case<'_>) {
         let r = V1Params::parse(&q, &mut s).map(|_| ());
         assert!(matches!(r, Err(Error::Ambiguous(_))), "ambiguous query not refused: {r:?}\n{q}");
         let mut s = vec![0u8; q.len()];
-        let r = verify_v1(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s).map(|v| v.key_index());
-        assert_eq!(r.err(), V1Params::parse(&q, &mut vec![0u8; q.len()]).err(), "verify_v1 differs from V1Params::parse");
+        let r = verify_v1_query(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s).map(|v| v.key_index());
+        assert_eq!(r.err(), V1Params::parse(&q, &mut vec![0u8; q.len()]).err(), "verify_v1_query differs from V1Params::parse");
         return;
     }
     let mut s = vec![0u8; q.len()];
@@ -174,8 +176,8 @@ pub fn v1(c: &Case<'_>) {
     let mut cbuf = vec![0u8; p.canonical_len()];
     assert_eq!(p.canonical(&mut cbuf).expect("canonical"), util::v1_canonical(&params, false));
     let mut s = vec![0u8; q.len()];
-    let v = verify_v1(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s)
-        .unwrap_or_else(|e| panic!("build_v1_query -> verify_v1 failed: {e:?}\n{q}"));
+    let v = verify_v1_query(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s)
+        .unwrap_or_else(|e| panic!("build_v1_query -> verify_v1_query failed: {e:?}\n{q}"));
     assert_eq!(v.key_index(), 0);
     assert_eq!(v.time_stamp_ms(), ms);
     // A one-byte change of the token fails ('+' read as space is the one
@@ -187,7 +189,7 @@ pub fn v1(c: &Case<'_>) {
             let cut = q.rfind("authToken=").expect("token last");
             let forged = format!("{}authToken={}", &q[..cut], util::form_encode(m.as_bytes()));
             let mut s = vec![0u8; forged.len()];
-            let r = verify_v1(&forged, &[c.key], None, None, &mut s);
+            let r = verify_v1_query(&forged, &[c.key], None, None, &mut s);
             assert!(r.is_err(), "changed token verified: {forged}");
         }
     }
@@ -206,7 +208,7 @@ fn unix13(time: u64) -> u64 {
 /// body starting with a digit as ambiguous).
 pub fn v2(c: &Case<'_>) {
     if c.key.is_empty() {
-        assert_eq!(sign_v2(V2Scheme::Basic, c.body, c.key, c.nonce, "1").err(), Some(Error::NoAccessKey));
+        assert_eq!(sign_v2(V2Scheme::Query, c.body, c.key, c.nonce, "1").err(), Some(Error::NoAccessKey));
         return;
     }
     if c.nonce.is_empty() || c.nonce.len() > MAX_NONCE_LEN {
@@ -216,9 +218,9 @@ pub fn v2(c: &Case<'_>) {
     let ts = format_unix_ms(time);
     let fresh = Some(Freshness::new(time));
     // S2b: the body starts with `{`, the nonce has none.
-    let kit_refused = |body: &[u8], scheme: V2Scheme| scheme == V2Scheme::Kit && !util::kit_ok(c.nonce, body);
-    for scheme in [V2Scheme::Basic, V2Scheme::Kit] {
-        let kit = scheme == V2Scheme::Kit;
+    let kit_refused = |body: &[u8], scheme: V2Scheme| scheme == V2Scheme::Headers && !util::kit_ok(c.nonce, body);
+    for scheme in [V2Scheme::Query, V2Scheme::Headers] {
+        let kit = scheme == V2Scheme::Headers;
         let sig = sign_v2(scheme, c.body, c.key, c.nonce, ts.as_str()).expect("sign_v2");
         assert_eq!(sig.as_str(), crate::v2::spec_signature(kit, c.body, c.key, c.nonce, ts.as_str()));
         let auth = V2Auth { signature: sig.as_str(), timestamp: ts.as_str(), nonce: c.nonce };
@@ -251,7 +253,7 @@ pub fn v2(c: &Case<'_>) {
         // Through kit headers.
         if c.nonce == c.nonce.trim() {
             let h = [("X-Sign", sig.as_str()), ("x-timestamp", ts.as_str()), ("X-NONCE", c.nonce)];
-            assert_eq!(V2Auth::from_kit_headers(&h), Ok(auth));
+            assert_eq!(V2Auth::from_headers(&h), Ok(auth));
         }
         // One-byte changes.
         let s = sig.as_str();
@@ -280,7 +282,7 @@ pub fn body_sign_rt(c: &Case<'_>) {
     let Ok(h) = body_sign(c.body, c.key) else {
         return assert!(c.key.is_empty());
     };
-    assert_eq!(verify_body_sign(h.as_str(), c.body, &[c.key]), Ok(0), "body_sign -> verify_body_sign failed");
+    assert_eq!(verify_body_sign(h.as_str(), c.body, &[c.key]).map(|v| v.key_index()), Ok(0), "body_sign -> verify_body_sign failed");
     let value = h.as_str();
     // Only the signature's characters (between the quotes).
     let start = value.len() - 45;
@@ -304,7 +306,7 @@ pub fn licence(c: &Case<'_>) {
     let Ok(sig) = licence_sign(ts.as_str(), c.nonce, c.body, c.key) else {
         return assert!(c.key.is_empty());
     };
-    let got = verify_licence(ts.as_str(), c.nonce, c.body, sig.as_str(), &[c.key], Some(Freshness::new(time)));
+    let got = verify_licence(ts.as_str(), c.nonce, c.body, sig.as_str(), &[c.key], Some(Freshness::new(time))).map(|v| v.key_index());
     if c.nonce.is_empty() {
         return assert_eq!(got, Err(Error::MissingParameter("nonce")));
     }

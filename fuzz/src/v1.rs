@@ -1,14 +1,15 @@
 //! S1 / S1b: V1 query parsing and verification (`V1Params::parse`,
-//! `verify_v1`, `verify_v1_json`, `parse_form`, `query_of`).
+//! `verify_v1_query`, `verify_v1_json`, `parse_form`, `query_of`).
 
 use crate::input::{self, Opts};
 use crate::util;
 use crate::assert_error_in;
 use arbitrary::{Arbitrary, Unstructured};
 use koosign::{
-    parse_form, parse_v1_timestamp, query_of, verify_v1, verify_v1_json, DecryptMode, EncryptType, Error, V1Params,
-    VerifiedV1, MAX_PARAMS,
+    parse_form, parse_v1_timestamp, query_of, verify_v1_query, verify_v1_json, DecryptMode, EncryptType, Error, V1Params,
+    VerifiedV1,
 };
+use koosign::form::MAX_PARAMS;
 
 /// Layout: `Opts`, `text` decoy key, `text` key, `rest` query (UTF-8 prefix).
 #[derive(Debug)]
@@ -146,7 +147,7 @@ pub fn check_query(c: &QueryCase<'_>) -> Result<(), &'static str> {
             assert_error_in(&e, &["MALFORMED_ENCODING", "INPUT_TOO_LARGE", "MISSING_PARAMETER", "AMBIGUOUS"], "V1Params::parse");
             assert_eq!(matches!(e, Error::Ambiguous(_)), ambiguous, "S1 item 10 disagrees with the spec on {q:?}: {e:?}");
             let mut s3 = vec![0u8; q.len()];
-            assert_eq!(verify_v1(q, &keys, fresh, None, &mut s3).err(), Some(e), "verify_v1 differs from V1Params::parse");
+            assert_eq!(verify_v1_query(q, &keys, fresh, None, &mut s3).err(), Some(e), "verify_v1_query differs from V1Params::parse");
             return Err(e.code());
         }
     };
@@ -171,12 +172,12 @@ pub fn check_query(c: &QueryCase<'_>) -> Result<(), &'static str> {
 
     let r = p.clone().verify(&keys, fresh, None);
     let mut s3 = vec![0u8; q.len()];
-    let r2 = verify_v1(q, &keys, fresh, None, &mut s3);
+    let r2 = verify_v1_query(q, &keys, fresh, None, &mut s3);
     assert_eq!(r.as_ref().map(|v| v.key_index()).map_err(|e| *e), r2.as_ref().map(|v| v.key_index()).map_err(|e| *e));
     let need = q.strip_prefix('?').unwrap_or(q).len();
     if need > 0 {
         let mut small = vec![0u8; need - 1];
-        assert_eq!(verify_v1(q, &keys, fresh, None, &mut small).err(), Some(Error::BufferTooSmall { needed: need }));
+        assert_eq!(verify_v1_query(q, &keys, fresh, None, &mut small).err(), Some(Error::BufferTooSmall { needed: need }));
     }
     match r {
         Ok(v) => {

@@ -1,5 +1,5 @@
 //! S2 / S2b: V2 and kit verification (`V2Auth::from_query`,
-//! `V2Auth::from_kit_headers`, `verify_v2` with a `NonceCache`).
+//! `V2Auth::from_headers`, `verify_v2` with a `NonceCache`).
 
 use crate::assert_error_in;
 use crate::input::{self, Opts};
@@ -7,8 +7,8 @@ use crate::util;
 use arbitrary::{Arbitrary, Unstructured};
 use koosign::{
     parse_form, parse_unix_ms, verify_v2, DecryptMode, Error, NonceCache, NonceStore, Notification, V2Auth, V2Scheme,
-    MAX_NONCE_LEN,
 };
+use koosign::v2::MAX_NONCE_LEN;
 
 /// Where the authentication values come from.
 #[derive(Debug)]
@@ -63,7 +63,7 @@ pub fn spec_signature(kit: bool, body: &[u8], key: &str, nonce: &str, ts: &str) 
 pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
     let keys = c.opts.keys(c.decoy, c.key);
     let fresh = c.opts.freshness();
-    let scheme = if c.kit { V2Scheme::Kit } else { V2Scheme::Basic };
+    let scheme = if c.kit { V2Scheme::Headers } else { V2Scheme::Query };
     let mut scratch;
     let auth = match &c.source {
         Source::Direct(s, t, n) => V2Auth { signature: s, timestamp: t, nonce: n },
@@ -87,7 +87,7 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
         }
         Source::Headers(h) => {
             let first = |name: &str| h.iter().find(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim());
-            match V2Auth::from_kit_headers(h) {
+            match V2Auth::from_headers(h) {
                 Ok(a) => {
                     assert_eq!(Some(a.signature), first("x-sign"));
                     assert_eq!(Some(a.timestamp), first("x-timestamp"));
@@ -95,7 +95,7 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
                     a
                 }
                 Err(e) => {
-                    assert!(matches!(e, Error::MissingParameter(_)), "from_kit_headers: {e:?}");
+                    assert!(matches!(e, Error::MissingParameter(_)), "from_headers: {e:?}");
                     return Err(e.code());
                 }
             }

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use koosign::{
-    body_sign, constant_time_eq, v1_auth_token, verify_v1, verify_v1_json, verify_v2, EncryptType, Error, FieldCipher,
+    body_sign, constant_time_eq, v1_auth_token, verify_v1_query, verify_v1_json, verify_v2, EncryptType, Error, FieldCipher,
     Freshness, NonceCache, NonceStore, V2Auth, V2Scheme, V1_DEFAULT_WINDOW_MS,
 };
 use serde_json::{json, Value};
@@ -244,12 +244,12 @@ fn handle(st: &State, req: &Req) -> Reply {
             }
             let hs: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             let mut scratch = vec![0u8; req.query.len()];
-            let auth = if kit { V2Auth::from_kit_headers(&hs) } else { V2Auth::from_query(&req.query, &mut scratch) };
+            let auth = if kit { V2Auth::from_headers(&hs) } else { V2Auth::from_query(&req.query, &mut scratch) };
             let auth = match auth {
                 Ok(a) => a,
                 Err(e) => return refused(e),
             };
-            let scheme = if kit { V2Scheme::Kit } else { V2Scheme::Basic };
+            let scheme = if kit { V2Scheme::Headers } else { V2Scheme::Query };
             let store: Option<&mut dyn NonceStore> = if replays { Some(&mut locked) } else { None };
             let v = match verify_v2(scheme, &auth, body, &[st.key], Some(Freshness::new(now_ms())), store) {
                 Ok(v) => v,
@@ -278,7 +278,7 @@ fn handle(st: &State, req: &Req) -> Reply {
             let fresh = if st.weakness == Weakness::StaleV1 { None } else { Some(Freshness::with_window(now_ms(), V1_DEFAULT_WINDOW_MS)) };
             let store: Option<&mut dyn NonceStore> = if replays { Some(&mut locked) } else { None };
             let mut scratch = vec![0u8; req.query.len()];
-            let v = match verify_v1(&req.query, &[st.key], fresh, store, &mut scratch) {
+            let v = match verify_v1_query(&req.query, &[st.key], fresh, store, &mut scratch) {
                 Ok(v) => v,
                 Err(e) => return refused(e),
             };

@@ -203,7 +203,7 @@ pub fn now_ms() -> u64 {
 /// Signed V2 basic query for `body` at `ts` with `nonce`.
 pub fn v2_query(body: &[u8], key: &str, nonce: &str, ts: u64) -> String {
     let ts = ts.to_string();
-    let sig = koosign::sign_v2(koosign::V2Scheme::Basic, body, key, nonce, &ts).unwrap();
+    let sig = koosign::sign_v2(koosign::V2Scheme::Query, body, key, nonce, &ts).unwrap();
     format!("signature={}&timestamp={ts}&nonce={nonce}", sig.as_str())
 }
 

@@ -10,7 +10,7 @@
 
 use koosign::{
     body_signature, canonical_query, derive_key, sign_apig, sign_v2, v1_auth_token, v2_inner, verify_apig,
-    verify_body_sign, verify_licence, verify_v1, verify_v1_json, verify_v2, ApigRequest, DecryptMode, EncryptType,
+    verify_body_sign, verify_licence, verify_v1_query, verify_v1_json, verify_v2, ApigRequest, DecryptMode, EncryptType,
     Error, FieldKey, Freshness, NonceCache, NonceStore, V1Params, V2Auth, V2Scheme,
 };
 use serde_json::Value;
@@ -152,7 +152,7 @@ fn v1_stages(c: &Value) -> Result<(), String> {
     let form = run("parse", koosign::parse_form(query, &mut scratch2))?;
     stage("auth_token (v1_auth_token)", run("auth_token", v1_auth_token(form.as_slice(), key))?.as_str(), s(c, "auth_token")?)?;
     let mut scratch3 = vec![0u8; query.len()];
-    run("verify", verify_v1(query, &[key], None, None, &mut scratch3)).map(|_| ())
+    run("verify", verify_v1_query(query, &[key], None, None, &mut scratch3)).map(|_| ())
 }
 
 fn v2_stages(c: &Value) -> Result<(), String> {
@@ -164,13 +164,13 @@ fn v2_stages(c: &Value) -> Result<(), String> {
     stage("canonical", &canonical, s(c, "canonical")?)?;
     let want = s(c, "signature")?;
     stage("signature (HMAC of the canonical string)", &mac_hex(canonical.as_bytes(), key)?.to_ascii_uppercase(), want)?;
-    stage("signature", run("signature", sign_v2(V2Scheme::Basic, body, key, nonce, ts))?.as_str(), want)?;
+    stage("signature", run("signature", sign_v2(V2Scheme::Query, body, key, nonce, ts))?.as_str(), want)?;
     let auth = V2Auth { signature: want, timestamp: ts, nonce };
-    run("verify", verify_v2(V2Scheme::Basic, &auth, body, &[key], None, None))?;
+    run("verify", verify_v2(V2Scheme::Query, &auth, body, &[key], None, None))?;
     let kit = s(c, "kit_signature")?;
-    stage("kit_signature", run("kit_signature", sign_v2(V2Scheme::Kit, body, key, nonce, ts))?.as_str(), kit)?;
+    stage("kit_signature", run("kit_signature", sign_v2(V2Scheme::Headers, body, key, nonce, ts))?.as_str(), kit)?;
     let auth = V2Auth { signature: kit, timestamp: ts, nonce };
-    run("kit verify", verify_v2(V2Scheme::Kit, &auth, body, &[key], None, None)).map(|_| ())
+    run("kit verify", verify_v2(V2Scheme::Headers, &auth, body, &[key], None, None)).map(|_| ())
 }
 
 fn apig_stages(c: &Value, all_stages: bool) -> Result<(), String> {
@@ -239,7 +239,7 @@ fn invalid(c: &Value, f: fn(&Value, &Value, Option<&mut dyn NonceStore>) -> koos
 fn v1_invalid(c: &Value, _: &Value, store: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
     let (key, query) = (c["access_key"].as_str().unwrap_or(""), c["query"].as_str().unwrap_or(""));
     let mut scratch = vec![0u8; query.len()];
-    verify_v1(query, &[key], freshness(c), store, &mut scratch).map(|_| ())
+    verify_v1_query(query, &[key], freshness(c), store, &mut scratch).map(|_| ())
 }
 
 fn v1_json_invalid(c: &Value, _: &Value, store: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
@@ -252,7 +252,7 @@ fn v1_json_invalid(c: &Value, _: &Value, store: Option<&mut dyn NonceStore>) -> 
 fn v2_invalid(c: &Value, case: &Value, store: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
     let key = c["access_key"].as_str().unwrap_or("");
     let body = c["body"].as_str().unwrap_or("").as_bytes();
-    let scheme = if c["scheme"].as_str() == Some("kit") { V2Scheme::Kit } else { V2Scheme::Basic };
+    let scheme = if c["scheme"].as_str() == Some("kit") { V2Scheme::Headers } else { V2Scheme::Query };
     let fresh = freshness(case);
     if let Some(query) = c.get("query").and_then(Value::as_str) {
         let mut scratch = vec![0u8; query.len()];

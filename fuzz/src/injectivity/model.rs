@@ -46,7 +46,7 @@
 
 use koosign::{
     build_v1_query, canonical_query, canonical_uri, format_unix_ms, format_v1_timestamp, licence_sign,
-    parse_authorization, parse_unix_ms, sign_apig, sign_v2, v1_auth_token, verify_apig, verify_licence, verify_v1,
+    parse_authorization, parse_unix_ms, sign_apig, sign_v2, v1_auth_token, verify_apig, verify_licence, verify_v1_query,
     verify_v1_json, verify_v2, ApigRequest, Error, V2Auth, V2Scheme, VerifiedV1, AUTH_TOKEN, TIME_STAMP,
 };
 use sha2::{Digest, Sha256};
@@ -376,10 +376,10 @@ impl V1View {
     }
 }
 
-/// `verify_v1` (no window, no replay store: injectivity alone).
+/// `verify_v1_query` (no window, no replay store: injectivity alone).
 pub fn verify_s1(query: &str, key: &str) -> Result<V1View, Error> {
     let mut scratch = vec![0u8; query.len()];
-    verify_v1(query, &[key], None, None, &mut scratch).map(|v| V1View::of(&v))
+    verify_v1_query(query, &[key], None, None, &mut scratch).map(|v| V1View::of(&v))
 }
 
 fn with_timestamp(params: &[(String, String)], ts: &str, at: usize) -> Vec<(String, String)> {
@@ -721,7 +721,7 @@ pub fn verify_s2(
     body: &[u8],
     key: &str,
 ) -> Result<V2View, Error> {
-    let scheme = if kit { V2Scheme::Kit } else { V2Scheme::Basic };
+    let scheme = if kit { V2Scheme::Headers } else { V2Scheme::Query };
     let auth = V2Auth { signature, timestamp, nonce };
     let v = verify_v2(scheme, &auth, body, &[key], None, None)?;
     Ok(V2View { nonce: nonce.to_string(), timestamp_ms: v.timestamp_ms(), body: v.body().to_vec() })
@@ -734,7 +734,7 @@ fn show_v2(sig: &str, ts: &str, nonce: &str, body: &[u8]) -> String {
 /// S2/S2b: every split of the signed `nonce + timestamp (+ body)` text
 /// into new fields, the signature's case, a swapped body.
 pub fn check_v2(c: &V2Case, found: &mut dyn FnMut(Finding)) -> Tally {
-    let scheme = if c.kit { V2Scheme::Kit } else { V2Scheme::Basic };
+    let scheme = if c.kit { V2Scheme::Headers } else { V2Scheme::Query };
     let ts = format_unix_ms(c.ts_ms);
     let ts = ts.as_str();
     let Ok(sig) = sign_v2(scheme, &c.body, &c.key, &c.nonce, ts) else { return Tally::default() };
