@@ -272,7 +272,14 @@ pub async fn run(server: Server, shutdown: impl Future<Output = ()>) -> CliResul
             _ = &mut shutdown => break,
             a = listener.accept() => a,
         };
-        let Ok((stream, _)) = accepted else { continue };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of file descriptors or the like: no busy loop.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
         let svc = hyper_util::service::TowerToHyperService::new(router.clone());
         let conn = hyper::server::conn::http1::Builder::new()
             .title_case_headers(true)
@@ -288,7 +295,9 @@ pub async fn run(server: Server, shutdown: impl Future<Output = ()>) -> CliResul
         });
     }
     drop(listener);
-    app.event("stopping", "koosign serve: stopping: no new connections; finishing the requests in flight");
+    if app.log {
+        app.event("stopping", "koosign serve: stopping: no new connections; finishing the requests in flight");
+    }
     tokio::select! {
         _ = graceful.shutdown() => {}
         _ = tokio::time::sleep(DRAIN_TIMEOUT) => {
