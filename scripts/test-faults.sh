@@ -5,7 +5,7 @@
 #   mounted by the test: needs root, skipped with a message otherwise);
 #   Redis killed and restarted under load; another process holding the
 #   SQLite write lock; slow and many connections; two serve processes on
-#   one Redis and on one SQLite database.
+#   one Redis and on one SQLite database; a Redis password (right and wrong).
 # Installs Debian's redis-server when missing (the tests start their own on
 # free loopback ports; no service is started).
 # Usage: scripts/test-faults.sh   (from anywhere; it changes to the repo root)

@@ -409,3 +409,30 @@ fn two_serve_processes_share_the_replay_store() {
         assert_eq!(try_v2(b.addr, &query_body(&id), T).unwrap().code(), "000000");
     }
 }
+
+/// A Redis with a password: the right one in the URL works; a wrong one is
+/// a store that cannot answer (signed 000005, never an accept), and neither
+/// password reaches the log or /healthz.
+#[test]
+#[ignore = "fault test: scripts/test.sh faults"]
+fn redis_password_in_the_url_and_a_wrong_one_fails_closed() {
+    let redis = RedisServer::start_with(Some("red1sPassw0rd"));
+    let good = format!("redis://:red1sPassw0rd@127.0.0.1:{}/0", redis.port);
+    let s = serve(&["--key", KEY, "--replay-store", &good], None);
+    let id = create(s.addr, "REDIS-PW");
+    let (q, b) = v2_request(&query_body(&id));
+    assert_eq!(try_exchange(s.addr, &post_bytes(s.addr, &q, &b), T).unwrap().code(), "000000");
+    assert_eq!(try_exchange(s.addr, &post_bytes(s.addr, &q, &b), T).unwrap().code(), "000001");
+    let bad = format!("redis://:wrongPassw0rd@127.0.0.1:{}/0", redis.port);
+    let s2 = serve(&["--key", KEY, "--replay-store", &bad], None);
+    let r = try_v2(s2.addr, &query_body("ins-none"), T).unwrap();
+    r.assert_signed(KEY);
+    assert_eq!(r.code(), "000005");
+    let h = try_exchange(s2.addr, &get_bytes(s2.addr, "/healthz"), T).unwrap();
+    assert_eq!(h.status, 503);
+    s.wait_log_lines(4);
+    s2.wait_log_lines(3);
+    for text in [s.log_text(), s2.log_text(), String::from_utf8_lossy(&h.body).into_owned()] {
+        assert!(!text.contains("red1sPassw0rd") && !text.contains("wrongPassw0rd"), "{text}");
+    }
+}

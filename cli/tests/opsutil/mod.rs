@@ -105,13 +105,18 @@ pub fn redis_server_bin() -> String {
 pub struct RedisServer {
     pub port: u16,
     pub dir: tempfile::TempDir,
+    /// `requirepass`, if any.
+    pub password: Option<String>,
     child: Option<Child>,
 }
 
 impl RedisServer {
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+    pub fn start_with(password: Option<&str>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut r = RedisServer { port: free_port(), dir, child: None };
+        let mut r = RedisServer { port: free_port(), dir, password: password.map(String::from), child: None };
         r.restart();
         r
     }
@@ -126,6 +131,7 @@ impl RedisServer {
             .args(["--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "yes"])
             .arg("--dir")
             .arg(self.dir.path())
+            .args(self.password.iter().flat_map(|p| ["--requirepass".to_string(), p.clone()]))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -151,8 +157,10 @@ impl RedisServer {
         if s.write_all(b"PING\r\n").is_err() {
             return false;
         }
+        // With a password, an unauthenticated PING is refused (-NOAUTH): the
+        // server is up all the same.
         let mut b = [0u8; 7];
-        s.read_exact(&mut b).is_ok() && &b == b"+PONG\r\n"
+        s.read_exact(&mut b).is_ok() && (&b == b"+PONG\r\n" || b.starts_with(b"-NOAUTH"))
     }
 }
 
