@@ -4,7 +4,7 @@
 # First, always: scripts/check-tree.sh (no build output tracked by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-parts=(core cli python wasm c packages fuzz benches)
+parts=(core cli faults python wasm c packages fuzz benches)
 if [ $# -gt 0 ]; then parts=("$@"); fi
 start=$(date +%s)
 passed=0; failed=0; results=()

@@ -12,6 +12,7 @@ mod conformance;
 mod contract;
 mod diagnose;
 mod marketplace;
+mod replay;
 mod serve;
 mod simulate;
 mod store;
@@ -129,6 +130,29 @@ enum Command {
         /// No per-request log lines.
         #[arg(long)]
         quiet: bool,
+        /// Log lines as text or as one JSON object per line (no secret either way).
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: serve::LogFormat,
+        /// Where nonces and V1 authTokens are remembered until they expire:
+        /// `sqlite` (a table of the --data database; survives restarts; one
+        /// machine), `memory` (this process only; forgotten on restart) or
+        /// `redis://HOST:PORT[/DB]` (several processes or machines). A store
+        /// that cannot answer refuses the request with a signed 000005.
+        #[arg(long, value_name = "sqlite|memory|redis://…", default_value = "sqlite")]
+        replay_store: replay::Choice,
+        /// Entries the memory replay store holds (each until its timestamp +
+        /// window); when all are unexpired, requests get 000005.
+        #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_REPLAY_CAPACITY)]
+        replay_capacity: usize,
+        /// Also accept requests signed with the access key in this file (repeat
+        /// for several), for a key rotation with no downtime: each answer is
+        /// signed, and new credentials encrypted, with the key that verified
+        /// its request; refusals before authentication with --key.
+        #[arg(long, value_name = "PATH")]
+        accept_key_file: Vec<PathBuf>,
+        /// Connections served at once; more wait in the listen backlog.
+        #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
     },
     /// Act as the marketplace against a merchant URL and check every answer.
     Simulate {
@@ -395,13 +419,27 @@ fn run(cli: Cli) -> CliResult<i32> {
             let input = tools::ApigInput { method: &method, url: &url, headers: &headers, body, date: date.as_deref(), expect: expect.as_deref() };
             tools::apig_sign(&ak, &sk, &input, explain)
         }
-        Command::Serve { addr, key, data, v1_window, quiet } => {
+        Command::Serve { addr, key, data, v1_window, quiet, log_format, replay_store, replay_capacity, accept_key_file, max_connections } => {
             let key = key.resolve()?;
+            let accept_keys = accept_key_file
+                .iter()
+                .map(|p| util::resolve_secret("access key", None, Some(p), util::KEY_ENV, "--key", "--accept-key-file"))
+                .collect::<CliResult<Vec<_>>>()?;
             let v1_window_ms = match v1_window {
                 0 => None,
                 secs => Some(secs.checked_mul(1000).ok_or_else(|| CliError::usage("--v1-window is too large"))?),
             };
-            let opts = serve::ServeOptions { key, data, log: !quiet, v1_window_ms };
+            let opts = serve::ServeOptions {
+                data,
+                log: !quiet,
+                log_format,
+                v1_window_ms,
+                replay: replay_store,
+                replay_capacity,
+                accept_keys,
+                max_connections,
+                ..serve::ServeOptions::new(key)
+            };
             serve::command(&addr, opts)
         }
         Command::Simulate { url, key, protocol, json, audit, lifecycle, strict, data } => {
@@ -476,7 +514,7 @@ fn print_audit(life: Option<&simulate::Report>, report: &audit::AuditReport, jso
 fn demo(json: bool, verbose: bool) -> CliResult<i32> {
     let key = Secret::new("access key", DEMO_KEY.to_string())?;
     let server_key = Secret::new("access key", DEMO_KEY.to_string())?;
-    let opts = serve::ServeOptions { key: server_key, data: None, log: verbose, v1_window_ms: Some(koosign::V1_DEFAULT_WINDOW_MS) };
+    let opts = serve::ServeOptions { log: verbose, ..serve::ServeOptions::new(server_key) };
     let handle = serve::spawn("127.0.0.1:0", opts)?;
     let url = format!("http://{}/produce", handle.addr);
     eprintln!("koosign demo: reference endpoint `koosign serve` at {url} (temporary store, demo access key)");

@@ -7,6 +7,12 @@
 //! only (0600, whatever the umask): the file is created 0600 before SQLite
 //! opens it, and SQLite gives the WAL and shared-memory files the database
 //! file's mode; all three are set to 0600 again once they exist.
+//!
+//! The same database holds the replay store's table `replay_nonces`
+//! (`crate::replay::Sqlite`, on its own connection). Every wait for a lock
+//! is bounded ([`Store::set_wait`]): another process holding the write lock
+//! makes an operation fail with `SQLITE_BUSY`, which `serve` answers
+//! `000005`, never a hang past the marketplace's 5 s.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
@@ -70,7 +76,36 @@ CREATE TABLE IF NOT EXISTS events (
     detail       TEXT NOT NULL DEFAULT '',
     at_ms        INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS replay_nonces (
+    key         BLOB PRIMARY KEY,
+    expires_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS replay_nonces_expiry ON replay_nonces (expires_ms);
 ";
+
+/// The default bound on a wait for another connection's lock.
+pub const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Opens (creating if needed) the database at `path`, private, in WAL mode,
+/// with the schema: the connection behind [`Store`] and the replay store.
+pub fn open_connection(path: &Path) -> Result<Connection, Box<dyn std::error::Error + Send + Sync>> {
+    create_private_file(path)?;
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(DEFAULT_WAIT)?;
+    // WAL with synchronous=NORMAL: a commit is in the WAL file (the OS's
+    // page cache) before it returns, so it survives the process being
+    // killed; only a power loss may take the last commits.
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+    conn.execute_batch(SCHEMA)?;
+    // The WAL and shared-memory files exist now (journal_mode=WAL and the
+    // schema wrote): make sure they, too, are the owner's only.
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        restrict(Path::new(&p))?;
+    }
+    Ok(conn)
+}
 
 /// Creates `path` if absent, mode 0600, and sets 0600 (also on an existing
 /// file, whatever the umask).
@@ -108,19 +143,23 @@ impl Store {
     /// Opens (creating if needed) the store at `path`. Errors: the file
     /// cannot be created or made private, or SQLite fails.
     pub fn open(path: &Path) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        create_private_file(path)?;
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(2))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
-        conn.execute_batch(SCHEMA)?;
-        // The WAL and shared-memory files exist now (journal_mode=WAL and the
-        // schema wrote): make sure they, too, are the owner's only.
-        for suffix in ["-wal", "-shm"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            restrict(Path::new(&p))?;
-        }
-        Ok(Store { conn })
+        Ok(Store { conn: open_connection(path)? })
+    }
+
+    /// Bounds the next operations' wait for another connection's lock to
+    /// `wait` (at least 1 ms).
+    pub fn set_wait(&self, wait: std::time::Duration) -> rusqlite::Result<()> {
+        self.conn.busy_timeout(wait.max(std::time::Duration::from_millis(1)))
+    }
+
+    /// Whether the database answers a read (for `/healthz`).
+    pub fn health(&self) -> rusqlite::Result<()> {
+        self.conn.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM instances LIMIT 1)", [], |r| r.get::<_, i64>(0)).map(|_| ())
+    }
+
+    /// Checkpoints the WAL into the database file (at shutdown).
+    pub fn flush(&self) {
+        let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
     fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Instance> {
@@ -153,9 +192,13 @@ impl Store {
             .optional()
     }
 
+    /// Inserts the instance and its event in one transaction (both or
+    /// neither: a full disk leaves no half-created instance).
     pub fn insert(&self, n: &NewInstance<'_>) -> rusqlite::Result<()> {
         let t = now();
-        self.conn.execute(
+        // IMMEDIATE: the write lock is taken (or waited for, bounded) first.
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
             "INSERT INTO instances (instance_id, order_id, order_line_id, business_id, product_id, protocol, test_flag,
                 status, encrypt_type, user_name, password, front_end_url, admin_url, created_ms, updated_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'ACTIVE', ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
@@ -175,20 +218,22 @@ impl Store {
                 t
             ],
         )?;
-        self.event(n.instance_id, "newInstance", n.protocol)
+        self.event(n.instance_id, "newInstance", n.protocol)?;
+        tx.commit()
     }
 
     /// Sets the status (and optionally the expiry) and records the event.
     pub fn update(&self, instance_id: &str, activity: &str, status: Option<&str>, expire_time: Option<&str>, detail: &str) -> rusqlite::Result<()> {
         let t = now();
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)?;
         if let Some(s) = status {
-            self.conn.execute("UPDATE instances SET status = ?2, updated_ms = ?3 WHERE instance_id = ?1", params![instance_id, s, t])?;
+            tx.execute("UPDATE instances SET status = ?2, updated_ms = ?3 WHERE instance_id = ?1", params![instance_id, s, t])?;
         }
         if let Some(e) = expire_time {
-            self.conn
-                .execute("UPDATE instances SET expire_time = ?2, updated_ms = ?3 WHERE instance_id = ?1", params![instance_id, e, t])?;
+            tx.execute("UPDATE instances SET expire_time = ?2, updated_ms = ?3 WHERE instance_id = ?1", params![instance_id, e, t])?;
         }
-        self.event(instance_id, activity, detail)
+        self.event(instance_id, activity, detail)?;
+        tx.commit()
     }
 
     fn event(&self, instance_id: &str, activity: &str, detail: &str) -> rusqlite::Result<()> {
