@@ -86,6 +86,7 @@ pub fn run_default(verbose: bool) -> i32 {
 /// core's integration test.
 #[path = "../../core/tests/vector_kinds/mod.rs"]
 mod vector_kinds;
+use vector_kinds::s;
 
 #[derive(Default)]
 struct Tally {
@@ -140,10 +141,6 @@ pub fn run(files: &[impl AsRef<Path>], verbose: bool) -> i32 {
     }
     println!("{passed} passed, {failed} failed");
     i32::from(failed > 0)
-}
-
-fn s<'a>(case: &'a Value, field: &str) -> Result<&'a str, String> {
-    case.get(field).and_then(Value::as_str).ok_or_else(|| format!("field `{field}` missing or not a string"))
 }
 
 fn expect_eq(what: &str, got: &str, want: &str) -> Result<(), String> {

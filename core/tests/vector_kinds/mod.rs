@@ -49,7 +49,8 @@ fn check_kind(kind: &str, c: &Value) -> Option<Result<(), String>> {
 
 // ---- helpers -----------------------------------------------------------------
 
-fn s<'a>(c: &'a Value, field: &str) -> Result<&'a str, String> {
+/// The string field `field` of a case (shared with cli/src/conformance.rs).
+pub fn s<'a>(c: &'a Value, field: &str) -> Result<&'a str, String> {
     c.get(field).and_then(Value::as_str).ok_or_else(|| format!("field `{field}` missing or not a string"))
 }
 
