@@ -259,7 +259,8 @@ const files = info.files.map((f) => f.path).sort();
 console.log(`${info.filename}: ${files.length} files, ${info.size} bytes packed`);
 for (const f of info.files) console.log(`  ${String(f.size).padStart(7)}  ${f.path}`);
 const want = ['LICENSE', 'README.md', 'express.d.mts', 'express.d.ts', 'express.js', 'express.mjs', 'index.d.mts',
-  'index.d.ts', 'index.js', 'index.mjs', 'package.json', 'wasm/koosign_wasm.js', 'wasm/koosign_wasm_bg.wasm'];
+  'index.d.ts', 'index.js', 'index.mjs', 'marketplace.d.mts', 'marketplace.d.ts', 'marketplace.js', 'marketplace.mjs',
+  'package.json', 'wasm/koosign_wasm.js', 'wasm/koosign_wasm_bg.wasm'];
 if (JSON.stringify(files) !== JSON.stringify(want)) {
   console.error(`the tarball holds ${JSON.stringify(files)}, want exactly ${JSON.stringify(want)}`);
   process.exit(1);

@@ -30,6 +30,12 @@ step "Huawei SDK reference venv (test/apig_url.test.mjs: URL signing agrees with
 KOOSIGN_REF_PY="$(scripts/setup-ref-venv.sh | tail -n 1)"
 export KOOSIGN_REF_PY
 
+if [ "${KOOSIGN_BUILD_CLI:-1}" != 0 ]; then
+  step "koosign CLI (test/marketplace.test.mjs runs koosign marketplace)"
+  cargo build --release --quiet -p koosign-cli --bin koosign
+  export KOOSIGN_BIN="$PWD/target/release/koosign"
+fi
+
 step "node --test"
 status=0
 (cd bindings-wasm && node --test test/*.test.mjs test/*.test.cjs) || status=$?

@@ -168,6 +168,7 @@ class ApigSigner:
         *,
         now: Optional[float] = None,
         params: Optional[Pairs] = None,
+        path_as_is: bool = False,
     ) -> tuple[dict[str, str], dict[str, str]]: ...
 
 # The native half of koosign.verify_apig: (credential_index, unsigned_payload).

@@ -17,3 +17,7 @@ const h: string = koosign.bodySign('x', 'k') + bodySign(new Uint8Array([1, 2]), 
 const o: KoosignMiddlewareOptions = { accessKeys: 'k', protocol: 'v2' };
 const same: typeof koosignMiddleware = middleware;
 void [h, o, same];
+
+import MarketplaceClient, { MarketplaceTimeoutError } from 'koosign/marketplace';
+const mc = new MarketplaceClient('ak', 'sk');
+void mc.queryOrder('MOCKONDEMAND').catch((e: unknown) => e instanceof MarketplaceTimeoutError);

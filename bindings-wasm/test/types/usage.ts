@@ -87,3 +87,18 @@ koosignMiddleware({ accessKeys: 'k', v1Window: null });
 const index: number = verifyApig('https://h/x', {}, ['ak', 'sk']);
 void index;
 void notANumber;
+
+// koosign/marketplace: the open-API client.
+import { MarketplaceClient, MarketplaceError } from 'koosign/marketplace';
+async function queryOrderUsage(): Promise<string> {
+  const client = new MarketplaceClient('ak', 'sk', { endpoint: 'http://127.0.0.1:8443', retries: 1, explain: true });
+  try {
+    const order = await client.queryOrder('MOCKPERIODYEARNEW', 'MOCKPERIODYEARNEW-000001');
+    await client.uploadText('event', 'delivered');
+    return `${order.resultCode} ${String(order.orderInfo['orderType'])}`;
+  } catch (e) {
+    if (e instanceof MarketplaceError) return `${e.status} ${e.code} ${e.gatewayMessage} ${e.canonicalRequest ?? ''}`;
+    throw e;
+  }
+}
+void queryOrderUsage;

@@ -1,0 +1,3 @@
+export * from './marketplace.js';
+import { MarketplaceClient } from './marketplace.js';
+export default MarketplaceClient;
