@@ -332,15 +332,8 @@ enum ApiCmd {
 enum ApigCmd {
     /// Print the headers to add to a request (X-Sdk-Date, Host when absent, Authorization).
     Sign {
-        /// The access key ID (appears in Authorization). Env: KOOSIGN_APIG_AK.
-        #[arg(long, allow_hyphen_values = true)]
-        ak: Option<String>,
-        /// The secret key. Prefer --sk-file or env KOOSIGN_APIG_SK. Never printed.
-        #[arg(long, allow_hyphen_values = true, conflicts_with = "sk_file")]
-        sk: Option<String>,
-        /// Read the secret key from a file.
-        #[arg(long, value_name = "PATH")]
-        sk_file: Option<PathBuf>,
+        #[command(flatten)]
+        creds: ApigCreds,
         /// HTTP method.
         #[arg(short = 'X', long = "method", default_value = "GET")]
         method: String,
@@ -409,9 +402,8 @@ fn run(cli: Cli) -> CliResult<i32> {
             let key = key.resolve()?;
             tools::decrypt(&key, &ty, wire.trim(), explain)
         }
-        Command::Apig { which: ApigCmd::Sign { ak, sk, sk_file, method, headers, body, date, expect, explain, url } } => {
-            let ak = resolve_secret("access key ID", ak.as_deref(), None, "KOOSIGN_APIG_AK", "--ak", "--ak (no file)")?;
-            let sk = resolve_secret("secret key", sk.as_deref(), sk_file.as_deref(), "KOOSIGN_APIG_SK", "--sk", "--sk-file")?;
+        Command::Apig { which: ApigCmd::Sign { creds, method, headers, body, date, expect, explain, url } } => {
+            let (ak, sk) = creds.resolve()?;
             let body = match body {
                 Some(b) => read_body(&b)?,
                 None => Vec::new(),
