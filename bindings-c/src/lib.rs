@@ -50,11 +50,15 @@ mod licence;
 // S6.
 mod apig;
 
+// The keyed merchant context (every scheme behind one handle).
+mod merchant;
+
 pub use apig::*;
 pub use body::*;
 pub use ffi::{koosign_freshness, koosign_pair, koosign_str};
 pub use field::*;
 pub use licence::*;
+pub use merchant::*;
 pub use nonce::*;
 pub use status::*;
 pub use v1::*;
