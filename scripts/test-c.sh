@@ -11,7 +11,8 @@
 # C++ translation unit with g++); the C tests run plain, under valgrind
 # (errors and leaks fail) and built with -fsanitize=address,undefined;
 # bindings-c/build/koosign-conformance on the repository's vectors, the
-# conformance files and vectors/stages.jsonl, invalid.jsonl, published.jsonl
+# conformance files and vectors/stages.jsonl, invalid.jsonl, published.jsonl,
+# answers.jsonl (whole requests through koosign_merchant_verify)
 # ($KOOSIGN_VECTORS overrides the folder; a missing file fails) (plain,
 # valgrind, sanitizers); the PHP checks through FFI; `make install` into a
 # temporary prefix and a program built from it through pkg-config.
@@ -66,7 +67,9 @@ VECTOR_FILES=("$VECTORS/notifications.jsonl" "$VECTORS/apig.jsonl" "$ROOT/bindin
 # with their expected status, vectors written by others.
 REPO_VECTORS="${KOOSIGN_VECTORS:-$ROOT/vectors}"
 NEW_VECTOR_FILES=("$REPO_VECTORS/stages.jsonl" "$REPO_VECTORS/invalid.jsonl" "$REPO_VECTORS/published.jsonl")
-for f in "${NEW_VECTOR_FILES[@]}"; do
+# Whole requests and their answers, through koosign_merchant_verify.
+ANSWER_FILES=("$REPO_VECTORS/answers.jsonl")
+for f in "${NEW_VECTOR_FILES[@]}" "${ANSWER_FILES[@]}"; do
     if [ ! -f "$f" ]; then
         echo "vectors file not found: $f (set KOOSIGN_VECTORS)" >&2
         exit 1
@@ -168,6 +171,9 @@ step "conformance, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${VECTOR_FIL
 step "conformance, vectors/ stages+invalid+published" 0 "$BUILD/koosign-conformance" "${NEW_VECTOR_FILES[@]}"
 step "conformance, vectors/, valgrind" 0 "${VALGRIND[@]}" "$BUILD/koosign-conformance" "${NEW_VECTOR_FILES[@]}"
 step "conformance, vectors/, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${NEW_VECTOR_FILES[@]}"
+step "answers.jsonl through koosign_merchant_verify" 0 "$BUILD/koosign-conformance" "${ANSWER_FILES[@]}"
+step "answers.jsonl, valgrind" 0 "${VALGRIND[@]}" "$BUILD/koosign-conformance" "${ANSWER_FILES[@]}"
+step "answers.jsonl, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${ANSWER_FILES[@]}"
 step "conformance rejects bad cases (exit 1)" 1 \
     "$BUILD/koosign-conformance" "$ROOT/bindings-c/tests/vectors/must-fail.jsonl"
 

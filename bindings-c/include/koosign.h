@@ -1647,18 +1647,21 @@ koosign_status koosign_verified_new(struct koosign_verified **out);
 void koosign_verified_free(struct koosign_verified *verified);
 
 /**
- * Bytes of scratch koosign_merchant_verify needs for this request
- * (`koosign::merchant::scratch_len`: the query's length, or the S1b
+ * Bytes of scratch koosign_merchant_verify needs for this request: the
+ * core's `koosign::merchant::scratch_len` (the query's length, or the S1b
  * body's plus the longest header value plus 9). The arguments are those
- * of koosign_merchant_verify; only their lengths are read. 0 on a NULL
- * pointer with a non-zero length.
+ * of koosign_merchant_verify (only their lengths matter). 0 when an
+ * argument is unusable (NULL with a non-zero length; text that is not
+ * UTF-8, which koosign_merchant_verify refuses before using scratch).
  *
  * # Safety
  * As koosign_merchant_verify.
  */
-size_t koosign_merchant_scratch_len(size_t query_len,
+size_t koosign_merchant_scratch_len(const char *query,
+                                    size_t query_len,
                                     const struct koosign_pair *headers,
                                     size_t n_headers,
+                                    const uint8_t *body,
                                     size_t body_len);
 
 /**

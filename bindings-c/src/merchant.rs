@@ -120,7 +120,9 @@ pub unsafe extern "C" fn koosign_merchant_new(
             (
                 crate::ffi::array(keys, n_keys)?,
                 crate::ffi::array(key_lens, n_keys)?,
-                policy.as_ref().ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                policy
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
             )
         };
         let mut strs: Vec<&str> = Vec::with_capacity(n_keys);
@@ -173,11 +175,15 @@ pub const KOOSIGN_REPLAY_DEFERRED: koosign_replay = 2;
 /// be NULL.
 pub const KOOSIGN_REPLAY_UNCHECKED: koosign_replay = 3;
 
+#[allow(clippy::large_enum_variant)] // a `Verified` is ~4 KiB; the handle is reused, so it is not boxed per request
 enum Outcome {
     /// Nothing verified yet, or the call itself failed.
     Empty,
     Verified(Verified<'static>),
-    Refused { error: ks::Error, stage: Stage },
+    Refused {
+        error: ks::Error,
+        stage: Stage,
+    },
 }
 
 /// One request's outcome, reused from request to request: opaque, created
@@ -237,28 +243,42 @@ pub unsafe extern "C" fn koosign_verified_free(verified: *mut koosign_verified) 
     });
 }
 
-/// Bytes of scratch koosign_merchant_verify needs for this request
-/// (`koosign::merchant::scratch_len`: the query's length, or the S1b
+/// Bytes of scratch koosign_merchant_verify needs for this request: the
+/// core's `koosign::merchant::scratch_len` (the query's length, or the S1b
 /// body's plus the longest header value plus 9). The arguments are those
-/// of koosign_merchant_verify; only their lengths are read. 0 on a NULL
-/// pointer with a non-zero length.
+/// of koosign_merchant_verify (only their lengths matter). 0 when an
+/// argument is unusable (NULL with a non-zero length; text that is not
+/// UTF-8, which koosign_merchant_verify refuses before using scratch).
 ///
 /// # Safety
 /// As koosign_merchant_verify.
 #[no_mangle]
 pub unsafe extern "C" fn koosign_merchant_scratch_len(
+    query: *const c_char,
     query_len: usize,
     headers: *const koosign_pair,
     n_headers: usize,
+    body: *const u8,
     body_len: usize,
 ) -> usize {
     std::panic::catch_unwind(|| {
         // SAFETY: per the contract.
-        let Ok(hs) = (unsafe { crate::ffi::array(headers, n_headers) }) else {
-            return 0;
+        let (query, hs, body) = unsafe {
+            (
+                text(query, query_len),
+                crate::ffi::pairs(headers, n_headers),
+                bytes(body, body_len),
+            )
         };
-        let longest = hs.iter().map(|h| h.value.len).max().unwrap_or(0);
-        ks::v1::json_scratch_len(body_len, longest).max(ks::v1::query_scratch_len(query_len))
+        match (query, hs, body) {
+            (Ok(query), Ok(headers), Ok(body)) => ks::merchant::scratch_len(&Request {
+                method: "",
+                query,
+                headers: &headers,
+                body,
+            }),
+            _ => 0,
+        }
     })
     .unwrap_or(0)
 }
@@ -328,7 +348,9 @@ pub unsafe extern "C" fn koosign_merchant_verify(
         // while `out` refers to them, which is what 'static stands for here.
         let (m, body, hs, store, scratch) = unsafe {
             (
-                merchant.as_ref().ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                merchant
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
                 bytes(body, body_len)?,
                 crate::ffi::array(headers, n_headers)?,
                 store.as_ref().copied(),
@@ -353,7 +375,9 @@ pub unsafe extern "C" fn koosign_merchant_verify(
         }
         let received = |r: Res<&'static str>| {
             r.map_err(|s| match s {
-                koosign_status::KOOSIGN_INVALID_UTF8 => Bad::Refuse(ks::Error::MalformedEncoding("request text is not UTF-8")),
+                koosign_status::KOOSIGN_INVALID_UTF8 => {
+                    Bad::Refuse(ks::Error::MalformedEncoding("request text is not UTF-8"))
+                }
                 other => Bad::Status(other),
             })
         };
@@ -372,14 +396,23 @@ pub unsafe extern "C" fn koosign_merchant_verify(
             Ok(t) => t,
             Err(Bad::Status(status)) => return Err(status),
             Err(Bad::Refuse(error)) => {
-                v.outcome = Outcome::Refused { error, stage: Stage::BeforeAuthentication };
+                v.outcome = Outcome::Refused {
+                    error,
+                    stage: Stage::BeforeAuthentication,
+                };
                 return Err(error.into());
             }
         };
         // SAFETY: the vector's buffer is not touched again until `outcome`
         // is reset (start of the next call, or drop).
-        let headers: &'static [(&'static str, &'static str)] = unsafe { &*(v.headers.as_slice() as *const _) };
-        let req = Request { method, query, headers, body };
+        let headers: &'static [(&'static str, &'static str)] =
+            unsafe { &*(v.headers.as_slice() as *const _) };
+        let req = Request {
+            method,
+            query,
+            headers,
+            body,
+        };
         // SAFETY: the merchant outlives `out`'s use (the contract).
         let m: &'static koosign_merchant = unsafe { &*(m as *const koosign_merchant) };
         match m.inner.verify(&req, now_ms, replay, scratch) {
@@ -388,7 +421,10 @@ pub unsafe extern "C" fn koosign_merchant_verify(
                 Ok(())
             }
             Err(r) => {
-                v.outcome = Outcome::Refused { error: r.error(), stage: r.stage() };
+                v.outcome = Outcome::Refused {
+                    error: r.error(),
+                    stage: r.stage(),
+                };
                 Err(r.error().into())
             }
         }
@@ -402,7 +438,11 @@ pub unsafe extern "C" fn koosign_merchant_verify(
 /// `ptr` NULL or valid for `cap` bytes of reads and writes for `'a`.
 unsafe fn out_bytes<'a>(ptr: *mut u8, cap: usize) -> Res<&'a mut [u8]> {
     if ptr.is_null() {
-        return if cap == 0 { Ok(&mut []) } else { Err(koosign_status::KOOSIGN_NULL_PARAMETER) };
+        return if cap == 0 {
+            Ok(&mut [])
+        } else {
+            Err(koosign_status::KOOSIGN_NULL_PARAMETER)
+        };
     }
     if cap > isize::MAX as usize {
         return Err(koosign_status::KOOSIGN_INPUT_TOO_LARGE);
@@ -456,16 +496,25 @@ fn result_of(code: u32) -> Res<ResultCode> {
 /// for the C layer's own statuses (the caller's or the library's fault)
 /// and unknown values.
 #[no_mangle]
-pub extern "C" fn koosign_result_code(status: u32, authenticated: core::ffi::c_int) -> koosign_result {
+pub extern "C" fn koosign_result_code(
+    status: u32,
+    authenticated: core::ffi::c_int,
+) -> koosign_result {
     std::panic::catch_unwind(|| {
         if status == koosign_status::KOOSIGN_OK as u32 {
             return koosign_result::KOOSIGN_RESULT_SUCCESS;
         }
-        let stage = if authenticated != 0 { Stage::Authenticated } else { Stage::BeforeAuthentication };
+        let stage = if authenticated != 0 {
+            Stage::Authenticated
+        } else {
+            Stage::BeforeAuthentication
+        };
         ks::Error::ALL
             .iter()
             .find(|e| koosign_status::from(**e) as u32 == status)
-            .map_or(koosign_result::KOOSIGN_RESULT_MERCHANT_FAILURE, |e| ks::result_code(e, stage).into())
+            .map_or(koosign_result::KOOSIGN_RESULT_MERCHANT_FAILURE, |e| {
+                ks::result_code(e, stage).into()
+            })
     })
     .unwrap_or(koosign_result::KOOSIGN_RESULT_MERCHANT_FAILURE)
 }
@@ -513,7 +562,9 @@ unsafe fn verified<'a>(v: *const koosign_verified) -> Res<&'a Verified<'static>>
 /// # Safety
 /// `verified` NULL or a live koosign_verified.
 #[no_mangle]
-pub unsafe extern "C" fn koosign_verified_result_code(verified: *const koosign_verified) -> koosign_result {
+pub unsafe extern "C" fn koosign_verified_result_code(
+    verified: *const koosign_verified,
+) -> koosign_result {
     std::panic::catch_unwind(|| {
         // SAFETY: per the contract.
         match unsafe { outcome(verified) } {
@@ -531,12 +582,17 @@ pub unsafe extern "C" fn koosign_verified_result_code(verified: *const koosign_v
 /// # Safety
 /// `verified` NULL or a live koosign_verified.
 #[no_mangle]
-pub unsafe extern "C" fn koosign_verified_authenticated(verified: *const koosign_verified) -> core::ffi::c_int {
+pub unsafe extern "C" fn koosign_verified_authenticated(
+    verified: *const koosign_verified,
+) -> core::ffi::c_int {
     std::panic::catch_unwind(|| {
         // SAFETY: per the contract.
         match unsafe { outcome(verified) } {
             Some(Outcome::Verified(_)) => 1,
-            Some(Outcome::Refused { stage: Stage::Authenticated, .. }) => 1,
+            Some(Outcome::Refused {
+                stage: Stage::Authenticated,
+                ..
+            }) => 1,
             _ => 0,
         }
     })
@@ -572,7 +628,13 @@ pub unsafe extern "C" fn koosign_verified_protocol(
     out_len: *mut usize,
 ) -> koosign_status {
     // SAFETY: per the contract.
-    boundary(|| static_str(unsafe { self::verified(verified) }?.protocol().as_str(), out, out_len))
+    boundary(|| {
+        static_str(
+            unsafe { self::verified(verified) }?.protocol().as_str(),
+            out,
+            out_len,
+        )
+    })
 }
 
 /// The validated activity's wire name (`"newInstance"`,
@@ -588,7 +650,13 @@ pub unsafe extern "C" fn koosign_verified_activity(
     out_len: *mut usize,
 ) -> koosign_status {
     // SAFETY: per the contract.
-    boundary(|| static_str(unsafe { self::verified(verified) }?.activity().as_str(), out, out_len))
+    boundary(|| {
+        static_str(
+            unsafe { self::verified(verified) }?.activity().as_str(),
+            out,
+            out_len,
+        )
+    })
 }
 
 /// Index of the access key that matched (0 to n_keys − 1); 0 when
@@ -599,7 +667,8 @@ pub unsafe extern "C" fn koosign_verified_activity(
 #[no_mangle]
 pub unsafe extern "C" fn koosign_verified_key_index(verified: *const koosign_verified) -> usize {
     // SAFETY: per the contract.
-    std::panic::catch_unwind(|| unsafe { self::verified(verified) }.map_or(0, |v| v.key_index())).unwrap_or(0)
+    std::panic::catch_unwind(|| unsafe { self::verified(verified) }.map_or(0, |v| v.key_index()))
+        .unwrap_or(0)
 }
 
 /// The request's timestamp, Unix ms; 0 when `verified` holds no verified
@@ -610,7 +679,8 @@ pub unsafe extern "C" fn koosign_verified_key_index(verified: *const koosign_ver
 #[no_mangle]
 pub unsafe extern "C" fn koosign_verified_timestamp_ms(verified: *const koosign_verified) -> u64 {
     // SAFETY: per the contract.
-    std::panic::catch_unwind(|| unsafe { self::verified(verified) }.map_or(0, |v| v.timestamp_ms())).unwrap_or(0)
+    std::panic::catch_unwind(|| unsafe { self::verified(verified) }.map_or(0, |v| v.timestamp_ms()))
+        .unwrap_or(0)
 }
 
 /// Until when (Unix ms) the request's replay key must be remembered
@@ -620,10 +690,14 @@ pub unsafe extern "C" fn koosign_verified_timestamp_ms(verified: *const koosign_
 /// # Safety
 /// `verified` NULL or live.
 #[no_mangle]
-pub unsafe extern "C" fn koosign_verified_replay_expires_ms(verified: *const koosign_verified) -> u64 {
+pub unsafe extern "C" fn koosign_verified_replay_expires_ms(
+    verified: *const koosign_verified,
+) -> u64 {
     // SAFETY: per the contract.
-    std::panic::catch_unwind(|| unsafe { self::verified(verified) }.map_or(0, |v| v.replay_expires_ms()))
-        .unwrap_or(0)
+    std::panic::catch_unwind(|| {
+        unsafe { self::verified(verified) }.map_or(0, |v| v.replay_expires_ms())
+    })
+    .unwrap_or(0)
 }
 
 /// The key a replay store records the request under (what a shared store
@@ -707,7 +781,9 @@ pub unsafe extern "C" fn koosign_verified_get(
     boundary(|| {
         // SAFETY: per the contract.
         let (v, name) = unsafe { (self::verified(verified)?, text(name, name_len)?) };
-        let s = v.get(name).ok_or(koosign_status::KOOSIGN_MISSING_PARAMETER)?;
+        let s = v
+            .get(name)
+            .ok_or(koosign_status::KOOSIGN_MISSING_PARAMETER)?;
         write_view(s.as_bytes(), value.cast(), value_len)
     })
 }
@@ -722,7 +798,10 @@ pub unsafe extern "C" fn koosign_verified_get(
 pub unsafe extern "C" fn koosign_verified_param_count(verified: *const koosign_verified) -> usize {
     std::panic::catch_unwind(|| {
         // SAFETY: per the contract.
-        unsafe { self::verified(verified) }.ok().and_then(|v| v.v1()).map_or(0, |p| p.params().len())
+        unsafe { self::verified(verified) }
+            .ok()
+            .and_then(|v| v.v1())
+            .map_or(0, |p| p.params().len())
     })
     .unwrap_or(0)
 }
@@ -813,8 +892,13 @@ pub unsafe extern "C" fn koosign_verified_decrypt(
 ) -> koosign_status {
     boundary(|| {
         // SAFETY: per the contract.
-        let (out, v, wire) =
-            unsafe { (OutBuf::new(out, out_cap, out_len)?, self::verified(verified)?, text(wire, wire_len)?) };
+        let (out, v, wire) = unsafe {
+            (
+                OutBuf::new(out, out_cap, out_len)?,
+                self::verified(verified)?,
+                text(wire, wire_len)?,
+            )
+        };
         let mode = mode_of(mode)?;
         crate::ffi::with_secret_scratch(ks::field::decrypt_out_len(wire.len()), |s| {
             out.write(v.decrypt(wire, mode, s)?.as_bytes())
@@ -843,7 +927,9 @@ pub unsafe extern "C" fn koosign_merchant_decrypt(
         let (out, m, wire) = unsafe {
             (
                 OutBuf::new(out, out_cap, out_len)?,
-                merchant.as_ref().ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                merchant
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
                 text(wire, wire_len)?,
             )
         };
@@ -877,7 +963,9 @@ pub unsafe extern "C" fn koosign_merchant_body_sign(
         let (out, m, body) = unsafe {
             (
                 OutBuf::new(out, out_cap, out_len)?,
-                merchant.as_ref().ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                merchant
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
                 bytes(body, body_len)?,
             )
         };
@@ -907,7 +995,12 @@ unsafe fn two_bufs(
     sign_len: *mut usize,
 ) -> Res<(OutBuf, OutBuf)> {
     // SAFETY: forwarded.
-    unsafe { Ok((OutBuf::new(out, out_cap, out_len)?, OutBuf::new(sign, sign_cap, sign_len)?)) }
+    unsafe {
+        Ok((
+            OutBuf::new(out, out_cap, out_len)?,
+            OutBuf::new(sign, sign_cap, sign_len)?,
+        ))
+    }
 }
 
 /// The signed refusal of `verified`'s outcome (docs/SCHEMES.md §Answers):
@@ -944,7 +1037,9 @@ pub unsafe extern "C" fn koosign_merchant_refusal(
         let ((out, sign), m, o) = unsafe {
             (
                 two_bufs(out, out_cap, out_len, sign, sign_cap, sign_len)?,
-                merchant.as_ref().ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                merchant
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
                 outcome(verified).ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
             )
         };
@@ -982,7 +1077,9 @@ pub unsafe extern "C" fn koosign_merchant_answer_code(
         let ((out, sign), m) = unsafe {
             (
                 two_bufs(out, out_cap, out_len, sign, sign_cap, sign_len)?,
-                merchant.as_ref().ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                merchant
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
             )
         };
         let code = result_of(code)?;
@@ -1040,7 +1137,11 @@ pub struct koosign_answer {
 /// `s.data` NULL or valid for `s.len` bytes.
 unsafe fn opt(s: &koosign_str) -> Res<Option<&'static str>> {
     if s.data.is_null() {
-        return if s.len == 0 { Ok(None) } else { Err(koosign_status::KOOSIGN_NULL_PARAMETER) };
+        return if s.len == 0 {
+            Ok(None)
+        } else {
+            Err(koosign_status::KOOSIGN_NULL_PARAMETER)
+        };
     }
     // SAFETY: forwarded.
     unsafe { s.as_str() }.map(Some)
@@ -1097,8 +1198,12 @@ pub unsafe extern "C" fn koosign_merchant_respond(
         let ((out, sign), m, a) = unsafe {
             (
                 two_bufs(out, out_cap, out_len, sign, sign_cap, sign_len)?,
-                merchant.as_ref().ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
-                answer.as_ref().ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                merchant
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
+                answer
+                    .as_ref()
+                    .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
             )
         };
         // SAFETY: per the contract (every member valid for its length).
@@ -1128,12 +1233,20 @@ pub unsafe extern "C" fn koosign_merchant_respond(
         let ty = type_of(encrypt_type)?;
         let mut buf = vec![0u8; out_cap.clamp(256, 1 << 16)];
         // The core reports the exact length needed; one more try with it.
-        let needed = match m.inner.respond(&answer, ty, &mut getrandom::SysRng, &mut buf) {
+        let needed = match m
+            .inner
+            .respond(&answer, ty, &mut getrandom::SysRng, &mut buf)
+        {
             Ok(signed) => return write_answer(&signed, &out, &sign),
             Err(ks::Error::BufferTooSmall { needed }) => needed,
             Err(e) => return Err(e.into()),
         };
         let mut buf = vec![0u8; needed];
-        write_answer(&m.inner.respond(&answer, ty, &mut getrandom::SysRng, &mut buf)?, &out, &sign)
+        write_answer(
+            &m.inner
+                .respond(&answer, ty, &mut getrandom::SysRng, &mut buf)?,
+            &out,
+            &sign,
+        )
     })
 }

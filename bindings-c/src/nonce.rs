@@ -60,14 +60,27 @@ pub struct koosign_nonce_store {
 pub(crate) struct CallbackStore(pub(crate) koosign_nonce_store);
 
 impl NonceStore for CallbackStore {
-    fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> ks::Result<()> {
+    fn check_and_insert(
+        &mut self,
+        nonce: &[u8],
+        now_ms: u64,
+        expires_at_ms: u64,
+    ) -> ks::Result<()> {
         let Some(f) = self.0.check_and_insert else {
             return Err(ks::Error::StoreUnavailable);
         };
         // SAFETY: the caller gave this callback and context for this
         // purpose (koosign_nonce_store's contract); `nonce` is valid for
         // `len` bytes during the call.
-        let answer = unsafe { f(self.0.ctx, nonce.as_ptr(), nonce.len(), now_ms, expires_at_ms) };
+        let answer = unsafe {
+            f(
+                self.0.ctx,
+                nonce.as_ptr(),
+                nonce.len(),
+                now_ms,
+                expires_at_ms,
+            )
+        };
         match answer {
             KOOSIGN_STORE_FRESH => Ok(()),
             KOOSIGN_STORE_REPLAYED => Err(ks::Error::ReplayedNonce),
@@ -292,7 +305,12 @@ pub(crate) fn store_of(cache: Option<&koosign_nonce_cache>) -> Option<LockedStor
 pub(crate) struct LockedStore<'a>(&'a koosign_nonce_cache);
 
 impl NonceStore for LockedStore<'_> {
-    fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> ks::Result<()> {
+    fn check_and_insert(
+        &mut self,
+        nonce: &[u8],
+        now_ms: u64,
+        expires_at_ms: u64,
+    ) -> ks::Result<()> {
         // A poisoned lock means a panic happened while the cache was held;
         // the core's store is a plain array whose every state is valid, so
         // keep using it.
