@@ -11,9 +11,13 @@
  *    (*out_len): on KOOSIGN_OK the bytes written; on KOOSIGN_BUFFER_TOO_SMALL
  *    the bytes needed, and the buffer is left untouched; 0 on other errors.
  *    Output text is not NUL-terminated. Output buffers must not overlap inputs.
- *  - Nothing is allocated for the caller, except the optional
- *    koosign_nonce_cache, which the caller creates and frees.
- *  - All functions are thread-safe; a koosign_nonce_cache may be shared.
+ *  - Nothing is allocated for the caller, except the opaque handles
+ *    koosign_merchant, koosign_verified and koosign_nonce_cache, which the
+ *    caller creates (_new) and frees (_free).
+ *  - Checks are left out only by name (KOOSIGN_WINDOW_UNCHECKED,
+ *    KOOSIGN_REPLAY_UNCHECKED), never by a NULL or a 0.
+ *  - All functions are thread-safe; a koosign_merchant and a
+ *    koosign_nonce_cache may be shared, a koosign_verified is one thread's.
  *  - Times are Unix milliseconds (uint64_t); lengths are in bytes.
  *
  * Link with `pkg-config --cflags --libs koosign`.
