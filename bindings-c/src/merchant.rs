@@ -6,7 +6,7 @@
 
 use crate::ffi::{boundary, bytes, text, OutBuf, Res};
 use crate::ffi::{koosign_pair, koosign_str};
-use crate::field::{koosign_encrypt_type, KOOSIGN_AES128, KOOSIGN_AES256, KOOSIGN_DECRYPT_AUTO};
+use crate::field::{koosign_encrypt_type, mode_of, type_of};
 use crate::nonce::{koosign_nonce_store, CallbackStore};
 use crate::status::koosign_status;
 use core::ffi::c_char;
@@ -835,21 +835,6 @@ pub unsafe extern "C" fn koosign_verified_param(
         write_view(n.as_bytes(), name.cast(), name_len)?;
         write_view(val.as_bytes(), value.cast(), value_len)
     })
-}
-
-fn mode_of(mode: koosign_encrypt_type) -> Res<ks::DecryptMode> {
-    Ok(match mode {
-        KOOSIGN_DECRYPT_AUTO => ks::DecryptMode::Auto,
-        t => ks::DecryptMode::Only(type_of(t)?),
-    })
-}
-
-fn type_of(t: koosign_encrypt_type) -> Res<ks::EncryptType> {
-    match t {
-        KOOSIGN_AES256 => Ok(ks::EncryptType::Aes256),
-        KOOSIGN_AES128 => Ok(ks::EncryptType::Aes128),
-        _ => Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
-    }
 }
 
 /// Bytes of `out` a decryption of a `wire_len`-byte wire string needs
