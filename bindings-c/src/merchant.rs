@@ -336,13 +336,11 @@ pub unsafe extern "C" fn koosign_merchant_verify(
     scratch_cap: usize,
     out: *mut koosign_verified,
 ) -> koosign_status {
-    // SAFETY: NULL or a live koosign_verified (the contract).
-    let Some(v) = (unsafe { out.as_mut() }) else {
-        return koosign_status::KOOSIGN_NULL_PARAMETER;
-    };
-    // The previous outcome may point into `headers`: drop it first.
-    v.outcome = Outcome::Empty;
-    let status = boundary(|| {
+    boundary(|| {
+        // SAFETY: NULL or a live koosign_verified (the contract).
+        let v = unsafe { out.as_mut() }.ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?;
+        // The previous outcome may point into `headers`: drop it first.
+        v.outcome = Outcome::Empty;
         // SAFETY: the pointers meet this function's `# Safety` contract;
         // the caller keeps the inputs, the merchant and the scratch alive
         // while `out` refers to them, which is what 'static stands for here.
@@ -428,8 +426,7 @@ pub unsafe extern "C" fn koosign_merchant_verify(
                 Err(r.error().into())
             }
         }
-    });
-    status
+    })
 }
 
 /// `cap` writable bytes at `ptr` as a mutable slice (NULL only with 0).

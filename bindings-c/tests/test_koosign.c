@@ -1929,6 +1929,73 @@ static void test_merchant(void) {
     koosign_merchant_free(m);
 }
 
+/* One koosign_merchant and one cache shared by THREADS threads, one
+ * koosign_verified each: every kit nonce is accepted exactly once. */
+static koosign_merchant *g_merchant;
+static koosign_nonce_store g_mstore;
+
+static int merchant_worker(void *arg) {
+    (void)arg;
+    koosign_verified *v = NULL;
+    if (koosign_verified_new(&v) != KOOSIGN_OK) {
+        return -1000;
+    }
+    int ok = 0;
+    uint8_t scratch[512];
+    for (int i = 0; i < PER_THREAD; i++) {
+        char nonce[32];
+        uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
+        size_t n = 0;
+        snprintf(nonce, sizeof nonce, "m-shared-%d", i);
+        if (koosign_sign_v2(KOOSIGN_V2_KIT, B(V2_BODY), S(KEY), nonce, strlen(nonce), S(V2_TS), sig, sizeof sig, &n) !=
+            KOOSIGN_OK) {
+            ok = -1000;
+            break;
+        }
+        koosign_pair hs[] = {{KS("x-sign"), {(const char *)sig, n}},
+                             {KS("x-timestamp"), KS(V2_TS)},
+                             {KS("x-nonce"), {nonce, strlen(nonce)}}};
+        koosign_status st = koosign_merchant_verify(g_merchant, S("POST"), S(""), hs, 3, B(V2_BODY), V2_TS_MS,
+                                                    KOOSIGN_REPLAY_STORE, &g_mstore, scratch, sizeof scratch, v);
+        if (st == KOOSIGN_OK) {
+            ok++;
+        } else if (st != KOOSIGN_REPLAYED_NONCE || koosign_verified_result_code(v) != KOOSIGN_RESULT_UNAUTHENTICATED) {
+            ok = -1000;
+            break;
+        }
+    }
+    koosign_verified_free(v);
+    return ok;
+}
+
+static void test_merchant_threads(void) {
+    g_section = "merchant threads";
+    const char *keys[] = {KEY};
+    size_t lens[] = {sizeof KEY - 1};
+    koosign_policy policy = koosign_policy_default();
+    koosign_nonce_cache *cache = NULL;
+    if (!ST(koosign_merchant_new(keys, lens, 1, &policy, &g_merchant), KOOSIGN_OK)) {
+        return;
+    }
+    if (ST(koosign_nonce_cache_new(PER_THREAD, &cache), KOOSIGN_OK) &&
+        ST(koosign_nonce_cache_store(cache, &g_mstore), KOOSIGN_OK)) {
+        thrd_t t[THREADS];
+        int total = 0;
+        for (int i = 0; i < THREADS; i++) {
+            CHECK(thrd_create(&t[i], merchant_worker, NULL) == thrd_success);
+        }
+        for (int i = 0; i < THREADS; i++) {
+            int r = 0;
+            CHECK(thrd_join(t[i], &r) == thrd_success);
+            CHECK(r >= 0);
+            total += r;
+        }
+        CHECK(total == PER_THREAD && koosign_nonce_cache_len(cache) == PER_THREAD);
+    }
+    koosign_nonce_cache_free(cache);
+    koosign_merchant_free(g_merchant);
+}
+
 int main(void) {
     test_spec_vectors();
     test_round_trips();
@@ -1939,6 +2006,7 @@ int main(void) {
     test_threads();
     test_attacks();
     test_merchant();
+    test_merchant_threads();
     test_status_strings(); /* last: checks that every status was reached */
     printf("%zu passed, %zu failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
