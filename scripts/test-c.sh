@@ -180,7 +180,8 @@ step "conformance rejects bad cases (exit 1)" 1 \
 
 # A replay store over Redis (hiredis), the caller's koosign_nonce_store: two
 # processes, and two handles on two connections, on one redis-server refuse
-# each other's replays; with Redis gone, 000005 (never an unchecked accept).
+# each other's replays; with Redis gone, 000005 (never an unchecked accept),
+# and service again when it is back.
 redis_replay() {
     local port rc=0 p=0 f=0 pid out
     make -C bindings-c --no-print-directory redis >/dev/null || return 1
@@ -203,6 +204,10 @@ redis_replay() {
     wait "$pid" 2>/dev/null || true
     out="$("$BUILD/redis_replay" "$port" down 2>&1)" || rc=1
     echo "down: $out"
+    # Redis stopped and started again under the same process: 000005 while
+    # it is gone, then the same store reconnects.
+    out="$("$BUILD/redis_replay" "$port" recover 2>&1)" || rc=1
+    echo "recover: $out"
     return "$rc"
 }
 redis_count() {

@@ -9,6 +9,9 @@
  *                              (fresh kit request on A, its replay on B)
  *   redis_replay PORT down     nothing listens on PORT: KOOSIGN_STORE_UNAVAILABLE,
  *                              answered 000005, never accepted unchecked
+ *   redis_replay PORT recover  starts its own redis-server on PORT, accepts, has
+ *                              it shut down (000005 meanwhile), starts it again:
+ *                              the same store reconnects, no restart of the process
  *
  * scripts/test-c.sh starts a redis-server on 127.0.0.1 and runs the four.
  * Prints `N passed, M failed`; exit status 1 on any failure.
@@ -35,13 +38,23 @@
 typedef struct {
     redisContext *redis; /* one connection per thread (hiredis is not thread-safe) */
     const char *prefix;
+    int port;
 } redis_store;
+
+static redisContext *connect_to(int port);
 
 static int redis_check_and_insert(void *ctx, const uint8_t *key, size_t key_len, uint64_t now_ms,
                                   uint64_t expires_ms) {
     redis_store *s = ctx;
     if (s->redis == NULL || s->redis->err) {
-        return KOOSIGN_STORE_DOWN;
+        /* Redis went away: try once to come back, else fail closed. */
+        if (s->redis != NULL) {
+            redisFree(s->redis);
+        }
+        s->redis = connect_to(s->port);
+        if (s->redis == NULL || s->redis->err) {
+            return KOOSIGN_STORE_DOWN;
+        }
     }
     unsigned long long ttl = expires_ms > now_ms ? (unsigned long long)(expires_ms - now_ms) : 1ULL;
     redisReply *r = redisCommand(s->redis, "SET %s%b 1 NX PX %llu", s->prefix, key, key_len, ttl);
@@ -115,6 +128,26 @@ static koosign_status verify(const koosign_merchant *m, redis_store *s, const ch
     return st;
 }
 
+/* A fresh kit (S2b) request: headers into hs (3), nonce unique per call. */
+static void kit_request(char nonce[64], uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN], koosign_pair hs[3]) {
+    static int n;
+    struct timeval tv;
+    size_t sn = 0;
+    const char *ts = "1680508066618";
+    gettimeofday(&tv, NULL);
+    snprintf(nonce, 64, "kit-%lld-%lld-%d", (long long)tv.tv_sec, (long long)tv.tv_usec, n++);
+    check(koosign_sign_v2(KOOSIGN_V2_KIT, (const uint8_t *)V2_BODY, strlen(V2_BODY), KEY, strlen(KEY), nonce,
+                          strlen(nonce), ts, strlen(ts), sig, KOOSIGN_V2_SIGNATURE_LEN, &sn) == KOOSIGN_OK,
+          "kit request signed");
+    hs[0] = (koosign_pair){{"x-sign", 6}, {(const char *)sig, sn}};
+    hs[1] = (koosign_pair){{"x-timestamp", 11}, {ts, strlen(ts)}};
+    hs[2] = (koosign_pair){{"x-nonce", 7}, {nonce, strlen(nonce)}};
+}
+
+static bool run(const char *cmd) {
+    return system(cmd) == 0;
+}
+
 static koosign_merchant *merchant(void) {
     const char *keys[] = {KEY};
     size_t lens[] = {sizeof KEY - 1};
@@ -137,7 +170,7 @@ int main(int argc, char **argv) {
     koosign_result code;
     koosign_merchant *m = merchant();
     if (strcmp(mode, "first") == 0 || strcmp(mode, "again") == 0) {
-        redis_store s = {connect_to(port), "koosign:test:"};
+        redis_store s = {connect_to(port), "koosign:test:", port};
         check(s.redis != NULL && !s.redis->err, "connected to redis");
         koosign_status st = verify(m, &s, V2_QUERY, NULL, 0, V2_BODY, now, &code);
         if (strcmp(mode, "first") == 0) {
@@ -150,7 +183,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(mode, "pair") == 0) {
         /* Two endpoints: each its own handle and connection, one Redis. */
         koosign_merchant *m2 = merchant();
-        redis_store a = {connect_to(port), "koosign:test:"}, b = {connect_to(port), "koosign:test:"};
+        redis_store a = {connect_to(port), "koosign:test:", port}, b = {connect_to(port), "koosign:test:", port};
         check(a.redis != NULL && !a.redis->err && b.redis != NULL && !b.redis->err, "two connections");
         char nonce[64], query[256];
         uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
@@ -174,8 +207,32 @@ int main(int argc, char **argv) {
         redisFree(a.redis);
         redisFree(b.redis);
         koosign_merchant_free(m2);
+    } else if (strcmp(mode, "recover") == 0) {
+        char up[256], stop[128], nonce[64];
+        uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
+        koosign_pair hs[3];
+        snprintf(up, sizeof up,
+                 "redis-server --port %d --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null && "
+                 "for i in $(seq 50); do redis-cli -p %d ping 2>/dev/null | grep -q PONG && exit 0; sleep 0.1; done; "
+                 "exit 1",
+                 port, port);
+        snprintf(stop, sizeof stop, "redis-cli -p %d shutdown nosave >/dev/null 2>&1; sleep 0.2", port);
+        check(run(up), "redis-server started");
+        redis_store s = {connect_to(port), "koosign:test:", port};
+        kit_request(nonce, sig, hs);
+        check(verify(m, &s, "", hs, 3, V2_BODY, now, &code) == KOOSIGN_OK, "accepted while Redis is up");
+        run(stop);
+        kit_request(nonce, sig, hs);
+        check(verify(m, &s, "", hs, 3, V2_BODY, now, &code) == KOOSIGN_STORE_UNAVAILABLE &&
+                  code == KOOSIGN_RESULT_MERCHANT_FAILURE,
+              "Redis gone: 000005, not accepted");
+        check(run(up), "redis-server started again");
+        check(verify(m, &s, "", hs, 3, V2_BODY, now, &code) == KOOSIGN_OK, "the same request accepted once Redis is back");
+        check(verify(m, &s, "", hs, 3, V2_BODY, now, &code) == KOOSIGN_REPLAYED_NONCE, "and then a replay");
+        run(stop);
+        redisFree(s.redis);
     } else if (strcmp(mode, "down") == 0) {
-        redis_store s = {connect_to(port), "koosign:test:"};
+        redis_store s = {connect_to(port), "koosign:test:", port};
         check(s.redis == NULL || s.redis->err, "nothing listens");
         koosign_status st = verify(m, &s, V2_QUERY, NULL, 0, V2_BODY, now, &code);
         check(st == KOOSIGN_STORE_UNAVAILABLE && code == KOOSIGN_RESULT_MERCHANT_FAILURE,
