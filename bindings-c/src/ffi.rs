@@ -288,6 +288,11 @@ impl OutBuf {
         Ok(())
     }
 
+    /// The buffer's capacity in bytes.
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
     /// Base address of the buffer (for results that point into it).
     pub(crate) fn base(&self) -> *const u8 {
         self.ptr
