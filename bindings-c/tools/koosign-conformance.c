@@ -659,11 +659,11 @@ static bool apig_url(const cJSON *c, why_t why) {
     int i = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, h) {
-        headers[i].name = kstr(p->string);
-        headers[i].value = kstr(cJSON_IsString(p) ? p->valuestring : "");
+        headers[i].name = ks_str(p->string);
+        headers[i].value = ks_str(cJSON_IsString(p) ? p->valuestring : "");
         i++;
     }
-    koosign_apig_url_request req = {kstr(method), kstr(url), headers, (size_t)nh, (const uint8_t *)body, strlen(body)};
+    koosign_apig_url_request req = {ks_str(method), ks_str(url), headers, (size_t)nh, (const uint8_t *)body, strlen(body)};
     koosign_apig_signed s;
     size_t used = 0;
     bool ok = false;
