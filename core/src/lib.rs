@@ -31,7 +31,7 @@
 //! carries a secret.
 //!
 //! ```
-//! use koosign::{verify_v2, body_sign, V2Auth, V2Scheme, Freshness, NonceCache, BODY_SIGN_HEADER};
+//! use koosign::{verify_v2, body_sign, V2Auth, V2Scheme, Freshness, NonceCache, Replay, BODY_SIGN_HEADER};
 //!
 //! let body = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
 //! let query = "signature=CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25\
@@ -41,7 +41,7 @@
 //! let mut nonces = NonceCache::<1024>::new();
 //! let now_ms = 1_680_508_070_000; // your clock, Unix ms
 //! let verified = verify_v2(V2Scheme::Query, &auth, body, &["testAccessKey123"],
-//!                          Some(Freshness::new(now_ms)), Some(&mut nonces))?;
+//!                          Freshness::new(now_ms), Replay::Store(&mut nonces))?;
 //! assert_eq!(verified.notification()?.activity.unwrap().as_str(), "newInstance");
 //!
 //! let response = br#"{"resultCode":"000000","resultMsg":"success."}"#;
