@@ -50,6 +50,7 @@ use koosign::{
     body_sign, verify_v1_query, verify_v2, DecryptMode, EncryptType, Error, FieldCipher, Freshness, Notification,
     V2Auth, V2Scheme, BODY_SIGN_HEADER,
 };
+use koosign::Replay;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -682,7 +683,7 @@ impl App {
         };
         let mut store = replay::Shared::new(&*self.replay, deadline);
         let keys: Vec<&str> = self.keys.iter().map(Secret::expose).collect();
-        let verified = verify_v2(scheme, &auth, body, &keys, Some(Freshness::new(now_ms())), Some(&mut store));
+        let verified = verify_v2(scheme, &auth, body, &keys, Freshness::new(now_ms()), Replay::Store(&mut store));
         let verified = match verified {
             Ok(v) => v,
             Err(e) => return Outcome::refused_by(label, e, &store),
@@ -766,10 +767,10 @@ impl App {
             );
         }
         let mut scratch = vec![0u8; query.len()];
-        let fresh = self.v1_window_ms.map(|w| Freshness::with_window(now_ms(), w));
+        let fresh = self.v1_window_ms.map_or(Freshness::Unchecked, |w| Freshness::with_window(now_ms(), w));
         let mut store = replay::Shared::new(&*self.replay, deadline);
         let keys: Vec<&str> = self.keys.iter().map(Secret::expose).collect();
-        let v = match verify_v1_query(query, &keys, fresh, Some(&mut store), &mut scratch) {
+        let v = match verify_v1_query(query, &keys, fresh, Replay::Store(&mut store), &mut scratch) {
             Ok(v) => v,
             Err(e) => return Outcome::refused_by("v1", e, &store),
         };
