@@ -184,6 +184,10 @@ enum Command {
         /// With --audit: a warning fails the run (exit 1).
         #[arg(long, requires = "audit")]
         strict: bool,
+        /// V1 also sends instanceStatus, getLicense and releaseLicense (every
+        /// V1 activity; `koosign serve` answers them all).
+        #[arg(long)]
+        every_activity: bool,
         /// Record the orders sent in DIR/orders.jsonl, for `koosign marketplace --data DIR`.
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
@@ -452,15 +456,15 @@ fn run(cli: Cli) -> CliResult<i32> {
             };
             serve::command(&addr, opts)
         }
-        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict, data } => {
+        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict, data, every_activity } => {
             let key = key.resolve()?;
             let target = client::Target::parse(&url).map_err(CliError::usage)?;
             let protos = protocols(&protocol);
             if !audit {
-                let report = simulate::run_with_data(&target, &key, &protos, data.as_deref());
+                let report = simulate::run_with_data(&target, &key, &protos, data.as_deref(), every_activity);
                 return print_report(&report, json);
             }
-            let life = lifecycle.then(|| simulate::run_with_data(&target, &key, &protos, data.as_deref()));
+            let life = lifecycle.then(|| simulate::run_with_data(&target, &key, &protos, data.as_deref(), every_activity));
             let report = audit::run(&target, &key, &protos, strict);
             print_audit(life.as_ref(), &report, json)
         }
@@ -530,7 +534,8 @@ fn demo(json: bool, verbose: bool) -> CliResult<i32> {
     eprintln!("koosign demo: reference endpoint `koosign serve` at {url} (temporary store, demo access key)");
     eprintln!("koosign demo: running `koosign simulate --protocol all` against it");
     let target = client::Target::parse(&url).map_err(CliError::fail)?;
-    let report = simulate::run(&target, &key, &protocols("all"));
+    // The demo's endpoint is `koosign serve`: every activity.
+    let report = simulate::run_with_data(&target, &key, &protocols("all"), None, true);
     let code = print_report(&report, json);
     handle.stop();
     code
