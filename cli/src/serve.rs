@@ -1,8 +1,9 @@
 //! `koosign serve`: a reference production interface at `/produce`.
 //!
-//! POST = V2 basic interfaces (S2, query `signature`/`timestamp`/`nonce`) or,
-//! when `x-sign` headers are present, the kit variant (S2b); GET = V1
-//! activities (S1). Every answer is HTTP 200 with a JSON body and a
+//! POST = V2 basic interfaces (S2, query `signature`/`timestamp`/`nonce`),
+//! the kit variant (S2b, `x-sign` headers) or V1 JSON (S1b, an `authToken`
+//! header); GET = V1 activities (S1). Which one is the core's
+//! `detect_protocol`. Every answer is HTTP 200 with a JSON body and a
 //! `Body-Sign` header (S3) over the exact bytes sent, errors included.
 //! `GET /healthz` (for load balancers, unauthenticated, no secret) says
 //! whether the instance store and the replay store answer: HTTP 200 when
