@@ -286,3 +286,33 @@ fn no_operation_allocates() {
     assert_eq!(checks, expected);
     assert_eq!(n, 0, "{n} heap allocations during core operations");
 }
+
+#[cfg(feature = "alloc")]
+/// `NonceTable` allocates once, in `with_capacity`; no operation after that
+/// does (inserts, replays, a full table, evictions, re-recording an expired
+/// nonce).
+#[test]
+fn the_nonce_table_allocates_only_when_built() {
+    let mut t = NonceTable::with_capacity(32);
+    ALLOCS.store(0, Ordering::SeqCst);
+    ARMED.with(|a| a.set(true));
+    let mut answers = [0usize; 3];
+    for round in 0..50u64 {
+        for i in 0..80u64 {
+            let nonce = (i % 50 + round * 3).to_le_bytes();
+            let now = round * 100 + i;
+            let r = t.check_and_insert(&nonce, now, now + 150);
+            answers[match r {
+                Ok(()) => 0,
+                Err(Error::ReplayedNonce) => 1,
+                _ => 2,
+            }] += 1;
+            let _ = t.contains(&nonce, now);
+        }
+        t.evict_expired(round * 100);
+    }
+    ARMED.with(|a| a.set(false));
+    let n = ALLOCS.load(Ordering::SeqCst);
+    assert_eq!(n, 0, "{n} heap allocations in NonceTable operations");
+    assert!(answers.iter().all(|&a| a > 0), "inserted, replayed and full: {answers:?}");
+}
