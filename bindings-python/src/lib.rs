@@ -31,6 +31,8 @@ use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyString, PyTuple};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod merchant;
+
 /// Inputs at least this long (bytes) are processed with the GIL released.
 pub const DETACH_THRESHOLD: usize = 2048;
 
@@ -72,6 +74,12 @@ create_exception!(
 );
 create_exception!(
     koosign,
+    StoreUnavailable,
+    KoosignError,
+    "The replay store could not be reached (or answered something else than recorded / replayed): the request is refused, never accepted unchecked (answer 000005). The store's own exception is the `__cause__`."
+);
+create_exception!(
+    koosign,
     DecryptError,
     KoosignError,
     "An encrypted field could not be decrypted (any cause: Base64, padding, key size, UTF-8)."
@@ -90,9 +98,9 @@ fn err(py: Python<'_>, e: Error) -> PyErr {
         | Error::InputTooLarge { .. } => MalformedRequest::new_err(msg),
         Error::Decrypt => DecryptError::new_err(msg),
         Error::Ambiguous(_) => AmbiguousRequest::new_err(msg),
-        // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource,
-        // StoreUnavailable (a replay store that is down) and any
-        // variant added later: the base class, told apart by `code`.
+        Error::StoreUnavailable => StoreUnavailable::new_err(msg),
+        // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource and
+        // any variant added later: the base class, told apart by `code`.
         _ => KoosignError::new_err(msg),
     };
     // Setting an attribute on a fresh exception instance cannot fail in practice.
@@ -1331,8 +1339,21 @@ mod _koosign {
         licence_sign, parse_query, sign_v2, v1_auth_token, v1_canonical, verify_body_sign,
         verify_kit, verify_licence, verify_v1, verify_v1_json, verify_v2, AmbiguousRequest,
         ApigSigner, DecryptError, KoosignError, MalformedRequest, ReplayedNonce,
-        SignatureMismatch, StaleTimestamp, VerifiedV1, VerifiedV2,
+        SignatureMismatch, StaleTimestamp, StoreUnavailable, VerifiedV1, VerifiedV2,
     };
+    #[pymodule_export]
+    use super::merchant::{
+        _merchant_failure_code, _result_code_of, check_response, loads_strict, InMemoryNonceStore,
+        PyMerchant, SignedAnswer, Unchecked, Verified,
+    };
+
+    /// The largest refusal body the core writes, bytes.
+    #[pymodule_export]
+    const REFUSAL_MAX_LEN: usize = koosign::REFUSAL_MAX_LEN;
+
+    /// The deepest nesting the strict notification parser accepts.
+    #[pymodule_export]
+    const MAX_DEPTH: usize = koosign::MAX_DEPTH;
 
     /// The V2 / kit freshness window (±60 s, SCHEMES.md S2), milliseconds.
     #[pymodule_export]
