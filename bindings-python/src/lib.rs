@@ -1343,7 +1343,7 @@ mod _koosign {
     };
     #[pymodule_export]
     use super::merchant::{
-        _merchant_failure_code, _result_code_of, check_response, loads_strict, InMemoryNonceStore,
+        _class_codes, _merchant_failure_code, _result_code_of, check_response, loads_strict, InMemoryNonceStore,
         PyMerchant, SignedAnswer, Unchecked, Verified,
     };
 

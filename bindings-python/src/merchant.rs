@@ -441,6 +441,10 @@ impl SignedAnswer {
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> bool {
+        if let Ok(o) = other.cast::<SignedAnswer>() {
+            let o = o.get();
+            return o.body.bind(py).as_bytes() == self.body.bind(py).as_bytes() && o.body_sign == self.body_sign;
+        }
         let Ok((b, s)) = other.extract::<(Vec<u8>, String)>() else { return false };
         b == self.body.bind(py).as_bytes() && s == self.body_sign
     }
@@ -897,6 +901,23 @@ pub fn check_response<'py>(
 pub fn _result_code_of(code: &str, authenticated: bool) -> Option<&'static str> {
     let stage = if authenticated { Stage::Authenticated } else { Stage::BeforeAuthentication };
     Error::ALL.iter().find(|e| e.code() == code).map(|e| result_code(e, stage).as_str())
+}
+
+/// Gives each exception class a class-level `code`: that of the first core
+/// error (in `Error::ALL` order) it is raised for, so an instance made in
+/// Python (`AmbiguousRequest("x")`) still has the core's code; raised
+/// errors set their own.
+#[pyfunction]
+pub fn _class_codes(py: Python<'_>) -> PyResult<()> {
+    let mut done: Vec<Bound<'_, pyo3::types::PyType>> = Vec::new();
+    for e in Error::ALL {
+        let t = err(py, e).get_type(py);
+        if !done.iter().any(|d| d.is(&t)) {
+            t.setattr("code", e.code())?;
+            done.push(t);
+        }
+    }
+    Ok(())
 }
 
 /// `"000005"`: the code of a failure that is no core error (the merchant's).

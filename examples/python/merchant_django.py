@@ -1,5 +1,5 @@
 """A KooGallery production interface with Django (V2, kit and V1 notifications):
-koosign.django's view decorator around the business logic of merchant_flask.py
+koosign.django's view decorator around the business logic of instances.py
 (its ``handle``), served by Django's threaded development server on loopback.
 
     KOOSIGN_ACCESS_KEY=... python merchant_django.py [PORT]    # several keys: KEY1,KEY2 (rotation)
@@ -9,11 +9,9 @@ koosign.django's view decorator around the business logic of merchant_flask.py
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 from django.conf import settings
@@ -36,18 +34,14 @@ django.setup()
 from django.urls import path  # noqa: E402
 
 import koosign  # noqa: E402
+from instances import handle  # noqa: E402
 from koosign.django import koosign_view  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("merchant_flask", Path(__file__).with_name("merchant_flask.py"))
-assert _spec is not None and _spec.loader is not None
-logic: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(logic)  # handle(merchant, n): the business logic, shared with the Flask example
 
 
 def make_view(merchant: koosign.Merchant) -> Callable[..., Any]:
     @koosign_view(merchant)
     def produce(request: Any, n: koosign.Verified) -> koosign.SignedAnswer:
-        return logic.handle(merchant, n)
+        return handle(merchant, n)
 
     return produce
 

@@ -8,28 +8,22 @@ koosign.Merchant does every check on the raw bytes (protocol, signature, ±60 s 
 ±5 min, replay, strict JSON, the activity and its required fields) and writes
 every answer, refusals included, with Body-Sign over the exact bytes sent. With
 Redis, the replay check is awaited (redis.asyncio): the event loop never blocks.
-The instances live in a dict (the business logic of merchant_flask.py): use your database.
+The business logic and the instances: instances.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
-from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Optional
 
 import uvicorn
 from fastapi import Depends, FastAPI
 from starlette.responses import Response
 
 import koosign
+from instances import handle
 from koosign.fastapi import KoosignVerifier
-
-_spec = importlib.util.spec_from_file_location("merchant_flask", Path(__file__).with_name("merchant_flask.py"))
-assert _spec is not None and _spec.loader is not None
-logic: Any = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(logic)  # handle(merchant, n): the business logic, shared with the Flask example
 
 
 def create_app(merchant: koosign.Merchant) -> FastAPI:
@@ -37,9 +31,9 @@ def create_app(merchant: koosign.Merchant) -> FastAPI:
     app = FastAPI()
     verified.install(app)  # refused requests: the core's signed refusal
 
-    @app.api_route("/produce", methods=["GET", "POST"])
-    async def produce(n: Annotated[koosign.Verified, Depends(verified)]) -> Response:
-        return verified.send(logic.handle(merchant, n))
+    @app.api_route("/produce", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])  # the core refuses other methods, signed
+    async def produce(n: koosign.Verified = Depends(verified)) -> Response:
+        return verified.send(handle(merchant, n))
 
     return app
 
@@ -50,5 +44,7 @@ def merchant_from_env() -> koosign.Merchant:
     return koosign.Merchant(os.environ["KOOSIGN_ACCESS_KEY"].split(","), store=store)
 
 
+app = create_app(merchant_from_env())
+
 if __name__ == "__main__":
-    uvicorn.run(create_app(merchant_from_env()), host="127.0.0.1", port=int(sys.argv[1]) if len(sys.argv) > 1 else 8080)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]) if len(sys.argv) > 1 else 8080)

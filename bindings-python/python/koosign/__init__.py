@@ -71,12 +71,14 @@ from ._koosign import (
 )
 from ._koosign import ApigSigner as _NativeApigSigner
 from ._koosign import Merchant as _NativeMerchant
-from ._koosign import _merchant_failure_code, _result_code_of, _verify_apig
+from ._koosign import _class_codes, _merchant_failure_code, _result_code_of, _verify_apig
 from .nonce import AsyncRedisNonceStore, NonceStore, RedisNonceStore
 
 #: The one value that leaves a window or the replay check out
 #: (``Merchant(v2_window=UNCHECKED)``, ``merchant.verify(..., store=UNCHECKED)``).
 UNCHECKED = Unchecked()
+
+_class_codes()  # each exception class's default `code`, from the core
 
 if TYPE_CHECKING:
     from ._koosign import Body, Pairs, Text
