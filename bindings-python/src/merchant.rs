@@ -155,6 +155,8 @@ fn store_outcome(outcome: &Bound<'_, PyAny>) -> Result<(), Error> {
         });
     }
     if outcome.hasattr("__await__").unwrap_or(true) {
+        // never awaited: close a coroutine so it does not linger
+        let _ = outcome.call_method0("close");
         return Err(Error::StoreUnavailable);
     }
     match outcome.is_truthy() {

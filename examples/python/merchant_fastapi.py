@@ -40,7 +40,7 @@ def create_app(merchant: koosign.Merchant) -> FastAPI:
 
 def merchant_from_env() -> koosign.Merchant:
     redis_url: Optional[str] = os.environ.get("KOOSIGN_REDIS_URL")
-    store = koosign.AsyncRedisNonceStore.from_url(redis_url) if redis_url else None
+    store = koosign.AsyncRedisNonceStore.from_url(redis_url, socket_timeout=2) if redis_url else None
     return koosign.Merchant(os.environ["KOOSIGN_ACCESS_KEY"].split(","), store=store)
 
 

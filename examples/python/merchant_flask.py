@@ -1,6 +1,7 @@
 """A complete KooGallery production interface with Flask (V2, kit and V1 notifications).
 
     KOOSIGN_ACCESS_KEY=... python merchant_flask.py [PORT]     # several keys: KEY1,KEY2 (rotation)
+    KOOSIGN_REDIS_URL=redis://127.0.0.1:6379/0                  # optional: a replay store shared by processes
     koosign simulate --url http://127.0.0.1:PORT/produce --protocol v2
 
 koosign.Merchant does every check on the raw bytes (protocol, signature, ±60 s /
@@ -32,7 +33,9 @@ def create_app(merchant: koosign.Merchant) -> Flask:
     return app
 
 
-app = create_app(koosign.Merchant(os.environ["KOOSIGN_ACCESS_KEY"].split(",")))
+redis_url = os.environ.get("KOOSIGN_REDIS_URL")  # optional: a replay store shared by processes and machines
+store = koosign.RedisNonceStore.from_url(redis_url, socket_timeout=2) if redis_url else None
+app = create_app(koosign.Merchant(os.environ["KOOSIGN_ACCESS_KEY"].split(","), store=store))
 
 if __name__ == "__main__":
     app.run("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 8080, threaded=True)
