@@ -678,7 +678,7 @@ fn verify_v1(
     let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, q.len() >= DETACH_THRESHOLD, || {
         let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
-        let mut scratch = vec![0u8; q.len()];
+        let mut scratch = vec![0u8; koosign::v1::query_scratch_len(q.len())];
         koosign::verify_v1_query(q, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
     PyNonceStore::raised(store)?;
@@ -706,7 +706,7 @@ fn verify_v1_json(
     let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
         let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
-        let mut scratch = vec![0u8; bytes.len() + tok.len() + 9];
+        let mut scratch = vec![0u8; koosign::v1::json_scratch_len(bytes.len(), tok.len())];
         koosign::verify_v1_json(tok, bytes, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
     PyNonceStore::raised(store)?;
@@ -763,13 +763,7 @@ fn build_v1_query(
     let p = pairs(py, params, "params")?;
     let k = key(access_key, "access_key")?;
     let pr = pair_refs(&p);
-    let build =
-        |len: usize| koosign::build_v1_query(&pr, &k, &mut vec![0u8; len]).map(str::to_owned);
-    match build(256) {
-        Err(Error::BufferTooSmall { needed }) => build(needed),
-        r => r,
-    }
-    .py(py)
+    koosign::build_v1_query_owned(&pr, &k).py(py)
 }
 
 // ---------------------------------------------------------------------------
@@ -838,7 +832,7 @@ fn verify_v2(
     {
         let q = text(py, query_or_params, "query")?;
         let q = q.as_str();
-        with_scratch(q.len(), |scratch| {
+        with_scratch(koosign::v2::query_scratch_len(q.len()), |scratch| {
             let auth = V2Auth::from_query(q, scratch).py(py)?;
             v2_common(
                 py,
@@ -1269,10 +1263,7 @@ impl ApigSigner {
                     ];
                     Ok((added, dbg))
                 };
-                match sign(4096) {
-                    Err(Error::BufferTooSmall { needed }) => sign(needed),
-                    r => r,
-                }
+                sign(koosign::apig_sign_out_len(req, ak.len()))
             })
         });
         let (added, dbg) = r.py(py)?;
