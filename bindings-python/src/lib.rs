@@ -604,14 +604,13 @@ impl VerifiedV2 {
     /// core's strict notification parser (`Notification::parse`: UTF-8,
     /// RFC 8259, a JSON object, nesting at most 64, each known field once
     /// and of its type) must accept it first, else `MalformedRequest`
-    /// (answer 000002); only then does the standard `json` module build the
-    /// dict. So a duplicate `activity` is refused, not read as whichever
-    /// copy `json` keeps, and a deeply nested body never reaches `json`'s
-    /// recursion.
+    /// (answer 000002); the dict is then built from the core's strict walk
+    /// (`walk_json`), never by `json.loads`: a duplicate name is refused, not
+    /// read as whichever copy a parser keeps.
     fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let body = self.body.bind(py);
         koosign::Notification::parse(body.as_bytes()).map_err(|e| err(py, e))?;
-        py.import("json")?.call_method1("loads", (body,))
+        merchant::json_value(py, body.as_bytes())
     }
 
     /// Decrypts a field value taken from this verified body with the access

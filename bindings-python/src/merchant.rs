@@ -277,7 +277,7 @@ impl<'b> JsonVisitor<'b> for PyJson<'_> {
 /// The Python value of a JSON text, built from the core's strict walk
 /// (`koosign::walk_json`: UTF-8, RFC 8259, no duplicate names at any depth,
 /// nesting at most `MAX_DEPTH`). Errors: the core's (`MalformedRequest`).
-fn json_value<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn json_value<'py>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyAny>> {
     let mut v = PyJson { py, stack: Vec::new(), keys: Vec::new(), root: None, raised: None };
     let r = koosign::walk_json(bytes, &mut v);
     if let Some(e) = v.raised {
