@@ -14,7 +14,7 @@ import secrets
 import sys
 from typing import Any, Callable
 
-from django.conf import settings
+from django.conf import settings  # type: ignore[import-untyped]
 
 if not settings.configured:
     settings.configure(
@@ -27,11 +27,11 @@ if not settings.configured:
         USE_TZ=True,
     )
 
-import django  # noqa: E402
+import django  # type: ignore[import-untyped]  # noqa: E402
 
 django.setup()
 
-from django.urls import path  # noqa: E402
+from django.urls import path  # type: ignore[import-untyped]  # noqa: E402
 
 import koosign  # noqa: E402
 from instances import handle  # noqa: E402
@@ -49,8 +49,8 @@ def make_view(merchant: koosign.Merchant) -> Callable[..., Any]:
 urlpatterns: list[Any] = []
 
 if __name__ == "__main__":
-    from django.core.servers.basehttp import run
-    from django.core.wsgi import get_wsgi_application
+    from django.core.servers.basehttp import run  # type: ignore[import-untyped]
+    from django.core.wsgi import get_wsgi_application  # type: ignore[import-untyped]
 
     urlpatterns.append(path("produce", make_view(koosign.Merchant(os.environ["KOOSIGN_ACCESS_KEY"].split(",")))))
     run("127.0.0.1", int(sys.argv[1]) if len(sys.argv) > 1 else 8080, get_wsgi_application(), threading=True)
