@@ -14,8 +14,10 @@
 #   3. its content is binary (a NUL byte) and it is not under a folder of
 #      binary test data: fuzz/regressions/ (fuzzer inputs). Text data such
 #      as vectors/*.jsonl passes rule 3 as text.
-# It also checks that .gitignore ignores each kind of build output, and that
-# no tracked file is ignored (`git ls-files -ci`). Last line: `N passed, M failed`.
+# It also checks that .gitignore ignores each kind of build output, that
+# no tracked file is ignored (`git ls-files -ci`), and that docs/ERRORS.md
+# and vectors/answers.jsonl are what their generators write (--check).
+# Last line: `N passed, M failed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -70,6 +72,13 @@ done
 # No tracked file is ignored (it would be one that slipped in with `git add -f`).
 ignored="$(git ls-files -ci --exclude-standard)"
 if [ -n "$ignored" ]; then fail "tracked but ignored: $ignored"; else echo "no tracked file is ignored"; passed=$((passed + 1)); fi
+
+# The generated files regenerate from their sources, byte for byte (Python's
+# standard library only): docs/ERRORS.md from the core's and the bindings'
+# error tables, vectors/answers.jsonl from its independent generator.
+for gen in scripts/gen-errors.py vectors/gen_answers.py; do
+    if out="$(python3 "$gen" --check 2>&1)"; then echo "$out"; passed=$((passed + 1)); else fail "$out"; fi
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -5,6 +5,7 @@
 #   vectors/notifications.jsonl  java reference/java/KooRef.java gen $SEED_JDK $COUNT_JDK --kinds $KINDS_JDK
 #   vectors/apig.jsonl           reference/python/apig_ref.py gen $SEED_SDK $COUNT_SDK
 #                                (Huawei's huaweicloudsdkcore, pinned in scripts/setup-ref-venv.sh)
+#   vectors/answers.jsonl        vectors/gen_answers.py (Python's hmac; fixed inputs)
 #
 # and records the seeds and the reference versions (JDK, huaweicloudsdkcore,
 # the venv's Python) between the `gen-vectors` markers of vectors/README.md.
@@ -68,6 +69,8 @@ EOF
 
 if [ "$mode" = check ]; then
     status=0
+    # vectors/answers.jsonl: Python's hmac alone, no seed (fixed inputs).
+    python3 vectors/gen_answers.py --check || status=1
     for f in notifications.jsonl apig.jsonl; do
         if [ ! -f "vectors/$f" ]; then
             echo "vectors/$f is missing" >&2
@@ -90,6 +93,7 @@ fi
 
 mkdir -p vectors
 cp "$tmp/notifications.jsonl" "$tmp/apig.jsonl" vectors/
+python3 vectors/gen_answers.py
 if [ ! -f vectors/README.md ] || ! grep -q '^<!-- gen-vectors: begin' vectors/README.md; then
     echo "vectors/README.md has no gen-vectors markers; add them, then run again" >&2
     exit 1

@@ -785,11 +785,20 @@ static void test_status_strings(void) {
     }
     CHECK(strcmp(koosign_status_name(KOOSIGN_SIGNATURE_MISMATCH), "KOOSIGN_SIGNATURE_MISMATCH") == 0);
     CHECK(strcmp(koosign_status_message(KOOSIGN_OK), "success") == 0);
-    /* KOOSIGN_AMBIGUOUS (13) continues the core's codes; 14 is the first unused one. */
+    /* KOOSIGN_AMBIGUOUS (13) and KOOSIGN_STORE_UNAVAILABLE (14) continue the
+     * core's codes; 15 is the first unused one. STORE_UNAVAILABLE comes from
+     * an external replay store, which the C layer has none of yet: it is not
+     * reached above, but it has its own name and message. */
     CHECK(strcmp(koosign_status_name(KOOSIGN_AMBIGUOUS), "KOOSIGN_AMBIGUOUS") == 0);
     CHECK(KOOSIGN_AMBIGUOUS == 13);
     CHECK(strcmp(koosign_status_message(KOOSIGN_AMBIGUOUS), "unknown status") != 0);
-    CHECK(strcmp(koosign_status_message(14), "unknown status") == 0);
+    CHECK(KOOSIGN_STORE_UNAVAILABLE == 14);
+    CHECK(strcmp(koosign_status_name(KOOSIGN_STORE_UNAVAILABLE), "KOOSIGN_STORE_UNAVAILABLE") == 0);
+    CHECK(strcmp(koosign_status_message(KOOSIGN_STORE_UNAVAILABLE), "the replay store is unavailable") == 0);
+    for (size_t j = 0; j < count; j++) {
+        CHECK(strcmp(koosign_status_message(KOOSIGN_STORE_UNAVAILABLE), koosign_status_message(all[j])) != 0);
+    }
+    CHECK(strcmp(koosign_status_message(15), "unknown status") == 0);
     CHECK(strcmp(koosign_status_message(UINT32_MAX), "unknown status") == 0);
     CHECK(strcmp(koosign_status_name(99), "KOOSIGN_UNKNOWN_STATUS") == 0);
 }

@@ -90,7 +90,8 @@ fn err(py: Python<'_>, e: Error) -> PyErr {
         | Error::InputTooLarge { .. } => MalformedRequest::new_err(msg),
         Error::Decrypt => DecryptError::new_err(msg),
         Error::Ambiguous(_) => AmbiguousRequest::new_err(msg),
-        // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource and any
+        // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource,
+        // StoreUnavailable (a replay store that is down) and any
         // variant added later: the base class, told apart by `code`.
         _ => KoosignError::new_err(msg),
     };

@@ -12,13 +12,17 @@
 //!   key size they were made with (S4).
 //!
 //! Each returns [`Finding`]s: the check's name (the `C_*` constants), pass
-//! or fail, and what was seen. The callers only decide where a finding is
+//! or fail, and what was seen. The rules are the core's
+//! (`koosign::response`: [`find_body_sign`], `walk_json`, [`check_wire`],
+//! `check_encrypt_type`); this module only reports them, one finding per
+//! check, with what was seen. The callers only decide where a finding is
 //! reported.
 
 use crate::client::Exchange;
 use crate::diagnose;
 use crate::util::clip;
-use koosign::{parse_body_sign, verify_body_sign, DecryptMode, Error, FieldCipher};
+use koosign::response::{check_wire, find_body_sign};
+use koosign::{parse_body_sign, verify_body_sign, walk_json, Error, FieldCipher, JsonVisitor, BODY_SIGN_HEADER};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -82,34 +86,49 @@ pub fn answer(ex: &Exchange, key: &str, ctx: Context<'_>) -> (Vec<Finding>, Opti
         out.push(Finding::new(C_HTTP, true, format!("200 in {ms} ms")));
     }
 
-    // Body-Sign: sent once under exactly that name, then its value in the
-    // strict grammar (SCHEMES.md S3), then the signature over the exact bytes.
-    let exact = resp.exact("Body-Sign");
-    let any = resp.any_case("Body-Sign");
-    let value: Option<&str> = if any.len() > 1 {
-        let names: Vec<String> = any.iter().map(|(n, _)| format!("`{n}`")).collect();
-        out.push(Finding::new(
-            C_HEADER,
-            false,
-            format!("sent {} times ({}): the marketplace needs exactly one Body-Sign header", any.len(), names.join(", ")),
-        ));
-        Some(exact.first().copied().unwrap_or(any[0].1))
-    } else if let Some(&(name, v)) = any.first() {
-        if !resp.names_exact {
-            out.push(Finding::new(C_HEADER, true, "present (over https the name's case is not observable)"));
-        } else if name == "Body-Sign" {
-            out.push(Finding::new(C_HEADER, true, "present, name exact"));
-        } else {
+    // Body-Sign: sent once under exactly that name (the core's
+    // find_body_sign), then its value in the strict grammar (SCHEMES.md
+    // S3), then the signature over the exact bytes.
+    let any = resp.any_case(BODY_SIGN_HEADER);
+    // Over https the client library lower-cases names: the exact name is
+    // not observable, so it is not held against the endpoint.
+    let pairs: Vec<(&str, &str)> = resp
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            let n = if !resp.names_exact && n.eq_ignore_ascii_case(BODY_SIGN_HEADER) { BODY_SIGN_HEADER } else { n.as_str() };
+            (n, v.as_str())
+        })
+        .collect();
+    let value: Option<&str> = match find_body_sign(&pairs) {
+        Ok(v) => {
+            let detail = if resp.names_exact { "present, name exact" } else { "present (over https the name's case is not observable)" };
+            out.push(Finding::new(C_HEADER, true, detail));
+            Some(v)
+        }
+        Err(Error::Ambiguous(_)) => {
+            let names: Vec<String> = any.iter().map(|(n, _)| format!("`{n}`")).collect();
+            out.push(Finding::new(
+                C_HEADER,
+                false,
+                format!("sent {} times ({}): the marketplace needs exactly one Body-Sign header", any.len(), names.join(", ")),
+            ));
+            let exact = resp.exact(BODY_SIGN_HEADER);
+            Some(exact.first().copied().unwrap_or(any[0].1))
+        }
+        Err(Error::MalformedEncoding(_)) => {
+            let (name, v) = any[0];
             out.push(Finding::new(
                 C_HEADER,
                 false,
                 format!("sent as `{name}`: the marketplace matches the name `Body-Sign` case-sensitively (HTTP libraries often lower-case it)"),
             ));
+            Some(v)
         }
-        Some(v)
-    } else {
-        out.push(Finding::new(C_HEADER, false, "no Body-Sign header: every answer, errors included, must carry it"));
-        None
+        Err(_) => {
+            out.push(Finding::new(C_HEADER, false, "no Body-Sign header: every answer, errors included, must carry it"));
+            None
+        }
     };
     if let Some(v) = value {
         match parse_body_sign(v) {
@@ -132,18 +151,29 @@ pub fn answer(ex: &Exchange, key: &str, ctx: Context<'_>) -> (Vec<Finding>, Opti
         }
     }
 
-    match serde_json::from_slice::<Value>(&resp.body) {
-        Ok(v @ Value::Object(_)) => {
+    // The core's strict reading (UTF-8, an object, no repeated name at any
+    // depth, nesting, size); serde_json then only builds the value shown.
+    struct Check;
+    impl JsonVisitor<'_> for Check {}
+    let strict = walk_json(&resp.body, &mut Check);
+    match (strict, serde_json::from_slice::<Value>(&resp.body)) {
+        (Ok(()), Ok(v @ Value::Object(_))) => {
             out.push(Finding::new(C_JSON, true, format!("{} bytes", resp.body.len())));
             (out, Some(v))
         }
-        Ok(_) => {
+        (Err(Error::MalformedEncoding("JSON body is not an object")), _) => {
             out.push(Finding::new(C_JSON, false, "JSON but not an object"));
             (out, None)
         }
-        Err(err) => {
+        (Err(err), _) => {
             let head = String::from_utf8_lossy(&resp.body[..resp.body.len().min(40)]).to_string();
-            out.push(Finding::new(C_JSON, false, format!("not JSON ({err}); starts with {head:?}")));
+            out.push(Finding::new(C_JSON, false, format!("not strict JSON ({}); starts with {head:?}", deviation(&err))));
+            (out, None)
+        }
+        (Ok(()), _) => {
+            // The strict reader accepted what serde_json refused: report it
+            // rather than guess.
+            out.push(Finding::new(C_JSON, false, "JSON that serde_json cannot represent"));
             (out, None)
         }
     }
@@ -165,18 +195,14 @@ pub fn app_info(cipher: &FieldCipher, encrypt_type: Option<&str>, app_info: Opti
             for field in ["userName", "password"] {
                 match obj.get(field).and_then(Value::as_str) {
                     None | Some("") => problems.push(format!("no {field}")),
-                    Some(w) => {
-                        let n = w.chars().count();
-                        if n > koosign::field::MAX_WIRE_LEN {
-                            too_long.push(format!("{field} is {n} chars"));
-                            continue;
-                        }
-                        let mut out = vec![0u8; w.len().max(1)];
-                        if cipher.decrypt(w, DecryptMode::Auto, &mut out).is_err() {
+                    Some(w) => match check_wire(cipher, w) {
+                        Err(Error::InputTooLarge { .. }) => too_long.push(format!("{field} is {} chars", w.chars().count())),
+                        Err(_) => {
                             problems.push(format!("{field} decrypts with neither AES-256 nor AES-128 under this access key"));
+                            wires.push((field, w));
                         }
-                        wires.push((field, w));
-                    }
+                        Ok(_) => wires.push((field, w)),
+                    },
                 }
             }
         }
@@ -200,7 +226,7 @@ pub fn app_info(cipher: &FieldCipher, encrypt_type: Option<&str>, app_info: Opti
             ));
         }
     }
-    let decryptable: Vec<(&str, &str)> = wires.into_iter().filter(|(_, w)| cipher.detect(w).is_some()).collect();
+    let decryptable: Vec<(&str, &str)> = wires.into_iter().filter(|(_, w)| check_wire(cipher, w).is_ok()).collect();
     match diagnose::encrypt_type(cipher, encrypt_type, &decryptable) {
         Ok(d) => out.push(Finding::new(C_ETYPE, true, d)),
         Err(d) => out.push(Finding::new(C_ETYPE, false, d)),

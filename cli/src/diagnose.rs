@@ -261,12 +261,21 @@ fn token_of(query: &str, key: &str) -> Option<String> {
 /// key size the label says. Returns the detail on success, the diagnosis on
 /// failure.
 pub fn encrypt_type(cipher: &FieldCipher, label: Option<&str>, wires: &[(&str, &str)]) -> Result<String, String> {
-    let label = label.ok_or("encryptType is missing (must be \"1\" for AES-256 or \"2\" for AES-128)")?;
-    let ty = EncryptType::parse(label).map_err(|_| format!("encryptType is {label:?}; it must be the string \"1\" or \"2\""))?;
+    use koosign::response::{check_encrypt_type, check_wire};
+    // The decisions are the core's (koosign::response); this only says what was seen.
+    let ty = match check_encrypt_type(label, None) {
+        Ok(ty) => ty,
+        Err(_) => {
+            return Err(match label {
+                None => "encryptType is missing (must be \"1\" for AES-256 or \"2\" for AES-128)".to_string(),
+                Some(l) => format!("encryptType is {l:?}; it must be the string \"1\" or \"2\""),
+            })
+        }
+    };
     for (name, wire) in wires {
-        match cipher.detect(wire) {
-            Some(found) if found == ty => {}
-            Some(found) => {
+        match check_wire(cipher, wire) {
+            Ok(found) if check_encrypt_type(label, Some(found)).is_ok() => {}
+            Ok(found) => {
                 return Err(format!(
                     "{name} is {} ciphertext but encryptType is \"{}\" ({}): label it \"{}\" or encrypt with {} (S4)",
                     size_name(found),
@@ -276,7 +285,7 @@ pub fn encrypt_type(cipher: &FieldCipher, label: Option<&str>, wires: &[(&str, &
                     size_name(ty)
                 ))
             }
-            None => return Err(format!("{name} decrypts with neither AES-256 nor AES-128 under this access key")),
+            Err(_) => return Err(format!("{name} decrypts with neither AES-256 nor AES-128 under this access key")),
         }
     }
     Ok(format!("\"{}\" ({}), consistent with {} ciphertext(s)", ty.as_str(), size_name(ty), wires.len()))

@@ -515,12 +515,20 @@ impl Sim<'_> {
             Kind::Plain => {}
             Kind::NewInstance { first } => {
                 let id = json.get("instanceId").and_then(Value::as_str);
-                match id {
-                    Some(i) if !i.is_empty() && i.chars().count() <= 64 => {
-                        self.push(proto, step, C_ID, true, ms, format!("{i} ({} chars)", i.chars().count()))
+                // The rule is the core's (koosign::response::check_instance_id).
+                match id.map(|i| (i, koosign::response::check_instance_id(i))) {
+                    Some((i, Ok(()))) => self.push(proto, step, C_ID, true, ms, format!("{i} ({} chars)", i.chars().count())),
+                    Some((_, Err(Error::MissingParameter(_)))) | None => {
+                        self.push(proto, step, C_ID, false, ms, "no instanceId string in the answer")
                     }
-                    Some("") | None => self.push(proto, step, C_ID, false, ms, "no instanceId string in the answer"),
-                    Some(i) => self.push(proto, step, C_ID, false, ms, format!("{} chars: at most 64", i.chars().count())),
+                    Some((i, Err(_))) => self.push(
+                        proto,
+                        step,
+                        C_ID,
+                        false,
+                        ms,
+                        format!("{} chars: at most {}", i.chars().count(), koosign::response::MAX_INSTANCE_ID),
+                    ),
                 }
                 if let Some(f) = first {
                     if id == Some(f) {

@@ -176,8 +176,9 @@ impl<'a> Notification<'a> {
     /// most [`MAX_DEPTH`] deep, at most [`MAX_OPEN_MEMBERS`] names open.
     ///
     /// Errors: `InputTooLarge { limit: MAX_NOTIFICATION_BODY }` for a body
-    /// over 1 MiB; `MalformedEncoding("body is not a valid notification
-    /// JSON object")` for any breach of the rules above, or a known field
+    /// over 1 MiB, `InputTooLarge { limit: MAX_OPEN_MEMBERS }` for too many
+    /// open names; `MalformedEncoding("body is not a valid notification
+    /// JSON object")` for any other breach of the rules above, or a known field
     /// of the wrong type or, once unescaped, longer than [`MAX_UNESCAPED`]
     /// bytes. Escapes are decoded, surrogate pairs included; unknown fields
     /// are skipped whatever their length.
@@ -189,7 +190,10 @@ impl<'a> Notification<'a> {
         // Strict, iterative check first: nesting is bounded before the
         // recursive reader sees the body. Strings are then read raw and
         // unescaped here (serde-json-core refuses surrogate pairs).
-        walk(body, &mut NoVisit, STRICT).map_err(|_| BAD)?;
+        walk(body, &mut NoVisit, STRICT).map_err(|e| match e {
+            Error::InputTooLarge { .. } => e,
+            _ => BAD,
+        })?;
         let mut de = serde_json_core::de::Deserializer::new(body, None);
         let n = NotificationSeed.deserialize(&mut de).map_err(|_| BAD)?;
         de.end().map_err(|_| BAD)?;

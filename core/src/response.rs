@@ -273,7 +273,10 @@ fn plain<'b>(s: JsonStr<'b>, what: &'static str) -> Result<&'b str> {
 }
 
 fn check_id(s: JsonStr<'_>) -> Result<()> {
-    let n = s.chars().count();
+    id_len(s.chars().count())
+}
+
+fn id_len(n: usize) -> Result<()> {
     if n == 0 {
         return Err(Error::MissingParameter("instanceId"));
     }
@@ -281,6 +284,14 @@ fn check_id(s: JsonStr<'_>) -> Result<()> {
         return Err(Error::InputTooLarge { limit: MAX_INSTANCE_ID });
     }
     Ok(())
+}
+
+/// An answered `instanceId` (docs/SCHEMES.md §Notifications): 1 to
+/// [`MAX_INSTANCE_ID`] (64) characters. Errors:
+/// `MissingParameter("instanceId")` for an empty one,
+/// `InputTooLarge { limit: 64 }`.
+pub fn check_instance_id(id: &str) -> Result<()> {
+    id_len(id.chars().count())
 }
 
 impl<'b> JsonVisitor<'b> for Reader<'b, '_> {

@@ -238,3 +238,63 @@ fn json_text_is_opaque_and_borrows_when_it_can() {
     );
     assert!(s);
 }
+
+mod generated {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e12f64..1e12).prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "\\PC{0,12}".prop_map(Value::String),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any object serde_json writes (unique names, escapes of every
+        /// kind) is read back by the walker to the same value.
+        #[test]
+        fn walker_reads_back_what_serde_json_writes(
+            m in prop::collection::btree_map(any::<String>(), value(), 0..8),
+            ascii in any::<bool>(),
+        ) {
+            let v = Value::Object(m.into_iter().collect());
+            let text: String = if ascii {
+                // Non-ASCII as \u escapes (surrogate pairs included).
+                let s = serde_json::to_string(&v).unwrap();
+                s.chars().map(|c| if c.is_ascii() { c.to_string() } else {
+                    let mut b = [0u16; 2];
+                    c.encode_utf16(&mut b).iter().map(|u| format!("\\u{u:04x}")).collect()
+                }).collect()
+            } else {
+                serde_json::to_string_pretty(&v).unwrap()
+            };
+            // serde_json's reading of the same text (its float parsing is
+            // not exactly round-trip, so not `v` itself).
+            let reference: Value = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(walk(text.as_bytes()), Ok(reference));
+        }
+
+        /// Arbitrary bytes: the walker never panics, and whatever it accepts
+        /// serde_json reads as an object.
+        #[test]
+        fn walker_accepts_only_json_objects(b in prop::collection::vec(any::<u8>(), 0..64), s in "\\PC{0,40}") {
+            for input in [b.as_slice(), s.as_bytes()] {
+                if walk_json(input, &mut Nothing).is_ok() {
+                    prop_assert!(serde_json::from_slice::<Value>(input).map(|v| v.is_object()).unwrap_or(false));
+                }
+            }
+        }
+    }
+}
