@@ -1090,6 +1090,10 @@ class Verified {
     if (this.#notification === undefined) this.#notification = notificationOf(this.body);
     return this.#notification;
   }
+  /** The V1 parameters (S1, S1b: first value of each name), or undefined for V2. */
+  get params() {
+    return this.protocol === 'v1' || this.protocol === 'v1json' ? this.notification : undefined;
+  }
   /** Decrypts an inbound field (V1 mobilePhone, email) with the key that matched. */
   decrypt(wire, encryptType = 'auto') {
     return this.#merchant.decrypt(wire, encryptType, this.keyIndex);
