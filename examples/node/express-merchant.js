@@ -16,10 +16,11 @@ const { Merchant } = require('koosign');
 const { koosignMiddleware, sendAnswer } = require('koosign/express');
 const { createMerchant } = require('./merchant');
 
-function createApp({ accessKeys, app: business = createMerchant(), nonceStore, encryptType = '1' }) {
+function createApp({ accessKeys, app: business = createMerchant(), nonceStore, encryptType = '1', now }) {
+  // now: a clock () => Unix ms, for tests replaying recorded requests (default Date.now).
   const merchant = new Merchant(accessKeys);
   const app = express();
-  app.all('/produce', koosignMiddleware({ merchant, nonceStore, signResponses: false }), (req, res) => {
+  app.all('/produce', koosignMiddleware({ merchant, nonceStore, now, signResponses: false }), (req, res) => {
     // req.koosign: the Verified view (protocol, activity, keyIndex, …);
     // req.body: the notification, built from the core's parse.
     const v = req.koosign;

@@ -13,7 +13,8 @@ const http = require('node:http');
 const koosign = require('koosign');
 const { createMerchant } = require('./merchant');
 
-function createServer({ accessKey, app = createMerchant(), nonceStore = new koosign.NonceStore(), encryptType = '1' }) {
+function createServer({ accessKey, app = createMerchant(), nonceStore = new koosign.NonceStore(), encryptType = '1', now = Date.now }) {
+  // accessKey: one key or several (rotation); now: a clock () => Unix ms (tests replaying recorded requests).
   const merchant = new koosign.Merchant(accessKey); // key setup once: ±60 s V2/kit, ±5 min V1
   const send = (res, answer) => res.writeHead(200, answer.headers).end(answer.body);
   return http.createServer((req, res) => {
@@ -30,7 +31,7 @@ function createServer({ accessKey, app = createMerchant(), nonceStore = new koos
         return;
       }
       const request = { method: req.method, url: req.url, headers: req.rawHeaders, body: Buffer.concat(chunks) };
-      merchant.verifyAsync(request, { store: nonceStore }).then(
+      merchant.verifyAsync(request, { store: nonceStore, nowMs: now() }).then(
         (v) => {
           let answer;
           try {
