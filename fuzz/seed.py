@@ -239,6 +239,18 @@ def main():
             b2 = json.dumps({"activity": "newInstance", "customerName": a["ciphertext"], "orderId": "CS1"}).encode()
             s2 = v2_sig(False, b2, key, nonce, ts)
             C.add("v2_verify", head + u8(0) + txt(s2) + txt(ts) + txt(nonce) + b2, ok=True)
+        # The merchant context: a whole request (method, query, headers,
+        # body) whose notification is valid, so the seed gets past the
+        # activity table too.
+        mb = json.dumps({"activity": "newInstance", "orderId": "CS%d" % i, "orderLineId": "CS%d-1" % i, "testFlag": "0"}).encode()
+        ms = v2_sig(kit, mb, key, nonce, ts)
+        mhead = opts(FRESH | STORE | (DECOY if i % 2 else 0), int(ts)) + txt(DECOY_KEY) + txt(key) + u8(1)
+        if kit:
+            mh = [("X-Sign", ms), ("x-timestamp", ts), ("x-nonce", nonce)]
+            C.add("merchant", mhead + txt("") + pairs(mh, 8) + mb, ok=True)
+        else:
+            mq = f"signature={ms}&timestamp={ts}&nonce={form_encode(nonce)}"
+            C.add("merchant", mhead + txt(mq) + pairs([], 8) + mb, ok=True)
         C.add("notification", body)
         C.add("timestamps", u64(int(ts)) + u64(60000) + ts.encode())
         # S5 over the same material.

@@ -10,7 +10,7 @@
 //! | S1b V1 token header + JSON body | [`verify_v1_json`] | [`v1_auth_token`] |
 //! | S2 V2 `signature`/`timestamp`/`nonce` | [`verify_v2`] with [`V2Scheme::Query`] | [`sign_v2`] |
 //! | S2b kit `x-sign` headers | [`verify_v2`] with [`V2Scheme::Headers`] | [`sign_v2`] |
-//! | S3 `Body-Sign` response header | [`verify_body_sign`] | [`body_sign`] |
+//! | S3 `Body-Sign` response header | [`verify_body_sign`] | [`body_sign()`] |
 //! | S4 AES-CBC fields, SHA1PRNG key | [`decrypt_field`], [`FieldCipher`] | [`encrypt_field`], [`FieldKey`] |
 //! | S5 licence `ts`/`nonce` | [`verify_licence`] | [`licence_sign`] |
 //! | S6 `SDK-HMAC-SHA256` open APIs | [`verify_apig`] | [`sign_apig`] |

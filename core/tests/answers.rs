@@ -145,9 +145,9 @@ fn run(c: &Value, store: &mut Store) -> Outcome {
         Protocol::V2Query | Protocol::V2Headers => {
             let mut scratch = vec![0u8; query.len()];
             let (scheme, auth) = if protocol == Protocol::V2Headers {
-                (V2Scheme::Kit, V2Auth::from_kit_headers(&hs))
+                (V2Scheme::Headers, V2Auth::from_headers(&hs))
             } else {
-                (V2Scheme::Basic, V2Auth::from_query(query, &mut scratch))
+                (V2Scheme::Query, V2Auth::from_query(query, &mut scratch))
             };
             let auth = match auth {
                 Ok(a) => a,
@@ -174,7 +174,7 @@ fn run(c: &Value, store: &mut Store) -> Outcome {
         Protocol::V1Query | Protocol::V1Json => {
             let mut scratch = vec![0u8; query.len() + body.len() + 64];
             let r = if protocol == Protocol::V1Query {
-                verify_v1(query, &keys, Some(v1_window), Some(store.get()), &mut scratch)
+                verify_v1_query(query, &keys, Some(v1_window), Some(store.get()), &mut scratch)
             } else {
                 let token = hs.iter().find(|(n, _)| n.eq_ignore_ascii_case("authToken")).map_or("", |&(_, v)| v);
                 verify_v1_json(token, &body, &keys, Some(v1_window), Some(store.get()), &mut scratch)
@@ -244,4 +244,89 @@ fn every_answer_case() {
     for row in ["verified", "before-auth", "authenticated", "merchant"] {
         assert!(rows.get(row).copied().unwrap_or(0) >= 3, "row {row}: {rows:?}");
     }
+}
+
+/// The same request through the keyed merchant context: one call,
+/// `Merchant::verify`, must give the same outcome as the steps above.
+fn run_context(c: &Value, store: &mut Store) -> Outcome {
+    use koosign::merchant::{scratch_len, Merchant, Policy, Replay, Request, Window};
+    let method = c["method"].as_str().unwrap();
+    let query = c["query"].as_str().unwrap();
+    let headers: Vec<(String, String)> = c["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string()))
+        .collect();
+    let hs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let body = body_of(c);
+    let keys: Vec<&str> = c["access_keys"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    let policy = Policy {
+        v2_window: Window::checked(c["policy"]["v2_window_ms"].as_u64().unwrap()),
+        v1_window: Window::checked(c["policy"]["v1_window_ms"].as_u64().unwrap()),
+        ..Policy::default()
+    };
+    let m = match Merchant::<4>::new(&keys, policy) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Refused { error: e.code(), result_code: result_code(&e, Stage::BeforeAuthentication).as_str() },
+    };
+    let req = Request { method, query, headers: &hs, body: &body };
+    let mut scratch = vec![0u8; scratch_len(&req)];
+    let r = m.verify(&req, c["now_ms"].as_u64().unwrap(), Replay::Store(store.get()), &mut scratch);
+    let out = match r {
+        Err(r) => Outcome::Refused { error: r.error().code(), result_code: r.result_code().as_str() },
+        Ok(v) => {
+            let mut fields = BTreeMap::new();
+            match v.v1() {
+                Some(v1) => {
+                    for &(n, val) in v1.params() {
+                        if n != "authToken" && n != "timeStamp" {
+                            fields.entry(n.to_string()).or_insert_with(|| val.to_string());
+                        }
+                    }
+                }
+                None => {
+                    for f in V2_FIELDS {
+                        if let Some(t) = v.get(f) {
+                            fields.insert(f.to_string(), t.to_string());
+                        }
+                    }
+                }
+            }
+            Outcome::Verified {
+                protocol: v.protocol().as_str(),
+                activity: v.activity().as_str(),
+                fields,
+                key_index: v.key_index(),
+            }
+        }
+    };
+    out
+}
+
+#[test]
+fn every_answer_case_through_the_merchant_context() {
+    let text = std::fs::read_to_string(FILE).expect("vectors/answers.jsonl");
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in text.lines() {
+        let c: Value = serde_json::from_str(line).unwrap();
+        let id = c["id"].as_str().unwrap().to_string();
+        let mut store = Store::of(&c);
+        for p in c.get("prior").and_then(Value::as_array).into_iter().flatten() {
+            let mut prior = p.clone();
+            for k in ["access_keys", "now_ms", "policy", "store"] {
+                prior[k] = c[k].clone();
+            }
+            let got = run_context(&prior, &mut store);
+            assert!(matches!(got, Outcome::Verified { .. }), "{id}: prior request refused: {got:?}");
+        }
+        let (got, want) = (run_context(&c, &mut store), expected(&c));
+        if got != want {
+            failures.push(format!("{id}:\n   got  {got:?}\n   want {want:?}"));
+        }
+        n += 1;
+    }
+    assert!(n >= 100, "{n} cases");
+    assert!(failures.is_empty(), "{} of {n} cases differ through the context:\n{}", failures.len(), failures.join("\n"));
 }

@@ -18,6 +18,7 @@ pub mod headers;
 pub mod http;
 pub mod injectivity;
 pub mod json;
+pub mod merchant;
 pub mod nonce;
 pub mod roundtrip;
 pub mod time;

@@ -19,6 +19,7 @@ fn run(target: &str, data: &[u8]) -> Option<Result<(), &'static str>> {
         "v1_query" => v1::check_query(&case(data)),
         "v1_json" => v1::check_json(&case(data)),
         "v2_verify" => v2::check(&case(data)),
+        "merchant" => merchant::check(&case(data)),
         "body_sign" => headers::check_body_sign(&case(data)),
         "licence" => headers::check_licence(&case(data)),
         "field_decrypt" => field::check(&case(data)),
