@@ -409,9 +409,9 @@ function buildJson(t, i) {
 }
 
 /** A verified body as the natural object, from the core's parser and walker. */
-function notificationOf(body) {
+function notificationOf(body, verified = false) {
   try {
-    return buildJson(outText(wasm.walk_notification(pack([body]))), 0);
+    return buildJson(outText(wasm.walk_notification(pack([body]), verified)), 0);
   } catch (e) {
     throw translate(e);
   }
@@ -1087,7 +1087,7 @@ class Verified {
    * strict parser (never JSON.parse).
    */
   get notification() {
-    if (this.#notification === undefined) this.#notification = notificationOf(this.body);
+    if (this.#notification === undefined) this.#notification = notificationOf(this.body, true);
     return this.#notification;
   }
   /** The V1 parameters (S1, S1b: first value of each name), or undefined for V2. */
