@@ -1045,7 +1045,7 @@ function piece(t, i) {
 }
 
 /** A verified, fresh, first-seen notification (Merchant#verify). */
-class Verified {
+class MerchantVerified {
   #merchant;
   #notification;
   constructor(t, req, body, merchant) {
@@ -1148,7 +1148,7 @@ class Merchant {
     } catch (e) {
       throw translate(e);
     }
-    return new Verified(t, req, body, this);
+    return new MerchantVerified(t, req, body, this);
   }
   /**
    * Verifies a notification end to end, as the core does: detects the
@@ -1426,7 +1426,7 @@ module.exports = {
   NonceStore,
   // the keyed merchant context
   Merchant,
-  Verified,
+  MerchantVerified,
   RedisNonceStore,
   UNCHECKED,
   checkResponse,

@@ -14,7 +14,7 @@ export const {
   VerifiedV2,
   NonceStore,
   Merchant,
-  Verified,
+  MerchantVerified,
   RedisNonceStore,
   UNCHECKED,
   checkResponse,
