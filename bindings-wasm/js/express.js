@@ -198,7 +198,8 @@ function koosignMiddleware(options) {
         }
         return accepted(v);
       }
-      return merchant.verifyAsync(request, opts).then(accepted, refused);
+      // A throw past next() (a synchronous handler) goes to Express, not to an unhandled rejection.
+      return merchant.verifyAsync(request, opts).then(accepted, refused).catch(next);
     });
   };
 }
