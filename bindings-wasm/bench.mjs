@@ -91,8 +91,8 @@ const OPS = [
   ['verifyV2', `S2, ${v2Body.length}-byte body, ±60 s`, () => k.verifyV2(v2Query, v2Body, KEY, { now }), () => ref.verifyV2(v2Query, v2Body, KEY, now)],
   ['verifyKit', 'S2b, 6 headers', () => k.verifyKit(kitHeaders, v2Body, KEY, { now }), () => ref.verifyKit(kitHeaders, v2Body, KEY)],
   ['bodySign', `S3, ${response.length}-byte response`, () => k.bodySign(response, KEY), () => ref.bodySign(response, KEY)],
-  ['encryptField', 'S4 AES-256, random IV (key derived per call)', () => k.encryptField('admin-b99339c5', KEY, '1'), () => ref.encryptField('admin-b99339c5', KEY, '1', refIv())],
-  ['decryptField', 'S4 AES-256 (key derived per call)', () => k.decryptField(wire, KEY, '1'), () => ref.decryptField(wire, KEY, '1')],
+  ['encryptField', 'S4 AES-256, random IV (one-shot: cached context; the reference derives the key per call)', () => k.encryptField('admin-b99339c5', KEY, '1'), () => ref.encryptField('admin-b99339c5', KEY, '1', refIv())],
+  ['decryptField', 'S4 AES-256 (one-shot: cached context; the reference derives the key per call)', () => k.decryptField(wire, KEY, '1'), () => ref.decryptField(wire, KEY, '1')],
 ];
 
 // The keyed merchant context (built once: the keys' HMAC states and AES
