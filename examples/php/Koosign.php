@@ -186,7 +186,8 @@ final class Koosign
         $ffi = self::load();
         [$k, $n, $hold] = self::strArray($keys);
         $idx = $ffi->new('size_t');
-        self::check('koosign_verify_v1', $ffi->koosign_verify_v1($query, strlen($query), $k, $n, self::freshness($freshness), ...self::replay($cache), FFI::addr($idx)));
+        [$replay, $c] = self::replay($cache);
+        self::check('koosign_verify_v1', $ffi->koosign_verify_v1($query, strlen($query), $k, $n, self::freshness($freshness), $replay, $c, FFI::addr($idx)));
         return (int) $idx->cdata;
     }
 
@@ -240,7 +241,8 @@ final class Koosign
         [$b, $bn, $hold1] = self::bytes($body);
         [$k, $n, $hold2] = self::strArray($keys);
         $idx = $ffi->new('size_t');
-        self::check('koosign_verify_v2', $ffi->koosign_verify_v2($scheme, $signature, strlen($signature), $timestamp, strlen($timestamp), $nonce, strlen($nonce), $b, $bn, $k, $n, self::freshness($freshness), ...self::replay($cache), FFI::addr($idx)));
+        [$replay, $c] = self::replay($cache);
+        self::check('koosign_verify_v2', $ffi->koosign_verify_v2($scheme, $signature, strlen($signature), $timestamp, strlen($timestamp), $nonce, strlen($nonce), $b, $bn, $k, $n, self::freshness($freshness), $replay, $c, FFI::addr($idx)));
         return (int) $idx->cdata;
     }
 
