@@ -4,8 +4,8 @@ use crate::ffi::{
     boundary, bytes, freshness_of, pairs, produce, strs, text, with_scratch, IndexOut, OutBuf,
 };
 use crate::ffi::{koosign_freshness, koosign_pair, koosign_str};
-use crate::nonce::{koosign_nonce_cache, store_of};
 use crate::merchant::koosign_replay;
+use crate::nonce::{koosign_nonce_cache, store_of};
 use crate::status::koosign_status;
 use core::ffi::c_char;
 
@@ -93,7 +93,10 @@ pub unsafe extern "C" fn koosign_verify_v1(
         };
         let mut store = store_of(replay, cache)?;
         let i = with_scratch(query.len(), |scratch| {
-            let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
+            let store = match store.as_mut() {
+                Some(s) => ks::Replay::Store(s),
+                None => ks::Replay::Unchecked,
+            };
             ks::verify_v1_query(query, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);
@@ -157,7 +160,10 @@ pub unsafe extern "C" fn koosign_verify_v1_json(
         let mut store = store_of(replay, cache)?;
         let scratch_len = body.len().saturating_add(token.len()).saturating_add(9);
         let i = with_scratch(scratch_len, |scratch| {
-            let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
+            let store = match store.as_mut() {
+                Some(s) => ks::Replay::Store(s),
+                None => ks::Replay::Unchecked,
+            };
             ks::verify_v1_json(token, body, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);

@@ -225,7 +225,15 @@ pub unsafe extern "C" fn koosign_verify_v2_query(
         };
         let i = with_scratch(query.len(), |scratch| {
             let auth = ks::V2Auth::from_query(query, scratch)?;
-            verify(ks::V2Scheme::Query, &auth, body, &keys, fresh, replay, cache)
+            verify(
+                ks::V2Scheme::Query,
+                &auth,
+                body,
+                &keys,
+                fresh,
+                replay,
+                cache,
+            )
         })?;
         index.set(i);
         Ok(())
@@ -242,6 +250,9 @@ fn verify(
     cache: Option<&koosign_nonce_cache>,
 ) -> Res<usize> {
     let mut store = store_of(replay, cache)?;
-    let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
+    let store = match store.as_mut() {
+        Some(s) => ks::Replay::Store(s),
+        None => ks::Replay::Unchecked,
+    };
     Ok(ks::verify_v2(scheme, auth, body, keys, fresh, store)?.key_index())
 }
