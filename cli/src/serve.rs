@@ -159,12 +159,10 @@ impl ServeOptions {
 /// The endpoint's state.
 pub struct App {
     /// The keyed context over `--key` first, then the `--accept-key-file`
-    /// keys: verifies every request.
+    /// keys: verifies every request, and answers it with the key that
+    /// verified it (`Merchant::{answer_code_for, sign_answer_for,
+    /// encrypt_for, refusal_for}`; SCHEMES.md §S3 "Key rotation").
     merchant: Merchant<MAX_KEYS>,
-    /// One context per key (same order), built once: an answer is signed,
-    /// and new credentials encrypted, with the key that verified its
-    /// request (the core's context signs with its key 0).
-    signers: Vec<Merchant<1>>,
     replay: Box<dyn Backend>,
     store: parking_lot::Mutex<Store>,
     base_url: String,
@@ -254,10 +252,8 @@ pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
     let bad_key = |e: Error| CliError::usage(format!("unusable access key: {e}"));
     let policy = Policy { v1_window: opts.v1_window, ..Policy::default() };
     let merchant = Merchant::new(&exposed, policy).map_err(bad_key)?;
-    let signers = exposed.iter().map(|k| Merchant::new(&[k], policy)).collect::<Result<_, _>>().map_err(bad_key)?;
     let app = App {
         merchant,
-        signers,
         replay,
         store: parking_lot::Mutex::new(store),
         base_url: format!("http://{local}"),
@@ -423,9 +419,13 @@ pub fn spawn(addr: &str, opts: ServeOptions) -> CliResult<Handle> {
 }
 
 /// What an answer carries: a bare code (the core writes it, with its fixed
-/// `resultMsg`) or a JSON body (success answers with data, `/healthz`).
+/// `resultMsg`), the core's refusal of a request, or a JSON body (success
+/// answers with data, `/healthz`).
 enum Reply {
     Code(ResultCode),
+    /// Signed by `Merchant::refusal_for`: with the verifying key when the
+    /// request was refused after authentication, else key 0.
+    Refusal(Rejection),
     Json(Value),
 }
 
@@ -461,14 +461,19 @@ impl Outcome {
             Some(why) => format!("{}: {why}", e.code()),
             None => e.code().to_string(),
         };
-        let mut o = Outcome::code("-", r.result_code(), note);
-        o.scheme = r.protocol().map_or("-", |p| p.as_str());
-        o
+        Outcome {
+            key: r.key_index().unwrap_or(0),
+            scheme: r.protocol().map_or("-", |p| p.as_str()),
+            activity: "-",
+            reply: Reply::Refusal(*r),
+            note,
+        }
     }
     /// The answer's `resultCode` (for the log and the tests).
     fn result_code(&self) -> &str {
         match &self.reply {
             Reply::Code(c) => c.as_str(),
+            Reply::Refusal(r) => r.result_code().as_str(),
             Reply::Json(v) => v.get("resultCode").and_then(Value::as_str).unwrap_or("?"),
         }
     }
@@ -621,14 +626,17 @@ impl App {
     }
 
     fn respond(&self, status: StatusCode, method: &Method, path: &str, o: Outcome, start: Instant) -> Response {
-        let signer = self.signers.get(o.key).unwrap_or(&self.signers[0]);
+        // Signed with the key that verified the request (`o.key`; 0 before
+        // authentication).
+        let m = &self.merchant;
         let mut buf = [0u8; koosign::REFUSAL_MAX_LEN];
         let json;
         let signed = match &o.reply {
-            Reply::Code(code) => signer.answer_code(*code, &mut buf),
+            Reply::Code(code) => m.answer_code_for(o.key, *code, &mut buf),
+            Reply::Refusal(r) => m.refusal_for(r, &mut buf),
             Reply::Json(v) => {
                 json = serde_json::to_vec(v).unwrap_or_default();
-                signer.sign_answer(&json)
+                m.sign_answer_for(o.key, &json)
             }
         };
         let (bytes, sign) = match signed {
@@ -810,8 +818,7 @@ impl App {
 
     fn encrypt(&self, key: usize, plaintext: &str) -> Result<String, Error> {
         let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
-        let signer = self.signers.get(key).unwrap_or(&self.signers[0]);
-        signer.encrypt(plaintext, EncryptType::Aes256, &mut getrandom::SysRng, &mut out).map(String::from)
+        self.merchant.encrypt_for(key, plaintext, EncryptType::Aes256, &mut getrandom::SysRng, &mut out).map(String::from)
     }
 
     /// `key`: the key that verified the request, which encrypts a new
