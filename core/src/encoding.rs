@@ -92,14 +92,6 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// Form-decodes `src` (`+` → space, `%XY` → byte) into `out`, returning the
-/// number of bytes written. `out` must be at least `src.len()` long (the
-/// decoded form is never longer). An incomplete or non-hex escape is an
-/// error, as in Java's `URLDecoder`.
-pub(crate) fn form_decode_into(src: &[u8], out: &mut [u8]) -> Result<usize> {
-    percent_decode_impl(src, out, true, true)
-}
-
 /// Percent-decodes without touching `+`; invalid escapes are kept as they
 /// are (Python's `unquote`). Used for the APIG path.
 pub(crate) fn path_decode_into(src: &[u8], out: &mut [u8]) -> Result<usize> {

@@ -6,7 +6,7 @@
 use crate::encoding::{b64_32, form_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
-use crate::form::{parse_form, FormPairs, MAX_PARAMS};
+use crate::form::{PairRange, MAX_PARAMS};
 use crate::mac::{finish, hmac_two_part_key, match_any};
 use crate::nonce::NonceStore;
 use crate::time::{parse_v1_timestamp, Freshness, V1_DEFAULT_WINDOW_MS};
@@ -71,30 +71,93 @@ type Sorted<'a> = heapless::Vec<(&'a str, &'a str), MAX_PARAMS>;
 
 /// docs/SCHEMES.md §S1 items 2–4: drop `authToken`, keep the first value of a repeated name,
 /// sort by name in UTF-16 code-unit order (Java's `TreeMap<String, …>`).
-fn canonical_order<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool) -> Result<Sorted<'a>> {
-    let mut idx: heapless::Vec<(&'a str, &'a str, usize), MAX_PARAMS> = heapless::Vec::new();
+/// Written into `out` (cleared first), so the pair list is never moved.
+fn canonical_order_into<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool, out: &mut Sorted<'a>) -> Result<()> {
+    out.clear();
+    // The kept pairs in order received, and their order as indices (a
+    // stable sort: equal names keep their order, the first one wins).
+    let mut kept: Sorted<'a> = heapless::Vec::new();
     let mut all_ascii = true;
-    for (i, &(n, v)) in pairs.iter().enumerate() {
+    for &(n, v) in pairs {
         if n == AUTH_TOKEN || (skip_blank && v.trim().is_empty()) {
             continue;
         }
         all_ascii &= n.is_ascii();
-        idx.push((n, v, i)).map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
+        kept.push((n, v)).map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
+    }
+    sort_dedup(&kept, None, all_ascii, out);
+    Ok(())
+}
+
+/// The first 8 bytes of `name`, big-endian, zero-padded: a ≤ b (bytes)
+/// implies key(a) ≤ key(b), so unequal keys order two names alone.
+#[inline]
+fn sort_key(name: &str) -> u64 {
+    let b = name.as_bytes();
+    match b.get(..8).and_then(|p| <[u8; 8]>::try_from(p).ok()) {
+        Some(k) => u64::from_be_bytes(k),
+        None => b.iter().enumerate().fold(0u64, |k, (i, &c)| k | (u64::from(c) << (56 - 8 * i))),
+    }
+}
+
+/// Sorts the indices into `kept` by name, equal names by index (a stable
+/// sort: the first of a repeated name comes first), and pushes the first
+/// pair of each name into `out`.
+///
+/// With `ranges` (where each pair of `kept` lies in the decoded query,
+/// separators kept): returns the span of the decoded text that *is* the
+/// canonical string, if there is one — every pair of `out` written with
+/// its `=`, each next one starting one byte (its `&`) after the previous
+/// value, so the span's bytes are `n1=v1&n2=v2…` exactly.
+fn sort_dedup<'a>(
+    kept: &[(&'a str, &'a str)],
+    ranges: Option<&[PairRange]>,
+    all_ascii: bool,
+    out: &mut Sorted<'a>,
+) -> Option<(usize, usize)> {
+    let name = |i: u8| kept.get(i as usize).map_or("", |p| p.0);
+    let mut idx: heapless::Vec<(u64, u8), MAX_PARAMS> = heapless::Vec::new();
+    for (i, &(n, _)) in kept.iter().enumerate() {
+        // Cannot overflow: `kept` holds at most MAX_PARAMS pairs.
+        let _ = idx.push((if all_ascii { sort_key(n) } else { 0 }, i as u8));
     }
     if all_ascii {
-        // UTF-16 order is byte order for ASCII: checked once, not per comparison.
-        idx.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()).then(x.2.cmp(&y.2)));
+        // UTF-16 order is byte order for ASCII: checked once, not per
+        // comparison; the 8-byte keys decide most comparisons.
+        idx.sort_unstable_by(|x, y| {
+            x.0.cmp(&y.0).then_with(|| name(x.1).as_bytes().cmp(name(y.1).as_bytes())).then(x.1.cmp(&y.1))
+        });
     } else {
-        idx.sort_unstable_by(|x, y| java_cmp(x.0, y.0).then(x.2.cmp(&y.2)));
+        idx.sort_unstable_by(|x, y| java_cmp(name(x.1), name(y.1)).then(x.1.cmp(&y.1)));
     }
-    let mut out: Sorted<'a> = heapless::Vec::new();
-    for (n, v, _) in idx {
-        if out.last().map(|l| l.0) != Some(n) {
-            // Cannot overflow: at most as many entries as `idx`.
-            let _ = out.push((n, v));
+    // (start of the span, end of the last value) while still adjacent.
+    let mut span: Option<(usize, usize)> = None;
+    let mut adjacent = ranges.is_some();
+    for &(_, i) in idx.iter() {
+        if let Some(&(n, v)) = kept.get(i as usize) {
+            if out.last().map(|l| l.0) != Some(n) {
+                // Cannot overflow: at most as many entries as `kept`.
+                let _ = out.push((n, v));
+                if adjacent {
+                    match ranges.and_then(|r| r.get(i as usize)) {
+                        Some(r) if r.value == r.mid + 1 => {
+                            span = match span {
+                                None => Some((r.start, r.end)),
+                                Some((a, b)) if r.start == b + 1 => Some((a, r.end)),
+                                Some(_) => None,
+                            };
+                            adjacent = span.is_some();
+                        }
+                        _ => {
+                            span = None;
+                            adjacent = false;
+                        }
+                    }
+                }
+            }
         }
     }
-    Ok(out)
+    span
 }
 
 /// docs/SCHEMES.md §S1 item 5: `name=value` joined with `&`.
@@ -133,7 +196,8 @@ pub fn v1_auth_token(params: &[(&str, &str)], access_key: &str) -> Result<FixedT
         return Err(Error::NoAccessKey);
     }
     let ts = first(params, TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
-    let sorted = canonical_order(params, false)?;
+    let mut sorted = Sorted::new();
+    canonical_order_into(params, false, &mut sorted)?;
     Ok(FixedText::from_parts(&[&token_for(&sorted, access_key, ts)]))
 }
 
@@ -169,6 +233,10 @@ pub struct V1Params<'s> {
     // Only the canonical pairs are kept (a pair list is 2 KiB: every copy
     // of this struct costs as much as the HMAC of a short query).
     sorted: Sorted<'s>,
+    /// The canonical string as one slice of the decoded query, when the
+    /// signed pairs arrived sorted and adjacent (then it is hashed in one
+    /// piece); `None`: built from `sorted`.
+    canonical: Option<&'s str>,
     auth_token: &'s str,
     time_stamp: &'s str,
 }
@@ -191,32 +259,80 @@ impl<'s> V1Params<'s> {
     /// and `=` and then `=` (`L1&testFlag=1`, `x&=`), is refused. Every pair
     /// but `authToken` is checked, repeated names included.
     ///
-    /// Errors: as [`parse_form`], then `MissingParameter` for `authToken` or
+    /// Errors: as [`crate::parse_form`], then `MissingParameter` for `authToken` or
     /// `timeStamp`, then `Ambiguous`.
     pub fn parse(query: &str, scratch: &'s mut [u8]) -> Result<Self> {
-        let pairs = parse_form(query, scratch)?;
-        Self::from_pairs(pairs, false)
+        let mut p = Self::empty();
+        p.fill_from_query(query, scratch)?;
+        Ok(p)
     }
 
-    fn from_pairs(pairs: FormPairs<'s>, skip_blank: bool) -> Result<Self> {
-        let auth_token = pairs.get(AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN))?;
-        let time_stamp = pairs.get(TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
-        check_unambiguous(pairs.as_slice())?;
-        let sorted = canonical_order(pairs.as_slice(), skip_blank)?;
-        Ok(V1Params { sorted, auth_token, time_stamp })
+    const fn empty() -> Self {
+        V1Params { sorted: heapless::Vec::new(), canonical: None, auth_token: "", time_stamp: "" }
+    }
+
+    /// [`Self::parse`] into `self` (the pair list is built where it stays:
+    /// a move of it costs as much as parsing a short query). The query is
+    /// decoded in one pass (crate::form::decode_form); then the same steps
+    /// as [`Self::fill_from_pairs`], in the same order of errors.
+    fn fill_from_query(&mut self, query: &str, scratch: &'s mut [u8]) -> Result<()> {
+        let mut layout = crate::form::Layout::new();
+        let text = crate::form::decode_form(query, scratch, &mut layout)?;
+        let mut kept: Sorted<'s> = heapless::Vec::new();
+        let mut ranges: heapless::Vec<PairRange, MAX_PARAMS> = heapless::Vec::new();
+        let (mut auth_token, mut time_stamp) = (None, None);
+        let mut ambiguous = Ok(());
+        for &r in &layout {
+            let (n, v) = crate::form::pair_at(text, r)?;
+            if n == AUTH_TOKEN {
+                auth_token = auth_token.or(Some(v));
+                continue;
+            }
+            if time_stamp.is_none() && n == TIME_STAMP {
+                time_stamp = Some(v);
+            }
+            if r.escaped_separator && ambiguous.is_ok() {
+                // Only an escape can put `&` or `=` into a name or `&`
+                // into a value (raw ones separate the pairs): the S1 item
+                // 10 check can refuse only such a pair. The first refusal
+                // in order received is kept, reported after the missing
+                // parameters as `check_unambiguous` does.
+                ambiguous = check_name(n).and_then(|()| check_value(v));
+            }
+            // Cannot overflow: one entry per range.
+            let _ = kept.push((n, v));
+            let _ = ranges.push(r);
+        }
+        self.auth_token = auth_token.ok_or(Error::MissingParameter(AUTH_TOKEN))?;
+        self.time_stamp = time_stamp.ok_or(Error::MissingParameter(TIME_STAMP))?;
+        ambiguous?;
+        // Names are ASCII when the whole decoded text is.
+        let all_ascii = text.is_ascii() || kept.iter().all(|(n, _)| n.is_ascii());
+        self.sorted.clear();
+        let span = sort_dedup(&kept, Some(&ranges), all_ascii, &mut self.sorted);
+        self.canonical = span.and_then(|(a, b)| text.get(a..b));
+        Ok(())
+    }
+
+    fn fill_from_pairs(&mut self, pairs: &[(&'s str, &'s str)], skip_blank: bool) -> Result<()> {
+        self.canonical = None;
+        self.auth_token = first(pairs, AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN))?;
+        self.time_stamp = first(pairs, TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
+        check_unambiguous(pairs)?;
+        canonical_order_into(pairs, skip_blank, &mut self.sorted)
     }
 
     /// The canonical string (docs/SCHEMES.md §S1 item 5) into `out`.
     pub fn canonical<'o>(&self, out: &'o mut [u8]) -> Result<&'o str> {
         let mut c = Cursor::new(out);
-        write_canonical(&self.sorted, &mut c);
+        self.write_canonical(&mut c);
         c.finish_str()
     }
 
     /// Length in bytes of the canonical string.
     pub fn canonical_len(&self) -> usize {
         let mut c = crate::encoding::Counter(0);
-        write_canonical(&self.sorted, &mut c);
+        self.write_canonical(&mut c);
         c.0
     }
 
@@ -233,7 +349,7 @@ impl<'s> V1Params<'s> {
 
     /// The token expected under `access_key` (for diagnostics).
     pub fn expected_auth_token(&self, access_key: &str) -> FixedText<44> {
-        FixedText::from_parts(&[&token_for(&self.sorted, access_key, self.time_stamp)])
+        FixedText::from_parts(&[&self.token(access_key)])
     }
 
     /// S1 steps 7–9: checks the token against each key (space read as `+`,
@@ -261,6 +377,32 @@ impl<'s> V1Params<'s> {
         freshness: Option<Freshness>,
         nonce_store: Option<&mut dyn NonceStore>,
     ) -> Result<VerifiedV1<'s, 'k>> {
+        let (key_index, time_stamp_ms) = self.check(access_keys, freshness, nonce_store)?;
+        Ok(VerifiedV1 { params: self, key_index, access_key: access_keys[key_index], time_stamp_ms })
+    }
+
+    /// docs/SCHEMES.md §S1 item 5, into `sink`.
+    fn write_canonical(&self, sink: &mut impl Sink) {
+        match self.canonical {
+            Some(c) => sink.put(c.as_bytes()),
+            None => write_canonical(&self.sorted, sink),
+        }
+    }
+
+    /// docs/SCHEMES.md §S1 items 6–7 under `access_key`.
+    fn token(&self, access_key: &str) -> [u8; 44] {
+        let mut mac = hmac_two_part_key(access_key.as_bytes(), self.time_stamp.as_bytes());
+        self.write_canonical(&mut mac);
+        b64_32(&finish(mac))
+    }
+
+    /// [`Self::verify`] without moving `self`: (key index, timeStamp ms).
+    fn check(
+        &self,
+        access_keys: &[&str],
+        freshness: Option<Freshness>,
+        nonce_store: Option<&mut dyn NonceStore>,
+    ) -> Result<(usize, u64)> {
         let ts_ms = parse_v1_timestamp(self.time_stamp)?;
         let mut received = [0u8; 44];
         let tok = self.auth_token.as_bytes();
@@ -268,7 +410,7 @@ impl<'s> V1Params<'s> {
             for (r, &b) in received.iter_mut().zip(tok) {
                 *r = if b == b' ' { b'+' } else { b };
             }
-            match_any(access_keys, &received, |k| token_for(&self.sorted, k, self.time_stamp))
+            match_any(access_keys, &received, |k| self.token(k))
         } else {
             crate::mac::check_keys(access_keys).and(Err(Error::SignatureMismatch))
         };
@@ -284,8 +426,32 @@ impl<'s> V1Params<'s> {
             tagged[3..].copy_from_slice(&received);
             store.check_and_insert(&tagged, now, ts_ms.saturating_add(window))?;
         }
-        Ok(VerifiedV1 { params: self, key_index, access_key: access_keys[key_index], time_stamp_ms: ts_ms })
+        Ok((key_index, ts_ms))
     }
+}
+
+/// Builds a [`VerifiedV1`] in place: `fill` fills its parameters, then
+/// they are checked. The result is built where it is returned (the 2 KiB
+/// pair list is written once, never moved).
+fn verified_in_place<'s, 'k>(
+    access_keys: &[&'k str],
+    freshness: Option<Freshness>,
+    nonce_store: Option<&mut dyn NonceStore>,
+    fill: impl FnOnce(&mut V1Params<'s>) -> Result<()>,
+) -> Result<VerifiedV1<'s, 'k>> {
+    let mut out = Ok(VerifiedV1 { params: V1Params::empty(), key_index: 0, access_key: "", time_stamp_ms: 0 });
+    if let Ok(v) = &mut out {
+        let checked = fill(&mut v.params).and_then(|()| v.params.check(access_keys, freshness, nonce_store));
+        match checked {
+            Ok((key_index, time_stamp_ms)) => {
+                v.key_index = key_index;
+                v.access_key = access_keys[key_index];
+                v.time_stamp_ms = time_stamp_ms;
+            }
+            Err(e) => out = Err(e),
+        }
+    }
+    out
 }
 
 /// Verifies a V1 notification's query string (docs/SCHEMES.md §S1) in one call.
@@ -311,7 +477,7 @@ pub fn verify_v1<'s, 'k>(
     nonce_store: Option<&mut dyn NonceStore>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
-    V1Params::parse(query, scratch)?.verify(access_keys, freshness, nonce_store)
+    verified_in_place(access_keys, freshness, nonce_store, |p| p.fill_from_query(query, scratch))
 }
 
 /// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
@@ -347,7 +513,7 @@ pub fn verify_v1_json<'s, 'k>(
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
     let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
-    V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness, nonce_store)
+    verified_in_place(access_keys, freshness, nonce_store, |p| p.fill_from_pairs(pairs.as_slice(), true))
 }
 
 /// A verified V1 notification: its decoded parameters, the index of the
