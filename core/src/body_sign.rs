@@ -2,7 +2,7 @@
 //! `Body-Sign: sign_type="HMAC-SHA256", signature="<b64(HMAC(access_key, body))>"`
 //! (docs/SCHEMES.md §S3).
 
-use crate::encoding::{b64_32, FixedText};
+use crate::encoding::{b64_32, b64_32_public, FixedText};
 use crate::error::{Error, Result};
 use crate::mac::{hmac, match_any};
 
@@ -16,7 +16,7 @@ const PREFIX: &[u8] = b"sign_type=\"HMAC-SHA256\", signature=\"";
 /// `b64(HMAC(access_key, body))`: the signature alone (44 characters).
 /// The key is the access key alone, never `key + timeStamp`.
 pub fn body_signature(body: &[u8], access_key: &str) -> FixedText<44> {
-    FixedText::from_parts(&[&b64_32(&hmac(access_key.as_bytes(), body))])
+    FixedText::from_array(b64_32(&hmac(access_key.as_bytes(), body)))
 }
 
 /// The `Body-Sign` header value for the exact response bytes `body`:
@@ -26,8 +26,14 @@ pub fn body_sign(body: &[u8], access_key: &str) -> Result<FixedText<BODY_SIGN_VA
     if access_key.is_empty() {
         return Err(Error::NoAccessKey);
     }
-    let sig = b64_32(&hmac(access_key.as_bytes(), body));
-    Ok(FixedText::from_parts(&[PREFIX, &sig, b"\""]))
+    // The signature is published in the header: encoded without the
+    // constant-time encoder (verification below keeps it).
+    let sig = b64_32_public(&hmac(access_key.as_bytes(), body));
+    let mut v = [0u8; BODY_SIGN_VALUE_LEN];
+    v[..PREFIX.len()].copy_from_slice(PREFIX);
+    v[PREFIX.len()..BODY_SIGN_VALUE_LEN - 1].copy_from_slice(&sig);
+    v[BODY_SIGN_VALUE_LEN - 1] = b'"';
+    Ok(FixedText::from_array(v))
 }
 
 /// A parsed `Body-Sign` value.

@@ -196,6 +196,17 @@ pub(crate) fn b64_32(bytes: &[u8; 32]) -> [u8; 44] {
     out
 }
 
+/// Standard Base64 of 32 bytes that are published as they are (a
+/// signature the caller sends out): table-driven, so *not* constant-time;
+/// never for a value compared against a received one (use [`b64_32`]).
+pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
+    use base64::Engine;
+    let mut out = [0u8; 44];
+    // Cannot fail: 32 bytes are exactly 44 characters.
+    let _ = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out);
+    out
+}
+
 /// A fixed-size ASCII text (a signature, a token, a header value) that
 /// borrows nothing and needs no allocator.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -205,6 +216,11 @@ pub struct FixedText<const N: usize> {
 }
 
 impl<const N: usize> FixedText<N> {
+    /// All `N` bytes (ASCII).
+    pub(crate) const fn from_array(bytes: [u8; N]) -> Self {
+        FixedText { bytes, len: N }
+    }
+
     pub(crate) fn from_parts(parts: &[&[u8]]) -> Self {
         let mut bytes = [0u8; N];
         let mut len = 0;
