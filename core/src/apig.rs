@@ -119,8 +119,13 @@ fn dict_set<'a>(eff: &mut Headers<'a>, name: &'a str, value: &'a str) -> Result<
 }
 
 fn write_lower(sink: &mut impl Sink, s: &str) {
-    for b in s.bytes() {
-        sink.put(&[b.to_ascii_lowercase()]);
+    // In pieces of up to 64 bytes, not byte by byte.
+    for chunk in s.as_bytes().chunks(64) {
+        let mut low = [0u8; 64];
+        let low = &mut low[..chunk.len()];
+        low.copy_from_slice(chunk);
+        low.make_ascii_lowercase();
+        sink.put(low);
     }
 }
 
@@ -136,9 +141,15 @@ fn write_canonical_uri(path: &str, sink: &mut impl Sink) -> Result<()> {
     if path.len() > MAX_PATH {
         return Err(Error::InputTooLarge { limit: MAX_PATH });
     }
-    let mut buf = [0u8; MAX_PATH];
-    let n = path_decode_into(path.as_bytes(), &mut buf)?;
-    let decoded = &buf[..n];
+    // Without a `%` the decoded path is the path (no 2 KiB buffer to clear).
+    let mut buf;
+    let decoded: &[u8] = if path.as_bytes().contains(&b'%') {
+        buf = [0u8; MAX_PATH];
+        let n = path_decode_into(path.as_bytes(), &mut buf)?;
+        &buf[..n]
+    } else {
+        path.as_bytes()
+    };
     // Python's `unquote` decodes with errors='replace': each invalid
     // sequence becomes U+FFFD before encoding.
     for chunk in decoded.utf8_chunks() {
@@ -302,7 +313,9 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     }
     buf.copy_within(parts.signed.0..parts.signed.1, sh_pos);
     let text: &'o [u8] = buf;
-    let s = |r: (usize, usize)| core::str::from_utf8(&text[r.0..r.1]).map_err(|_| Error::MalformedEncoding("not UTF-8"));
+    // One UTF-8 check of all the text, then each part a slice of it.
+    let all = core::str::from_utf8(&text[..needed]).map_err(|_| Error::MalformedEncoding("not UTF-8"))?;
+    let s = |r: (usize, usize)| all.get(r.0..r.1).ok_or(Error::MalformedEncoding("not UTF-8"));
     let mut headers_to_add: heapless::Vec<AddedHeader<'o>, 4> = heapless::Vec::new();
     let date_in_sts = s((sts0 + ALGORITHM.len() + 1, sts0 + ALGORITHM.len() + 1 + 16))?;
     for (name, v) in &added {
@@ -340,13 +353,17 @@ fn host_static<'o>(host: &str, text: &'o [u8], canonical: (usize, usize)) -> &'o
     // also removes U+001C..U+001F: `trim()` here lost such a host).
     let host = py_strip(host);
     let needle_len = 5 + host.len();
+    // The candidates are the line starts: 0 and each byte after a `\n`.
     let mut i = 0;
     while i + needle_len <= cr.len() {
-        if (i == 0 || cr[i - 1] == b'\n') && cr[i..].starts_with(b"host:") && cr[i + 5..].starts_with(host.as_bytes()) {
+        if cr[i..].starts_with(b"host:") && cr[i + 5..].starts_with(host.as_bytes()) {
             let v = &text[canonical.0 + i + 5..canonical.0 + i + needle_len];
             return core::str::from_utf8(v).unwrap_or("");
         }
-        i += 1;
+        match cr[i..].iter().position(|&b| b == b'\n') {
+            Some(p) => i += p + 1,
+            None => break,
+        }
     }
     ""
 }
@@ -395,8 +412,12 @@ fn write_canonical_request_with_values<C: CursorLike>(
     c: &mut C,
 ) -> Result<Parts> {
     let start = c.pos();
-    for b in req.method.bytes() {
-        c.put(&[b.to_ascii_uppercase()]);
+    for chunk in req.method.as_bytes().chunks(16) {
+        let mut up = [0u8; 16];
+        let up = &mut up[..chunk.len()];
+        up.copy_from_slice(chunk);
+        up.make_ascii_uppercase();
+        c.put(up);
     }
     c.put(b"\n");
     write_canonical_uri(req.path, c)?;

@@ -151,11 +151,20 @@ pub(crate) fn form_encode(src: &[u8], sink: &mut impl Sink) {
 
 /// RFC 3986 encoding as the APIG signer does it (Python
 /// `quote(s, safe='~')`): `A-Z a-z 0-9 - _ . ~` kept, the rest `%XY`.
+/// Runs of kept bytes go to the sink in one piece.
 pub(crate) fn uri_encode(src: &[u8], sink: &mut impl Sink) {
-    for &b in src {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => sink.put(&[b]),
-            _ => sink.put(&[b'%', HEX_UPPER[(b >> 4) as usize], HEX_UPPER[(b & 15) as usize]]),
+    let keep = |b: u8| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~');
+    let mut rest = src;
+    while !rest.is_empty() {
+        let run = rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
+        if run > 0 {
+            sink.put(&rest[..run]);
+        }
+        if let Some(&b) = rest.get(run) {
+            sink.put(&[b'%', HEX_UPPER[(b >> 4) as usize], HEX_UPPER[(b & 15) as usize]]);
+            rest = &rest[run + 1..];
+        } else {
+            break;
         }
     }
 }
