@@ -216,6 +216,28 @@ pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
     out
 }
 
+/// The 32 bytes a *received* (public) Base64 text encodes, if it is the
+/// canonical Standard Base64 of 32 bytes (44 characters, one `=`, zero
+/// trailing bits), else `None`. Table-driven (fast, not constant-time: the
+/// input is the sender's). Since every 32 bytes have exactly one canonical
+/// encoding, `decode(s) == Some(m)` exactly when `s == b64_32(m)`: a
+/// verifier may compare the raw MAC instead of encoding it.
+pub(crate) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
+    use base64::Engine;
+    if s.len() != 44 {
+        return None;
+    }
+    let mut out = [0u8; 33];
+    match base64::engine::general_purpose::STANDARD.decode_slice(s, &mut out) {
+        Ok(32) => {
+            let mut m = [0u8; 32];
+            m.copy_from_slice(&out[..32]);
+            Some(m)
+        }
+        _ => None,
+    }
+}
+
 /// A fixed-size ASCII text (a signature, a token, a header value) that
 /// borrows nothing and needs no allocator.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -267,5 +289,43 @@ impl<const N: usize> core::fmt::Debug for FixedText<N> {
 impl<const N: usize> AsRef<str> for FixedText<N> {
     fn as_ref(&self) -> &str {
         self.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{b64_32, b64_decode_32_public};
+
+    #[test]
+    fn public_decode_is_the_inverse_of_the_encoder() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= -_.";
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..64 {
+            let m: [u8; 32] = core::array::from_fn(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (x >> 56) as u8
+            });
+            let s = b64_32(&m);
+            assert_eq!(b64_decode_32_public(&s), Some(m));
+            // Every one-character change: accepted exactly when it is the
+            // canonical encoding of what it decodes to.
+            for i in 0..44 {
+                for &c in alphabet {
+                    let mut t = s;
+                    t[i] = c;
+                    match b64_decode_32_public(&t) {
+                        Some(d) => assert_eq!(b64_32(&d), t),
+                        None => assert_ne!(t, s),
+                    }
+                }
+            }
+            // And every encoding is accepted (no false refusal).
+            for bit in 0..256 {
+                let mut d = m;
+                d[bit / 8] ^= 1 << (bit % 8);
+                assert_eq!(b64_decode_32_public(&b64_32(&d)), Some(d));
+            }
+            assert_eq!(b64_decode_32_public(&s[..43]), None);
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! the JSON body (docs/SCHEMES.md §S1, §S1b; "item N" below is §S1's
 //! numbered item N).
 
-use crate::encoding::{b64_32, form_encode, Cursor, FixedText, Sink};
+use crate::encoding::{b64_32, b64_decode_32_public, form_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::{PairRange, MAX_PARAMS};
@@ -89,20 +89,26 @@ fn canonical_order_into<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool, out:
     Ok(())
 }
 
-/// The first 8 bytes of `name`, big-endian, zero-padded: a ≤ b (bytes)
-/// implies key(a) ≤ key(b), so unequal keys order two names alone.
+/// The first 7 bytes of `name`, big-endian, zero-padded, shifted left by
+/// 8 bits: a ≤ b (bytes) implies key(a) ≤ key(b), so unequal keys order
+/// two names alone; the low byte is left for the index.
 #[inline]
 fn sort_key(name: &str) -> u64 {
     let b = name.as_bytes();
     match b.get(..8).and_then(|p| <[u8; 8]>::try_from(p).ok()) {
-        Some(k) => u64::from_be_bytes(k),
-        None => b.iter().enumerate().fold(0u64, |k, (i, &c)| k | (u64::from(c) << (56 - 8 * i))),
+        // One load (a copy into a buffer then a load stalls the store forwarding).
+        Some(k) => u64::from_be_bytes(k) & !0xff,
+        None => b.iter().take(7).enumerate().fold(0u64, |k, (i, &c)| k | (u64::from(c) << (56 - 8 * i))),
     }
 }
 
 /// Sorts the indices into `kept` by name, equal names by index (a stable
 /// sort: the first of a repeated name comes first), and pushes the first
 /// pair of each name into `out`.
+///
+/// ASCII names are sorted as one integer each (7-byte key, index); only
+/// the runs of equal keys (a shared 7-byte prefix, or zero bytes) are then
+/// sorted again comparing the names in full.
 ///
 /// With `ranges` (where each pair of `kept` lies in the decoded query,
 /// separators kept): returns the span of the decoded text that *is* the
@@ -116,26 +122,40 @@ fn sort_dedup<'a>(
     out: &mut Sorted<'a>,
 ) -> Option<(usize, usize)> {
     let name = |i: u8| kept.get(i as usize).map_or("", |p| p.0);
-    let mut idx: heapless::Vec<(u64, u8), MAX_PARAMS> = heapless::Vec::new();
+    let mut idx: heapless::Vec<u64, MAX_PARAMS> = heapless::Vec::new();
     for (i, &(n, _)) in kept.iter().enumerate() {
         // Cannot overflow: `kept` holds at most MAX_PARAMS pairs.
-        let _ = idx.push((if all_ascii { sort_key(n) } else { 0 }, i as u8));
+        let _ = idx.push(if all_ascii { sort_key(n) } else { 0 } | i as u64);
     }
+    let at = |x: u64| (x & 0xff) as u8;
     if all_ascii {
         // UTF-16 order is byte order for ASCII: checked once, not per
-        // comparison; the 8-byte keys decide most comparisons.
-        idx.sort_unstable_by(|x, y| {
-            x.0.cmp(&y.0).then_with(|| name(x.1).as_bytes().cmp(name(y.1).as_bytes())).then(x.1.cmp(&y.1))
-        });
+        // comparison.
+        idx.sort_unstable();
+        let mut run = 0;
+        while run < idx.len() {
+            let key = idx[run] >> 8;
+            let end = idx[run..].iter().position(|&x| x >> 8 != key).map_or(idx.len(), |p| run + p);
+            if end - run > 1 {
+                idx[run..end]
+                    .sort_unstable_by(|&x, &y| name(at(x)).as_bytes().cmp(name(at(y)).as_bytes()).then(x.cmp(&y)));
+            }
+            run = end;
+        }
     } else {
-        idx.sort_unstable_by(|x, y| java_cmp(name(x.1), name(y.1)).then(x.1.cmp(&y.1)));
+        idx.sort_unstable_by(|&x, &y| java_cmp(name(at(x)), name(at(y))).then(x.cmp(&y)));
     }
     // (start of the span, end of the last value) while still adjacent.
     let mut span: Option<(usize, usize)> = None;
     let mut adjacent = ranges.is_some();
-    for &(_, i) in idx.iter() {
+    let mut last_key = None;
+    for &x in idx.iter() {
+        let (key, i) = (x >> 8, at(x));
         if let Some(&(n, v)) = kept.get(i as usize) {
-            if out.last().map(|l| l.0) != Some(n) {
+            // Equal names have equal keys: the names are compared only then.
+            let repeated = last_key == Some(key) && out.last().map(|l| l.0) == Some(n);
+            last_key = Some(key);
+            if !repeated {
                 // Cannot overflow: at most as many entries as `kept`.
                 let _ = out.push((n, v));
                 if adjacent {
@@ -169,6 +189,50 @@ fn write_canonical(sorted: &[(&str, &str)], sink: &mut impl Sink) {
         sink.put(n.as_bytes());
         sink.put(b"=");
         sink.put(v.as_bytes());
+    }
+}
+
+/// A sink that merges the pieces it is given into runs of `text` before
+/// passing them on: a piece that is the bytes of `text` right after the
+/// current run (the same memory, or a one-byte literal equal to the next
+/// byte of `text`, e.g. the `=` or `&` kept between the decoded names and
+/// values) extends the run; anything else ends it. The bytes passed on are
+/// exactly the pieces, in order; only the number of calls changes.
+struct Spans<'t, 'k, S: Sink> {
+    text: &'t [u8],
+    span: Option<(usize, usize)>,
+    sink: &'k mut S,
+}
+
+impl<S: Sink> Spans<'_, '_, S> {
+    fn flush(&mut self) {
+        if let Some((a, b)) = self.span.take() {
+            self.sink.put(&self.text[a..b]);
+        }
+    }
+}
+
+impl<S: Sink> Sink for Spans<'_, '_, S> {
+    fn put(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let base = self.text.as_ptr() as usize;
+        let off = (bytes.as_ptr() as usize).wrapping_sub(base);
+        let inside = off <= self.text.len() && bytes.len() <= self.text.len() - off;
+        if let Some((a, b)) = self.span {
+            let follows = if inside { off == b } else { bytes.len() == 1 && self.text.get(b) == Some(&bytes[0]) };
+            if follows {
+                self.span = Some((a, b + bytes.len()));
+                return;
+            }
+        }
+        self.flush();
+        if inside {
+            self.span = Some((off, off + bytes.len()));
+        } else {
+            self.sink.put(bytes);
+        }
     }
 }
 
@@ -237,6 +301,9 @@ pub struct V1Params<'s> {
     /// signed pairs arrived sorted and adjacent (then it is hashed in one
     /// piece); `None`: built from `sorted`.
     canonical: Option<&'s str>,
+    /// The decoded query the pairs borrow ("" for S1b): pieces of the
+    /// canonical string adjacent in it are hashed together.
+    text: &'s str,
     auth_token: &'s str,
     time_stamp: &'s str,
 }
@@ -268,7 +335,7 @@ impl<'s> V1Params<'s> {
     }
 
     const fn empty() -> Self {
-        V1Params { sorted: heapless::Vec::new(), canonical: None, auth_token: "", time_stamp: "" }
+        V1Params { sorted: heapless::Vec::new(), canonical: None, text: "", auth_token: "", time_stamp: "" }
     }
 
     /// [`Self::parse`] into `self` (the pair list is built where it stays:
@@ -311,11 +378,13 @@ impl<'s> V1Params<'s> {
         self.sorted.clear();
         let span = sort_dedup(&kept, Some(&ranges), all_ascii, &mut self.sorted);
         self.canonical = span.and_then(|(a, b)| text.get(a..b));
+        self.text = text;
         Ok(())
     }
 
     fn fill_from_pairs(&mut self, pairs: &[(&'s str, &'s str)], skip_blank: bool) -> Result<()> {
         self.canonical = None;
+        self.text = "";
         self.auth_token = first(pairs, AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN))?;
         self.time_stamp = first(pairs, TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
         check_unambiguous(pairs)?;
@@ -385,15 +454,25 @@ impl<'s> V1Params<'s> {
     fn write_canonical(&self, sink: &mut impl Sink) {
         match self.canonical {
             Some(c) => sink.put(c.as_bytes()),
+            None if !self.text.is_empty() => {
+                let mut spans = Spans { text: self.text.as_bytes(), span: None, sink };
+                write_canonical(&self.sorted, &mut spans);
+                spans.flush();
+            }
             None => write_canonical(&self.sorted, sink),
         }
     }
 
-    /// docs/SCHEMES.md §S1 items 6–7 under `access_key`.
-    fn token(&self, access_key: &str) -> [u8; 44] {
+    /// docs/SCHEMES.md §S1 item 6 under `access_key`: the raw HMAC.
+    fn mac(&self, access_key: &str) -> [u8; 32] {
         let mut mac = hmac_two_part_key(access_key.as_bytes(), self.time_stamp.as_bytes());
         self.write_canonical(&mut mac);
-        b64_32(&finish(mac))
+        finish(mac)
+    }
+
+    /// docs/SCHEMES.md §S1 items 6–7 under `access_key`.
+    fn token(&self, access_key: &str) -> [u8; 44] {
+        b64_32(&self.mac(access_key))
     }
 
     /// [`Self::verify`] without moving `self`: (key index, timeStamp ms).
@@ -406,13 +485,21 @@ impl<'s> V1Params<'s> {
         let ts_ms = parse_v1_timestamp(self.time_stamp)?;
         let mut received = [0u8; 44];
         let tok = self.auth_token.as_bytes();
-        let matched = if tok.len() == received.len() {
+        let raw = if tok.len() == received.len() {
             for (r, &b) in received.iter_mut().zip(tok) {
                 *r = if b == b' ' { b'+' } else { b };
             }
-            match_any(access_keys, &received, |k| self.token(k))
+            // The received token is public: decoded (strictly, the one
+            // canonical encoding of 32 bytes), then the raw MACs compared
+            // in constant time: the same verdict as comparing it with
+            // b64(expected), without encoding a secret value.
+            b64_decode_32_public(&received)
         } else {
-            crate::mac::check_keys(access_keys).and(Err(Error::SignatureMismatch))
+            None
+        };
+        let matched = match raw {
+            Some(raw) => match_any(access_keys, &raw, |k| self.mac(k)),
+            None => crate::mac::check_keys(access_keys).and(Err(Error::SignatureMismatch)),
         };
         let key_index = matched?;
         if let Some(f) = freshness {
