@@ -15,6 +15,7 @@ const BLOCK: usize = 64;
 /// HMAC keyed with `a || b` without allocating: a key up to one block is
 /// copied into a zeroized stack buffer; a longer one is replaced by its
 /// SHA-256 digest, exactly as HMAC itself does (RFC 2104 §2).
+#[inline]
 pub(crate) fn hmac_two_part_key(a: &[u8], b: &[u8]) -> HmacSha256 {
     let total = a.len() + b.len();
     if total <= BLOCK {
@@ -31,6 +32,7 @@ pub(crate) fn hmac_two_part_key(a: &[u8], b: &[u8]) -> HmacSha256 {
     }
 }
 
+#[inline]
 pub(crate) fn mac_new(key: &[u8]) -> HmacSha256 {
     match HmacSha256::new_from_slice(key) {
         Ok(m) => m,
@@ -45,11 +47,13 @@ fn unreachable_hmac() -> HmacSha256 {
     <HmacSha256 as KeyInit>::new(&Default::default())
 }
 
+#[inline]
 pub(crate) fn finish(mac: HmacSha256) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
 /// HMAC-SHA256 of `msg` under `key`.
+#[inline]
 pub(crate) fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
     let mut m = mac_new(key);
     m.update(msg);

@@ -181,11 +181,17 @@ pub fn verify_v2<'a, 'k>(
     if scheme == V2Scheme::Kit {
         check_kit(auth.nonce, body)?;
     }
-    let mut received = [0u8; 32];
+    // Compared as upper-case hex: the received signature (public) is
+    // upper-cased, the expected one encoded in constant time. Hex digits
+    // in either case match their upper-case form; any other byte matches
+    // no hex digit, so the verdict is that of decoding `signature` (mixed
+    // case) and comparing the raw MACs.
     let sig = auth.signature.as_bytes();
-    let decoded = sig.len() == 64 && base16ct::mixed::decode(sig, &mut received).is_ok();
-    let key_index = if decoded {
-        match_any(access_keys, &received, |k| v2_mac(scheme, body, k, auth.nonce, auth.timestamp))?
+    let mut received = [0u8; 64];
+    let key_index = if sig.len() == 64 {
+        received.copy_from_slice(sig);
+        received.make_ascii_uppercase();
+        match_any(access_keys, &received, |k| hex32_upper(&v2_mac(scheme, body, k, auth.nonce, auth.timestamp)))?
     } else {
         crate::mac::check_keys(access_keys)?;
         return Err(Error::SignatureMismatch);
