@@ -334,8 +334,12 @@ impl<'s> V1Params<'s> {
         Ok(p)
     }
 
-    const fn empty() -> Self {
-        V1Params { sorted: heapless::Vec::new(), canonical: None, text: "", auth_token: "", time_stamp: "" }
+    #[inline]
+    fn empty() -> Self {
+        // Built at run time: a constant with an uninitialised 2 KiB buffer
+        // is written out as 2 KiB of zeros on every call.
+        let sorted: Sorted<'s> = core::iter::empty().collect();
+        V1Params { sorted, canonical: None, text: "", auth_token: "", time_stamp: "" }
     }
 
     /// [`Self::parse`] into `self` (the pair list is built where it stays:
