@@ -190,6 +190,8 @@ struct Parts {
     canonical: (usize, usize),
     query: (usize, usize),
     signed: (usize, usize),
+    /// Where the (first) `host` header line's value was written.
+    host: Option<(usize, usize)>,
 }
 
 fn body_hash_hex<'a>(body: &[u8], content_header: Option<&'a str>, tmp: &'a mut [u8; 64]) -> &'a str {
@@ -322,7 +324,12 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
         let value = match v {
             AddedValue::Date => date_in_sts,
             AddedValue::Unsigned => UNSIGNED,
-            AddedValue::Host => host_static(req.host, text, parts.canonical),
+            // The value written on the host line (found by search only if
+            // that text is not the host).
+            AddedValue::Host => match parts.host.and_then(|(a, b)| all.get(a..b)) {
+                Some(h) if h == py_strip(req.host) => h,
+                _ => host_static(req.host, text, parts.canonical),
+            },
         };
         let _ = headers_to_add.push((name, value));
     }
@@ -427,11 +434,17 @@ fn write_canonical_request_with_values<C: CursorLike>(
     let q1 = c.pos();
     c.put(b"\n");
     signed.sort_unstable_by(|a, b| lower_cmp(a.0, b.0));
+    let mut host = None;
     for (n, _) in signed.iter() {
         let value = values.iter().rev().find(|(m, _)| m.eq_ignore_ascii_case(n)).map_or("", |(_, v)| *v);
         write_lower(c, n);
         c.put(b":");
-        c.put(py_strip(value).as_bytes());
+        let at = c.pos();
+        let value = py_strip(value);
+        c.put(value.as_bytes());
+        if host.is_none() && n.eq_ignore_ascii_case("host") {
+            host = Some((at, at + value.len()));
+        }
         c.put(b"\n");
     }
     c.put(b"\n");
@@ -445,7 +458,7 @@ fn write_canonical_request_with_values<C: CursorLike>(
     let s1 = c.pos();
     c.put(b"\n");
     c.put(body_hash.as_bytes());
-    Ok(Parts { canonical: (start, c.pos()), query: (q0, q1), signed: (s0, s1) })
+    Ok(Parts { canonical: (start, c.pos()), query: (q0, q1), signed: (s0, s1), host })
 }
 
 /// A parsed `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`.
