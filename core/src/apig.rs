@@ -119,14 +119,7 @@ fn dict_set<'a>(eff: &mut Headers<'a>, name: &'a str, value: &'a str) -> Result<
 }
 
 fn write_lower(sink: &mut impl Sink, s: &str) {
-    // In pieces of up to 64 bytes, not byte by byte.
-    for chunk in s.as_bytes().chunks(64) {
-        let mut low = [0u8; 64];
-        let low = &mut low[..chunk.len()];
-        low.copy_from_slice(chunk);
-        low.make_ascii_lowercase();
-        sink.put(low);
-    }
+    sink.put_ascii_lower(s.as_bytes());
 }
 
 fn lower_cmp(a: &str, b: &str) -> core::cmp::Ordering {
@@ -140,6 +133,16 @@ type Headers<'a> = heapless::Vec<(&'a str, &'a str), { MAX_HEADERS + 3 }>;
 fn write_canonical_uri(path: &str, sink: &mut impl Sink) -> Result<()> {
     if path.len() > MAX_PATH {
         return Err(Error::InputTooLarge { limit: MAX_PATH });
+    }
+    // A path of unreserved bytes and `/` only is its own canonical form
+    // (nothing to decode, every segment encodes to itself).
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/');
+    if path.bytes().all(plain) {
+        sink.put(path.as_bytes());
+        if !path.ends_with('/') {
+            sink.put(b"/");
+        }
+        return Ok(());
     }
     // Without a `%` the decoded path is the path (no 2 KiB buffer to clear).
     let mut buf;

@@ -10,6 +10,17 @@ use sha2::Digest;
 /// Something canonical bytes can be streamed into: a MAC, a hash, a buffer.
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
+
+    /// `bytes` with ASCII upper case letters lowered (in pieces of 64).
+    fn put_ascii_lower(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(64) {
+            let mut low = [0u8; 64];
+            let low = &mut low[..chunk.len()];
+            low.copy_from_slice(chunk);
+            low.make_ascii_lowercase();
+            self.put(low);
+        }
+    }
 }
 
 impl Sink for crate::mac::HmacSha256 {
@@ -69,6 +80,15 @@ impl Sink for Cursor<'_> {
             self.buf[self.needed..end].copy_from_slice(bytes);
         }
         self.needed = end;
+    }
+
+    /// Copied, then lowered where it lies (one copy).
+    fn put_ascii_lower(&mut self, bytes: &[u8]) {
+        let start = self.needed;
+        self.put(bytes);
+        if let Some(dst) = self.buf.get_mut(start..self.needed) {
+            dst.make_ascii_lowercase();
+        }
     }
 }
 
