@@ -102,6 +102,40 @@ fn sort_key(name: &str) -> u64 {
     }
 }
 
+/// True when the (ASCII) names of `pairs` are in strictly ascending byte
+/// order: sorted, and no name twice. Keys decide most comparisons.
+fn strictly_ascending(pairs: &[(&str, &str)]) -> bool {
+    let mut prev: Option<(u64, &str)> = None;
+    for &(n, _) in pairs {
+        let k = sort_key(n);
+        if let Some((pk, pn)) = prev {
+            if pk > k || (pk == k && pn.as_bytes() >= n.as_bytes()) {
+                return false;
+            }
+        }
+        prev = Some((k, n));
+    }
+    true
+}
+
+/// The span of the decoded text covering `ranges` in order, if each pair
+/// has its `=` and each next one starts one byte (its `&`) after the
+/// previous value: then the span's bytes are `n1=v1&n2=v2…` exactly.
+fn adjacent_span(ranges: &[PairRange]) -> Option<(usize, usize)> {
+    let mut span: Option<(usize, usize)> = None;
+    for r in ranges {
+        if r.value != r.mid + 1 {
+            return None;
+        }
+        span = match span {
+            None => Some((r.start, r.end)),
+            Some((a, b)) if r.start == b + 1 => Some((a, r.end)),
+            Some(_) => return None,
+        };
+    }
+    span
+}
+
 /// Sorts the indices into `kept` by name, equal names by index (a stable
 /// sort: the first of a repeated name comes first), and pushes the first
 /// pair of each name into `out`.
@@ -121,6 +155,12 @@ fn sort_dedup<'a>(
     all_ascii: bool,
     out: &mut Sorted<'a>,
 ) -> Option<(usize, usize)> {
+    if all_ascii && strictly_ascending(kept) {
+        // Already in canonical order, no name twice (the marketplace sends
+        // its parameters sorted): kept as they are.
+        let _ = out.extend_from_slice(kept);
+        return ranges.and_then(adjacent_span);
+    }
     let name = |i: u8| kept.get(i as usize).map_or("", |p| p.0);
     let mut idx: heapless::Vec<u64, MAX_PARAMS> = heapless::Vec::new();
     for (i, &(n, _)) in kept.iter().enumerate() {
