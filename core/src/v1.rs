@@ -417,8 +417,7 @@ impl<'s> V1Params<'s> {
         self.auth_token = auth_token.ok_or(Error::MissingParameter(AUTH_TOKEN))?;
         self.time_stamp = time_stamp.ok_or(Error::MissingParameter(TIME_STAMP))?;
         ambiguous?;
-        // Names are ASCII when the whole decoded text is.
-        let all_ascii = text.is_ascii() || kept.iter().all(|(n, _)| n.is_ascii());
+        let all_ascii = kept.iter().all(|(n, _)| n.is_ascii());
         self.sorted.clear();
         let span = sort_dedup(&kept, Some(&ranges), all_ascii, &mut self.sorted);
         self.canonical = span.and_then(|(a, b)| text.get(a..b));
