@@ -141,6 +141,20 @@ GOALS = [
     ("(keyed floor ÷ floor) V2 verify", "v2_verify", "floor_prekeyed", "floor", None, ""),
     ("(keyed floor ÷ floor) Body-Sign 200 B", "body_sign_200B", "floor_prekeyed", "floor", None, ""),
     ("(keyed floor ÷ floor) APIG signing", "apig_sign_query_order", "floor_prekeyed", "floor", None, ""),
+    ("Keyed context: V2 verify against the keyed floor", "v2_verify", "context", "floor_prekeyed", 1.1,
+     "`Merchant::verify_v2`: the 2 HMAC-SHA256 from precomputed states"),
+    ("Keyed context: Body-Sign, 200 B, against the keyed floor", "body_sign_200B", "context", "floor_prekeyed", 1.1,
+     "`Merchant::body_sign`: 1 HMAC-SHA256 from precomputed states"),
+    ("Keyed context: kit (S2b) verify against the keyed floor", "kit_verify", "context", "floor_prekeyed", 1.1,
+     "`Merchant::verify_v2` (headers): 1 HMAC-SHA256 over key+nonce+timestamp+body"),
+    ("Keyed context: licence (S5) verify against the keyed floor", "licence_verify", "context", "floor_prekeyed", 1.1,
+     "`Merchant::verify_licence`: 1 HMAC-SHA256 over ts=…&nonce=…&body=…"),
+    ("Kit (S2b) verify, documented body", "kit_verify", "koosign", "floor", 1.1,
+     "1 HMAC-SHA256 over key+nonce+timestamp+body"),
+    ("Licence (S5) verify, documented body", "licence_verify", "koosign", "floor", 1.1,
+     "1 HMAC-SHA256 over ts=…&nonce=…&body=…"),
+    ("(keyed floor ÷ floor) kit verify", "kit_verify", "floor_prekeyed", "floor", None, ""),
+    ("(keyed floor ÷ floor) licence verify", "licence_verify", "floor_prekeyed", "floor", None, ""),
 ]
 
 
