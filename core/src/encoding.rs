@@ -112,6 +112,24 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// The 32 bytes a *received* (public) hex text encodes (64 digits, either
+/// case), else `None`. Not constant-time (the input is the sender's): the
+/// verdict of comparing its bytes with an expected MAC is that of decoding
+/// it with `base16ct::mixed` and comparing, without encoding the MAC.
+pub(crate) fn hex_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let mut ok = true;
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let (hi, lo) = (hex_val(pair[0]), hex_val(pair[1]));
+        ok &= hi.is_some() & lo.is_some();
+        *o = (hi.unwrap_or(0) << 4) | lo.unwrap_or(0);
+    }
+    ok.then_some(out)
+}
+
 /// Form-decodes `src` (`+` → space, `%XY` → byte) into `out`, returning the
 /// number of bytes written. `out` must be at least `src.len()` long (the
 /// decoded form is never longer). An incomplete or non-hex escape is an
@@ -323,7 +341,36 @@ impl<const N: usize> AsRef<str> for FixedText<N> {
 
 #[cfg(test)]
 mod tests {
-    use super::{b64_32, b64_decode_32_public};
+    use super::{b64_32, b64_decode_32_public, hex_decode_32_public};
+
+    #[test]
+    fn public_hex_decode_agrees_with_base16ct_mixed() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        };
+        for _ in 0..256 {
+            let m: [u8; 32] = core::array::from_fn(|_| next());
+            let mut s = [0u8; 64];
+            base16ct::lower::encode(&m, &mut s).unwrap();
+            // Mixed case, then one byte replaced by any value.
+            for (i, c) in s.iter_mut().enumerate() {
+                if next() & 1 == 0 || i % 7 == 0 {
+                    c.make_ascii_uppercase();
+                }
+            }
+            assert_eq!(hex_decode_32_public(&s), Some(m));
+            let mut t = s;
+            let at = next() as usize % 64;
+            t[at] = next();
+            let mut want = [0u8; 32];
+            let decoded = base16ct::mixed::decode(&t, &mut want).is_ok();
+            let reference = decoded.then_some(want);
+            assert_eq!(hex_decode_32_public(&t), reference);
+            assert_eq!(hex_decode_32_public(&s[..63]), None);
+        }
+    }
 
     #[test]
     fn public_decode_is_the_inverse_of_the_encoder() {

@@ -2,7 +2,7 @@
 //! parameters over the raw body) and S2b — kit `x-sign` headers
 //! (docs/SCHEMES.md §S2, §S2b).
 
-use crate::encoding::{hex32_lower, hex32_upper, FixedText};
+use crate::encoding::{hex32_lower, hex32_upper, hex_decode_32_public, FixedText};
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::parse_form;
@@ -218,20 +218,13 @@ pub(crate) fn verify_v2_keyed<K: Keyed, I: Iterator<Item = K>>(
         check_kit(auth.nonce, body)?;
     }
     let keys = keys()?;
-    // Compared as upper-case hex: the received signature (public) is
-    // upper-cased, the expected one encoded in constant time. Hex digits
-    // in either case match their upper-case form; any other byte matches
-    // no hex digit, so the verdict is that of decoding `signature` (mixed
-    // case) and comparing the raw MACs.
-    let sig = auth.signature.as_bytes();
-    if sig.len() != 64 {
+    // The received signature is public: decoded (64 hex digits, either
+    // case, as base16ct::mixed reads them), then the raw MACs compared in
+    // constant time, without encoding the expected MAC.
+    let Some(received) = hex_decode_32_public(auth.signature.as_bytes()) else {
         return Err(Error::SignatureMismatch);
-    }
-    let mut received = [0u8; 64];
-    received.copy_from_slice(sig);
-    received.make_ascii_uppercase();
-    let key_index =
-        match_keys(keys, &received, |k| hex32_upper(&v2_mac(scheme, k, body, auth.nonce, auth.timestamp)))?;
+    };
+    let key_index = match_keys(keys, &received, |k| v2_mac(scheme, k, body, auth.nonce, auth.timestamp))?;
     if let Some(f) = freshness {
         f.check(ts_ms)?;
     }
