@@ -103,7 +103,7 @@ impl Sink for Counter {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-fn hex_val(b: u8) -> Option<u8> {
+const fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -121,14 +121,29 @@ pub(crate) fn hex_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
         return None;
     }
     let mut out = [0u8; 32];
-    let mut ok = true;
+    // One table load per digit, the validity folded without branches (16
+    // and over: not a hex digit), so the loop vectorises.
+    let mut bad = 0u8;
     for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
-        let (hi, lo) = (hex_val(pair[0]), hex_val(pair[1]));
-        ok &= hi.is_some() & lo.is_some();
-        *o = (hi.unwrap_or(0) << 4) | lo.unwrap_or(0);
+        let (hi, lo) = (HEX_DIGIT[pair[0] as usize], HEX_DIGIT[pair[1] as usize]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 15);
     }
-    ok.then_some(out)
+    (bad < 16).then_some(out)
 }
+
+/// The value of each byte as a hex digit (either case), 0xFF for others.
+const HEX_DIGIT: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(v) = hex_val(b as u8) {
+            t[b] = v;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// Form-decodes `src` (`+` → space, `%XY` → byte) into `out`, returning the
 /// number of bytes written. `out` must be at least `src.len()` long (the
