@@ -85,6 +85,7 @@ def size(n):
 meta = json.loads(read("meta.json", "{}") or "{}")
 ratios = {(r["group"], r["a"], r["b"]): r for r in jsonl("ratios.log", "RATIO")}
 solo_ = {r["id"]: r for r in jsonl("ratios.log", "SOLO")}
+growth = next(iter(jsonl("ratios.log", "GROWTH")), None)
 
 
 def solo(op_id):
@@ -131,6 +132,29 @@ GOALS = [
      "what keying the cipher on every call costs"),
     ("(floor with the AES key schedule run per call) AES-256", "field_encrypt_aes256", "floor_keyed", "floor", None,
      "what keying the cipher on every call costs"),
+    ("V2 verify against the keyed floor", "v2_verify", "koosign", "floor_prekeyed", None,
+     "the same 2 HMAC-SHA256 from the key's precomputed inner/outer states (a keyed context's floor)"),
+    ("Body-Sign, 200 B, against the keyed floor", "body_sign_200B", "koosign", "floor_prekeyed", None,
+     "the same HMAC-SHA256 from the key's precomputed inner/outer states"),
+    ("APIG signing against the keyed floor", "apig_sign_query_order", "koosign", "floor_prekeyed", None,
+     "the same hashes, the HMAC from the SK's precomputed inner/outer states"),
+    ("(keyed floor ÷ floor) V2 verify", "v2_verify", "floor_prekeyed", "floor", None, ""),
+    ("(keyed floor ÷ floor) Body-Sign 200 B", "body_sign_200B", "floor_prekeyed", "floor", None, ""),
+    ("(keyed floor ÷ floor) APIG signing", "apig_sign_query_order", "floor_prekeyed", "floor", None, ""),
+    ("Keyed context: V2 verify against the keyed floor", "v2_verify", "context", "floor_prekeyed", 1.1,
+     "`Merchant::verify_v2`: the 2 HMAC-SHA256 from precomputed states"),
+    ("Keyed context: Body-Sign, 200 B, against the keyed floor", "body_sign_200B", "context", "floor_prekeyed", 1.1,
+     "`Merchant::body_sign`: 1 HMAC-SHA256 from precomputed states"),
+    ("Keyed context: kit (S2b) verify against the keyed floor", "kit_verify", "context", "floor_prekeyed", 1.1,
+     "`Merchant::verify_v2` (headers): 1 HMAC-SHA256 over key+nonce+timestamp+body"),
+    ("Keyed context: licence (S5) verify against the keyed floor", "licence_verify", "context", "floor_prekeyed", 1.1,
+     "`Merchant::verify_licence`: 1 HMAC-SHA256 over ts=…&nonce=…&body=…"),
+    ("Kit (S2b) verify, documented body", "kit_verify", "koosign", "floor", 1.1,
+     "1 HMAC-SHA256 over key+nonce+timestamp+body"),
+    ("Licence (S5) verify, documented body", "licence_verify", "koosign", "floor", 1.1,
+     "1 HMAC-SHA256 over ts=…&nonce=…&body=…"),
+    ("(keyed floor ÷ floor) kit verify", "kit_verify", "floor_prekeyed", "floor", None, ""),
+    ("(keyed floor ÷ floor) licence verify", "licence_verify", "floor_prekeyed", "floor", None, ""),
 ]
 
 
@@ -232,12 +256,13 @@ def core_rows():
 
 
 def scale_rows(group, xs, fmt):
-    rows = [f"| {'body size' if group != 'scale_v1_verify' else 'signed parameters'} | koosign | floor | ratio (paired median) | koosign throughput |",
+    v1 = group in ("scale_v1_verify", "v1_growth")
+    rows = [f"| {'signed parameters' if v1 else 'body size'} | koosign | floor | ratio (paired median) | koosign throughput |",
             "|---:|---:|---:|---:|---:|"]
     for x in xs:
         k, f = paired_ns(group, x, "koosign"), paired_ns(group, x, "floor")
         r = ratios.get((group, f"koosign/{x}", f"floor/{x}"))
-        if group == "scale_v1_verify":
+        if v1:
             tp = f"{k / x:.0f} ns/param" if k else "—"
         else:
             tp = f"{x / k * 1e9 / 2**20:.0f} MiB/s" if k else "—"
@@ -483,6 +508,14 @@ def generated():
     L.append("")
     L.extend(scale_rows("scale_v1_verify", PARAMS, str))
     L.append("")
+    if growth:
+        L.append("V1 growth (`v1_growth` pairs of the `ratios` bench, 1, 9 and 63 signed parameters, same query shape): "
+                 f"each added parameter costs koosign {growth['koosign_ns_per_param']:.0f} ns and the floor "
+                 f"{growth['floor_ns_per_param']:.0f} ns, a growth ratio of **{growth['growth_ratio']:.2f}×** "
+                 "(goal: ≤ the ratio at 1 parameter, i.e. no faster growth than the floor's).")
+        L.append("")
+        L.extend(scale_rows("v1_growth", [1, 9, 63], str))
+        L.append("")
     L.append("Times and ratio from the paired, interleaved measurement (`ratios` bench: median half-millisecond batch of "
              "each side); criterion's own estimates of the same points are in `target/criterion/scale_*` after a run "
              "(`scale` bench), noisier on this machine.")

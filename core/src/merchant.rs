@@ -59,7 +59,7 @@ use crate::nonce::NonceStore;
 use crate::notification::{Notification, MAX_NOTIFICATION_BODY};
 use crate::response::MAX_INSTANCE_ID;
 use crate::time::{Freshness, DEFAULT_WINDOW_MS, V1_DEFAULT_WINDOW_MS};
-use crate::v1::{V1Params, VerifiedV1, AUTH_TOKEN};
+use crate::v1::{VerifiedV1, AUTH_TOKEN};
 use crate::v2::{sign_v2_keyed, verify_v2_keyed, V2Auth, V2Scheme, VerifiedV2};
 use hmac::Mac;
 use zeroize::Zeroize;
@@ -730,7 +730,7 @@ impl<const K: usize> Merchant<K> {
         replay: Replay<'_>,
         scratch: &'s mut [u8],
     ) -> Result<VerifiedV1<'s, 's>> {
-        V1Params::parse(query, scratch)?.verify_keyed(self.keys(), self.policy.v1_window.at(now_ms), replay)
+        crate::v1::verify_v1_query_keyed(query, self.keys(), self.policy.v1_window.at(now_ms), replay, scratch)
     }
 
     /// S1b with the keyed context: [`crate::verify_v1_json`] with the
