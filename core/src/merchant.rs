@@ -648,7 +648,18 @@ impl<const K: usize> Merchant<K> {
         };
         let verified = self.verify_unrecorded(req, protocol, now_ms, replay, scratch)?;
         if let Some(s) = store {
-            crate::nonce::record(s, verified.replay_key(), now_ms, verified.replay_expires_ms()).map_err(before(p))?;
+            // "Now" for the store, as the scheme's own replay step has it
+            // (`Freshness::replay_times`): the caller's clock under a checked
+            // window, the request's own timestamp when the window is left out.
+            let window = match protocol {
+                Protocol::V1Query | Protocol::V1Json => &self.policy.v1_window,
+                Protocol::V2Query | Protocol::V2Headers => &self.policy.v2_window,
+            };
+            let now = match window {
+                Window::Checked { .. } => now_ms,
+                Window::Unchecked => verified.timestamp_ms(),
+            };
+            crate::nonce::record(s, verified.replay_key(), now, verified.replay_expires_ms()).map_err(before(p))?;
         }
         Ok(verified)
     }

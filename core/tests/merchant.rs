@@ -666,3 +666,32 @@ fn store_and_deferred_record_the_same_requests() {
     let r = m.verify(&req, V2_NOW, Replay::Store(&mut store), &mut scratch).unwrap_err();
     assert_eq!((r.error(), r.result_code()), (Error::ReplayedNonce, ResultCode::Unauthenticated));
 }
+
+/// With a window left out by name, the context's store is given the
+/// request's own timestamp as "now" (as the one-shots' replay step does), so
+/// a replay is refused whatever the caller's clock says: a clock a year ahead
+/// must not make the nonce expire the moment it is recorded.
+#[test]
+fn an_unchecked_window_still_refuses_replays_with_any_clock() {
+    let params = [("activity", "newInstance"), ("orderId", "o1"), ("businessId", "b"), ("customerId", "c"), ("productId", "p"), ("timeStamp", "20230403073426618")];
+    let q = build_v1_query(&params, KEY, &mut [0u8; 512]).unwrap().to_owned();
+    let ts = parse_v1_timestamp("20230403073426618").unwrap();
+    let year_later = ts + 365 * 24 * 3600 * 1000;
+    let policy = Policy { v1_window: Window::Unchecked, v2_window: Window::Unchecked, ..Policy::default() };
+    let m = Merchant::<1>::new(&[KEY], policy).unwrap();
+    let mut mem = [NonceSlot::EMPTY; 4];
+    let mut store = NonceSlots::new(&mut mem);
+    let req = Request { method: "GET", query: &q, headers: &[], body: b"" };
+    let mut scratch = [0u8; 512];
+    m.verify(&req, year_later, Replay::Store(&mut store), &mut scratch).unwrap();
+    let mut scratch = [0u8; 512];
+    let r = m.verify(&req, year_later, Replay::Store(&mut store), &mut scratch).unwrap_err();
+    assert_eq!(r.error(), Error::ReplayedNonce);
+    // V2 alike.
+    let req = v2_request(V2_QUERY, V2_BODY);
+    let mut scratch = [0u8; 256];
+    m.verify(&req, V2_NOW + 365 * 24 * 3600 * 1000, Replay::Store(&mut store), &mut scratch).unwrap();
+    let mut scratch = [0u8; 256];
+    let r = m.verify(&req, V2_NOW + 365 * 24 * 3600 * 1000, Replay::Store(&mut store), &mut scratch).unwrap_err();
+    assert_eq!(r.error(), Error::ReplayedNonce);
+}
