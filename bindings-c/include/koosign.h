@@ -1882,8 +1882,12 @@ koosign_status koosign_verified_activity(const struct koosign_verified *verified
                                          size_t *out_len);
 
 /**
- * Index of the access key that matched (0 to n_keys − 1); 0 when
- * `verified` holds no verified request.
+ * Index of the access key that matched (0 to n_keys − 1): of the
+ * verified request, or of a request refused after authentication (the
+ * core's `Rejection::key_index`); 0 otherwise (refused before
+ * authentication, empty). The key that signs the answer to it
+ * (koosign_merchant_respond_for, koosign_merchant_answer_code_for:
+ * docs/SCHEMES.md §S3 "(decision) Key rotation").
  *
  * # Safety
  * `verified` NULL or live.
@@ -2061,10 +2065,30 @@ koosign_status koosign_merchant_body_sign(const struct koosign_merchant *merchan
                                           size_t *out_len);
 
 /**
+ * koosign_merchant_body_sign under the key at `key_index` (the verified
+ * request's, koosign_verified_key_index: docs/SCHEMES.md §S3 "(decision)
+ * Key rotation"). Returns as koosign_merchant_body_sign, and
+ * KOOSIGN_NO_ACCESS_KEY for an index the merchant does not hold.
+ *
+ * # Safety
+ * As koosign_merchant_body_sign.
+ */
+koosign_status koosign_merchant_body_sign_for(const struct koosign_merchant *merchant,
+                                              size_t key_index,
+                                              const uint8_t *body,
+                                              size_t body_len,
+                                              uint8_t *out,
+                                              size_t out_cap,
+                                              size_t *out_len);
+
+/**
  * The signed refusal of `verified`'s outcome (docs/SCHEMES.md §Answers):
  * the body `{"resultCode":"…","resultMsg":"…"}` (the code of
  * koosign_verified_result_code, its fixed message, no detail) into `out`
- * and its `Body-Sign` value under key 0 into `sign`. Send it as HTTP 200,
+ * and its `Body-Sign` value into `sign`, under the key that verified the
+ * request when it was refused after authentication, key 0 before (the
+ * core's `Merchant::refusal_for`, docs/SCHEMES.md §S3 "(decision) Key
+ * rotation"). Send it as HTTP 200,
  * `Content-Type: application/json;charset=UTF-8`, header `Body-Sign`.
  *
  * - `out`, `out_cap`, `out_len`: KOOSIGN_REFUSAL_MAX_LEN bytes suffice.
@@ -2109,6 +2133,25 @@ koosign_status koosign_merchant_answer_code(const struct koosign_merchant *merch
                                             size_t *sign_len);
 
 /**
+ * koosign_merchant_answer_code signed under the key at `key_index` (the
+ * verified request's, koosign_verified_key_index: docs/SCHEMES.md §S3
+ * "(decision) Key rotation"). Returns as koosign_merchant_answer_code, and
+ * KOOSIGN_NO_ACCESS_KEY for an index the merchant does not hold.
+ *
+ * # Safety
+ * As koosign_merchant_refusal.
+ */
+koosign_status koosign_merchant_answer_code_for(const struct koosign_merchant *merchant,
+                                                size_t key_index,
+                                                uint32_t code,
+                                                uint8_t *out,
+                                                size_t out_cap,
+                                                size_t *out_len,
+                                                uint8_t *sign,
+                                                size_t sign_cap,
+                                                size_t *sign_len);
+
+/**
  * Writes and signs an answer (the core's `Merchant::respond`):
  * `resultCode` and its fixed `resultMsg`, then `instanceId`, `encryptType`
  * (when `appInfo` or `info` is given) and `appInfo` / `info`, whose
@@ -2138,6 +2181,29 @@ koosign_status koosign_merchant_respond(const struct koosign_merchant *merchant,
                                         uint8_t *sign,
                                         size_t sign_cap,
                                         size_t *sign_len);
+
+/**
+ * koosign_merchant_respond with the key at `key_index` (the verified
+ * request's, koosign_verified_key_index) encrypting `userName` /
+ * `password` and signing the body: during a key rotation the marketplace
+ * decrypts and checks with the key it signed with (the core's
+ * `Merchant::respond_for`, docs/SCHEMES.md §S3 "(decision) Key rotation").
+ * Returns as koosign_merchant_respond, and KOOSIGN_NO_ACCESS_KEY for an
+ * index the merchant does not hold.
+ *
+ * # Safety
+ * As koosign_merchant_respond.
+ */
+koosign_status koosign_merchant_respond_for(const struct koosign_merchant *merchant,
+                                            size_t key_index,
+                                            const struct koosign_answer *answer,
+                                            koosign_encrypt_type encrypt_type,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len,
+                                            uint8_t *sign,
+                                            size_t sign_cap,
+                                            size_t *sign_len);
 
 #ifdef __cplusplus
 }  // extern "C"

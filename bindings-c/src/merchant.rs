@@ -11,7 +11,7 @@ use crate::nonce::{koosign_nonce_store, CallbackStore};
 use crate::status::koosign_status;
 use core::ffi::c_char;
 use ks::answer::{ResultCode, Stage};
-use ks::merchant::{Merchant, Policy, Replay, Request, Verified, Window};
+use ks::merchant::{Merchant, Policy, Rejection, Replay, Request, Verified, Window};
 
 /// A freshness window (koosign_policy, koosign_freshness) of this value is
 /// not checked: the check left out by
@@ -189,6 +189,9 @@ enum Outcome {
     Refused {
         error: ks::Error,
         stage: Stage,
+        /// The core's rejection (None: refused by this binding before the
+        /// core saw the request); its key signs the refusal.
+        rejection: Option<Rejection>,
     },
 }
 
@@ -403,6 +406,7 @@ pub unsafe extern "C" fn koosign_merchant_verify(
                 v.outcome = Outcome::Refused {
                     error,
                     stage: Stage::BeforeAuthentication,
+                    rejection: None,
                 };
                 return Err(error.into());
             }
@@ -428,6 +432,7 @@ pub unsafe extern "C" fn koosign_merchant_verify(
                 v.outcome = Outcome::Refused {
                     error: r.error(),
                     stage: r.stage(),
+                    rejection: Some(r),
                 };
                 Err(r.error().into())
             }
@@ -572,7 +577,7 @@ pub unsafe extern "C" fn koosign_verified_result_code(
         // SAFETY: per the contract.
         match unsafe { outcome(verified) } {
             Some(Outcome::Verified(_)) => koosign_result::KOOSIGN_RESULT_SUCCESS,
-            Some(Outcome::Refused { error, stage }) => ks::result_code(error, *stage).into(),
+            Some(Outcome::Refused { error, stage, .. }) => ks::result_code(error, *stage).into(),
             _ => koosign_result::KOOSIGN_RESULT_MERCHANT_FAILURE,
         }
     })
@@ -662,16 +667,26 @@ pub unsafe extern "C" fn koosign_verified_activity(
     })
 }
 
-/// Index of the access key that matched (0 to n_keys − 1); 0 when
-/// `verified` holds no verified request.
+/// Index of the access key that matched (0 to n_keys − 1): of the
+/// verified request, or of a request refused after authentication (the
+/// core's `Rejection::key_index`); 0 otherwise (refused before
+/// authentication, empty). The key that signs the answer to it
+/// (koosign_merchant_respond_for, koosign_merchant_answer_code_for:
+/// docs/SCHEMES.md §S3 "(decision) Key rotation").
 ///
 /// # Safety
 /// `verified` NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn koosign_verified_key_index(verified: *const koosign_verified) -> usize {
-    // SAFETY: per the contract.
-    std::panic::catch_unwind(|| unsafe { self::verified(verified) }.map_or(0, |v| v.key_index()))
-        .unwrap_or(0)
+    std::panic::catch_unwind(|| {
+        // SAFETY: per the contract.
+        match unsafe { outcome(verified) } {
+            Some(Outcome::Verified(v)) => v.key_index(),
+            Some(Outcome::Refused { rejection: Some(r), .. }) => r.key_index().unwrap_or(0),
+            _ => 0,
+        }
+    })
+    .unwrap_or(0)
 }
 
 /// The request's timestamp, Unix ms; 0 when `verified` holds no verified
@@ -946,6 +961,27 @@ pub unsafe extern "C" fn koosign_merchant_body_sign(
     out_cap: usize,
     out_len: *mut usize,
 ) -> koosign_status {
+    // SAFETY: forwarded.
+    unsafe { koosign_merchant_body_sign_for(merchant, 0, body, body_len, out, out_cap, out_len) }
+}
+
+/// koosign_merchant_body_sign under the key at `key_index` (the verified
+/// request's, koosign_verified_key_index: docs/SCHEMES.md §S3 "(decision)
+/// Key rotation"). Returns as koosign_merchant_body_sign, and
+/// KOOSIGN_NO_ACCESS_KEY for an index the merchant does not hold.
+///
+/// # Safety
+/// As koosign_merchant_body_sign.
+#[no_mangle]
+pub unsafe extern "C" fn koosign_merchant_body_sign_for(
+    merchant: *const koosign_merchant,
+    key_index: usize,
+    body: *const u8,
+    body_len: usize,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> koosign_status {
     boundary(|| {
         // SAFETY: per the contract.
         let (out, m, body) = unsafe {
@@ -957,7 +993,7 @@ pub unsafe extern "C" fn koosign_merchant_body_sign(
                 bytes(body, body_len)?,
             )
         };
-        out.write(m.inner.body_sign(body).as_bytes())
+        out.write(m.inner.body_sign_for(key_index, body)?.as_bytes())
     })
 }
 
@@ -994,7 +1030,10 @@ unsafe fn two_bufs(
 /// The signed refusal of `verified`'s outcome (docs/SCHEMES.md §Answers):
 /// the body `{"resultCode":"…","resultMsg":"…"}` (the code of
 /// koosign_verified_result_code, its fixed message, no detail) into `out`
-/// and its `Body-Sign` value under key 0 into `sign`. Send it as HTTP 200,
+/// and its `Body-Sign` value into `sign`, under the key that verified the
+/// request when it was refused after authentication, key 0 before (the
+/// core's `Merchant::refusal_for`, docs/SCHEMES.md §S3 "(decision) Key
+/// rotation"). Send it as HTTP 200,
 /// `Content-Type: application/json;charset=UTF-8`, header `Body-Sign`.
 ///
 /// - `out`, `out_cap`, `out_len`: KOOSIGN_REFUSAL_MAX_LEN bytes suffice.
@@ -1031,13 +1070,16 @@ pub unsafe extern "C" fn koosign_merchant_refusal(
                 outcome(verified).ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
             )
         };
-        let code = match o {
-            Outcome::Verified(_) => return Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
-            Outcome::Refused { error, stage } => ks::result_code(error, *stage),
-            Outcome::Empty => ResultCode::MerchantFailure,
-        };
         let mut buf = [0u8; KOOSIGN_REFUSAL_MAX_LEN];
-        write_answer(&m.inner.answer_code(code, &mut buf)?, &out, &sign)
+        let signed = match o {
+            Outcome::Verified(_) => return Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
+            Outcome::Refused { rejection: Some(r), .. } => m.inner.refusal_for(r, &mut buf)?,
+            Outcome::Refused { error, stage, rejection: None } => {
+                m.inner.answer_code(ks::result_code(error, *stage), &mut buf)?
+            }
+            Outcome::Empty => m.inner.answer_code(ResultCode::MerchantFailure, &mut buf)?,
+        };
+        write_answer(&signed, &out, &sign)
     })
 }
 
@@ -1060,6 +1102,30 @@ pub unsafe extern "C" fn koosign_merchant_answer_code(
     sign_cap: usize,
     sign_len: *mut usize,
 ) -> koosign_status {
+    // SAFETY: forwarded.
+    unsafe { koosign_merchant_answer_code_for(merchant, 0, code, out, out_cap, out_len, sign, sign_cap, sign_len) }
+}
+
+/// koosign_merchant_answer_code signed under the key at `key_index` (the
+/// verified request's, koosign_verified_key_index: docs/SCHEMES.md §S3
+/// "(decision) Key rotation"). Returns as koosign_merchant_answer_code, and
+/// KOOSIGN_NO_ACCESS_KEY for an index the merchant does not hold.
+///
+/// # Safety
+/// As koosign_merchant_refusal.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn koosign_merchant_answer_code_for(
+    merchant: *const koosign_merchant,
+    key_index: usize,
+    code: u32,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    sign: *mut u8,
+    sign_cap: usize,
+    sign_len: *mut usize,
+) -> koosign_status {
     boundary(|| {
         // SAFETY: per the contract.
         let ((out, sign), m) = unsafe {
@@ -1072,7 +1138,7 @@ pub unsafe extern "C" fn koosign_merchant_answer_code(
         };
         let code = result_of(code)?;
         let mut buf = [0u8; KOOSIGN_REFUSAL_MAX_LEN];
-        write_answer(&m.inner.answer_code(code, &mut buf)?, &out, &sign)
+        write_answer(&m.inner.answer_code_for(key_index, code, &mut buf)?, &out, &sign)
     })
 }
 
@@ -1170,8 +1236,39 @@ unsafe fn app_info_of(a: &koosign_app_info) -> Res<ks::merchant::AppInfo<'static
 /// `merchant` NULL or live; `answer` NULL or valid, with every string and
 /// array valid for its length; the buffers as in koosign_merchant_refusal.
 #[no_mangle]
+#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn koosign_merchant_respond(
     merchant: *const koosign_merchant,
+    answer: *const koosign_answer,
+    encrypt_type: koosign_encrypt_type,
+    out: *mut u8,
+    out_cap: usize,
+    out_len: *mut usize,
+    sign: *mut u8,
+    sign_cap: usize,
+    sign_len: *mut usize,
+) -> koosign_status {
+    // SAFETY: forwarded.
+    unsafe {
+        koosign_merchant_respond_for(merchant, 0, answer, encrypt_type, out, out_cap, out_len, sign, sign_cap, sign_len)
+    }
+}
+
+/// koosign_merchant_respond with the key at `key_index` (the verified
+/// request's, koosign_verified_key_index) encrypting `userName` /
+/// `password` and signing the body: during a key rotation the marketplace
+/// decrypts and checks with the key it signed with (the core's
+/// `Merchant::respond_for`, docs/SCHEMES.md §S3 "(decision) Key rotation").
+/// Returns as koosign_merchant_respond, and KOOSIGN_NO_ACCESS_KEY for an
+/// index the merchant does not hold.
+///
+/// # Safety
+/// As koosign_merchant_respond.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn koosign_merchant_respond_for(
+    merchant: *const koosign_merchant,
+    key_index: usize,
     answer: *const koosign_answer,
     encrypt_type: koosign_encrypt_type,
     out: *mut u8,
@@ -1223,7 +1320,7 @@ pub unsafe extern "C" fn koosign_merchant_respond(
         // The core reports the exact length needed; one more try with it.
         let needed = match m
             .inner
-            .respond(&answer, ty, &mut getrandom::SysRng, &mut buf)
+            .respond_for(key_index, &answer, ty, &mut getrandom::SysRng, &mut buf)
         {
             Ok(signed) => return write_answer(&signed, &out, &sign),
             Err(ks::Error::BufferTooSmall { needed }) => needed,
@@ -1232,7 +1329,7 @@ pub unsafe extern "C" fn koosign_merchant_respond(
         let mut buf = vec![0u8; needed];
         write_answer(
             &m.inner
-                .respond(&answer, ty, &mut getrandom::SysRng, &mut buf)?,
+                .respond_for(key_index, &answer, ty, &mut getrandom::SysRng, &mut buf)?,
             &out,
             &sign,
         )

@@ -1998,6 +1998,105 @@ static int merchant_worker(void *arg) {
     return ok;
 }
 
+/* Key rotation (SCHEMES.md §S3 "(decision) Key rotation"): two keys, requests
+ * signed with key 1. The answers and a refusal after authentication are
+ * signed with key 1, a refusal before authentication with key 0; each
+ * Body-Sign is checked by koosign_verify_body_sign with that one key alone
+ * (and refused by the other). */
+static int signed_by(const uint8_t *sign, size_t sn, const uint8_t *body, size_t bn, const char *key) {
+    koosign_str k = {key, strlen(key)};
+    return koosign_verify_body_sign((const char *)sign, sn, body, bn, &k, 1, NULL) == KOOSIGN_OK;
+}
+
+static void test_merchant_rotation(void) {
+    g_section = "merchant rotation";
+    const char *keys[2] = {"otherKey", KEY};
+    size_t lens[2] = {8, sizeof KEY - 1};
+    koosign_policy policy = koosign_policy_default();
+    koosign_merchant *m = NULL;
+    koosign_verified *v = NULL;
+    if (!ST(koosign_merchant_new(keys, lens, 2, &policy, &m), KOOSIGN_OK) || !ST(koosign_verified_new(&v), KOOSIGN_OK)) {
+        koosign_merchant_free(m);
+        return;
+    }
+    uint8_t scratch[512], body[1024], sign[KOOSIGN_BODY_SIGN_VALUE_LEN];
+    size_t bn = 0, sn = 0;
+    const uint64_t now = V2_TS_MS + 2000;
+    /* verified with key 1: every answer to it signed with key 1 */
+    if (ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, sizeof scratch,
+                   v),
+           KOOSIGN_OK)) {
+        size_t k = koosign_verified_key_index(v);
+        CHECK(k == 1);
+        koosign_app_info app = {KS("https://app.example/"), {NULL, 0}, KS("admin"), KS("s3cret!"), {NULL, 0}};
+        koosign_answer a = {KOOSIGN_RESULT_SUCCESS, KS("ins-1"), &app, NULL, 0};
+        if (ST(koosign_merchant_respond_for(m, k, &a, KOOSIGN_AES256, body, sizeof body, &bn, sign, sizeof sign, &sn),
+               KOOSIGN_OK)) {
+            CHECK(signed_by(sign, sn, body, bn, KEY) && !signed_by(sign, sn, body, bn, "otherKey"));
+            const char *pw = strstr((const char *)body, "\"password\":\"");
+            if (CHECK(pw != NULL)) {
+                pw += 12;
+                const char *end = strchr(pw, '"');
+                uint8_t plain[128];
+                size_t pn = 0;
+                /* encrypted with key 1's AES key */
+                ST(koosign_decrypt_field(pw, (size_t)(end - pw), S(KEY), KOOSIGN_AES256, plain, sizeof plain, &pn),
+                   KOOSIGN_OK);
+                CHECK(eq(plain, pn, "s3cret!"));
+            }
+        }
+        ST(koosign_merchant_answer_code_for(m, k, KOOSIGN_RESULT_UNKNOWN_INSTANCE, body, sizeof body, &bn, sign,
+                                            sizeof sign, &sn),
+           KOOSIGN_OK);
+        CHECK(eq(body, bn, "{\"resultCode\":\"000003\",\"resultMsg\":\"instance not found\"}"));
+        CHECK(signed_by(sign, sn, body, bn, KEY) && !signed_by(sign, sn, body, bn, "otherKey"));
+        ST(koosign_merchant_body_sign_for(m, k, body, bn, sign, sizeof sign, &sn), KOOSIGN_OK);
+        CHECK(signed_by(sign, sn, body, bn, KEY));
+        /* the key-0 functions are unchanged */
+        ST(koosign_merchant_answer_code(m, KOOSIGN_RESULT_UNKNOWN_INSTANCE, body, sizeof body, &bn, sign, sizeof sign,
+                                        &sn),
+           KOOSIGN_OK);
+        CHECK(signed_by(sign, sn, body, bn, "otherKey"));
+        /* an index the merchant does not hold */
+        ST(koosign_merchant_answer_code_for(m, 2, KOOSIGN_RESULT_SUCCESS, body, sizeof body, &bn, sign, sizeof sign,
+                                            &sn),
+           KOOSIGN_NO_ACCESS_KEY);
+        ST(koosign_merchant_respond_for(m, 2, &a, KOOSIGN_AES256, body, sizeof body, &bn, sign, sizeof sign, &sn),
+           KOOSIGN_NO_ACCESS_KEY);
+        ST(koosign_merchant_body_sign_for(m, 2, body, bn, sign, sizeof sign, &sn), KOOSIGN_NO_ACCESS_KEY);
+    }
+    /* refused after authentication (signed with key 1, unknown activity): the refusal under key 1 */
+    {
+        const char *unknown = "{\"activity\":\"noSuchActivity\",\"orderId\":\"CS1\"}";
+        uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
+        size_t sgn = 0;
+        ST(koosign_sign_v2(KOOSIGN_V2_BASIC, (const uint8_t *)unknown, strlen(unknown), S(KEY), S("rot1"), S(V2_TS), sig,
+                           sizeof sig, &sgn),
+           KOOSIGN_OK);
+        char query[256];
+        snprintf(query, sizeof query, "signature=%.*s&timestamp=%s&nonce=rot1", (int)sgn, (const char *)sig, V2_TS);
+        (void)mverify(m, "POST", query, NULL, 0, unknown, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, sizeof scratch, v);
+        CHECK(koosign_verified_authenticated(v) && koosign_verified_result_code(v) == KOOSIGN_RESULT_BAD_REQUEST);
+        CHECK(koosign_verified_key_index(v) == 1);
+        if (ST(koosign_merchant_refusal(m, v, body, sizeof body, &bn, sign, sizeof sign, &sn), KOOSIGN_OK)) {
+            CHECK(signed_by(sign, sn, body, bn, KEY) && !signed_by(sign, sn, body, bn, "otherKey"));
+        }
+    }
+    /* refused before authentication (a forged signature): the refusal under key 0 */
+    {
+        char query[256];
+        snprintf(query, sizeof query, "signature=%064d&timestamp=%s&nonce=rot2", 0, V2_TS);
+        ST(mverify(m, "POST", query, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, sizeof scratch, v),
+           KOOSIGN_SIGNATURE_MISMATCH);
+        CHECK(!koosign_verified_authenticated(v) && koosign_verified_key_index(v) == 0);
+        if (ST(koosign_merchant_refusal(m, v, body, sizeof body, &bn, sign, sizeof sign, &sn), KOOSIGN_OK)) {
+            CHECK(signed_by(sign, sn, body, bn, "otherKey") && !signed_by(sign, sn, body, bn, KEY));
+        }
+    }
+    koosign_verified_free(v);
+    koosign_merchant_free(m);
+}
+
 static void test_merchant_threads(void) {
     g_section = "merchant threads";
     const char *keys[] = {KEY};
@@ -2145,6 +2244,7 @@ int main(void) {
     test_threads();
     test_attacks();
     test_merchant();
+    test_merchant_rotation();
     test_merchant_threads();
     test_status_strings(); /* last: checks that every status was reached */
     printf("%zu passed, %zu failed\n", g_passed, g_failed);

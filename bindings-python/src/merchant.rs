@@ -518,11 +518,13 @@ impl PyMerchant {
     /// The exception of a refusal: the core's error translated as every
     /// binding error is, carrying `result_code` (the core's table at the
     /// stage the error was met) and `refusal` (the signed answer to send:
-    /// `(body bytes, Body-Sign value)`).
-    fn rejected(&self, py: Python<'_>, error: Error, code: ResultCode) -> PyErr {
+    /// `(body bytes, Body-Sign value)`, signed with the key at `key_index`:
+    /// the verifying key after authentication, key 0 before — the core's
+    /// `Rejection::key_index`, docs/SCHEMES.md §S3 "(decision) Key rotation").
+    fn rejected(&self, py: Python<'_>, error: Error, code: ResultCode, key_index: usize) -> PyErr {
         let e = err(py, error);
         let mut out = [0u8; REFUSAL_MAX_LEN];
-        if let Ok(a) = self.inner.answer_code(code, &mut out) {
+        if let Ok(a) = self.inner.answer_code_for(key_index, code, &mut out) {
             let v = e.value(py);
             let _ = v.setattr("refusal", SignedAnswer::new(py, a.body().as_bytes(), a.body_sign()));
             let _ = v.setattr("result_code", code.as_str());
@@ -531,7 +533,7 @@ impl PyMerchant {
     }
 
     fn rejection(&self, py: Python<'_>, r: &Rejection) -> PyErr {
-        self.rejected(py, r.error(), r.result_code())
+        self.rejected(py, r.error(), r.result_code(), r.key_index().unwrap_or(0))
     }
 
     /// Verifies with `replay`; the owned view or the typed exception.
@@ -746,7 +748,7 @@ impl PyMerchant {
         match store_outcome(outcome) {
             Ok(()) => Ok(None),
             Err(e) => {
-                let exc = self.rejected(py, e, result_code(&e, Stage::BeforeAuthentication));
+                let exc = self.rejected(py, e, result_code(&e, Stage::BeforeAuthentication), 0);
                 let v = exc.into_value(py).into_bound(py).into_any();
                 if outcome.is_instance_of::<pyo3::exceptions::PyBaseException>() {
                     v.setattr("__cause__", outcome)?;
@@ -757,16 +759,23 @@ impl PyMerchant {
     }
 
     /// The signed bare answer of a `resultCode` (`"000003"`: the instance
-    /// is unknown; `"000005"`: the handler failed ...): `(body, body_sign)`.
-    fn refusal(&self, py: Python<'_>, code: &str) -> PyResult<SignedAnswer> {
+    /// is unknown; `"000005"`: the handler failed ...): `(body, body_sign)`,
+    /// signed with the key at `key_index` (the verified request's
+    /// `Verified.key_index`; default 0). Raises `NoAccessKey` for an index
+    /// the merchant does not hold.
+    #[pyo3(signature = (code, *, key_index=0))]
+    fn refusal(&self, py: Python<'_>, code: &str, key_index: usize) -> PyResult<SignedAnswer> {
         let c = ResultCode::parse(code).py(py)?;
         let mut out = [0u8; REFUSAL_MAX_LEN];
-        let a = self.inner.answer_code(c, &mut out).py(py)?;
+        let a = self.inner.answer_code_for(key_index, c, &mut out).py(py)?;
         Ok(SignedAnswer::new(py, a.body().as_bytes(), a.body_sign()))
     }
 
-    /// Writes and signs an answer (S3, S4): see the stubs.
-    #[pyo3(signature = (result_code="000000", *, instance_id=None, app_info=None, info=None, encrypt_type=None))]
+    /// Writes and signs an answer (S3, S4): see the stubs. `key_index`: the
+    /// verified request's (`Verified.key_index`, default 0) — its key
+    /// encrypts the secrets and signs the body (§S3 "(decision) Key rotation").
+    #[pyo3(signature = (result_code="000000", *, instance_id=None, app_info=None, info=None, encrypt_type=None, key_index=0))]
+    #[allow(clippy::too_many_arguments)]
     fn respond(
         &self,
         py: Python<'_>,
@@ -775,6 +784,7 @@ impl PyMerchant {
         app_info: Option<&Bound<'_, PyAny>>,
         info: Option<&Bound<'_, PyAny>>,
         encrypt_type: Option<&Bound<'_, PyAny>>,
+        key_index: usize,
     ) -> PyResult<SignedAnswer> {
         let code = ResultCode::parse(result_code).py(py)?;
         let ty = match encrypt_type {
@@ -810,35 +820,41 @@ impl PyMerchant {
             + instance_id.map_or(0, str::len);
         let len = 256 + 6 * texts + (1 + list.len()) * (2 * koosign::field::MAX_WIRE_LEN + 128);
         let mut out = vec![0u8; len];
-        let a = self.inner.respond(&answer, ty, &mut getrandom::SysRng, &mut out).py(py)?;
+        let a = self.inner.respond_for(key_index, &answer, ty, &mut getrandom::SysRng, &mut out).py(py)?;
         Ok(SignedAnswer::new(py, a.body().as_bytes(), a.body_sign()))
     }
 
-    /// Signs the exact answer bytes the handler wrote (S3): `(body, body_sign)`.
-    fn sign_answer(&self, py: Python<'_>, body: &Bound<'_, PyAny>) -> PyResult<SignedAnswer> {
+    /// Signs the exact answer bytes the handler wrote (S3): `(body, body_sign)`,
+    /// under the key at `key_index` (the verified request's, default 0).
+    #[pyo3(signature = (body, *, key_index=0))]
+    fn sign_answer(&self, py: Python<'_>, body: &Bound<'_, PyAny>, key_index: usize) -> PyResult<SignedAnswer> {
         let b = self::body(py, body)?;
-        let a = self.inner.sign_answer(b.bytes()).py(py)?;
+        let a = self.inner.sign_answer_for(key_index, b.bytes()).py(py)?;
         Ok(SignedAnswer::new(py, b.bytes(), a.body_sign()))
     }
 
-    /// The `Body-Sign` value of the exact bytes `body` (S3), under key 0.
-    fn body_sign(&self, py: Python<'_>, body: &Bound<'_, PyAny>) -> PyResult<String> {
+    /// The `Body-Sign` value of the exact bytes `body` (S3), under the key
+    /// at `key_index` (default 0; raises `NoAccessKey` for one not held).
+    #[pyo3(signature = (body, *, key_index=0))]
+    fn body_sign(&self, py: Python<'_>, body: &Bound<'_, PyAny>, key_index: usize) -> PyResult<String> {
         let b = self::body(py, body)?;
         let bytes = b.bytes();
         let inner = &self.inner;
-        Ok(run(py, bytes.len() >= DETACH_THRESHOLD, || inner.body_sign(bytes).as_str().to_owned()))
+        let v = run(py, bytes.len() >= DETACH_THRESHOLD, || inner.body_sign_for(key_index, bytes).map(|t| t.as_str().to_owned()));
+        v.py(py)
     }
 
-    /// Encrypts one field with key 0 (S4): `iv + b64(AES-CBC)`.
-    #[pyo3(signature = (plaintext, encrypt_type=None))]
-    fn encrypt(&self, py: Python<'_>, plaintext: &Bound<'_, PyAny>, encrypt_type: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+    /// Encrypts one field with the key at `key_index` (S4, default key 0):
+    /// `iv + b64(AES-CBC)`.
+    #[pyo3(signature = (plaintext, encrypt_type=None, *, key_index=0))]
+    fn encrypt(&self, py: Python<'_>, plaintext: &Bound<'_, PyAny>, encrypt_type: Option<&Bound<'_, PyAny>>, key_index: usize) -> PyResult<String> {
         let p = text(py, plaintext, "plaintext")?;
         let ty = match encrypt_type {
             Some(t) => self::encrypt_type(t)?,
             None => EncryptType::Aes256,
         };
         let mut out = vec![0u8; koosign::field::encrypt_out_len(p.as_str().len())];
-        Ok(self.inner.encrypt(p.as_str(), ty, &mut getrandom::SysRng, &mut out).py(py)?.to_owned())
+        Ok(self.inner.encrypt_for(key_index, p.as_str(), ty, &mut getrandom::SysRng, &mut out).py(py)?.to_owned())
     }
 
     /// Decrypts one field with key 0 (S4); "auto" tries AES-256 then AES-128.

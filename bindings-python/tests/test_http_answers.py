@@ -179,8 +179,11 @@ def test_answers_over_http(framework: str, django_urls: None) -> None:
                     assert koosign.check_response(status, headers, body, c["access_keys"][0])["result_code"] in ("000000", "000003")
                 code, expect = expected(c)
                 status, headers, body = send(s, c)
+                # the key that verified the request signs (and encrypts) the answer
+                # (SCHEMES.md §S3 "(decision) Key rotation"; key 0 when none did)
+                key = c["access_keys"][c["expect"].get("key_index", 0)]
                 try:
-                    got = koosign.check_response(status, headers, body, c["access_keys"][0], expect)["result_code"]
+                    got = koosign.check_response(status, headers, body, key, expect)["result_code"]
                 except koosign.KoosignError as exc:
                     got = f"{exc.code}: {exc} (HTTP {status}, {body[:200]!r})"
                 if got != code:

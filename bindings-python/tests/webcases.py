@@ -95,8 +95,10 @@ def scenario() -> List[Tuple[str, Req, str, str]]:
     return [
         ("v2 ok", v2("n1"), "000000", KEY),
         ("v2 replay", v2("n1"), "000001", KEY),
-        # rotation: every key verifies, key 0 signs every answer (the core's rule)
-        ("v2 rotation: old key", v2("n2", key=OLD_KEY), "000000", KEY),
+        # rotation: every key verifies; the key that verified signs the answer (the
+        # marketplace checks Body-Sign with the key it signed with: SCHEMES.md §S3
+        # "(decision) Key rotation"; key 0 signed every answer before demo16)
+        ("v2 rotation: old key", v2("n2", key=OLD_KEY), "000000", OLD_KEY),
         ("v2 forged", v2("n3", sig="A" * 64), "000001", KEY),
         ("v2 forged non-ASCII", v2("n4", sig="%C3%A9" * 64), "000001", KEY),
         ("v2 body re-serialised", v2("n5", body=json.dumps(json.loads(BODY)).encode(), sig=koosign.sign_v2(BODY, KEY, "n5", TS)), "000001", KEY),

@@ -285,16 +285,24 @@ export interface Answer {
  * and respond's answers). Refusals are the core's typed errors with `resultCode`,
  * `authenticated` and `refusal` (the signed answer to send).
  */
+/** Which key signs an answer: the verified request's (`verified.keyIndex`) or an index. */
+export interface KeyChoice {
+  keyIndex?: number;
+  verified?: { readonly keyIndex: number };
+}
+
 export declare class Merchant {
   static readonly UNCHECKED: 'unchecked';
   constructor(accessKeys: AccessKeys, options?: MerchantOptions);
   readonly keyCount: number;
   verify(req: MerchantRequest, options: MerchantVerifyOptions): MerchantVerified;
   verifyAsync(req: MerchantRequest, options: MerchantVerifyAsyncOptions): Promise<MerchantVerified>;
-  refusal(err: unknown, opts?: { authenticated?: boolean }): SignedAnswer;
-  answerCode(resultCode: '000000' | '000001' | '000002' | '000003' | '000005'): SignedAnswer;
-  respond(answer: Answer, opts?: { encryptType?: EncryptType }): SignedAnswer;
-  signAnswer(body: BodyInput, keyIndex?: number): SignedAnswer;
+  // keyIndex / verified: the key that verified the request signs its answer (SCHEMES.md §S3
+  // "(decision) Key rotation"); default key 0.
+  refusal(err: unknown, opts?: { authenticated?: boolean } & KeyChoice): SignedAnswer;
+  answerCode(resultCode: '000000' | '000001' | '000002' | '000003' | '000005', opts?: KeyChoice): SignedAnswer;
+  respond(answer: Answer, opts?: { encryptType?: EncryptType } & KeyChoice): SignedAnswer;
+  signAnswer(body: BodyInput, opts?: number | KeyChoice): SignedAnswer;
   bodySign(body: BodyInput, keyIndex?: number): string;
   verifyBodySign(value: string, body: BodyInput): number;
   verifyLicence(ts: string | number, nonce: string, body: BodyInput, signature: string, opts?: { nowMs?: number }): number;

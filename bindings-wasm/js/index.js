@@ -238,6 +238,23 @@ function windowMs(window) {
   return window;
 }
 
+/**
+ * The key index an answer is signed with: `opts` itself (a number), or
+ * `opts.keyIndex`, or `opts.verified.keyIndex` (a Verified); 0 without
+ * them. SCHEMES.md §S3 "(decision) Key rotation": the key that verified the
+ * request signs its answer (the core's `_for` functions; an index the
+ * merchant does not hold is its NoAccessKey).
+ */
+function keyIndexOf(opts) {
+  let k = 0;
+  if (typeof opts === 'number') k = opts;
+  else if (opts !== undefined && opts !== null) {
+    if (opts.keyIndex !== undefined) k = opts.keyIndex;
+    else if (opts.verified !== undefined && opts.verified !== null) k = opts.verified.keyIndex;
+  }
+  if (!Number.isInteger(k) || k < 0 || k > 0xffffffff) throw typeError('keyIndex must be a non-negative integer');
+  return k;
+}
 function options(opts) {
   if (opts === undefined || opts === null) return {};
   if (typeof opts !== 'object') throw typeError('opts must be an object');
@@ -1225,12 +1242,15 @@ class Merchant {
    */
   refusal(err, opts) {
     if (err instanceof KoosignError && err.refusal) return err.refusal;
-    return this.answerCode(resultCodeFor(err, opts));
+    return this.answerCode(resultCodeFor(err, opts), opts);
   }
-  /** The signed bare answer of `resultCode` ('000003' unknown instance, '000005', …), with the core's resultMsg. */
-  answerCode(resultCode) {
+  /**
+   * The signed bare answer of `resultCode` ('000003' unknown instance, '000005', …), with the core's resultMsg,
+   * signed with the key of `opts.keyIndex` or `opts.verified.keyIndex` (the verified request's; default 0).
+   */
+  answerCode(resultCode, opts) {
     try {
-      return answerOut(this.#h.answer_code(str(resultCode, 'resultCode')));
+      return answerOut(this.#h.answer_code(str(resultCode, 'resultCode'), keyIndexOf(opts)));
     } catch (e) {
       throw translate(e);
     }
@@ -1239,8 +1259,11 @@ class Merchant {
    * Writes and signs an answer (the core's Merchant::respond): { resultCode,
    * instanceId, appInfo: { frontEndUrl, adminUrl, userName, password, memo },
    * info: [{ instanceId, appInfo }] }, userName and password in plain text
-   * (encrypted here with key 0, `opts.encryptType` '1' AES-256 (default) or
-   * '2' AES-128, a fresh IV each). Returns { resultCode, body, bodySign, headers }.
+   * (encrypted here, `opts.encryptType` '1' AES-256 (default) or '2'
+   * AES-128, a fresh IV each), encrypted and signed with the key of
+   * `opts.keyIndex` or `opts.verified.keyIndex` (the verified request's: the
+   * marketplace checks with the key it signed with; default 0). Returns
+   * { resultCode, body, bodySign, headers }.
    */
   respond(answer, opts) {
     const a = options(answer);
@@ -1275,15 +1298,15 @@ class Merchant {
     });
     const random = nodeCrypto.webcrypto.getRandomValues(new Uint8Array(Math.min(65536, 64 * Math.max(1, secrets))));
     try {
-      return answerOut(this.#h.respond(pack(args), Uint32Array.from(shape), ty, random));
+      return answerOut(this.#h.respond(pack(args), Uint32Array.from(shape), ty, random, keyIndexOf(opts)));
     } catch (e) {
       throw translate(e);
     }
   }
-  /** Signs an answer the application wrote: { body, bodySign, headers } over exactly these bytes (key 0). */
-  signAnswer(body, keyIndex = 0) {
+  /** Signs an answer the application wrote: { body, bodySign, headers } over exactly these bytes, under the key of `opts` (a keyIndex, or { keyIndex } / { verified }; default 0). */
+  signAnswer(body, opts) {
     const b = Buffer.from(bytes(body));
-    return signedAnswer(undefined, this.bodySign(b, keyIndex), b.toString('utf8'));
+    return signedAnswer(undefined, this.bodySign(b, keyIndexOf(opts)), b.toString('utf8'));
   }
   /** The Body-Sign value (S3) of the exact bytes `body`, under key `keyIndex` (default 0). */
   bodySign(body, keyIndex = 0) {

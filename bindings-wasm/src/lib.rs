@@ -850,7 +850,7 @@ impl MerchantHandle {
         s.push_str(r.result_code().as_str());
         s.push('\x1f');
         s.push(if r.stage() == Stage::Authenticated { '1' } else { '0' });
-        if let Ok(a) = self.m.refusal(r, &mut buf) {
+        if let Ok(a) = self.m.refusal_for(r, &mut buf) {
             s.push('\x1f');
             s.push_str(a.body_sign());
             s.push('\x1f');
@@ -864,15 +864,16 @@ impl MerchantHandle {
     /// table; see [`answer_out`].
     pub fn refusal_for(&self, code: &str, authenticated: bool) -> R<u32> {
         let rc = koosign::answer::result_code(&error_of(code)?, stage(authenticated));
-        self.answer_code(rc.as_str())
+        self.answer_code(rc.as_str(), 0)
     }
 
-    /// [`Merchant::answer_code`]: the signed bare answer of `code`
-    /// (`000003`, `000005`, …); see [`answer_out`].
-    pub fn answer_code(&self, code: &str) -> R<u32> {
+    /// [`Merchant::answer_code_for`]: the signed bare answer of `code`
+    /// (`000003`, `000005`, …) under the key at `key_index` (the verified
+    /// request's); see [`answer_out`].
+    pub fn answer_code(&self, code: &str, key_index: u32) -> R<u32> {
         let rc = ResultCode::parse(code).map_err(js_err)?;
         let mut buf = [0u8; koosign::REFUSAL_MAX_LEN];
-        let a = self.m.answer_code(rc, &mut buf).map_err(js_err)?;
+        let a = self.m.answer_code_for(key_index as usize, rc, &mut buf).map_err(js_err)?;
         Ok(answer_out(&a, rc.as_str()))
     }
 
@@ -882,13 +883,14 @@ impl MerchantHandle {
         with_args(n, 1, |a| Ok(out(self.m.body_sign(a[0]).as_str())))
     }
 
-    /// [`Merchant::respond`]. Arguments: resultCode, then (when
+    /// [`Merchant::respond_for`] with the key at `key_index` (the verified
+    /// request's). Arguments: resultCode, then (when
     /// `shape[0]` bit 0) instanceId, then (bit 1) the `appInfo`'s present
     /// fields, then `shape[1]` info entries: instanceId and the present
     /// fields. `shape[2..]`: one field mask per appInfo (bit i: frontEndUrl,
     /// adminUrl, userName, password, memo). `random`: bytes from
     /// `crypto.getRandomValues` for the IVs. See [`answer_out`].
-    pub fn respond(&self, n: u32, shape: &[u32], encrypt: u32, random: &[u8]) -> R<u32> {
+    pub fn respond(&self, n: u32, shape: &[u32], encrypt: u32, random: &[u8], key_index: u32) -> R<u32> {
         with_args(n, 1, |a| {
             let s = texts(a)?;
             let bad = || js_err(Error::MalformedEncoding("answer shape"));
@@ -931,7 +933,7 @@ impl MerchantHandle {
                 + a.iter().map(|x| 6 * x.len() + 64).sum::<usize>()
                 + (1 + n_info) * 2 * koosign::field::MAX_WIRE_LEN;
             let mut buf = vec![0u8; len];
-            let signed = self.m.respond(&answer, encrypt_type(encrypt)?, &mut rng, &mut buf).map_err(js_err)?;
+            let signed = self.m.respond_for(key_index as usize, &answer, encrypt_type(encrypt)?, &mut rng, &mut buf).map_err(js_err)?;
             Ok(answer_out(&signed, rc.as_str()))
         })
     }

@@ -66,7 +66,10 @@ for (const [name, make] of Object.entries(SERVERS)) {
         }
         const before = app.seen.length;
         const r = await send(srv.base, c);
-        const checked = k.checkResponse({ status: r.status, headers: r.rawHeaders, body: r.body }, c.access_keys[0]);
+        // the key that verified the request signs (and encrypts) the answer
+        // (SCHEMES.md §S3 "(decision) Key rotation"; key 0 when none did)
+        const key = c.access_keys[c.expect.key_index ?? 0];
+        const checked = k.checkResponse({ status: r.status, headers: r.rawHeaders, body: r.body }, key);
         const e = c.expect;
         if (e.error !== undefined) {
           assert.equal(checked.resultCode, e.result_code, c.id);

@@ -90,11 +90,13 @@ test('failures answer 000001 / 000002, signed, and never reach the handler', asy
       ['missing nonce', v2Request(body).query.replace(/&nonce=[^&]*/, ''), body, '000001'],
       ['bad escape', `${v2Request(body).query}&x=%zz`, body, '000001'],
       ['leading-zero timestamp', v2Request(body, { ts: `0${Date.now()}` }).query, body, '000001'],
-      // Authenticated, but the body is unusable: 000002.
-      ['not JSON, signed', v2Request('{"activity":').query, '{"activity":', '000002'],
+      // Authenticated (by KEY, key 1), but the body is unusable: 000002,
+      // signed with the verifying key (SCHEMES.md §S3 "(decision) Key
+      // rotation"; every refusal was signed with key 0 before).
+      ['not JSON, signed', v2Request('{"activity":').query, '{"activity":', '000002', KEY],
     ];
-    for (const [what, query, sent, code] of cases) {
-      const { json } = await call(`${srv.base}/produce?${query}`, { method: 'POST', body: sent }, OLD);
+    for (const [what, query, sent, code, signer = OLD] of cases) {
+      const { json } = await call(`${srv.base}/produce?${query}`, { method: 'POST', body: sent }, signer);
       assert.equal(json.resultCode, code, what);
     }
     assert.equal(seen.length, 0);

@@ -24,7 +24,7 @@ function createApp({ accessKeys, app: business = createMerchant(), nonceStore, e
     // req.koosign: the Verified view (protocol, activity, keyIndex, …);
     // req.body: the notification, built from the core's parse.
     const v = req.koosign;
-    sendAnswer(res, merchant.respond(business.handle(v.activity, req.body), { encryptType }));
+    sendAnswer(res, merchant.respond(business.handle(v.activity, req.body), { encryptType, verified: v }));
   });
   return app;
 }

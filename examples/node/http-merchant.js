@@ -35,9 +35,9 @@ function createServer({ accessKey, app = createMerchant(), nonceStore = new koos
         (v) => {
           let answer;
           try {
-            answer = merchant.respond(app.handle(v.activity, v.notification), { encryptType });
+            answer = merchant.respond(app.handle(v.activity, v.notification), { encryptType, verified: v });
           } catch (e) {
-            answer = merchant.refusal(e, { authenticated: true }); // the handler failed: the core's table
+            answer = merchant.refusal(e, { authenticated: true, verified: v }); // the handler failed: the core's table
           }
           send(res, answer);
         },

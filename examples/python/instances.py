@@ -1,6 +1,8 @@
 """The business logic shared by the Flask, FastAPI and Django examples: the
 instances (in a dict: use your database) and the answer to each verified
-notification, written and signed by ``koosign.Merchant.respond``."""
+notification, written and signed by ``koosign.Merchant.respond`` with the
+key that verified it (``key_index=n.key_index``: during a key rotation the
+marketplace checks the answer with the key it signed with)."""
 
 from __future__ import annotations
 
@@ -28,14 +30,14 @@ def handle(merchant: koosign.Merchant, n: koosign.Verified) -> koosign.SignedAns
         if n.activity == "newInstance":
             iid = by_order.setdefault(f"{p['orderId']}/{p.get('orderLineId', '')}", secrets.token_hex(16))
             instances.setdefault(iid, {"user": f"admin-{iid[:6]}", "password": secrets.token_urlsafe(12)})
-            return merchant.respond("000000", instance_id=iid, app_info=app_info(iid), encrypt_type="1")
+            return merchant.respond("000000", instance_id=iid, app_info=app_info(iid), encrypt_type="1", key_index=n.key_index)
         if n.activity == "queryInstance":
             ids = [i for i in str(p["instanceId"]).split(",") if i in instances]
-            return merchant.respond("000000", info=[(i, app_info(i)) for i in ids], encrypt_type="1")
+            return merchant.respond("000000", info=[(i, app_info(i)) for i in ids], encrypt_type="1", key_index=n.key_index)
         if n.activity == "releaseInstance":
             instances.pop(str(p["instanceId"]), None)  # releasing twice succeeds
         elif n.activity in ABOUT_AN_INSTANCE:
             if str(p["instanceId"]) not in instances:
-                return merchant.refusal("000003")  # the instance is unknown
+                return merchant.refusal("000003", key_index=n.key_index)  # the instance is unknown
             instances[str(p["instanceId"])]["status"] = str(p.get("status") or p.get("scene") or n.activity)
-        return merchant.respond("000000")  # getLicense / releaseLicense / the above: success
+        return merchant.respond("000000", key_index=n.key_index)  # getLicense / releaseLicense / the above: success

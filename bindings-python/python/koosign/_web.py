@@ -78,15 +78,17 @@ async def verify_async(
         return refused(exc)
 
 
-def answer_of(merchant: Merchant, rv: Any) -> Optional[SignedAnswer]:
+def answer_of(merchant: Merchant, rv: Any, key_index: int = 0) -> Optional[SignedAnswer]:
     """A view's return value as a signed answer: a :class:`SignedAnswer`
-    (``merchant.respond(...)``, ``merchant.refusal(code)``) as it is; a dict
-    or list as compact UTF-8 JSON, signed; ``None`` for anything else (a
-    framework response: the helper signs its bytes)."""
+    (``merchant.respond(..., key_index=n.key_index)``,
+    ``merchant.refusal(code, key_index=n.key_index)``) as it is; a dict or
+    list as compact UTF-8 JSON, signed with the key at ``key_index`` (the
+    verified request's: SCHEMES.md §S3 "(decision) Key rotation"); ``None``
+    for anything else (a framework response: the helper signs its bytes)."""
     if isinstance(rv, SignedAnswer):
         return rv
     if isinstance(rv, (dict, list)):
-        return merchant.sign_answer(encode_json(rv))
+        return merchant.sign_answer(encode_json(rv), key_index=key_index)
     return None
 
 

@@ -38,14 +38,14 @@ def _send(answer: SignedAnswer) -> Any:
     return resp
 
 
-def sign_response(rv: Any, merchant: Merchant) -> Any:
+def sign_response(rv: Any, merchant: Merchant, key_index: int = 0) -> Any:
     """An ``HttpResponse`` of a view's return value with ``Body-Sign`` over its exact bytes."""
-    answer = answer_of(merchant, rv)
+    answer = answer_of(merchant, rv, key_index)
     if answer is not None:
         return _send(answer)
     if isinstance(rv, StreamingHttpResponse) or not isinstance(rv, HttpResponse):
         raise TypeError("a koosign view must return a SignedAnswer, a dict, a list or a (non-streaming) HttpResponse")
-    rv[BODY_SIGN_HEADER] = merchant.body_sign(rv.content)
+    rv[BODY_SIGN_HEADER] = merchant.body_sign(rv.content, key_index=key_index)
     return rv
 
 
@@ -66,7 +66,7 @@ def koosign_view(
             if isinstance(verified, SignedAnswer):
                 return _send(verified)
             request.koosign = verified
-            return sign_response(view(request, verified, *args, **kwargs), m)
+            return sign_response(view(request, verified, *args, **kwargs), m, verified.key_index)
 
         wrapper.koosign_merchant = m  # type: ignore[attr-defined]
         exempt: Callable[..., Any] = csrf_exempt(wrapper)

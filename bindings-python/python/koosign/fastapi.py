@@ -26,11 +26,19 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
+import contextvars
+
 from . import Merchant
 from ._koosign import BODY_SIGN_HEADER, SignedAnswer, Verified
 from ._web import answer_of, merchant_of, verify_async
 
 __all__ = ["BodySignedResponse", "KoosignRejected", "KoosignVerifier"]
+
+
+# The request's Verified, set by KoosignVerifier.verify_request (an async
+# dependency: it runs in the endpoint's task, whose context a sync endpoint's
+# thread copies), read by KoosignVerifier.send to sign with its key.
+_current: contextvars.ContextVar[Optional[Verified]] = contextvars.ContextVar("koosign_verified", default=None)
 
 
 class BodySignedResponse(Response):
@@ -83,15 +91,20 @@ class KoosignVerifier:
         )
         if isinstance(v, SignedAnswer):
             raise KoosignRejected(BodySignedResponse(v)) from None
+        _current.set(v)
         return v
 
     async def __call__(self, request: Request) -> Verified:
         return await self.verify_request(request)
 
-    def send(self, answer: Any, *, headers: Optional[Mapping[str, str]] = None) -> BodySignedResponse:
+    def send(
+        self, answer: Any, *, headers: Optional[Mapping[str, str]] = None, verified: Optional[Verified] = None
+    ) -> BodySignedResponse:
         """A response of a :class:`koosign.SignedAnswer`, or of a dict or list
-        (compact JSON, signed by the merchant)."""
-        signed = answer_of(self.merchant, answer)
+        (compact JSON, signed by the merchant with the key that verified
+        ``verified``, by default this request's, key 0 outside one)."""
+        verified = verified if verified is not None else _current.get()
+        signed = answer_of(self.merchant, answer, verified.key_index if verified is not None else 0)
         if signed is None:
             raise TypeError("send a SignedAnswer, a dict or a list")
         return BodySignedResponse(signed, headers=headers)

@@ -42,14 +42,15 @@ def _send(answer: SignedAnswer) -> Response:
     return resp
 
 
-def sign_response(rv: Any, merchant: Merchant) -> Response:
+def sign_response(rv: Any, merchant: Merchant, key_index: int = 0) -> Response:
     """A Flask response of a view's return value with ``Body-Sign`` over its
-    exact bytes (see the module's doc)."""
-    answer = answer_of(merchant, rv)
+    exact bytes, under the key at ``key_index`` (the verified request's;
+    see the module's doc)."""
+    answer = answer_of(merchant, rv, key_index)
     if answer is not None:
         return _send(answer)
     resp: Response = current_app.make_response(rv)
-    resp.headers[BODY_SIGN_HEADER] = merchant.body_sign(resp.get_data())
+    resp.headers[BODY_SIGN_HEADER] = merchant.body_sign(resp.get_data(), key_index=key_index)
     return resp
 
 
@@ -69,7 +70,7 @@ def koosign_required(
             if isinstance(verified, SignedAnswer):
                 return _send(verified)
             g.koosign = verified
-            return sign_response(view(verified, *args, **kwargs), m)
+            return sign_response(view(verified, *args, **kwargs), m, verified.key_index)
 
         wrapper.koosign_merchant = m  # type: ignore[attr-defined]
         return wrapper
