@@ -23,6 +23,8 @@
 #   scripts/bench.sh            full run, rewrites BENCHMARKS.md (generated part) and docs/bench.svg
 #   KOOSIGN_BENCH_QUICK=1 scripts/bench.sh   the same pipeline in quick mode (numbers not meaningful;
 #                                            writes to target/bench-quick/, leaves BENCHMARKS.md alone)
+#   KOOSIGN_BENCH_BUILD_ONLY=1 scripts/bench.sh   only the builds (then the full run spends its
+#                                            12 minutes measuring)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -132,6 +134,12 @@ if bash scripts/build-wasm.sh >"$OUT/wasm-build.log" 2>&1 && npm_install binding
     NODE_OK=1
 else
     echo "WebAssembly package not built: the Node bench and the Express example are skipped (see $OUT/wasm-build.log)"
+fi
+
+if [ -n "${KOOSIGN_BENCH_BUILD_ONLY:-}" ]; then
+    stage ""
+    echo "bench: builds done in $(( $(date +%s) - start )) s (KOOSIGN_BENCH_BUILD_ONLY: nothing measured)"
+    exit 0
 fi
 
 if [ -z "$QUICK" ]; then rm -rf target/criterion; fi
