@@ -14,7 +14,7 @@ Prints one `LOADRESULT {json}` line per server (requests/s, latency
 percentiles in µs, bad answers, errors, server RSS), read by
 benches/report.py.
 
-    python3 benches/load/serve_load.py [--quick] [--seconds D] [--warmup W] [--connections C]
+    python3 benches/load/serve_load.py [--quick] [--seconds D] [--warmup W] [--connections C] [--only TEXT]
 
 Needs: wrk (Debian), target/release/koosign; the Flask example needs a
 Python with koosign and Flask (--python, default .venv/bin/python), the
@@ -132,10 +132,11 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per server (default 1)")
     ap.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     ap.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
+    ap.add_argument("--only", help="only the servers whose name contains this text (e.g. serve)")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.warmup = 1.0, 0.0
-    ts = targets(args, tempfile.mkdtemp(prefix="koosign-load-"))
+    ts = [t for t in targets(args, tempfile.mkdtemp(prefix="koosign-load-")) if not args.only or args.only in t[0]]
     runnable = sum(1 for t in ts if t[4] is None)
     if runnable * (args.seconds + args.warmup) > 30:
         ap.error(f"{runnable} servers × {args.seconds + args.warmup} s is more than the 30 s allowed")
