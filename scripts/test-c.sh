@@ -11,9 +11,11 @@
 # C++ translation unit with g++); the C tests run plain, under valgrind
 # (errors and leaks fail) and built with -fsanitize=address,undefined;
 # bindings-c/build/koosign-conformance on the repository's vectors, the
-# conformance files and vectors/stages.jsonl, invalid.jsonl, published.jsonl
+# conformance files and vectors/stages.jsonl, invalid.jsonl, published.jsonl,
+# answers.jsonl (whole requests through koosign_merchant_verify)
 # ($KOOSIGN_VECTORS overrides the folder; a missing file fails) (plain,
-# valgrind, sanitizers); the PHP checks through FFI; `make install` into a
+# valgrind, sanitizers); a Redis replay store (hiredis, redis-server on
+# loopback) shared by two processes; the PHP checks through FFI; `make install` into a
 # temporary prefix and a program built from it through pkg-config.
 #
 # Each step prints one line; a failing step prints its log. The last line is
@@ -33,7 +35,7 @@ BUILD="$ROOT/bindings-c/build"
 # ---- prerequisites --------------------------------------------------------------
 
 need_apt=()
-for pkg in gcc g++ make pkg-config valgrind libcjson-dev php-cli; do
+for pkg in gcc g++ make pkg-config valgrind libcjson-dev php-cli libhiredis-dev redis-server; do
     if [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" != "install ok installed" ]; then
         need_apt+=("$pkg")
     fi
@@ -66,7 +68,9 @@ VECTOR_FILES=("$VECTORS/notifications.jsonl" "$VECTORS/apig.jsonl" "$ROOT/bindin
 # with their expected status, vectors written by others.
 REPO_VECTORS="${KOOSIGN_VECTORS:-$ROOT/vectors}"
 NEW_VECTOR_FILES=("$REPO_VECTORS/stages.jsonl" "$REPO_VECTORS/invalid.jsonl" "$REPO_VECTORS/published.jsonl")
-for f in "${NEW_VECTOR_FILES[@]}"; do
+# Whole requests and their answers, through koosign_merchant_verify.
+ANSWER_FILES=("$REPO_VECTORS/answers.jsonl")
+for f in "${NEW_VECTOR_FILES[@]}" "${ANSWER_FILES[@]}"; do
     if [ ! -f "$f" ]; then
         echo "vectors file not found: $f (set KOOSIGN_VECTORS)" >&2
         exit 1
@@ -175,8 +179,53 @@ URL_SEED="${KOOSIGN_REF_SEED:-$$}"
 "$REF_PY" reference/python/apig_ref.py urls "$URL_SEED" 400 > "$BUILD/apig_url.jsonl"
 step "conformance, SDK-signed URLs (seed $URL_SEED)" 0 "$BUILD/koosign-conformance" "$BUILD/apig_url.jsonl"
 step "conformance, SDK-signed URLs, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "$BUILD/apig_url.jsonl"
+step "answers.jsonl through koosign_merchant_verify" 0 "$BUILD/koosign-conformance" "${ANSWER_FILES[@]}"
+step "answers.jsonl, valgrind" 0 "${VALGRIND[@]}" "$BUILD/koosign-conformance" "${ANSWER_FILES[@]}"
+step "answers.jsonl, asan+ubsan" 0 "$BUILD/koosign-conformance-asan" "${ANSWER_FILES[@]}"
 step "conformance rejects bad cases (exit 1)" 1 \
     "$BUILD/koosign-conformance" "$ROOT/bindings-c/tests/vectors/must-fail.jsonl"
+
+# A replay store over Redis (hiredis), the caller's koosign_nonce_store: two
+# processes, and two handles on two connections, on one redis-server refuse
+# each other's replays; with Redis gone, 000005 (never an unchecked accept),
+# and service again when it is back.
+redis_replay() {
+    local port rc=0 p=0 f=0 pid out
+    make -C bindings-c --no-print-directory redis >/dev/null || return 1
+    for _ in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 20000))
+        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >/dev/null 2>&1 &
+        pid=$!
+        for _ in $(seq 50); do
+            redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && break
+    done
+    for mode in first again pair; do
+        out="$("$BUILD/redis_replay" "$port" "$mode" 2>&1)" || rc=1
+        echo "$mode: $out"
+    done
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    out="$("$BUILD/redis_replay" "$port" down 2>&1)" || rc=1
+    echo "down: $out"
+    # Redis stopped and started again under the same process: 000005 while
+    # it is gone, then the same store reconnects.
+    out="$("$BUILD/redis_replay" "$port" recover 2>&1)" || rc=1
+    echo "recover: $out"
+    return "$rc"
+}
+redis_count() {
+    local log rc=0
+    log="$(redis_replay)" || rc=$?
+    echo "$log"
+    echo "$log" | grep -oE '[0-9]+ passed, [0-9]+ failed' |
+        awk '{p+=$1; f+=$3} END {printf "%d passed, %d failed\n", p, f}'
+    return "$rc"
+}
+step "Redis replay store (hiredis callback)" 0 redis_count
 
 PHP=(php -d ffi.enable=1)
 step "PHP FFI, vectors/" 0 "${PHP[@]}" examples/php/check_vectors.php "${VECTOR_FILES[@]}"

@@ -20,6 +20,7 @@ use dudect_bencher::ctbench::{run_benches_console, BenchMetadata, BenchName, Ben
 use dudect_bencher::rand::Rng;
 use dudect_bencher::{BenchRng, Class, CtRunner};
 use koosign::{constant_time_eq, verify_body_sign, verify_v2, V2Auth, V2Scheme};
+use koosign::{Freshness, Replay};
 use koosign_benches::*;
 use std::hint::black_box;
 
@@ -98,13 +99,13 @@ fn ct_verify_v2(runner: &mut CtRunner, rng: &mut BenchRng) {
     let last = flip(V2_SIGNATURE, 63, b"01");
     let first = flip(V2_SIGNATURE, 0, b"01");
     let auth = |s| V2Auth { signature: s, timestamp: V2_TIMESTAMP, nonce: V2_NONCE };
-    assert!(verify_v2(V2Scheme::Query, &auth(&last), V2_BODY, &[KEY], None, None).is_err());
-    assert!(verify_v2(V2Scheme::Query, &auth(&first), V2_BODY, &[KEY], None, None).is_err());
+    assert!(verify_v2(V2Scheme::Query, &auth(&last), V2_BODY, &[KEY], Freshness::Unchecked, Replay::Unchecked).is_err());
+    assert!(verify_v2(V2Scheme::Query, &auth(&first), V2_BODY, &[KEY], Freshness::Unchecked, Replay::Unchecked).is_err());
     let mut buf = Slot::new(64);
     for class in classes(rng, samples()) {
         buf.load(if matches!(class, Class::Left) { &last } else { &first });
         let a = V2Auth { signature: buf.as_str(), timestamp: V2_TIMESTAMP, nonce: V2_NONCE };
-        runner.run_one(class, || verify_v2(V2Scheme::Query, black_box(&a), black_box(V2_BODY), &[KEY], None, None).is_ok());
+        runner.run_one(class, || verify_v2(V2Scheme::Query, black_box(&a), black_box(V2_BODY), &[KEY], Freshness::Unchecked, Replay::Unchecked).is_ok());
     }
 }
 

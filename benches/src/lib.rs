@@ -356,7 +356,7 @@ mod tests {
         assert_eq!(Base64::encode_string(&hmac_sha256(V1_HMAC_KEY.as_bytes(), V1_CANONICAL.as_bytes())), V1_TOKEN);
         let q = v1_query();
         let mut s = [0u8; 1024];
-        koosign::verify_v1_query(&q, &[KEY], None, None, &mut s).unwrap();
+        koosign::verify_v1_query(&q, &[KEY], koosign::Freshness::Unchecked, koosign::Replay::Unchecked, &mut s).unwrap();
         // V2: inner and outer.
         assert_eq!(base16ct::lower::encode_string(&hmac_sha256(KEY.as_bytes(), V2_BODY)), V2_INNER);
         let outer = v2_floor(KEY.as_bytes(), V2_BODY, &v2_canonical(V2_BODY));
@@ -384,7 +384,7 @@ mod tests {
                 v.expected_auth_token(KEY).as_str(),
                 Base64::encode_string(&hmac_sha256(hk.as_bytes(), canon.as_bytes()))
             );
-            v.verify(&[KEY], None, None).unwrap();
+            v.verify(&[KEY], koosign::Freshness::Unchecked, koosign::Replay::Unchecked).unwrap();
         }
         // APIG floor ends in koosign's signature.
         let (cr, sts) = apig_texts();

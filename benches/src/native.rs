@@ -7,7 +7,7 @@
 
 use std::hint::black_box;
 
-/// Runs `koosign::verify_v1_query(query, &[key], None, None, scratch)` `iters` times;
+/// Runs `koosign::verify_v1_query(query, &[key], koosign::Freshness::Unchecked, koosign::Replay::Unchecked, scratch)` `iters` times;
 /// returns how many verified (so that nothing is optimised away).
 ///
 /// # Safety
@@ -25,7 +25,7 @@ pub unsafe extern "C" fn koosign_bench_native_verify_v1(
     let mut scratch = [0u8; 1024];
     let mut ok = 0;
     for _ in 0..iters {
-        let r = koosign::verify_v1_query(black_box(q), &[k], None, None, &mut scratch).map(|v| v.key_index());
+        let r = koosign::verify_v1_query(black_box(q), &[k], koosign::Freshness::Unchecked, koosign::Replay::Unchecked, &mut scratch).map(|v| v.key_index());
         ok += u64::from(black_box(r).is_ok());
     }
     ok

@@ -7,6 +7,7 @@ use koosign::{
     body_sign, decrypt_field, derive_key, encrypt_field, sign_apig, verify_v1_query, verify_v2, DecryptMode, EncryptType,
     FieldCipher, Freshness, V2Auth, V2Scheme,
 };
+use koosign::Replay;
 use std::hint::black_box;
 
 /// One operation.
@@ -62,7 +63,7 @@ pub fn core_ops() -> Vec<Op> {
     let now = koosign::parse_v1_timestamp(V1_PARAMS[7].1).unwrap() + 1_000;
     let mut scratch = vec![0u8; 1024];
     ops.push(op("v1_verify", "koosign", true, move || {
-        let v = verify_v1_query(black_box(q), black_box(&[KEY]), Some(Freshness::new(now)), None, &mut scratch);
+        let v = verify_v1_query(black_box(q), black_box(&[KEY]), Freshness::new(now), Replay::Unchecked, &mut scratch);
         black_box(v.map(|v| v.key_index()).unwrap());
     }));
     ops.push(op("v1_verify", "floor", false, || {
@@ -74,7 +75,7 @@ pub fn core_ops() -> Vec<Op> {
     let canonical: &'static [u8] = leak(v2_canonical(V2_BODY)).as_slice();
     ops.push(op("v2_verify", "koosign", true, || {
         let auth = V2Auth { signature: V2_SIGNATURE, timestamp: V2_TIMESTAMP, nonce: V2_NONCE };
-        let v = verify_v2(V2Scheme::Query, black_box(&auth), black_box(V2_BODY), &[KEY], Some(Freshness::new(V2_NOW)), None);
+        let v = verify_v2(V2Scheme::Query, black_box(&auth), black_box(V2_BODY), &[KEY], Freshness::new(V2_NOW), Replay::Unchecked);
         black_box(v.map(|v| v.key_index()).unwrap());
     }));
     ops.push(op("v2_verify", "floor", false, move || {
@@ -193,7 +194,7 @@ pub fn scale_ops() -> Vec<Op> {
         let canonical: &'static [u8] = leak(v2_canonical(body)).as_slice();
         let mut a = op("scale_v2_verify", &format!("koosign/{n}"), true, move || {
             let auth = V2Auth { signature: sig, timestamp: V2_TIMESTAMP, nonce: V2_NONCE };
-            black_box(verify_v2(V2Scheme::Query, black_box(&auth), black_box(body), &[KEY], None, None).unwrap().key_index());
+            black_box(verify_v2(V2Scheme::Query, black_box(&auth), black_box(body), &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap().key_index());
         });
         a.bytes = Some(n as u64);
         let mut b = op("scale_v2_verify", &format!("floor/{n}"), false, move || {
@@ -221,7 +222,7 @@ pub fn scale_ops() -> Vec<Op> {
         let (q, canonical, hkey): (&'static str, &'static str, &'static str) = (leak(q), leak(canonical), leak(hkey));
         let mut scratch = vec![0u8; q.len()];
         ops.push(op("scale_v1_verify", &format!("koosign/{n}"), true, move || {
-            black_box(verify_v1_query(black_box(q), &[KEY], None, None, &mut scratch).map(|v| v.key_index()).unwrap());
+            black_box(verify_v1_query(black_box(q), &[KEY], Freshness::Unchecked, Replay::Unchecked, &mut scratch).map(|v| v.key_index()).unwrap());
         }));
         ops.push(op("scale_v1_verify", &format!("floor/{n}"), false, move || {
             black_box(hmac_sha256(black_box(hkey.as_bytes()), black_box(canonical.as_bytes())));

@@ -11,9 +11,13 @@
  *    (*out_len): on KOOSIGN_OK the bytes written; on KOOSIGN_BUFFER_TOO_SMALL
  *    the bytes needed, and the buffer is left untouched; 0 on other errors.
  *    Output text is not NUL-terminated. Output buffers must not overlap inputs.
- *  - Nothing is allocated for the caller, except the optional
- *    koosign_nonce_cache, which the caller creates and frees.
- *  - All functions are thread-safe; a koosign_nonce_cache may be shared.
+ *  - Nothing is allocated for the caller, except the opaque handles
+ *    koosign_merchant, koosign_verified and koosign_nonce_cache, which the
+ *    caller creates (_new) and frees (_free).
+ *  - Checks are left out only by name (KOOSIGN_WINDOW_UNCHECKED,
+ *    KOOSIGN_REPLAY_UNCHECKED), never by a NULL or a 0.
+ *  - All functions are thread-safe; a koosign_merchant and a
+ *    koosign_nonce_cache may be shared, a koosign_verified is one thread's.
  *  - Times are Unix milliseconds (uint64_t); lengths are in bytes.
  *
  * Link with `pkg-config --cflags --libs koosign`.
@@ -139,9 +143,54 @@
 #define KOOSIGN_APIG_MAX_ADDED_HEADERS 4
 
 /**
- * Largest capacity koosign_nonce_cache_new accepts.
+ * What a koosign_nonce_store's `check_and_insert` returns: the key was
+ * not recorded and now is (fresh).
  */
-#define KOOSIGN_NONCE_CACHE_MAX_CAPACITY 16384
+#define KOOSIGN_STORE_FRESH 0
+
+/**
+ * The key is already recorded and not expired: a replay (the request is
+ * refused, KOOSIGN_REPLAYED_NONCE, answer `000001`).
+ */
+#define KOOSIGN_STORE_REPLAYED 1
+
+/**
+ * The key cannot be recorded without forgetting an unexpired one
+ * (KOOSIGN_NONCE_STORE_FULL, answer `000005`).
+ */
+#define KOOSIGN_STORE_FULL 2
+
+/**
+ * The store cannot be reached, or did not answer in time
+ * (KOOSIGN_STORE_UNAVAILABLE, answer `000005`). Any value other than the
+ * four KOOSIGN_STORE_* is read as this one (fail closed).
+ */
+#define KOOSIGN_STORE_DOWN 3
+
+/**
+ * A freshness window of this value is not checked: the check left out by
+ * name (tests over captured traffic). Every other value, 0 included, is a
+ * window in milliseconds.
+ */
+#define KOOSIGN_WINDOW_UNCHECKED UINT64_MAX
+
+/**
+ * The most access keys a koosign_merchant holds (rotation: every key
+ * verifies, key 0 signs answers).
+ */
+#define KOOSIGN_MERCHANT_MAX_KEYS 4
+
+/**
+ * The longest access key a koosign_merchant holds, in bytes.
+ */
+#define KOOSIGN_MAX_ACCESS_KEY_LEN 256
+
+/**
+ * The longest refusal body koosign_merchant_refusal and
+ * koosign_merchant_answer_code write, in bytes: a buffer of this size
+ * always suffices.
+ */
+#define KOOSIGN_REFUSAL_MAX_LEN 59
 
 /**
  * What every fallible koosign_* function returns. `KOOSIGN_OK` is 0;
@@ -150,33 +199,11 @@
  * later and are declared last); codes
  * from 100 are the C layer's own. Values are stable.
  *
- * The resultCode a merchant endpoint answers when a verifier
- * (koosign_verify_v1, koosign_verify_v1_json, koosign_verify_v2,
- * koosign_verify_v2_query, koosign_verify_licence) refuses a notification,
- * per SCHEMES.md "Which code a refusal gets" (the table `koosign serve`
- * applies):
- *
- * - `000001` (authentication failed): KOOSIGN_MISSING_PARAMETER,
- *   KOOSIGN_MALFORMED_ENCODING, KOOSIGN_BAD_TIMESTAMP,
- *   KOOSIGN_STALE_TIMESTAMP, KOOSIGN_REPLAYED_NONCE,
- *   KOOSIGN_INPUT_TOO_LARGE, KOOSIGN_SIGNATURE_MISMATCH,
- *   KOOSIGN_AMBIGUOUS, and KOOSIGN_INVALID_UTF8 for a received text
- *   (query, token, signature, timestamp, nonce): everything a verifier
- *   reports is found before the request is authenticated, so a missing,
- *   malformed, ambiguous, non-matching, stale or replayed request is
- *   `000001`, never `000002`.
- * - `000005` (the merchant's side failed): KOOSIGN_NONCE_STORE_FULL (the
- *   replay store is full: fail closed, the marketplace retries),
- *   KOOSIGN_STORE_UNAVAILABLE (the replay store is down: fail closed),
- *   KOOSIGN_NO_ACCESS_KEY (no key configured), KOOSIGN_RANDOM_SOURCE,
- *   KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_NULL_PARAMETER,
- *   KOOSIGN_INVALID_ARGUMENT, KOOSIGN_PANIC, KOOSIGN_UNKNOWN_ERROR, and
- *   KOOSIGN_INVALID_UTF8 for the merchant's own access key.
- * - `000002` (bad parameters) is for an authenticated request whose body
- *   or parameters the merchant cannot use (not JSON, a required field
- *   missing, an unknown activity…): the caller's own checks after
- *   KOOSIGN_OK, and KOOSIGN_DECRYPT from koosign_decrypt_field on an
- *   inbound field (`mobilePhone`, `email`) of a verified notification.
+ * The `resultCode` a merchant endpoint answers for a status is the core's
+ * table, not restated here: koosign_result_code(status, authenticated)
+ * (`koosign::answer::result_code`; the list is docs/ERRORS.md), or
+ * koosign_verified_result_code after koosign_merchant_verify, which knows
+ * the stage.
  *
  * Every answer, refusals included, is HTTP 200 with a JSON body and a
  * `Body-Sign` header over the exact bytes sent (koosign_body_sign).
@@ -300,23 +327,79 @@ typedef uint32_t koosign_status;
 #endif // __cplusplus
 
 /**
- * An in-process replay store for koosign_verify_v2, koosign_verify_v2_query
- * (the V2 `nonce`), koosign_verify_v1 and koosign_verify_v1_json (the V1
- * `authToken`, SCHEMES.md S1 item 8): opaque, created by
- * koosign_nonce_cache_new, freed by koosign_nonce_cache_free. One cache
- * may serve both schemes: the core records a V1 token as `v1:` + token,
- * so it never collides with a V2 nonce. Thread-safe (an internal mutex,
- * taken only to record an entry, after the signature and the window have
- * been checked without it): one cache may be shared by every thread of a
- * process. It holds a SHA-256 of each nonce (40 bytes per entry) until
- * the request's timestamp leaves the window; it never forgets an
- * unexpired nonce (when full, verification fails with
- * KOOSIGN_NONCE_STORE_FULL, answer `000005`). Processes that do not share
- * memory (PHP-FPM workers, several servers) need a shared store instead,
- * e.g. a Redis SET NX with expiry, checked after a successful
- * verification.
+ * A `resultCode` (SCHEMES.md §Answers): the enumerator's value is the
+ * code's number (`printf("%06u", code)` gives its wire text, as does
+ * koosign_result_code_text).
+ */
+enum koosign_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * `000000`: success.
+     */
+    KOOSIGN_RESULT_SUCCESS = 0,
+    /**
+     * `000001`: authentication failed.
+     */
+    KOOSIGN_RESULT_UNAUTHENTICATED = 1,
+    /**
+     * `000002`: bad parameters (an authenticated request's content).
+     */
+    KOOSIGN_RESULT_BAD_REQUEST = 2,
+    /**
+     * `000003`: unknown instance (the handler's own answer).
+     */
+    KOOSIGN_RESULT_UNKNOWN_INSTANCE = 3,
+    /**
+     * `000005`: the merchant's side failed.
+     */
+    KOOSIGN_RESULT_MERCHANT_FAILURE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum koosign_result koosign_result;
+#else
+typedef uint32_t koosign_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A keyed merchant context: 1 to KOOSIGN_MERCHANT_MAX_KEYS access keys
+ * with their HMAC states and AES key schedules precomputed (zeroized when
+ * freed) and a policy. Opaque; created by koosign_merchant_new, freed by
+ * koosign_merchant_free. Immutable after creation: one handle may be used
+ * by every thread at once.
+ */
+typedef struct koosign_merchant koosign_merchant;
+
+/**
+ * An in-process replay store for koosign_merchant_verify (through
+ * koosign_nonce_cache_store) and the one-shot verifiers
+ * koosign_verify_v2, koosign_verify_v2_query, koosign_verify_v1 and
+ * koosign_verify_v1_json: opaque, created by koosign_nonce_cache_new,
+ * freed by koosign_nonce_cache_free. One cache may serve every scheme
+ * (a V1 token is recorded as `v1:` + token). Thread-safe: an internal
+ * mutex, taken only to record an entry, after the signature and the
+ * window have been checked without it. It holds a SHA-256 of each nonce
+ * (40 bytes per entry) until the request's timestamp leaves the window
+ * and never forgets an unexpired nonce (when full: KOOSIGN_NONCE_STORE_FULL,
+ * answer `000005`). Processes that do not share memory (PHP-FPM workers,
+ * several servers) need a shared store: a koosign_nonce_store of their own
+ * (README: Redis).
  */
 typedef struct koosign_nonce_cache koosign_nonce_cache;
+
+/**
+ * One request's outcome, reused from request to request: opaque, created
+ * by koosign_verified_new, filled by koosign_merchant_verify, freed by
+ * koosign_verified_free. After a KOOSIGN_OK verification it refers to the
+ * merchant, the request's bytes and the scratch buffer given to
+ * koosign_merchant_verify: keep them alive and unchanged while reading it.
+ * One per thread (not to be shared while it is being filled).
+ */
+typedef struct koosign_verified koosign_verified;
 
 /**
  * A borrowed string: `len` bytes of UTF-8 at `data`, not NUL-terminated
@@ -366,6 +449,39 @@ typedef struct koosign_pair {
      */
     struct koosign_str value;
 } koosign_pair;
+
+/**
+ * A replay store the caller implements (Redis, a database, shared
+ * memory): the core calls `check_and_insert` once per verified, fresh
+ * request, after its signature and window have passed, and refuses the
+ * request on anything but KOOSIGN_STORE_FRESH (fail closed).
+ *
+ * - `ctx`: passed back as the callback's first argument (the caller's
+ *   connection or table); koosign never reads it.
+ * - `check_and_insert(ctx, key, key_len, now_ms, expires_ms)`: record
+ *   `key` (`key_len` bytes, binary-safe: a V2 / kit nonce as sent, or
+ *   `v1:` + a V1 token; at most 256 bytes) unless it is recorded and
+ *   unexpired at `now_ms`; keep it until `expires_ms` (Unix ms; a TTL of
+ *   `expires_ms - now_ms` ms, e.g. Redis `SET key 1 NX PX ttl`). Return
+ *   KOOSIGN_STORE_FRESH, KOOSIGN_STORE_REPLAYED, KOOSIGN_STORE_FULL or
+ *   KOOSIGN_STORE_DOWN. It may be called from any thread that verifies
+ *   (serialise inside it if the context is not thread-safe) and must not
+ *   call back into koosign. A NULL callback is KOOSIGN_NULL_PARAMETER.
+ */
+typedef struct koosign_nonce_store {
+    /**
+     * The caller's context, passed to `check_and_insert`.
+     */
+    void *ctx;
+    /**
+     * The check-and-record callback (see the type's documentation).
+     */
+    int (*check_and_insert)(void *ctx,
+                            const uint8_t *key,
+                            size_t key_len,
+                            uint64_t now_ms,
+                            uint64_t expires_ms);
+} koosign_nonce_store;
 
 /**
  * Which V2 formula: KOOSIGN_V2_BASIC or KOOSIGN_V2_KIT (any other value
@@ -507,6 +623,100 @@ typedef struct koosign_apig_url_request {
 } koosign_apig_url_request;
 
 /**
+ * The freshness windows of a koosign_merchant (SCHEMES.md §Answers,
+ * "Clocks"), each in milliseconds (|now − timestamp| ≤ window, inclusive)
+ * or KOOSIGN_WINDOW_UNCHECKED. Start from koosign_policy_default.
+ */
+typedef struct koosign_policy {
+    /**
+     * S2 and S2b (default ±60 s).
+     */
+    uint64_t v2_window_ms;
+    /**
+     * S1 and S1b (default ±5 min).
+     */
+    uint64_t v1_window_ms;
+    /**
+     * S5 `ts` (default ±60 s).
+     */
+    uint64_t licence_window_ms;
+} koosign_policy;
+
+/**
+ * How koosign_merchant_verify checks replays.
+ */
+typedef uint32_t koosign_replay;
+
+/**
+ * The application's part of a success answer (SCHEMES.md S4, §Answers).
+ * Each member is absent when its `data` is NULL (a non-NULL empty string
+ * is sent as `""`); `user_name` and `password` are given in plain text
+ * (at most 79 bytes) and encrypted by koosign_merchant_respond.
+ */
+typedef struct koosign_app_info {
+    /**
+     * `frontEndUrl`.
+     */
+    struct koosign_str front_end_url;
+    /**
+     * `adminUrl`.
+     */
+    struct koosign_str admin_url;
+    /**
+     * `userName`, plain text.
+     */
+    struct koosign_str user_name;
+    /**
+     * `password`, plain text.
+     */
+    struct koosign_str password;
+    /**
+     * `memo`.
+     */
+    struct koosign_str memo;
+} koosign_app_info;
+
+/**
+ * One entry of a `queryInstance` answer's `info` list.
+ */
+typedef struct koosign_instance_info {
+    /**
+     * `instanceId` (at most 64 characters).
+     */
+    struct koosign_str instance_id;
+    /**
+     * Its `appInfo`.
+     */
+    struct koosign_app_info app_info;
+} koosign_instance_info;
+
+/**
+ * An answer for koosign_merchant_respond.
+ */
+typedef struct koosign_answer {
+    /**
+     * The code (a koosign_result).
+     */
+    uint32_t result_code;
+    /**
+     * `instanceId` (NULL `data`: absent; at most 64 characters).
+     */
+    struct koosign_str instance_id;
+    /**
+     * `appInfo` (NULL: absent).
+     */
+    const struct koosign_app_info *app_info;
+    /**
+     * `info` (`queryInstance`), `n_info` entries (NULL only with 0).
+     */
+    const struct koosign_instance_info *info;
+    /**
+     * Entries of `info`.
+     */
+    size_t n_info;
+} koosign_answer;
+
+/**
  * S2: `HEX(HMAC(k, k + nonce + timestamp + hex(HMAC(k, body))))`, carried in
  * the query parameters `signature`, `timestamp`, `nonce` (SaaS V2 basic
  * interfaces, order notifications, licence 2.0).
@@ -534,6 +744,25 @@ typedef struct koosign_apig_url_request {
  * padding and UTF-8 (SCHEMES.md S4 decision for undocumented inbound fields).
  */
 #define KOOSIGN_DECRYPT_AUTO 0
+
+/**
+ * Record the nonce / token in the given koosign_nonce_store (a replay is
+ * refused, a full or unreachable store too: fail closed).
+ */
+#define KOOSIGN_REPLAY_STORE 1
+
+/**
+ * Everything but the replay check, which the caller then makes itself
+ * (an asynchronous store) with koosign_verified_replay_key and
+ * koosign_verified_replay_expires_ms; `store` must be NULL.
+ */
+#define KOOSIGN_REPLAY_DEFERRED 2
+
+/**
+ * No replay check, by name (tests over captured traffic); `store` must
+ * be NULL.
+ */
+#define KOOSIGN_REPLAY_UNCHECKED 3
 
 #ifdef __cplusplus
 extern "C" {
@@ -758,18 +987,18 @@ koosign_status koosign_build_v1_query(const struct koosign_pair *params,
                                       size_t *out_len);
 
 /**
- * Creates a nonce cache holding at least `capacity` nonces (rounded up to
- * 64, 1024 or 16384; koosign_nonce_cache_capacity tells which). Size it
- * for the notifications received in two windows: 2 minutes at the V2
- * ±60 s, 10 minutes at the V1 ±5 min (KOOSIGN_V1_DEFAULT_WINDOW_MS) when
- * V1 tokens are recorded in it too.
+ * Creates a nonce cache holding `capacity` nonces (40 bytes each,
+ * allocated now, never again). Size it for the notifications received in
+ * two windows: 2 minutes at the V2 ±60 s, 10 minutes at the V1 ±5 min
+ * when V1 tokens are recorded in it too.
  *
- * - `capacity`: 1 to KOOSIGN_NONCE_CACHE_MAX_CAPACITY (16384).
+ * - `capacity`: at least 1.
  * - `out`: receives the new cache (NULL on error). The caller owns it and
  *   frees it with koosign_nonce_cache_free.
  *
  * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER (`out`),
- * KOOSIGN_INVALID_ARGUMENT (capacity 0 or over 16384), KOOSIGN_PANIC.
+ * KOOSIGN_INVALID_ARGUMENT (capacity 0, or more than the memory the
+ * system gives), KOOSIGN_PANIC.
  *
  * # Safety
  * `out` NULL or valid for writing a pointer.
@@ -787,7 +1016,8 @@ koosign_status koosign_nonce_cache_new(size_t capacity,
 void koosign_nonce_cache_free(struct koosign_nonce_cache *cache);
 
 /**
- * The number of nonces `cache` can hold (64, 1024 or 16384); 0 for NULL.
+ * The number of nonces `cache` can hold (the capacity it was created
+ * with); 0 for NULL.
  *
  * # Safety
  * `cache` NULL or a live cache.
@@ -802,6 +1032,19 @@ size_t koosign_nonce_cache_capacity(const struct koosign_nonce_cache *cache);
  * `cache` NULL or a live cache.
  */
 size_t koosign_nonce_cache_len(const struct koosign_nonce_cache *cache);
+
+/**
+ * The koosign_nonce_store of `cache`, for koosign_merchant_verify: its
+ * `ctx` is `cache` and its callback records in it. Valid while `cache` is.
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER (`cache` or `out`),
+ * KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `cache` NULL or a live cache; `out` NULL or valid for a write.
+ */
+koosign_status koosign_nonce_cache_store(struct koosign_nonce_cache *cache,
+                                         struct koosign_nonce_store *out);
 
 /**
  * Computes a V2 (S2) or kit (S2b) signature, the marketplace's side:
@@ -1400,6 +1643,459 @@ koosign_status koosign_verify_apig(const struct koosign_apig_request *request,
                                    const struct koosign_freshness *freshness,
                                    size_t *out_index,
                                    int *out_unsigned_payload);
+
+/**
+ * The core's default policy: V2 / kit ±60 s, V1 ±5 min, licence ±60 s.
+ */
+struct koosign_policy koosign_policy_default(void);
+
+/**
+ * Builds a merchant context.
+ *
+ * - `keys`, `key_lens`, `n_keys`: the access keys (UTF-8, each 1 to 256
+ *   bytes, not NUL-terminated), 1 to KOOSIGN_MERCHANT_MAX_KEYS of them;
+ *   key 0 signs answers and encrypts `appInfo`.
+ * - `policy`: the windows (not NULL: start from koosign_policy_default).
+ * - `out`: receives the handle (NULL on error); free it with
+ *   koosign_merchant_free.
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
+ * KOOSIGN_NO_ACCESS_KEY (no key, or an empty one), KOOSIGN_INPUT_TOO_LARGE
+ * (more than 4 keys, or a key over 256 bytes), KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `keys` and `key_lens` NULL (only with `n_keys` 0) or valid for `n_keys`
+ * elements, each key valid for its length; `policy` NULL or valid; `out`
+ * NULL or valid for writing a pointer.
+ */
+koosign_status koosign_merchant_new(const char *const *keys,
+                                    const size_t *key_lens,
+                                    size_t n_keys,
+                                    const struct koosign_policy *policy,
+                                    struct koosign_merchant **out);
+
+/**
+ * Frees a merchant context (its key material is zeroized). NULL is a
+ * no-op. Free every koosign_verified that refers to it first.
+ *
+ * # Safety
+ * `merchant` NULL or a handle from koosign_merchant_new not yet freed and
+ * not in use by another thread.
+ */
+void koosign_merchant_free(struct koosign_merchant *merchant);
+
+/**
+ * Creates an empty koosign_verified into `*out` (free it with
+ * koosign_verified_free).
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `out` NULL or valid for writing a pointer.
+ */
+koosign_status koosign_verified_new(struct koosign_verified **out);
+
+/**
+ * Frees a koosign_verified. NULL is a no-op.
+ *
+ * # Safety
+ * `verified` NULL or from koosign_verified_new, not yet freed.
+ */
+void koosign_verified_free(struct koosign_verified *verified);
+
+/**
+ * Bytes of scratch koosign_merchant_verify needs for this request: the
+ * core's `koosign::merchant::scratch_len` (the query's length, or the S1b
+ * body's plus the longest header value plus 9). The arguments are those
+ * of koosign_merchant_verify (only their lengths matter). 0 when an
+ * argument is unusable (NULL with a non-zero length; text that is not
+ * UTF-8, which koosign_merchant_verify refuses before using scratch).
+ *
+ * # Safety
+ * As koosign_merchant_verify.
+ */
+size_t koosign_merchant_scratch_len(const char *query,
+                                    size_t query_len,
+                                    const struct koosign_pair *headers,
+                                    size_t n_headers,
+                                    const uint8_t *body,
+                                    size_t body_len);
+
+/**
+ * Verifies a notification end to end with the context (the core's
+ * `Merchant::verify`): detects the protocol (S1 GET, S1b, S2, S2b),
+ * verifies it with the precomputed keys, checks the policy's window and
+ * the replay store, parses the notification strictly and validates its
+ * activity and required fields.
+ *
+ * - `merchant`: the context.
+ * - `method`, `query`: the HTTP method exactly (`GET`, `POST`) and the raw
+ *   query string (after `?`).
+ * - `headers`, `n_headers`: the request headers (names any case).
+ * - `body`, `body_len`: the exact body bytes (over 1 MiB is refused
+ *   unread, KOOSIGN_INPUT_TOO_LARGE after authentication, `000002`).
+ * - `now_ms`: the caller's clock, Unix ms.
+ * - `replay`, `store`: KOOSIGN_REPLAY_STORE with a store (e.g.
+ *   koosign_nonce_cache_store's, or the caller's over Redis),
+ *   KOOSIGN_REPLAY_DEFERRED or KOOSIGN_REPLAY_UNCHECKED with NULL.
+ * - `scratch`, `scratch_cap`: at least koosign_merchant_scratch_len bytes;
+ *   decoded parameters live there.
+ * - `out`: a koosign_verified, overwritten with the outcome.
+ *
+ * Returns KOOSIGN_OK (read the notification from `out`), or the refusal's
+ * status with `out` holding the refusal (koosign_verified_result_code,
+ * koosign_merchant_refusal). Request text (method, query, headers) that
+ * is not UTF-8 is refused as KOOSIGN_MALFORMED_ENCODING (`000001`). The
+ * caller's mistakes — KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_ARGUMENT
+ * (`replay`), KOOSIGN_BUFFER_TOO_SMALL (scratch), KOOSIGN_PANIC — leave a
+ * refusal answering `000005`.
+ *
+ * # Safety
+ * `merchant` a live handle; every input pointer NULL (only with a zero
+ * length) or valid for its length, and, after KOOSIGN_OK, kept alive and
+ * unchanged while `out` is read; `store` NULL or valid; `scratch` NULL
+ * (only with `scratch_cap` 0) or valid for `scratch_cap` bytes, not
+ * overlapping the inputs, kept while `out` is read; `out` a live
+ * koosign_verified.
+ */
+koosign_status koosign_merchant_verify(const struct koosign_merchant *merchant,
+                                       const char *method,
+                                       size_t method_len,
+                                       const char *query,
+                                       size_t query_len,
+                                       const struct koosign_pair *headers,
+                                       size_t n_headers,
+                                       const uint8_t *body,
+                                       size_t body_len,
+                                       uint64_t now_ms,
+                                       koosign_replay replay,
+                                       const struct koosign_nonce_store *store,
+                                       uint8_t *scratch,
+                                       size_t scratch_cap,
+                                       struct koosign_verified *out);
+
+/**
+ * The `resultCode` of `status` found before (`authenticated` 0) or after
+ * (non-zero) the request was authenticated: the core's
+ * `answer::result_code` for the core's statuses (docs/ERRORS.md);
+ * KOOSIGN_RESULT_SUCCESS for KOOSIGN_OK; KOOSIGN_RESULT_MERCHANT_FAILURE
+ * for the C layer's own statuses (the caller's or the library's fault)
+ * and unknown values.
+ */
+koosign_result koosign_result_code(uint32_t status,
+                                   int authenticated);
+
+/**
+ * The six-digit wire text of `code` (e.g. `"000001"`): static,
+ * NUL-terminated, never NULL; `""` for a value that is not a
+ * koosign_result.
+ */
+const char *koosign_result_code_text(uint32_t code);
+
+/**
+ * The `resultCode` of `verified`'s outcome: KOOSIGN_RESULT_SUCCESS after a
+ * KOOSIGN_OK verification, else the refusal's code (the core's table with
+ * the stage the refusal was found at); KOOSIGN_RESULT_MERCHANT_FAILURE for
+ * NULL or a koosign_verified never filled.
+ *
+ * # Safety
+ * `verified` NULL or a live koosign_verified.
+ */
+koosign_result koosign_verified_result_code(const struct koosign_verified *verified);
+
+/**
+ * 1 when `verified` holds a refusal found after authentication (the
+ * notification's content: `000002`), else 0.
+ *
+ * # Safety
+ * `verified` NULL or a live koosign_verified.
+ */
+int koosign_verified_authenticated(const struct koosign_verified *verified);
+
+/**
+ * The verified request's protocol: `"v1"` (S1 GET), `"v1json"` (S1b),
+ * `"v2"` (S2) or `"kit"` (S2b), as a static string (not NUL-terminated)
+ * at `*out`, `*out_len` bytes.
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_ARGUMENT
+ * (`verified` holds no verified request), KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `verified` NULL or live; `out`, `out_len` NULL or valid for a write.
+ */
+koosign_status koosign_verified_protocol(const struct koosign_verified *verified,
+                                         const char **out,
+                                         size_t *out_len);
+
+/**
+ * The validated activity's wire name (`"newInstance"`,
+ * `"updateInstanceStatus"`, `"instanceStatus"`, ...), static, not
+ * NUL-terminated. Statuses as koosign_verified_protocol.
+ *
+ * # Safety
+ * As koosign_verified_protocol.
+ */
+koosign_status koosign_verified_activity(const struct koosign_verified *verified,
+                                         const char **out,
+                                         size_t *out_len);
+
+/**
+ * Index of the access key that matched (0 to n_keys − 1); 0 when
+ * `verified` holds no verified request.
+ *
+ * # Safety
+ * `verified` NULL or live.
+ */
+size_t koosign_verified_key_index(const struct koosign_verified *verified);
+
+/**
+ * The request's timestamp, Unix ms; 0 when `verified` holds no verified
+ * request.
+ *
+ * # Safety
+ * `verified` NULL or live.
+ */
+uint64_t koosign_verified_timestamp_ms(const struct koosign_verified *verified);
+
+/**
+ * Until when (Unix ms) the request's replay key must be remembered
+ * (with KOOSIGN_REPLAY_DEFERRED); 0 when `verified` holds no verified
+ * request.
+ *
+ * # Safety
+ * `verified` NULL or live.
+ */
+uint64_t koosign_verified_replay_expires_ms(const struct koosign_verified *verified);
+
+/**
+ * The key a replay store records the request under (what a shared store
+ * keys on; with KOOSIGN_REPLAY_DEFERRED, check it yourself): a V2 / kit
+ * nonce as sent, or `v1:` + the V1 token. `*out` points into the request
+ * or `verified`; `*out_len` bytes.
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_ARGUMENT
+ * (no verified request), KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `verified` NULL or live; `out`, `out_len` NULL or valid for a write.
+ */
+koosign_status koosign_verified_replay_key(const struct koosign_verified *verified,
+                                           const uint8_t **out,
+                                           size_t *out_len);
+
+/**
+ * The exact verified body (empty for an S1 GET): `*out` points into the
+ * request's body.
+ *
+ * Statuses as koosign_verified_replay_key.
+ *
+ * # Safety
+ * As koosign_verified_replay_key.
+ */
+koosign_status koosign_verified_body(const struct koosign_verified *verified,
+                                     const uint8_t **out,
+                                     size_t *out_len);
+
+/**
+ * A field of the verified notification by its wire name: a V1 parameter
+ * (first value, decoded), or a string field of the V2 / kit notification
+ * that the core reads (`activity`, `orderId`, `orderLineId`,
+ * `businessId`, `testFlag`, `instanceId`, `scene`, `status`, `productId`,
+ * `expireTime`, `trialFlag`, `customerId`, `customerName`,
+ * `chargingMode`, `skuCode`; JSON escapes decoded). `*value` points into
+ * the request, the scratch or `verified` (not NUL-terminated).
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_MISSING_PARAMETER (absent), KOOSIGN_NULL_PARAMETER,
+ * KOOSIGN_INVALID_UTF8 (`name`), KOOSIGN_INVALID_ARGUMENT (no verified
+ * request), KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `verified` NULL or live; `name` valid for `name_len` bytes; `value`,
+ * `value_len` NULL or valid for a write.
+ */
+koosign_status koosign_verified_get(const struct koosign_verified *verified,
+                                    const char *name,
+                                    size_t name_len,
+                                    const char **value,
+                                    size_t *value_len);
+
+/**
+ * The number of parameters of a verified V1 request (S1 query or S1b
+ * body, `authToken` and `timeStamp` included); 0 for V2 / kit or when
+ * `verified` holds no verified request.
+ *
+ * # Safety
+ * `verified` NULL or live.
+ */
+size_t koosign_verified_param_count(const struct koosign_verified *verified);
+
+/**
+ * Parameter `index` (in received order, decoded) of a verified V1
+ * request: its name and value, pointing into the scratch (not
+ * NUL-terminated).
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_ARGUMENT
+ * (no verified V1 request, or `index` ≥ koosign_verified_param_count),
+ * KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `verified` NULL or live; the out-pointers NULL or valid for a write.
+ */
+koosign_status koosign_verified_param(const struct koosign_verified *verified,
+                                      size_t index,
+                                      const char **name,
+                                      size_t *name_len,
+                                      const char **value,
+                                      size_t *value_len);
+
+/**
+ * Bytes of `out` a decryption of a `wire_len`-byte wire string needs
+ * (the core's `field::decrypt_out_len`).
+ */
+size_t koosign_decrypt_out_len(size_t wire_len);
+
+/**
+ * Bytes an encrypted field of a `plaintext_len`-byte plaintext takes
+ * (the core's `field::encrypt_out_len`; KOOSIGN_MAX_WIRE_LEN at most).
+ */
+size_t koosign_encrypt_out_len(size_t plaintext_len);
+
+/**
+ * Decrypts an inbound field of the verified request (V1 `mobilePhone`,
+ * `email`; SCHEMES.md S4) with the key that matched. `mode`:
+ * KOOSIGN_DECRYPT_AUTO, KOOSIGN_AES256 or KOOSIGN_AES128. `out`: at least
+ * koosign_decrypt_out_len(wire_len) bytes (the plaintext is copied there
+ * only whole). A KOOSIGN_DECRYPT here answers `000002`
+ * (koosign_result_code(status, 1)).
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_DECRYPT, KOOSIGN_BUFFER_TOO_SMALL,
+ * KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8, KOOSIGN_INVALID_ARGUMENT,
+ * KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `verified` NULL or live; `wire` valid for `wire_len`; `out` NULL (only
+ * with `out_cap` 0) or valid for `out_cap` bytes; `out_len` valid.
+ */
+koosign_status koosign_verified_decrypt(const struct koosign_verified *verified,
+                                        const char *wire,
+                                        size_t wire_len,
+                                        koosign_encrypt_type mode,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
+
+/**
+ * Decrypts a field with key 0's precomputed AES keys (S4), as
+ * koosign_decrypt_field without the key derivation. Parameters and
+ * statuses as koosign_verified_decrypt (with `merchant` for `verified`).
+ *
+ * # Safety
+ * As koosign_verified_decrypt.
+ */
+koosign_status koosign_merchant_decrypt(const struct koosign_merchant *merchant,
+                                        const char *wire,
+                                        size_t wire_len,
+                                        koosign_encrypt_type mode,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len);
+
+/**
+ * The `Body-Sign` value (S3) of the exact bytes `body` under key 0,
+ * precomputed: KOOSIGN_BODY_SIGN_VALUE_LEN (81) bytes into `out`.
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_BUFFER_TOO_SMALL,
+ * KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `merchant` NULL or live; `body` valid for `body_len`; `out` NULL (only
+ * with `out_cap` 0) or valid for `out_cap` bytes; `out_len` valid.
+ */
+koosign_status koosign_merchant_body_sign(const struct koosign_merchant *merchant,
+                                          const uint8_t *body,
+                                          size_t body_len,
+                                          uint8_t *out,
+                                          size_t out_cap,
+                                          size_t *out_len);
+
+/**
+ * The signed refusal of `verified`'s outcome (docs/SCHEMES.md §Answers):
+ * the body `{"resultCode":"…","resultMsg":"…"}` (the code of
+ * koosign_verified_result_code, its fixed message, no detail) into `out`
+ * and its `Body-Sign` value under key 0 into `sign`. Send it as HTTP 200,
+ * `Content-Type: application/json;charset=UTF-8`, header `Body-Sign`.
+ *
+ * - `out`, `out_cap`, `out_len`: KOOSIGN_REFUSAL_MAX_LEN bytes suffice.
+ * - `sign`, `sign_cap`, `sign_len`: KOOSIGN_BODY_SIGN_VALUE_LEN (81) bytes.
+ *
+ * Both buffers are written, or neither (KOOSIGN_BUFFER_TOO_SMALL, each
+ * out-length then holding what its buffer needs). Returns KOOSIGN_OK,
+ * KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_ARGUMENT (`verified` holds a
+ * verified request), KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `merchant`, `verified` NULL or live; `out` / `sign` NULL (only with a
+ * zero capacity) or valid for their capacity, not overlapping; the
+ * out-lengths valid for a write.
+ */
+koosign_status koosign_merchant_refusal(const struct koosign_merchant *merchant,
+                                        const struct koosign_verified *verified,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len,
+                                        uint8_t *sign,
+                                        size_t sign_cap,
+                                        size_t *sign_len);
+
+/**
+ * The signed bare answer `{"resultCode":"…","resultMsg":"…"}` of `code`
+ * (a koosign_result: the handler's own KOOSIGN_RESULT_UNKNOWN_INSTANCE,
+ * KOOSIGN_RESULT_MERCHANT_FAILURE, or KOOSIGN_RESULT_SUCCESS), signed
+ * under key 0. Buffers and statuses as koosign_merchant_refusal
+ * (KOOSIGN_INVALID_ARGUMENT: `code` is not a koosign_result).
+ *
+ * # Safety
+ * As koosign_merchant_refusal.
+ */
+koosign_status koosign_merchant_answer_code(const struct koosign_merchant *merchant,
+                                            uint32_t code,
+                                            uint8_t *out,
+                                            size_t out_cap,
+                                            size_t *out_len,
+                                            uint8_t *sign,
+                                            size_t sign_cap,
+                                            size_t *sign_len);
+
+/**
+ * Writes and signs an answer (the core's `Merchant::respond`):
+ * `resultCode` and its fixed `resultMsg`, then `instanceId`, `encryptType`
+ * (when `appInfo` or `info` is given) and `appInfo` / `info`, whose
+ * `userName` and `password` are encrypted under key 0 with `encrypt_type`
+ * (KOOSIGN_AES256 or KOOSIGN_AES128) and a fresh IV from the operating
+ * system; the `Body-Sign` into `sign` covers exactly the bytes written
+ * into `out`. Both buffers are written, or neither: on
+ * KOOSIGN_BUFFER_TOO_SMALL `*out_len` holds the body's length (the same
+ * for every call with these inputs) and `*sign_len` 81.
+ *
+ * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
+ * KOOSIGN_INVALID_ARGUMENT (`result_code`, `encrypt_type`),
+ * KOOSIGN_INPUT_TOO_LARGE (an `instanceId` over 64 characters, a secret
+ * over 79 bytes), KOOSIGN_RANDOM_SOURCE, KOOSIGN_BUFFER_TOO_SMALL,
+ * KOOSIGN_PANIC.
+ *
+ * # Safety
+ * `merchant` NULL or live; `answer` NULL or valid, with every string and
+ * array valid for its length; the buffers as in koosign_merchant_refusal.
+ */
+koosign_status koosign_merchant_respond(const struct koosign_merchant *merchant,
+                                        const struct koosign_answer *answer,
+                                        koosign_encrypt_type encrypt_type,
+                                        uint8_t *out,
+                                        size_t out_cap,
+                                        size_t *out_len,
+                                        uint8_t *sign,
+                                        size_t sign_cap,
+                                        size_t *sign_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -175,13 +175,13 @@ pub(crate) unsafe fn pairs<'a>(ptr: *const koosign_pair, n: usize) -> Res<Vec<(&
         .collect()
 }
 
-/// An optional `koosign_freshness` (NULL: none).
+/// An optional `koosign_freshness` (NULL: `Freshness::Unchecked`).
 ///
 /// # Safety
 /// Unless NULL, `ptr` points to a valid `koosign_freshness`.
-pub(crate) unsafe fn freshness_opt(ptr: *const koosign_freshness) -> Option<ks::Freshness> {
+pub(crate) unsafe fn freshness_opt(ptr: *const koosign_freshness) -> ks::Freshness {
     // SAFETY: NULL or valid, per the contract.
-    unsafe { ptr.as_ref() }.map(|f| f.to_core())
+    unsafe { ptr.as_ref() }.map_or(ks::Freshness::Unchecked, |f| f.to_core())
 }
 
 /// An optional `size_t` out-pointer (the index of the key that matched).
@@ -286,6 +286,11 @@ impl OutBuf {
         // SAFETY: as in `too_small`.
         unsafe { self.len.write(needed) };
         Ok(())
+    }
+
+    /// The buffer's capacity in bytes.
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
     }
 
     /// Base address of the buffer (for results that point into it).

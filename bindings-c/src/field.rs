@@ -17,7 +17,15 @@ pub const KOOSIGN_AES128: koosign_encrypt_type = 2;
 /// padding and UTF-8 (SCHEMES.md S4 decision for undocumented inbound fields).
 pub const KOOSIGN_DECRYPT_AUTO: koosign_encrypt_type = 0;
 
-fn type_of(t: koosign_encrypt_type) -> Res<ks::EncryptType> {
+/// A decryption mode: KOOSIGN_DECRYPT_AUTO or one key size.
+pub(crate) fn mode_of(mode: koosign_encrypt_type) -> Res<ks::DecryptMode> {
+    Ok(match mode {
+        KOOSIGN_DECRYPT_AUTO => ks::DecryptMode::Auto,
+        t => ks::DecryptMode::Only(type_of(t)?),
+    })
+}
+
+pub(crate) fn type_of(t: koosign_encrypt_type) -> Res<ks::EncryptType> {
     match t {
         KOOSIGN_AES256 => Ok(ks::EncryptType::Aes256),
         KOOSIGN_AES128 => Ok(ks::EncryptType::Aes128),
@@ -208,10 +216,7 @@ pub unsafe extern "C" fn koosign_decrypt_field(
                 text(key, key_len)?,
             )
         };
-        let mode = match mode {
-            KOOSIGN_DECRYPT_AUTO => ks::DecryptMode::Auto,
-            t => ks::DecryptMode::Only(type_of(t)?),
-        };
+        let mode = mode_of(mode)?;
         // The core needs `wire_len` bytes of scratch; the plaintext is then
         // copied out (or its length reported) and the scratch wiped.
         with_secret_scratch(wire.len(), |scratch| {

@@ -12,10 +12,11 @@
 //! - text inputs must be UTF-8 (`KOOSIGN_INVALID_UTF8`);
 //! - outputs go into caller buffers with an out-length: a too-small buffer
 //!   is left untouched and the needed length is written to the out-length;
-//! - nothing allocated is handed to the caller except the opaque
-//!   `koosign_nonce_cache`, which the caller creates and frees;
-//! - statuses map to resultCodes as documented on [`koosign_status`]
-//!   (SCHEMES.md "Which code a refusal gets").
+//! - nothing allocated is handed to the caller except the opaque handles
+//!   `koosign_merchant`, `koosign_verified` and `koosign_nonce_cache`,
+//!   which the caller creates and frees;
+//! - a status's resultCode is the core's (`koosign_result_code`, which
+//!   calls `koosign::answer::result_code`; docs/ERRORS.md).
 //!
 //! Unsafe code: `ffi.rs` turns C pointers into Rust references and copies
 //! into caller buffers, each block saying why it is sound under the
@@ -50,11 +51,15 @@ mod licence;
 // S6.
 mod apig;
 
+// The keyed merchant context (every scheme behind one handle).
+mod merchant;
+
 pub use apig::*;
 pub use body::*;
 pub use ffi::{koosign_freshness, koosign_pair, koosign_str};
 pub use field::*;
 pub use licence::*;
+pub use merchant::*;
 pub use nonce::*;
 pub use status::*;
 pub use v1::*;

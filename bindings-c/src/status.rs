@@ -10,33 +10,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// later and are declared last); codes
 /// from 100 are the C layer's own. Values are stable.
 ///
-/// The resultCode a merchant endpoint answers when a verifier
-/// (koosign_verify_v1, koosign_verify_v1_json, koosign_verify_v2,
-/// koosign_verify_v2_query, koosign_verify_licence) refuses a notification,
-/// per SCHEMES.md "Which code a refusal gets" (the table `koosign serve`
-/// applies):
-///
-/// - `000001` (authentication failed): KOOSIGN_MISSING_PARAMETER,
-///   KOOSIGN_MALFORMED_ENCODING, KOOSIGN_BAD_TIMESTAMP,
-///   KOOSIGN_STALE_TIMESTAMP, KOOSIGN_REPLAYED_NONCE,
-///   KOOSIGN_INPUT_TOO_LARGE, KOOSIGN_SIGNATURE_MISMATCH,
-///   KOOSIGN_AMBIGUOUS, and KOOSIGN_INVALID_UTF8 for a received text
-///   (query, token, signature, timestamp, nonce): everything a verifier
-///   reports is found before the request is authenticated, so a missing,
-///   malformed, ambiguous, non-matching, stale or replayed request is
-///   `000001`, never `000002`.
-/// - `000005` (the merchant's side failed): KOOSIGN_NONCE_STORE_FULL (the
-///   replay store is full: fail closed, the marketplace retries),
-///   KOOSIGN_STORE_UNAVAILABLE (the replay store is down: fail closed),
-///   KOOSIGN_NO_ACCESS_KEY (no key configured), KOOSIGN_RANDOM_SOURCE,
-///   KOOSIGN_BUFFER_TOO_SMALL, KOOSIGN_NULL_PARAMETER,
-///   KOOSIGN_INVALID_ARGUMENT, KOOSIGN_PANIC, KOOSIGN_UNKNOWN_ERROR, and
-///   KOOSIGN_INVALID_UTF8 for the merchant's own access key.
-/// - `000002` (bad parameters) is for an authenticated request whose body
-///   or parameters the merchant cannot use (not JSON, a required field
-///   missing, an unknown activity…): the caller's own checks after
-///   KOOSIGN_OK, and KOOSIGN_DECRYPT from koosign_decrypt_field on an
-///   inbound field (`mobilePhone`, `email`) of a verified notification.
+/// The `resultCode` a merchant endpoint answers for a status is the core's
+/// table, not restated here: koosign_result_code(status, authenticated)
+/// (`koosign::answer::result_code`; the list is docs/ERRORS.md), or
+/// koosign_verified_result_code after koosign_merchant_verify, which knows
+/// the stage.
 ///
 /// Every answer, refusals included, is HTTP 200 with a JSON body and a
 /// `Body-Sign` header over the exact bytes sent (koosign_body_sign).

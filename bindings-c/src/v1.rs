@@ -85,7 +85,7 @@ pub unsafe extern "C" fn koosign_verify_v1(
         };
         let mut store = store_of(cache);
         let i = with_scratch(query.len(), |scratch| {
-            let store = store.as_mut().map(|s| s as &mut dyn ks::NonceStore);
+            let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
             ks::verify_v1_query(query, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);
@@ -148,7 +148,7 @@ pub unsafe extern "C" fn koosign_verify_v1_json(
         let mut store = store_of(cache);
         let scratch_len = body.len().saturating_add(token.len()).saturating_add(9);
         let i = with_scratch(scratch_len, |scratch| {
-            let store = store.as_mut().map(|s| s as &mut dyn ks::NonceStore);
+            let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
             ks::verify_v1_json(token, body, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);

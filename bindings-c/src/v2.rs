@@ -227,10 +227,10 @@ fn verify(
     auth: &ks::V2Auth<'_>,
     body: &[u8],
     keys: &[&str],
-    fresh: Option<ks::Freshness>,
+    fresh: ks::Freshness,
     cache: Option<&koosign_nonce_cache>,
 ) -> Res<usize> {
     let mut store = store_of(cache);
-    let store = store.as_mut().map(|s| s as &mut dyn ks::NonceStore);
+    let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
     Ok(ks::verify_v2(scheme, auth, body, keys, fresh, store)?.key_index())
 }

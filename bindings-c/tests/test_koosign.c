@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "koosign.h"
+#include "helpers.h"
 
 /* ---- harness ------------------------------------------------------------ */
 
@@ -108,55 +109,7 @@ static bool kseq(koosign_str s, const char *want) {
 #define RESP_BODY "{\"resultCode\":\"000000\",\"resultMsg\":\"success.\"}"
 #define RESP_HEADER "sign_type=\"HMAC-SHA256\", signature=\"CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=\""
 
-static void hex(const uint8_t *p, size_t n, char *out) {
-    for (size_t i = 0; i < n; i++) {
-        snprintf(out + 2 * i, 3, "%02x", p[i]);
-    }
-    out[2 * n] = '\0';
-}
-
-/* Standard Base64 to bytes (no validation beyond the alphabet); returns the
- * number of bytes written, or 0 on a character outside the alphabet. */
-static size_t b64_decode(const uint8_t *s, size_t n, uint8_t *out, size_t cap) {
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t w = 0;
-    for (size_t i = 0; i < n && s[i] != '='; i++) {
-        uint8_t c = s[i];
-        int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-                : c >= 'a' && c <= 'z' ? c - 'a' + 26
-                : c >= '0' && c <= '9' ? c - '0' + 52
-                : c == '+'             ? 62
-                : c == '/'             ? 63
-                                       : -1;
-        if (v < 0) {
-            return 0;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (w < cap) {
-                out[w++] = (uint8_t)(acc >> bits);
-            }
-        }
-    }
-    return w;
-}
-
-/* hex(HMAC-SHA256(key, msg)) through koosign_body_signature (= b64 of it). */
-static bool hmac_hex(const uint8_t *msg, size_t n, const char *key, char out[65]) {
-    uint8_t sig[KOOSIGN_BODY_SIGNATURE_LEN], raw[32];
-    size_t sn = 0;
-    if (koosign_body_signature(msg, n, key, strlen(key), sig, sizeof sig, &sn) != KOOSIGN_OK ||
-        b64_decode(sig, sn, raw, sizeof raw) != 32) {
-        return false;
-    }
-    hex(raw, 32, out);
-    return true;
-}
-
-/* hex(SHA-256(data)): the last line of the canonical request
+/* hex_of(SHA-256(data)): the last line of the canonical request
  * koosign_sign_apig builds for a request with that body. */
 static bool sha256_hex(const uint8_t *data, size_t n, char out[65]) {
     static uint8_t buf[8192];
@@ -255,12 +208,12 @@ static void test_spec_vectors(void) {
         char h[65];
         if (ST(koosign_derive_key(kv[i].seed, strlen(kv[i].seed), KOOSIGN_AES128, out, sizeof out, &n),
                KOOSIGN_OK)) {
-            hex(out, n, h);
+            hex_of(out, n, h);
             CHECK(n == KOOSIGN_AES128_KEY_LEN && strcmp(h, kv[i].k128) == 0);
         }
         if (ST(koosign_derive_key(kv[i].seed, strlen(kv[i].seed), KOOSIGN_AES256, out, sizeof out, &n),
                KOOSIGN_OK)) {
-            hex(out, n, h);
+            hex_of(out, n, h);
             CHECK(n == KOOSIGN_AES256_KEY_LEN && strcmp(h, kv[i].k256) == 0);
         }
     }
@@ -378,7 +331,7 @@ static void test_spec_vectors(void) {
         char h[65], sts[128], mac[65];
         if (CHECK(sha256_hex((const uint8_t *)creq, sizeof creq - 1, h))) {
             int sn = snprintf(sts, sizeof sts, "SDK-HMAC-SHA256\n20060102T150405Z\n%s", h);
-            CHECK(hmac_hex((const uint8_t *)sts, (size_t)sn, "SecretKey", mac) &&
+            CHECK(hmac_hex((const uint8_t *)sts, (size_t)sn, "SecretKey", mac) == KOOSIGN_OK &&
                   strcmp(mac, "5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624") == 0);
         }
     }
@@ -485,7 +438,7 @@ static void test_round_trips(void) {
     /* V2 with freshness and a nonce cache */
     koosign_nonce_cache *cache = NULL;
     if (ST(koosign_nonce_cache_new(100, &cache), KOOSIGN_OK)) {
-        CHECK(koosign_nonce_cache_capacity(cache) == 1024);
+        CHECK(koosign_nonce_cache_capacity(cache) == 100); /* exactly the capacity asked for */
         koosign_freshness fresh = {V2_TS_MS + 5000, KOOSIGN_DEFAULT_WINDOW_MS};
         ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh,
                              cache, NULL),
@@ -644,7 +597,7 @@ static void test_statuses(void) {
 
     /* replay, and a full cache (capacity 64: 64 distinct fresh nonces fill it) */
     koosign_nonce_cache *cache = NULL;
-    if (ST(koosign_nonce_cache_new(1, &cache), KOOSIGN_OK)) {
+    if (ST(koosign_nonce_cache_new(64, &cache), KOOSIGN_OK)) {
         CHECK(koosign_nonce_cache_capacity(cache) == 64);
         koosign_freshness fresh = {V2_TS_MS, KOOSIGN_DEFAULT_WINDOW_MS};
         char nonce[32];
@@ -733,9 +686,11 @@ static void test_statuses(void) {
     cache = (koosign_nonce_cache *)&n; /* must be overwritten with NULL */
     ST(koosign_nonce_cache_new(0, &cache), KOOSIGN_INVALID_ARGUMENT);
     CHECK(cache == NULL);
-    ST(koosign_nonce_cache_new(KOOSIGN_NONCE_CACHE_MAX_CAPACITY + 1, &cache), KOOSIGN_INVALID_ARGUMENT);
-    if (ST(koosign_nonce_cache_new(KOOSIGN_NONCE_CACHE_MAX_CAPACITY, &cache), KOOSIGN_OK)) {
-        CHECK(koosign_nonce_cache_capacity(cache) == KOOSIGN_NONCE_CACHE_MAX_CAPACITY);
+    /* More than the system can give: refused, never an abort across the boundary. */
+    ST(koosign_nonce_cache_new(SIZE_MAX / 8, &cache), KOOSIGN_INVALID_ARGUMENT);
+    CHECK(cache == NULL);
+    if (ST(koosign_nonce_cache_new(100000, &cache), KOOSIGN_OK)) {
+        CHECK(koosign_nonce_cache_capacity(cache) == 100000); /* a capacity chosen at run time, no tiers */
         koosign_nonce_cache_free(cache);
     }
 
@@ -1717,6 +1672,354 @@ static void test_threads(void) {
     koosign_nonce_cache_free(g_shared);
 }
 
+/* ---- the keyed merchant context ------------------------------------------ */
+
+#define V2_QUERY "signature=" V2_SIG "&timestamp=" V2_TS "&nonce=" V2_NONCE
+
+static int g_store_calls;
+static int store_answer(void *ctx, const uint8_t *key, size_t key_len, uint64_t now_ms, uint64_t expires_ms) {
+    (void)key, (void)key_len;
+    g_store_calls++;
+    /* the window of the policy: expiry = timestamp + 60 s */
+    if (expires_ms != V2_TS_MS + KOOSIGN_DEFAULT_WINDOW_MS || now_ms < V2_TS_MS) {
+        return KOOSIGN_STORE_DOWN;
+    }
+    return *(const int *)ctx;
+}
+
+static koosign_status mverify(const koosign_merchant *m, const char *method, const char *query, const koosign_pair *hs,
+                              size_t nh, const char *body, uint64_t now, koosign_replay replay,
+                              const koosign_nonce_store *store, uint8_t *scratch, size_t cap, koosign_verified *v) {
+    return koosign_merchant_verify(m, method, strlen(method), query, strlen(query), hs, nh, (const uint8_t *)body,
+                                   strlen(body), now, replay, store, scratch, cap, v);
+}
+
+static void test_merchant(void) {
+    g_section = "merchant";
+    const char *keys[5] = {"otherKey", KEY, "k3", "k4", "k5"};
+    size_t lens[5] = {8, sizeof KEY - 1, 2, 2, 2};
+    koosign_policy policy = koosign_policy_default();
+    CHECK(policy.v2_window_ms == KOOSIGN_DEFAULT_WINDOW_MS && policy.v1_window_ms == KOOSIGN_V1_DEFAULT_WINDOW_MS);
+    koosign_merchant *m = (koosign_merchant *)&policy; /* must be overwritten with NULL */
+    ST(koosign_merchant_new(keys, lens, 2, NULL, &m), KOOSIGN_NULL_PARAMETER);
+    CHECK(m == NULL);
+    ST(koosign_merchant_new(keys, lens, 0, &policy, &m), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_merchant_new(keys, lens, 5, &policy, &m), KOOSIGN_INPUT_TOO_LARGE);
+    size_t zero = 0;
+    ST(koosign_merchant_new(keys, &zero, 1, &policy, &m), KOOSIGN_NO_ACCESS_KEY);
+    if (!ST(koosign_merchant_new(keys, lens, 2, &policy, &m), KOOSIGN_OK)) {
+        return;
+    }
+    koosign_verified *v = NULL;
+    if (!ST(koosign_verified_new(&v), KOOSIGN_OK)) {
+        koosign_merchant_free(m);
+        return;
+    }
+    koosign_nonce_cache *cache = NULL;
+    koosign_nonce_store store;
+    ST(koosign_nonce_cache_new(16, &cache), KOOSIGN_OK);
+    ST(koosign_nonce_cache_store(cache, &store), KOOSIGN_OK);
+    uint8_t scratch[512];
+    /* at least the query (decoded there), and what this request needs */
+    CHECK(koosign_merchant_scratch_len(S(V2_QUERY), NULL, 0, B(V2_BODY)) >= sizeof V2_QUERY - 1 &&
+          koosign_merchant_scratch_len(S(V2_QUERY), NULL, 0, B(V2_BODY)) <= sizeof scratch);
+    CHECK(koosign_merchant_scratch_len(NULL, 5, NULL, 0, NULL, 0) == 0);
+    const uint64_t now = V2_TS_MS + 2000;
+
+    /* S2 through the context: verified with key 1, the fields readable */
+    if (ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, &store, scratch, sizeof scratch, v),
+           KOOSIGN_OK)) {
+        const char *p, *val;
+        size_t pn, vn;
+        ST(koosign_verified_protocol(v, &p, &pn), KOOSIGN_OK);
+        CHECK(pn == 2 && memcmp(p, "v2", 2) == 0);
+        ST(koosign_verified_activity(v, &p, &pn), KOOSIGN_OK);
+        CHECK(pn == 11 && memcmp(p, "newInstance", 11) == 0);
+        CHECK(koosign_verified_key_index(v) == 1 && koosign_verified_timestamp_ms(v) == V2_TS_MS);
+        CHECK(koosign_verified_replay_expires_ms(v) == V2_TS_MS + KOOSIGN_DEFAULT_WINDOW_MS);
+        ST(koosign_verified_get(v, S("orderId"), &val, &vn), KOOSIGN_OK);
+        CHECK(eq((const uint8_t *)val, vn, "CS2211181819B4LVS"));
+        ST(koosign_verified_get(v, S("nope"), &val, &vn), KOOSIGN_MISSING_PARAMETER);
+        const uint8_t *k;
+        ST(koosign_verified_replay_key(v, &k, &vn), KOOSIGN_OK);
+        CHECK(eq(k, vn, V2_NONCE));
+        ST(koosign_verified_body(v, &k, &vn), KOOSIGN_OK);
+        CHECK(eq(k, vn, V2_BODY));
+        CHECK(koosign_verified_result_code(v) == KOOSIGN_RESULT_SUCCESS && koosign_verified_param_count(v) == 0);
+        /* a verified request has no refusal */
+        uint8_t body[KOOSIGN_REFUSAL_MAX_LEN], sign[KOOSIGN_BODY_SIGN_VALUE_LEN];
+        size_t bn, sn;
+        ST(koosign_merchant_refusal(m, v, body, sizeof body, &bn, sign, sizeof sign, &sn), KOOSIGN_INVALID_ARGUMENT);
+    }
+    CHECK(koosign_nonce_cache_len(cache) == 1);
+
+    /* the same request again: a replay, 000001, signed refusal under key 0 */
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, &store, scratch, sizeof scratch, v),
+       KOOSIGN_REPLAYED_NONCE);
+    CHECK(koosign_verified_result_code(v) == KOOSIGN_RESULT_UNAUTHENTICATED && !koosign_verified_authenticated(v));
+    CHECK(strcmp(koosign_result_code_text(koosign_verified_result_code(v)), "000001") == 0);
+    {
+        uint8_t body[KOOSIGN_REFUSAL_MAX_LEN], sign[KOOSIGN_BODY_SIGN_VALUE_LEN], small[8];
+        size_t bn = 99, sn = 99;
+        memset(small, 'x', sizeof small);
+        /* too small: nothing written in either buffer, both lengths reported */
+        ST(koosign_merchant_refusal(m, v, small, sizeof small, &bn, sign, sizeof sign, &sn), KOOSIGN_BUFFER_TOO_SMALL);
+        CHECK(bn > sizeof small && bn <= KOOSIGN_REFUSAL_MAX_LEN && sn == KOOSIGN_BODY_SIGN_VALUE_LEN);
+        CHECK(memcmp(small, "xxxxxxxx", 8) == 0);
+        if (ST(koosign_merchant_refusal(m, v, body, sizeof body, &bn, sign, sizeof sign, &sn), KOOSIGN_OK)) {
+            CHECK(eq(body, bn, "{\"resultCode\":\"000001\",\"resultMsg\":\"authentication failed\"}"));
+            koosign_str k0 = KS("otherKey");
+            size_t idx = 9;
+            ST(koosign_verify_body_sign((const char *)sign, sn, body, bn, &k0, 1, &idx), KOOSIGN_OK);
+            uint8_t sign2[KOOSIGN_BODY_SIGN_VALUE_LEN];
+            size_t sn2;
+            ST(koosign_merchant_body_sign(m, body, bn, sign2, sizeof sign2, &sn2), KOOSIGN_OK);
+            CHECK(sn2 == sn && memcmp(sign, sign2, sn) == 0);
+        }
+        ST(koosign_merchant_answer_code(m, KOOSIGN_RESULT_UNKNOWN_INSTANCE, body, sizeof body, &bn, sign, sizeof sign,
+                                        &sn),
+           KOOSIGN_OK);
+        CHECK(eq(body, bn, "{\"resultCode\":\"000003\",\"resultMsg\":\"instance not found\"}"));
+        ST(koosign_merchant_answer_code(m, 4, body, sizeof body, &bn, sign, sizeof sign, &sn),
+           KOOSIGN_INVALID_ARGUMENT);
+    }
+
+    /* the caller's store: unavailable -> 000005, full -> 000005, replayed -> 000001 */
+    int answer = KOOSIGN_STORE_DOWN;
+    koosign_nonce_store mine = {&answer, store_answer};
+    g_store_calls = 0;
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, &mine, scratch, sizeof scratch, v),
+       KOOSIGN_STORE_UNAVAILABLE);
+    CHECK(koosign_verified_result_code(v) == KOOSIGN_RESULT_MERCHANT_FAILURE && g_store_calls == 1);
+    answer = 77; /* not one of the four answers: read as unavailable */
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, &mine, scratch, sizeof scratch, v),
+       KOOSIGN_STORE_UNAVAILABLE);
+    answer = KOOSIGN_STORE_FULL;
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, &mine, scratch, sizeof scratch, v),
+       KOOSIGN_NONCE_STORE_FULL);
+    CHECK(koosign_verified_result_code(v) == KOOSIGN_RESULT_MERCHANT_FAILURE);
+    answer = KOOSIGN_STORE_REPLAYED;
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, &mine, scratch, sizeof scratch, v),
+       KOOSIGN_REPLAYED_NONCE);
+    answer = KOOSIGN_STORE_FRESH;
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, &mine, scratch, sizeof scratch, v),
+       KOOSIGN_OK);
+    /* a forged request never reaches the store */
+    g_store_calls = 0;
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, "{\"activity\":\"newInstance\"}", now, KOOSIGN_REPLAY_STORE, &mine,
+               scratch, sizeof scratch, v),
+       KOOSIGN_SIGNATURE_MISMATCH);
+    CHECK(g_store_calls == 0);
+
+    /* no store with KOOSIGN_REPLAY_STORE is the caller's mistake (000005), never "no check" */
+    koosign_nonce_store none = {NULL, NULL};
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, NULL, scratch, sizeof scratch, v),
+       KOOSIGN_NULL_PARAMETER);
+    CHECK(koosign_verified_result_code(v) == KOOSIGN_RESULT_MERCHANT_FAILURE);
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_STORE, &none, scratch, sizeof scratch, v),
+       KOOSIGN_NULL_PARAMETER);
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, 0, NULL, scratch, sizeof scratch, v),
+       KOOSIGN_INVALID_ARGUMENT);
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, &store, scratch, sizeof scratch,
+               v),
+       KOOSIGN_INVALID_ARGUMENT);
+    /* unchecked and deferred, by name: no store consulted */
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, sizeof scratch, v),
+       KOOSIGN_OK);
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_DEFERRED, NULL, scratch, sizeof scratch, v),
+       KOOSIGN_OK);
+    /* scratch too small: refused (000005), nothing accepted */
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, 10, v),
+       KOOSIGN_BUFFER_TOO_SMALL);
+    CHECK(koosign_verified_result_code(v) == KOOSIGN_RESULT_MERCHANT_FAILURE);
+    /* stale under the default window; accepted with the named unchecked window */
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, V2_TS_MS + 61000, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch,
+               sizeof scratch, v),
+       KOOSIGN_STALE_TIMESTAMP);
+    {
+        koosign_policy open = policy;
+        open.v2_window_ms = KOOSIGN_WINDOW_UNCHECKED;
+        koosign_merchant *m2 = NULL;
+        if (ST(koosign_merchant_new(keys + 1, lens + 1, 1, &open, &m2), KOOSIGN_OK)) {
+            ST(mverify(m2, "POST", V2_QUERY, NULL, 0, V2_BODY, V2_TS_MS + 86400000, KOOSIGN_REPLAY_UNCHECKED, NULL,
+                       scratch, sizeof scratch, v),
+               KOOSIGN_OK);
+            CHECK(koosign_verified_key_index(v) == 0);
+            /* a window of 0 is a window (exactly now), not "unchecked" */
+            koosign_policy zero_w = policy;
+            zero_w.v2_window_ms = 0;
+            koosign_merchant *m3 = NULL;
+            if (ST(koosign_merchant_new(keys + 1, lens + 1, 1, &zero_w, &m3), KOOSIGN_OK)) {
+                ST(mverify(m3, "POST", V2_QUERY, NULL, 0, V2_BODY, V2_TS_MS + 1, KOOSIGN_REPLAY_UNCHECKED, NULL,
+                           scratch, sizeof scratch, v),
+                   KOOSIGN_STALE_TIMESTAMP);
+                koosign_merchant_free(m3);
+            }
+            koosign_verified_free(v); /* refers to m2: freed first */
+            v = NULL;
+            ST(koosign_verified_new(&v), KOOSIGN_OK);
+            koosign_merchant_free(m2);
+        }
+    }
+    /* S2b (kit headers) and S1 (GET) through the same call */
+    {
+        koosign_pair hs[] = {{KS("Content-Type"), KS("application/json")},
+                             {KS("X-Sign"), KS(KIT_SIG)},
+                             {KS("x-timestamp"), KS(V2_TS)},
+                             {KS("x-nonce"), KS(V2_NONCE)}};
+        size_t need = koosign_merchant_scratch_len(S(""), hs, 4, B(V2_BODY));
+        CHECK(need <= sizeof scratch);
+        if (ST(mverify(m, "POST", "", hs, 4, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, sizeof scratch, v),
+               KOOSIGN_OK)) {
+            const char *p;
+            size_t pn;
+            ST(koosign_verified_protocol(v, &p, &pn), KOOSIGN_OK);
+            CHECK(pn == 3 && memcmp(p, "kit", 3) == 0);
+        }
+        /* a header that is not UTF-8 is a malformed request (000001) */
+        koosign_pair bad[] = {{KS("X-Sign"), KS("\xff")}};
+        ST(mverify(m, "POST", V2_QUERY, bad, 1, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, sizeof scratch,
+                   v),
+           KOOSIGN_MALFORMED_ENCODING);
+        CHECK(koosign_verified_result_code(v) == KOOSIGN_RESULT_UNAUTHENTICATED);
+        /* an authenticated body with an unknown activity: 000002 */
+    }
+
+    /* respond: appInfo secrets encrypted under key 0, the exact bytes signed */
+    {
+        koosign_app_info app = {KS("https://app.example/"), {NULL, 0}, KS("admin"), KS("s3cret!"), {NULL, 0}};
+        koosign_answer a = {KOOSIGN_RESULT_SUCCESS, KS("ins-1"), &app, NULL, 0};
+        uint8_t body[1024], sign[KOOSIGN_BODY_SIGN_VALUE_LEN], small[16];
+        size_t bn = 0, sn = 0, need = 0;
+        memset(small, 'x', sizeof small);
+        ST(koosign_merchant_respond(m, &a, KOOSIGN_AES256, small, sizeof small, &need, sign, sizeof sign, &sn),
+           KOOSIGN_BUFFER_TOO_SMALL);
+        CHECK(need > sizeof small && memcmp(small, "xxxxxxxxxxxxxxxx", 16) == 0);
+        if (ST(koosign_merchant_respond(m, &a, KOOSIGN_AES256, body, need, &bn, sign, sizeof sign, &sn), KOOSIGN_OK)) {
+            CHECK(bn == need);
+            koosign_str k0 = KS("otherKey");
+            ST(koosign_verify_body_sign((const char *)sign, sn, body, bn, &k0, 1, NULL), KOOSIGN_OK);
+            const char *pw = strstr((const char *)body, "\"password\":\"");
+            CHECK(pw != NULL && memmem(body, bn, "s3cret!", 7) == NULL &&
+                  memmem(body, bn, "\"encryptType\":\"1\"", 17) != NULL);
+            if (pw != NULL) {
+                pw += 12;
+                const char *end = strchr(pw, '"');
+                uint8_t plain[128];
+                size_t pn = 0;
+                CHECK(koosign_decrypt_out_len((size_t)(end - pw)) <= sizeof plain);
+                ST(koosign_merchant_decrypt(m, pw, (size_t)(end - pw), KOOSIGN_DECRYPT_AUTO, plain, sizeof plain, &pn),
+                   KOOSIGN_OK);
+                CHECK(eq(plain, pn, "s3cret!"));
+                ST(koosign_decrypt_field(pw, (size_t)(end - pw), S("otherKey"), KOOSIGN_AES256, plain, sizeof plain,
+                                         &pn),
+                   KOOSIGN_OK);
+            }
+        }
+        a.result_code = 4;
+        ST(koosign_merchant_respond(m, &a, KOOSIGN_AES256, body, sizeof body, &bn, sign, sizeof sign, &sn),
+           KOOSIGN_INVALID_ARGUMENT);
+        a.result_code = KOOSIGN_RESULT_SUCCESS;
+        app.password = KS("0123456789012345678901234567890123456789012345678901234567890123456789012345678901");
+        ST(koosign_merchant_respond(m, &a, KOOSIGN_AES256, body, sizeof body, &bn, sign, sizeof sign, &sn),
+           KOOSIGN_INPUT_TOO_LARGE);
+        CHECK(bn == 0 && sn == 0);
+    }
+
+    /* koosign_result_code: the core's table (docs/ERRORS.md), stage decides */
+    CHECK(koosign_result_code(KOOSIGN_OK, 0) == KOOSIGN_RESULT_SUCCESS);
+    CHECK(koosign_result_code(KOOSIGN_MISSING_PARAMETER, 0) == KOOSIGN_RESULT_UNAUTHENTICATED);
+    CHECK(koosign_result_code(KOOSIGN_MISSING_PARAMETER, 1) == KOOSIGN_RESULT_BAD_REQUEST);
+    CHECK(koosign_result_code(KOOSIGN_DECRYPT, 1) == KOOSIGN_RESULT_BAD_REQUEST);
+    CHECK(koosign_result_code(KOOSIGN_STORE_UNAVAILABLE, 0) == KOOSIGN_RESULT_MERCHANT_FAILURE);
+    CHECK(koosign_result_code(KOOSIGN_NONCE_STORE_FULL, 1) == KOOSIGN_RESULT_MERCHANT_FAILURE);
+    CHECK(koosign_result_code(KOOSIGN_NULL_PARAMETER, 0) == KOOSIGN_RESULT_MERCHANT_FAILURE);
+    CHECK(koosign_result_code(KOOSIGN_PANIC, 1) == KOOSIGN_RESULT_MERCHANT_FAILURE);
+    CHECK(koosign_result_code(12345, 0) == KOOSIGN_RESULT_MERCHANT_FAILURE);
+    CHECK(strcmp(koosign_result_code_text(KOOSIGN_RESULT_MERCHANT_FAILURE), "000005") == 0 &&
+          strcmp(koosign_result_code_text(4), "") == 0);
+    /* NULL handles */
+    CHECK(koosign_verified_result_code(NULL) == KOOSIGN_RESULT_MERCHANT_FAILURE && koosign_verified_key_index(NULL) == 0);
+    ST(mverify(NULL, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, sizeof scratch, v),
+       KOOSIGN_NULL_PARAMETER);
+    ST(mverify(m, "POST", V2_QUERY, NULL, 0, V2_BODY, now, KOOSIGN_REPLAY_UNCHECKED, NULL, scratch, sizeof scratch,
+               NULL),
+       KOOSIGN_NULL_PARAMETER);
+    koosign_merchant_free(NULL);
+    koosign_verified_free(NULL);
+
+    koosign_verified_free(v);
+    koosign_nonce_cache_free(cache);
+    koosign_merchant_free(m);
+}
+
+/* One koosign_merchant and one cache shared by THREADS threads, one
+ * koosign_verified each: every kit nonce is accepted exactly once. */
+static koosign_merchant *g_merchant;
+static koosign_nonce_store g_mstore;
+
+static int merchant_worker(void *arg) {
+    (void)arg;
+    koosign_verified *v = NULL;
+    if (koosign_verified_new(&v) != KOOSIGN_OK) {
+        return -1000;
+    }
+    int ok = 0;
+    uint8_t scratch[512];
+    for (int i = 0; i < PER_THREAD; i++) {
+        char nonce[32];
+        uint8_t sig[KOOSIGN_V2_SIGNATURE_LEN];
+        size_t n = 0;
+        snprintf(nonce, sizeof nonce, "m-shared-%d", i);
+        if (koosign_sign_v2(KOOSIGN_V2_KIT, B(V2_BODY), S(KEY), nonce, strlen(nonce), S(V2_TS), sig, sizeof sig, &n) !=
+            KOOSIGN_OK) {
+            ok = -1000;
+            break;
+        }
+        koosign_pair hs[] = {{KS("x-sign"), {(const char *)sig, n}},
+                             {KS("x-timestamp"), KS(V2_TS)},
+                             {KS("x-nonce"), {nonce, strlen(nonce)}}};
+        koosign_status st = koosign_merchant_verify(g_merchant, S("POST"), S(""), hs, 3, B(V2_BODY), V2_TS_MS,
+                                                    KOOSIGN_REPLAY_STORE, &g_mstore, scratch, sizeof scratch, v);
+        if (st == KOOSIGN_OK) {
+            ok++;
+        } else if (st != KOOSIGN_REPLAYED_NONCE || koosign_verified_result_code(v) != KOOSIGN_RESULT_UNAUTHENTICATED) {
+            ok = -1000;
+            break;
+        }
+    }
+    koosign_verified_free(v);
+    return ok;
+}
+
+static void test_merchant_threads(void) {
+    g_section = "merchant threads";
+    const char *keys[] = {KEY};
+    size_t lens[] = {sizeof KEY - 1};
+    koosign_policy policy = koosign_policy_default();
+    koosign_nonce_cache *cache = NULL;
+    if (!ST(koosign_merchant_new(keys, lens, 1, &policy, &g_merchant), KOOSIGN_OK)) {
+        return;
+    }
+    if (ST(koosign_nonce_cache_new(PER_THREAD, &cache), KOOSIGN_OK) &&
+        ST(koosign_nonce_cache_store(cache, &g_mstore), KOOSIGN_OK)) {
+        thrd_t t[THREADS];
+        int total = 0;
+        for (int i = 0; i < THREADS; i++) {
+            CHECK(thrd_create(&t[i], merchant_worker, NULL) == thrd_success);
+        }
+        for (int i = 0; i < THREADS; i++) {
+            int r = 0;
+            CHECK(thrd_join(t[i], &r) == thrd_success);
+            CHECK(r >= 0);
+            total += r;
+        }
+        CHECK(total == PER_THREAD && koosign_nonce_cache_len(cache) == PER_THREAD);
+    }
+    koosign_nonce_cache_free(cache);
+    koosign_merchant_free(g_merchant);
+}
+
 int main(void) {
     test_spec_vectors();
     test_round_trips();
@@ -1726,6 +2029,8 @@ int main(void) {
     test_nulls();
     test_threads();
     test_attacks();
+    test_merchant();
+    test_merchant_threads();
     test_status_strings(); /* last: checks that every status was reached */
     printf("%zu passed, %zu failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;

@@ -32,6 +32,7 @@
 #include <cjson/cJSON.h>
 
 #include "koosign.h"
+#include "helpers.h"
 
 #define WHY_LEN 1024
 typedef char why_t[WHY_LEN];
@@ -54,11 +55,6 @@ static bool field(const cJSON *c, const char *name, const char **out, why_t why)
     }
     *out = f->valuestring;
     return true;
-}
-
-static koosign_str kstr(const char *s) {
-    koosign_str k = {s, strlen(s)};
-    return k;
 }
 
 static const char *name_of(koosign_status st) { return koosign_status_name((uint32_t)st); }
@@ -373,7 +369,7 @@ static bool v1_query(const cJSON *c, why_t why) {
     size_t n = 0;
     bool ok = false;
     koosign_status st;
-    koosign_str keys[1] = {kstr(key)};
+    koosign_str keys[1] = {ks_str(key)};
     if (!expect_eq("canonical (runner's own)", (const uint8_t *)mine, mine_len, canonical, why)) {
         goto done;
     }
@@ -464,7 +460,7 @@ static bool body_sign_case(const cJSON *c, why_t why) {
     if (st != KOOSIGN_OK) {
         return fail(why, "%s", koosign_status_message(st));
     }
-    koosign_str keys[1] = {kstr(key)};
+    koosign_str keys[1] = {ks_str(key)};
     st = koosign_verify_body_sign((const char *)header, n, b, bn, keys, 1, NULL);
     if (st != KOOSIGN_OK) {
         return fail(why, "verify: %s", koosign_status_message(st));
@@ -593,7 +589,7 @@ static bool v2(const cJSON *c, koosign_v2_scheme scheme, why_t why) {
     if (!same) {
         return false;
     }
-    koosign_str keys[1] = {kstr(key)};
+    koosign_str keys[1] = {ks_str(key)};
     st = koosign_verify_v2(scheme, sig, strlen(sig), ts, strlen(ts), nonce, strlen(nonce), b, bn, keys, 1,
                            NULL, NULL, NULL);
     if (st != KOOSIGN_OK) {
@@ -624,7 +620,7 @@ static bool licence(const cJSON *c, why_t why) {
     if (!expect_eq("signature", out, n, sig, why)) {
         return false;
     }
-    koosign_str keys[1] = {kstr(key)};
+    koosign_str keys[1] = {ks_str(key)};
     st = koosign_verify_licence(ts, strlen(ts), nonce, strlen(nonce), b, bn, sig, strlen(sig), keys, 1,
                                 NULL, NULL);
     if (st != KOOSIGN_OK) {
@@ -663,11 +659,11 @@ static bool apig_url(const cJSON *c, why_t why) {
     int i = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, h) {
-        headers[i].name = kstr(p->string);
-        headers[i].value = kstr(cJSON_IsString(p) ? p->valuestring : "");
+        headers[i].name = ks_str(p->string);
+        headers[i].value = ks_str(cJSON_IsString(p) ? p->valuestring : "");
         i++;
     }
-    koosign_apig_url_request req = {kstr(method), kstr(url), headers, (size_t)nh, (const uint8_t *)body, strlen(body)};
+    koosign_apig_url_request req = {ks_str(method), ks_str(url), headers, (size_t)nh, (const uint8_t *)body, strlen(body)};
     koosign_apig_signed s;
     size_t used = 0;
     bool ok = false;
@@ -724,17 +720,17 @@ static bool apig(const cJSON *c, why_t why) {
     const cJSON *p;
     cJSON_ArrayForEach(p, q) {
         const cJSON *pn = cJSON_GetArrayItem(p, 0), *pv = cJSON_GetArrayItem(p, 1);
-        query[i].name = kstr(cJSON_IsString(pn) ? pn->valuestring : "");
-        query[i].value = kstr(cJSON_IsString(pv) ? pv->valuestring : "");
+        query[i].name = ks_str(cJSON_IsString(pn) ? pn->valuestring : "");
+        query[i].value = ks_str(cJSON_IsString(pv) ? pv->valuestring : "");
         i++;
     }
     i = 0;
     cJSON_ArrayForEach(p, h) {
-        headers[i].name = kstr(p->string);
-        headers[i].value = kstr(cJSON_IsString(p) ? p->valuestring : "");
+        headers[i].name = ks_str(p->string);
+        headers[i].value = ks_str(cJSON_IsString(p) ? p->valuestring : "");
         i++;
     }
-    koosign_apig_request req = {kstr(method), kstr(host), kstr(path), query, (size_t)nq, headers,
+    koosign_apig_request req = {ks_str(method), ks_str(host), ks_str(path), query, (size_t)nq, headers,
                                 (size_t)nh, (const uint8_t *)body, strlen(body)};
     koosign_apig_signed s;
     size_t used = 0;
@@ -778,7 +774,7 @@ static bool apig(const cJSON *c, why_t why) {
     koosign_apig_request sent_req = req;
     sent_req.headers = sent;
     sent_req.headers_len = ns;
-    koosign_pair cred[1] = {{kstr(ak), kstr(sk)}};
+    koosign_pair cred[1] = {{ks_str(ak), ks_str(sk)}};
     st = koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL);
     if (st != KOOSIGN_OK) {
         fail(why, "verify: %s", koosign_status_message(st));
@@ -815,8 +811,8 @@ static bool apig(const cJSON *c, why_t why) {
             sent[nt++] = sent[k];
         }
     }
-    sent[nt].name = kstr("Authorization");
-    sent[nt].value = kstr(auth_text);
+    sent[nt].name = ks_str("Authorization");
+    sent[nt].value = ks_str(auth_text);
     nt++;
     sent_req.headers_len = nt;
     ok = expect_status("altered signature", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL),
@@ -858,115 +854,10 @@ static bool stage_ok(const char *name, koosign_status st, why_t why) {
     return fail(why, "stage %s: %s (%s)", name, name_of(st), koosign_status_message(st));
 }
 
-/* Pairs from a JSON array of [name, value] or an object; the strings are
- * borrowed from the cJSON tree. The array is malloc'd (one spare slot). */
-static koosign_pair *pairs_of(const cJSON *v, size_t *n) {
-    int count = cJSON_IsArray(v) || cJSON_IsObject(v) ? cJSON_GetArraySize(v) : 0;
-    koosign_pair *p = calloc((size_t)count + 1, sizeof *p);
-    if (p == NULL) {
-        abort();
-    }
-    size_t i = 0;
-    const cJSON *e;
-    if (cJSON_IsArray(v)) {
-        cJSON_ArrayForEach(e, v) {
-            const cJSON *pn = cJSON_GetArrayItem(e, 0), *pv = cJSON_GetArrayItem(e, 1);
-            p[i].name = kstr(cJSON_IsString(pn) ? pn->valuestring : "");
-            p[i].value = kstr(cJSON_IsString(pv) ? pv->valuestring : "");
-            i++;
-        }
-    } else if (cJSON_IsObject(v)) {
-        cJSON_ArrayForEach(e, v) {
-            p[i].name = kstr(e->string);
-            p[i].value = kstr(cJSON_IsString(e) ? e->valuestring : "");
-            i++;
-        }
-    }
-    *n = i;
-    return p;
-}
-
-static void hex_of(const uint8_t *b, size_t n, char *out) {
-    for (size_t i = 0; i < n; i++) {
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-    }
-    out[2 * n] = '\0';
-}
-
-/* Hex text to bytes (malloc'd, at least 1 byte); false on bad hex. */
-static bool unhex(const char *h, uint8_t **out, size_t *n) {
-    size_t len = strlen(h);
-    if (len % 2 != 0) {
-        return false;
-    }
-    uint8_t *b = malloc(len / 2 + 1);
-    if (b == NULL) {
-        abort();
-    }
-    for (size_t i = 0; i < len / 2; i++) {
-        unsigned v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = h[2 * i + (size_t)k];
-            unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
-                         : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
-                         : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
-                                                : 16u;
-            if (d == 16u) {
-                free(b);
-                return false;
-            }
-            v = v * 16 + d;
-        }
-        b[i] = (uint8_t)v;
-    }
-    *out = b;
-    *n = len / 2;
-    return true;
-}
-
-/* Standard Base64 (padding ignored) into out (cap bytes); bytes written. */
-static size_t b64_decode(const uint8_t *s, size_t n, uint8_t *out, size_t cap) {
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t w = 0;
-    for (size_t i = 0; i < n && s[i] != '='; i++) {
-        uint8_t c = s[i];
-        int v = c >= 'A' && c <= 'Z' ? c - 'A'
-                : c >= 'a' && c <= 'z' ? c - 'a' + 26
-                : c >= '0' && c <= '9' ? c - '0' + 52
-                : c == '+' ? 62
-                : c == '/' ? 63
-                           : -1;
-        if (v < 0) {
-            return 0;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (w < cap) {
-                out[w++] = (uint8_t)(acc >> bits);
-            }
-        }
-    }
-    return w;
-}
-
-/* hex(HMAC-SHA256(key, msg)) through the core's MAC path
- * (koosign_body_signature = b64(HMAC(key, body))). */
+/* hmac_hex (helpers.h) with the failure described in `why`. */
 static bool mac_hex(const uint8_t *msg, size_t n, const char *key, char out[65], why_t why) {
-    uint8_t sig[KOOSIGN_BODY_SIGNATURE_LEN];
-    size_t sn = 0;
-    koosign_status st = koosign_body_signature(msg, n, key, strlen(key), sig, sizeof sig, &sn);
-    if (st != KOOSIGN_OK) {
-        return fail(why, "MAC: %s", name_of(st));
-    }
-    uint8_t raw[32];
-    if (b64_decode(sig, sn, raw, sizeof raw) != 32) {
-        return fail(why, "MAC: not 32 bytes of Base64");
-    }
-    hex_of(raw, 32, out);
-    return true;
+    koosign_status st = hmac_hex(msg, n, key, out);
+    return st == KOOSIGN_OK || fail(why, "MAC: %s", name_of(st));
 }
 
 static const koosign_freshness *fresh_of(const cJSON *c, koosign_freshness *f) {
@@ -1006,7 +897,7 @@ static bool v1_stages(const cJSON *c, why_t why) {
         abort();
     }
     uint8_t tok[KOOSIGN_AUTH_TOKEN_LEN];
-    koosign_str keys[1] = {kstr(key)};
+    koosign_str keys[1] = {ks_str(key)};
     bool ok = stage_ok("canonical", koosign_v1_canonical(query, qn, out, qn + 1, &n), why) &&
               stage_eq("canonical", out, n, canonical, why) &&
               stage_ok("auth_token", koosign_v1_auth_token(query, qn, key, strlen(key), tok, sizeof tok, &n), why) &&
@@ -1047,7 +938,7 @@ static bool v2_stages(const cJSON *c, why_t why) {
         return false;
     }
     uint8_t mine[KOOSIGN_V2_SIGNATURE_LEN];
-    koosign_str keys[1] = {kstr(key)};
+    koosign_str keys[1] = {ks_str(key)};
     return stage_ok("signature", koosign_sign_v2(KOOSIGN_V2_BASIC, b, bn, key, kn, nonce, nn, ts, tn, mine, sizeof mine, &n), why) &&
            stage_eq("signature", mine, n, sig, why) &&
            stage_ok("verify", koosign_verify_v2(KOOSIGN_V2_BASIC, sig, strlen(sig), ts, tn, nonce, nn, b, bn, keys, 1, NULL, NULL, NULL), why) &&
@@ -1078,7 +969,7 @@ static bool apig_stages(const cJSON *c, why_t why) {
     if (sent == NULL || buf == NULL) {
         abort();
     }
-    koosign_apig_request req = {kstr(method), kstr(host), kstr(path), query, nq, headers, nh,
+    koosign_apig_request req = {ks_str(method), ks_str(host), ks_str(path), query, nq, headers, nh,
                                 (const uint8_t *)body, strlen(body)};
     koosign_apig_signed s;
     size_t used = 0;
@@ -1108,7 +999,7 @@ static bool apig_stages(const cJSON *c, why_t why) {
         koosign_apig_request sent_req = req;
         sent_req.headers = sent;
         sent_req.headers_len = ns;
-        koosign_pair cred[1] = {{kstr(ak), kstr(sk)}};
+        koosign_pair cred[1] = {{ks_str(ak), ks_str(sk)}};
         ok = stage_ok("verify", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL), why);
     }
     free(query);
@@ -1144,21 +1035,21 @@ typedef koosign_status (*verify_fn)(const cJSON *c, const cJSON *over, koosign_n
 
 static koosign_status v1_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
     const char *query = or_empty(sfield(over, c, "query"));
-    koosign_str keys[1] = {kstr(or_empty(sfield(over, c, "access_key")))};
+    koosign_str keys[1] = {ks_str(or_empty(sfield(over, c, "access_key")))};
     koosign_freshness f;
     return koosign_verify_v1(query, strlen(query), keys, 1, fresh_of(c, &f), cache, NULL);
 }
 
 static koosign_status v1_json_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
     const char *tok = or_empty(sfield(over, c, "auth_token")), *body = or_empty(sfield(over, c, "body"));
-    koosign_str keys[1] = {kstr(or_empty(sfield(over, c, "access_key")))};
+    koosign_str keys[1] = {ks_str(or_empty(sfield(over, c, "access_key")))};
     koosign_freshness f;
     return koosign_verify_v1_json(tok, strlen(tok), (const uint8_t *)body, strlen(body), keys, 1, fresh_of(c, &f), cache, NULL);
 }
 
 static koosign_status v2_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
     const char *body = or_empty(sfield(over, c, "body")), *scheme = or_empty(sfield(over, c, "scheme"));
-    koosign_str keys[1] = {kstr(or_empty(sfield(over, c, "access_key")))};
+    koosign_str keys[1] = {ks_str(or_empty(sfield(over, c, "access_key")))};
     koosign_freshness f;
     const koosign_freshness *fr = fresh_of(c, &f);
     const char *query = sfield(over, c, "query");
@@ -1176,7 +1067,7 @@ static koosign_status licence_invalid(const cJSON *c, const cJSON *over, koosign
     (void)cache;
     const char *ts = or_empty(sfield(over, c, "ts")), *nonce = or_empty(sfield(over, c, "nonce")),
                *body = or_empty(sfield(over, c, "body")), *sig = or_empty(sfield(over, c, "signature"));
-    koosign_str keys[1] = {kstr(or_empty(sfield(over, c, "access_key")))};
+    koosign_str keys[1] = {ks_str(or_empty(sfield(over, c, "access_key")))};
     koosign_freshness f;
     return koosign_verify_licence(ts, strlen(ts), nonce, strlen(nonce), (const uint8_t *)body, strlen(body), sig,
                                   strlen(sig), keys, 1, fresh_of(c, &f), NULL);
@@ -1185,7 +1076,7 @@ static koosign_status licence_invalid(const cJSON *c, const cJSON *over, koosign
 static koosign_status body_sign_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
     (void)cache;
     const char *value = or_empty(sfield(over, c, "value")), *body = or_empty(sfield(over, c, "body"));
-    koosign_str keys[1] = {kstr(or_empty(sfield(over, c, "access_key")))};
+    koosign_str keys[1] = {ks_str(or_empty(sfield(over, c, "access_key")))};
     return koosign_verify_body_sign(value, strlen(value), (const uint8_t *)body, strlen(body), keys, 1, NULL);
 }
 
@@ -1200,7 +1091,7 @@ static koosign_status apig_verify(const cJSON *c, const cJSON *headers_json, con
     if (extra != NULL) {
         headers[nh++] = *extra; /* pairs_of leaves one spare slot */
     }
-    koosign_apig_request req = {kstr(method), kstr(host), kstr(path), query, nq, headers, nh,
+    koosign_apig_request req = {ks_str(method), ks_str(host), ks_str(path), query, nq, headers, nh,
                                 (const uint8_t *)body, strlen(body)};
     koosign_status st = koosign_verify_apig(&req, creds, nc, fr, NULL, NULL);
     free(query);
@@ -1265,8 +1156,8 @@ static bool apig_canonical_query(const cJSON *c, why_t why) {
     }
     size_t nq = 0;
     koosign_pair *query = pairs_of(cJSON_GetObjectItemCaseSensitive(c, "query"), &nq);
-    koosign_pair date[1] = {{kstr("X-Sdk-Date"), kstr("20200101T000000Z")}};
-    koosign_apig_request req = {kstr("GET"), kstr("example.com"), kstr("/"), query, nq, date, 1, NULL, 0};
+    koosign_pair date[1] = {{ks_str("X-Sdk-Date"), ks_str("20200101T000000Z")}};
+    koosign_apig_request req = {ks_str("GET"), ks_str("example.com"), ks_str("/"), query, nq, date, 1, NULL, 0};
     uint8_t *buf = malloc(16 * 1024);
     if (buf == NULL) {
         abort();
@@ -1300,7 +1191,7 @@ static bool apig_host_unsigned(const cJSON *c, why_t why) {
     cJSON_AddItemToArray(pair, cJSON_CreateString(ak));
     cJSON_AddItemToArray(pair, cJSON_CreateString(sk));
     cJSON_AddItemToArray(creds, pair);
-    koosign_pair authz = {kstr("Authorization"), kstr(auth)};
+    koosign_pair authz = {ks_str("Authorization"), ks_str(auth)};
     koosign_status st = apig_verify(c, cJSON_GetObjectItemCaseSensitive(c, "headers"), creds, NULL, &authz);
     cJSON_Delete(creds);
     return expect_code("stage verify: ", st, want, why);
@@ -1360,6 +1251,219 @@ static bool aes_cbc_raw(const cJSON *c, why_t why) {
     return ok;
 }
 
+/* ---- vectors/answers.jsonl: whole requests through koosign_merchant_verify */
+
+/* A caller's replay store that is down (the case's store {"unavailable": true}). */
+static int store_down(void *ctx, const uint8_t *key, size_t key_len, uint64_t now_ms, uint64_t expires_ms) {
+    (void)ctx, (void)key, (void)key_len, (void)now_ms, (void)expires_ms;
+    return KOOSIGN_STORE_DOWN;
+}
+
+/* The V2 notification fields koosign_verified_get reads (the Rust runner's
+ * list): the expected `fields` must be exactly those present. */
+static const char *const V2_FIELDS[] = {"activity",   "orderId",    "orderLineId", "businessId",   "testFlag",
+                                        "instanceId", "scene",      "status",      "productId",    "expireTime",
+                                        "trialFlag",  "customerId", "customerName", "chargingMode", "skuCode"};
+
+/* One request of a case (the case itself, or one of its `prior` ones):
+ * verifies it into `v` with `m` and `store`; the status. The request's
+ * memory stays in *body / *hs / *scratch for the caller to free. */
+static koosign_status answer_verify(const koosign_merchant *m, const cJSON *r, uint64_t now_ms,
+                                    const koosign_nonce_store *store, koosign_verified *v, uint8_t **body,
+                                    koosign_pair **hs, uint8_t **scratch) {
+    const char *method = or_empty(sfield(NULL, r, "method")), *query = or_empty(sfield(NULL, r, "query"));
+    size_t body_len = 0, n_hs = 0;
+    *body = body_of(r, &body_len);
+    *hs = pairs_of(cJSON_GetObjectItemCaseSensitive(r, "headers"), &n_hs);
+    size_t need = koosign_merchant_scratch_len(query, strlen(query), *hs, n_hs, *body, body_len);
+    *scratch = xmalloc(need);
+    return koosign_merchant_verify(m, method, strlen(method), query, strlen(query), *hs, n_hs, *body, body_len, now_ms,
+                                   KOOSIGN_REPLAY_STORE, store, *scratch, need, v);
+}
+
+/* Are the verified fields exactly the expected ones? */
+static bool answer_fields(const koosign_verified *v, const cJSON *want, why_t why) {
+    size_t n_want = (size_t)cJSON_GetArraySize(want), n_got = 0;
+    size_t params = koosign_verified_param_count(v);
+    for (size_t i = 0; i < params; i++) {
+        const char *n, *val;
+        size_t nl, vl;
+        if (koosign_verified_param(v, i, &n, &nl, &val, &vl) != KOOSIGN_OK) {
+            return fail(why, "param %zu unreadable", i);
+        }
+        if ((nl == 9 && memcmp(n, "authToken", 9) == 0) || (nl == 9 && memcmp(n, "timeStamp", 9) == 0)) {
+            continue;
+        }
+        bool first = true; /* the first value of a repeated name counts */
+        for (size_t j = 0; j < i; j++) {
+            const char *n2, *v2;
+            size_t nl2, vl2;
+            if (koosign_verified_param(v, j, &n2, &nl2, &v2, &vl2) == KOOSIGN_OK && nl2 == nl && memcmp(n, n2, nl) == 0) {
+                first = false;
+            }
+        }
+        if (!first) {
+            continue;
+        }
+        n_got++;
+        char *name = xmalloc(nl + 1);
+        memcpy(name, n, nl);
+        name[nl] = '\0';
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(want, name);
+        bool ok = cJSON_IsString(w) && strlen(w->valuestring) == vl && memcmp(w->valuestring, val, vl) == 0;
+        if (!ok) {
+            fail(why, "V1 field %s = \"%.*s\" not expected", name, (int)vl, val);
+        }
+        free(name);
+        if (!ok) {
+            return false;
+        }
+    }
+    if (params == 0) {
+        for (size_t i = 0; i < sizeof V2_FIELDS / sizeof V2_FIELDS[0]; i++) {
+            const char *val;
+            size_t vl;
+            koosign_status st = koosign_verified_get(v, V2_FIELDS[i], strlen(V2_FIELDS[i]), &val, &vl);
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(want, V2_FIELDS[i]);
+            if (st == KOOSIGN_MISSING_PARAMETER && w == NULL) {
+                continue;
+            }
+            if (st != KOOSIGN_OK || !cJSON_IsString(w) || strlen(w->valuestring) != vl ||
+                memcmp(w->valuestring, val, vl) != 0) {
+                return fail(why, "V2 field %s: %s, expected %s", V2_FIELDS[i], name_of(st),
+                            cJSON_IsString(w) ? w->valuestring : "(absent)");
+            }
+            n_got++;
+        }
+    }
+    return n_got == n_want || fail(why, "%zu fields verified, %zu expected", n_got, n_want);
+}
+
+/* The refusal of `v` is signed over its exact bytes and carries `code`. */
+static bool answer_refusal(const koosign_merchant *m, const koosign_verified *v, const char *key, const char *code,
+                           why_t why) {
+    uint8_t body[KOOSIGN_REFUSAL_MAX_LEN], sign[KOOSIGN_BODY_SIGN_VALUE_LEN];
+    size_t bn = 0, sn = 0;
+    koosign_status st = koosign_merchant_refusal(m, v, body, sizeof body, &bn, sign, sizeof sign, &sn);
+    if (st != KOOSIGN_OK) {
+        return fail(why, "refusal: %s", name_of(st));
+    }
+    char want[40];
+    snprintf(want, sizeof want, "{\"resultCode\":\"%s\",", code);
+    if (bn < strlen(want) || memcmp(body, want, strlen(want)) != 0) {
+        return fail(why, "refusal body \"%.*s\" lacks %s", (int)bn, (const char *)body, want);
+    }
+    /* Body-Sign over the exact bytes: the independent HMAC of helpers.h. */
+    char mac[65];
+    uint8_t raw[32];
+    if (hmac_hex(body, bn, key, mac) != KOOSIGN_OK) {
+        return fail(why, "MAC failed");
+    }
+    /* sign = sign_type="HMAC-SHA256", signature="<44 b64>" */
+    const size_t at = sizeof "sign_type=\"HMAC-SHA256\", signature=\"" - 1;
+    char got[65];
+    if (sn != KOOSIGN_BODY_SIGN_VALUE_LEN || b64_decode(sign + at, 44, raw, sizeof raw) != 32) {
+        return fail(why, "Body-Sign \"%.*s\" malformed", (int)sn, (const char *)sign);
+    }
+    hex_of(raw, 32, got);
+    return strcmp(got, mac) == 0 || fail(why, "Body-Sign does not cover the refusal's bytes");
+}
+
+static bool answer_case(const cJSON *c, why_t why) {
+    const cJSON *keys_json = cJSON_GetObjectItemCaseSensitive(c, "access_keys");
+    const cJSON *policy_json = cJSON_GetObjectItemCaseSensitive(c, "policy");
+    const cJSON *store_json = cJSON_GetObjectItemCaseSensitive(c, "store");
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c, "expect");
+    uint64_t now_ms = 0;
+    if (!u64_of(c, "now_ms", &now_ms) || !cJSON_IsObject(expect)) {
+        return fail(why, "case lacks now_ms or expect");
+    }
+    size_t n_keys = 0;
+    const char *keys[8];
+    size_t key_lens[8];
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys_json) {
+        if (n_keys < 8 && cJSON_IsString(k)) {
+            keys[n_keys] = k->valuestring;
+            key_lens[n_keys++] = strlen(k->valuestring);
+        }
+    }
+    koosign_policy policy = koosign_policy_default();
+    if (!u64_of(policy_json, "v2_window_ms", &policy.v2_window_ms) ||
+        !u64_of(policy_json, "v1_window_ms", &policy.v1_window_ms)) {
+        return fail(why, "policy lacks a window");
+    }
+    const char *want_error = sfield(NULL, expect, "error"), *want_code = sfield(NULL, expect, "result_code");
+    koosign_merchant *m = NULL;
+    koosign_status st = koosign_merchant_new(keys, key_lens, n_keys, &policy, &m);
+    if (st != KOOSIGN_OK) {
+        /* No context (no key): the refusal is the merchant's own failure. */
+        const char *code = koosign_result_code_text(koosign_result_code(st, 0));
+        bool ok = want_error != NULL && expect_code("new: ", st, want_error, why) && want_code != NULL &&
+                  (strcmp(code, want_code) == 0 || fail(why, "resultCode %s, expected %s", code, want_code));
+        return ok;
+    }
+    koosign_nonce_cache *cache = NULL;
+    koosign_nonce_store store = {NULL, store_down};
+    uint64_t capacity = 0;
+    if (u64_of(store_json, "capacity", &capacity)) {
+        if (koosign_nonce_cache_new((size_t)capacity, &cache) != KOOSIGN_OK ||
+            koosign_nonce_cache_store(cache, &store) != KOOSIGN_OK) {
+            koosign_merchant_free(m);
+            return fail(why, "nonce cache of %llu", (unsigned long long)capacity);
+        }
+    }
+    koosign_verified *v = NULL;
+    if (koosign_verified_new(&v) != KOOSIGN_OK) {
+        abort();
+    }
+    bool ok = true;
+    uint8_t *body = NULL, *scratch = NULL;
+    koosign_pair *hs = NULL;
+    const cJSON *prior;
+    cJSON_ArrayForEach(prior, cJSON_GetObjectItemCaseSensitive(c, "prior")) {
+        st = answer_verify(m, prior, now_ms, &store, v, &body, &hs, &scratch);
+        free(body), free(hs), free(scratch);
+        if (st != KOOSIGN_OK) {
+            ok = fail(why, "prior request refused: %s", name_of(st));
+            break;
+        }
+    }
+    if (ok) {
+        st = answer_verify(m, c, now_ms, &store, v, &body, &hs, &scratch);
+        const char *code = koosign_result_code_text(koosign_verified_result_code(v));
+        if (want_error != NULL) {
+            ok = expect_code("verify: ", st, want_error, why) && want_code != NULL &&
+                 (strcmp(code, want_code) == 0 || fail(why, "resultCode %s, expected %s", code, want_code)) &&
+                 strcmp(koosign_result_code_text(koosign_result_code(st, koosign_verified_authenticated(v))), code) ==
+                     0 &&
+                 answer_refusal(m, v, keys[0], code, why);
+        } else if (st != KOOSIGN_OK) {
+            ok = fail(why, "refused: %s (resultCode %s)", name_of(st), code);
+        } else {
+            const char *p, *a;
+            size_t pn, an;
+            uint64_t want_index = 0;
+            ok = koosign_verified_protocol(v, &p, &pn) == KOOSIGN_OK &&
+                 koosign_verified_activity(v, &a, &an) == KOOSIGN_OK && u64_of(expect, "key_index", &want_index) &&
+                 expect_eq("protocol", (const uint8_t *)p, pn, or_empty(sfield(NULL, expect, "protocol")), why) &&
+                 expect_eq("activity", (const uint8_t *)a, an, or_empty(sfield(NULL, expect, "activity")), why) &&
+                 (koosign_verified_key_index(v) == want_index ||
+                  fail(why, "key index %zu, expected %llu", koosign_verified_key_index(v),
+                       (unsigned long long)want_index)) &&
+                 answer_fields(v, cJSON_GetObjectItemCaseSensitive(expect, "fields"), why);
+        }
+        /* The outcome refers to the request's memory: free it first. */
+        koosign_verified_free(v);
+        v = NULL;
+        free(body), free(hs), free(scratch);
+    }
+    koosign_verified_free(v);
+    koosign_nonce_cache_free(cache);
+    koosign_merchant_free(m);
+    return ok;
+}
+
 static bool check_new_kind(const char *kind, const cJSON *c, bool *known, why_t why) {
     *known = true;
     if (strcmp(kind, "v1_stages") == 0) return v1_stages(c, why);
@@ -1377,6 +1481,7 @@ static bool check_new_kind(const char *kind, const cJSON *c, bool *known, why_t 
     if (strcmp(kind, "apig_host_unsigned") == 0) return apig_host_unsigned(c, why);
     if (strcmp(kind, "hmac_sha256") == 0) return hmac_sha256(c, why);
     if (strcmp(kind, "aes_cbc_raw") == 0) return aes_cbc_raw(c, why);
+    if (strcmp(kind, "answer") == 0) return answer_case(c, why);
     *known = false;
     return false;
 }

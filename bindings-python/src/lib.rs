@@ -20,7 +20,7 @@
 //! object here is immutable, so concurrent calls are safe.
 
 use koosign::{
-    ApigRequest, DecryptMode, EncryptType, Error, FieldKey, Freshness, NonceStore, V1Params,
+    ApigRequest, DecryptMode, EncryptType, Error, FieldKey, Freshness, NonceStore, Replay, V1Params,
     V2Auth, V2Scheme,
 };
 use pyo3::create_exception;
@@ -365,13 +365,13 @@ fn now_ms(now: Option<f64>) -> PyResult<u64> {
     }
 }
 
-fn freshness(now: Option<f64>, window: Option<f64>, what: &str) -> PyResult<Option<Freshness>> {
+fn freshness(now: Option<f64>, window: Option<f64>, what: &str) -> PyResult<Freshness> {
     match window {
-        None => Ok(None),
-        Some(w) => Ok(Some(Freshness::with_window(
+        None => Ok(Freshness::Unchecked),
+        Some(w) => Ok(Freshness::with_window(
             now_ms(now)?,
             secs_to_ms(w, what)?,
-        ))),
+        )),
     }
 }
 
@@ -669,7 +669,7 @@ fn verify_v1(
     let kr = refs(&ks);
     let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, q.len() >= DETACH_THRESHOLD, || {
-        let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
+        let st = match store.as_mut() { Some(s) => Replay::Store(s), None => Replay::Unchecked };
         let mut scratch = vec![0u8; q.len()];
         koosign::verify_v1_query(q, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
@@ -697,7 +697,7 @@ fn verify_v1_json(
     let (tok, bytes, kr) = (tok.as_str(), b.bytes(), refs(&ks));
     let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
-        let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
+        let st = match store.as_mut() { Some(s) => Replay::Store(s), None => Replay::Unchecked };
         let mut scratch = vec![0u8; bytes.len() + tok.len() + 9];
         koosign::verify_v1_json(tok, bytes, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
@@ -784,7 +784,7 @@ fn v2_common(
     let kr = refs(ks);
     let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
-        let st = store.as_mut().map(|s| s as &mut dyn NonceStore);
+        let st = match store.as_mut() { Some(s) => Replay::Store(s), None => Replay::Unchecked };
         koosign::verify_v2(scheme, &auth, bytes, &kr, fresh, st)
             .map(|v| (v.key_index(), v.timestamp_ms()))
     });

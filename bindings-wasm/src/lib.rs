@@ -162,14 +162,14 @@ fn slice<'s, 'a>(args: &'s [&'a [u8]], at: usize, n: usize) -> R<&'s [&'a [u8]]>
     args.get(at..at + n).ok_or_else(|| js_err(Error::MalformedEncoding("argument count")))
 }
 
-fn freshness(now_ms: f64, window_ms: f64, default: Option<u64>) -> Option<Freshness> {
+fn freshness(now_ms: f64, window_ms: f64, default: Option<u64>) -> Freshness {
     let now = now_ms as u64; // saturating; NaN → 0
     if window_ms == WINDOW_NONE {
-        None
+        Freshness::Unchecked
     } else if window_ms == WINDOW_DEFAULT {
-        default.map(|w| Freshness::with_window(now, w))
+        default.map_or(Freshness::Unchecked, |w| Freshness::with_window(now, w))
     } else {
-        Some(Freshness::with_window(now, window_ms as u64))
+        Freshness::with_window(now, window_ms as u64)
     }
 }
 
@@ -371,10 +371,10 @@ impl NonceCacheHandle {
 }
 
 impl NonceCacheHandle {
-    fn store(&mut self) -> Option<&mut dyn koosign::NonceStore> {
+    fn store(&mut self) -> koosign::Replay<'_> {
         match self.inner.as_mut() {
-            Some(b) => Some(b.as_mut() as &mut dyn koosign::NonceStore),
-            None => None,
+            Some(b) => koosign::Replay::Store(b.as_mut() as &mut dyn koosign::NonceStore),
+            None => koosign::Replay::Unchecked,
         }
     }
 }

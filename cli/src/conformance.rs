@@ -31,6 +31,7 @@ use koosign::{
     verify_body_sign, verify_licence, verify_v1_query, verify_v2, ApigRequest, DecryptMode, EncryptType, Error, FieldKey,
     V1Params, V2Auth, V2Scheme,
 };
+use koosign::{Freshness, Replay};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -253,7 +254,7 @@ fn v1_query(c: &Value) -> Result<(), String> {
         Err(e) => return Err(format!("parse: {e}")),
     }
     let mut scratch3 = vec![0u8; query.len()];
-    let verified = verify_v1_query(query, &[key], None, None, &mut scratch3);
+    let verified = verify_v1_query(query, &[key], Freshness::Unchecked, Replay::Unchecked, &mut scratch3);
     if ambiguous {
         // Correctly signed, but refused before authentication (§S1 item 10).
         return match verified {
@@ -267,7 +268,7 @@ fn v1_query(c: &Value) -> Result<(), String> {
     let start = query.find("authToken=").ok_or("no authToken in query")? + "authToken=".len();
     let altered = format!("{}{}", &query[..start], alter(&query[start..], 0));
     let mut scratch4 = vec![0u8; altered.len()];
-    expect_err("altered authToken", verify_v1_query(&altered, &[key], None, None, &mut scratch4), Error::SignatureMismatch)
+    expect_err("altered authToken", verify_v1_query(&altered, &[key], Freshness::Unchecked, Replay::Unchecked, &mut scratch4), Error::SignatureMismatch)
 }
 
 fn body_sign_case(c: &Value) -> Result<(), String> {
@@ -323,18 +324,18 @@ fn v2(c: &Value, scheme: V2Scheme) -> Result<(), String> {
     let auth = V2Auth { signature: sig, timestamp: s(c, "timestamp")?, nonce: s(c, "nonce")? };
     let mine = sign_v2(scheme, body, key, auth.nonce, auth.timestamp).map_err(|e| e.to_string())?;
     expect_eq("signature (case-insensitive)", &mine.as_str().to_ascii_uppercase(), &sig.to_ascii_uppercase())?;
-    verify_v2(scheme, &auth, body, &[key], None, None).map_err(|e| format!("verify: {e}"))?;
+    verify_v2(scheme, &auth, body, &[key], Freshness::Unchecked, Replay::Unchecked).map_err(|e| format!("verify: {e}"))?;
     let altered = alter(sig, 7);
     let bad = V2Auth { signature: &altered, ..auth };
-    expect_err("altered signature", verify_v2(scheme, &bad, body, &[key], None, None), Error::SignatureMismatch)
+    expect_err("altered signature", verify_v2(scheme, &bad, body, &[key], Freshness::Unchecked, Replay::Unchecked), Error::SignatureMismatch)
 }
 
 fn licence(c: &Value) -> Result<(), String> {
     let key = s(c, "access_key")?;
     let (ts, nonce, body, sig) = (s(c, "ts")?, s(c, "nonce")?, s(c, "body")?.as_bytes(), s(c, "signature")?);
     expect_eq("signature", licence_sign(ts, nonce, body, key).map_err(|e| e.to_string())?.as_str(), sig)?;
-    verify_licence(ts, nonce, body, sig, &[key], None).map_err(|e| format!("verify: {e}"))?;
-    expect_err("altered signature", verify_licence(ts, nonce, body, &alter(sig, 5), &[key], None), Error::SignatureMismatch)
+    verify_licence(ts, nonce, body, sig, &[key], Freshness::Unchecked).map_err(|e| format!("verify: {e}"))?;
+    expect_err("altered signature", verify_licence(ts, nonce, body, &alter(sig, 5), &[key], Freshness::Unchecked), Error::SignatureMismatch)
 }
 
 fn apig(c: &Value) -> Result<(), String> {
@@ -378,7 +379,7 @@ fn apig(c: &Value) -> Result<(), String> {
     let mut sent: Vec<(&str, &str)> = h.iter().filter(|(n, _)| !added.iter().any(|(a, _)| a == n)).copied().collect();
     sent.extend(added.iter().map(|(a, b)| (a.as_str(), b.as_str())));
     let sent_req = ApigRequest { headers: &sent, ..req };
-    let verified = verify_apig(&sent_req, &[(ak, sk)], None);
+    let verified = verify_apig(&sent_req, &[(ak, sk)], Freshness::Unchecked);
     if let Some(want) = apig_refusal(signed.signed_headers, &sent, req.body) {
         // Signed as the SDK signs it, refused by the rules of docs/SCHEMES.md §S6.
         return match (verified, want) {
@@ -396,7 +397,7 @@ fn apig(c: &Value) -> Result<(), String> {
     let mut tampered: Vec<(&str, &str)> = sent.iter().filter(|(n, _)| *n != "Authorization").copied().collect();
     tampered.push(("Authorization", &altered));
     let bad_req = ApigRequest { headers: &tampered, ..req };
-    expect_err("altered signature", verify_apig(&bad_req, &[(ak, sk)], None), Error::SignatureMismatch)
+    expect_err("altered signature", verify_apig(&bad_req, &[(ak, sk)], Freshness::Unchecked), Error::SignatureMismatch)
 }
 
 /// docs/SCHEMES.md §S6, this runner's own reading: the refusal a verifier

@@ -153,6 +153,12 @@ enum Command {
         /// Connections served at once; more wait in the listen backlog.
         #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
+        /// Rehearsals only: check timestamps against this fixed instant (Unix
+        /// ms) instead of the system clock, to replay captured or generated
+        /// traffic (vectors/answers.jsonl). Never in production: every
+        /// request is judged at the same instant.
+        #[arg(long, value_name = "MS")]
+        now_ms: Option<u64>,
     },
     /// Act as the marketplace against a merchant URL and check every answer.
     Simulate {
@@ -178,6 +184,10 @@ enum Command {
         /// With --audit: a warning fails the run (exit 1).
         #[arg(long, requires = "audit")]
         strict: bool,
+        /// V1 also sends instanceStatus, getLicense and releaseLicense (every
+        /// V1 activity; `koosign serve` answers them all).
+        #[arg(long)]
+        every_activity: bool,
         /// Record the orders sent in DIR/orders.jsonl, for `koosign marketplace --data DIR`.
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
@@ -332,15 +342,8 @@ enum ApiCmd {
 enum ApigCmd {
     /// Print the headers to add to a request (X-Sdk-Date, Host when absent, Authorization).
     Sign {
-        /// The access key ID (appears in Authorization). Env: KOOSIGN_APIG_AK.
-        #[arg(long, allow_hyphen_values = true)]
-        ak: Option<String>,
-        /// The secret key. Prefer --sk-file or env KOOSIGN_APIG_SK. Never printed.
-        #[arg(long, allow_hyphen_values = true, conflicts_with = "sk_file")]
-        sk: Option<String>,
-        /// Read the secret key from a file.
-        #[arg(long, value_name = "PATH")]
-        sk_file: Option<PathBuf>,
+        #[command(flatten)]
+        creds: ApigCreds,
         /// HTTP method.
         #[arg(short = 'X', long = "method", default_value = "GET")]
         method: String,
@@ -409,9 +412,8 @@ fn run(cli: Cli) -> CliResult<i32> {
             let key = key.resolve()?;
             tools::decrypt(&key, &ty, wire.trim(), explain)
         }
-        Command::Apig { which: ApigCmd::Sign { ak, sk, sk_file, method, headers, body, date, expect, explain, url } } => {
-            let ak = resolve_secret("access key ID", ak.as_deref(), None, "KOOSIGN_APIG_AK", "--ak", "--ak (no file)")?;
-            let sk = resolve_secret("secret key", sk.as_deref(), sk_file.as_deref(), "KOOSIGN_APIG_SK", "--sk", "--sk-file")?;
+        Command::Apig { which: ApigCmd::Sign { creds, method, headers, body, date, expect, explain, url } } => {
+            let (ak, sk) = creds.resolve()?;
             let body = match body {
                 Some(b) => read_body(&b)?,
                 None => Vec::new(),
@@ -419,21 +421,25 @@ fn run(cli: Cli) -> CliResult<i32> {
             let input = tools::ApigInput { method: &method, url: &url, headers: &headers, body, date: date.as_deref(), expect: expect.as_deref() };
             tools::apig_sign(&ak, &sk, &input, explain)
         }
-        Command::Serve { addr, key, data, v1_window, quiet, log_format, replay_store, replay_capacity, accept_key_file, max_connections } => {
+        Command::Serve { addr, key, data, v1_window, quiet, log_format, replay_store, replay_capacity, accept_key_file, max_connections, now_ms } => {
             let key = key.resolve()?;
             let accept_keys = accept_key_file
                 .iter()
                 .map(|p| util::resolve_secret("access key", None, Some(p), util::KEY_ENV, "--key", "--accept-key-file"))
                 .collect::<CliResult<Vec<_>>>()?;
-            let v1_window_ms = match v1_window {
-                0 => None,
-                secs => Some(secs.checked_mul(1000).ok_or_else(|| CliError::usage("--v1-window is too large"))?),
+            let v1_window = match v1_window {
+                0 => koosign::merchant::Window::Unchecked,
+                secs => koosign::merchant::Window::checked(
+                    secs.checked_mul(1000).ok_or_else(|| CliError::usage("--v1-window is too large"))?,
+                ),
             };
+            let clock = now_ms.map_or(serve::Clock::System, serve::Clock::Fixed);
             let opts = serve::ServeOptions {
                 data,
                 log: !quiet,
                 log_format,
-                v1_window_ms,
+                v1_window,
+                clock,
                 replay: replay_store,
                 replay_capacity,
                 accept_keys,
@@ -442,15 +448,15 @@ fn run(cli: Cli) -> CliResult<i32> {
             };
             serve::command(&addr, opts)
         }
-        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict, data } => {
+        Command::Simulate { url, key, protocol, json, audit, lifecycle, strict, data, every_activity } => {
             let key = key.resolve()?;
             let target = client::Target::parse(&url).map_err(CliError::usage)?;
             let protos = protocols(&protocol);
             if !audit {
-                let report = simulate::run_with_data(&target, &key, &protos, data.as_deref());
+                let report = simulate::run_with_data(&target, &key, &protos, data.as_deref(), every_activity);
                 return print_report(&report, json);
             }
-            let life = lifecycle.then(|| simulate::run_with_data(&target, &key, &protos, data.as_deref()));
+            let life = lifecycle.then(|| simulate::run_with_data(&target, &key, &protos, data.as_deref(), every_activity));
             let report = audit::run(&target, &key, &protos, strict);
             print_audit(life.as_ref(), &report, json)
         }
@@ -520,7 +526,8 @@ fn demo(json: bool, verbose: bool) -> CliResult<i32> {
     eprintln!("koosign demo: reference endpoint `koosign serve` at {url} (temporary store, demo access key)");
     eprintln!("koosign demo: running `koosign simulate --protocol all` against it");
     let target = client::Target::parse(&url).map_err(CliError::fail)?;
-    let report = simulate::run(&target, &key, &protocols("all"));
+    // The demo's endpoint is `koosign serve`: every activity.
+    let report = simulate::run_with_data(&target, &key, &protocols("all"), None, true);
     let code = print_report(&report, json);
     handle.stop();
     code

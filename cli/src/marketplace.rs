@@ -134,7 +134,7 @@ fn verify(app: &App, method: &str, uri: &str, headers: &[(String, String)], body
     let hs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let req = split.request(method, &hs, body);
     let fresh = koosign::Freshness::with_window(now_ms(), koosign::APIG_DEFAULT_WINDOW_MS);
-    let v = koosign::verify_apig(&req, &[(app.ak.expose(), app.sk.expose())], Some(fresh)).map_err(|e| Box::new(refusal(&e)))?;
+    let v = koosign::verify_apig(&req, &[(app.ak.expose(), app.sk.expose())], fresh).map_err(|e| Box::new(refusal(&e)))?;
     let multipart = headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.trim().to_ascii_lowercase().starts_with("multipart/form-data"));

@@ -1,8 +1,9 @@
 //! `koosign serve`: a reference production interface at `/produce`.
 //!
-//! POST = V2 basic interfaces (S2, query `signature`/`timestamp`/`nonce`) or,
-//! when `x-sign` headers are present, the kit variant (S2b); GET = V1
-//! activities (S1). Every answer is HTTP 200 with a JSON body and a
+//! POST = V2 basic interfaces (S2, query `signature`/`timestamp`/`nonce`),
+//! the kit variant (S2b, `x-sign` headers) or V1 JSON (S1b, an `authToken`
+//! header); GET = V1 activities (S1). Which one is the core's
+//! `detect_protocol`. Every answer is HTTP 200 with a JSON body and a
 //! `Body-Sign` header (S3) over the exact bytes sent, errors included.
 //! `GET /healthz` (for load balancers, unauthenticated, no secret) says
 //! whether the instance store and the replay store answer: HTTP 200 when
@@ -12,12 +13,18 @@
 //! marketplace matches `Body-Sign` case-sensitively, so connections are
 //! served with `title_case_headers(true)`.
 //!
-//! Refusals follow SCHEMES.md "Which code a refusal gets": anything wrong
-//! before the request is authenticated (a signature, token, timestamp or
-//! nonce missing, malformed, ambiguous, not matching, stale or replayed) is
-//! `000001`; a full or unreachable replay store, a busy or full database or
-//! a failed random source is `000005`; an authenticated request with
-//! unusable content is `000002`.
+//! A thin skin over the core's keyed merchant context
+//! ([`koosign::merchant::Merchant`], built once at start from `--key` and the
+//! `--accept-key-file` keys): the core detects the protocol, verifies,
+//! checks the window and the replay store, parses the notification and
+//! validates its activity; its refusals are the core's signed refusals
+//! (SCHEMES.md "Which code a refusal gets"). What is left here are the rules
+//! of serve's own instance store (SCHEMES.md "(decision) The reference
+//! endpoint"): an unknown or released instance answers `000003` (a second
+//! release `000000`), a busy or failing database or random source `000005`.
+//! Every activity of [`koosign::Activity`] is answered, V1 `instanceStatus`,
+//! `getLicense` and `releaseLicense` included (the last two find the
+//! instance by `orderId`).
 //!
 //! Replay: V2 nonces and V1 `authToken`s go into one replay store (the core
 //! tells them apart; `crate::replay`): by default a table of the SQLite
@@ -40,16 +47,14 @@ use crate::diagnose::size_name;
 use crate::replay::{self, Backend};
 use crate::store::{Instance, NewInstance, Store};
 use crate::util::{iso_now, now_ms, os_random, random_text_with, CliError, CliResult, FillRandom, Secret, ALNUM, HEX_LOWER};
+use koosign::merchant::{Merchant, Policy, Rejection, Replay, Verified, Window};
 use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
-use koosign::{
-    body_sign, verify_v1_query, verify_v2, DecryptMode, EncryptType, Error, FieldCipher, Freshness, Notification,
-    V2Auth, V2Scheme, BODY_SIGN_HEADER,
-};
+use koosign::{result_code, Activity, DecryptMode, EncryptType, Error, ResultCode, Stage, BODY_SIGN_HEADER};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -63,8 +68,8 @@ pub const DEFAULT_REPLAY_CAPACITY: usize = 262_144;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// Largest request body accepted.
 const MAX_BODY: usize = koosign::MAX_NOTIFICATION_BODY;
-/// Longest comma-separated list in queryInstance.
-const MAX_QUERY_IDS: usize = 100;
+/// Most access keys `serve` holds (`--key` and the `--accept-key-file` keys).
+pub const MAX_KEYS: usize = 8;
 /// How long a request may wait for its stores in all (locks, another
 /// process's write lock, Redis): then `000005`. Under the marketplace's 5 s.
 pub const STORE_DEADLINE: Duration = Duration::from_millis(3000);
@@ -87,11 +92,15 @@ const CONNECTION_LIMIT: Duration = Duration::from_secs(30);
 /// Budget units (KiB).
 const KIB: usize = 1024;
 
-const OK: &str = "000000";
-const AUTH_FAILED: &str = "000001";
-const BAD_PARAMS: &str = "000002";
-const NOT_FOUND: &str = "000003";
-const INTERNAL: &str = "000005";
+/// The clock requests are checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// The system clock (the default, and the only one for production).
+    System,
+    /// A fixed instant, Unix ms (`--now-ms`): rehearsing captured or
+    /// generated traffic such as `vectors/answers.jsonl`.
+    Fixed(u64),
+}
 
 /// `--log-format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -114,9 +123,12 @@ pub struct ServeOptions {
     /// Log one line per request to stderr.
     pub log: bool,
     pub log_format: LogFormat,
-    /// The V1 freshness window in ms (`None`: off). SCHEMES.md S1.8: on by
-    /// default, ±5 min (`koosign::V1_DEFAULT_WINDOW_MS`).
-    pub v1_window_ms: Option<u64>,
+    /// The V1 freshness window (SCHEMES.md S1.8: ±5 min by default;
+    /// `--v1-window 0` is the named `Window::Unchecked`). V2 and S2b keep
+    /// the core's default ±60 s.
+    pub v1_window: Window,
+    /// `--now-ms` (default: the system clock).
+    pub clock: Clock,
     /// `--replay-store`.
     pub replay: replay::Choice,
     /// `--replay-capacity` (the memory store's).
@@ -135,7 +147,8 @@ impl ServeOptions {
             data: None,
             log: false,
             log_format: LogFormat::Text,
-            v1_window_ms: Some(koosign::V1_DEFAULT_WINDOW_MS),
+            v1_window: Policy::default().v1_window,
+            clock: Clock::System,
             replay: replay::Choice::Sqlite,
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
             max_connections: DEFAULT_MAX_CONNECTIONS,
@@ -145,15 +158,19 @@ impl ServeOptions {
 
 /// The endpoint's state.
 pub struct App {
-    /// `--key` first, then the `--accept-key-file` keys.
-    keys: Vec<Secret>,
-    ciphers: Vec<FieldCipher>,
+    /// The keyed context over `--key` first, then the `--accept-key-file`
+    /// keys: verifies every request.
+    merchant: Merchant<MAX_KEYS>,
+    /// One context per key (same order), built once: an answer is signed,
+    /// and new credentials encrypted, with the key that verified its
+    /// request (the core's context signs with its key 0).
+    signers: Vec<Merchant<1>>,
     replay: Box<dyn Backend>,
     store: parking_lot::Mutex<Store>,
     base_url: String,
     log: bool,
     log_format: LogFormat,
-    v1_window_ms: Option<u64>,
+    clock: Clock,
     /// The random source of instance ids and credentials (the OS's; tests
     /// inject a failing one).
     fill: FillRandom,
@@ -230,16 +247,23 @@ pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
     };
     let mut keys = vec![opts.key];
     keys.extend(opts.accept_keys);
-    let ciphers = keys.iter().map(|k| FieldCipher::new(k.expose())).collect();
+    if keys.len() > MAX_KEYS {
+        return Err(CliError::usage(format!("at most {MAX_KEYS} access keys (--key and --accept-key-file)")));
+    }
+    let exposed: Vec<&str> = keys.iter().map(Secret::expose).collect();
+    let bad_key = |e: Error| CliError::usage(format!("unusable access key: {e}"));
+    let policy = Policy { v1_window: opts.v1_window, ..Policy::default() };
+    let merchant = Merchant::new(&exposed, policy).map_err(bad_key)?;
+    let signers = exposed.iter().map(|k| Merchant::new(&[k], policy)).collect::<Result<_, _>>().map_err(bad_key)?;
     let app = App {
-        keys,
-        ciphers,
+        merchant,
+        signers,
         replay,
         store: parking_lot::Mutex::new(store),
         base_url: format!("http://{local}"),
         log: opts.log,
         log_format: opts.log_format,
-        v1_window_ms: opts.v1_window_ms,
+        clock: opts.clock,
         fill: os_random,
         budget: tokio::sync::Semaphore::new(LARGE_BODY_BUDGET / KIB),
         max_connections: opts.max_connections,
@@ -398,65 +422,70 @@ pub fn spawn(addr: &str, opts: ServeOptions) -> CliResult<Handle> {
     Ok(Handle { addr: local, stop: Some(tx), thread: Some(thread) })
 }
 
+/// What an answer carries: a bare code (the core writes it, with its fixed
+/// `resultMsg`) or a JSON body (success answers with data, `/healthz`).
+enum Reply {
+    Code(ResultCode),
+    Json(Value),
+}
+
 /// What a request came to.
 struct Outcome {
-    /// The key that verified the request (index into `App::keys`; 0 before
+    /// The key that verified the request (index into the keys; 0 before
     /// authentication): it signs the answer.
     key: usize,
     scheme: &'static str,
-    activity: String,
-    body: Value,
+    activity: &'static str,
+    reply: Reply,
     /// For the log: why (an error code), never a secret.
     note: String,
 }
 
-fn result(code: &str, msg: &str) -> Value {
-    json!({ "resultCode": code, "resultMsg": msg })
-}
-
 impl Outcome {
-    fn new(scheme: &'static str, activity: &str, body: Value) -> Self {
-        Outcome { key: 0, scheme, activity: activity.to_string(), body, note: String::new() }
+    fn json(activity: &'static str, body: Value) -> Self {
+        Outcome { key: 0, scheme: "-", activity, reply: Reply::Json(body), note: String::new() }
     }
-    fn err(scheme: &'static str, activity: &str, code: &str, msg: &str, note: impl Into<String>) -> Self {
-        Outcome { key: 0, scheme, activity: activity.to_string(), body: result(code, msg), note: note.into() }
+    fn code(activity: &'static str, code: ResultCode, note: impl Into<String>) -> Self {
+        Outcome { key: 0, scheme: "-", activity, reply: Reply::Code(code), note: note.into() }
     }
-    /// A core error before or during verification, i.e. before the request
-    /// is authenticated (SCHEMES.md "Which code a refusal gets"): `000001`,
-    /// except the merchant's own failures (a full replay store) `000005`.
-    /// The reason is given for malformed or ambiguous input; a mismatch,
-    /// a stale timestamp or a replay is only "authentication failed".
-    fn refused(scheme: &'static str, e: Error) -> Self {
-        // The code is the core's table (koosign::result_code); only the
-        // message is serve's.
-        let code = koosign::result_code(&e, koosign::Stage::BeforeAuthentication);
-        let msg = match e {
-            Error::NonceStoreFull => "busy: too many recent requests, retry later".to_string(),
-            Error::StoreUnavailable => "replay store unavailable, retry later".to_string(),
-            _ if code == koosign::ResultCode::MerchantFailure => "internal error".to_string(),
-            e if e.is_format_error() || matches!(e, Error::Ambiguous(_) | Error::BadTimestamp) => {
-                format!("authentication failed: {e}")
-            }
-            _ => "authentication failed".to_string(),
+    /// A handler's own failure (its instance store, its random source): `000005`.
+    fn internal(activity: &'static str, note: impl Into<String>) -> Self {
+        Outcome::code(activity, ResultCode::MerchantFailure, note)
+    }
+    /// A request the core refused, with its code (SCHEMES.md "Which code a
+    /// refusal gets"); the replay store's reason, if it failed, goes to the
+    /// log only.
+    fn rejected(r: &Rejection, store: &replay::Shared<'_>) -> Self {
+        let e = r.error();
+        let note = match &store.failure {
+            Some(why) => format!("{}: {why}", e.code()),
+            None => e.code().to_string(),
         };
-        Outcome::err(scheme, "-", code.as_str(), &msg, e.code())
+        let mut o = Outcome::code("-", r.result_code(), note);
+        o.scheme = r.protocol().map_or("-", |p| p.as_str());
+        o
     }
-    /// [`Outcome::refused`], saying so when the replay store did not answer
-    /// (its reason goes to the log only).
-    fn refused_by(scheme: &'static str, e: Error, store: &replay::Shared<'_>) -> Self {
-        match &store.failure {
-            Some(why) => {
-                let code = koosign::result_code(&e, koosign::Stage::BeforeAuthentication);
-                Outcome::err(scheme, "-", code.as_str(), "replay store unavailable, retry later", format!("{}: {why}", e.code()))
-            }
-            None => Outcome::refused(scheme, e),
+    /// The answer's `resultCode` (for the log and the tests).
+    fn result_code(&self) -> &str {
+        match &self.reply {
+            Reply::Code(c) => c.as_str(),
+            Reply::Json(v) => v.get("resultCode").and_then(Value::as_str).unwrap_or("?"),
         }
     }
 }
 
+/// A success answer with data: `resultCode` and `resultMsg` from the core.
+fn success(extra: Value) -> Value {
+    let mut v = json!({ "resultCode": ResultCode::Success.as_str(), "resultMsg": ResultCode::Success.message() });
+    if let (Some(m), Value::Object(x)) = (v.as_object_mut(), extra) {
+        m.extend(x);
+    }
+    v
+}
+
 async fn fallback(State(app): State<Arc<App>>, req: Request) -> Response {
     let start = Instant::now();
-    let o = Outcome::err("-", "-", BAD_PARAMS, "unknown path: the production interface is /produce", "NOT_FOUND");
+    let o = Outcome::code("-", ResultCode::BadRequest, "UNKNOWN_PATH");
     app.respond(StatusCode::NOT_FOUND, req.method(), req.uri().path(), o, start)
 }
 
@@ -468,7 +497,7 @@ async fn healthz(State(app): State<Arc<App>>, req: Request) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     if method != Method::GET && method != Method::HEAD {
-        let o = Outcome::err("-", "-", BAD_PARAMS, "use GET /healthz", "METHOD");
+        let o = Outcome::code("healthz", ResultCode::BadRequest, "METHOD");
         return app.respond(StatusCode::METHOD_NOT_ALLOWED, &method, "/healthz", o, start);
     }
     let a = app.clone();
@@ -492,8 +521,10 @@ async fn healthz(State(app): State<Arc<App>>, req: Request) -> Response {
         "instanceStore": show(&instances),
         "replayStore": { "kind": app.replay.kind(), "status": show(&replays) },
     });
-    let note = if ok { String::new() } else { format!("instances: {}; replay: {}", show(&instances), show(&replays)) };
-    let o = Outcome { key: 0, scheme: "-", activity: "healthz".into(), body, note };
+    let mut o = Outcome::json("healthz", body);
+    if !ok {
+        o.note = format!("instances: {}; replay: {}", show(&instances), show(&replays));
+    }
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     app.respond(status, &method, "/healthz", o, start)
 }
@@ -503,63 +534,63 @@ fn declared_len(headers: &HeaderMap) -> Option<usize> {
     headers.get(axum::http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
+/// `/produce`, every method: the body is read (bounded), then everything
+/// is the core's ([`App::handle`]).
 async fn produce(State(app): State<Arc<App>>, req: Request) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let headers = req.headers().clone();
-    let outcome = match method {
-        Method::POST => {
-            let declared = declared_len(&headers);
-            // A large or chunked body draws on the shared budget first.
-            let need = match declared {
-                Some(n) if n <= SMALL_BODY => 0,
-                Some(n) => n.min(MAX_BODY + 1).div_ceil(KIB),
-                None => MAX_BODY.div_ceil(KIB) + 1,
-            };
-            let permit = if need == 0 {
-                Ok(None)
-            } else {
-                match tokio::time::timeout(BUDGET_WAIT, app.budget.acquire_many(need as u32)).await {
-                    Ok(Ok(p)) => Ok(Some(p)),
-                    _ => Err(()),
+    let declared = declared_len(&headers);
+    // A large or chunked body draws on the shared budget first (a GET
+    // without a body needs none).
+    let chunked = headers.contains_key(axum::http::header::TRANSFER_ENCODING);
+    let need = match declared {
+        Some(n) if n <= SMALL_BODY => 0,
+        Some(n) => n.min(MAX_BODY + 1).div_ceil(KIB),
+        None if !chunked => 0,
+        None => MAX_BODY.div_ceil(KIB) + 1,
+    };
+    let permit = if need == 0 {
+        Ok(None)
+    } else {
+        match tokio::time::timeout(BUDGET_WAIT, app.budget.acquire_many(need as u32)).await {
+            Ok(Ok(p)) => Ok(Some(p)),
+            _ => Err(()),
+        }
+    };
+    let outcome = match permit {
+        Err(()) => Outcome::internal("-", "BODY_BUDGET"),
+        Ok(permit) => {
+            let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(req.into_body(), MAX_BODY)).await;
+            match read {
+                Ok(Ok(body)) => {
+                    drop(permit);
+                    let a = app.clone();
+                    let m = method.clone();
+                    tokio::task::spawn_blocking(move || a.handle(m.as_str(), &headers, &query, &body))
+                        .await
+                        .unwrap_or_else(|_| Outcome::internal("-", "PANIC"))
                 }
-            };
-            match permit {
-                Err(()) => Outcome::err("v2", "-", INTERNAL, "busy: too many large requests at once, retry later", "BODY_BUDGET"),
-                Ok(permit) => {
-                    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(req.into_body(), MAX_BODY)).await;
-                    let o = match read {
-                        Ok(Ok(body)) => {
-                            drop(permit);
-                            let a = app.clone();
-                            tokio::task::spawn_blocking(move || a.handle_post(&headers, &query, &body))
-                                .await
-                                .unwrap_or_else(|_| Outcome::err("v2", "-", INTERNAL, "internal error", "PANIC"))
-                        }
-                        // docs/SCHEMES.md §Answers: a body over MAX_NOTIFICATION_BODY is
-                        // refused unread with 000002 (decision); a body that cannot be
-                        // read (a broken chunked encoding, or not sent in time) is
-                        // wrong before authentication: 000001.
-                        Ok(Err(e)) if is_length_limit(&e) => {
-                            Outcome::err("v2", "-", BAD_PARAMS, "body larger than 1 MiB", "INPUT_TOO_LARGE")
-                        }
-                        Ok(Err(_)) => Outcome::err("v2", "-", AUTH_FAILED, "body unreadable", "BODY"),
-                        Err(_) => Outcome::err("v2", "-", AUTH_FAILED, "body not received in time", "BODY_TIMEOUT"),
-                    };
-                    o
+                // A body over MAX_NOTIFICATION_BODY is refused unread, as the
+                // core refuses it (SCHEMES.md §Answers: 000002); a body that
+                // cannot be read (a broken chunked encoding, or not sent in
+                // time) is wrong before authentication: 000001.
+                Ok(Err(e)) if is_length_limit(&e) => {
+                    let e = Error::InputTooLarge { limit: MAX_BODY };
+                    Outcome::code("-", result_code(&e, Stage::Authenticated), e.code())
+                }
+                Ok(Err(_)) => {
+                    let e = Error::MalformedEncoding("body unreadable");
+                    Outcome::code("-", result_code(&e, Stage::BeforeAuthentication), "BODY")
+                }
+                Err(_) => {
+                    let e = Error::MalformedEncoding("body not received in time");
+                    Outcome::code("-", result_code(&e, Stage::BeforeAuthentication), "BODY_TIMEOUT")
                 }
             }
         }
-        Method::GET => {
-            let a = app.clone();
-            tokio::task::spawn_blocking(move || a.handle_v1(&query))
-                .await
-                .unwrap_or_else(|_| Outcome::err("v1", "-", INTERNAL, "internal error", "PANIC"))
-        }
-        // Found before authentication: 000001 (docs/SCHEMES.md §Answers).
-        _ => Outcome::err("-", "-", AUTH_FAILED, "use POST (V2) or GET (V1)", "METHOD"),
     };
     app.respond(StatusCode::OK, &method, &path, outcome, start)
 }
@@ -576,39 +607,50 @@ fn is_length_limit(e: &axum::Error) -> bool {
     false
 }
 
-/// A text field of a verified notification, trimmed, `None` when blank.
-fn text(f: &Option<koosign::JsonText<'_>>) -> Option<String> {
-    f.as_ref().map(|t| t.as_str().trim().to_string()).filter(|s| !s.is_empty())
+/// A field of a verified request, trimmed, `None` when blank.
+fn field(v: &Verified<'_>, name: &str) -> Option<String> {
+    v.get(name).map(str::trim).filter(|s| !s.is_empty()).map(String::from)
 }
 
 impl App {
+    fn now(&self) -> u64 {
+        match self.clock {
+            Clock::System => now_ms(),
+            Clock::Fixed(ms) => ms,
+        }
+    }
+
     fn respond(&self, status: StatusCode, method: &Method, path: &str, o: Outcome, start: Instant) -> Response {
-        let bytes = serde_json::to_vec(&o.body).unwrap_or_else(|_| br#"{"resultCode":"000005","resultMsg":"internal error"}"#.to_vec());
-        let mut resp = (status, Bytes::from(bytes.clone())).into_response();
+        let signer = self.signers.get(o.key).unwrap_or(&self.signers[0]);
+        let mut buf = [0u8; koosign::REFUSAL_MAX_LEN];
+        let json;
+        let signed = match &o.reply {
+            Reply::Code(code) => signer.answer_code(*code, &mut buf),
+            Reply::Json(v) => {
+                json = serde_json::to_vec(v).unwrap_or_default();
+                signer.sign_answer(&json)
+            }
+        };
+        let (bytes, sign) = match signed {
+            Ok(a) => (a.body().as_bytes().to_vec(), Some(a.body_sign().to_string())),
+            Err(e) => {
+                self.event("sign_failed", &format!("koosign serve: cannot sign a response: {}", e.code()));
+                (Vec::new(), None)
+            }
+        };
+        let mut resp = (status, Bytes::from(bytes)).into_response();
         let h = resp.headers_mut();
         h.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
-        let key = self.keys.get(o.key).unwrap_or(&self.keys[0]);
-        match body_sign(&bytes, key.expose()) {
-            Ok(v) => {
-                if let Ok(v) = HeaderValue::from_str(v.as_str()) {
-                    h.insert(BODY_SIGN_HEADER, v);
-                }
-            }
-            Err(e) => self.event("sign_failed", &format!("koosign serve: cannot sign a response: {}", e.code())),
+        if let Some(v) = sign.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            h.insert(BODY_SIGN_HEADER, v);
         }
         if self.log {
-            let code = o.body.get("resultCode").and_then(Value::as_str).unwrap_or("?");
+            let code = o.result_code();
             let ms = start.elapsed().as_millis();
             match self.log_format {
                 LogFormat::Text => {
                     let note = if o.note.is_empty() { String::new() } else { format!(" ({})", o.note) };
-                    // The activity comes from the request: control characters escaped.
-                    eprintln!(
-                        "{} {method} {path} scheme={} activity={} -> {code}{note} {ms}ms",
-                        iso_now(),
-                        o.scheme,
-                        o.activity.escape_debug(),
-                    );
+                    eprintln!("{} {method} {path} scheme={} activity={} -> {code}{note} {ms}ms", iso_now(), o.scheme, o.activity);
                 }
                 LogFormat::Json => {
                     let line = json!({
@@ -668,161 +710,86 @@ impl App {
         Some(g)
     }
 
-    fn handle_post(&self, headers: &HeaderMap, query: &str, body: &[u8]) -> Outcome {
+    /// One request to `/produce`: verified by the core's context
+    /// (detection, signature, window, replay, notification, activity), then
+    /// acted on in the instance store.
+    fn handle(&self, method: &str, headers: &HeaderMap, query: &str, body: &[u8]) -> Outcome {
         let deadline = Instant::now() + STORE_DEADLINE;
-        let kit = ["x-sign", "x-timestamp", "x-nonce"].iter().any(|h| headers.contains_key(*h));
-        let (scheme, label) = if kit { (V2Scheme::Headers, "kit") } else { (V2Scheme::Query, "v2") };
-        let hs: Vec<(&str, &str)> =
-            headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
-        let mut scratch = vec![0u8; query.len()];
-        let auth = if kit { V2Auth::from_headers(&hs) } else { V2Auth::from_query(query, &mut scratch) };
-        let auth = match auth {
-            Ok(a) => a,
-            Err(e) => return Outcome::refused(label, e),
-        };
+        let hs: Vec<(&str, &str)> = headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
+        let req = koosign::merchant::Request { method, query, headers: &hs, body };
+        let mut scratch = vec![0u8; koosign::merchant::scratch_len(&req)];
         let mut store = replay::Shared::new(&*self.replay, deadline);
-        let keys: Vec<&str> = self.keys.iter().map(Secret::expose).collect();
-        let verified = verify_v2(scheme, &auth, body, &keys, Some(Freshness::new(now_ms())), Some(&mut store));
-        let verified = match verified {
+        let verified = self.merchant.verify(&req, self.now(), Replay::Store(&mut store), &mut scratch);
+        let v = match verified {
             Ok(v) => v,
-            Err(e) => return Outcome::refused_by(label, e, &store),
+            Err(r) => return Outcome::rejected(&r, &store),
         };
-        let key = verified.key_index();
-        let mut o = match verified.notification() {
-            Ok(n) => self.v2_activity(label, &n, key, deadline),
-            Err(e) => Outcome::err(label, "-", BAD_PARAMS, "body is not a valid notification JSON object", e.code()),
-        };
-        o.key = key;
+        let mut o = self.act(&v, deadline);
+        o.key = v.key_index();
+        o.scheme = v.protocol().as_str();
+        o.activity = v.activity().as_str();
         o
     }
 
-    fn v2_activity(&self, label: &'static str, n: &Notification<'_>, key: usize, deadline: Instant) -> Outcome {
-        let activity = text(&n.activity).unwrap_or_default();
-        let a = activity.as_str();
-        let missing = |name: &str| Outcome::err(label, a, BAD_PARAMS, &format!("missing parameter {name}"), "MISSING_PARAMETER");
-        let instance = || text(&n.instance_id);
-        match a {
-            "newInstance" => {
-                let (Some(order), Some(line)) = (text(&n.order_id), text(&n.order_line_id)) else {
-                    return missing(if text(&n.order_id).is_none() { "orderId" } else { "orderLineId" });
-                };
-                let o = NewOrder {
-                    order_id: &order,
-                    order_line_id: &line,
-                    business_id: &text(&n.business_id).unwrap_or_default(),
-                    product_id: &text(&n.product_id).unwrap_or_default(),
-                    test_flag: &text(&n.test_flag).unwrap_or_default(),
-                };
-                self.new_instance(label, &o, key, deadline)
-            }
-            "queryInstance" => {
-                let Some(ids) = instance() else { return missing("instanceId") };
-                self.query_instances(label, &ids, deadline)
-            }
-            "refreshInstance" => {
-                let Some(id) = instance() else { return missing("instanceId") };
-                if let Some(scene) = text(&n.scene) {
-                    if !["TRIAL_TO_FORMAL", "RENEWAL", "UNSUBSCRIBE_RENEWAL_PERIOD", "RENEWAL_CHANGE"].contains(&scene.as_str()) {
-                        return Outcome::err(label, a, BAD_PARAMS, "unknown scene", "BAD_SCENE");
-                    }
-                }
-                let expire = text(&n.expire_time);
-                let detail = text(&n.scene).unwrap_or_default();
-                self.update(label, a, &id, None, expire.as_deref(), &detail, false, deadline)
-            }
-            "updateInstanceStatus" => {
-                let Some(id) = instance() else { return missing("instanceId") };
-                let status = match text(&n.status).as_deref() {
-                    Some("FREEZE") => "FROZEN",
-                    Some("UNFREEZE") => "ACTIVE",
-                    Some(_) => return Outcome::err(label, a, BAD_PARAMS, "status must be FREEZE or UNFREEZE", "BAD_STATUS"),
-                    None => return missing("status"),
-                };
-                self.update(label, a, &id, Some(status), None, status, false, deadline)
-            }
-            "upgradeInstance" => {
-                let Some(id) = instance() else { return missing("instanceId") };
-                self.update(label, a, &id, None, None, &text(&n.product_id).unwrap_or_default(), false, deadline)
-            }
-            "releaseInstance" => {
-                let Some(id) = instance() else { return missing("instanceId") };
-                self.update(label, a, &id, Some("RELEASED"), None, "", true, deadline)
-            }
-            "" => missing("activity"),
-            _ => Outcome::err(label, a, BAD_PARAMS, "unknown activity", "UNKNOWN_ACTIVITY"),
-        }
-    }
-
-    fn handle_v1(&self, query: &str) -> Outcome {
-        let deadline = Instant::now() + STORE_DEADLINE;
-        if query.is_empty() {
-            // No authToken, no timeStamp: refused before authentication.
-            return Outcome::err(
-                "v1",
-                "-",
-                AUTH_FAILED,
-                "authentication failed: no query (V1 notifications are GET with a signed query)",
-                "NO_QUERY",
-            );
-        }
-        let mut scratch = vec![0u8; query.len()];
-        let fresh = self.v1_window_ms.map(|w| Freshness::with_window(now_ms(), w));
-        let mut store = replay::Shared::new(&*self.replay, deadline);
-        let keys: Vec<&str> = self.keys.iter().map(Secret::expose).collect();
-        let v = match verify_v1_query(query, &keys, fresh, Some(&mut store), &mut scratch) {
-            Ok(v) => v,
-            Err(e) => return Outcome::refused_by("v1", e, &store),
-        };
+    /// The instance store's part of each activity (the request verified and
+    /// its fields validated by the core).
+    fn act(&self, v: &Verified<'_>, deadline: Instant) -> Outcome {
+        let a = v.activity().as_str();
+        let label = v.protocol().as_str();
+        let id = field(v, "instanceId").unwrap_or_default();
         let key = v.key_index();
-        let mut o = self.v1_activity(&v, key, deadline);
-        o.key = key;
-        o
-    }
-
-    fn v1_activity(&self, v: &koosign::VerifiedV1<'_, '_>, key: usize, deadline: Instant) -> Outcome {
-        let activity = v.activity().unwrap_or("").trim().to_string();
-        let a = activity.as_str();
-        let get = |name: &str| v.get(name).map(str::trim).filter(|s| !s.is_empty()).map(String::from);
-        let missing = |name: &str| Outcome::err("v1", a, BAD_PARAMS, &format!("missing parameter {name}"), "MISSING_PARAMETER");
-        match a {
-            "newInstance" => {
-                let Some(order) = get("orderId") else { return missing("orderId") };
-                // Inbound encrypted fields (S4): their key size is not documented; try both.
-                for field in ["mobilePhone", "email"] {
-                    if get(field).is_some() {
-                        let mut out = vec![0u8; v.get(field).map_or(0, str::len)];
-                        if v.decrypt_param(field, DecryptMode::Auto, &mut out).is_err() {
-                            return Outcome::err("v1", a, BAD_PARAMS, &format!("{field} cannot be decrypted"), "DECRYPT");
+        match v.activity() {
+            Activity::NewInstance | Activity::V1NewInstance => {
+                // Inbound encrypted fields (S4, V1): their key size is not
+                // documented; the core tries both.
+                for name in ["mobilePhone", "email"] {
+                    if let Some(wire) = v.get(name) {
+                        let mut out = vec![0u8; wire.len()];
+                        if let Err(e) = v.decrypt(wire, DecryptMode::Auto, &mut out) {
+                            return Outcome::code(a, result_code(&e, Stage::Authenticated), format!("{}: {name}", e.code()));
                         }
                     }
                 }
                 let o = NewOrder {
-                    order_id: &order,
-                    order_line_id: &get("orderLineId").unwrap_or_default(),
-                    business_id: &get("businessId").unwrap_or_default(),
-                    product_id: &get("productId").unwrap_or_default(),
-                    test_flag: &get("testFlag").unwrap_or_default(),
+                    order_id: &field(v, "orderId").unwrap_or_default(),
+                    order_line_id: &field(v, "orderLineId").unwrap_or_default(),
+                    business_id: &field(v, "businessId").unwrap_or_default(),
+                    product_id: &field(v, "productId").unwrap_or_default(),
+                    test_flag: &field(v, "testFlag").unwrap_or_default(),
                 };
-                self.new_instance("v1", &o, key, deadline)
+                self.new_instance(label, &o, key, deadline)
             }
-            "refreshInstance" => {
-                let Some(id) = get("instanceId") else { return missing("instanceId") };
-                self.update("v1", a, &id, None, get("expireTime").as_deref(), "", false, deadline)
+            Activity::QueryInstance => self.query_instances(&id, deadline),
+            Activity::RefreshInstance | Activity::V1RefreshInstance => {
+                let detail = field(v, "scene").unwrap_or_default();
+                self.update(a, &id, None, field(v, "expireTime").as_deref(), &detail, false, deadline)
             }
-            "expireInstance" => {
-                let Some(id) = get("instanceId") else { return missing("instanceId") };
-                self.update("v1", a, &id, Some("EXPIRED"), None, "", false, deadline)
+            Activity::UpdateInstanceStatus => {
+                // The core checked status is FREEZE or UNFREEZE.
+                let status = if v.get("status") == Some("FREEZE") { "FROZEN" } else { "ACTIVE" };
+                self.update(a, &id, Some(status), None, status, false, deadline)
             }
-            "releaseInstance" => {
-                let Some(id) = get("instanceId") else { return missing("instanceId") };
-                self.update("v1", a, &id, Some("RELEASED"), None, "", true, deadline)
+            Activity::UpgradeInstance | Activity::V1Upgrade => {
+                self.update(a, &id, None, None, &field(v, "productId").unwrap_or_default(), false, deadline)
             }
-            "upgrade" => {
-                let Some(id) = get("instanceId") else { return missing("instanceId") };
-                self.update("v1", a, &id, None, None, &get("productId").unwrap_or_default(), false, deadline)
+            Activity::ReleaseInstance | Activity::V1ReleaseInstance => {
+                self.update(a, &id, Some("RELEASED"), None, "", true, deadline)
             }
-            "" => missing("activity"),
-            _ => Outcome::err("v1", a, BAD_PARAMS, "unknown activity", "UNKNOWN_ACTIVITY"),
+            Activity::V1ExpireInstance => self.update(a, &id, Some("EXPIRED"), None, "", false, deadline),
+            Activity::V1InstanceStatus => self.update(a, &id, None, None, "", false, deadline),
+            Activity::V1GetLicense | Activity::V1ReleaseLicense => {
+                let order = field(v, "orderId").unwrap_or_default();
+                let Some(store) = self.store_until(deadline) else { return Outcome::internal(a, "STORE: sqlite busy (in this process)") };
+                let found = store.by_order_id(&order);
+                drop(store);
+                match found {
+                    Ok(Some(i)) => self.update(a, &i.instance_id, None, None, "", v.activity() == Activity::V1ReleaseLicense, deadline),
+                    Ok(None) => Outcome::code(a, ResultCode::UnknownInstance, "NOT_FOUND"),
+                    Err(e) => Outcome::internal(a, format!("STORE: {}", replay::sqlite_reason(&e))),
+                }
+            }
+            // An activity the core learns later: not acted on.
+            _ => Outcome::code(a, ResultCode::BadRequest, "UNHANDLED_ACTIVITY"),
         }
     }
 
@@ -843,21 +810,23 @@ impl App {
 
     fn encrypt(&self, key: usize, plaintext: &str) -> Result<String, Error> {
         let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
-        self.ciphers[key].key(EncryptType::Aes256).encrypt(plaintext, &mut getrandom::SysRng, &mut out).map(String::from)
+        let signer = self.signers.get(key).unwrap_or(&self.signers[0]);
+        signer.encrypt(plaintext, EncryptType::Aes256, &mut getrandom::SysRng, &mut out).map(String::from)
     }
 
     /// `key`: the key that verified the request, which encrypts a new
-    /// instance's credentials.
+    /// instance's credentials. The same orderId + orderLineId gives the
+    /// same instance (SCHEMES.md §Notifications).
     fn new_instance(&self, label: &'static str, o: &NewOrder<'_>, key: usize, deadline: Instant) -> Outcome {
         let a = "newInstance";
-        let internal = |note: String| Outcome::err(label, a, INTERNAL, "internal error", note);
+        // The instance store's columns.
         if o.order_id.len() > 128 || o.order_line_id.len() > 128 {
-            return Outcome::err(label, a, BAD_PARAMS, "orderId or orderLineId too long", "TOO_LONG");
+            return Outcome::code(a, ResultCode::BadRequest, "TOO_LONG");
         }
-        let Some(store) = self.store_until(deadline) else { return internal("STORE: sqlite busy (in this process)".into()) };
+        let Some(store) = self.store_until(deadline) else { return Outcome::internal(a, "STORE: sqlite busy (in this process)") };
         let existing = match store.by_order(o.order_id, o.order_line_id) {
             Ok(e) => e,
-            Err(e) => return internal(format!("STORE: {}", replay::sqlite_reason(&e))),
+            Err(e) => return Outcome::internal(a, format!("STORE: {}", replay::sqlite_reason(&e))),
         };
         let inst = match existing {
             Some(i) => i,
@@ -866,12 +835,13 @@ impl App {
                 // or not at all (issue 11 finding 9): its failure is a signed 000005.
                 let random = |n, alphabet| random_text_with(self.fill, n, alphabet);
                 let (Ok(id), Ok(user), Ok(password)) = (random(32, HEX_LOWER), random(8, HEX_LOWER), random(16, ALNUM)) else {
-                    return internal("RANDOM_SOURCE".into());
+                    return Outcome::internal(a, Error::RandomSource.code());
                 };
                 let id = format!("ins-{id}");
                 let user = format!("user_{user}");
-                let (Ok(user_w), Ok(pass_w)) = (self.encrypt(key, &user), self.encrypt(key, &password)) else {
-                    return internal("ENCRYPT".into());
+                let (user_w, pass_w) = match (self.encrypt(key, &user), self.encrypt(key, &password)) {
+                    (Ok(u), Ok(p)) => (u, p),
+                    (Err(e), _) | (_, Err(e)) => return Outcome::code(a, result_code(&e, Stage::Authenticated), e.code()),
                 };
                 let front = format!("{}/app/{id}", self.base_url);
                 let admin = format!("{}/admin/{id}", self.base_url);
@@ -890,7 +860,7 @@ impl App {
                     admin_url: &admin,
                 };
                 if let Err(e) = store.insert(&n) {
-                    return internal(format!("STORE: {}", replay::sqlite_reason(&e)));
+                    return Outcome::internal(a, format!("STORE: {}", replay::sqlite_reason(&e)));
                 }
                 Instance {
                     instance_id: id.clone(),
@@ -903,59 +873,46 @@ impl App {
                 }
             }
         };
-        let mut o = Outcome::new(
-            label,
+        let mut out = Outcome::json(
             a,
-            json!({
-                "resultCode": OK,
-                "resultMsg": "success.",
+            success(json!({
                 "instanceId": inst.instance_id,
                 "encryptType": inst.encrypt_type,
                 "appInfo": Self::app_info(&inst),
-            }),
+            })),
         );
-        o.note = format!("instance {} ({})", inst.instance_id, size_name(EncryptType::parse(&inst.encrypt_type).unwrap_or(EncryptType::Aes256)));
-        o
+        let size = size_name(EncryptType::parse(&inst.encrypt_type).unwrap_or(EncryptType::Aes256));
+        out.note = format!("instance {} ({size})", inst.instance_id);
+        out
     }
 
-    fn query_instances(&self, label: &'static str, ids: &str, deadline: Instant) -> Outcome {
+    /// queryInstance: the known instances among `ids` (the core checked
+    /// there are 1 to 100); none known is `000003`.
+    fn query_instances(&self, ids: &str, deadline: Instant) -> Outcome {
         let a = "queryInstance";
-        let list: Vec<&str> = ids.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-        if list.is_empty() {
-            return Outcome::err(label, a, BAD_PARAMS, "missing parameter instanceId", "MISSING_PARAMETER");
-        }
-        if list.len() > MAX_QUERY_IDS {
-            return Outcome::err(label, a, BAD_PARAMS, "at most 100 instanceIds", "TOO_MANY");
-        }
-        let Some(store) = self.store_until(deadline) else {
-            return Outcome::err(label, a, INTERNAL, "internal error", "STORE: sqlite busy (in this process)");
-        };
+        let Some(store) = self.store_until(deadline) else { return Outcome::internal(a, "STORE: sqlite busy (in this process)") };
         let mut info = Vec::new();
-        for id in list {
+        for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match store.get(id) {
                 Ok(Some(i)) => info.push(json!({ "instanceId": i.instance_id, "appInfo": Self::app_info(&i) })),
                 Ok(None) => {}
-                Err(e) => return Outcome::err(label, a, INTERNAL, "internal error", format!("STORE: {}", replay::sqlite_reason(&e))),
+                Err(e) => return Outcome::internal(a, format!("STORE: {}", replay::sqlite_reason(&e))),
             }
         }
         if info.is_empty() {
-            return Outcome::err(label, a, NOT_FOUND, "instance not found", "NOT_FOUND");
+            return Outcome::code(a, ResultCode::UnknownInstance, "NOT_FOUND");
         }
-        Outcome::new(
-            label,
-            a,
-            json!({ "resultCode": OK, "resultMsg": "success.", "encryptType": EncryptType::Aes256.as_str(), "info": info }),
-        )
+        Outcome::json(a, success(json!({ "encryptType": EncryptType::Aes256.as_str(), "info": info })))
     }
 
-    /// Updates an instance. `idempotent_release`: a released instance may be
+    /// Updates an instance (or, with no status and no expiry, records the
+    /// event only). `idempotent_release`: a released instance may be
     /// released again (success); other activities on a released instance
     /// answer "not found".
     #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
-        label: &'static str,
-        activity: &str,
+        activity: &'static str,
         id: &str,
         status: Option<&str>,
         expire: Option<&str>,
@@ -964,20 +921,20 @@ impl App {
         deadline: Instant,
     ) -> Outcome {
         let Some(store) = self.store_until(deadline) else {
-            return Outcome::err(label, activity, INTERNAL, "internal error", "STORE: sqlite busy (in this process)");
+            return Outcome::internal(activity, "STORE: sqlite busy (in this process)");
         };
         let inst = match store.get(id) {
             Ok(Some(i)) => i,
-            Ok(None) => return Outcome::err(label, activity, NOT_FOUND, "instance not found", "NOT_FOUND"),
-            Err(e) => return Outcome::err(label, activity, INTERNAL, "internal error", format!("STORE: {}", replay::sqlite_reason(&e))),
+            Ok(None) => return Outcome::code(activity, ResultCode::UnknownInstance, "NOT_FOUND"),
+            Err(e) => return Outcome::internal(activity, format!("STORE: {}", replay::sqlite_reason(&e))),
         };
         if inst.status == "RELEASED" && !idempotent_release {
-            return Outcome::err(label, activity, NOT_FOUND, "instance released", "RELEASED");
+            return Outcome::code(activity, ResultCode::UnknownInstance, "RELEASED");
         }
         if let Err(e) = store.update(id, activity, status, expire, detail) {
-            return Outcome::err(label, activity, INTERNAL, "internal error", format!("STORE: {}", replay::sqlite_reason(&e)));
+            return Outcome::internal(activity, format!("STORE: {}", replay::sqlite_reason(&e)));
         }
-        Outcome::new(label, activity, result(OK, "success."))
+        Outcome::code(activity, ResultCode::Success, "")
     }
 }
 
@@ -1009,7 +966,7 @@ mod tests {
     fn signed_query(body: &[u8]) -> String {
         let ts = now_ms().to_string();
         let nonce = crate::util::random_text(32, HEX_LOWER).unwrap();
-        let sig = koosign::sign_v2(V2Scheme::Query, body, KEY, &nonce, &ts).unwrap();
+        let sig = koosign::sign_v2(koosign::V2Scheme::Query, body, KEY, &nonce, &ts).unwrap();
         format!("signature={}&timestamp={ts}&nonce={nonce}", sig.as_str())
     }
 
@@ -1033,18 +990,18 @@ mod tests {
         let mut s = server();
         Arc::get_mut(&mut s.app).unwrap().fill = no_randomness;
         let body = br#"{"activity":"newInstance","orderId":"CSRNG","orderLineId":"CSRNG-000001","testFlag":"1"}"#;
-        let o = s.app.handle_post(&HeaderMap::new(), &signed_query(body), body);
-        assert_eq!(o.body["resultCode"], INTERNAL, "{}", o.body);
+        let o = s.app.handle("POST", &HeaderMap::new(), &signed_query(body), body);
+        assert_eq!(o.result_code(), "000005");
         assert_eq!(o.note, "RANDOM_SOURCE");
-        assert!(o.body.get("appInfo").is_none() && o.body.get("instanceId").is_none());
+        assert!(matches!(o.reply, Reply::Code(_)), "no appInfo, no instanceId");
         let (sign, bytes) = wire(&s.app, o);
         assert_eq!(koosign::verify_body_sign(&sign, &bytes, &[KEY]).map(|v| v.key_index()), Ok(0));
-        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap()["resultCode"], INTERNAL);
+        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap()["resultCode"], "000005");
         assert!(s.app.lock_store().by_order("CSRNG", "CSRNG-000001").unwrap().is_none(), "nothing stored");
         // The source back: the same order is created now.
         Arc::get_mut(&mut s.app).unwrap().fill = os_random;
-        let o = s.app.handle_post(&HeaderMap::new(), &signed_query(body), body);
-        assert_eq!(o.body["resultCode"], OK, "{}", o.body);
+        let o = s.app.handle("POST", &HeaderMap::new(), &signed_query(body), body);
+        assert_eq!(o.result_code(), "000000");
     }
 
     /// Issue 11 finding 8: the MAC over a large unauthenticated body is
@@ -1069,40 +1026,17 @@ mod tests {
             let (app, body) = (s.app.clone(), body.clone());
             let (tx, rx) = mpsc::channel();
             std::thread::spawn(move || {
-                let o = app.handle_post(&HeaderMap::new(), &query, &body);
-                let _ = tx.send((o.body["resultCode"].as_str().unwrap_or("").to_string(), o.note));
+                let o = app.handle("POST", &HeaderMap::new(), &query, &body);
+                let _ = tx.send((o.result_code().to_string(), o.note));
             });
             rx
         };
         let refused = post(bad);
         let (code, note) = refused.recv_timeout(Duration::from_secs(120)).expect("verification waited for the nonce lock");
-        assert_eq!((code.as_str(), note.as_str()), (AUTH_FAILED, "SIGNATURE_MISMATCH"));
+        assert_eq!((code.as_str(), note.as_str()), ("000001", "SIGNATURE_MISMATCH"));
         let accepted = post(good);
         drop(held);
         let (code, _) = accepted.recv_timeout(Duration::from_secs(120)).expect("answered");
-        assert_eq!(code, NOT_FOUND, "authenticated, instance unknown");
-    }
-
-    /// SCHEMES.md "Which code a refusal gets", for the errors `serve` can
-    /// meet before authentication.
-    #[test]
-    fn refusal_codes() {
-        for (e, code) in [
-            (Error::MissingParameter("nonce"), AUTH_FAILED),
-            (Error::MalformedEncoding("x"), AUTH_FAILED),
-            (Error::InputTooLarge { limit: 256 }, AUTH_FAILED),
-            (Error::BadTimestamp, AUTH_FAILED),
-            (Error::StaleTimestamp, AUTH_FAILED),
-            (Error::ReplayedNonce, AUTH_FAILED),
-            (Error::SignatureMismatch, AUTH_FAILED),
-            (Error::Ambiguous("x"), AUTH_FAILED),
-            (Error::NonceStoreFull, INTERNAL),
-            (Error::StoreUnavailable, INTERNAL),
-            (Error::BufferTooSmall { needed: 1 }, INTERNAL),
-        ] {
-            let o = Outcome::refused("v2", e);
-            assert_eq!(o.body["resultCode"], code, "{e:?}");
-            assert_eq!(o.note, e.code());
-        }
+        assert_eq!(code, "000003", "authenticated, instance unknown");
     }
 }

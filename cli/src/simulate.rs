@@ -118,15 +118,20 @@ impl Report {
     }
 }
 
-/// Runs the protocols against `target`.
-pub fn run(target: &Target, key: &Secret, protocols: &[Proto]) -> Report {
-    run_with_data(target, key, protocols, None)
-}
-
-/// [`run`], recording each V2 order it sends (newInstance, refreshInstance)
+/// Runs the protocols against `target`, recording each V2 order it sends (newInstance, refreshInstance)
 /// in `data`/orders.jsonl for `koosign marketplace --data` (issue 16).
-pub fn run_with_data(target: &Target, key: &Secret, protocols: &[Proto], data: Option<&std::path::Path>) -> Report {
+/// `every_activity` (`--every-activity`): V1 also sends `instanceStatus`,
+/// `getLicense` and `releaseLicense` (every V1 activity of
+/// `koosign::Activity`; `koosign serve` answers them all).
+pub fn run_with_data(
+    target: &Target,
+    key: &Secret,
+    protocols: &[Proto],
+    data: Option<&std::path::Path>,
+    every_activity: bool,
+) -> Report {
     let mut sim = Sim {
+        every_activity,
         data,
         target,
         key,
@@ -183,6 +188,8 @@ struct Sent {
 }
 
 struct Sim<'a> {
+    /// `--every-activity`.
+    every_activity: bool,
     /// Where the orders sent are recorded (`--data`), for `koosign marketplace`.
     data: Option<&'a std::path::Path>,
     target: &'a Target,
@@ -478,6 +485,17 @@ impl Sim<'_> {
             "000000",
             Kind::Plain,
         );
+        if self.every_activity {
+            let status = [("activity", "instanceStatus"), ("instanceId", id.as_str()), ("testFlag", "1")];
+            self.v1_step("instanceStatus", &status, false, "000000", Kind::Plain);
+            let licence = |a| [("activity", a), ("orderId", order.as_str()), ("testFlag", "1")];
+            self.v1_step("getLicense", &licence("getLicense"), false, "000000", Kind::Plain);
+            self.v1_step("releaseLicense", &licence("releaseLicense"), false, "000000", Kind::Plain);
+            self.v1_step("releaseLicense (repeat)", &licence("releaseLicense"), false, "000000", Kind::Plain);
+            let unknown = [("activity", "instanceStatus"), ("instanceId", "koosign-unknown-instance"), ("testFlag", "1")];
+            self.v1_step("probe: instanceStatus of an unknown instance", &unknown, false, "000003", Kind::Plain);
+            self.v1_step("probe: getLicense without orderId", &[("activity", "getLicense"), ("testFlag", "1")], false, "000002", Kind::Plain);
+        }
         self.v1_step("expireInstance", &[("activity", "expireInstance"), ("instanceId", &id), ("testFlag", "1")], false, "000000", Kind::Plain);
         let release = [("activity", "releaseInstance"), ("instanceId", id.as_str()), ("testFlag", "1")];
         self.v1_step("releaseInstance", &release, false, "000000", Kind::Plain);

@@ -186,6 +186,18 @@ impl Store {
             .optional()
     }
 
+    /// The first instance created for `order_id` (any order line): V1
+    /// `getLicense` and `releaseLicense` name the order only.
+    pub fn by_order_id(&self, order_id: &str) -> rusqlite::Result<Option<Instance>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {} FROM instances WHERE order_id = ?1 ORDER BY created_ms, instance_id LIMIT 1", Self::COLS),
+                params![order_id],
+                Self::row,
+            )
+            .optional()
+    }
+
     pub fn get(&self, instance_id: &str) -> rusqlite::Result<Option<Instance>> {
         self.conn
             .query_row(&format!("SELECT {} FROM instances WHERE instance_id = ?1", Self::COLS), params![instance_id], Self::row)

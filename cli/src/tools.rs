@@ -12,6 +12,7 @@ use koosign::{
     sign_v2, v2_inner, verify_body_sign, verify_v2, DecryptMode, EncryptType, Error, FieldCipher,
     FieldKey, Freshness, V1Params, V2Auth, V2Scheme,
 };
+use koosign::Replay;
 use serde_json::Value;
 
 /// Prints one explanation line (label, value) to stdout or stderr.
@@ -57,8 +58,13 @@ fn body_note(body: &[u8]) -> String {
     format!("{} bytes, used exactly as given{nl}", body.len())
 }
 
-fn freshness(window_secs: Option<u64>, now: Option<u64>) -> Option<Freshness> {
-    window_secs.map(|w| Freshness::with_window(now.unwrap_or_else(now_ms), w * 1000))
+/// `--window` is an opt-in check of an offline diagnosis: without it the
+/// window is left out, by name.
+fn freshness(window_secs: Option<u64>, now: Option<u64>) -> Freshness {
+    match window_secs {
+        Some(w) => Freshness::with_window(now.unwrap_or_else(now_ms), w * 1000),
+        None => Freshness::Unchecked,
+    }
 }
 
 fn age_note(ts_ms: u64, now: Option<u64>) -> String {
@@ -98,7 +104,7 @@ pub fn verify_v1(key: &Secret, input: &str, explain: bool, window: Option<u64>, 
         let w = window.map_or("no window checked (none is documented; --window SECS to check one)".to_string(), |w| format!("window ±{w} s"));
         ex.line("timeStamp", format!("{} = {}, {}; {w}", params.time_stamp(), crate::util::iso(ts), age_note(ts, now)));
     }
-    let verdict = params.verify(&[k], freshness(window, now), None).map(|v| v.activity().unwrap_or("-").to_string());
+    let verdict = params.verify(&[k], freshness(window, now), Replay::Unchecked).map(|v| v.activity().unwrap_or("-").to_string());
     let code = match verdict {
         Ok(activity) => {
             println!("valid: the V1 authToken matches (activity={activity})");
@@ -176,7 +182,7 @@ pub fn verify_v2_cmd(key: &Secret, input: &V2Input, explain: bool, window: Optio
         let w = window.map_or("not checked here (the merchant must refuse beyond ±60 s; --window 60 to check)".to_string(), |w| format!("window ±{w} s"));
         ex.line("timestamp", format!("{} = {}, {}; {w}", auth.timestamp, crate::util::iso(ts), age_note(ts, now)));
     }
-    match verify_v2(input.scheme, &auth, body, &[k], freshness(window, now), None) {
+    match verify_v2(input.scheme, &auth, body, &[k], freshness(window, now), Replay::Unchecked) {
         Ok(v) => {
             let activity = v.notification().ok().and_then(|n| n.activity.map(|a| a.as_str().to_string()));
             println!("valid: the {sig_name} matches (activity={})", activity.as_deref().unwrap_or("-"));

@@ -364,3 +364,32 @@ fn demo_passes_and_prints_no_key() {
     assert_eq!(v["failed"], 0);
     assert_eq!(v["protocols"], serde_json::json!(["v2", "v1", "kit"]));
 }
+
+/// `--every-activity`: serve answers every V1 activity of the core's
+/// `Activity`, instanceStatus, getLicense and releaseLicense included
+/// (an unknown instance 000003, a missing orderId 000002, a second
+/// releaseLicense 000000), each answer signed and checked.
+#[test]
+fn simulate_every_v1_activity_against_serve_passes() {
+    let s = serve(&["--key", KEY], None);
+    let mut c = bin();
+    c.args(["simulate", "--url", &s.url(), "--protocol", "v1", "--every-activity", "--json"]).env("KOOSIGN_ACCESS_KEY", KEY);
+    let r = run(c);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.all()));
+    assert!(failures(&report).is_empty(), "failures: {:#?}", failures(&report));
+    assert_eq!(r.code, 0, "{}", r.all());
+    let steps: BTreeSet<String> =
+        report["checks"].as_array().unwrap().iter().map(|c| c["step"].as_str().unwrap().to_string()).collect();
+    for s in [
+        "instanceStatus",
+        "getLicense",
+        "releaseLicense",
+        "releaseLicense (repeat)",
+        "probe: instanceStatus of an unknown instance",
+        "probe: getLicense without orderId",
+        "expireInstance",
+        "upgrade",
+    ] {
+        assert!(steps.contains(s), "missing step {s}: {steps:?}");
+    }
+}

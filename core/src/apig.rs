@@ -510,7 +510,8 @@ fn single<'a>(headers: &[(&'a str, &'a str)], name: &str, repeated: &'static str
 /// `Authorization` from `req.headers`, finds the secret of its `Access`
 /// among `credentials` (`(ak, sk)` pairs), recomputes the canonical request
 /// over the headers it lists and compares in constant time; then checks
-/// `X-Sdk-Date` against `freshness` when given (the caller's window;
+/// `X-Sdk-Date` against `freshness` unless it is [`Freshness::Unchecked`]
+/// (named: there is no silent skip; the caller's window;
 /// [`APIG_DEFAULT_WINDOW_MS`](crate::APIG_DEFAULT_WINDOW_MS), ±15 min, is the
 /// documented default).
 ///
@@ -550,7 +551,7 @@ fn single<'a>(headers: &[(&'a str, &'a str)], name: &str, repeated: &'static str
 /// `SignatureMismatch` (unknown AK and a signed `X-Sdk-Content-Sha256` that
 /// is neither `UNSIGNED-PAYLOAD` nor the body's hash included),
 /// `StaleTimestamp`, `InputTooLarge`.
-pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshness: Option<Freshness>) -> Result<ApigVerified> {
+pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshness: Freshness) -> Result<ApigVerified> {
     if credentials.is_empty() || credentials.iter().any(|(a, s)| a.is_empty() || s.is_empty()) {
         return Err(Error::NoAccessKey);
     }
@@ -623,9 +624,7 @@ pub fn verify_apig(req: &ApigRequest<'_>, credentials: &[(&str, &str)], freshnes
         }
     }
     let i = found.ok_or(Error::SignatureMismatch)?;
-    if let Some(f) = freshness {
-        f.check(date_ms)?;
-    }
+    freshness.check(date_ms)?;
     Ok(ApigVerified { credential_index: i, unsigned_payload })
 }
 

@@ -31,7 +31,7 @@
 //! carries a secret.
 //!
 //! ```
-//! use koosign::{verify_v2, body_sign, V2Auth, V2Scheme, Freshness, NonceCache, BODY_SIGN_HEADER};
+//! use koosign::{verify_v2, body_sign, V2Auth, V2Scheme, Freshness, NonceCache, Replay, BODY_SIGN_HEADER};
 //!
 //! let body = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
 //! let query = "signature=CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25\
@@ -41,7 +41,7 @@
 //! let mut nonces = NonceCache::<1024>::new();
 //! let now_ms = 1_680_508_070_000; // your clock, Unix ms
 //! let verified = verify_v2(V2Scheme::Query, &auth, body, &["testAccessKey123"],
-//!                          Some(Freshness::new(now_ms)), Some(&mut nonces))?;
+//!                          Freshness::new(now_ms), Replay::Store(&mut nonces))?;
 //! assert_eq!(verified.notification()?.activity.unwrap().as_str(), "newInstance");
 //!
 //! let response = br#"{"resultCode":"000000","resultMsg":"success."}"#;
@@ -125,3 +125,49 @@ pub use v2::{sign_v2, v2_inner, verify_v2, V2Auth, V2Scheme, VerifiedV2};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// Fail-closed defaults (issue 13 item 9): a one-shot verifier cannot be
+/// called with `None` for its freshness or its replay policy; the skip must
+/// be named. Each `compile_fail` block below differs from the compiling
+/// one only in the argument it names.
+///
+/// ```
+/// # use koosign::*;
+/// let auth = V2Auth { signature: "00", timestamp: "1680508066618", nonce: "n" };
+/// let _ = verify_v2(V2Scheme::Query, &auth, b"{}", &["k"], Freshness::Unchecked, Replay::Unchecked);
+/// let _ = verify_licence("1680508066618", "n", b"", "s", &["k"], Freshness::Unchecked);
+/// let mut s = [0u8; 64];
+/// let _ = verify_v1_query("a=b", &["k"], Freshness::Unchecked, Replay::Unchecked, &mut s);
+/// ```
+/// ```compile_fail
+/// # use koosign::*;
+/// let auth = V2Auth { signature: "00", timestamp: "1680508066618", nonce: "n" };
+/// let _ = verify_v2(V2Scheme::Query, &auth, b"{}", &["k"], None, Replay::Unchecked);
+/// ```
+/// ```compile_fail
+/// # use koosign::*;
+/// let auth = V2Auth { signature: "00", timestamp: "1680508066618", nonce: "n" };
+/// let _ = verify_v2(V2Scheme::Query, &auth, b"{}", &["k"], Freshness::Unchecked, None);
+/// ```
+/// ```compile_fail
+/// # use koosign::*;
+/// let mut nonces = NonceCache::<4>::new();
+/// let auth = V2Auth { signature: "00", timestamp: "1680508066618", nonce: "n" };
+/// let _ = verify_v2(V2Scheme::Query, &auth, b"{}", &["k"], Freshness::Unchecked, Some(&mut nonces));
+/// ```
+/// ```compile_fail
+/// # use koosign::*;
+/// let _ = verify_licence("1680508066618", "n", b"", "s", &["k"], None);
+/// ```
+/// ```compile_fail
+/// # use koosign::*;
+/// let mut s = [0u8; 64];
+/// let _ = verify_v1_query("a=b", &["k"], None, Replay::Unchecked, &mut s);
+/// ```
+/// ```compile_fail
+/// # use koosign::*;
+/// let mut s = [0u8; 64];
+/// let _ = verify_v1_query("a=b", &["k"], Freshness::Unchecked, None, &mut s);
+/// ```
+#[cfg(doctest)]
+struct FailClosedDoctests;

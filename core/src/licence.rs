@@ -38,7 +38,7 @@ pub fn licence_sign(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> Res
 ///   body `&body=X` and nonce `n1&body=` with body `X` sign the same bytes.
 ///
 /// The body is signed as received (decision). Order: `ts`, nonce, MAC
-/// (constant time), freshness (when given).
+/// (constant time), freshness (unless [`Freshness::Unchecked`], by name).
 ///
 /// Errors: `BadTimestamp`, `MissingParameter("nonce")`,
 /// `Ambiguous("licence nonce contains `&`")`, `NoAccessKey`,
@@ -49,7 +49,7 @@ pub fn verify_licence<'b>(
     body: &'b [u8],
     signature: &str,
     access_keys: &[&str],
-    freshness: Option<Freshness>,
+    freshness: Freshness,
 ) -> Result<LicenceVerified<'b>> {
     verify_licence_keyed(
         ts,
@@ -72,7 +72,7 @@ pub(crate) fn verify_licence_keyed<'b, K: Keyed, I: Iterator<Item = K>>(
     body: &'b [u8],
     signature: &str,
     keys: impl FnOnce() -> Result<I>,
-    freshness: Option<Freshness>,
+    freshness: Freshness,
 ) -> Result<LicenceVerified<'b>> {
     let ts_ms = parse_unix_ms(ts)?;
     if nonce.is_empty() {
@@ -91,9 +91,7 @@ pub(crate) fn verify_licence_keyed<'b, K: Keyed, I: Iterator<Item = K>>(
         *r = if b == b' ' { b'+' } else { b };
     }
     let key_index = match_keys(keys, &received, |k| licence_mac(k, ts, nonce, body))?;
-    if let Some(f) = freshness {
-        f.check(ts_ms)?;
-    }
+    freshness.check(ts_ms)?;
     Ok(LicenceVerified { body, key_index, ts_ms })
 }
 

@@ -81,25 +81,34 @@ impl Window {
         Window::Checked { window_ms }
     }
 
-    fn at(self, now_ms: u64) -> Option<Freshness> {
+    /// This window around the caller's clock `now_ms` (Unix ms): the
+    /// [`Freshness`] a one-shot verifier takes.
+    pub const fn at(self, now_ms: u64) -> Freshness {
         match self {
-            Window::Checked { window_ms } => Some(Freshness::with_window(now_ms, window_ms)),
-            Window::Unchecked => None,
+            Window::Checked { window_ms } => Freshness::with_window(now_ms, window_ms),
+            Window::Unchecked => Freshness::Unchecked,
         }
     }
 }
 
 /// Where a verified request's nonce (V2, S2b) or token (V1, S1b) is
-/// recorded, or the replay check left out **by name**.
+/// recorded, or the replay check left out **by name** (there is no `None`
+/// that silently skips it). Taken by [`Merchant::verify`] and by the
+/// one-shot verifiers ([`crate::verify_v1_query`], [`crate::verify_v1_json`],
+/// [`crate::V1Params::verify`], [`crate::verify_v2`]).
 pub enum Replay<'s> {
     /// Record it there; a replay is `ReplayedNonce`, a full store
     /// `NonceStoreFull`, an unreachable one `StoreUnavailable` (all refused).
     Store(&'s mut dyn NonceStore),
-    /// Everything but the replay check, which the caller then makes with
-    /// [`Verified::replay_key`] and [`Verified::replay_expires_ms`] (an
+    /// Everything but the replay check, which the caller then makes (an
     /// asynchronous store: Redis, a database), refusing a replay as
     /// `ReplayedNonce` (`000001`) and a store that is down as
-    /// `StoreUnavailable` (`000005`).
+    /// `StoreUnavailable` (`000005`). The key and its expiry:
+    /// [`Verified::replay_key`] / [`Verified::replay_expires_ms`] (the
+    /// context), [`crate::VerifiedV1::replay_key`] /
+    /// [`crate::VerifiedV1::replay_expires_ms`] (S1, S1b one-shots),
+    /// [`crate::V2Auth::replay_key`] / [`crate::VerifiedV2::replay_expires_ms`]
+    /// (S2, S2b one-shots). Nothing is recorded by the verifier.
     Deferred,
     /// No replay check: only for tests and captured traffic.
     Unchecked,
@@ -115,11 +124,15 @@ impl core::fmt::Debug for Replay<'_> {
     }
 }
 
-impl<'s> Replay<'s> {
-    fn store(&mut self) -> Option<&mut dyn NonceStore> {
+impl Replay<'_> {
+    /// The replay step of every verifier, after the MAC and the window
+    /// passed: with a store, records `key` at `now` until `expires_ms`
+    /// ([`crate::nonce`]'s fail-closed rule); `Deferred` and `Unchecked`
+    /// record nothing.
+    pub(crate) fn record(self, key: &[u8], now_ms: u64, expires_ms: u64) -> Result<()> {
         match self {
-            Replay::Store(s) => Some(&mut **s),
-            Replay::Deferred | Replay::Unchecked => None,
+            Replay::Store(store) => crate::nonce::record(store, key, now_ms, expires_ms),
+            Replay::Deferred | Replay::Unchecked => Ok(()),
         }
     }
 }
@@ -609,11 +622,7 @@ impl<const K: usize> Merchant<K> {
                 .map_err(before(p))?;
                 let activity = validate_v1(v.params()).map_err(after(protocol))?;
                 let (key_index, timestamp_ms) = (v.key_index(), v.time_stamp_ms());
-                let mut key = [0u8; 3 + 44];
-                key[..3].copy_from_slice(b"v1:");
-                for (k, b) in key[3..].iter_mut().zip(v.get(AUTH_TOKEN).unwrap_or("").bytes()) {
-                    *k = if b == b' ' { b'+' } else { b };
-                }
+                let (key, replay_expires_ms) = (v.replay_key(), v.replay_expires_ms());
                 Ok(Verified {
                     protocol,
                     activity,
@@ -622,7 +631,7 @@ impl<const K: usize> Merchant<K> {
                     content: Content::V1(v),
                     cipher: &self.keys[key_index].cipher,
                     replay_key: ReplayKey::V1(key),
-                    replay_expires_ms: expiry(timestamp_ms, self.policy.v1_window, V1_DEFAULT_WINDOW_MS),
+                    replay_expires_ms,
                 })
             }
             Protocol::V2Query | Protocol::V2Headers => {
@@ -645,7 +654,7 @@ impl<const K: usize> Merchant<K> {
                     content: Content::V2 { body: req.body, notification },
                     cipher: &self.keys[key_index].cipher,
                     replay_key: ReplayKey::Nonce(auth.nonce.as_bytes()),
-                    replay_expires_ms: expiry(timestamp_ms, self.policy.v2_window, DEFAULT_WINDOW_MS),
+                    replay_expires_ms: v.replay_expires_ms(),
                 })
             }
         }
@@ -658,10 +667,10 @@ impl<const K: usize> Merchant<K> {
         &'s self,
         query: &str,
         now_ms: u64,
-        mut replay: Replay<'_>,
+        replay: Replay<'_>,
         scratch: &'s mut [u8],
     ) -> Result<VerifiedV1<'s, 's>> {
-        V1Params::parse(query, scratch)?.verify_keyed(self.keys(), self.policy.v1_window.at(now_ms), replay.store())
+        V1Params::parse(query, scratch)?.verify_keyed(self.keys(), self.policy.v1_window.at(now_ms), replay)
     }
 
     /// S1b with the keyed context: [`crate::verify_v1_json`] with the
@@ -673,7 +682,7 @@ impl<const K: usize> Merchant<K> {
         auth_token: &str,
         body: &[u8],
         now_ms: u64,
-        mut replay: Replay<'_>,
+        replay: Replay<'_>,
         scratch: &'s mut [u8],
     ) -> Result<VerifiedV1<'s, 's>> {
         crate::v1::verify_v1_json_keyed(
@@ -681,7 +690,7 @@ impl<const K: usize> Merchant<K> {
             body,
             self.keys(),
             self.policy.v1_window.at(now_ms),
-            replay.store(),
+            replay,
             scratch,
         )
     }
@@ -695,11 +704,11 @@ impl<const K: usize> Merchant<K> {
         auth: &V2Auth<'_>,
         body: &'a [u8],
         now_ms: u64,
-        mut replay: Replay<'_>,
+        replay: Replay<'_>,
     ) -> Result<VerifiedV2<'a, 'a>> {
-        let (key_index, timestamp_ms) =
-            verify_v2_keyed(scheme, auth, body, || Ok(self.keys()), self.policy.v2_window.at(now_ms), replay.store())?;
-        Ok(VerifiedV2::new(body, key_index, self.keys[key_index].key(), timestamp_ms))
+        let (key_index, timestamp_ms, expires_ms) =
+            verify_v2_keyed(scheme, auth, body, || Ok(self.keys()), self.policy.v2_window.at(now_ms), replay)?;
+        Ok(VerifiedV2::new(body, key_index, self.keys[key_index].key(), timestamp_ms, expires_ms))
     }
 
     /// S3 with the keyed context: verifies a received `Body-Sign` value
@@ -872,15 +881,6 @@ impl<const K: usize> Merchant<K> {
     /// matched). As [`crate::decrypt_field`], keyed.
     pub fn decrypt<'o>(&self, wire: &str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
         self.signer().cipher.decrypt(wire, mode, out)
-    }
-}
-
-/// When a replay key expires: the verifiers' rule (timestamp + window, the
-/// default window when none is checked).
-fn expiry(ts_ms: u64, window: Window, default_ms: u64) -> u64 {
-    match window {
-        Window::Checked { window_ms } => ts_ms.saturating_add(window_ms),
-        Window::Unchecked => ts_ms.saturating_add(default_ms),
     }
 }
 

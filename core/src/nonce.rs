@@ -252,7 +252,7 @@ impl NonceStore for NonceSlots<'_> {
 }
 
 #[cfg(feature = "alloc")]
-pub use table::NonceTable;
+pub use table::{NonceTable, MAX_TABLE_CAPACITY};
 
 #[cfg(feature = "alloc")]
 mod table {
@@ -260,26 +260,61 @@ mod table {
     use alloc::boxed::Box;
     use alloc::vec;
 
+    /// No heap position: an empty index cell.
+    const FREE: u32 = u32::MAX;
+
+    /// The most entries a [`NonceTable`] holds (positions are `u32`).
+    pub const MAX_TABLE_CAPACITY: usize = (u32::MAX - 1) as usize;
+
+    /// One held nonce: its slot and the index cell that points at it.
+    #[derive(Clone, Copy)]
+    struct Entry {
+        slot: NonceSlot,
+        cell: u32,
+    }
+
     /// A nonce store of a capacity chosen at run time, allocated once
     /// (`alloc` feature): [`NonceTable::with_capacity`]. No operation
-    /// allocates after that. Same rule as [`NonceCache`].
+    /// allocates after that. Same rule as [`NonceCache`] (the same answers
+    /// for the same calls), in O(1) expected time per operation instead of
+    /// a scan: the entries form a binary min-heap on their expiry (eviction
+    /// pops the expired ones from its top, O(log n) each), and an open-
+    /// addressing index (linear probing, at most half full) maps a nonce's
+    /// digest to its heap position. The index hashes with the digest's
+    /// first 8 bytes: the digest is SHA-256 of a nonce that passed its MAC,
+    /// so nobody without the key chooses where it lands.
     #[derive(Clone)]
     pub struct NonceTable {
-        slots: Box<[NonceSlot]>,
+        heap: Box<[Entry]>,
+        index: Box<[u32]>,
         len: usize,
     }
 
     impl core::fmt::Debug for NonceTable {
         fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.debug_struct("NonceTable").field("len", &self.len).field("capacity", &self.slots.len()).finish()
+            f.debug_struct("NonceTable").field("len", &self.len).field("capacity", &self.heap.len()).finish()
         }
     }
 
+    fn home(d: &[u8; 32], mask: usize) -> usize {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&d[..8]);
+        (u64::from_le_bytes(b) as usize) & mask
+    }
+
     impl NonceTable {
-        /// An empty table of `capacity` entries (40 bytes each), allocated
-        /// now. A capacity of 0 refuses every nonce (`NonceStoreFull`).
+        /// An empty table of `capacity` entries (40 bytes each, plus an
+        /// index of 8 to 16 bytes per entry), allocated now. A capacity of 0
+        /// refuses every nonce (`NonceStoreFull`); one over
+        /// [`MAX_TABLE_CAPACITY`] is that many.
         pub fn with_capacity(capacity: usize) -> Self {
-            NonceTable { slots: vec![NonceSlot::EMPTY; capacity].into_boxed_slice(), len: 0 }
+            let capacity = capacity.min(MAX_TABLE_CAPACITY);
+            let cells = capacity.saturating_mul(2).max(1).next_power_of_two();
+            NonceTable {
+                heap: vec![Entry { slot: NonceSlot::EMPTY, cell: FREE }; capacity].into_boxed_slice(),
+                index: vec![FREE; cells].into_boxed_slice(),
+                len: 0,
+            }
         }
 
         /// Entries currently held (expired ones included until evicted).
@@ -294,23 +329,147 @@ mod table {
 
         /// The capacity given to [`NonceTable::with_capacity`].
         pub fn capacity(&self) -> usize {
-            self.slots.len()
+            self.heap.len()
         }
 
         /// True if `nonce` is held and unexpired at `now_ms`.
         pub fn contains(&self, nonce: &[u8], now_ms: u64) -> bool {
-            contains_in(&self.slots[..self.len], nonce, now_ms)
+            self.find(&digest(nonce)).is_some_and(|p| self.heap[p].slot.expires_at_ms >= now_ms)
         }
 
         /// Drops every entry expired at `now_ms`.
         pub fn evict_expired(&mut self, now_ms: u64) {
-            evict_in(&mut self.slots, &mut self.len, now_ms);
+            while self.len > 0 && self.heap[0].slot.expires_at_ms < now_ms {
+                self.remove(0);
+            }
+        }
+
+        fn mask(&self) -> usize {
+            self.index.len() - 1
+        }
+
+        /// The heap position of `d`, if held.
+        fn find(&self, d: &[u8; 32]) -> Option<usize> {
+            let mask = self.mask();
+            let mut i = home(d, mask);
+            loop {
+                let v = self.index[i];
+                if v == FREE {
+                    return None;
+                }
+                if self.heap[v as usize].slot.digest == *d {
+                    return Some(v as usize);
+                }
+                i = (i + 1) & mask;
+            }
+        }
+
+        fn swap(&mut self, a: usize, b: usize) {
+            self.heap.swap(a, b);
+            self.index[self.heap[a].cell as usize] = a as u32;
+            self.index[self.heap[b].cell as usize] = b as u32;
+        }
+
+        fn sift_up(&mut self, mut p: usize) {
+            while p > 0 {
+                let parent = (p - 1) / 2;
+                if self.heap[parent].slot.expires_at_ms <= self.heap[p].slot.expires_at_ms {
+                    break;
+                }
+                self.swap(p, parent);
+                p = parent;
+            }
+        }
+
+        fn sift_down(&mut self, mut p: usize) {
+            loop {
+                let (l, r) = (2 * p + 1, 2 * p + 2);
+                let mut m = p;
+                if l < self.len && self.heap[l].slot.expires_at_ms < self.heap[m].slot.expires_at_ms {
+                    m = l;
+                }
+                if r < self.len && self.heap[r].slot.expires_at_ms < self.heap[m].slot.expires_at_ms {
+                    m = r;
+                }
+                if m == p {
+                    return;
+                }
+                self.swap(p, m);
+                p = m;
+            }
+        }
+
+        /// Empties index cell `hole` (backward-shift deletion: the cells
+        /// after it that probed past it move back, so no tombstones).
+        fn unindex(&mut self, hole: usize) {
+            let mask = self.mask();
+            let (mut i, mut j) = (hole, hole);
+            loop {
+                j = (j + 1) & mask;
+                let v = self.index[j];
+                if v == FREE {
+                    break;
+                }
+                let k = home(&self.heap[v as usize].slot.digest, mask);
+                // `v` stays when its home lies cyclically in (i, j].
+                let stays = if i <= j { i < k && k <= j } else { i < k || k <= j };
+                if !stays {
+                    self.index[i] = v;
+                    self.heap[v as usize].cell = i as u32;
+                    i = j;
+                }
+            }
+            self.index[i] = FREE;
+        }
+
+        /// Forgets the entry at heap position `p`.
+        fn remove(&mut self, p: usize) {
+            self.unindex(self.heap[p].cell as usize);
+            let last = self.len - 1;
+            if p != last {
+                self.heap[p] = self.heap[last];
+                self.index[self.heap[p].cell as usize] = p as u32;
+            }
+            self.heap[last] = Entry { slot: NonceSlot::EMPTY, cell: FREE };
+            self.len = last;
+            if p < self.len {
+                self.sift_down(p);
+                self.sift_up(p);
+            }
+        }
+
+        fn insert(&mut self, slot: NonceSlot) {
+            let mask = self.mask();
+            let mut i = home(&slot.digest, mask);
+            while self.index[i] != FREE {
+                i = (i + 1) & mask;
+            }
+            let p = self.len;
+            self.index[i] = p as u32;
+            self.heap[p] = Entry { slot, cell: i as u32 };
+            self.len += 1;
+            self.sift_up(p);
         }
     }
 
     impl NonceStore for NonceTable {
         fn check_and_insert(&mut self, nonce: &[u8], now_ms: u64, expires_at_ms: u64) -> Result<()> {
-            check_and_insert_in(&mut self.slots, &mut self.len, nonce, now_ms, expires_at_ms)
+            let h = digest(nonce);
+            if let Some(p) = self.find(&h) {
+                if self.heap[p].slot.expires_at_ms >= now_ms {
+                    return Err(Error::ReplayedNonce);
+                }
+                // Expired: forget it and record it again below.
+                self.remove(p);
+            }
+            if self.len == self.heap.len() {
+                self.evict_expired(now_ms);
+            }
+            if self.len == self.heap.len() {
+                return Err(Error::NonceStoreFull);
+            }
+            self.insert(NonceSlot { digest: h, expires_at_ms });
+            Ok(())
         }
     }
 }
@@ -342,6 +501,53 @@ mod tests {
         assert_eq!((s.len(), s.capacity()), (2, 2));
         let mut none = NonceSlots::new(&mut []);
         assert_eq!(none.check_and_insert(b"a", 0, 1), Err(Error::NonceStoreFull));
+        #[cfg(feature = "alloc")]
+        {
+            let mut t = NonceTable::with_capacity(2);
+            replay_and_expiry(&mut t);
+            assert!(t.contains(b"a", 151));
+            assert_eq!((t.len(), t.capacity()), (2, 2));
+            let mut none = NonceTable::with_capacity(0);
+            assert_eq!(none.check_and_insert(b"a", 0, 1), Err(Error::NonceStoreFull));
+        }
+    }
+
+    /// The indexed table gives the scanning cache's answers, call for call
+    /// (a long pseudo-random run: replays, expiries, full stores, evictions).
+    #[cfg(feature = "alloc")]
+    #[test]
+    fn the_table_answers_as_the_cache() {
+        let mut cache = NonceCache::<16>::new();
+        let mut table = NonceTable::with_capacity(16);
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut now = 1_000u64;
+        let mut seen = [0u32; 3]; // Ok, ReplayedNonce, NonceStoreFull
+        for step in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            now += x % 7;
+            let nonce = [(x >> 8) as u8 % 40];
+            let exp = (now + (x >> 16) % 400).saturating_sub(20);
+            match (x >> 32) % 8 {
+                0 => {
+                    cache.evict_expired(now);
+                    table.evict_expired(now);
+                }
+                1 => assert_eq!(cache.contains(&nonce, now), table.contains(&nonce, now), "step {step}"),
+                _ => {
+                    let got = table.check_and_insert(&nonce, now, exp);
+                    assert_eq!(cache.check_and_insert(&nonce, now, exp), got, "step {step}");
+                    seen[match got {
+                        Ok(()) => 0,
+                        Err(Error::ReplayedNonce) => 1,
+                        _ => 2,
+                    }] += 1;
+                }
+            }
+            assert_eq!(cache.len(), table.len(), "step {step}");
+        }
+        assert!(seen.iter().all(|&n| n > 1000), "every answer met often: {seen:?}");
     }
 
     struct Odd;

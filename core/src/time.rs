@@ -12,32 +12,52 @@ pub const V1_DEFAULT_WINDOW_MS: u64 = 300_000;
 /// The S6 `X-Sdk-Date` default window: ±15 min (docs/SCHEMES.md §S6, decision).
 pub const APIG_DEFAULT_WINDOW_MS: u64 = 900_000;
 
-/// A freshness policy: the caller's clock and the accepted distance from it.
+/// A one-shot verifier's freshness check: the caller's clock and the
+/// accepted distance from it, or the check left out **by name**
+/// (docs/SCHEMES.md §Answers, "Clocks" decision). There is no `Option`: a
+/// verifier cannot be called without saying which.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Freshness {
-    /// The caller's clock, Unix time in milliseconds.
-    pub now_ms: u64,
-    /// Accepted |now − timestamp|, in milliseconds.
-    pub window_ms: u64,
+pub enum Freshness {
+    /// |now − timestamp| ≤ `window_ms`, else `StaleTimestamp`.
+    Checked {
+        /// The caller's clock, Unix time in milliseconds.
+        now_ms: u64,
+        /// Accepted |now − timestamp|, in milliseconds.
+        window_ms: u64,
+    },
+    /// No freshness check: only for tests and captured traffic. A replay
+    /// store given beside it is handed the request's own timestamp as
+    /// "now" and the scheme's default window for the expiry.
+    Unchecked,
 }
 
 impl Freshness {
-    /// `now_ms` with the default ±60 s window.
+    /// `now_ms` with the default ±60 s window ([`DEFAULT_WINDOW_MS`]).
     pub const fn new(now_ms: u64) -> Self {
-        Freshness { now_ms, window_ms: DEFAULT_WINDOW_MS }
+        Freshness::Checked { now_ms, window_ms: DEFAULT_WINDOW_MS }
     }
 
     /// `now_ms` with a window of `window_ms` milliseconds.
     pub const fn with_window(now_ms: u64, window_ms: u64) -> Self {
-        Freshness { now_ms, window_ms }
+        Freshness::Checked { now_ms, window_ms }
     }
 
-    /// `Err(StaleTimestamp)` unless |now − ts| ≤ window.
+    /// `Err(StaleTimestamp)` unless |now − ts| ≤ window; always `Ok` for
+    /// [`Freshness::Unchecked`].
     pub fn check(&self, ts_ms: u64) -> Result<()> {
-        if self.now_ms.abs_diff(ts_ms) <= self.window_ms {
-            Ok(())
-        } else {
-            Err(Error::StaleTimestamp)
+        match *self {
+            Freshness::Checked { now_ms, window_ms } if now_ms.abs_diff(ts_ms) > window_ms => Err(Error::StaleTimestamp),
+            _ => Ok(()),
+        }
+    }
+
+    /// `(now, expiry)` for recording a nonce with timestamp `ts_ms`: the
+    /// caller's clock and `ts + window`, or without a window the request's
+    /// own timestamp and `ts + default_window_ms`.
+    pub(crate) fn replay_times(&self, ts_ms: u64, default_window_ms: u64) -> (u64, u64) {
+        match *self {
+            Freshness::Checked { now_ms, window_ms } => (now_ms, ts_ms.saturating_add(window_ms)),
+            Freshness::Unchecked => (ts_ms, ts_ms.saturating_add(default_window_ms)),
         }
     }
 }

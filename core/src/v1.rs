@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::{parse_form, FormPairs, MAX_PARAMS};
 use crate::mac::{check_keys, finish, hmac_two_part_key, match_keys, Keyed};
-use crate::nonce::NonceStore;
+use crate::merchant::Replay;
 use crate::time::{parse_v1_timestamp, Freshness, V1_DEFAULT_WINDOW_MS};
 
 /// The prefix under which a V1 `authToken` is recorded in a replay store.
@@ -253,21 +253,26 @@ impl<'s> V1Params<'s> {
     }
 
     /// S1 steps 7–9: checks the token against each key (space read as `+`,
-    /// constant-time compare), the optional freshness window, then records
-    /// the token in the replay store when one is given.
+    /// constant-time compare), the freshness window (unless
+    /// [`Freshness::Unchecked`]), then the replay step `replay`
+    /// ([`Replay::Store`] records the token; [`Replay::Deferred`] leaves it to
+    /// the caller: [`VerifiedV1::replay_key`] until
+    /// [`VerifiedV1::replay_expires_ms`]; [`Replay::Unchecked`] skips it).
     ///
     /// Replay (docs/SCHEMES.md §S1 item 8, decision): the nonce is the received
     /// token *after* the space-as-plus repair, tagged `v1:` (the 47 bytes
     /// `b"v1:" + token`, so V1 tokens and V2 nonces never collide in a shared
     /// store), kept until `timeStamp` + window, the window being
-    /// `freshness.window_ms` or [`V1_DEFAULT_WINDOW_MS`] without a freshness.
+    /// the freshness's `window_ms`, or [`V1_DEFAULT_WINDOW_MS`] with
+    /// [`Freshness::Unchecked`].
     /// A byte-for-byte replay, one with the token's `+` sent raw (a space
     /// once decoded) or as `%2B`, and one with the parameters in another
     /// order are all one nonce: `ReplayedNonce`. The store is touched only
     /// after the MAC and the window pass, so a forgery never fills it.
-    /// Without a freshness the store is given the request's own `timeStamp`
-    /// as "now" (the core has no clock): pass a [`Freshness`] with the store
-    /// for replay protection that does not depend on the store's eviction.
+    /// With [`Freshness::Unchecked`] the store is given the request's own
+    /// `timeStamp` as "now" (the core has no clock): pass a checked
+    /// [`Freshness`] with the store for replay protection that does not
+    /// depend on the store's eviction.
     ///
     /// Errors: `BadTimestamp` (not 17 digits / not a date), `NoAccessKey`,
     /// `SignatureMismatch`, `StaleTimestamp`, `ReplayedNonce`, `NonceStoreFull`,
@@ -275,19 +280,19 @@ impl<'s> V1Params<'s> {
     pub fn verify<'k>(
         self,
         access_keys: &[&'k str],
-        freshness: Option<Freshness>,
-        nonce_store: Option<&mut dyn NonceStore>,
+        freshness: Freshness,
+        replay: Replay<'_>,
     ) -> Result<VerifiedV1<'s, 'k>> {
         check_keys(access_keys)?;
-        self.verify_keyed(access_keys.iter().copied(), freshness, nonce_store)
+        self.verify_keyed(access_keys.iter().copied(), freshness, replay)
     }
 
     /// [`V1Params::verify`] over any key set (the merchant context's keys).
     pub(crate) fn verify_keyed<'k, K: Keyed + ?Sized + 'k>(
         self,
         access_keys: impl Iterator<Item = &'k K> + Clone,
-        freshness: Option<Freshness>,
-        nonce_store: Option<&mut dyn NonceStore>,
+        freshness: Freshness,
+        replay: Replay<'_>,
     ) -> Result<VerifiedV1<'s, 'k>> {
         let ts_ms = parse_v1_timestamp(self.time_stamp)?;
         let mut received = [0u8; 44];
@@ -301,19 +306,11 @@ impl<'s> V1Params<'s> {
             Err(Error::SignatureMismatch)
         };
         let key_index = matched?;
-        if let Some(f) = freshness {
-            f.check(ts_ms)?;
-        }
-        if let Some(store) = nonce_store {
-            let window = freshness.map_or(V1_DEFAULT_WINDOW_MS, |f| f.window_ms);
-            let now = freshness.map_or(ts_ms, |f| f.now_ms);
-            let mut tagged = [0u8; 3 + 44];
-            tagged[..3].copy_from_slice(V1_NONCE_TAG);
-            tagged[3..].copy_from_slice(&received);
-            crate::nonce::record(store, &tagged, now, ts_ms.saturating_add(window))?;
-        }
+        freshness.check(ts_ms)?;
+        let (now, replay_expires_ms) = freshness.replay_times(ts_ms, V1_DEFAULT_WINDOW_MS);
+        replay.record(&replay_key(self.auth_token), now, replay_expires_ms)?;
         let access_key = access_keys.clone().nth(key_index).map_or("", |k| k.key());
-        Ok(VerifiedV1 { params: self, key_index, access_key, time_stamp_ms: ts_ms })
+        Ok(VerifiedV1 { params: self, key_index, access_key, time_stamp_ms: ts_ms, replay_expires_ms })
     }
 }
 
@@ -321,11 +318,12 @@ impl<'s> V1Params<'s> {
 ///
 /// `query` is the raw query (no `?` needed; use [`crate::query_of`] for a
 /// URL). `scratch` must be at least `query.len()` bytes; the returned view
-/// borrows it. `freshness`: `None` checks no window (the guide documents
-/// none; endpoints should pass one, [`V1_DEFAULT_WINDOW_MS`] by default,
-/// docs/SCHEMES.md §S1 item 8); `Some` checks |now − timeStamp| ≤ window.
-/// `nonce_store`: where given, the token is recorded as the replay nonce
-/// (see [`V1Params::verify`]).
+/// borrows it. `freshness`: a checked window |now − timeStamp| ≤ window
+/// (endpoints: [`V1_DEFAULT_WINDOW_MS`], docs/SCHEMES.md §S1 item 8), or
+/// [`Freshness::Unchecked`] by name (the guide documents none). `replay`:
+/// [`Replay::Store`] records the token as the replay nonce,
+/// [`Replay::Deferred`] leaves that to the caller, [`Replay::Unchecked`]
+/// skips it (see [`V1Params::verify`]).
 ///
 /// Order: parsing, the ambiguity refusal (docs/SCHEMES.md §S1 item 10, see
 /// [`V1Params::parse`]), the MAC, the window, the replay store.
@@ -337,11 +335,11 @@ impl<'s> V1Params<'s> {
 pub fn verify_v1_query<'s, 'k>(
     query: &str,
     access_keys: &[&'k str],
-    freshness: Option<Freshness>,
-    nonce_store: Option<&mut dyn NonceStore>,
+    freshness: Freshness,
+    replay: Replay<'_>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
-    V1Params::parse(query, scratch)?.verify(access_keys, freshness, nonce_store)
+    V1Params::parse(query, scratch)?.verify(access_keys, freshness, replay)
 }
 
 /// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
@@ -372,12 +370,12 @@ pub fn verify_v1_json<'s, 'k>(
     auth_token: &str,
     body: &[u8],
     access_keys: &[&'k str],
-    freshness: Option<Freshness>,
-    nonce_store: Option<&mut dyn NonceStore>,
+    freshness: Freshness,
+    replay: Replay<'_>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
     let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
-    V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness, nonce_store)
+    V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness, replay)
 }
 
 /// [`verify_v1_json`] over any key set (the merchant context's keys).
@@ -385,12 +383,12 @@ pub(crate) fn verify_v1_json_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
     auth_token: &str,
     body: &[u8],
     access_keys: impl Iterator<Item = &'k K> + Clone,
-    freshness: Option<Freshness>,
-    nonce_store: Option<&mut dyn NonceStore>,
+    freshness: Freshness,
+    replay: Replay<'_>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
     let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
-    V1Params::from_pairs(pairs, true)?.verify_keyed(access_keys, freshness, nonce_store)
+    V1Params::from_pairs(pairs, true)?.verify_keyed(access_keys, freshness, replay)
 }
 
 /// A verified V1 notification: its decoded parameters, the index of the
@@ -401,6 +399,19 @@ pub struct VerifiedV1<'s, 'k> {
     key_index: usize,
     access_key: &'k str,
     time_stamp_ms: u64,
+    replay_expires_ms: u64,
+}
+
+/// The replay-store key of a V1 / S1b token (docs/SCHEMES.md §S1 item 8):
+/// `v1:` + the received token with a space read as `+` (47 bytes; a token
+/// of another length is never verified).
+pub(crate) fn replay_key(auth_token: &str) -> [u8; 3 + 44] {
+    let mut key = [0u8; 3 + 44];
+    key[..3].copy_from_slice(V1_NONCE_TAG);
+    for (k, b) in key[3..].iter_mut().zip(auth_token.bytes()) {
+        *k = if b == b' ' { b'+' } else { b };
+    }
+    key
 }
 
 impl core::fmt::Debug for VerifiedV1<'_, '_> {
@@ -441,6 +452,21 @@ impl<'s, 'k> VerifiedV1<'s, 'k> {
     /// `timeStamp` as Unix milliseconds.
     pub fn time_stamp_ms(&self) -> u64 {
         self.time_stamp_ms
+    }
+
+    /// The key this request is (with [`Replay::Store`]) or is to be (with
+    /// [`Replay::Deferred`]) recorded under in a replay store: the 47 bytes
+    /// `v1:` + the token with a space read as `+` (docs/SCHEMES.md §S1
+    /// item 8). The same key as [`crate::merchant::Verified::replay_key`].
+    pub fn replay_key(&self) -> [u8; 3 + 44] {
+        replay_key(self.params.auth_token)
+    }
+
+    /// Until when (Unix ms) the replay key must be remembered: `timeStamp`
+    /// plus the freshness window, or plus [`V1_DEFAULT_WINDOW_MS`] with
+    /// [`Freshness::Unchecked`].
+    pub fn replay_expires_ms(&self) -> u64 {
+        self.replay_expires_ms
     }
 
     /// Decrypts parameter `name` (e.g. `mobilePhone`, `email`) with the

@@ -7,8 +7,7 @@ use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::parse_form;
 use crate::mac::{check_keys, finish, hmac, match_keys, Keyed, OneShotKey};
-
-use crate::nonce::NonceStore;
+use crate::merchant::Replay;
 use crate::notification::Notification;
 use crate::time::{parse_unix_ms, Freshness, DEFAULT_WINDOW_MS};
 use hmac::Mac;
@@ -54,6 +53,14 @@ impl core::fmt::Debug for V2Auth<'_> {
 }
 
 impl<'a> V2Auth<'a> {
+    /// The key this request is (with [`Replay::Store`]) or is to be (with
+    /// [`Replay::Deferred`]) recorded under in a replay store: the nonce's
+    /// raw bytes (docs/SCHEMES.md §S2). The same key as
+    /// [`crate::merchant::Verified::replay_key`].
+    pub fn replay_key(&self) -> &'a [u8] {
+        self.nonce.as_bytes()
+    }
+
     /// Takes `signature`, `timestamp` and `nonce` (first values) from a
     /// query string, decoded into `scratch` (at least `query.len()` bytes).
     /// Errors: those of [`parse_form`], `MissingParameter`.
@@ -150,9 +157,12 @@ fn check_kit(nonce: &str, body: &[u8]) -> Result<()> {
 ///
 /// `body` is the exact bytes received. Order of checks: format, then the
 /// signature against every key (case-insensitive hex, constant time), then
-/// freshness (when given: S2 requires ±60 s, [`Freshness::new`]), then the
-/// nonce store (only for a verified request, so forgeries cannot fill it; a
-/// nonce is kept until its timestamp leaves the window).
+/// freshness (S2 requires ±60 s, [`Freshness::new`]; [`Freshness::Unchecked`]
+/// skips it by name), then the replay step (only for a verified request, so
+/// forgeries cannot fill a store; a nonce is kept until its timestamp leaves
+/// the window): [`Replay::Store`] records [`V2Auth::replay_key`],
+/// [`Replay::Deferred`] leaves that to the caller (until
+/// [`VerifiedV2::replay_expires_ms`]), [`Replay::Unchecked`] skips it.
 ///
 /// The format rules (docs/SCHEMES.md §S2 decisions) make the undelimited signed
 /// string `key + nonce + timestamp + …` read one way only:
@@ -183,10 +193,10 @@ pub fn verify_v2<'a, 'k>(
     auth: &V2Auth<'_>,
     body: &'a [u8],
     access_keys: &[&'k str],
-    freshness: Option<Freshness>,
-    nonce_store: Option<&mut dyn NonceStore>,
+    freshness: Freshness,
+    replay: Replay<'_>,
 ) -> Result<VerifiedV2<'a, 'k>> {
-    let (key_index, timestamp_ms) = verify_v2_keyed(
+    let (key_index, timestamp_ms, replay_expires_ms) = verify_v2_keyed(
         scheme,
         auth,
         body,
@@ -195,22 +205,22 @@ pub fn verify_v2<'a, 'k>(
             Ok(access_keys.iter().map(|k| OneShotKey::new(k)))
         },
         freshness,
-        nonce_store,
+        replay,
     )?;
-    Ok(VerifiedV2 { body, key_index, access_key: access_keys[key_index], timestamp_ms })
+    Ok(VerifiedV2 { body, key_index, access_key: access_keys[key_index], timestamp_ms, replay_expires_ms })
 }
 
 /// The checks of [`verify_v2`] in their order, over any keyed key set
 /// (`keys` is called once the format is checked); returns the matched
-/// key's index and the timestamp in Unix ms.
+/// key's index, the timestamp and the replay key's expiry in Unix ms.
 pub(crate) fn verify_v2_keyed<K: Keyed, I: Iterator<Item = K>>(
     scheme: V2Scheme,
     auth: &V2Auth<'_>,
     body: &[u8],
     keys: impl FnOnce() -> Result<I>,
-    freshness: Option<Freshness>,
-    nonce_store: Option<&mut dyn NonceStore>,
-) -> Result<(usize, u64)> {
+    freshness: Freshness,
+    replay: Replay<'_>,
+) -> Result<(usize, u64, u64)> {
     let ts_ms = parse_unix_ms(auth.timestamp)?;
     check_nonce(scheme, auth.nonce)?;
     if scheme == V2Scheme::Headers {
@@ -224,15 +234,10 @@ pub(crate) fn verify_v2_keyed<K: Keyed, I: Iterator<Item = K>>(
         return Err(Error::SignatureMismatch);
     }
     let key_index = match_keys(keys, &received, |k| v2_mac(scheme, k, body, auth.nonce, auth.timestamp))?;
-    if let Some(f) = freshness {
-        f.check(ts_ms)?;
-    }
-    if let Some(store) = nonce_store {
-        let window = freshness.map_or(DEFAULT_WINDOW_MS, |f| f.window_ms);
-        let now = freshness.map_or(ts_ms, |f| f.now_ms);
-        crate::nonce::record(store, auth.nonce.as_bytes(), now, ts_ms.saturating_add(window))?;
-    }
-    Ok((key_index, ts_ms))
+    freshness.check(ts_ms)?;
+    let (now, expires_ms) = freshness.replay_times(ts_ms, DEFAULT_WINDOW_MS);
+    replay.record(auth.replay_key(), now, expires_ms)?;
+    Ok((key_index, ts_ms, expires_ms))
 }
 
 /// A verified V2 notification: the exact body, the matched key's index,
@@ -243,6 +248,7 @@ pub struct VerifiedV2<'a, 'k> {
     key_index: usize,
     access_key: &'k str,
     timestamp_ms: u64,
+    replay_expires_ms: u64,
 }
 
 impl core::fmt::Debug for VerifiedV2<'_, '_> {
@@ -256,8 +262,14 @@ impl core::fmt::Debug for VerifiedV2<'_, '_> {
 }
 
 impl<'a, 'k> VerifiedV2<'a, 'k> {
-    pub(crate) fn new(body: &'a [u8], key_index: usize, access_key: &'k str, timestamp_ms: u64) -> Self {
-        VerifiedV2 { body, key_index, access_key, timestamp_ms }
+    pub(crate) fn new(
+        body: &'a [u8],
+        key_index: usize,
+        access_key: &'k str,
+        timestamp_ms: u64,
+        replay_expires_ms: u64,
+    ) -> Self {
+        VerifiedV2 { body, key_index, access_key, timestamp_ms, replay_expires_ms }
     }
 
     /// The exact body bytes that were verified.
@@ -273,6 +285,13 @@ impl<'a, 'k> VerifiedV2<'a, 'k> {
     /// The request's timestamp, Unix ms.
     pub fn timestamp_ms(&self) -> u64 {
         self.timestamp_ms
+    }
+
+    /// Until when (Unix ms) the nonce ([`V2Auth::replay_key`]) must be
+    /// remembered: the timestamp plus the freshness window, or plus
+    /// [`DEFAULT_WINDOW_MS`] with [`Freshness::Unchecked`].
+    pub fn replay_expires_ms(&self) -> u64 {
+        self.replay_expires_ms
     }
 
     /// Parses the verified body as a notification. Errors: `MalformedEncoding`.
@@ -303,7 +322,7 @@ mod tests {
         assert_eq!(k.as_str(), "ABB44B4C7A867A9F5EB8D9B7D9DF42E804FF66BC084EE412C49CFAFBFD5D8BE6");
         let lower = "cd8d59bb7fcf7574752b5eb0ed04b3acf4a759da53f24d30a79abe45c5d1ba25";
         let auth = V2Auth { signature: lower, timestamp: "1680508066618", nonce: NONCE };
-        let v = verify_v2(V2Scheme::Query, &auth, BODY, &["old", "testAccessKey123"], None, None).unwrap();
+        let v = verify_v2(V2Scheme::Query, &auth, BODY, &["old", "testAccessKey123"], Freshness::Unchecked, Replay::Unchecked).unwrap();
         assert_eq!(v.key_index(), 1);
         assert_eq!(Notification::text(&v.notification().unwrap().order_id), Some("CS2211181819B4LVS"));
     }

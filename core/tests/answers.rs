@@ -6,6 +6,7 @@
 //! the stage where it was met (docs/SCHEMES.md §Answers).
 
 use koosign::answer::{result_code, Stage};
+use koosign::Freshness;
 use koosign::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -153,7 +154,7 @@ fn run(c: &Value, store: &mut Store) -> Outcome {
                 Ok(a) => a,
                 Err(e) => return before(e),
             };
-            let v = match verify_v2(scheme, &auth, &body, &keys, Some(v2_window), Some(store.get())) {
+            let v = match verify_v2(scheme, &auth, &body, &keys, v2_window, Replay::Store(store.get())) {
                 Ok(v) => v,
                 Err(e) => return before(e),
             };
@@ -174,10 +175,10 @@ fn run(c: &Value, store: &mut Store) -> Outcome {
         Protocol::V1Query | Protocol::V1Json => {
             let mut scratch = vec![0u8; query.len() + body.len() + 64];
             let r = if protocol == Protocol::V1Query {
-                verify_v1_query(query, &keys, Some(v1_window), Some(store.get()), &mut scratch)
+                verify_v1_query(query, &keys, v1_window, Replay::Store(store.get()), &mut scratch)
             } else {
                 let token = hs.iter().find(|(n, _)| n.eq_ignore_ascii_case("authToken")).map_or("", |&(_, v)| v);
-                verify_v1_json(token, &body, &keys, Some(v1_window), Some(store.get()), &mut scratch)
+                verify_v1_json(token, &body, &keys, v1_window, Replay::Store(store.get()), &mut scratch)
             };
             let v = match r {
                 Ok(v) => v,

@@ -12,6 +12,7 @@
 //! The rules are SCHEMES.md's (decision) marks in S2, S3, S5 and S6.
 
 use koosign::*;
+use koosign::{Freshness, Replay};
 
 const KEY: &str = "testAccessKey123";
 const BODY: &[u8] = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
@@ -36,20 +37,20 @@ fn s2_digit_shift_replay_is_a_bad_timestamp() {
         assert_eq!(sign_v2(scheme, BODY, KEY, shifted_nonce, shifted_ts).unwrap(), sig);
 
         let mut store = NonceCache::<8>::new();
-        let f = Some(Freshness::new(TS_MS + 1_000));
+        let f = Freshness::new(TS_MS + 1_000);
         let genuine = V2Auth { signature: sig.as_str(), timestamp: TS, nonce };
-        verify_v2(scheme, &genuine, BODY, &[KEY], f, Some(&mut store)).unwrap();
+        verify_v2(scheme, &genuine, BODY, &[KEY], f, Replay::Store(&mut store)).unwrap();
         assert_eq!(store.len(), 1);
         // A byte-for-byte replay is a replay …
-        assert_eq!(verify_v2(scheme, &genuine, BODY, &[KEY], f, Some(&mut store)).unwrap_err(), Error::ReplayedNonce);
+        assert_eq!(verify_v2(scheme, &genuine, BODY, &[KEY], f, Replay::Store(&mut store)).unwrap_err(), Error::ReplayedNonce);
         // … and the digit-shifted one is a bad timestamp, store untouched.
         let replay = V2Auth { signature: sig.as_str(), timestamp: shifted_ts, nonce: shifted_nonce };
-        assert_eq!(verify_v2(scheme, &replay, BODY, &[KEY], f, Some(&mut store)).unwrap_err(), Error::BadTimestamp);
+        assert_eq!(verify_v2(scheme, &replay, BODY, &[KEY], f, Replay::Store(&mut store)).unwrap_err(), Error::BadTimestamp);
         assert_eq!(store.len(), 1);
         assert!(!store.contains(shifted_nonce.as_bytes(), TS_MS));
         // Also into an empty store: it stays empty.
         let mut empty = NonceCache::<8>::new();
-        assert_eq!(verify_v2(scheme, &replay, BODY, &[KEY], f, Some(&mut empty)).unwrap_err(), Error::BadTimestamp);
+        assert_eq!(verify_v2(scheme, &replay, BODY, &[KEY], f, Replay::Store(&mut empty)).unwrap_err(), Error::BadTimestamp);
         assert!(empty.is_empty());
     }
 }
@@ -65,7 +66,7 @@ fn s2_timestamp_shapes() {
             let sig = sign_v2(scheme, BODY, KEY, nonce, ts).unwrap();
             let auth = V2Auth { signature: sig.as_str(), timestamp: ts, nonce };
             let mut store = NonceCache::<2>::new();
-            assert_eq!(verify_v2(scheme, &auth, BODY, &[KEY], None, Some(&mut store)).unwrap_err(), Error::BadTimestamp, "{ts}");
+            assert_eq!(verify_v2(scheme, &auth, BODY, &[KEY], Freshness::Unchecked, Replay::Store(&mut store)).unwrap_err(), Error::BadTimestamp, "{ts}");
             assert!(store.is_empty());
         }
     }
@@ -81,22 +82,22 @@ fn s2_nonce_shapes() {
         let sig = sign_v2(V2Scheme::Query, BODY, KEY, bad, TS).unwrap();
         let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: bad };
         assert_eq!(
-            verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], None, None).unwrap_err(),
+            verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap_err(),
             Error::MalformedEncoding("nonce must be printable ASCII"),
             "{bad:?}"
         );
     }
     let auth = V2Auth { signature: "00", timestamp: TS, nonce: "" };
-    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], None, None).unwrap_err(), Error::MissingParameter("nonce"));
-    assert_eq!(verify_v2(V2Scheme::Headers, &auth, BODY, &[KEY], None, None).unwrap_err(), Error::MissingParameter("x-nonce"));
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap_err(), Error::MissingParameter("nonce"));
+    assert_eq!(verify_v2(V2Scheme::Headers, &auth, BODY, &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap_err(), Error::MissingParameter("x-nonce"));
     let long = "~".repeat(koosign::v2::MAX_NONCE_LEN + 1);
     let auth = V2Auth { signature: "00", timestamp: TS, nonce: &long };
-    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], None, None).unwrap_err(), Error::InputTooLarge { limit: 256 });
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap_err(), Error::InputTooLarge { limit: 256 });
     // The whole printable range, at the maximum length, verifies.
     let all: String = (0x21u8..=0x7e).map(char::from).cycle().take(koosign::v2::MAX_NONCE_LEN).collect();
     let sig = sign_v2(V2Scheme::Query, BODY, KEY, &all, TS).unwrap();
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: &all };
-    assert!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], None, None).is_ok());
+    assert!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Freshness::Unchecked, Replay::Unchecked).is_ok());
 }
 
 /// S2b signs `key + nonce + x-timestamp + body`: with a body starting with
@@ -113,7 +114,7 @@ fn s2b_kit_body_starting_with_a_digit_is_ambiguous() {
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
     let mut store = NonceCache::<2>::new();
     assert_eq!(
-        verify_v2(V2Scheme::Headers, &auth, body, &[KEY], None, Some(&mut store)).unwrap_err(),
+        verify_v2(V2Scheme::Headers, &auth, body, &[KEY], Freshness::Unchecked, Replay::Store(&mut store)).unwrap_err(),
         Error::Ambiguous("kit body starts with a digit")
     );
     assert!(store.is_empty());
@@ -122,18 +123,18 @@ fn s2b_kit_body_starting_with_a_digit_is_ambiguous() {
     let genuine = sign_v2(V2Scheme::Headers, &body[1..], KEY, "n1", "6805080666185").unwrap();
     let moved = V2Auth { signature: genuine.as_str(), timestamp: TS, nonce: "n" };
     assert_eq!(
-        verify_v2(V2Scheme::Headers, &moved, body, &[KEY], None, None).unwrap_err(),
+        verify_v2(V2Scheme::Headers, &moved, body, &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap_err(),
         Error::Ambiguous("kit body starts with a digit")
     );
     // S2 (basic) signs the inner hex MAC, not the body: a digit there is fine.
     let sig = sign_v2(V2Scheme::Query, body, KEY, "n", TS).unwrap();
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
-    assert!(verify_v2(V2Scheme::Query, &auth, body, &[KEY], None, None).is_ok());
+    assert!(verify_v2(V2Scheme::Query, &auth, body, &[KEY], Freshness::Unchecked, Replay::Unchecked).is_ok());
     // Kit bodies that start with `{` verify.
     for ok in [&b"{}"[..], b"{\"a\":\"b\"}", b"{\"activity\":\"newInstance\"}"] {
         let sig = sign_v2(V2Scheme::Headers, ok, KEY, "n", TS).unwrap();
         let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
-        assert!(verify_v2(V2Scheme::Headers, &auth, ok, &[KEY], None, None).is_ok());
+        assert!(verify_v2(V2Scheme::Headers, &auth, ok, &[KEY], Freshness::Unchecked, Replay::Unchecked).is_ok());
     }
 }
 
@@ -159,16 +160,16 @@ fn s2b_kit_body_with_a_timestamp_run_cannot_be_resplit() {
     let resplit = V2Auth { signature: sig.as_str(), timestamp: "1680508066619", nonce: &nonce };
     let mut store = NonceCache::<4>::new();
     let now = Freshness::new(1_680_508_066_620);
-    assert!(verify_v2(V2Scheme::Headers, &genuine, body, &[KEY], Some(now), Some(&mut store)).is_ok());
+    assert!(verify_v2(V2Scheme::Headers, &genuine, body, &[KEY], now, Replay::Store(&mut store)).is_ok());
     assert_eq!(
-        verify_v2(V2Scheme::Headers, &resplit, rest, &[KEY], Some(now), Some(&mut store)).unwrap_err(),
+        verify_v2(V2Scheme::Headers, &resplit, rest, &[KEY], now, Replay::Store(&mut store)).unwrap_err(),
         Error::Ambiguous("kit body must start with `{`")
     );
     // Had the rest started with `{`, the nonce (holding the old body's `{`)
     // would be refused.
     let resplit = V2Auth { signature: sig.as_str(), timestamp: "1680508066619", nonce: &nonce };
     assert_eq!(
-        verify_v2(V2Scheme::Headers, &resplit, b"{}", &[KEY], Some(now), Some(&mut store)).unwrap_err(),
+        verify_v2(V2Scheme::Headers, &resplit, b"{}", &[KEY], now, Replay::Store(&mut store)).unwrap_err(),
         Error::Ambiguous("kit nonce contains `{`")
     );
     assert_eq!(store.len(), 1, "the re-split request never reached the store");
@@ -180,7 +181,7 @@ fn s2b_kit_body_with_a_timestamp_run_cannot_be_resplit() {
     assert_eq!(sign_v2(V2Scheme::Headers, shifted, KEY, "ab", "1680508066618").unwrap(), sig, "the attack is real");
     let auth = V2Auth { signature: sig.as_str(), timestamp: "1680508066618", nonce: "ab" };
     assert_eq!(
-        verify_v2(V2Scheme::Headers, &auth, shifted, &[KEY], None, None).unwrap_err(),
+        verify_v2(V2Scheme::Headers, &auth, shifted, &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap_err(),
         Error::Ambiguous("kit body must start with `{`")
     );
     // Bodies that do not start with `{` are refused the same way.
@@ -188,7 +189,7 @@ fn s2b_kit_body_with_a_timestamp_run_cannot_be_resplit() {
         let sig = sign_v2(V2Scheme::Headers, bad, KEY, "n", TS).unwrap();
         let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: "n" };
         assert_eq!(
-            verify_v2(V2Scheme::Headers, &auth, bad, &[KEY], None, None).unwrap_err(),
+            verify_v2(V2Scheme::Headers, &auth, bad, &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap_err(),
             Error::Ambiguous("kit body must start with `{`"),
             "{:?}",
             core::str::from_utf8(bad)
@@ -205,18 +206,18 @@ fn s2b_kit_body_with_a_timestamp_run_cannot_be_resplit() {
 fn s5_nonce_body_boundary() {
     let sig = licence_sign(TS, "n1", b"&body=X", KEY).unwrap();
     assert_eq!(licence_sign(TS, "n1&body=", b"X", KEY).unwrap(), sig, "the attack is real");
-    assert_eq!(verify_licence(TS, "n1", b"&body=X", sig.as_str(), &[KEY], None).map(|v| v.key_index()), Ok(0));
+    assert_eq!(verify_licence(TS, "n1", b"&body=X", sig.as_str(), &[KEY], Freshness::Unchecked).map(|v| v.key_index()), Ok(0));
     assert_eq!(
-        verify_licence(TS, "n1&body=", b"X", sig.as_str(), &[KEY], None),
+        verify_licence(TS, "n1&body=", b"X", sig.as_str(), &[KEY], Freshness::Unchecked),
         Err(Error::Ambiguous("licence nonce contains `&`"))
     );
-    assert_eq!(verify_licence(TS, "&", b"", sig.as_str(), &[KEY], None), Err(Error::Ambiguous("licence nonce contains `&`")));
+    assert_eq!(verify_licence(TS, "&", b"", sig.as_str(), &[KEY], Freshness::Unchecked), Err(Error::Ambiguous("licence nonce contains `&`")));
     // Empty nonce; the S2 timestamp rule (a digit could move between
     // `ts` and `&nonce=` no more, but one shape for all schemes).
-    assert_eq!(verify_licence(TS, "", b"", sig.as_str(), &[KEY], None), Err(Error::MissingParameter("nonce")));
+    assert_eq!(verify_licence(TS, "", b"", sig.as_str(), &[KEY], Freshness::Unchecked), Err(Error::MissingParameter("nonce")));
     for ts in ["01680508066618", "168050806661", "1680508066618000000", "", "1680508066618 "] {
         let s = licence_sign(ts, "n1", b"{}", KEY).unwrap();
-        assert_eq!(verify_licence(ts, "n1", b"{}", s.as_str(), &[KEY], None), Err(Error::BadTimestamp), "{ts:?}");
+        assert_eq!(verify_licence(ts, "n1", b"{}", s.as_str(), &[KEY], Freshness::Unchecked), Err(Error::BadTimestamp), "{ts:?}");
     }
 }
 
@@ -260,17 +261,17 @@ fn s6_body_swap_with_unsigned_content_sha256() {
     let mut out = [0u8; 2048];
     let mut sent = signed_headers(&req, &mut out);
     assert!(!sent.iter().any(|(n, _)| n.eq_ignore_ascii_case("x-sdk-content-sha256")));
-    assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, None), Ok(ApigVerified { credential_index: 0, unsigned_payload: false }));
+    assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, Freshness::Unchecked), Ok(ApigVerified { credential_index: 0, unsigned_payload: false }));
     // The attack.
     sent.push(("X-Sdk-Content-Sha256", &h1));
     let swapped = ApigRequest { headers: &sent, body: B2, ..req };
-    assert_eq!(verify_apig(&swapped, CREDS, None), Err(Error::SignatureMismatch));
+    assert_eq!(verify_apig(&swapped, CREDS, Freshness::Unchecked), Err(Error::SignatureMismatch));
     // Nor does an unsigned UNSIGNED-PAYLOAD switch the body check off.
     let last = sent.len() - 1;
     sent[last].1 = "UNSIGNED-PAYLOAD";
-    assert_eq!(verify_apig(&ApigRequest { headers: &sent, body: B2, ..req }, CREDS, None), Err(Error::SignatureMismatch));
+    assert_eq!(verify_apig(&ApigRequest { headers: &sent, body: B2, ..req }, CREDS, Freshness::Unchecked), Err(Error::SignatureMismatch));
     // With the original body the unsigned header is ignored: it verifies.
-    assert_eq!(verify_apig(&ApigRequest { headers: &sent, body: B1, ..req }, CREDS, None).map(|v| v.unsigned_payload), Ok(false));
+    assert_eq!(verify_apig(&ApigRequest { headers: &sent, body: B1, ..req }, CREDS, Freshness::Unchecked).map(|v| v.unsigned_payload), Ok(false));
 }
 
 /// Finding 1b: a *signed* `X-Sdk-Content-Sha256` whose value is not the
@@ -282,17 +283,17 @@ fn s6_signed_content_sha256_must_be_the_real_hash() {
     let req = ApigRequest { method: "POST", host: HOST, path: "/api/x", query: &[], headers: &given, body: B1 };
     let mut out = [0u8; 2048];
     let sent = signed_headers(&req, &mut out);
-    let ok = verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, None);
+    let ok = verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, Freshness::Unchecked);
     assert_eq!(ok, Ok(ApigVerified { credential_index: 0, unsigned_payload: false }));
     // Swap the body: the signed header no longer states its hash.
-    assert_eq!(verify_apig(&ApigRequest { headers: &sent, body: B2, ..req }, CREDS, None), Err(Error::SignatureMismatch));
+    assert_eq!(verify_apig(&ApigRequest { headers: &sent, body: B2, ..req }, CREDS, Freshness::Unchecked), Err(Error::SignatureMismatch));
     // A genuine signature over a signed header that was never the body's hash.
     for bogus in ["46a2c3ae644a60890076a1594591a266cfd6ad4203096319f0fecc185a6aeaee", "deadbeef", "unsigned-payload", "UNSIGNED-PAYLOAD."] {
         let given = [("X-Sdk-Date", DATE), ("Content-Type", "application/json"), ("X-Sdk-Content-Sha256", bogus)];
         let req = ApigRequest { headers: &given, ..req };
         let mut out = [0u8; 2048];
         let sent = signed_headers(&req, &mut out);
-        assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, None), Err(Error::SignatureMismatch), "{bogus}");
+        assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, Freshness::Unchecked), Err(Error::SignatureMismatch), "{bogus}");
     }
     // Huawei's SDK signer with an upper-case real hash in the header (it
     // signs the header's text): verifies.
@@ -307,7 +308,7 @@ fn s6_signed_content_sha256_must_be_the_real_hash() {
         ("Authorization", "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=content-type;host;x-sdk-content-sha256;x-sdk-date, Signature=62dd9952ec7ba4bbb78aa4f05c9f1c94b24cac36c14da0c203f40760bedb654c"),
     ];
     let req = ApigRequest { method: "POST", host: HOST, path: "/api/x", query: &[], headers: &sent, body: b };
-    assert_eq!(verify_apig(&req, CREDS, None), Ok(ApigVerified { credential_index: 0, unsigned_payload: false }));
+    assert_eq!(verify_apig(&req, CREDS, Freshness::Unchecked), Ok(ApigVerified { credential_index: 0, unsigned_payload: false }));
 }
 
 const UPLOAD_PATH: &str = "/api/mkp-openapi-public/global/v1/market-event/EV1/file";
@@ -337,13 +338,13 @@ fn s6_unsigned_payload_multipart_verifies_and_says_so() {
             ("Host", HOST),
             ("Authorization", sdk_auth),
         ];
-        let v = verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, Some(Freshness::with_window(DATE_MS, APIG_DEFAULT_WINDOW_MS)));
+        let v = verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, Freshness::with_window(DATE_MS, APIG_DEFAULT_WINDOW_MS));
         assert_eq!(v, Ok(ApigVerified { credential_index: 0, unsigned_payload: unsigned }));
         // The signed header's value cannot be changed to "the real hash".
         let real = body_hash(body);
         let mut changed = sent;
         changed[2].1 = &real;
-        assert_eq!(verify_apig(&ApigRequest { headers: &changed, ..req }, CREDS, None), Err(Error::SignatureMismatch));
+        assert_eq!(verify_apig(&ApigRequest { headers: &changed, ..req }, CREDS, Freshness::Unchecked), Err(Error::SignatureMismatch));
     }
     // What UNSIGNED-PAYLOAD means: another body still verifies, and the
     // result says the body is not authenticated.
@@ -355,11 +356,11 @@ fn s6_unsigned_payload_multipart_verifies_and_says_so() {
         ("Authorization", sdk_full),
     ];
     let other = ApigRequest { method: "POST", host: HOST, path: UPLOAD_PATH, query: &[], headers: &sent, body: b"--XyZ--\r\n" };
-    assert_eq!(verify_apig(&other, CREDS, None), Ok(ApigVerified { credential_index: 0, unsigned_payload: true }));
+    assert_eq!(verify_apig(&other, CREDS, Freshness::Unchecked), Ok(ApigVerified { credential_index: 0, unsigned_payload: true }));
     // An empty body under the signature of a non-empty one does not verify
     // (the empty body is hashed, not UNSIGNED-PAYLOAD).
     let emptied = ApigRequest { body: b"", ..other };
-    assert_eq!(verify_apig(&emptied, CREDS, None), Err(Error::SignatureMismatch));
+    assert_eq!(verify_apig(&emptied, CREDS, Freshness::Unchecked), Err(Error::SignatureMismatch));
 }
 
 /// The SDK's published vector 3 signs `x-sdk-date` only: the host is not
@@ -373,12 +374,12 @@ fn s6_host_and_date_must_be_signed() {
     ];
     let req = ApigRequest { method: "GET", host: "example.huaweicloud.com", path: "/path", query: &q, headers: &h, body: b"" };
     let want = Err(Error::MalformedEncoding("SignedHeaders must include host and x-sdk-date"));
-    assert_eq!(verify_apig(&req, CREDS, None), want);
+    assert_eq!(verify_apig(&req, CREDS, Freshness::Unchecked), want);
     // Host without the date, and other such lists.
     for list in ["host", "content-type;host", "x-project-id;x-sdk-date"] {
         let auth = format!("SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders={list}, Signature={}", "0".repeat(64));
         let h = [("X-Sdk-Date", "20060102T150405Z"), ("Content-Type", "a/b"), ("X-Project-Id", "p"), ("Authorization", auth.as_str())];
-        assert_eq!(verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, None), want, "{list}");
+        assert_eq!(verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, Freshness::Unchecked), want, "{list}");
     }
     // The published vector 1 (host;x-sdk-date) verifies.
     let h1 = [
@@ -386,7 +387,7 @@ fn s6_host_and_date_must_be_signed() {
         ("Authorization", "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=host;x-sdk-date, Signature=cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842"),
     ];
     let v1 = ApigRequest { method: "GET", host: "service.endpoint.myhuaweicloud.com", path: "/resources", query: &[("size", "1")], headers: &h1, body: b"" };
-    assert_eq!(verify_apig(&v1, CREDS, None), Ok(ApigVerified { credential_index: 0, unsigned_payload: false }));
+    assert_eq!(verify_apig(&v1, CREDS, Freshness::Unchecked), Ok(ApigVerified { credential_index: 0, unsigned_payload: false }));
 }
 
 /// A second copy of a signed header (the application may read the other
@@ -400,11 +401,11 @@ fn s6_repeated_headers_and_attributes_are_ambiguous() {
     let sent = signed_headers(&req, &mut out);
     let auth = sent.last().unwrap().1;
     assert!(auth.contains("SignedHeaders=content-type;host;x-project-id;x-sdk-date,"), "{auth}");
-    assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, None).map(|v| v.credential_index), Ok(0));
+    assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, CREDS, Freshness::Unchecked).map(|v| v.credential_index), Ok(0));
     let with = |extra: (&'static str, &'static str)| {
         let mut h = sent.clone();
         h.push(extra);
-        verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, None)
+        verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, Freshness::Unchecked)
     };
     let repeated = Err(Error::Ambiguous("a signed header is repeated"));
     assert_eq!(with(("x-project-id", "p2")), repeated);
@@ -420,7 +421,7 @@ fn s6_repeated_headers_and_attributes_are_ambiguous() {
     assert_eq!(with(("X-Trace", "1")).map(|v| v.credential_index), Ok(0));
     let mut h = sent.clone();
     h.extend([("X-Trace", "1"), ("x-trace", "2")]);
-    assert_eq!(verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, None).map(|v| v.credential_index), Ok(0));
+    assert_eq!(verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, Freshness::Unchecked).map(|v| v.credential_index), Ok(0));
 
     // Attributes inside Authorization.
     let sig = &auth[auth.len() - 64..];
@@ -434,7 +435,7 @@ fn s6_repeated_headers_and_attributes_are_ambiguous() {
         let mut h = sent.clone();
         let last = h.len() - 1;
         h[last].1 = a;
-        assert_eq!(verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, None), Err(Error::Ambiguous("Authorization attribute repeated")));
+        assert_eq!(verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, Freshness::Unchecked), Err(Error::Ambiguous("Authorization attribute repeated")));
     }
     // SignedHeaders itself: a name twice, an empty name, not as a signer writes it.
     let cases: [(&str, Error); 5] = [
@@ -449,7 +450,7 @@ fn s6_repeated_headers_and_attributes_are_ambiguous() {
         let mut h = sent.clone();
         let last = h.len() - 1;
         h[last].1 = &a;
-        assert_eq!(verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, None), Err(want), "{list}");
+        assert_eq!(verify_apig(&ApigRequest { headers: &h, ..req }, CREDS, Freshness::Unchecked), Err(want), "{list}");
     }
 }
 

@@ -10,6 +10,7 @@
 //!   `MalformedEncoding`; an `authToken` member -> `Ambiguous`.
 
 use koosign::*;
+use koosign::{Freshness, Replay};
 
 const KEY: &str = "testAccessKey123";
 const TS: &str = "20200727073711903";
@@ -26,7 +27,7 @@ fn build(params: &[(&str, &str)]) -> String {
 /// `verify_v1_query` with the documented scratch size, no window, no store.
 fn v1_with(q: &str, keys: &[&str]) -> Result<Vec<(String, String)>> {
     let mut s = vec![0u8; q.len()];
-    verify_v1_query(q, keys, None, None, &mut s).map(|v| v.params().iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
+    verify_v1_query(q, keys, Freshness::Unchecked, Replay::Unchecked, &mut s).map(|v| v.params().iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
 }
 
 fn v1(q: &str) -> Result<Vec<(String, String)>> {
@@ -82,7 +83,7 @@ fn merged_parameters_are_refused_as_ambiguous() {
     // And through the store-carrying entry point: nothing is recorded.
     let mut cache = NonceCache::<4>::new();
     let mut s = vec![0u8; forged.len()];
-    let r = verify_v1_query(&forged, &[KEY], Some(Freshness::with_window(ts_ms(), V1_DEFAULT_WINDOW_MS)), Some(&mut cache), &mut s);
+    let r = verify_v1_query(&forged, &[KEY], Freshness::with_window(ts_ms(), V1_DEFAULT_WINDOW_MS), Replay::Store(&mut cache), &mut s);
     assert_eq!(r.err(), Some(VALUE_RULE));
     assert!(cache.is_empty());
 }
@@ -150,7 +151,7 @@ fn v1_of_any_age_is_stale_under_the_default_window() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
     let mut cache = NonceCache::<4>::new();
     let mut s = vec![0u8; q.len()];
-    let r = verify_v1_query(&q, &[KEY], Some(Freshness::with_window(now, V1_DEFAULT_WINDOW_MS)), Some(&mut cache), &mut s);
+    let r = verify_v1_query(&q, &[KEY], Freshness::with_window(now, V1_DEFAULT_WINDOW_MS), Replay::Store(&mut cache), &mut s);
     assert_eq!(r.err(), Some(Error::StaleTimestamp));
     assert!(cache.is_empty(), "a stale request is not recorded");
     assert_eq!(V1_DEFAULT_WINDOW_MS, 300_000);
@@ -158,7 +159,7 @@ fn v1_of_any_age_is_stale_under_the_default_window() {
     let ts = ts_ms();
     for (now, ok) in [(ts + 300_000, true), (ts - 300_000, true), (ts + 300_001, false), (ts - 300_001, false)] {
         let mut s = vec![0u8; q.len()];
-        let r = verify_v1_query(&q, &[KEY], Some(Freshness::with_window(now, V1_DEFAULT_WINDOW_MS)), None, &mut s);
+        let r = verify_v1_query(&q, &[KEY], Freshness::with_window(now, V1_DEFAULT_WINDOW_MS), Replay::Unchecked, &mut s);
         assert_eq!(r.map(|v| v.key_index()), if ok { Ok(0) } else { Err(Error::StaleTimestamp) }, "now = ts {:+}", now as i64 - ts as i64);
     }
     // S1b alike.
@@ -166,7 +167,7 @@ fn v1_of_any_age_is_stale_under_the_default_window() {
     let token = v1_auth_token(&params, KEY).unwrap();
     let body = serde_like_body(&params);
     let mut s = vec![0u8; body.len() + 64];
-    let r = verify_v1_json(token.as_str(), body.as_bytes(), &[KEY], Some(Freshness::with_window(now, V1_DEFAULT_WINDOW_MS)), None, &mut s);
+    let r = verify_v1_json(token.as_str(), body.as_bytes(), &[KEY], Freshness::with_window(now, V1_DEFAULT_WINDOW_MS), Replay::Unchecked, &mut s);
     assert_eq!(r.err(), Some(Error::StaleTimestamp));
 }
 
@@ -191,7 +192,7 @@ fn form(s: &str) -> String {
 
 fn verify_stored(q: &str, store: &mut dyn NonceStore) -> Result<usize> {
     let mut s = vec![0u8; q.len()];
-    verify_v1_query(q, &[KEY], Some(Freshness::with_window(ts_ms() + 1000, V1_DEFAULT_WINDOW_MS)), Some(store), &mut s)
+    verify_v1_query(q, &[KEY], Freshness::with_window(ts_ms() + 1000, V1_DEFAULT_WINDOW_MS), Replay::Store(store), &mut s)
         .map(|v| v.key_index())
 }
 
@@ -234,12 +235,12 @@ fn v1_replays_are_refused() {
     // signed parameters as S1 are the same nonce across the two forms.
     let body = serde_like_body(&refs);
     let mut cache = NonceCache::<8>::new();
-    let f = Some(Freshness::with_window(ts_ms(), V1_DEFAULT_WINDOW_MS));
+    let f = Freshness::with_window(ts_ms(), V1_DEFAULT_WINDOW_MS);
     let mut s = vec![0u8; body.len() + 64];
-    assert!(verify_v1_json(&token, body.as_bytes(), &[KEY], f, Some(&mut cache), &mut s).is_ok());
+    assert!(verify_v1_json(&token, body.as_bytes(), &[KEY], f, Replay::Store(&mut cache), &mut s).is_ok());
     for t in [token.clone(), token.replace('+', " ")] {
         let mut s = vec![0u8; body.len() + 64];
-        let r = verify_v1_json(&t, body.as_bytes(), &[KEY], f, Some(&mut cache), &mut s);
+        let r = verify_v1_json(&t, body.as_bytes(), &[KEY], f, Replay::Store(&mut cache), &mut s);
         assert_eq!(r.err(), Some(Error::ReplayedNonce), "{t}");
     }
     assert_eq!(verify_stored(&genuine, &mut cache), Err(Error::ReplayedNonce));
@@ -266,9 +267,9 @@ fn v1_replay_store_sees_the_tagged_repaired_token_only_after_the_mac() {
     let ts = ts_ms();
     let mut log = Log::default();
     let mut s = vec![0u8; q.len()];
-    verify_v1_query(&q, &[KEY], Some(Freshness::with_window(ts + 5, 1000)), Some(&mut log), &mut s).unwrap();
+    verify_v1_query(&q, &[KEY], Freshness::with_window(ts + 5, 1000), Replay::Store(&mut log), &mut s).unwrap();
     let mut s = vec![0u8; q.len()];
-    verify_v1_query(&q, &[KEY], None, Some(&mut log), &mut s).unwrap();
+    verify_v1_query(&q, &[KEY], Freshness::Unchecked, Replay::Store(&mut log), &mut s).unwrap();
     let tagged = [b"v1:".as_slice(), token.as_bytes()].concat();
     assert_eq!(tagged.len(), 47);
     assert_eq!(log.0, vec![(tagged.clone(), ts + 5, ts + 1000), (tagged, ts, ts + V1_DEFAULT_WINDOW_MS)]);
@@ -276,7 +277,7 @@ fn v1_replay_store_sees_the_tagged_repaired_token_only_after_the_mac() {
     // Forgeries never reach the store: a changed token, a changed
     // parameter, a wrong key, a stale request, an ambiguous one.
     let mut log = Log::default();
-    let fresh = Some(Freshness::new(ts));
+    let fresh = Freshness::new(ts);
     let at = q.find("authToken=").unwrap() + "authToken=".len();
     let mut b = q.clone().into_bytes();
     b[at] = if b[at] == b'A' { b'B' } else { b'A' };
@@ -285,11 +286,11 @@ fn v1_replay_store_sees_the_tagged_repaired_token_only_after_the_mac() {
         (forged_token.as_str(), [KEY], fresh, Error::SignatureMismatch),
         (&*q.replace("activity=newInstance", "activity=releaseInstance"), [KEY], fresh, Error::SignatureMismatch),
         (q.as_str(), ["wrong"], fresh, Error::SignatureMismatch),
-        (q.as_str(), [KEY], Some(Freshness::new(ts + 61_000)), Error::StaleTimestamp),
+        (q.as_str(), [KEY], Freshness::new(ts + 61_000), Error::StaleTimestamp),
         (&*q.replace("orderId=", "orderId=x%26y%3D"), [KEY], fresh, VALUE_RULE),
     ] {
         let mut s = vec![0u8; forged.len()];
-        assert_eq!(verify_v1_query(forged, &keys, f, Some(&mut log), &mut s).err(), Some(want), "{forged}");
+        assert_eq!(verify_v1_query(forged, &keys, f, Replay::Store(&mut log), &mut s).err(), Some(want), "{forged}");
     }
     assert!(log.0.is_empty(), "a refused request reached the store: {:?}", log.0);
 }
@@ -306,7 +307,7 @@ fn serde_like_body(params: &[(&str, &str)]) -> String {
 /// `verify_v1_json` with the documented scratch size; the signed pairs.
 fn s1b(token: &str, body: &[u8]) -> Result<Vec<(String, String)>> {
     let mut s = vec![0u8; body.len() + token.len() + 9];
-    verify_v1_json(token, body, &[KEY], None, None, &mut s)
+    verify_v1_json(token, body, &[KEY], Freshness::Unchecked, Replay::Unchecked, &mut s)
         .map(|v| v.params().iter().map(|(n, v)| (n.to_string(), v.to_string())).collect())
 }
 
@@ -350,7 +351,7 @@ fn s1b_unsigned_members_are_refused() {
         assert_eq!(s1b(token, body.as_bytes()).err(), Some(*want), "{body}");
         // Refused before the MAC: the same answer under a wrong key.
         let mut s = vec![0u8; body.len() + token.len() + 9];
-        assert_eq!(verify_v1_json(token, body.as_bytes(), &["wrong"], None, None, &mut s).err(), Some(*want), "{body}");
+        assert_eq!(verify_v1_json(token, body.as_bytes(), &["wrong"], Freshness::Unchecked, Replay::Unchecked, &mut s).err(), Some(*want), "{body}");
     }
     // The header's token is the token: with the body member gone the body verifies.
     assert_eq!(s1b(token, genuine.as_bytes()).map(|v| v.len()), Ok(4));
@@ -367,7 +368,7 @@ fn s1b_blank_members_are_tolerated_and_not_parameters() {
     let view = s1b(token.as_str(), body.as_bytes()).expect("blank members are tolerated");
     assert_eq!(view, vec![("activity".into(), "newInstance".into()), ("timeStamp".into(), TS.into())]);
     let mut s = vec![0u8; body.len() + 64];
-    let v = verify_v1_json(token.as_str(), body.as_bytes(), &[KEY], None, None, &mut s).unwrap();
+    let v = verify_v1_json(token.as_str(), body.as_bytes(), &[KEY], Freshness::Unchecked, Replay::Unchecked, &mut s).unwrap();
     assert_eq!(v.get("memo"), None);
     // A blank timeStamp is no timeStamp.
     let body = r#"{"activity":"newInstance","timeStamp":" "}"#;

@@ -2,6 +2,7 @@
 //! verified view prints a secret.
 
 use koosign::apig::MAX_PATH;
+use koosign::{Freshness, Replay};
 use koosign::*;
 
 const KEY: &str = "testAccessKey123";
@@ -13,12 +14,12 @@ const V1_QUERY: &str = "activity=newInstance&businessId=61e834ba-7b97-4418-b8f7-
 
 fn v1(q: &str) -> Result<usize> {
     let mut s = vec![0u8; q.len()];
-    verify_v1_query(q, &[KEY], None, None, &mut s).map(|v| v.key_index())
+    verify_v1_query(q, &[KEY], Freshness::Unchecked, Replay::Unchecked, &mut s).map(|v| v.key_index())
 }
 
 fn v2(sig: &str, ts: &str, nonce: &str, body: &[u8]) -> Result<usize> {
     let auth = V2Auth { signature: sig, timestamp: ts, nonce };
-    verify_v2(V2Scheme::Query, &auth, body, &[KEY], None, None).map(|v| v.key_index())
+    verify_v2(V2Scheme::Query, &auth, body, &[KEY], Freshness::Unchecked, Replay::Unchecked).map(|v| v.key_index())
 }
 
 #[test]
@@ -66,7 +67,7 @@ fn v1_errors() {
     let mut s = vec![0u8; V1_QUERY.len()];
     let ts = parse_v1_timestamp("20200727073711903").unwrap();
     assert_eq!(
-        verify_v1_query(V1_QUERY, &[KEY], Some(Freshness::new(ts + 61_000)), None, &mut s).unwrap_err(),
+        verify_v1_query(V1_QUERY, &[KEY], Freshness::new(ts + 61_000), Replay::Unchecked, &mut s).unwrap_err(),
         Error::StaleTimestamp
     );
     // Oversize: more than MAX_PARAMS parameters.
@@ -75,7 +76,7 @@ fn v1_errors() {
     // Buffer too small.
     let mut small = [0u8; 10];
     assert_eq!(
-        verify_v1_query(V1_QUERY, &[KEY], None, None, &mut small).unwrap_err(),
+        verify_v1_query(V1_QUERY, &[KEY], Freshness::Unchecked, Replay::Unchecked, &mut small).unwrap_err(),
         Error::BufferTooSmall { needed: V1_QUERY.len() }
     );
     let mut s = vec![0u8; V1_QUERY.len()];
@@ -84,9 +85,9 @@ fn v1_errors() {
     assert_eq!(p.canonical(&mut out).unwrap_err(), Error::BufferTooSmall { needed: p.canonical_len() });
     // No key, empty key.
     let mut s = vec![0u8; V1_QUERY.len()];
-    assert_eq!(verify_v1_query(V1_QUERY, &[], None, None, &mut s).unwrap_err(), Error::NoAccessKey);
+    assert_eq!(verify_v1_query(V1_QUERY, &[], Freshness::Unchecked, Replay::Unchecked, &mut s).unwrap_err(), Error::NoAccessKey);
     let mut s = vec![0u8; V1_QUERY.len()];
-    assert_eq!(verify_v1_query(V1_QUERY, &[""], None, None, &mut s).unwrap_err(), Error::NoAccessKey);
+    assert_eq!(verify_v1_query(V1_QUERY, &[""], Freshness::Unchecked, Replay::Unchecked, &mut s).unwrap_err(), Error::NoAccessKey);
     // Buffer edges: zero, one short, exact.
     let mut big = [0u8; 256];
     let len = build_v1_query(&[("timeStamp", "1")], KEY, &mut big).unwrap().len();
@@ -120,22 +121,22 @@ fn v2_errors() {
     let ts: u64 = TS.parse().unwrap();
     for now in [ts + 60_001, ts - 60_001] {
         assert_eq!(
-            verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Some(Freshness::new(now)), None).unwrap_err(),
+            verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Freshness::new(now), Replay::Unchecked).unwrap_err(),
             Error::StaleTimestamp
         );
     }
-    assert!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Some(Freshness::new(ts + 60_000)), None).is_ok());
+    assert!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], Freshness::new(ts + 60_000), Replay::Unchecked).is_ok());
     let mut cache = NonceCache::<1>::new();
-    let f = Some(Freshness::new(ts));
-    verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], f, Some(&mut cache)).unwrap();
-    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::ReplayedNonce);
+    let f = Freshness::new(ts);
+    verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], f, Replay::Store(&mut cache)).unwrap();
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[KEY], f, Replay::Store(&mut cache)).unwrap_err(), Error::ReplayedNonce);
     let other = sign_v2(V2Scheme::Query, BODY, KEY, "another", TS).unwrap();
     let auth2 = V2Auth { signature: other.as_str(), timestamp: TS, nonce: "another" };
-    assert_eq!(verify_v2(V2Scheme::Query, &auth2, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::NonceStoreFull);
+    assert_eq!(verify_v2(V2Scheme::Query, &auth2, BODY, &[KEY], f, Replay::Store(&mut cache)).unwrap_err(), Error::NonceStoreFull);
     // A forged request never enters the store.
     let forged = V2Auth { signature: &SIG.replace("CD8D", "CD8E"), timestamp: TS, nonce: "forged" };
     let mut cache = NonceCache::<4>::new();
-    assert_eq!(verify_v2(V2Scheme::Query, &forged, BODY, &[KEY], f, Some(&mut cache)).unwrap_err(), Error::SignatureMismatch);
+    assert_eq!(verify_v2(V2Scheme::Query, &forged, BODY, &[KEY], f, Replay::Store(&mut cache)).unwrap_err(), Error::SignatureMismatch);
     assert!(cache.is_empty());
     // Kit signature is not a basic signature.
     let kit = sign_v2(V2Scheme::Headers, BODY, KEY, NONCE, TS).unwrap();
@@ -146,12 +147,12 @@ fn v2_errors() {
     assert_eq!(V2Auth::from_headers(&[("x-sign", "a"), ("x-nonce", "b")]).unwrap_err(), Error::MissingParameter("x-timestamp"));
     // Key rotation: the second key matches.
     let auth = V2Auth { signature: SIG, timestamp: TS, nonce: NONCE };
-    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &["old-key", KEY], None, None).unwrap().key_index(), 1);
-    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[], None, None).unwrap_err(), Error::NoAccessKey);
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &["old-key", KEY], Freshness::Unchecked, Replay::Unchecked).unwrap().key_index(), 1);
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, BODY, &[], Freshness::Unchecked, Replay::Unchecked).unwrap_err(), Error::NoAccessKey);
     // Malformed notification body (after verification).
     let sig = sign_v2(V2Scheme::Query, b"not json", KEY, NONCE, TS).unwrap();
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: NONCE };
-    let v = verify_v2(V2Scheme::Query, &auth, b"not json", &[KEY], None, None).unwrap();
+    let v = verify_v2(V2Scheme::Query, &auth, b"not json", &[KEY], Freshness::Unchecked, Replay::Unchecked).unwrap();
     assert!(matches!(v.notification(), Err(Error::MalformedEncoding(_))));
 }
 
@@ -243,15 +244,15 @@ fn apig_and_licence_errors() {
     assert!(matches!(sign_apig(&req, "ak", "sk", None, &mut small), Err(Error::BufferTooSmall { .. })));
     let long = "/".repeat(MAX_PATH + 1);
     assert_eq!(sign_apig(&ApigRequest { path: &long, ..req }, "ak", "sk", None, &mut out).unwrap_err(), Error::InputTooLarge { limit: MAX_PATH });
-    assert_eq!(verify_apig(&req, &[("ak", "sk")], None), Err(Error::MissingParameter("Authorization")));
+    assert_eq!(verify_apig(&req, &[("ak", "sk")], Freshness::Unchecked), Err(Error::MissingParameter("Authorization")));
     let bad_auth = [("X-Sdk-Date", "20200608T023900Z"), ("Authorization", "Basic abc")];
-    assert!(matches!(verify_apig(&ApigRequest { headers: &bad_auth, ..req }, &[("ak", "sk")], None), Err(Error::MalformedEncoding(_))));
+    assert!(matches!(verify_apig(&ApigRequest { headers: &bad_auth, ..req }, &[("ak", "sk")], Freshness::Unchecked), Err(Error::MalformedEncoding(_))));
     // Licence.
     let s = licence_sign("1680508066618", "n", b"{}", KEY).unwrap();
-    assert_eq!(verify_licence("1680508066618", "n", b"{} ", s.as_str(), &[KEY], None), Err(Error::SignatureMismatch));
-    assert_eq!(verify_licence("x", "n", b"{}", s.as_str(), &[KEY], None), Err(Error::BadTimestamp));
+    assert_eq!(verify_licence("1680508066618", "n", b"{} ", s.as_str(), &[KEY], Freshness::Unchecked), Err(Error::SignatureMismatch));
+    assert_eq!(verify_licence("x", "n", b"{}", s.as_str(), &[KEY], Freshness::Unchecked), Err(Error::BadTimestamp));
     assert_eq!(
-        verify_licence("1680508066618", "n", b"{}", s.as_str(), &[KEY], Some(Freshness::new(0))),
+        verify_licence("1680508066618", "n", b"{}", s.as_str(), &[KEY], Freshness::new(0)),
         Err(Error::StaleTimestamp)
     );
 }
@@ -267,11 +268,11 @@ fn nothing_secret_in_debug_or_display() {
     }
     let q = format!("activity=x&timeStamp=20200727073711903&authToken={}", v1_auth_token(&[("activity", "x"), ("timeStamp", "20200727073711903")], secret).unwrap().as_str().replace('+', "%2B").replace('/', "%2F").replace('=', "%3D"));
     let mut s = vec![0u8; q.len()];
-    let v = verify_v1_query(&q, &[secret], None, None, &mut s).unwrap();
+    let v = verify_v1_query(&q, &[secret], Freshness::Unchecked, Replay::Unchecked, &mut s).unwrap();
     assert!(!format!("{v:?}").contains(secret));
     let sig = sign_v2(V2Scheme::Query, BODY, secret, NONCE, TS).unwrap();
     let auth = V2Auth { signature: sig.as_str(), timestamp: TS, nonce: NONCE };
-    let v = verify_v2(V2Scheme::Query, &auth, BODY, &[secret], None, None).unwrap();
+    let v = verify_v2(V2Scheme::Query, &auth, BODY, &[secret], Freshness::Unchecked, Replay::Unchecked).unwrap();
     assert!(!format!("{v:?} {auth:?}").contains(secret));
     assert!(!format!("{auth:?}").contains(sig.as_str()));
     for e in [

@@ -7,6 +7,7 @@
 use base64ct::{Base64, Encoding};
 use hmac::{KeyInit, Mac};
 use koosign::merchant::{scratch_len, Answer, AppInfo, Merchant, Policy, Rejection, Replay, Request, Window};
+use koosign::Freshness;
 use koosign::*;
 use serde_json::Value;
 
@@ -59,7 +60,7 @@ fn jdk_vectors_through_the_context_agree_with_the_vectors_and_the_one_shots() {
                 assert_eq!(v.key_index(), 1, "{c}");
                 assert_eq!(v.get("authToken").map(|t| t.replace(' ', "+")), Some(s(&c, "auth_token").to_string()));
                 let mut s2 = vec![0u8; q.len()];
-                let one = verify_v1_query(q, &["another key", key], None, None, &mut s2).unwrap();
+                let one = verify_v1_query(q, &["another key", key], Freshness::Unchecked, Replay::Unchecked, &mut s2).unwrap();
                 assert_eq!((one.key_index(), one.params()), (v.key_index(), v.params()));
                 // The whole request through `verify`: the signature passes; only the
                 // activity table may refuse it (after authentication).
@@ -80,7 +81,7 @@ fn jdk_vectors_through_the_context_agree_with_the_vectors_and_the_one_shots() {
                 let auth = V2Auth { signature: sig, timestamp: ts, nonce };
                 let v = m.verify_v2(scheme, &auth, body, 0, Replay::Unchecked).unwrap();
                 assert_eq!((v.key_index(), v.body()), (1, body));
-                let one = verify_v2(scheme, &auth, body, &["another key", key], None, None).unwrap();
+                let one = verify_v2(scheme, &auth, body, &["another key", key], Freshness::Unchecked, Replay::Unchecked).unwrap();
                 assert_eq!((one.key_index(), one.timestamp_ms()), (v.key_index(), v.timestamp_ms()));
                 let query;
                 let headers;
@@ -161,7 +162,7 @@ fn rotation_every_key_verifies_key_zero_signs() {
     let sig = licence_sign(TS, "n1", b"{}", KEY).unwrap();
     let l = m.verify_licence(TS, "n1", b"{}", sig.as_str(), V2_NOW).unwrap();
     assert_eq!((l.key_index(), l.timestamp_ms(), l.body()), (1, 1_680_508_066_618, &b"{}"[..]));
-    assert_eq!(verify_licence(TS, "n1", b"{}", sig.as_str(), &["x", KEY], None).unwrap().key_index(), 1);
+    assert_eq!(verify_licence(TS, "n1", b"{}", sig.as_str(), &["x", KEY], Freshness::Unchecked).unwrap().key_index(), 1);
     // A V1 query under the second key; the one-shot agrees.
     let q = build_v1_query(&[("activity", "newInstance"), ("orderId", "o1"), ("businessId", "b"), ("customerId", "c"), ("productId", "p"), ("timeStamp", "20230403073426618")], KEY, &mut [0u8; 512]).unwrap().to_owned();
     let mut s1 = [0u8; 512];
@@ -256,11 +257,11 @@ fn a_full_or_unreachable_store_fails_closed_with_000005() {
     // The one-shot verifiers fail closed the same way.
     let mut qs = [0u8; 256];
     let auth = V2Auth::from_query(V2_QUERY, &mut qs).unwrap();
-    assert_eq!(verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], None, Some(&mut Confused)).err(), Some(Error::StoreUnavailable));
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], Freshness::Unchecked, Replay::Store(&mut Confused)).err(), Some(Error::StoreUnavailable));
     let mut mem = [NonceSlot::EMPTY; 1];
     let mut t = NonceSlots::new(&mut mem);
-    assert!(verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], None, Some(&mut t)).is_ok());
-    assert_eq!(verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], None, Some(&mut t)).err(), Some(Error::ReplayedNonce));
+    assert!(verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], Freshness::Unchecked, Replay::Store(&mut t)).is_ok());
+    assert_eq!(verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], Freshness::Unchecked, Replay::Store(&mut t)).err(), Some(Error::ReplayedNonce));
 }
 
 #[test]
@@ -451,7 +452,7 @@ fn scratch_sizes_are_enough() {
         Err(r) => assert_eq!(r.stage(), Stage::Authenticated, "{r:?}"),
     };
     let mut one = vec![0u8; koosign::v1::json_scratch_len(body.len(), 44)];
-    assert!(verify_v1_json(token.as_str(), body, &[KEY], None, None, &mut one).is_ok());
+    assert!(verify_v1_json(token.as_str(), body, &[KEY], Freshness::Unchecked, Replay::Unchecked, &mut one).is_ok());
 }
 
 #[test]

@@ -6,6 +6,7 @@
 //! the fuzz targets (fuzz/) explore the same properties for much longer.
 
 use koosign::*;
+use koosign::{Freshness, Replay};
 use proptest::prelude::*;
 use proptest::sample::select;
 use std::collections::HashMap;
@@ -197,7 +198,7 @@ proptest! {
         let p = refs(&p);
         let q = query(&p, &k);
         let mut s = vec![0u8; q.len()];
-        let v = verify_v1_query(&q, &[&k], Some(Freshness::new(ms)), None, &mut s);
+        let v = verify_v1_query(&q, &[&k], Freshness::new(ms), Replay::Unchecked, &mut s);
         // What the signer built verifies, unless S1 item 10 refuses it.
         if v1_ambiguous(&p) {
             prop_assert!(matches!(v, Err(Error::Ambiguous(_))), "{:?} for {}", v.err(), q);
@@ -233,7 +234,7 @@ proptest! {
         let cut = q.rfind("authToken=").expect("token");
         let forged = format!("{}authToken={enc}", &q[..cut]);
         let mut s = vec![0u8; forged.len()];
-        prop_assert_eq!(verify_v1_query(&forged, &[&k], None, None, &mut s).err(), Some(Error::SignatureMismatch));
+        prop_assert_eq!(verify_v1_query(&forged, &[&k], Freshness::Unchecked, Replay::Unchecked, &mut s).err(), Some(Error::SignatureMismatch));
     }
 
     #[test]
@@ -294,30 +295,30 @@ proptest! {
             let sig = sign_v2(scheme, &body, &k, &nonce, ts.as_str()).unwrap();
             let auth = V2Auth { signature: sig.as_str(), timestamp: ts.as_str(), nonce: &nonce };
             if scheme == V2Scheme::Headers && nonce.contains('{') {
-                prop_assert_eq!(verify_v2(scheme, &auth, &body, &[&k], None, None).err(), Some(Error::Ambiguous("kit nonce contains `{`")));
+                prop_assert_eq!(verify_v2(scheme, &auth, &body, &[&k], Freshness::Unchecked, Replay::Unchecked).err(), Some(Error::Ambiguous("kit nonce contains `{`")));
                 continue;
             }
             let mut cache = NonceCache::<2>::new();
-            let f = Some(Freshness::new(ms));
-            prop_assert!(verify_v2(scheme, &auth, &body, &[&k], f, Some(&mut cache)).is_ok());
-            prop_assert_eq!(verify_v2(scheme, &auth, &body, &[&k], f, Some(&mut cache)).err(), Some(Error::ReplayedNonce));
+            let f = Freshness::new(ms);
+            prop_assert!(verify_v2(scheme, &auth, &body, &[&k], f, Replay::Store(&mut cache)).is_ok());
+            prop_assert_eq!(verify_v2(scheme, &auth, &body, &[&k], f, Replay::Store(&mut cache)).err(), Some(Error::ReplayedNonce));
             // Another hex digit in one place: well formed, it reaches the MAC.
             let mut s = sig.as_bytes().to_vec();
             let i = pos % s.len();
             s[i] = other_hex_digit(s[i], b);
             let forged = String::from_utf8(s).expect("hex digits");
             let auth2 = V2Auth { signature: &forged, ..auth };
-            prop_assert_eq!(verify_v2(scheme, &auth2, &body, &[&k], None, None).err(), Some(Error::SignatureMismatch));
+            prop_assert_eq!(verify_v2(scheme, &auth2, &body, &[&k], Freshness::Unchecked, Replay::Unchecked).err(), Some(Error::SignatureMismatch));
             if scheme == V2Scheme::Query && !body.is_empty() {
                 let mut body2 = body.clone();
                 body2[pos % body.len()] ^= b | 1;
-                prop_assert_eq!(verify_v2(scheme, &auth, &body2, &[&k], None, None).err(), Some(Error::SignatureMismatch));
+                prop_assert_eq!(verify_v2(scheme, &auth, &body2, &[&k], Freshness::Unchecked, Replay::Unchecked).err(), Some(Error::SignatureMismatch));
             } else if scheme == V2Scheme::Headers && !hex.is_empty() {
                 // One hex digit of the string changed: still a JSON object.
                 let mut body2 = body.clone();
                 let i = 6 + pos % hex.len();
                 body2[i] = if body2[i] == b'0' { b'1' } else { b'0' };
-                prop_assert_eq!(verify_v2(scheme, &auth, &body2, &[&k], None, None).err(), Some(Error::SignatureMismatch));
+                prop_assert_eq!(verify_v2(scheme, &auth, &body2, &[&k], Freshness::Unchecked, Replay::Unchecked).err(), Some(Error::SignatureMismatch));
             }
         }
     }
@@ -336,12 +337,12 @@ proptest! {
 
         let ts = format_unix_ms(ms);
         let sig = licence_sign(ts.as_str(), &nonce, &body, &k).unwrap();
-        prop_assert_eq!(verify_licence(ts.as_str(), &nonce, &body, sig.as_str(), &[&k], Some(Freshness::new(ms))).map(|v| v.key_index()), Ok(0));
+        prop_assert_eq!(verify_licence(ts.as_str(), &nonce, &body, sig.as_str(), &[&k], Freshness::new(ms)).map(|v| v.key_index()), Ok(0));
         // One character changed to another Base64 character (and, half the
         // time, `+` sent as a space, which is repaired).
         let forged = tamper_b64(sig.as_str(), (pos / 256 + usize::from(b)) % 256);
         let forged = if b & 1 == 1 { forged.replace('+', " ") } else { forged };
-        prop_assert_eq!(verify_licence(ts.as_str(), &nonce, &body, &forged, &[&k], None), Err(Error::SignatureMismatch));
+        prop_assert_eq!(verify_licence(ts.as_str(), &nonce, &body, &forged, &[&k], Freshness::Unchecked), Err(Error::SignatureMismatch));
     }
 
     // ---- S4 fields ----
@@ -438,7 +439,7 @@ proptest! {
         let mut sent = h.clone();
         sent.extend(signed.headers_to_add.iter().map(|(n, v)| (*n, *v)));
         let creds = [("AK", "SK")];
-        let fresh = Some(Freshness::new(ms - ms % 1000));
+        let fresh = Freshness::new(ms - ms % 1000);
         prop_assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, &creds, fresh).map(|v| v.credential_index), Ok(0));
         // A one-character change of the signature fails.
         let auth = signed.authorization;
@@ -447,7 +448,7 @@ proptest! {
         let forged = format!("{}{}{}", &auth[..at], if c == b'0' { '1' } else { '0' }, &auth[at + 1..]);
         let last = sent.len() - 1;
         sent[last].1 = &forged;
-        prop_assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, &creds, None).map(|v| v.credential_index), Err(Error::SignatureMismatch));
+        prop_assert_eq!(verify_apig(&ApigRequest { headers: &sent, ..req }, &creds, Freshness::Unchecked).map(|v| v.credential_index), Err(Error::SignatureMismatch));
     }
 
     // ---- the nonce cache ----

@@ -3,6 +3,7 @@
 //! files kept in `fuzz/regressions/<target>/`.
 
 use koosign::*;
+use koosign::{Freshness, Replay};
 
 struct Ignore;
 impl JsonVisitor<'_> for Ignore {}
@@ -31,7 +32,7 @@ fn deeply_nested_json_is_refused_without_recursing() {
         .stack_size(256 * 1024)
         .spawn(move || {
             let mut scratch = vec![0u8; body.len() + 16];
-            let v1 = verify_v1_json("token", &body, &["key"], None, None, &mut scratch).map(|v| v.key_index());
+            let v1 = verify_v1_json("token", &body, &["key"], Freshness::Unchecked, Replay::Unchecked, &mut scratch).map(|v| v.key_index());
             let n = Notification::parse(&body).map(|_| ());
             // Under the 1 MiB notification limit: the depth check refuses it.
             let under = nested(400_000);
@@ -55,14 +56,14 @@ fn deeply_nested_json_is_refused_without_recursing() {
     assert!(Notification::parse(&ok).is_ok());
     let mut scratch = vec![0u8; ok.len() + 16];
     assert_eq!(
-        verify_v1_json("t", &ok, &["k"], None, None, &mut scratch).err(),
+        verify_v1_json("t", &ok, &["k"], Freshness::Unchecked, Replay::Unchecked, &mut scratch).err(),
         Some(Error::MalformedEncoding("S1b body member is an array, not a string"))
     );
     assert!(Notification::parse(&nested(64)).is_err());
     let deep = nested(64);
     let mut scratch = vec![0u8; deep.len() + 16];
     assert_eq!(
-        verify_v1_json("t", &deep, &["k"], None, None, &mut scratch).err(),
+        verify_v1_json("t", &deep, &["k"], Freshness::Unchecked, Replay::Unchecked, &mut scratch).err(),
         Some(Error::MalformedEncoding("S1b body is not strict JSON"))
     );
 }
@@ -83,7 +84,7 @@ fn json_surrogate_pair_escapes_are_decoded() {
     let token = v1_auth_token(&[("timeStamp", ts), ("x", "emoji😀")], "key").unwrap();
     let body = br#"{"timeStamp":"20200727073711903","x":"emoji\ud83d\ude00"}"#;
     let mut scratch = vec![0u8; body.len() + token.as_str().len() + 9];
-    let v = verify_v1_json(token.as_str(), body, &["key"], None, None, &mut scratch).expect("verifies");
+    let v = verify_v1_json(token.as_str(), body, &["key"], Freshness::Unchecked, Replay::Unchecked, &mut scratch).expect("verifies");
     assert_eq!(v.get("x"), Some("emoji😀"));
     // Lone surrogates are not text.
     for bad in [&br#"{"activity":"\ud83d"}"#[..], br#"{"activity":"\ude00x"}"#, br#"{"activity":"\ud83d\u0041"}"#] {
@@ -131,7 +132,7 @@ fn invalid_json_is_refused() {
         assert!(Notification::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         let mut scratch = vec![0u8; bad.len() + 16];
         assert!(
-            matches!(verify_v1_json("t", bad, &["k"], None, None, &mut scratch), Err(Error::MalformedEncoding(_))),
+            matches!(verify_v1_json("t", bad, &["k"], Freshness::Unchecked, Replay::Unchecked, &mut scratch), Err(Error::MalformedEncoding(_))),
             "{}",
             String::from_utf8_lossy(bad)
         );
@@ -158,7 +159,7 @@ fn build_v1_query_never_builds_what_verify_v1_refuses() {
     params.remove(0);
     let q = build_v1_query(&params, "key", &mut out).expect("64 pairs").to_owned();
     let mut scratch = vec![0u8; q.len()];
-    assert_eq!(verify_v1_query(&q, &["key"], None, None, &mut scratch).map(|v| v.key_index()), Ok(0));
+    assert_eq!(verify_v1_query(&q, &["key"], Freshness::Unchecked, Replay::Unchecked, &mut scratch).map(|v| v.key_index()), Ok(0));
     // authToken among the parameters is not sent twice, so it does not count.
     let mut with_token = params.clone();
     with_token.push(("authToken", "x"));
@@ -224,5 +225,5 @@ fn sign_apig_added_host_matches_the_signed_one() {
     let mut headers: Vec<(&str, &str)> = Vec::new();
     headers.extend(signed.headers_to_add.iter().map(|(n, v)| (*n, *v)));
     let sent = ApigRequest { headers: &headers, ..req };
-    assert_eq!(verify_apig(&sent, &[("AK", "SK")], None).map(|v| v.credential_index), Ok(0));
+    assert_eq!(verify_apig(&sent, &[("AK", "SK")], Freshness::Unchecked).map(|v| v.credential_index), Ok(0));
 }

@@ -3,6 +3,7 @@
 //! not move across the calls.
 
 use koosign::*;
+use koosign::{Freshness, Replay};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -84,7 +85,7 @@ fn all_operations() -> usize {
     let query = build_v1_query(&params, KEY, &mut qbuf).unwrap();
     let mut scratch = [0u8; 1024];
     let ts = parse_v1_timestamp("20200727073711903").unwrap();
-    let v = verify_v1_query(query, &["other", KEY], Some(Freshness::new(ts + 1000)), None, &mut scratch).unwrap();
+    let v = verify_v1_query(query, &["other", KEY], Freshness::new(ts + 1000), Replay::Unchecked, &mut scratch).unwrap();
     assert_eq!(v.key_index(), 1);
     let mut out = [0u8; 256];
     assert_eq!(v.decrypt_param("mobilePhone", DecryptMode::Auto, &mut out).unwrap(), "admin");
@@ -98,7 +99,7 @@ fn all_operations() -> usize {
     let body = br#"{"activity":"newInstance","timeStamp":"20200727073711903","empty":"","note":"a\nb\u00e9"}"#;
     let t = v1_auth_token(&[("activity", "newInstance"), ("note", "a\nbé"), ("timeStamp", "20200727073711903")], KEY).unwrap();
     let mut scratch = [0u8; 512];
-    verify_v1_json(t.as_str(), body, &[KEY], None, None, &mut scratch).unwrap();
+    verify_v1_json(t.as_str(), body, &[KEY], Freshness::Unchecked, Replay::Unchecked, &mut scratch).unwrap();
     checks += 1;
     // S2 / S2b with a nonce cache.
     let mut cache = NonceCache::<64>::new();
@@ -106,7 +107,7 @@ fn all_operations() -> usize {
         let sig = sign_v2(scheme, V2_BODY, KEY, NONCE, "1680508066618").unwrap();
         let auth = V2Auth { signature: sig.as_str(), timestamp: "1680508066618", nonce: NONCE };
         let mut store = NonceCache::<8>::new();
-        let v = verify_v2(scheme, &auth, V2_BODY, &[KEY], Some(Freshness::new(1_680_508_066_000)), Some(&mut store)).unwrap();
+        let v = verify_v2(scheme, &auth, V2_BODY, &[KEY], Freshness::new(1_680_508_066_000), Replay::Store(&mut store)).unwrap();
         let n = v.notification().unwrap();
         assert_eq!(n.order_id.as_ref().unwrap().as_str(), "CS2211181819B4LVS");
         checks += 1;
@@ -114,9 +115,9 @@ fn all_operations() -> usize {
     let q = "signature=CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25&timestamp=1680508066618&nonce=50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA";
     let mut scratch = [0u8; 256];
     let auth = V2Auth::from_query(q, &mut scratch).unwrap();
-    verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], None, Some(&mut cache)).unwrap();
+    verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], Freshness::Unchecked, Replay::Store(&mut cache)).unwrap();
     assert_eq!(
-        verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], None, Some(&mut cache)).unwrap_err(),
+        verify_v2(V2Scheme::Query, &auth, V2_BODY, &[KEY], Freshness::Unchecked, Replay::Store(&mut cache)).unwrap_err(),
         Error::ReplayedNonce
     );
     let headers = [("X-Sign", "x"), ("x-timestamp", "1"), ("x-nonce", "n")];
@@ -154,7 +155,7 @@ fn all_operations() -> usize {
     checks += 1;
     // S5.
     let s = licence_sign("1680508066618", "n", b"{}", KEY).unwrap();
-    verify_licence("1680508066618", "n", b"{}", s.as_str(), &[KEY], None).unwrap();
+    verify_licence("1680508066618", "n", b"{}", s.as_str(), &[KEY], Freshness::Unchecked).unwrap();
     checks += 1;
     // S6: sign and verify.
     let headers = [("X-Sdk-Date", "20200608T023900Z")];
@@ -166,7 +167,7 @@ fn all_operations() -> usize {
     let auth = signed.authorization;
     let sent = [("X-Sdk-Date", "20200608T023900Z"), ("Authorization", auth)];
     let req2 = ApigRequest { headers: &sent, ..req };
-    assert_eq!(verify_apig(&req2, &[("AccessKey", "SecretKey")], None).map(|v| v.credential_index), Ok(0));
+    assert_eq!(verify_apig(&req2, &[("AccessKey", "SecretKey")], Freshness::Unchecked).map(|v| v.credential_index), Ok(0));
     let mut out = [0u8; 256];
     canonical_query(&[("b", "2"), ("a", "x y")], &mut out).unwrap();
     let mut out = [0u8; 256];
@@ -284,4 +285,34 @@ fn no_operation_allocates() {
     let n = ALLOCS.load(Ordering::SeqCst);
     assert_eq!(checks, expected);
     assert_eq!(n, 0, "{n} heap allocations during core operations");
+}
+
+#[cfg(feature = "alloc")]
+/// `NonceTable` allocates once, in `with_capacity`; no operation after that
+/// does (inserts, replays, a full table, evictions, re-recording an expired
+/// nonce).
+#[test]
+fn the_nonce_table_allocates_only_when_built() {
+    let mut t = NonceTable::with_capacity(32);
+    ALLOCS.store(0, Ordering::SeqCst);
+    ARMED.with(|a| a.set(true));
+    let mut answers = [0usize; 3];
+    for round in 0..50u64 {
+        for i in 0..80u64 {
+            let nonce = (i % 50 + round * 3).to_le_bytes();
+            let now = round * 100 + i;
+            let r = t.check_and_insert(&nonce, now, now + 150);
+            answers[match r {
+                Ok(()) => 0,
+                Err(Error::ReplayedNonce) => 1,
+                _ => 2,
+            }] += 1;
+            let _ = t.contains(&nonce, now);
+        }
+        t.evict_expired(round * 100);
+    }
+    ARMED.with(|a| a.set(false));
+    let n = ALLOCS.load(Ordering::SeqCst);
+    assert_eq!(n, 0, "{n} heap allocations in NonceTable operations");
+    assert!(answers.iter().all(|&a| a > 0), "inserted, replayed and full: {answers:?}");
 }

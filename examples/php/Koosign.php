@@ -44,7 +44,7 @@ final class KoosignNonceCache
 {
     private FFI\CData $ptr;
 
-    /** At least $capacity entries (rounded up to 64, 1024 or 16384). */
+    /** Exactly $capacity entries (40 bytes each, allocated once). */
     public function __construct(int $capacity = 1024)
     {
         $ffi = Koosign::load();

@@ -171,7 +171,7 @@ pub fn check_sign(req: &ApigRequest<'_>, ak: &str, sk: &str, now: Option<u64>) -
     headers.extend(signed.headers_to_add.iter().map(|(n, v)| (*n, *v)));
     let sent = ApigRequest { headers: &headers, ..*req };
     let creds = [("decoy-ak", "decoy-sk"), (ak, sk)];
-    let got = verify_apig(&sent, &creds, Some(Freshness::new(date_ms)));
+    let got = verify_apig(&sent, &creds, Freshness::new(date_ms));
     // What the verifier must say (SCHEMES.md S6 decisions): a header the
     // signer signed (no `_` in its name) given twice is ambiguous; a signed
     // X-Sdk-Content-Sha256 must be UNSIGNED-PAYLOAD or the body's hash.
@@ -201,7 +201,7 @@ pub fn check_sign(req: &ApigRequest<'_>, ak: &str, sk: &str, now: Option<u64>) -
     if unsigned_payload {
         // Documented: the body is not authenticated.
         let other = ApigRequest { body: b"x", ..sent };
-        assert_eq!(verify_apig(&other, &creds, None).map(|v| v.unsigned_payload), Ok(true));
+        assert_eq!(verify_apig(&other, &creds, Freshness::Unchecked).map(|v| v.unsigned_payload), Ok(true));
     } else {
         // The body is: a body swap (with the old hash as an unsigned
         // header, if none was signed) fails.
@@ -212,7 +212,7 @@ pub fn check_sign(req: &ApigRequest<'_>, ak: &str, sk: &str, now: Option<u64>) -
         let mut other_body = req.body.to_vec();
         other_body.push(b'x');
         let swapped = ApigRequest { headers: &h, body: &other_body, ..*req };
-        assert_eq!(verify_apig(&swapped, &creds, None).map(|v| v.credential_index), Err(Error::SignatureMismatch), "body swap verified");
+        assert_eq!(verify_apig(&swapped, &creds, Freshness::Unchecked).map(|v| v.credential_index), Err(Error::SignatureMismatch), "body swap verified");
     }
     // A one-character change of the signature fails (hex case aside).
     let auth = signed.authorization;
@@ -225,7 +225,7 @@ pub fn check_sign(req: &ApigRequest<'_>, ak: &str, sk: &str, now: Option<u64>) -
         let mut h = headers.clone();
         let last = h.len() - 1;
         h[last].1 = &forged;
-        let r = verify_apig(&ApigRequest { headers: &h, ..*req }, &creds, None);
+        let r = verify_apig(&ApigRequest { headers: &h, ..*req }, &creds, Freshness::Unchecked);
         assert_eq!(r.map(|v| v.credential_index), Err(Error::SignatureMismatch));
     }
     true

@@ -160,9 +160,7 @@ pub fn check_licence(c: &LicenceCase<'_>) -> Result<(), &'static str> {
             assert!(c.ts.len() == 13 && !c.ts.starts_with('0'), "verified ts {:?}", c.ts);
             // SCHEMES.md S5 decision: a non-empty nonce without `&`.
             assert!(!c.nonce.is_empty() && !c.nonce.contains('&'), "verified nonce {:?}", c.nonce);
-            if let Some(f) = fresh {
-                assert!(f.check(ts).is_ok());
-            }
+            assert!(fresh.check(ts).is_ok());
             Ok(())
         }
         Err(e) => {

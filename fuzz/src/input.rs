@@ -92,11 +92,11 @@ impl Opts {
     }
 
     /// The freshness policy the flags ask for.
-    pub fn freshness(&self) -> Option<Freshness> {
+    pub fn freshness(&self) -> Freshness {
         match (self.flags & 1 != 0, self.flags & 2 != 0) {
-            (false, _) => None,
-            (true, false) => Some(Freshness::new(self.now)),
-            (true, true) => Some(Freshness::with_window(self.now, self.window)),
+            (false, _) => Freshness::Unchecked,
+            (true, false) => Freshness::new(self.now),
+            (true, true) => Freshness::with_window(self.now, self.window),
         }
     }
 

@@ -2,6 +2,7 @@
 //! `serde_json`, and the S1b top-level field reader on the same bytes.
 
 use koosign::{verify_v1_json, Error, Notification, MAX_UNESCAPED};
+use koosign::{Freshness, Replay};
 use serde_json::Value;
 
 /// The `notification` target (input: the body). `Ok` when it parsed.
@@ -69,7 +70,7 @@ pub fn check(body: &[u8]) -> Result<(), &'static str> {
     };
     // The S1b reader of top-level fields (it fails at the signature at best).
     let mut scratch = vec![0u8; body.len() + 10];
-    if let Ok(v) = verify_v1_json("t", body, &["k"], None, None, &mut scratch) {
+    if let Ok(v) = verify_v1_json("t", body, &["k"], Freshness::Unchecked, Replay::Unchecked, &mut scratch) {
         panic!("forged S1b request verified: {v:?}");
     }
     r

@@ -49,14 +49,17 @@ fn steps(c: &Case<'_>, keys: &[&str], window: Option<u64>, store: Option<&mut No
     let refuse = |e: Error, s: Stage| (e.code(), result_code(&e, s).as_str());
     let before = |e| refuse(e, Stage::BeforeAuthentication);
     let after = |e| refuse(e, Stage::Authenticated);
-    let store = store.map(|s| s as &mut dyn koosign::NonceStore);
+    let store = match store {
+        Some(s) => koosign::Replay::Store(s),
+        None => koosign::Replay::Unchecked,
+    };
     if c.body.len() > MAX_NOTIFICATION_BODY {
         return Err(after(Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY }));
     }
     let p = detect_protocol(c.method, &c.headers, c.query).map_err(before)?;
     let (v2w, v1w) = match window {
-        Some(w) => (Some(koosign::Freshness::with_window(c.opts.now, w)), Some(koosign::Freshness::with_window(c.opts.now, w))),
-        None => (None, None),
+        Some(w) => (koosign::Freshness::with_window(c.opts.now, w), koosign::Freshness::with_window(c.opts.now, w)),
+        None => (koosign::Freshness::Unchecked, koosign::Freshness::Unchecked),
     };
     match p {
         Protocol::V2Query | Protocol::V2Headers => {

@@ -1,10 +1,11 @@
 //! The nonce cache under arbitrary operation sequences, against a model:
 //! it never exceeds its capacity, never forgets an unexpired nonce it had
 //! room for, always detects a replay of an unexpired nonce, and refuses
-//! (fails closed) only when it is full of unexpired nonces.
+//! (fails closed) only when it is full of unexpired nonces. The indexed
+//! `NonceTable` (alloc) runs beside it and must answer exactly as it does.
 
 use arbitrary::Arbitrary;
-use koosign::{Error, NonceCache, NonceStore};
+use koosign::{Error, NonceCache, NonceStore, NonceTable};
 use std::collections::HashMap;
 
 /// Capacity under test (small, so that it fills).
@@ -44,6 +45,7 @@ fn nonce_bytes(id: u8, long: bool) -> Vec<u8> {
 pub fn check(c: &Case) {
     let mut cache = NonceCache::<CAP>::new();
     assert_eq!(cache.capacity(), CAP);
+    let mut table = NonceTable::with_capacity(CAP);
     // The model: every unexpired nonce the cache must still hold.
     let mut model: HashMap<Vec<u8>, u64> = HashMap::new();
     let mut now = c.start;
@@ -75,20 +77,24 @@ pub fn check(c: &Case) {
                     cache.check_and_insert(&n, now, exp)
                 };
                 assert_eq!(got, expected, "{op:?} at {now}: model has {} unexpired", model.len());
+                assert_eq!(table.check_and_insert(&n, now, exp), got, "the table disagrees with the cache");
                 if got.is_ok() && exp >= now {
                     model.insert(n, exp);
                 }
             }
             (Op::Contains { .. }, Some(n)) => {
                 assert_eq!(cache.contains(&n, now), model.contains_key(&n), "contains disagrees at {now}");
+                assert_eq!(table.contains(&n, now), model.contains_key(&n), "table contains disagrees at {now}");
             }
             (Op::Evict { .. }, _) => {
                 cache.evict_expired(now);
+                table.evict_expired(now);
                 assert_eq!(cache.len(), model.len(), "evict_expired kept an expired or dropped a live nonce");
             }
             _ => unreachable!(),
         }
         assert!(cache.len() <= CAP, "capacity exceeded");
+        assert_eq!(table.len(), cache.len(), "the table holds another count");
         assert!(cache.len() >= model.len());
         for n in model.keys() {
             assert!(cache.contains(n, now), "an unexpired nonce was forgotten");

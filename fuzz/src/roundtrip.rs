@@ -17,6 +17,7 @@ use koosign::{
     ApigRequest, DecryptMode, EncryptType, Error, FieldCipher, FieldKey, Freshness, NonceCache, V1Params, V2Auth,
     V2Scheme,
 };
+use koosign::Replay;
 use koosign::apig::MAX_PATH;
 use koosign::field::{IV_LEN, MAX_PLAINTEXT_LEN};
 use koosign::v2::MAX_NONCE_LEN;
@@ -168,7 +169,7 @@ pub fn v1(c: &Case<'_>) {
         let r = V1Params::parse(&q, &mut s).map(|_| ());
         assert!(matches!(r, Err(Error::Ambiguous(_))), "ambiguous query not refused: {r:?}\n{q}");
         let mut s = vec![0u8; q.len()];
-        let r = verify_v1_query(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s).map(|v| v.key_index());
+        let r = verify_v1_query(&q, &[c.key], Freshness::new(ms), Replay::Unchecked, &mut s).map(|v| v.key_index());
         assert_eq!(r.err(), V1Params::parse(&q, &mut vec![0u8; q.len()]).err(), "verify_v1_query differs from V1Params::parse");
         return;
     }
@@ -177,7 +178,7 @@ pub fn v1(c: &Case<'_>) {
     let mut cbuf = vec![0u8; p.canonical_len()];
     assert_eq!(p.canonical(&mut cbuf).expect("canonical"), util::v1_canonical(&params, false));
     let mut s = vec![0u8; q.len()];
-    let v = verify_v1_query(&q, &[c.key], Some(Freshness::new(ms)), None, &mut s)
+    let v = verify_v1_query(&q, &[c.key], Freshness::new(ms), Replay::Unchecked, &mut s)
         .unwrap_or_else(|e| panic!("build_v1_query -> verify_v1_query failed: {e:?}\n{q}"));
     assert_eq!(v.key_index(), 0);
     assert_eq!(v.time_stamp_ms(), ms);
@@ -190,7 +191,7 @@ pub fn v1(c: &Case<'_>) {
             let cut = q.rfind("authToken=").expect("token last");
             let forged = format!("{}authToken={}", &q[..cut], util::form_encode(m.as_bytes()));
             let mut s = vec![0u8; forged.len()];
-            let r = verify_v1_query(&forged, &[c.key], None, None, &mut s);
+            let r = verify_v1_query(&forged, &[c.key], Freshness::Unchecked, Replay::Unchecked, &mut s);
             assert!(r.is_err(), "changed token verified: {forged}");
         }
     }
@@ -217,7 +218,7 @@ pub fn v2(c: &Case<'_>) {
     }
     let time = unix13(c.time);
     let ts = format_unix_ms(time);
-    let fresh = Some(Freshness::new(time));
+    let fresh = Freshness::new(time);
     // S2b: the body starts with `{`, the nonce has none.
     let kit_refused = |body: &[u8], scheme: V2Scheme| scheme == V2Scheme::Headers && !util::kit_ok(c.nonce, body);
     for scheme in [V2Scheme::Query, V2Scheme::Headers] {
@@ -226,26 +227,26 @@ pub fn v2(c: &Case<'_>) {
         assert_eq!(sig.as_str(), crate::v2::spec_signature(kit, c.body, c.key, c.nonce, ts.as_str()));
         let auth = V2Auth { signature: sig.as_str(), timestamp: ts.as_str(), nonce: c.nonce };
         if !c.nonce.bytes().all(|b| b.is_ascii_graphic()) {
-            let r = verify_v2(scheme, &auth, c.body, &[c.key], fresh, None);
+            let r = verify_v2(scheme, &auth, c.body, &[c.key], fresh, Replay::Unchecked);
             assert_eq!(r.err(), Some(Error::MalformedEncoding("nonce must be printable ASCII")));
             continue;
         }
         if kit_refused(c.body, scheme) {
-            let r = verify_v2(scheme, &auth, c.body, &[c.key], fresh, None).err();
+            let r = verify_v2(scheme, &auth, c.body, &[c.key], fresh, Replay::Unchecked).err();
             assert!(matches!(r, Some(Error::Ambiguous(_))), "kit request not refused as ambiguous: {r:?}");
             continue;
         }
         let mut cache = NonceCache::<2>::new();
-        let v = verify_v2(scheme, &auth, c.body, &[c.key], fresh, Some(&mut cache))
+        let v = verify_v2(scheme, &auth, c.body, &[c.key], fresh, Replay::Store(&mut cache))
             .unwrap_or_else(|e| panic!("sign_v2 -> verify_v2 ({scheme:?}) failed: {e:?}"));
         assert_eq!((v.key_index(), v.timestamp_ms(), v.body()), (0, time, c.body));
         assert_eq!(
-            verify_v2(scheme, &auth, c.body, &[c.key], fresh, Some(&mut cache)).err(),
+            verify_v2(scheme, &auth, c.body, &[c.key], fresh, Replay::Store(&mut cache)).err(),
             Some(Error::ReplayedNonce)
         );
         let lower = sig.as_str().to_ascii_lowercase();
         let auth_l = V2Auth { signature: &lower, ..auth };
-        assert!(verify_v2(scheme, &auth_l, c.body, &[c.key], fresh, None).is_ok(), "lower-case hex refused");
+        assert!(verify_v2(scheme, &auth_l, c.body, &[c.key], fresh, Replay::Unchecked).is_ok(), "lower-case hex refused");
         // Through the query string.
         let q = format!("signature={}&timestamp={}&nonce={}", sig.as_str(), ts.as_str(), util::form_encode(c.nonce.as_bytes()));
         let mut s = vec![0u8; q.len()];
@@ -261,14 +262,14 @@ pub fn v2(c: &Case<'_>) {
         if let Some(m) = util::mutate(s, c.mut_pos.into(), c.mut_byte) {
             if !m.eq_ignore_ascii_case(s) {
                 let forged = V2Auth { signature: &m, ..auth };
-                assert_eq!(verify_v2(scheme, &forged, c.body, &[c.key], fresh, None).err(), Some(Error::SignatureMismatch));
+                assert_eq!(verify_v2(scheme, &forged, c.body, &[c.key], fresh, Replay::Unchecked).err(), Some(Error::SignatureMismatch));
             }
         }
         if !c.body.is_empty() {
             let mut b = c.body.to_vec();
             let i = usize::from(c.mut_pos) % b.len();
             b[i] ^= c.mut_byte | 1;
-            let r = verify_v2(scheme, &auth, &b, &[c.key], fresh, None).err();
+            let r = verify_v2(scheme, &auth, &b, &[c.key], fresh, Replay::Unchecked).err();
             if kit_refused(&b, scheme) {
                 assert!(matches!(r, Some(Error::Ambiguous(_))), "{r:?}");
             } else {
@@ -307,7 +308,7 @@ pub fn licence(c: &Case<'_>) {
     let Ok(sig) = licence_sign(ts.as_str(), c.nonce, c.body, c.key) else {
         return assert!(c.key.is_empty());
     };
-    let got = verify_licence(ts.as_str(), c.nonce, c.body, sig.as_str(), &[c.key], Some(Freshness::new(time))).map(|v| v.key_index());
+    let got = verify_licence(ts.as_str(), c.nonce, c.body, sig.as_str(), &[c.key], Freshness::new(time)).map(|v| v.key_index());
     if c.nonce.is_empty() {
         return assert_eq!(got, Err(Error::MissingParameter("nonce")));
     }
@@ -319,7 +320,7 @@ pub fn licence(c: &Case<'_>) {
     let i = util::index(s, c.mut_pos.into());
     if let Some(m) = util::mutate(s, i, c.mut_byte) {
         if !(s.as_bytes()[i] == b'+' && c.mut_byte == b' ') {
-            assert!(verify_licence(ts.as_str(), c.nonce, c.body, &m, &[c.key], None).is_err(), "changed signature verified");
+            assert!(verify_licence(ts.as_str(), c.nonce, c.body, &m, &[c.key], Freshness::Unchecked).is_err(), "changed signature verified");
         }
     }
 }

@@ -9,6 +9,7 @@ use koosign::{
     parse_form, parse_v1_timestamp, query_of, verify_v1_query, verify_v1_json, DecryptMode, EncryptType, Error, V1Params,
     VerifiedV1,
 };
+use koosign::Replay;
 use koosign::form::MAX_PARAMS;
 
 /// Layout: `Opts`, `text` decoy key, `text` key, `rest` query (UTF-8 prefix).
@@ -101,9 +102,7 @@ fn check_verified(v: &VerifiedV1<'_, '_>, keys: &[&str], opts: &Opts, skip_blank
     }
     let ts = v.get("timeStamp").expect("verified without timeStamp");
     assert_eq!(parse_v1_timestamp(ts), Ok(v.time_stamp_ms()));
-    if let Some(f) = opts.freshness() {
-        assert!(f.check(v.time_stamp_ms()).is_ok(), "stale request verified");
-    }
+    assert!(opts.freshness().check(v.time_stamp_ms()).is_ok(), "stale request verified");
     // The token that verified is the spec's token, computed from scratch.
     let canonical = params.iter().map(|(n, v)| format!("{n}={v}")).collect::<Vec<_>>().join("&");
     let expected = util::b64(&util::hmac_sha256(format!("{key}{ts}").as_bytes(), canonical.as_bytes()));
@@ -147,7 +146,7 @@ pub fn check_query(c: &QueryCase<'_>) -> Result<(), &'static str> {
             assert_error_in(&e, &["MALFORMED_ENCODING", "INPUT_TOO_LARGE", "MISSING_PARAMETER", "AMBIGUOUS"], "V1Params::parse");
             assert_eq!(matches!(e, Error::Ambiguous(_)), ambiguous, "S1 item 10 disagrees with the spec on {q:?}: {e:?}");
             let mut s3 = vec![0u8; q.len()];
-            assert_eq!(verify_v1_query(q, &keys, fresh, None, &mut s3).err(), Some(e), "verify_v1_query differs from V1Params::parse");
+            assert_eq!(verify_v1_query(q, &keys, fresh, Replay::Unchecked, &mut s3).err(), Some(e), "verify_v1_query differs from V1Params::parse");
             return Err(e.code());
         }
     };
@@ -170,14 +169,14 @@ pub fn check_query(c: &QueryCase<'_>) -> Result<(), &'static str> {
         assert_eq!(exp.as_str(), spec);
     }
 
-    let r = p.clone().verify(&keys, fresh, None);
+    let r = p.clone().verify(&keys, fresh, Replay::Unchecked);
     let mut s3 = vec![0u8; q.len()];
-    let r2 = verify_v1_query(q, &keys, fresh, None, &mut s3);
+    let r2 = verify_v1_query(q, &keys, fresh, Replay::Unchecked, &mut s3);
     assert_eq!(r.as_ref().map(|v| v.key_index()).map_err(|e| *e), r2.as_ref().map(|v| v.key_index()).map_err(|e| *e));
     let need = q.strip_prefix('?').unwrap_or(q).len();
     if need > 0 {
         let mut small = vec![0u8; need - 1];
-        assert_eq!(verify_v1_query(q, &keys, fresh, None, &mut small).err(), Some(Error::BufferTooSmall { needed: need }));
+        assert_eq!(verify_v1_query(q, &keys, fresh, Replay::Unchecked, &mut small).err(), Some(Error::BufferTooSmall { needed: need }));
     }
     match r {
         Ok(v) => {
@@ -197,7 +196,7 @@ pub fn check_json(c: &JsonCase<'_>) -> Result<(), &'static str> {
     let keys = c.opts.keys(c.decoy, c.key);
     let fresh = c.opts.freshness();
     let mut scratch = vec![0u8; c.body.len() + c.token.len() + 9];
-    let r = verify_v1_json(c.token, c.body, &keys, fresh, None, &mut scratch);
+    let r = verify_v1_json(c.token, c.body, &keys, fresh, Replay::Unchecked, &mut scratch);
     let spec = s1b_spec(c.body);
     match r {
         Ok(v) => {
@@ -241,7 +240,7 @@ pub fn check_json(c: &JsonCase<'_>) -> Result<(), &'static str> {
             }
             // The documented scratch size is enough: a larger one changes nothing.
             let mut big = vec![0u8; 8 * c.body.len() + c.token.len() + 4096];
-            let again = verify_v1_json(c.token, c.body, &keys, fresh, None, &mut big).err();
+            let again = verify_v1_json(c.token, c.body, &keys, fresh, Replay::Unchecked, &mut big).err();
             assert_eq!(again, Some(e), "verify_v1_json depends on the scratch size beyond its documented minimum");
             Err(e.code())
         }

@@ -6,8 +6,9 @@ use crate::input::{self, Opts};
 use crate::util;
 use arbitrary::{Arbitrary, Unstructured};
 use koosign::{
-    parse_form, parse_unix_ms, verify_v2, DecryptMode, Error, NonceCache, NonceStore, Notification, V2Auth, V2Scheme,
+    parse_form, parse_unix_ms, verify_v2, DecryptMode, Error, Freshness, NonceCache, Notification, V2Auth, V2Scheme,
 };
+use koosign::Replay;
 use koosign::v2::MAX_NONCE_LEN;
 
 /// Where the authentication values come from.
@@ -106,7 +107,7 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
     let mut cache = NonceCache::<4>::new();
     let use_store = c.opts.use_nonce_store();
     let r = {
-        let store: Option<&mut dyn NonceStore> = if use_store { Some(&mut cache) } else { None };
+        let store = if use_store { Replay::Store(&mut cache) } else { Replay::Unchecked };
         verify_v2(scheme, &auth, c.body, &keys, fresh, store)
     };
     let v = match r {
@@ -155,15 +156,16 @@ pub fn check(c: &Case<'_>) -> Result<(), &'static str> {
     assert!(auth.nonce.bytes().all(|b| b.is_ascii_graphic()), "verified nonce {:?}", auth.nonce);
     assert!(!(c.kit && c.body.first().is_some_and(u8::is_ascii_digit)), "verified a kit body starting with a digit");
     assert!(!c.kit || crate::util::kit_ok(auth.nonce, c.body), "verified a kit request whose body does not start with `{{` or whose nonce holds one");
-    if let Some(f) = fresh {
-        assert!(f.check(v.timestamp_ms()).is_ok(), "stale request verified");
-    }
+    assert!(fresh.check(v.timestamp_ms()).is_ok(), "stale request verified");
     if use_store {
-        let now = fresh.map_or(v.timestamp_ms(), |f| f.now_ms);
+        let now = match fresh {
+            Freshness::Checked { now_ms, .. } => now_ms,
+            Freshness::Unchecked => v.timestamp_ms(),
+        };
         assert_eq!(cache.len(), 1);
         assert!(cache.contains(auth.nonce.as_bytes(), now), "verified nonce not recorded");
         // The same request again is a replay.
-        let again = verify_v2(scheme, &auth, c.body, &keys, fresh, Some(&mut cache));
+        let again = verify_v2(scheme, &auth, c.body, &keys, fresh, Replay::Store(&mut cache));
         assert_eq!(again.err(), Some(Error::ReplayedNonce), "replay not detected");
         assert_eq!(cache.len(), 1);
     }

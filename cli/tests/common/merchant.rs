@@ -9,6 +9,7 @@ use koosign::{
     body_sign, constant_time_eq, v1_auth_token, verify_v1_query, verify_v1_json, verify_v2, EncryptType, Error, FieldCipher,
     Freshness, NonceCache, NonceStore, V2Auth, V2Scheme, V1_DEFAULT_WINDOW_MS,
 };
+use koosign::Replay;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -250,8 +251,8 @@ fn handle(st: &State, req: &Req) -> Reply {
                 Err(e) => return refused(e),
             };
             let scheme = if kit { V2Scheme::Headers } else { V2Scheme::Query };
-            let store: Option<&mut dyn NonceStore> = if replays { Some(&mut locked) } else { None };
-            let v = match verify_v2(scheme, &auth, body, &[st.key], Some(Freshness::new(now_ms())), store) {
+            let store = if replays { Replay::Store(&mut locked) } else { Replay::Unchecked };
+            let v = match verify_v2(scheme, &auth, body, &[st.key], Freshness::new(now_ms()), store) {
                 Ok(v) => v,
                 Err(e) => return refused(e),
             };
@@ -275,8 +276,8 @@ fn handle(st: &State, req: &Req) -> Reply {
             if req.query.is_empty() {
                 return result("000001", "authentication failed");
             }
-            let fresh = if st.weakness == Weakness::StaleV1 { None } else { Some(Freshness::with_window(now_ms(), V1_DEFAULT_WINDOW_MS)) };
-            let store: Option<&mut dyn NonceStore> = if replays { Some(&mut locked) } else { None };
+            let fresh = if st.weakness == Weakness::StaleV1 { Freshness::Unchecked } else { Freshness::with_window(now_ms(), V1_DEFAULT_WINDOW_MS) };
+            let store = if replays { Replay::Store(&mut locked) } else { Replay::Unchecked };
             let mut scratch = vec![0u8; req.query.len()];
             let v = match verify_v1_query(&req.query, &[st.key], fresh, store, &mut scratch) {
                 Ok(v) => v,
@@ -315,8 +316,8 @@ fn s1b(st: &State, token: &str, body: &[u8]) -> Reply {
     }
     let mut locked = Locked(&st.nonces);
     let mut scratch = vec![0u8; body.len() + token.len() + 9];
-    let fresh = Some(Freshness::with_window(now_ms(), V1_DEFAULT_WINDOW_MS));
-    let v = match verify_v1_json(token, body, &[st.key], fresh, Some(&mut locked), &mut scratch) {
+    let fresh = Freshness::with_window(now_ms(), V1_DEFAULT_WINDOW_MS);
+    let v = match verify_v1_json(token, body, &[st.key], fresh, Replay::Store(&mut locked), &mut scratch) {
         Ok(v) => v,
         Err(e) => return refused(e),
     };

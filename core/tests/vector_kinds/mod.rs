@@ -11,7 +11,7 @@
 use koosign::{
     body_signature, canonical_query, derive_key, sign_apig, sign_v2, v1_auth_token, v2_inner, verify_apig,
     verify_body_sign, verify_licence, verify_v1_query, verify_v1_json, verify_v2, ApigRequest, DecryptMode, EncryptType,
-    Error, FieldKey, Freshness, NonceCache, NonceStore, V1Params, V2Auth, V2Scheme,
+    Error, FieldKey, Freshness, NonceCache, Replay, V1Params, V2Auth, V2Scheme,
 };
 use serde_json::Value;
 
@@ -112,10 +112,11 @@ fn mac_hex(msg: &[u8], key: &str) -> Result<String, String> {
     Ok(hex(&b64(body_signature(msg, key).as_str())?))
 }
 
-fn freshness(c: &Value) -> Option<Freshness> {
-    let now = c.get("now_ms").and_then(Value::as_u64)?;
+/// The case's window, or (a case without `now_ms`) the check left out by name.
+fn freshness(c: &Value) -> Freshness {
+    let Some(now) = c.get("now_ms").and_then(Value::as_u64) else { return Freshness::Unchecked };
     let window = c.get("window_ms").and_then(Value::as_u64).unwrap_or(koosign::DEFAULT_WINDOW_MS);
-    Some(Freshness::with_window(now, window))
+    Freshness::with_window(now, window)
 }
 
 fn pairs(c: &Value, field: &str) -> Result<Vec<(String, String)>, String> {
@@ -153,7 +154,7 @@ fn v1_stages(c: &Value) -> Result<(), String> {
     let form = run("parse", koosign::parse_form(query, &mut scratch2))?;
     stage("auth_token (v1_auth_token)", run("auth_token", v1_auth_token(form.as_slice(), key))?.as_str(), s(c, "auth_token")?)?;
     let mut scratch3 = vec![0u8; query.len()];
-    run("verify", verify_v1_query(query, &[key], None, None, &mut scratch3)).map(|_| ())
+    run("verify", verify_v1_query(query, &[key], Freshness::Unchecked, Replay::Unchecked, &mut scratch3)).map(|_| ())
 }
 
 fn v2_stages(c: &Value) -> Result<(), String> {
@@ -167,11 +168,11 @@ fn v2_stages(c: &Value) -> Result<(), String> {
     stage("signature (HMAC of the canonical string)", &mac_hex(canonical.as_bytes(), key)?.to_ascii_uppercase(), want)?;
     stage("signature", run("signature", sign_v2(V2Scheme::Query, body, key, nonce, ts))?.as_str(), want)?;
     let auth = V2Auth { signature: want, timestamp: ts, nonce };
-    run("verify", verify_v2(V2Scheme::Query, &auth, body, &[key], None, None))?;
+    run("verify", verify_v2(V2Scheme::Query, &auth, body, &[key], Freshness::Unchecked, Replay::Unchecked))?;
     let kit = s(c, "kit_signature")?;
     stage("kit_signature", run("kit_signature", sign_v2(V2Scheme::Headers, body, key, nonce, ts))?.as_str(), kit)?;
     let auth = V2Auth { signature: kit, timestamp: ts, nonce };
-    run("kit verify", verify_v2(V2Scheme::Headers, &auth, body, &[key], None, None)).map(|_| ())
+    run("kit verify", verify_v2(V2Scheme::Headers, &auth, body, &[key], Freshness::Unchecked, Replay::Unchecked)).map(|_| ())
 }
 
 fn apig_stages(c: &Value, all_stages: bool) -> Result<(), String> {
@@ -200,7 +201,7 @@ fn apig_stages(c: &Value, all_stages: bool) -> Result<(), String> {
     let mut sent: Vec<(&str, &str)> = h.iter().filter(|(n, _)| !added.iter().any(|(a, _)| a == n)).copied().collect();
     sent.extend(added.iter().map(|(a, b)| (a.as_str(), b.as_str())));
     let sent_req = ApigRequest { headers: &sent, ..req };
-    run("verify", verify_apig(&sent_req, &[(ak, sk)], None)).map(|_| ())
+    run("verify", verify_apig(&sent_req, &[(ak, sk)], Freshness::Unchecked)).map(|_| ())
 }
 
 fn s4_key(c: &Value) -> Result<(), String> {
@@ -213,7 +214,7 @@ fn s4_key(c: &Value) -> Result<(), String> {
 
 /// Runs `f` (the case's verification, given a nonce store when the case has
 /// a `prior`) and compares the error code with `expect_error`.
-fn invalid(c: &Value, f: fn(&Value, &Value, Option<&mut dyn NonceStore>) -> koosign::Result<()>) -> Result<(), String> {
+fn invalid(c: &Value, f: fn(&Value, &Value, Replay<'_>) -> koosign::Result<()>) -> Result<(), String> {
     let want = s(c, "expect_error")?;
     let got = if let Some(prior) = c.get("prior") {
         let mut store = NonceCache::<64>::new();
@@ -225,10 +226,10 @@ fn invalid(c: &Value, f: fn(&Value, &Value, Option<&mut dyn NonceStore>) -> koos
                 o.insert(k.clone(), v.clone());
             }
         }
-        f(&first, c, Some(&mut store)).map_err(|e| format!("the prior request was refused: {}", e.code()))?;
-        f(c, c, Some(&mut store))
+        f(&first, c, Replay::Store(&mut store)).map_err(|e| format!("the prior request was refused: {}", e.code()))?;
+        f(c, c, Replay::Store(&mut store))
     } else {
-        f(c, c, None)
+        f(c, c, Replay::Unchecked)
     };
     match got {
         Err(e) if e.code() == want => Ok(()),
@@ -237,20 +238,20 @@ fn invalid(c: &Value, f: fn(&Value, &Value, Option<&mut dyn NonceStore>) -> koos
     }
 }
 
-fn v1_invalid(c: &Value, _: &Value, store: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
+fn v1_invalid(c: &Value, _: &Value, store: Replay<'_>) -> koosign::Result<()> {
     let (key, query) = (c["access_key"].as_str().unwrap_or(""), c["query"].as_str().unwrap_or(""));
     let mut scratch = vec![0u8; query.len()];
     verify_v1_query(query, &[key], freshness(c), store, &mut scratch).map(|_| ())
 }
 
-fn v1_json_invalid(c: &Value, _: &Value, store: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
+fn v1_json_invalid(c: &Value, _: &Value, store: Replay<'_>) -> koosign::Result<()> {
     let key = c["access_key"].as_str().unwrap_or("");
     let (tok, body) = (c["auth_token"].as_str().unwrap_or(""), c["body"].as_str().unwrap_or("").as_bytes());
     let mut scratch = vec![0u8; body.len() + tok.len() + 9];
     verify_v1_json(tok, body, &[key], freshness(c), store, &mut scratch).map(|_| ())
 }
 
-fn v2_invalid(c: &Value, case: &Value, store: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
+fn v2_invalid(c: &Value, case: &Value, store: Replay<'_>) -> koosign::Result<()> {
     let key = c["access_key"].as_str().unwrap_or("");
     let body = c["body"].as_str().unwrap_or("").as_bytes();
     let scheme = if c["scheme"].as_str() == Some("kit") { V2Scheme::Headers } else { V2Scheme::Query };
@@ -268,17 +269,17 @@ fn v2_invalid(c: &Value, case: &Value, store: Option<&mut dyn NonceStore>) -> ko
     verify_v2(scheme, &auth, body, &[key], fresh, store).map(|_| ())
 }
 
-fn licence_invalid(c: &Value, _: &Value, _: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
+fn licence_invalid(c: &Value, _: &Value, _: Replay<'_>) -> koosign::Result<()> {
     let g = |f: &str| c[f].as_str().unwrap_or("");
     verify_licence(g("ts"), g("nonce"), g("body").as_bytes(), g("signature"), &[g("access_key")], freshness(c)).map(|_| ())
 }
 
-fn body_sign_invalid(c: &Value, _: &Value, _: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
+fn body_sign_invalid(c: &Value, _: &Value, _: Replay<'_>) -> koosign::Result<()> {
     let g = |f: &str| c[f].as_str().unwrap_or("");
     verify_body_sign(g("value"), g("body").as_bytes(), &[g("access_key")]).map(|_| ())
 }
 
-fn apig_invalid(c: &Value, _: &Value, _: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
+fn apig_invalid(c: &Value, _: &Value, _: Replay<'_>) -> koosign::Result<()> {
     let g = |f: &str| c[f].as_str().unwrap_or("");
     let query = pairs(c, "query").unwrap_or_default();
     let headers = pairs(c, "headers").unwrap_or_default();
@@ -288,7 +289,7 @@ fn apig_invalid(c: &Value, _: &Value, _: Option<&mut dyn NonceStore>) -> koosign
     verify_apig(&req, &cr, freshness(c)).map(|_| ())
 }
 
-fn aes_invalid(c: &Value, _: &Value, _: Option<&mut dyn NonceStore>) -> koosign::Result<()> {
+fn aes_invalid(c: &Value, _: &Value, _: Replay<'_>) -> koosign::Result<()> {
     let wire = c["ciphertext"].as_str().unwrap_or("");
     let ty = if c["encrypt_type"].as_u64() == Some(2) { EncryptType::Aes128 } else { EncryptType::Aes256 };
     let mut out = vec![0u8; wire.len().max(1)];
@@ -312,7 +313,7 @@ fn apig_host_unsigned(c: &Value) -> Result<(), String> {
     let (q, h) = (refs(&query), refs(&headers));
     let req = ApigRequest { method: s(c, "method")?, host: s(c, "host")?, path: s(c, "path")?, query: &q, headers: &h, body: s(c, "body")?.as_bytes() };
     let want = s(c, "verify_error")?;
-    match verify_apig(&req, &[(s(c, "ak")?, sk)], None) {
+    match verify_apig(&req, &[(s(c, "ak")?, sk)], Freshness::Unchecked) {
         Err(e) if e.code() == want => Ok(()),
         Err(e) => Err(format!("stage verify: expected {want}, got {} ({e})", e.code())),
         Ok(_) => Err(format!("stage verify: expected {want} (host is not signed), but the request was accepted")),

@@ -49,6 +49,7 @@ use koosign::{
     parse_authorization, parse_unix_ms, sign_apig, sign_v2, v1_auth_token, verify_apig, verify_licence, verify_v1_query,
     verify_v1_json, verify_v2, ApigRequest, Error, V2Auth, V2Scheme, VerifiedV1, AUTH_TOKEN, TIME_STAMP,
 };
+use koosign::{Freshness, Replay};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -379,7 +380,7 @@ impl V1View {
 /// `verify_v1_query` (no window, no replay store: injectivity alone).
 pub fn verify_s1(query: &str, key: &str) -> Result<V1View, Error> {
     let mut scratch = vec![0u8; query.len()];
-    verify_v1_query(query, &[key], None, None, &mut scratch).map(|v| V1View::of(&v))
+    verify_v1_query(query, &[key], Freshness::Unchecked, Replay::Unchecked, &mut scratch).map(|v| V1View::of(&v))
 }
 
 fn with_timestamp(params: &[(String, String)], ts: &str, at: usize) -> Vec<(String, String)> {
@@ -544,7 +545,7 @@ fn app_json(body: &[u8]) -> Option<BTreeMap<String, serde_json::Value>> {
 /// `verify_v1_json` (no window, no replay store).
 pub fn verify_s1b(token: &str, body: &[u8], key: &str) -> Result<V1bView, Error> {
     let mut scratch = vec![0u8; body.len() + token.len() + 64];
-    let v = verify_v1_json(token, body, &[key], None, None, &mut scratch)?;
+    let v = verify_v1_json(token, body, &[key], Freshness::Unchecked, Replay::Unchecked, &mut scratch)?;
     Ok(V1bView { signed: V1View::of(&v), body: app_json(body) })
 }
 
@@ -723,7 +724,7 @@ pub fn verify_s2(
 ) -> Result<V2View, Error> {
     let scheme = if kit { V2Scheme::Headers } else { V2Scheme::Query };
     let auth = V2Auth { signature, timestamp, nonce };
-    let v = verify_v2(scheme, &auth, body, &[key], None, None)?;
+    let v = verify_v2(scheme, &auth, body, &[key], Freshness::Unchecked, Replay::Unchecked)?;
     Ok(V2View { nonce: nonce.to_string(), timestamp_ms: v.timestamp_ms(), body: v.body().to_vec() })
 }
 
@@ -818,7 +819,7 @@ pub struct LicenceView {
 
 /// `verify_licence` (no window).
 pub fn verify_s5(ts: &str, nonce: &str, body: &[u8], signature: &str, key: &str) -> Result<LicenceView, Error> {
-    verify_licence(ts, nonce, body, signature, &[key], None)?;
+    verify_licence(ts, nonce, body, signature, &[key], Freshness::Unchecked)?;
     Ok(LicenceView { ts_ms: parse_unix_ms(ts)?, nonce: nonce.to_string(), body: body.to_vec() })
 }
 
@@ -966,7 +967,7 @@ pub fn verify_s6(r: &ApigReq, sk: &str) -> Result<ApigView, Error> {
     let q = refs(&r.query);
     let h = refs(&r.headers);
     let req = ApigRequest { method: &r.method, host: &r.host, path: &r.path, query: &q, headers: &h, body: &r.body };
-    let v = verify_apig(&req, &[(APIG_AK, sk)], None)?;
+    let v = verify_apig(&req, &[(APIG_AK, sk)], Freshness::Unchecked)?;
     let first = |name: &str| h.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v);
     let auth = parse_authorization(first("Authorization").unwrap_or(""))?;
     let signed = auth
