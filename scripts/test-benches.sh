@@ -36,6 +36,11 @@ KOOSIGN_PAIR_SECONDS=0.05 run "$tmp/ratios.log" cargo bench -q -p koosign-benche
 n=$(grep -c '^RATIO {' "$tmp/ratios.log"); echo "ratios: $n pairs"; [ "$n" -eq 39 ]
 n=$(grep -c '^SOLO {' "$tmp/ratios.log"); echo "solo timings: $n"; [ "$n" -ge 30 ]
 
+echo "== benches: keyed context against the keyed floors, quick"
+run "$tmp/context.log" cargo bench -q -p koosign-benches --bench context -- --quick
+grep -q "every context operation ran with 0 heap allocations" "$tmp/context.log"
+n=$(grep -c '^RATIO {' "$tmp/context.log"); echo "context: $n pairs"; [ "$n" -eq 8 ]
+
 echo "== benches: dudect, short"
 KOOSIGN_CT_SAMPLES=20000 run "$tmp/ct.log" cargo bench -q -p koosign-benches --bench ct_compare
 n=$(grep -c 'max t = ' "$tmp/ct.log"); echo "dudect: $n tests"; [ "$n" -eq 6 ]
