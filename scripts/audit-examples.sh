@@ -3,7 +3,7 @@
 # endpoints, each started on a free loopback port as its tests start it,
 # then stopped (issue 17):
 #
-#   scripts/audit-examples.sh python   # Flask, FastAPI (examples/python/), Django (scripts/django_merchant.py): --protocol v2
+#   scripts/audit-examples.sh python   # Flask, FastAPI (examples/python/), Django (examples/python/merchant_django.py): --protocol v2
 #   scripts/audit-examples.sh node     # Express, node:http (examples/node/): --protocol all
 #
 # Called by scripts/test-python.sh and scripts/test-wasm.sh, which set up
@@ -83,7 +83,7 @@ case "$WHICH" in
 python)
     p="$(free_port)"; audit flask v2 "$p" examples/python "$PYTHON_BIN" merchant_flask.py "$p"
     p="$(free_port)"; audit fastapi v2 "$p" examples/python "$PYTHON_BIN" merchant_fastapi.py "$p"
-    p="$(free_port)"; audit django v2 "$p" "$REPO" "$PYTHON_BIN" scripts/django_merchant.py "$p"
+    p="$(free_port)"; audit django v2 "$p" "$REPO" "$PYTHON_BIN" examples/python/merchant_django.py "$p"
     ;;
 node)
     p="$(free_port)"; audit express all "$p" examples/node node express-merchant.js --port "$p"

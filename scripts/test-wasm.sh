@@ -2,6 +2,10 @@
 # The Node binding's test command (bindings-wasm/, examples/node/):
 # toolchain + build (scripts/build-wasm.sh), npm install, node --test,
 # conformance on the repository's vectors, a quick benchmark, the .wasm size.
+# node --test includes vectors/answers.jsonl through Merchant (directly and
+# over loopback HTTP against both examples) and the Redis store test, which
+# starts its own redis-server on a free loopback port (installed here with
+# apt-get when missing) and kills and restarts it.
 #
 #   bash scripts/test-wasm.sh
 #
@@ -21,7 +25,11 @@ step() { printf '\n== %s\n' "$*"; }
 step "build (toolchain, wasm, package)"
 bash scripts/build-wasm.sh
 
-step "npm install (bindings-wasm dev dependencies, examples/node)"
+step "redis-server (the shared replay store test, issue 15; apt-get when missing)"
+. scripts/lib.sh
+command -v redis-server >/dev/null 2>&1 || ensure_apt redis-server
+
+step "npm install (bindings-wasm dev dependencies incl. redis, examples/node)"
 npm_install() { (cd "$1" && npm install --no-audit --no-fund --prefer-offline --loglevel=error); }
 npm_install bindings-wasm
 npm_install examples/node

@@ -53,7 +53,7 @@ static void c_verify(uint64_t n) {
     uint64_t ok = 0;
     for (uint64_t i = 0; i < n; i++) {
         size_t idx = 99;
-        ok += koosign_verify_v1(QUERY, strlen(QUERY), keys, 1, NULL, NULL, &idx) == KOOSIGN_OK;
+        ok += koosign_verify_v1(QUERY, strlen(QUERY), keys, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, &idx) == KOOSIGN_OK;
     }
     sink = ok;
 }
@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
     /* Self-checks: both sides verify the documented token and sign alike. */
     struct koosign_str keys[1] = {{KEY, strlen(KEY)}};
     size_t idx = 99, len = 0;
-    if (koosign_verify_v1(QUERY, strlen(QUERY), keys, 1, NULL, NULL, &idx) != KOOSIGN_OK || idx != 0 ||
+    if (koosign_verify_v1(QUERY, strlen(QUERY), keys, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, &idx) != KOOSIGN_OK || idx != 0 ||
         koosign_bench_native_verify_v1((const uint8_t *)QUERY, strlen(QUERY), (const uint8_t *)KEY, strlen(KEY), 1) != 1) {
         fprintf(stderr, "capi_overhead: the documented S1 query did not verify\n");
         return 1;

@@ -98,8 +98,8 @@
 /**
  * The V1 freshness window every endpoint applies by default (SCHEMES.md S1
  * item 8, decision): 300 000 ms (±5 min). Pass it in a koosign_freshness
- * to koosign_verify_v1 / koosign_verify_v1_json; a NULL freshness checks
- * no window, which an endpoint should choose explicitly, not by default.
+ * to koosign_verify_v1 / koosign_verify_v1_json; no window is checked
+ * only by name (koosign_freshness_unchecked()), never by default.
  */
 #define KOOSIGN_V1_DEFAULT_WINDOW_MS 300000
 
@@ -168,7 +168,8 @@
 #define KOOSIGN_STORE_DOWN 3
 
 /**
- * A freshness window of this value is not checked: the check left out by
+ * A freshness window (koosign_policy, koosign_freshness) of this value is
+ * not checked: the check left out by
  * name (tests over captured traffic). Every other value, 0 included, is a
  * window in milliseconds.
  */
@@ -402,6 +403,28 @@ typedef struct koosign_nonce_cache koosign_nonce_cache;
 typedef struct koosign_verified koosign_verified;
 
 /**
+ * A freshness policy: the caller's clock and the accepted distance from
+ * it. Passed by pointer, never NULL (KOOSIGN_NULL_PARAMETER): a window
+ * left out is named, `window_ms` = KOOSIGN_WINDOW_UNCHECKED (or
+ * koosign_freshness_unchecked()).
+ */
+typedef struct koosign_freshness {
+    /**
+     * The caller's clock, Unix time in milliseconds.
+     */
+    uint64_t now_ms;
+    /**
+     * Accepted |now − timestamp| in milliseconds, inclusive:
+     * KOOSIGN_DEFAULT_WINDOW_MS (60 000) is what the V2 guide requires,
+     * KOOSIGN_V1_DEFAULT_WINDOW_MS (300 000) the V1 default,
+     * KOOSIGN_APIG_DEFAULT_WINDOW_MS (900 000) the S6 default;
+     * KOOSIGN_WINDOW_UNCHECKED checks no window (by name: tests over
+     * captured traffic), `now_ms` then unused.
+     */
+    uint64_t window_ms;
+} koosign_freshness;
+
+/**
  * A borrowed string: `len` bytes of UTF-8 at `data`, not NUL-terminated
  * (a NUL byte inside is an ordinary character). `data` may be NULL only
  * when `len` is 0.
@@ -418,22 +441,11 @@ typedef struct koosign_str {
 } koosign_str;
 
 /**
- * A freshness policy: the caller's clock and the accepted distance from
- * it. Passed by pointer; NULL means "check no window".
+ * How koosign_merchant_verify and the one-shot verifiers
+ * (koosign_verify_v1, koosign_verify_v1_json, koosign_verify_v2,
+ * koosign_verify_v2_query) check replays.
  */
-typedef struct koosign_freshness {
-    /**
-     * The caller's clock, Unix time in milliseconds.
-     */
-    uint64_t now_ms;
-    /**
-     * Accepted |now − timestamp| in milliseconds, inclusive:
-     * KOOSIGN_DEFAULT_WINDOW_MS (60 000) is what the V2 guide requires,
-     * KOOSIGN_V1_DEFAULT_WINDOW_MS (300 000) the V1 default,
-     * KOOSIGN_APIG_DEFAULT_WINDOW_MS (900 000) the S6 default.
-     */
-    uint64_t window_ms;
-} koosign_freshness;
+typedef uint32_t koosign_replay;
 
 /**
  * A name and a value (a query parameter, a header, or an `(ak, sk)`
@@ -643,11 +655,6 @@ typedef struct koosign_policy {
 } koosign_policy;
 
 /**
- * How koosign_merchant_verify checks replays.
- */
-typedef uint32_t koosign_replay;
-
-/**
  * The application's part of a success answer (SCHEMES.md S4, §Answers).
  * Each member is absent when its `data` is NULL (a non-NULL empty string
  * is sent as `""`); `user_name` and `password` are given in plain text
@@ -754,13 +761,16 @@ typedef struct koosign_answer {
 /**
  * Everything but the replay check, which the caller then makes itself
  * (an asynchronous store) with koosign_verified_replay_key and
- * koosign_verified_replay_expires_ms; `store` must be NULL.
+ * koosign_verified_replay_expires_ms; `store` must be NULL. Merchant
+ * only: a one-shot verifier returns no replay key, so it refuses this
+ * (KOOSIGN_INVALID_ARGUMENT).
  */
 #define KOOSIGN_REPLAY_DEFERRED 2
 
 /**
- * No replay check, by name (tests over captured traffic); `store` must
- * be NULL.
+ * No replay check, by name (tests over captured traffic); `store` (the
+ * one-shots' `nonce_cache`) must be NULL. Only the replay check is
+ * skipped: the freshness window is named on its own.
  */
 #define KOOSIGN_REPLAY_UNCHECKED 3
 
@@ -773,6 +783,17 @@ extern "C" {
  * never NULL, never to be freed.
  */
 const char *koosign_version(void);
+
+/**
+ * The freshness policy that checks no window, by name: a pointer to a
+ * static `{0, KOOSIGN_WINDOW_UNCHECKED}`, valid for the life of the
+ * program, for the `freshness` argument of the one-shot verifiers
+ * (koosign_verify_v1, koosign_verify_v1_json, koosign_verify_v2,
+ * koosign_verify_v2_query, koosign_verify_licence, koosign_verify_apig).
+ * Only the window is skipped; a replay cache still needs its own
+ * KOOSIGN_REPLAY_STORE / KOOSIGN_REPLAY_UNCHECKED.
+ */
+const struct koosign_freshness *koosign_freshness_unchecked(void);
 
 /**
  * A static, NUL-terminated English description of `status` (a
@@ -820,20 +841,25 @@ koosign_status koosign_panic_boundary_check(void);
  *   leading `?` (not a whole URL). UTF-8.
  * - `keys`, `keys_len`: the access keys to try (several during a key
  *   rotation), `keys_len` ≥ 1.
- * - `freshness`: NULL checks no window (the V1 guide documents none; an
- *   endpoint passes {now, KOOSIGN_V1_DEFAULT_WINDOW_MS} by default and
- *   turns the window off only explicitly); else |now_ms − timeStamp| ≤
- *   window_ms is required (both Unix milliseconds).
- * - `nonce_cache`: NULL keeps no replay state; else the received
+ * - `freshness`: required (NULL is KOOSIGN_NULL_PARAMETER):
+ *   |now_ms − timeStamp| ≤ window_ms (both Unix milliseconds); an endpoint
+ *   passes {now, KOOSIGN_V1_DEFAULT_WINDOW_MS}. The window is left out
+ *   only by name: koosign_freshness_unchecked(), or `window_ms` =
+ *   KOOSIGN_WINDOW_UNCHECKED (the V1 guide documents none).
+ * - `replay`, `nonce_cache`: KOOSIGN_REPLAY_STORE with a cache (NULL is
+ *   KOOSIGN_NULL_PARAMETER), or KOOSIGN_REPLAY_UNCHECKED with NULL (no
+ *   replay check, by name); any other pairing, KOOSIGN_REPLAY_DEFERRED
+ *   included (a one-shot returns no replay key: use
+ *   koosign_merchant_verify), is KOOSIGN_INVALID_ARGUMENT. With a store the received
  *   `authToken` (after the space-as-plus repair) is recorded as the
  *   replay nonce (S1 item 8, decision) once the token and the window
  *   have passed, until timeStamp + window (`freshness->window_ms`, or
- *   KOOSIGN_V1_DEFAULT_WINDOW_MS without `freshness`), and the same token
+ *   KOOSIGN_V1_DEFAULT_WINDOW_MS with the window unchecked), and the same token
  *   again is KOOSIGN_REPLAYED_NONCE — also with its `+` sent raw or as
  *   `%2B`, or the parameters reordered. A refused request leaves the
  *   cache unchanged. The cache may be the one given to
- *   koosign_verify_v2. Without `freshness` the core has no clock and
- *   uses the request's own timeStamp as "now": pass both.
+ *   koosign_verify_v2. With the window unchecked the core has no clock
+ *   and uses the request's own timeStamp as "now": check both.
  * - `out_key_index`: NULL, or receives on success the index in `keys` of
  *   the key that matched.
  *
@@ -851,14 +877,16 @@ koosign_status koosign_panic_boundary_check(void);
  *
  * # Safety
  * Every pointer is NULL (allowed only with a zero length, or where said)
- * or valid for its length for the duration of the call; `nonce_cache`
- * NULL or a live cache from koosign_nonce_cache_new.
+ * or valid for its length for the duration of the call; `freshness` NULL
+ * or valid; `nonce_cache` NULL or a live cache from
+ * koosign_nonce_cache_new.
  */
 koosign_status koosign_verify_v1(const char *query,
                                  size_t query_len,
                                  const struct koosign_str *keys,
                                  size_t keys_len,
                                  const struct koosign_freshness *freshness,
+                                 koosign_replay replay,
                                  struct koosign_nonce_cache *nonce_cache,
                                  size_t *out_key_index);
 
@@ -876,7 +904,7 @@ koosign_status koosign_verify_v1(const char *query,
  *
  * - `auth_token`, `auth_token_len`: the `authToken` header value (UTF-8).
  * - `body`, `body_len`: the exact body bytes received.
- * - `keys`, `keys_len`, `freshness`, `nonce_cache`, `out_key_index`: as
+ * - `keys`, `keys_len`, `freshness`, `replay`, `nonce_cache`, `out_key_index`: as
  *   koosign_verify_v1.
  *
  * Returns the statuses of koosign_verify_v1, and
@@ -897,6 +925,7 @@ koosign_status koosign_verify_v1_json(const char *auth_token,
                                       const struct koosign_str *keys,
                                       size_t keys_len,
                                       const struct koosign_freshness *freshness,
+                                      koosign_replay replay,
                                       struct koosign_nonce_cache *nonce_cache,
                                       size_t *out_key_index);
 
@@ -1107,17 +1136,24 @@ koosign_status koosign_sign_v2(koosign_v2_scheme scheme,
  * - `body`, `body_len`: the exact body bytes received (never re-serialised);
  *   for KOOSIGN_V2_KIT, starting with `{` (and the nonce holds no `{`).
  * - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
- * - `freshness`: NULL checks no window (tests only: the guide requires
- *   ±60 s); else |now_ms − timestamp| ≤ window_ms (Unix milliseconds).
- * - `nonce_cache`: NULL keeps no replay state; else the nonce is recorded
- *   until timestamp + window (window = `freshness->window_ms`, or 60 000
- *   without `freshness`) and a second use within that time is refused.
+ * - `freshness`: required (NULL is KOOSIGN_NULL_PARAMETER):
+ *   |now_ms − timestamp| ≤ window_ms (Unix milliseconds; the guide
+ *   requires KOOSIGN_DEFAULT_WINDOW_MS, ±60 s). Left out only by name
+ *   (tests over captured traffic): koosign_freshness_unchecked(), or
+ *   `window_ms` = KOOSIGN_WINDOW_UNCHECKED.
+ * - `replay`, `nonce_cache`: KOOSIGN_REPLAY_STORE with a cache (NULL is
+ *   KOOSIGN_NULL_PARAMETER), or KOOSIGN_REPLAY_UNCHECKED with NULL (no
+ *   replay check, by name); any other pairing, KOOSIGN_REPLAY_DEFERRED
+ *   included (use koosign_merchant_verify), is KOOSIGN_INVALID_ARGUMENT.
+ *   With a store the nonce is recorded until timestamp + window (window =
+ *   `freshness->window_ms`, or 60 000 with the window unchecked) and a
+ *   second use within that time is refused.
  *   The same cache may also hold V1 tokens (koosign_verify_v1).
  * - `out_key_index`: NULL, or receives on success the index in `keys` of
  *   the key that matched.
  *
  * Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
- * KOOSIGN_INVALID_ARGUMENT (scheme), KOOSIGN_BAD_TIMESTAMP (not 13 digits,
+ * KOOSIGN_INVALID_ARGUMENT (scheme, `replay`), KOOSIGN_BAD_TIMESTAMP (not 13 digits,
  * or a leading zero), KOOSIGN_MISSING_PARAMETER (empty nonce),
  * KOOSIGN_INPUT_TOO_LARGE (nonce over 256 bytes),
  * KOOSIGN_MALFORMED_ENCODING (nonce not printable ASCII),
@@ -1130,8 +1166,8 @@ koosign_status koosign_sign_v2(koosign_v2_scheme scheme,
  *
  * # Safety
  * Every input pointer is NULL (only with a zero length, or where said) or
- * valid for its length for the duration of the call; `nonce_cache` NULL
- * or a live cache from koosign_nonce_cache_new.
+ * valid for its length for the duration of the call; `freshness` NULL or
+ * valid; `nonce_cache` NULL or a live cache from koosign_nonce_cache_new.
  */
 koosign_status koosign_verify_v2(koosign_v2_scheme scheme,
                                  const char *signature,
@@ -1145,6 +1181,7 @@ koosign_status koosign_verify_v2(koosign_v2_scheme scheme,
                                  const struct koosign_str *keys,
                                  size_t keys_len,
                                  const struct koosign_freshness *freshness,
+                                 koosign_replay replay,
                                  struct koosign_nonce_cache *nonce_cache,
                                  size_t *out_key_index);
 
@@ -1171,6 +1208,7 @@ koosign_status koosign_verify_v2_query(const char *query,
                                        const struct koosign_str *keys,
                                        size_t keys_len,
                                        const struct koosign_freshness *freshness,
+                                       koosign_replay replay,
                                        struct koosign_nonce_cache *nonce_cache,
                                        size_t *out_key_index);
 
@@ -1470,7 +1508,9 @@ koosign_status koosign_licence_sign(const char *ts,
  * - `body`, `body_len`: the exact body bytes received.
  * - `signature`, `signature_len`: the `signature` header.
  * - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
- * - `freshness`: NULL checks no window; else |now_ms − ts| ≤ window_ms.
+ * - `freshness`: required (NULL is KOOSIGN_NULL_PARAMETER):
+ *   |now_ms − ts| ≤ window_ms (Unix ms); left out only by name,
+ *   koosign_freshness_unchecked() or `window_ms` = KOOSIGN_WINDOW_UNCHECKED.
  * - `out_key_index`: NULL, or receives on success the index of the key
  *   that matched.
  *
@@ -1589,8 +1629,8 @@ koosign_status koosign_sign_apig_url(const struct koosign_apig_url_request *requ
  * Server-side check of an `SDK-HMAC-SHA256` request (S6): reads
  * Authorization from the request's headers, finds the secret of its
  * `Access` among `credentials`, recomputes over the headers it lists and
- * compares in constant time; checks X-Sdk-Date against `freshness` when
- * given.
+ * compares in constant time; checks X-Sdk-Date against `freshness`
+ * unless it names the window unchecked.
  *
  * The rules of SCHEMES.md S6 (decisions), checked before the MAC:
  * - Authorization and X-Sdk-Date occur once each, and so does every
@@ -1610,9 +1650,11 @@ koosign_status koosign_sign_apig_url(const struct koosign_apig_url_request *requ
  *   and X-Sdk-Date.
  * - `credentials`, `credentials_len`: (name = AK, value = SK) pairs, at
  *   least one, none empty.
- * - `freshness`: NULL checks no window; else |now_ms − X-Sdk-Date| ≤
- *   window_ms (Unix milliseconds); KOOSIGN_APIG_DEFAULT_WINDOW_MS
- *   (±15 min) is the default a server should use.
+ * - `freshness`: required (NULL is KOOSIGN_NULL_PARAMETER):
+ *   |now_ms − X-Sdk-Date| ≤ window_ms (Unix milliseconds);
+ *   KOOSIGN_APIG_DEFAULT_WINDOW_MS (±15 min) is the default a server
+ *   should use. Left out only by name: koosign_freshness_unchecked(), or
+ *   `window_ms` = KOOSIGN_WINDOW_UNCHECKED.
  * - `out_index`: NULL, or receives on success the index of the matching
  *   credential.
  * - `out_unsigned_payload`: NULL, or receives on success 1 when the

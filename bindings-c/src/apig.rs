@@ -1,6 +1,6 @@
 //! S6 — merchant → marketplace open APIs: `SDK-HMAC-SHA256` (AK/SK).
 
-use crate::ffi::{boundary, bytes, freshness_opt, pairs, text, FlagOut, IndexOut, OutBuf, Res};
+use crate::ffi::{boundary, bytes, freshness_of, pairs, text, FlagOut, IndexOut, OutBuf, Res};
 use crate::ffi::{koosign_freshness, koosign_pair, koosign_str};
 use crate::status::koosign_status;
 use core::ffi::{c_char, c_int};
@@ -354,8 +354,8 @@ pub unsafe extern "C" fn koosign_sign_apig_url(
 /// Server-side check of an `SDK-HMAC-SHA256` request (S6): reads
 /// Authorization from the request's headers, finds the secret of its
 /// `Access` among `credentials`, recomputes over the headers it lists and
-/// compares in constant time; checks X-Sdk-Date against `freshness` when
-/// given.
+/// compares in constant time; checks X-Sdk-Date against `freshness`
+/// unless it names the window unchecked.
 ///
 /// The rules of SCHEMES.md S6 (decisions), checked before the MAC:
 /// - Authorization and X-Sdk-Date occur once each, and so does every
@@ -375,9 +375,11 @@ pub unsafe extern "C" fn koosign_sign_apig_url(
 ///   and X-Sdk-Date.
 /// - `credentials`, `credentials_len`: (name = AK, value = SK) pairs, at
 ///   least one, none empty.
-/// - `freshness`: NULL checks no window; else |now_ms − X-Sdk-Date| ≤
-///   window_ms (Unix milliseconds); KOOSIGN_APIG_DEFAULT_WINDOW_MS
-///   (±15 min) is the default a server should use.
+/// - `freshness`: required (NULL is KOOSIGN_NULL_PARAMETER):
+///   |now_ms − X-Sdk-Date| ≤ window_ms (Unix milliseconds);
+///   KOOSIGN_APIG_DEFAULT_WINDOW_MS (±15 min) is the default a server
+///   should use. Left out only by name: koosign_freshness_unchecked(), or
+///   `window_ms` = KOOSIGN_WINDOW_UNCHECKED.
 /// - `out_index`: NULL, or receives on success the index of the matching
 ///   credential.
 /// - `out_unsigned_payload`: NULL, or receives on success 1 when the
@@ -419,7 +421,7 @@ pub unsafe extern "C" fn koosign_verify_apig(
                     .as_ref()
                     .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?,
                 pairs(credentials, credentials_len)?,
-                freshness_opt(freshness),
+                freshness_of(freshness)?,
                 IndexOut::new(out_index),
                 FlagOut::new(out_unsigned_payload),
             )

@@ -32,7 +32,9 @@ pub struct koosign_pair {
 }
 
 /// A freshness policy: the caller's clock and the accepted distance from
-/// it. Passed by pointer; NULL means "check no window".
+/// it. Passed by pointer, never NULL (KOOSIGN_NULL_PARAMETER): a window
+/// left out is named, `window_ms` = KOOSIGN_WINDOW_UNCHECKED (or
+/// koosign_freshness_unchecked()).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct koosign_freshness {
@@ -41,14 +43,37 @@ pub struct koosign_freshness {
     /// Accepted |now − timestamp| in milliseconds, inclusive:
     /// KOOSIGN_DEFAULT_WINDOW_MS (60 000) is what the V2 guide requires,
     /// KOOSIGN_V1_DEFAULT_WINDOW_MS (300 000) the V1 default,
-    /// KOOSIGN_APIG_DEFAULT_WINDOW_MS (900 000) the S6 default.
+    /// KOOSIGN_APIG_DEFAULT_WINDOW_MS (900 000) the S6 default;
+    /// KOOSIGN_WINDOW_UNCHECKED checks no window (by name: tests over
+    /// captured traffic), `now_ms` then unused.
     pub window_ms: u64,
 }
 
 impl koosign_freshness {
     pub(crate) fn to_core(self) -> ks::Freshness {
-        ks::Freshness::with_window(self.now_ms, self.window_ms)
+        if self.window_ms == crate::merchant::KOOSIGN_WINDOW_UNCHECKED {
+            ks::Freshness::Unchecked
+        } else {
+            ks::Freshness::with_window(self.now_ms, self.window_ms)
+        }
     }
+}
+
+static UNCHECKED_FRESHNESS: koosign_freshness = koosign_freshness {
+    now_ms: 0,
+    window_ms: crate::merchant::KOOSIGN_WINDOW_UNCHECKED,
+};
+
+/// The freshness policy that checks no window, by name: a pointer to a
+/// static `{0, KOOSIGN_WINDOW_UNCHECKED}`, valid for the life of the
+/// program, for the `freshness` argument of the one-shot verifiers
+/// (koosign_verify_v1, koosign_verify_v1_json, koosign_verify_v2,
+/// koosign_verify_v2_query, koosign_verify_licence, koosign_verify_apig).
+/// Only the window is skipped; a replay cache still needs its own
+/// KOOSIGN_REPLAY_STORE / KOOSIGN_REPLAY_UNCHECKED.
+#[no_mangle]
+pub extern "C" fn koosign_freshness_unchecked() -> *const koosign_freshness {
+    &UNCHECKED_FRESHNESS
 }
 
 /// Runs `f` inside the panic boundary: a panic becomes `KOOSIGN_PANIC`
@@ -175,13 +200,16 @@ pub(crate) unsafe fn pairs<'a>(ptr: *const koosign_pair, n: usize) -> Res<Vec<(&
         .collect()
 }
 
-/// An optional `koosign_freshness` (NULL: `Freshness::Unchecked`).
+/// A required `koosign_freshness`: NULL is KOOSIGN_NULL_PARAMETER (a
+/// window is left out only by name, KOOSIGN_WINDOW_UNCHECKED).
 ///
 /// # Safety
 /// Unless NULL, `ptr` points to a valid `koosign_freshness`.
-pub(crate) unsafe fn freshness_opt(ptr: *const koosign_freshness) -> ks::Freshness {
+pub(crate) unsafe fn freshness_of(ptr: *const koosign_freshness) -> Res<ks::Freshness> {
     // SAFETY: NULL or valid, per the contract.
-    unsafe { ptr.as_ref() }.map_or(ks::Freshness::Unchecked, |f| f.to_core())
+    unsafe { ptr.as_ref() }
+        .map(|f| f.to_core())
+        .ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)
 }
 
 /// An optional `size_t` out-pointer (the index of the key that matched).

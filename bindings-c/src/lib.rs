@@ -93,8 +93,8 @@ pub const KOOSIGN_AES128_KEY_LEN: usize = 16;
 pub const KOOSIGN_DEFAULT_WINDOW_MS: u64 = 60_000;
 /// The V1 freshness window every endpoint applies by default (SCHEMES.md S1
 /// item 8, decision): 300 000 ms (±5 min). Pass it in a koosign_freshness
-/// to koosign_verify_v1 / koosign_verify_v1_json; a NULL freshness checks
-/// no window, which an endpoint should choose explicitly, not by default.
+/// to koosign_verify_v1 / koosign_verify_v1_json; no window is checked
+/// only by name (koosign_freshness_unchecked()), never by default.
 pub const KOOSIGN_V1_DEFAULT_WINDOW_MS: u64 = 300_000;
 /// The X-Sdk-Date window of koosign_verify_apig by default (SCHEMES.md S6,
 /// the gateway's observed tolerance): 900 000 ms (±15 min).

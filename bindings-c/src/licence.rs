@@ -1,6 +1,6 @@
 //! S5 — older licence APIs: `ts`, `nonce`, `signature` headers.
 
-use crate::ffi::{boundary, bytes, freshness_opt, strs, text, IndexOut, OutBuf};
+use crate::ffi::{boundary, bytes, freshness_of, strs, text, IndexOut, OutBuf};
 use crate::ffi::{koosign_freshness, koosign_str};
 use crate::status::koosign_status;
 use core::ffi::c_char;
@@ -72,7 +72,9 @@ pub unsafe extern "C" fn koosign_licence_sign(
 /// - `body`, `body_len`: the exact body bytes received.
 /// - `signature`, `signature_len`: the `signature` header.
 /// - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
-/// - `freshness`: NULL checks no window; else |now_ms − ts| ≤ window_ms.
+/// - `freshness`: required (NULL is KOOSIGN_NULL_PARAMETER):
+///   |now_ms − ts| ≤ window_ms (Unix ms); left out only by name,
+///   koosign_freshness_unchecked() or `window_ms` = KOOSIGN_WINDOW_UNCHECKED.
 /// - `out_key_index`: NULL, or receives on success the index of the key
 ///   that matched.
 ///
@@ -111,7 +113,7 @@ pub unsafe extern "C" fn koosign_verify_licence(
                 bytes(body, body_len)?,
                 text(signature, signature_len)?,
                 strs(keys, keys_len)?,
-                freshness_opt(freshness),
+                freshness_of(freshness)?,
                 IndexOut::new(out_key_index),
             )
         };

@@ -13,7 +13,8 @@ use core::ffi::c_char;
 use ks::answer::{ResultCode, Stage};
 use ks::merchant::{Merchant, Policy, Replay, Request, Verified, Window};
 
-/// A freshness window of this value is not checked: the check left out by
+/// A freshness window (koosign_policy, koosign_freshness) of this value is
+/// not checked: the check left out by
 /// name (tests over captured traffic). Every other value, 0 included, is a
 /// window in milliseconds.
 pub const KOOSIGN_WINDOW_UNCHECKED: u64 = u64::MAX;
@@ -162,17 +163,22 @@ pub unsafe extern "C" fn koosign_merchant_free(merchant: *mut koosign_merchant) 
     });
 }
 
-/// How koosign_merchant_verify checks replays.
+/// How koosign_merchant_verify and the one-shot verifiers
+/// (koosign_verify_v1, koosign_verify_v1_json, koosign_verify_v2,
+/// koosign_verify_v2_query) check replays.
 pub type koosign_replay = u32;
 /// Record the nonce / token in the given koosign_nonce_store (a replay is
 /// refused, a full or unreachable store too: fail closed).
 pub const KOOSIGN_REPLAY_STORE: koosign_replay = 1;
 /// Everything but the replay check, which the caller then makes itself
 /// (an asynchronous store) with koosign_verified_replay_key and
-/// koosign_verified_replay_expires_ms; `store` must be NULL.
+/// koosign_verified_replay_expires_ms; `store` must be NULL. Merchant
+/// only: a one-shot verifier returns no replay key, so it refuses this
+/// (KOOSIGN_INVALID_ARGUMENT).
 pub const KOOSIGN_REPLAY_DEFERRED: koosign_replay = 2;
-/// No replay check, by name (tests over captured traffic); `store` must
-/// be NULL.
+/// No replay check, by name (tests over captured traffic); `store` (the
+/// one-shots' `nonce_cache`) must be NULL. Only the replay check is
+/// skipped: the freshness window is named on its own.
 pub const KOOSIGN_REPLAY_UNCHECKED: koosign_replay = 3;
 
 #[allow(clippy::large_enum_variant)] // a `Verified` is ~4 KiB; the handle is reused, so it is not boxed per request

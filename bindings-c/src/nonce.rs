@@ -4,6 +4,7 @@
 //! allocated once, capacity chosen at run time, behind a mutex).
 
 use crate::ffi::boundary;
+use crate::merchant::{koosign_replay, KOOSIGN_REPLAY_STORE, KOOSIGN_REPLAY_UNCHECKED};
 use crate::status::koosign_status;
 use core::ffi::{c_int, c_void};
 use ks::{NonceSlot, NonceSlots, NonceStore};
@@ -297,8 +298,23 @@ unsafe extern "C" fn cache_check_and_insert(
 /// the core calls after the MAC and the window have passed: verifying
 /// (HMAC over a body of any size) never holds the lock, so threads sharing
 /// one cache are serialised only while an entry is recorded.
-pub(crate) fn store_of(cache: Option<&koosign_nonce_cache>) -> Option<LockedStore<'_>> {
-    cache.map(LockedStore)
+///
+/// `replay` names the policy of a one-shot verifier: KOOSIGN_REPLAY_STORE
+/// with a cache (NULL is KOOSIGN_NULL_PARAMETER), KOOSIGN_REPLAY_UNCHECKED
+/// with NULL (`None`: no replay check, by name); anything else (a cache
+/// with UNCHECKED, KOOSIGN_REPLAY_DEFERRED — a one-shot returns no replay
+/// key, use koosign_merchant_verify — or an unknown value) is
+/// KOOSIGN_INVALID_ARGUMENT.
+pub(crate) fn store_of(
+    replay: koosign_replay,
+    cache: Option<&koosign_nonce_cache>,
+) -> Result<Option<LockedStore<'_>>, koosign_status> {
+    match (replay, cache) {
+        (KOOSIGN_REPLAY_STORE, Some(c)) => Ok(Some(LockedStore(c))),
+        (KOOSIGN_REPLAY_STORE, None) => Err(koosign_status::KOOSIGN_NULL_PARAMETER),
+        (KOOSIGN_REPLAY_UNCHECKED, None) => Ok(None),
+        _ => Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
+    }
 }
 
 /// A [`NonceStore`] over a shared cache that locks per call.

@@ -1,9 +1,10 @@
 //! S1 / S1b — V1 notifications (`authToken`).
 
 use crate::ffi::{
-    boundary, bytes, freshness_opt, pairs, produce, strs, text, with_scratch, IndexOut, OutBuf,
+    boundary, bytes, freshness_of, pairs, produce, strs, text, with_scratch, IndexOut, OutBuf,
 };
 use crate::ffi::{koosign_freshness, koosign_pair, koosign_str};
+use crate::merchant::koosign_replay;
 use crate::nonce::{koosign_nonce_cache, store_of};
 use crate::status::koosign_status;
 use core::ffi::c_char;
@@ -26,20 +27,25 @@ use core::ffi::c_char;
 ///   leading `?` (not a whole URL). UTF-8.
 /// - `keys`, `keys_len`: the access keys to try (several during a key
 ///   rotation), `keys_len` ≥ 1.
-/// - `freshness`: NULL checks no window (the V1 guide documents none; an
-///   endpoint passes {now, KOOSIGN_V1_DEFAULT_WINDOW_MS} by default and
-///   turns the window off only explicitly); else |now_ms − timeStamp| ≤
-///   window_ms is required (both Unix milliseconds).
-/// - `nonce_cache`: NULL keeps no replay state; else the received
+/// - `freshness`: required (NULL is KOOSIGN_NULL_PARAMETER):
+///   |now_ms − timeStamp| ≤ window_ms (both Unix milliseconds); an endpoint
+///   passes {now, KOOSIGN_V1_DEFAULT_WINDOW_MS}. The window is left out
+///   only by name: koosign_freshness_unchecked(), or `window_ms` =
+///   KOOSIGN_WINDOW_UNCHECKED (the V1 guide documents none).
+/// - `replay`, `nonce_cache`: KOOSIGN_REPLAY_STORE with a cache (NULL is
+///   KOOSIGN_NULL_PARAMETER), or KOOSIGN_REPLAY_UNCHECKED with NULL (no
+///   replay check, by name); any other pairing, KOOSIGN_REPLAY_DEFERRED
+///   included (a one-shot returns no replay key: use
+///   koosign_merchant_verify), is KOOSIGN_INVALID_ARGUMENT. With a store the received
 ///   `authToken` (after the space-as-plus repair) is recorded as the
 ///   replay nonce (S1 item 8, decision) once the token and the window
 ///   have passed, until timeStamp + window (`freshness->window_ms`, or
-///   KOOSIGN_V1_DEFAULT_WINDOW_MS without `freshness`), and the same token
+///   KOOSIGN_V1_DEFAULT_WINDOW_MS with the window unchecked), and the same token
 ///   again is KOOSIGN_REPLAYED_NONCE — also with its `+` sent raw or as
 ///   `%2B`, or the parameters reordered. A refused request leaves the
 ///   cache unchanged. The cache may be the one given to
-///   koosign_verify_v2. Without `freshness` the core has no clock and
-///   uses the request's own timeStamp as "now": pass both.
+///   koosign_verify_v2. With the window unchecked the core has no clock
+///   and uses the request's own timeStamp as "now": check both.
 /// - `out_key_index`: NULL, or receives on success the index in `keys` of
 ///   the key that matched.
 ///
@@ -57,8 +63,9 @@ use core::ffi::c_char;
 ///
 /// # Safety
 /// Every pointer is NULL (allowed only with a zero length, or where said)
-/// or valid for its length for the duration of the call; `nonce_cache`
-/// NULL or a live cache from koosign_nonce_cache_new.
+/// or valid for its length for the duration of the call; `freshness` NULL
+/// or valid; `nonce_cache` NULL or a live cache from
+/// koosign_nonce_cache_new.
 #[no_mangle]
 pub unsafe extern "C" fn koosign_verify_v1(
     query: *const c_char,
@@ -66,6 +73,7 @@ pub unsafe extern "C" fn koosign_verify_v1(
     keys: *const koosign_str,
     keys_len: usize,
     freshness: *const koosign_freshness,
+    replay: koosign_replay,
     nonce_cache: *mut koosign_nonce_cache,
     out_key_index: *mut usize,
 ) -> koosign_status {
@@ -78,14 +86,17 @@ pub unsafe extern "C" fn koosign_verify_v1(
             (
                 text(query, query_len)?,
                 strs(keys, keys_len)?,
-                freshness_opt(freshness),
+                freshness_of(freshness)?,
                 nonce_cache.cast_const().as_ref(),
                 IndexOut::new(out_key_index),
             )
         };
-        let mut store = store_of(cache);
+        let mut store = store_of(replay, cache)?;
         let i = with_scratch(query.len(), |scratch| {
-            let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
+            let store = match store.as_mut() {
+                Some(s) => ks::Replay::Store(s),
+                None => ks::Replay::Unchecked,
+            };
             ks::verify_v1_query(query, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);
@@ -106,7 +117,7 @@ pub unsafe extern "C" fn koosign_verify_v1(
 ///
 /// - `auth_token`, `auth_token_len`: the `authToken` header value (UTF-8).
 /// - `body`, `body_len`: the exact body bytes received.
-/// - `keys`, `keys_len`, `freshness`, `nonce_cache`, `out_key_index`: as
+/// - `keys`, `keys_len`, `freshness`, `replay`, `nonce_cache`, `out_key_index`: as
 ///   koosign_verify_v1.
 ///
 /// Returns the statuses of koosign_verify_v1, and
@@ -128,6 +139,7 @@ pub unsafe extern "C" fn koosign_verify_v1_json(
     keys: *const koosign_str,
     keys_len: usize,
     freshness: *const koosign_freshness,
+    replay: koosign_replay,
     nonce_cache: *mut koosign_nonce_cache,
     out_key_index: *mut usize,
 ) -> koosign_status {
@@ -140,15 +152,18 @@ pub unsafe extern "C" fn koosign_verify_v1_json(
                 text(auth_token, auth_token_len)?,
                 bytes(body, body_len)?,
                 strs(keys, keys_len)?,
-                freshness_opt(freshness),
+                freshness_of(freshness)?,
                 nonce_cache.cast_const().as_ref(),
                 IndexOut::new(out_key_index),
             )
         };
-        let mut store = store_of(cache);
+        let mut store = store_of(replay, cache)?;
         let scratch_len = body.len().saturating_add(token.len()).saturating_add(9);
         let i = with_scratch(scratch_len, |scratch| {
-            let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
+            let store = match store.as_mut() {
+                Some(s) => ks::Replay::Store(s),
+                None => ks::Replay::Unchecked,
+            };
             ks::verify_v1_json(token, body, &keys, fresh, store, scratch).map(|v| v.key_index())
         })?;
         index.set(i);

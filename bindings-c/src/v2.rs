@@ -1,8 +1,9 @@
 //! S2 / S2b — V2 notifications (`signature`, `timestamp`, `nonce`) and kit
 //! `x-sign` headers.
 
-use crate::ffi::{boundary, bytes, freshness_opt, strs, text, with_scratch, IndexOut, OutBuf, Res};
+use crate::ffi::{boundary, bytes, freshness_of, strs, text, with_scratch, IndexOut, OutBuf, Res};
 use crate::ffi::{koosign_freshness, koosign_str};
+use crate::merchant::koosign_replay;
 use crate::nonce::{koosign_nonce_cache, store_of};
 use crate::status::koosign_status;
 use core::ffi::c_char;
@@ -103,17 +104,24 @@ pub unsafe extern "C" fn koosign_sign_v2(
 /// - `body`, `body_len`: the exact body bytes received (never re-serialised);
 ///   for KOOSIGN_V2_KIT, starting with `{` (and the nonce holds no `{`).
 /// - `keys`, `keys_len`: the access keys to try, `keys_len` ≥ 1.
-/// - `freshness`: NULL checks no window (tests only: the guide requires
-///   ±60 s); else |now_ms − timestamp| ≤ window_ms (Unix milliseconds).
-/// - `nonce_cache`: NULL keeps no replay state; else the nonce is recorded
-///   until timestamp + window (window = `freshness->window_ms`, or 60 000
-///   without `freshness`) and a second use within that time is refused.
+/// - `freshness`: required (NULL is KOOSIGN_NULL_PARAMETER):
+///   |now_ms − timestamp| ≤ window_ms (Unix milliseconds; the guide
+///   requires KOOSIGN_DEFAULT_WINDOW_MS, ±60 s). Left out only by name
+///   (tests over captured traffic): koosign_freshness_unchecked(), or
+///   `window_ms` = KOOSIGN_WINDOW_UNCHECKED.
+/// - `replay`, `nonce_cache`: KOOSIGN_REPLAY_STORE with a cache (NULL is
+///   KOOSIGN_NULL_PARAMETER), or KOOSIGN_REPLAY_UNCHECKED with NULL (no
+///   replay check, by name); any other pairing, KOOSIGN_REPLAY_DEFERRED
+///   included (use koosign_merchant_verify), is KOOSIGN_INVALID_ARGUMENT.
+///   With a store the nonce is recorded until timestamp + window (window =
+///   `freshness->window_ms`, or 60 000 with the window unchecked) and a
+///   second use within that time is refused.
 ///   The same cache may also hold V1 tokens (koosign_verify_v1).
 /// - `out_key_index`: NULL, or receives on success the index in `keys` of
 ///   the key that matched.
 ///
 /// Returns KOOSIGN_OK, KOOSIGN_NULL_PARAMETER, KOOSIGN_INVALID_UTF8,
-/// KOOSIGN_INVALID_ARGUMENT (scheme), KOOSIGN_BAD_TIMESTAMP (not 13 digits,
+/// KOOSIGN_INVALID_ARGUMENT (scheme, `replay`), KOOSIGN_BAD_TIMESTAMP (not 13 digits,
 /// or a leading zero), KOOSIGN_MISSING_PARAMETER (empty nonce),
 /// KOOSIGN_INPUT_TOO_LARGE (nonce over 256 bytes),
 /// KOOSIGN_MALFORMED_ENCODING (nonce not printable ASCII),
@@ -126,8 +134,8 @@ pub unsafe extern "C" fn koosign_sign_v2(
 ///
 /// # Safety
 /// Every input pointer is NULL (only with a zero length, or where said) or
-/// valid for its length for the duration of the call; `nonce_cache` NULL
-/// or a live cache from koosign_nonce_cache_new.
+/// valid for its length for the duration of the call; `freshness` NULL or
+/// valid; `nonce_cache` NULL or a live cache from koosign_nonce_cache_new.
 #[no_mangle]
 pub unsafe extern "C" fn koosign_verify_v2(
     scheme: koosign_v2_scheme,
@@ -142,6 +150,7 @@ pub unsafe extern "C" fn koosign_verify_v2(
     keys: *const koosign_str,
     keys_len: usize,
     freshness: *const koosign_freshness,
+    replay: koosign_replay,
     nonce_cache: *mut koosign_nonce_cache,
     out_key_index: *mut usize,
 ) -> koosign_status {
@@ -157,7 +166,7 @@ pub unsafe extern "C" fn koosign_verify_v2(
                 text(nonce, nonce_len)?,
                 bytes(body, body_len)?,
                 strs(keys, keys_len)?,
-                freshness_opt(freshness),
+                freshness_of(freshness)?,
                 nonce_cache.cast_const().as_ref(),
                 IndexOut::new(out_key_index),
             )
@@ -168,7 +177,7 @@ pub unsafe extern "C" fn koosign_verify_v2(
             timestamp,
             nonce,
         };
-        index.set(verify(scheme, &auth, body, &keys, fresh, cache)?);
+        index.set(verify(scheme, &auth, body, &keys, fresh, replay, cache)?);
         Ok(())
     })
 }
@@ -196,6 +205,7 @@ pub unsafe extern "C" fn koosign_verify_v2_query(
     keys: *const koosign_str,
     keys_len: usize,
     freshness: *const koosign_freshness,
+    replay: koosign_replay,
     nonce_cache: *mut koosign_nonce_cache,
     out_key_index: *mut usize,
 ) -> koosign_status {
@@ -208,14 +218,22 @@ pub unsafe extern "C" fn koosign_verify_v2_query(
                 text(query, query_len)?,
                 bytes(body, body_len)?,
                 strs(keys, keys_len)?,
-                freshness_opt(freshness),
+                freshness_of(freshness)?,
                 nonce_cache.cast_const().as_ref(),
                 IndexOut::new(out_key_index),
             )
         };
         let i = with_scratch(query.len(), |scratch| {
             let auth = ks::V2Auth::from_query(query, scratch)?;
-            verify(ks::V2Scheme::Query, &auth, body, &keys, fresh, cache)
+            verify(
+                ks::V2Scheme::Query,
+                &auth,
+                body,
+                &keys,
+                fresh,
+                replay,
+                cache,
+            )
         })?;
         index.set(i);
         Ok(())
@@ -228,9 +246,13 @@ fn verify(
     body: &[u8],
     keys: &[&str],
     fresh: ks::Freshness,
+    replay: koosign_replay,
     cache: Option<&koosign_nonce_cache>,
 ) -> Res<usize> {
-    let mut store = store_of(cache);
-    let store = match store.as_mut() { Some(s) => ks::Replay::Store(s), None => ks::Replay::Unchecked };
+    let mut store = store_of(replay, cache)?;
+    let store = match store.as_mut() {
+        Some(s) => ks::Replay::Store(s),
+        None => ks::Replay::Unchecked,
+    };
     Ok(ks::verify_v2(scheme, auth, body, keys, fresh, store)?.key_index())
 }

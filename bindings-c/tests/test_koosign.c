@@ -139,10 +139,10 @@ static void test_spec_vectors(void) {
     if (ST(koosign_v1_auth_token(S(V1_QUERY), S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
         CHECK(eq(out, n, V1_TOKEN));
     }
-    ST(koosign_verify_v1(S(V1_QUERY), keys, 2, NULL, NULL, &idx), KOOSIGN_OK);
+    ST(koosign_verify_v1(S(V1_QUERY), keys, 2, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, &idx), KOOSIGN_OK);
     CHECK(idx == 1);
     /* a leading '?' is accepted */
-    ST(koosign_verify_v1(S("?" V1_QUERY), keys + 1, 1, NULL, NULL, NULL), KOOSIGN_OK);
+    ST(koosign_verify_v1(S("?" V1_QUERY), keys + 1, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_OK);
 
     /* S2, S2b */
     if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B(V2_BODY), S(KEY), S(V2_NONCE), S(V2_TS), out, sizeof out, &n),
@@ -154,23 +154,23 @@ static void test_spec_vectors(void) {
         CHECK(eq(out, n, KIT_SIG));
     }
     idx = 99;
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), keys, 2, NULL, NULL,
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), keys, 2, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL,
                          &idx),
        KOOSIGN_OK);
     CHECK(idx == 1);
     /* lower-case hex is accepted (licences send it) */
     ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S("cd8d59bb7fcf7574752b5eb0ed04b3acf4a759da53f24d30a79abe45c5d1ba25"),
-                         S(V2_TS), S(V2_NONCE), B(V2_BODY), keys + 1, 1, NULL, NULL, NULL),
+                         S(V2_TS), S(V2_NONCE), B(V2_BODY), keys + 1, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_OK);
-    ST(koosign_verify_v2(KOOSIGN_V2_KIT, S(KIT_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), keys + 1, 1, NULL, NULL,
+    ST(koosign_verify_v2(KOOSIGN_V2_KIT, S(KIT_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), keys + 1, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL,
                          NULL),
        KOOSIGN_OK);
     /* the basic signature does not pass as kit */
-    ST(koosign_verify_v2(KOOSIGN_V2_KIT, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), keys + 1, 1, NULL, NULL,
+    ST(koosign_verify_v2(KOOSIGN_V2_KIT, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), keys + 1, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL,
                          NULL),
        KOOSIGN_SIGNATURE_MISMATCH);
     ST(koosign_verify_v2_query(S("signature=" V2_SIG "&timestamp=" V2_TS "&nonce=" V2_NONCE), B(V2_BODY),
-                               keys + 1, 1, NULL, NULL, NULL),
+                               keys + 1, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_OK);
 
     /* S3 */
@@ -323,7 +323,7 @@ static void test_spec_vectors(void) {
     koosign_pair creds[2] = {{KS("OtherKey"), KS("OtherSecret")}, {KS("AccessKey"), KS("SecretKey")}};
     idx = 99;
     int unsigned_payload = 7;
-    ST(koosign_verify_apig(&r3, creds, 2, NULL, &idx, &unsigned_payload), KOOSIGN_MALFORMED_ENCODING);
+    ST(koosign_verify_apig(&r3, creds, 2, koosign_freshness_unchecked(), &idx, &unsigned_payload), KOOSIGN_MALFORMED_ENCODING);
     CHECK(idx == 99 && unsigned_payload == 7); /* outputs untouched on failure */
     {
         static const char creq[] = "GET\n/path/\nlimit=1\nx-sdk-date:20060102T150405Z\n\nx-sdk-date\n"
@@ -344,7 +344,7 @@ static void test_spec_vectors(void) {
                                 NULL, 0};
     idx = 99;
     unsigned_payload = 7;
-    ST(koosign_verify_apig(&r1v, creds, 2, NULL, &idx, &unsigned_payload), KOOSIGN_OK);
+    ST(koosign_verify_apig(&r1v, creds, 2, koosign_freshness_unchecked(), &idx, &unsigned_payload), KOOSIGN_OK);
     CHECK(idx == 1 && unsigned_payload == 0);
     koosign_pair q4[] = {{KS("limit"), KS("1")},
                          {KS("enable"), KS("true")},
@@ -378,14 +378,14 @@ static void test_round_trips(void) {
                              {KS("timeStamp"), KS("20200727073711903")}};
     if (ST(koosign_build_v1_query(params, 5, S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
         CHECK(memmem(out, n, "customerName=a+b%2Bc%3Dd%26e+%E4%B8%AD", 38) != NULL);
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, NULL, &idx), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, &idx), KOOSIGN_OK);
         CHECK(idx == 0);
         koosign_freshness fresh = {V1_TS_MS + 1000, 60000};
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_OK);
         fresh.now_ms = V1_TS_MS + 61000;
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
         fresh.now_ms = V1_TS_MS - 60000; /* the window is inclusive, both sides */
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, NULL, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, &fresh, KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_OK);
         if (ST(koosign_v1_canonical((const char *)out, n, out2, sizeof out2, &n2), KOOSIGN_OK)) {
             CHECK(eq(out2, n2, "Zeta=1&activity=newInstance&customerName=a b+c=d&e \xe4\xb8\xad&empty="
                                "&timeStamp=20200727073711903"));
@@ -397,7 +397,7 @@ static void test_round_trips(void) {
     params[1].value = KS("a b+c&d=e \xe4\xb8\xad");
     if (ST(koosign_build_v1_query(params, 5, S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
         CHECK(memmem(out, n, "customerName=a+b%2Bc%26d%3De+%E4%B8%AD", 38) != NULL);
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_AMBIGUOUS);
         n2 = 5;
         ST(koosign_v1_canonical((const char *)out, n, out2, sizeof out2, &n2), KOOSIGN_AMBIGUOUS);
         CHECK(n2 == 0);
@@ -411,9 +411,9 @@ static void test_round_trips(void) {
         }
         many[9] = KS(KEY);
         idx = 99;
-        ST(koosign_verify_v1(S(V1_QUERY), many, 10, NULL, NULL, &idx), KOOSIGN_OK);
+        ST(koosign_verify_v1(S(V1_QUERY), many, 10, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, &idx), KOOSIGN_OK);
         CHECK(idx == 9);
-        ST(koosign_verify_v1(S(V1_QUERY), many, 9, NULL, NULL, &idx), KOOSIGN_SIGNATURE_MISMATCH);
+        ST(koosign_verify_v1(S(V1_QUERY), many, 9, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, &idx), KOOSIGN_SIGNATURE_MISMATCH);
         CHECK(idx == 9); /* untouched on failure */
     }
 
@@ -426,11 +426,11 @@ static void test_round_trips(void) {
         size_t tn = 0;
         if (ST(koosign_v1_auth_token((const char *)out, n, S(KEY), tok, sizeof tok, &tn), KOOSIGN_OK)) {
             idx = 99;
-            ST(koosign_verify_v1_json((const char *)tok, tn, (const uint8_t *)json, strlen(json), &key, 1, NULL, NULL,
+            ST(koosign_verify_v1_json((const char *)tok, tn, (const uint8_t *)json, strlen(json), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL,
                                       &idx),
                KOOSIGN_OK);
             CHECK(idx == 0);
-            ST(koosign_verify_v1_json((const char *)tok, tn, B("[1,2]"), &key, 1, NULL, NULL, NULL),
+            ST(koosign_verify_v1_json((const char *)tok, tn, B("[1,2]"), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
                KOOSIGN_MALFORMED_ENCODING);
         }
     }
@@ -441,19 +441,22 @@ static void test_round_trips(void) {
         CHECK(koosign_nonce_cache_capacity(cache) == 100); /* exactly the capacity asked for */
         koosign_freshness fresh = {V2_TS_MS + 5000, KOOSIGN_DEFAULT_WINDOW_MS};
         ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh,
+                             KOOSIGN_REPLAY_STORE,
                              cache, NULL),
            KOOSIGN_OK);
         CHECK(koosign_nonce_cache_len(cache) == 1);
         ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh,
+                             KOOSIGN_REPLAY_STORE,
                              cache, NULL),
            KOOSIGN_REPLAYED_NONCE);
         /* a forgery is not recorded */
-        ST(koosign_verify_v2(KOOSIGN_V2_KIT, S(V2_SIG), S(V2_TS), S("other"), B(V2_BODY), &key, 1, &fresh, cache,
+        ST(koosign_verify_v2(KOOSIGN_V2_KIT, S(V2_SIG), S(V2_TS), S("other"), B(V2_BODY), &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache,
                              NULL),
            KOOSIGN_SIGNATURE_MISMATCH);
         CHECK(koosign_nonce_cache_len(cache) == 1);
         fresh.now_ms = V2_TS_MS + 60001;
         ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh,
+                             KOOSIGN_REPLAY_STORE,
                              cache, NULL),
            KOOSIGN_STALE_TIMESTAMP);
         koosign_nonce_cache_free(cache);
@@ -510,7 +513,7 @@ static void test_round_trips(void) {
            KOOSIGN_STALE_TIMESTAMP);
         /* a space in the signature is read as '+' */
         ST(koosign_verify_licence(S(V2_TS), S(V2_NONCE), (const uint8_t *)lic_body, strlen(lic_body),
-                                  S("qU/H2EHTKy9ALW/Aiua2v4hj2iq9lfC93lUydM7kVoY="), &key, 1, NULL, NULL),
+                                  S("qU/H2EHTKy9ALW/Aiua2v4hj2iq9lfC93lUydM7kVoY="), &key, 1, koosign_freshness_unchecked(), NULL),
            KOOSIGN_OK);
     }
 
@@ -545,9 +548,9 @@ static void test_round_trips(void) {
         fresh.now_ms = now + 16 * 60 * 1000;
         ST(koosign_verify_apig(&rs, &cred, 1, &fresh, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
         koosign_pair wrong = {KS("AK"), KS("SK2")};
-        ST(koosign_verify_apig(&rs, &wrong, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+        ST(koosign_verify_apig(&rs, &wrong, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
         rs.headers_len = 4; /* Authorization dropped */
-        ST(koosign_verify_apig(&rs, &cred, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
+        ST(koosign_verify_apig(&rs, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_MISSING_PARAMETER);
     }
     /* no X-Sdk-Date and no clock */
     ST(koosign_sign_apig(&r, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), KOOSIGN_MISSING_PARAMETER);
@@ -565,18 +568,18 @@ static void test_statuses(void) {
     size_t n = 0;
     koosign_str key = KS(KEY);
 
-    ST(koosign_verify_v1(S("activity=x&authToken=abc"), &key, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
-    ST(koosign_verify_v1(S("timeStamp=20200727073711903&activity=x"), &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v1(S("activity=x&authToken=abc"), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_MISSING_PARAMETER);
+    ST(koosign_verify_v1(S("timeStamp=20200727073711903&activity=x"), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_MISSING_PARAMETER);
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(""), B(V2_BODY), &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(""), B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_MISSING_PARAMETER);
-    ST(koosign_verify_v2_query(S("signature=" V2_SIG "&timestamp=" V2_TS), B(V2_BODY), &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v2_query(S("signature=" V2_SIG "&timestamp=" V2_TS), B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_MISSING_PARAMETER);
     ST(koosign_verify_body_sign(S("signature=\"x\""), B("{}"), &key, 1, NULL), KOOSIGN_MISSING_PARAMETER);
 
-    ST(koosign_verify_v1(S("a=%zz&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v1(S("a=%zz&timeStamp=20200727073711903&authToken=x"), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_MALFORMED_ENCODING);
-    ST(koosign_verify_v1(S("a=%ff&timeStamp=20200727073711903&authToken=x"), &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v1(S("a=%ff&timeStamp=20200727073711903&authToken=x"), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_MALFORMED_ENCODING); /* decodes to a byte that is not UTF-8 */
     ST(koosign_verify_body_sign(S("sign_type=HMAC-SHA256, signature=\"x\""), B("{}"), &key, 1, NULL),
        KOOSIGN_MALFORMED_ENCODING);
@@ -585,14 +588,15 @@ static void test_statuses(void) {
     ST(koosign_encrypt_field_with_iv(S("admin"), S(KEY), KOOSIGN_AES256, S("short"), out, sizeof out, &n),
        KOOSIGN_MALFORMED_ENCODING);
 
-    ST(koosign_verify_v1(S("timeStamp=2020&authToken=" V1_TOKEN), &key, 1, NULL, NULL, NULL), KOOSIGN_BAD_TIMESTAMP);
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S("16805080666l8"), S(V2_NONCE), B(V2_BODY), &key, 1, NULL,
+    ST(koosign_verify_v1(S("timeStamp=2020&authToken=" V1_TOKEN), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_BAD_TIMESTAMP);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S("16805080666l8"), S(V2_NONCE), B(V2_BODY), &key, 1, koosign_freshness_unchecked(),
+                         KOOSIGN_REPLAY_UNCHECKED,
                          NULL, NULL),
        KOOSIGN_BAD_TIMESTAMP);
-    ST(koosign_verify_licence(S("soon"), S("n"), B(""), S("x"), &key, 1, NULL, NULL), KOOSIGN_BAD_TIMESTAMP);
+    ST(koosign_verify_licence(S("soon"), S("n"), B(""), S("x"), &key, 1, koosign_freshness_unchecked(), NULL), KOOSIGN_BAD_TIMESTAMP);
 
     koosign_freshness stale = {V2_TS_MS + 120000, KOOSIGN_DEFAULT_WINDOW_MS};
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &stale, NULL, NULL),
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &stale, KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_STALE_TIMESTAMP);
 
     /* replay, and a full cache (capacity 64: 64 distinct fresh nonces fill it) */
@@ -609,11 +613,11 @@ static void test_statuses(void) {
                KOOSIGN_OK);
             koosign_status want = i < 64 ? KOOSIGN_OK : KOOSIGN_NONCE_STORE_FULL;
             ST(koosign_verify_v2(KOOSIGN_V2_KIT, (const char *)sig, sn, S(V2_TS), nonce, strlen(nonce), B("{}"), &key,
-                                 1, &fresh, cache, NULL),
+                                 1, &fresh, KOOSIGN_REPLAY_STORE, cache, NULL),
                want);
             if (i == 0) {
                 ST(koosign_verify_v2(KOOSIGN_V2_KIT, (const char *)sig, sn, S(V2_TS), nonce, strlen(nonce), B("{}"),
-                                     &key, 1, &fresh, cache, NULL),
+                                     &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, NULL),
                    KOOSIGN_REPLAYED_NONCE);
             }
         }
@@ -622,7 +626,7 @@ static void test_statuses(void) {
         fresh.now_ms = V2_TS_MS + 2 * KOOSIGN_DEFAULT_WINDOW_MS + 1;
         koosign_freshness wide = {fresh.now_ms, 10 * KOOSIGN_DEFAULT_WINDOW_MS};
         ST(koosign_verify_v2(KOOSIGN_V2_KIT, (const char *)sig, sn, S(V2_TS), nonce, strlen(nonce), B("{}"), &key, 1,
-                             &wide, cache, NULL),
+                             &wide, KOOSIGN_REPLAY_STORE, cache, NULL),
            KOOSIGN_OK);
         koosign_nonce_cache_free(cache);
     }
@@ -639,7 +643,7 @@ static void test_statuses(void) {
     char nonce257[258];
     memset(nonce257, 'n', 257);
     nonce257[257] = '\0';
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), nonce257, 257, B(V2_BODY), &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), nonce257, 257, B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_INPUT_TOO_LARGE);
     {
         char q[65 * 8 + 64];
@@ -647,13 +651,13 @@ static void test_statuses(void) {
         for (int i = 0; i < 65; i++) {
             qn += (size_t)snprintf(q + qn, sizeof q - qn, "p%d=1&", i);
         }
-        ST(koosign_verify_v1(q, qn, &key, 1, NULL, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
+        ST(koosign_verify_v1(q, qn, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
     }
-    ST(koosign_verify_v1(V1_QUERY, (size_t)PTRDIFF_MAX + 1, &key, 1, NULL, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
+    ST(koosign_verify_v1(V1_QUERY, (size_t)PTRDIFF_MAX + 1, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_INPUT_TOO_LARGE);
 
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 0, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 0, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     koosign_str empty_key = KS("");
-    ST(koosign_verify_v1(S(V1_QUERY), &empty_key, 1, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_v1(S(V1_QUERY), &empty_key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_body_sign(B("{}"), NULL, 0, out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_body_signature(B("{}"), S(""), out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
     ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B("{}"), S(""), S("n"), S(V2_TS), out, sizeof out, &n),
@@ -662,23 +666,23 @@ static void test_statuses(void) {
     ST(koosign_v1_auth_token(S(V1_QUERY), S(""), out, sizeof out, &n), KOOSIGN_NO_ACCESS_KEY);
 
     koosign_str wrong = KS("wrongKey");
-    ST(koosign_verify_v1(S(V1_QUERY), &wrong, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S("not hex"), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v1(S(V1_QUERY), &wrong, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S("not hex"), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_SIGNATURE_MISMATCH);
 
     ST(koosign_decrypt_field(S("abcdefgh12345678!!!!"), S(KEY), KOOSIGN_DECRYPT_AUTO, out, sizeof out, &n),
        KOOSIGN_DECRYPT);
     ST(koosign_decrypt_field(S(""), S(KEY), KOOSIGN_AES128, out, sizeof out, &n), KOOSIGN_DECRYPT);
 
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL, NULL), KOOSIGN_NULL_PARAMETER);
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_NULL_PARAMETER);
 
-    ST(koosign_verify_v1(S("timeStamp=\xff"), &key, 1, NULL, NULL, NULL), KOOSIGN_INVALID_UTF8);
+    ST(koosign_verify_v1(S("timeStamp=\xff"), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_INVALID_UTF8);
     koosign_str bad_key = KS("key\xc3");
-    ST(koosign_verify_v1(S(V1_QUERY), &bad_key, 1, NULL, NULL, NULL), KOOSIGN_INVALID_UTF8);
+    ST(koosign_verify_v1(S(V1_QUERY), &bad_key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_INVALID_UTF8);
     ST(koosign_body_sign(B("\xff\xfe binary bodies are fine"), S(KEY), out, sizeof out, &n), KOOSIGN_OK);
 
     ST(koosign_sign_v2(0, B("{}"), S(KEY), S("n"), S(V2_TS), out, sizeof out, &n), KOOSIGN_INVALID_ARGUMENT);
-    ST(koosign_verify_v2(3, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v2(3, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_INVALID_ARGUMENT);
     ST(koosign_derive_key(S(KEY), 0, out, sizeof out, &n), KOOSIGN_INVALID_ARGUMENT);
     ST(koosign_encrypt_field(S("a"), S(KEY), 3, out, sizeof out, &n), KOOSIGN_INVALID_ARGUMENT);
@@ -950,15 +954,15 @@ static void test_nulls(void) {
     koosign_pair pair_null_value = {KS("timeStamp"), {NULL, 1}};
 
     /* verify_v1 */
-    ST(koosign_verify_v1(NULL, 5, &key, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v1(NULL, 0, &key, 1, NULL, NULL, NULL), KOOSIGN_MISSING_PARAMETER); /* empty query */
-    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v1(S(V1_QUERY), &null_key, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v1(NULL, 5, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v1(NULL, 0, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_MISSING_PARAMETER); /* empty query */
+    ST(koosign_verify_v1(S(V1_QUERY), NULL, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v1(S(V1_QUERY), &null_key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
     /* verify_v1_json */
-    ST(koosign_verify_v1_json(NULL, 44, B("{}"), &key, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 2, &key, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), B("{}"), NULL, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 0, &key, 1, NULL, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
+    ST(koosign_verify_v1_json(NULL, 44, B("{}"), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 2, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), B("{}"), NULL, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), NULL, 0, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
     /* v1_canonical */
     ST(koosign_v1_canonical(NULL, 3, out, sizeof out, &n), NP);
     ST(koosign_v1_canonical(S(V1_QUERY), NULL, 10, &n), NP);
@@ -983,21 +987,21 @@ static void test_nulls(void) {
     ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B("{}"), S(KEY), S("n"), S(V2_TS), NULL, 64, &n), NP);
     ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B("{}"), S(KEY), S("n"), S(V2_TS), out, sizeof out, NULL), NP);
     /* verify_v2 */
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, NULL, 64, S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), NULL, 13, S(V2_NONCE), B(V2_BODY), &key, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), NULL, 64, B(V2_BODY), &key, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), NULL, 10, &key, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), NULL, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, NULL, 64, S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), NULL, 13, S(V2_NONCE), B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), NULL, 64, B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), NULL, 10, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), NULL, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        NP);
-    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), NULL, 0, &key, 1, NULL, NULL, NULL),
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), NULL, 0, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        KOOSIGN_SIGNATURE_MISMATCH); /* an empty body is a body */
     /* verify_v2_query */
-    ST(koosign_verify_v2_query(NULL, 9, B(V2_BODY), &key, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_v2_query(NULL, 9, B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), NP);
     ST(koosign_verify_v2_query(S("signature=" V2_SIG "&timestamp=" V2_TS "&nonce=" V2_NONCE), NULL, 9, &key, 1,
-                               NULL, NULL, NULL),
+                               koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        NP);
     ST(koosign_verify_v2_query(S("signature=" V2_SIG "&timestamp=" V2_TS "&nonce=" V2_NONCE), B(V2_BODY), NULL, 1,
-                               NULL, NULL, NULL),
+                               koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
        NP);
     /* nonce cache */
     ST(koosign_nonce_cache_new(64, NULL), NP);
@@ -1050,11 +1054,11 @@ static void test_nulls(void) {
     ST(koosign_licence_sign(S("1"), S("n"), B("{}"), NULL, 3, out, sizeof out, &n), NP);
     ST(koosign_licence_sign(S("1"), S("n"), B("{}"), S(KEY), NULL, 44, &n), NP);
     ST(koosign_licence_sign(S("1"), S("n"), B("{}"), S(KEY), out, sizeof out, NULL), NP);
-    ST(koosign_verify_licence(NULL, 1, S("n"), B("{}"), S("x"), &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_licence(S("1"), NULL, 1, B("{}"), S("x"), &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_licence(S("1"), S("n"), NULL, 2, S("x"), &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_licence(S("1"), S("n"), B("{}"), NULL, 1, &key, 1, NULL, NULL), NP);
-    ST(koosign_verify_licence(S("1"), S("n"), B("{}"), S("x"), NULL, 1, NULL, NULL), NP);
+    ST(koosign_verify_licence(NULL, 1, S("n"), B("{}"), S("x"), &key, 1, koosign_freshness_unchecked(), NULL), NP);
+    ST(koosign_verify_licence(S("1"), NULL, 1, B("{}"), S("x"), &key, 1, koosign_freshness_unchecked(), NULL), NP);
+    ST(koosign_verify_licence(S("1"), S("n"), NULL, 2, S("x"), &key, 1, koosign_freshness_unchecked(), NULL), NP);
+    ST(koosign_verify_licence(S("1"), S("n"), B("{}"), NULL, 1, &key, 1, koosign_freshness_unchecked(), NULL), NP);
+    ST(koosign_verify_licence(S("1"), S("n"), B("{}"), S("x"), NULL, 1, koosign_freshness_unchecked(), NULL), NP);
     /* apig */
     koosign_pair h[] = {{KS("X-Sdk-Date"), KS("20200608T023900Z")}};
     koosign_apig_request r = {KS("GET"), KS("h"), KS("/"), NULL, 0, h, 1, NULL, 0};
@@ -1087,14 +1091,14 @@ static void test_nulls(void) {
     ST(koosign_sign_apig(&bad, S("AK"), S("SK"), NULL, out, sizeof out, &n, &sg), NP);
     koosign_pair cred = {KS("AK"), KS("SK")};
     koosign_pair null_cred = {KS("AK"), {NULL, 2}};
-    ST(koosign_verify_apig(NULL, &cred, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, NULL, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, &null_cred, 1, NULL, NULL, NULL), NP);
-    ST(koosign_verify_apig(&r, NULL, 0, NULL, NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
+    ST(koosign_verify_apig(NULL, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, NULL, 1, koosign_freshness_unchecked(), NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, &null_cred, 1, koosign_freshness_unchecked(), NULL, NULL), NP);
+    ST(koosign_verify_apig(&r, NULL, 0, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_NO_ACCESS_KEY);
     bad = r;
     bad.headers_len = 2;
     bad.headers = NULL;
-    ST(koosign_verify_apig(&bad, &cred, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_apig(&bad, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), NP);
     /* the static strings */
     CHECK(koosign_version() != NULL);
 }
@@ -1136,21 +1140,23 @@ static void attack_digit_shift(koosign_nonce_cache *cache, koosign_v2_scheme sch
     size_t before = koosign_nonce_cache_len(cache), idx = 99;
     /* the replay with the digit moved: refused before the cache is consulted */
     ST(koosign_verify_v2(scheme, (const char *)sig, n, S("0" V2_TS), shifted, gn - 1, B(V2_BODY), &key, 1, &fresh,
+                         KOOSIGN_REPLAY_STORE,
                          cache, &idx),
        KOOSIGN_BAD_TIMESTAMP);
     CHECK(idx == 99);
     CHECK(koosign_nonce_cache_len(cache) == before); /* the store is unchanged */
     /* so the genuine request still verifies, once */
-    ST(koosign_verify_v2(scheme, (const char *)sig, n, S(V2_TS), genuine_nonce, gn, B(V2_BODY), &key, 1, &fresh, cache,
+    ST(koosign_verify_v2(scheme, (const char *)sig, n, S(V2_TS), genuine_nonce, gn, B(V2_BODY), &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache,
                          &idx),
        KOOSIGN_OK);
     CHECK(idx == 0);
     CHECK(koosign_nonce_cache_len(cache) == before + 1);
-    ST(koosign_verify_v2(scheme, (const char *)sig, n, S(V2_TS), genuine_nonce, gn, B(V2_BODY), &key, 1, &fresh, cache,
+    ST(koosign_verify_v2(scheme, (const char *)sig, n, S(V2_TS), genuine_nonce, gn, B(V2_BODY), &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache,
                          NULL),
        KOOSIGN_REPLAYED_NONCE);
     /* and the shifted one is still a bad timestamp, not a replay */
     ST(koosign_verify_v2(scheme, (const char *)sig, n, S("0" V2_TS), shifted, gn - 1, B(V2_BODY), &key, 1, &fresh,
+                         KOOSIGN_REPLAY_STORE,
                          cache, NULL),
        KOOSIGN_BAD_TIMESTAMP);
     CHECK(koosign_nonce_cache_len(cache) == before + 1);
@@ -1182,7 +1188,7 @@ static void test_attacks(void) {
                               (const char *)sig);
             koosign_freshness fresh = {V2_TS_MS, KOOSIGN_DEFAULT_WINDOW_MS};
             size_t before = koosign_nonce_cache_len(cache);
-            ST(koosign_verify_v2_query(q, (size_t)qn, B(V2_BODY), &key, 1, &fresh, cache, NULL),
+            ST(koosign_verify_v2_query(q, (size_t)qn, B(V2_BODY), &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, NULL),
                KOOSIGN_BAD_TIMESTAMP);
             CHECK(koosign_nonce_cache_len(cache) == before);
         }
@@ -1197,7 +1203,7 @@ static void test_attacks(void) {
                                sizeof sig, &sn),
                KOOSIGN_OK)) {
             ST(koosign_verify_v2(KOOSIGN_V2_BASIC, (const char *)sig, sn, bad_ts[i], strlen(bad_ts[i]), S("n1"),
-                                 B(V2_BODY), &key, 1, NULL, cache, NULL),
+                                 B(V2_BODY), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_STORE, cache, NULL),
                KOOSIGN_BAD_TIMESTAMP);
         }
     }
@@ -1210,7 +1216,7 @@ static void test_attacks(void) {
         if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B(V2_BODY), S(KEY), nc, strlen(nc), S(V2_TS), sig, sizeof sig, &sn),
                KOOSIGN_OK)) {
             ST(koosign_verify_v2(KOOSIGN_V2_BASIC, (const char *)sig, sn, S(V2_TS), nc, strlen(nc), B(V2_BODY), &key, 1,
-                                 NULL, cache, NULL),
+                                 koosign_freshness_unchecked(), KOOSIGN_REPLAY_STORE, cache, NULL),
                KOOSIGN_MALFORMED_ENCODING);
         }
     }
@@ -1222,7 +1228,7 @@ static void test_attacks(void) {
                                &sn),
                KOOSIGN_OK)) {
             ST(koosign_verify_v2(KOOSIGN_V2_KIT, (const char *)sig, sn, S(V2_TS), S("kit-digit"), B("7{\"a\":\"b\"}"),
-                                 &key, 1, NULL, cache, NULL),
+                                 &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_STORE, cache, NULL),
                KOOSIGN_AMBIGUOUS);
             CHECK(koosign_nonce_cache_len(cache) == before);
         }
@@ -1230,7 +1236,7 @@ static void test_attacks(void) {
         if (ST(koosign_sign_v2(KOOSIGN_V2_BASIC, B("7"), S(KEY), S("basic-digit"), S(V2_TS), sig, sizeof sig, &sn),
                KOOSIGN_OK)) {
             ST(koosign_verify_v2(KOOSIGN_V2_BASIC, (const char *)sig, sn, S(V2_TS), S("basic-digit"), B("7"), &key, 1,
-                                 NULL, NULL, NULL),
+                                 koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
                KOOSIGN_OK);
         }
     }
@@ -1253,7 +1259,7 @@ static void test_attacks(void) {
         koosign_nonce_cache_free(cache);
         return;
     }
-    ST(koosign_verify_v1((const char *)g, gq, &key, 1, NULL, NULL, NULL), KOOSIGN_OK);
+    ST(koosign_verify_v1((const char *)g, gq, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_OK);
     {
         /* orderLineId=L1%26testFlag%3D1 with the token of orderLineId=L1&testFlag=1 */
         char merged[1024];
@@ -1271,16 +1277,16 @@ static void test_attacks(void) {
         size_t before = koosign_nonce_cache_len(cache);
         koosign_freshness fresh = {V1_TS_MS, KOOSIGN_V1_DEFAULT_WINDOW_MS};
         idx = 99;
-        ST(koosign_verify_v1(merged, (size_t)mn, &key, 1, &fresh, cache, &idx), KOOSIGN_AMBIGUOUS);
+        ST(koosign_verify_v1(merged, (size_t)mn, &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, &idx), KOOSIGN_AMBIGUOUS);
         CHECK(idx == 99);
-        ST(koosign_verify_v1(merged, (size_t)mn, &key, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+        ST(koosign_verify_v1(merged, (size_t)mn, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_AMBIGUOUS);
         CHECK(koosign_nonce_cache_len(cache) == before);
         n = 5;
         ST(koosign_v1_canonical(merged, (size_t)mn, out, sizeof out, &n), KOOSIGN_AMBIGUOUS);
         CHECK(n == 0);
         /* the refusal comes before the token: a wrong token is still AMBIGUOUS */
         ST(koosign_verify_v1(S("orderLineId=L1%26testFlag%3D1&timeStamp=20200727073711903&authToken=x"), &key, 1,
-                             NULL, NULL, NULL),
+                             koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
            KOOSIGN_AMBIGUOUS);
     }
     /* the other shapes of the rule: a decoded `&` or `=` in a name, `&…=` in a value */
@@ -1292,14 +1298,14 @@ static void test_attacks(void) {
         "a=ok&a=L1%26b%3Dc&timeStamp=20200727073711903&authToken=x", /* a repeated name too */
     };
     for (size_t i = 0; i < sizeof ambiguous / sizeof ambiguous[0]; i++) {
-        ST(koosign_verify_v1(ambiguous[i], strlen(ambiguous[i]), &key, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+        ST(koosign_verify_v1(ambiguous[i], strlen(ambiguous[i]), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_AMBIGUOUS);
     }
     /* and what stays valid: `&` without a later `=`, `=` before `&` */
     koosign_pair fine[] = {{KS("a"), KS("a+b c&d \xe5\xae\xa2\xe6\x88\xb7")},
                            {KS("b"), KS("a=b&c")},
                            {KS("timeStamp"), KS("20200727073711903")}};
     if (ST(koosign_build_v1_query(fine, 3, S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
-        ST(koosign_verify_v1((const char *)out, n, &key, 1, NULL, NULL, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)out, n, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), KOOSIGN_OK);
     }
 
     /* ---- S1b: merged and unsigned members (finding 5) ----------------- */
@@ -1309,7 +1315,7 @@ static void test_attacks(void) {
         ST(koosign_v1_auth_token((const char *)g, gq, S(KEY), t, sizeof t, &tn), KOOSIGN_OK);
         const char *ok_body = "{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\","
                               "\"testFlag\":\"1\",\"timeStamp\":\"20200727073711903\"}";
-        ST(koosign_verify_v1_json((const char *)t, tn, (const uint8_t *)ok_body, strlen(ok_body), &key, 1, NULL, NULL,
+        ST(koosign_verify_v1_json((const char *)t, tn, (const uint8_t *)ok_body, strlen(ok_body), &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL,
                                   NULL),
            KOOSIGN_OK);
         static const struct {
@@ -1339,7 +1345,7 @@ static void test_attacks(void) {
         };
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
             ST(koosign_verify_v1_json((const char *)t, tn, (const uint8_t *)bad[i].body, strlen(bad[i].body), &key, 1,
-                                      NULL, cache, NULL),
+                                      koosign_freshness_unchecked(), KOOSIGN_REPLAY_STORE, cache, NULL),
                bad[i].want);
         }
     }
@@ -1350,38 +1356,38 @@ static void test_attacks(void) {
         size_t before = koosign_nonce_cache_len(cache);
         /* a forgery is not recorded */
         koosign_str wrong = KS("wrongKey");
-        ST(koosign_verify_v1((const char *)g, gq, &wrong, 1, &fresh, cache, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+        ST(koosign_verify_v1((const char *)g, gq, &wrong, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_SIGNATURE_MISMATCH);
         CHECK(koosign_nonce_cache_len(cache) == before);
         idx = 99;
-        ST(koosign_verify_v1((const char *)g, gq, &key, 1, &fresh, cache, &idx), KOOSIGN_OK);
+        ST(koosign_verify_v1((const char *)g, gq, &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, &idx), KOOSIGN_OK);
         CHECK(idx == 0);
         CHECK(koosign_nonce_cache_len(cache) == before + 1);
         /* byte for byte */
-        ST(koosign_verify_v1((const char *)g, gq, &key, 1, &fresh, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+        ST(koosign_verify_v1((const char *)g, gq, &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_REPLAYED_NONCE);
         /* reordered: authToken first */
         char re[1024];
         int rn = snprintf(re, sizeof re, "authToken=%.*s&%.*s", (int)tl, tok,
                           (int)((size_t)(tok - (const char *)g) - strlen("&authToken=")), (const char *)g);
-        ST(koosign_verify_v1(re, (size_t)rn, &key, 1, &fresh, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+        ST(koosign_verify_v1(re, (size_t)rn, &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_REPLAYED_NONCE);
         /* the S1b form of the same notification carries the same token */
         uint8_t t[KOOSIGN_AUTH_TOKEN_LEN];
         size_t tn = 0;
         ST(koosign_v1_auth_token((const char *)g, gq, S(KEY), t, sizeof t, &tn), KOOSIGN_OK);
         const char *body = "{\"activity\":\"newInstance\",\"orderId\":\"CS1\",\"orderLineId\":\"L1\","
                            "\"testFlag\":\"1\",\"timeStamp\":\"20200727073711903\"}";
-        ST(koosign_verify_v1_json((const char *)t, tn, (const uint8_t *)body, strlen(body), &key, 1, &fresh, cache,
+        ST(koosign_verify_v1_json((const char *)t, tn, (const uint8_t *)body, strlen(body), &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache,
                                   NULL),
            KOOSIGN_REPLAYED_NONCE);
         CHECK(koosign_nonce_cache_len(cache) == before + 1);
         /* a V1 of any age: 2020 seen from six years later */
         koosign_freshness later = {V1_TS_MS + 6ULL * 365 * 24 * 3600 * 1000, KOOSIGN_V1_DEFAULT_WINDOW_MS};
-        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, cache, NULL), KOOSIGN_STALE_TIMESTAMP);
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_STALE_TIMESTAMP);
         later.now_ms = V1_TS_MS + KOOSIGN_V1_DEFAULT_WINDOW_MS + 1;
-        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, cache, NULL), KOOSIGN_STALE_TIMESTAMP);
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_STALE_TIMESTAMP);
         CHECK(koosign_nonce_cache_len(cache) == before + 1);
         later.now_ms = V1_TS_MS + KOOSIGN_V1_DEFAULT_WINDOW_MS; /* inclusive */
-        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, cache, NULL), KOOSIGN_OK);
-        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_OK);
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &later, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_REPLAYED_NONCE);
         /* a token containing `+`: sent raw (decoded as a space) or as %2B, one nonce */
         bool found = false;
         for (int i = 0; i < 200 && !found; i++) {
@@ -1406,15 +1412,15 @@ static void test_attacks(void) {
             out2[at] = '+';
             memcpy(out2 + at + 1, out + at + 3, qn - at - 3);
             n2 = qn - 2;
-            ST(koosign_verify_v1((const char *)out2, n2, &key, 1, &fresh, cache, NULL), KOOSIGN_OK);
-            ST(koosign_verify_v1((const char *)out, qn, &key, 1, &fresh, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+            ST(koosign_verify_v1((const char *)out2, n2, &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_OK);
+            ST(koosign_verify_v1((const char *)out, qn, &key, 1, &fresh, KOOSIGN_REPLAY_STORE, cache, NULL), KOOSIGN_REPLAYED_NONCE);
         }
         CHECK(found);
         /* without a freshness the store still records (until timeStamp + 5 min) */
         koosign_nonce_cache *c2 = NULL;
         if (ST(koosign_nonce_cache_new(64, &c2), KOOSIGN_OK)) {
-            ST(koosign_verify_v1((const char *)g, gq, &key, 1, NULL, c2, NULL), KOOSIGN_OK);
-            ST(koosign_verify_v1((const char *)g, gq, &key, 1, NULL, c2, NULL), KOOSIGN_REPLAYED_NONCE);
+            ST(koosign_verify_v1((const char *)g, gq, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_STORE, c2, NULL), KOOSIGN_OK);
+            ST(koosign_verify_v1((const char *)g, gq, &key, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_STORE, c2, NULL), KOOSIGN_REPLAYED_NONCE);
             CHECK(koosign_nonce_cache_len(c2) == 1);
             koosign_nonce_cache_free(c2);
         }
@@ -1447,34 +1453,34 @@ static void test_attacks(void) {
             koosign_apig_request v = r;
             v.headers = sent;
             v.headers_len = k;
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, &unsigned_payload), KOOSIGN_OK);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, &unsigned_payload), KOOSIGN_OK);
             CHECK(unsigned_payload == 0);
             v.body = (const uint8_t *)b2;
             v.body_len = sizeof b2 - 1;
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
             sent[k] = given[2]; /* X-Sdk-Content-Sha256: hash of b1, not signed */
             v.headers_len = k + 1;
             unsigned_payload = 7;
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, &unsigned_payload), KOOSIGN_SIGNATURE_MISMATCH);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, &unsigned_payload), KOOSIGN_SIGNATURE_MISMATCH);
             CHECK(unsigned_payload == 7);
             sent[k] = (koosign_pair){KS("X-Sdk-Content-Sha256"), KS("UNSIGNED-PAYLOAD")};
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
             /* a second copy of a signed header, Authorization or X-Sdk-Date */
             v.body = (const uint8_t *)b1;
             v.body_len = sizeof b1 - 1;
             sent[k] = (koosign_pair){KS("content-type"), KS("text/plain")};
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_AMBIGUOUS);
             sent[k] = sent[k - 1]; /* Authorization, again */
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_AMBIGUOUS);
             sent[k] = (koosign_pair){KS("x-sdk-date"), KS("20200608T023901Z")};
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_AMBIGUOUS);
             /* an attribute repeated inside Authorization */
             char dup[512];
             int dn = snprintf(dup, sizeof dup, "%.*s, Signature=%064d", (int)sg.authorization.len,
                               sg.authorization.data, 0);
             sent[k - 1].value = (koosign_str){dup, (size_t)dn};
             v.headers_len = k;
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_AMBIGUOUS);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_AMBIGUOUS);
         }
         /* (b) signed with X-Sdk-Content-Sha256 = the real hash: verifies; with
          * the body swapped it is not the body's hash */
@@ -1492,11 +1498,11 @@ static void test_attacks(void) {
             v.headers = sent;
             v.headers_len = k;
             unsigned_payload = 7;
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, &unsigned_payload), KOOSIGN_OK);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, &unsigned_payload), KOOSIGN_OK);
             CHECK(unsigned_payload == 0);
             v.body = (const uint8_t *)b2;
             v.body_len = sizeof b2 - 1;
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
         }
         /* (c) a signer that signed the hash of b1 over the body b2: the signed
          * value is not the body's hash */
@@ -1513,13 +1519,13 @@ static void test_attacks(void) {
             koosign_apig_request v = r;
             v.headers = sent;
             v.headers_len = k;
-            ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+            ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
             /* the same with any other value than UNSIGNED-PAYLOAD or the hash */
             given[2].value = KS("deadbeef");
             sent[2] = given[2];
             if (ST(koosign_sign_apig(&r, S("AK"), S("SK"), NULL, out2, sizeof out2, &n2, &sg), KOOSIGN_OK)) {
                 sent[k - 1] = sg.headers_to_add[sg.headers_to_add_len - 1];
-                ST(koosign_verify_apig(&v, &cred, 1, NULL, NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
+                ST(koosign_verify_apig(&v, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_SIGNATURE_MISMATCH);
             }
         }
         /* SignedHeaders without host (or without x-sdk-date): refused before the MAC */
@@ -1527,10 +1533,10 @@ static void test_attacks(void) {
                                  {KS("Authorization"), KS("SDK-HMAC-SHA256 Access=AK, SignedHeaders=x-sdk-date, "
                                                           "Signature=0000000000000000000000000000000000000000000000000000000000000000")}};
         koosign_apig_request rh = {KS("GET"), KS("h"), KS("/"), NULL, 0, nohost, 2, NULL, 0};
-        ST(koosign_verify_apig(&rh, &cred, 1, NULL, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
+        ST(koosign_verify_apig(&rh, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
         nohost[1].value = KS("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host, "
                              "Signature=0000000000000000000000000000000000000000000000000000000000000000");
-        ST(koosign_verify_apig(&rh, &cred, 1, NULL, NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
+        ST(koosign_verify_apig(&rh, &cred, 1, koosign_freshness_unchecked(), NULL, NULL), KOOSIGN_MALFORMED_ENCODING);
     }
 
     /* ---- S5: the nonce/body boundary (finding 6) ----------------------- */
@@ -1540,19 +1546,19 @@ static void test_attacks(void) {
         if (ST(koosign_licence_sign(S(V2_TS), S("n1"), B("&body=X"), S(KEY), sig, sizeof sig, &sn), KOOSIGN_OK) &&
             ST(koosign_licence_sign(S(V2_TS), S("n1&body="), B("X"), S(KEY), sig2, sizeof sig2, &sn2), KOOSIGN_OK)) {
             CHECK(sn == sn2 && memcmp(sig, sig2, sn) == 0); /* the premise */
-            ST(koosign_verify_licence(S(V2_TS), S("n1"), B("&body=X"), (const char *)sig, sn, &key, 1, NULL, NULL),
+            ST(koosign_verify_licence(S(V2_TS), S("n1"), B("&body=X"), (const char *)sig, sn, &key, 1, koosign_freshness_unchecked(), NULL),
                KOOSIGN_OK);
             idx = 99;
-            ST(koosign_verify_licence(S(V2_TS), S("n1&body="), B("X"), (const char *)sig, sn, &key, 1, NULL, &idx),
+            ST(koosign_verify_licence(S(V2_TS), S("n1&body="), B("X"), (const char *)sig, sn, &key, 1, koosign_freshness_unchecked(), &idx),
                KOOSIGN_AMBIGUOUS);
             CHECK(idx == 99);
         }
         if (ST(koosign_licence_sign(S("0" V2_TS), S("n1"), B("{}"), S(KEY), sig, sizeof sig, &sn), KOOSIGN_OK)) {
-            ST(koosign_verify_licence(S("0" V2_TS), S("n1"), B("{}"), (const char *)sig, sn, &key, 1, NULL, NULL),
+            ST(koosign_verify_licence(S("0" V2_TS), S("n1"), B("{}"), (const char *)sig, sn, &key, 1, koosign_freshness_unchecked(), NULL),
                KOOSIGN_BAD_TIMESTAMP);
         }
         if (ST(koosign_licence_sign(S(V2_TS), S(""), B("{}"), S(KEY), sig, sizeof sig, &sn), KOOSIGN_OK)) {
-            ST(koosign_verify_licence(S(V2_TS), S(""), B("{}"), (const char *)sig, sn, &key, 1, NULL, NULL),
+            ST(koosign_verify_licence(S(V2_TS), S(""), B("{}"), (const char *)sig, sn, &key, 1, koosign_freshness_unchecked(), NULL),
                KOOSIGN_MISSING_PARAMETER);
         }
     }
@@ -1625,7 +1631,7 @@ static int worker(void *arg) {
             return -1000;
         }
         koosign_status st = koosign_verify_v2(KOOSIGN_V2_BASIC, (const char *)sig, n, S(V2_TS), nonce, strlen(nonce),
-                                              B(V2_BODY), &key, 1, &fresh, g_shared, NULL);
+                                              B(V2_BODY), &key, 1, &fresh, KOOSIGN_REPLAY_STORE, g_shared, NULL);
         if (st == KOOSIGN_OK) {
             ok++;
         } else if (st != KOOSIGN_REPLAYED_NONCE) {
@@ -1640,7 +1646,7 @@ static int worker(void *arg) {
         if (koosign_build_v1_query(p, 2, S(KEY), q, sizeof q, &n) != KOOSIGN_OK) {
             return -1000;
         }
-        st = koosign_verify_v1((const char *)q, n, &key, 1, &v1, g_shared, NULL);
+        st = koosign_verify_v1((const char *)q, n, &key, 1, &v1, KOOSIGN_REPLAY_STORE, g_shared, NULL);
         if (st == KOOSIGN_OK) {
             ok++;
         } else if (st != KOOSIGN_REPLAYED_NONCE) {
@@ -2020,6 +2026,114 @@ static void test_merchant_threads(void) {
     koosign_merchant_free(g_merchant);
 }
 
+/* Issue 13 item 9 (fail closed): a one-shot verifier skips the window or
+ * the replay check only when the caller names the skip; NULL is refused
+ * with KOOSIGN_NULL_PARAMETER, and each named skip skips only its check. */
+static void test_named_skips(void) {
+    g_section = "named skips";
+    const koosign_status NP = KOOSIGN_NULL_PARAMETER, IA = KOOSIGN_INVALID_ARGUMENT;
+    const koosign_replay RU = KOOSIGN_REPLAY_UNCHECKED, RS = KOOSIGN_REPLAY_STORE;
+    koosign_str key = KS(KEY);
+    uint8_t out[128];
+    size_t n = 0;
+
+    /* the named value */
+    const koosign_freshness *u = koosign_freshness_unchecked();
+    CHECK(u != NULL && u == koosign_freshness_unchecked());
+    CHECK(u->now_ms == 0 && u->window_ms == KOOSIGN_WINDOW_UNCHECKED);
+
+    /* NULL freshness: refused, on otherwise valid requests */
+    ST(koosign_verify_v1(S(V1_QUERY), &key, 1, NULL, RU, NULL, NULL), NP);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), B("{\"timeStamp\":\"20200727073711903\"}"), &key, 1, NULL, RU, NULL, NULL), NP);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, NULL, RU, NULL, NULL),
+       NP);
+    ST(koosign_verify_v2_query(S("signature=" V2_SIG "&timestamp=" V2_TS "&nonce=" V2_NONCE), B(V2_BODY), &key, 1, NULL,
+                               RU, NULL, NULL),
+       NP);
+    if (ST(koosign_licence_sign(S(V2_TS), S(V2_NONCE), B("{}"), S(KEY), out, sizeof out, &n), KOOSIGN_OK)) {
+        ST(koosign_verify_licence(S(V2_TS), S(V2_NONCE), B("{}"), (const char *)out, n, &key, 1, NULL, NULL), NP);
+        ST(koosign_verify_licence(S(V2_TS), S(V2_NONCE), B("{}"), (const char *)out, n, &key, 1, u, NULL), KOOSIGN_OK);
+        /* the unchecked window skips the window only: the signature is checked */
+        ST(koosign_verify_licence(S(V2_TS), S(V2_NONCE), B("{\"x\":1}"), (const char *)out, n, &key, 1, u, NULL),
+           KOOSIGN_SIGNATURE_MISMATCH);
+    }
+    koosign_pair q1[] = {{KS("size"), KS("1")}};
+    koosign_pair h1v[] = {{KS("X-Sdk-Date"), KS("20200608T023900Z")},
+                          {KS("Authorization"),
+                           KS("SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=host;x-sdk-date, "
+                              "Signature=cfb4171acec81de07d50e53d57eb77edd537414d66ddb1d7d780f128e12cd842")}};
+    koosign_apig_request r1v = {KS("GET"), KS("service.endpoint.myhuaweicloud.com"), KS("/resources"), q1, 1, h1v, 2,
+                                NULL, 0};
+    koosign_pair cred[] = {{KS("AccessKey"), KS("SecretKey")}};
+    ST(koosign_verify_apig(&r1v, cred, 1, NULL, NULL, NULL), NP);
+    ST(koosign_verify_apig(&r1v, cred, 1, u, NULL, NULL), KOOSIGN_OK);
+
+    /* a window of KOOSIGN_WINDOW_UNCHECKED in the caller's own struct is the
+     * same named skip; any other window is checked */
+    koosign_freshness far = {V2_TS_MS + 365ULL * 24 * 3600 * 1000, KOOSIGN_WINDOW_UNCHECKED};
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &far, RU, NULL, NULL),
+       KOOSIGN_OK);
+    far.window_ms = KOOSIGN_DEFAULT_WINDOW_MS;
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &far, RU, NULL, NULL),
+       KOOSIGN_STALE_TIMESTAMP);
+    koosign_freshness far_apig = {1591583940000ULL + 3600000, KOOSIGN_APIG_DEFAULT_WINDOW_MS};
+    ST(koosign_verify_apig(&r1v, cred, 1, &far_apig, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
+    far_apig.window_ms = KOOSIGN_WINDOW_UNCHECKED;
+    ST(koosign_verify_apig(&r1v, cred, 1, &far_apig, NULL, NULL), KOOSIGN_OK);
+
+    koosign_nonce_cache *cache = NULL;
+    if (!ST(koosign_nonce_cache_new(16, &cache), KOOSIGN_OK)) {
+        return;
+    }
+    koosign_freshness fresh = {V2_TS_MS, KOOSIGN_DEFAULT_WINDOW_MS};
+    koosign_freshness fresh1 = {V1_TS_MS, KOOSIGN_V1_DEFAULT_WINDOW_MS};
+    /* the replay policy: STORE needs a cache, UNCHECKED takes none,
+     * DEFERRED (no replay key from a one-shot) and unknown values are refused;
+     * none of these records anything */
+    ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &fresh1, RS, NULL, NULL), NP);
+    ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &fresh1, RU, cache, NULL), IA);
+    ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &fresh1, KOOSIGN_REPLAY_DEFERRED, NULL, NULL), IA);
+    ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &fresh1, 0, NULL, NULL), IA);
+    ST(koosign_verify_v1_json(S(V1_TOKEN), B("{}"), &key, 1, &fresh1, RS, NULL, NULL), NP);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh, RS, NULL, NULL),
+       NP);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh, RU, cache,
+                         NULL),
+       IA);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh,
+                         KOOSIGN_REPLAY_DEFERRED, cache, NULL),
+       IA);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh, 99, NULL, NULL),
+       IA);
+    ST(koosign_verify_v2_query(S("signature=" V2_SIG "&timestamp=" V2_TS "&nonce=" V2_NONCE), B(V2_BODY), &key, 1,
+                               &fresh, RS, NULL, NULL),
+       NP);
+    CHECK(koosign_nonce_cache_len(cache) == 0);
+
+    /* REPLAY_UNCHECKED skips the replay check only: the same request twice
+     * passes, a stale one is still refused */
+    for (int i = 0; i < 2; i++) {
+        ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &fresh, RU, NULL,
+                             NULL),
+           KOOSIGN_OK);
+        ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &fresh1, RU, NULL, NULL), KOOSIGN_OK);
+    }
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, &far, RU, NULL, NULL),
+       KOOSIGN_STALE_TIMESTAMP);
+    koosign_freshness far1 = {V1_TS_MS + KOOSIGN_V1_DEFAULT_WINDOW_MS + 1, KOOSIGN_V1_DEFAULT_WINDOW_MS};
+    ST(koosign_verify_v1(S(V1_QUERY), &key, 1, &far1, RU, NULL, NULL), KOOSIGN_STALE_TIMESTAMP);
+
+    /* the unchecked window skips the window only: the replay check stays */
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, u, RS, cache, NULL),
+       KOOSIGN_OK);
+    ST(koosign_verify_v2(KOOSIGN_V2_BASIC, S(V2_SIG), S(V2_TS), S(V2_NONCE), B(V2_BODY), &key, 1, u, RS, cache, NULL),
+       KOOSIGN_REPLAYED_NONCE);
+    ST(koosign_verify_v1(S(V1_QUERY), &key, 1, u, RS, cache, NULL), KOOSIGN_OK);
+    ST(koosign_verify_v1(S(V1_QUERY), &key, 1, u, RS, cache, NULL), KOOSIGN_REPLAYED_NONCE);
+    CHECK(koosign_nonce_cache_len(cache) == 2);
+    koosign_nonce_cache_free(cache);
+}
+
 int main(void) {
     test_spec_vectors();
     test_round_trips();
@@ -2027,6 +2141,7 @@ int main(void) {
     test_random_source();
     test_buffer_edges();
     test_nulls();
+    test_named_skips();
     test_threads();
     test_attacks();
     test_merchant();

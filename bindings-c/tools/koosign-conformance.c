@@ -407,7 +407,7 @@ static bool v1_query(const cJSON *c, why_t why) {
     if (!ambiguous && !expect_eq("canonical", out, n, canonical, why)) {
         goto done;
     }
-    st = koosign_verify_v1(query, qn, keys, 1, NULL, NULL, NULL);
+    st = koosign_verify_v1(query, qn, keys, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL);
     if (st != want) {
         fail(why, "verify: expected %s, got %s", name_of(want), name_of(st));
         goto done;
@@ -427,7 +427,7 @@ static bool v1_query(const cJSON *c, why_t why) {
     memcpy(altered, query, start);
     memcpy(altered + start, tail, strlen(tail) + 1);
     free(tail);
-    ok = expect_status("altered authToken", koosign_verify_v1(altered, an, keys, 1, NULL, NULL, NULL),
+    ok = expect_status("altered authToken", koosign_verify_v1(altered, an, keys, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL),
                        ambiguous ? KOOSIGN_AMBIGUOUS : KOOSIGN_SIGNATURE_MISMATCH, why);
     free(altered);
     g_v1_ambiguous += ok && ambiguous;
@@ -591,13 +591,13 @@ static bool v2(const cJSON *c, koosign_v2_scheme scheme, why_t why) {
     }
     koosign_str keys[1] = {ks_str(key)};
     st = koosign_verify_v2(scheme, sig, strlen(sig), ts, strlen(ts), nonce, strlen(nonce), b, bn, keys, 1,
-                           NULL, NULL, NULL);
+                           koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL);
     if (st != KOOSIGN_OK) {
         return fail(why, "verify: %s", koosign_status_message(st));
     }
     char *altered = alter(sig, 7);
     st = koosign_verify_v2(scheme, altered, strlen(altered), ts, strlen(ts), nonce, strlen(nonce), b, bn,
-                           keys, 1, NULL, NULL, NULL);
+                           keys, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL);
     free(altered);
     return expect_status("altered signature", st, KOOSIGN_SIGNATURE_MISMATCH, why);
 }
@@ -622,13 +622,13 @@ static bool licence(const cJSON *c, why_t why) {
     }
     koosign_str keys[1] = {ks_str(key)};
     st = koosign_verify_licence(ts, strlen(ts), nonce, strlen(nonce), b, bn, sig, strlen(sig), keys, 1,
-                                NULL, NULL);
+                                koosign_freshness_unchecked(), NULL);
     if (st != KOOSIGN_OK) {
         return fail(why, "verify: %s", koosign_status_message(st));
     }
     char *altered = alter(sig, 5);
     st = koosign_verify_licence(ts, strlen(ts), nonce, strlen(nonce), b, bn, altered, strlen(altered),
-                                keys, 1, NULL, NULL);
+                                keys, 1, koosign_freshness_unchecked(), NULL);
     free(altered);
     return expect_status("altered signature", st, KOOSIGN_SIGNATURE_MISMATCH, why);
 }
@@ -775,7 +775,7 @@ static bool apig(const cJSON *c, why_t why) {
     sent_req.headers = sent;
     sent_req.headers_len = ns;
     koosign_pair cred[1] = {{ks_str(ak), ks_str(sk)}};
-    st = koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL);
+    st = koosign_verify_apig(&sent_req, cred, 1, koosign_freshness_unchecked(), NULL, NULL);
     if (st != KOOSIGN_OK) {
         fail(why, "verify: %s", koosign_status_message(st));
         goto done;
@@ -815,7 +815,7 @@ static bool apig(const cJSON *c, why_t why) {
     sent[nt].value = ks_str(auth_text);
     nt++;
     sent_req.headers_len = nt;
-    ok = expect_status("altered signature", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL),
+    ok = expect_status("altered signature", koosign_verify_apig(&sent_req, cred, 1, koosign_freshness_unchecked(), NULL, NULL),
                        KOOSIGN_SIGNATURE_MISMATCH, why);
     free(auth_text);
 done:
@@ -860,10 +860,14 @@ static bool mac_hex(const uint8_t *msg, size_t n, const char *key, char out[65],
     return st == KOOSIGN_OK || fail(why, "MAC: %s", name_of(st));
 }
 
+/* A case with a "prior" request checks replays in `cache`; one without
+ * names no replay check. */
+#define REPLAY_OF(cache) ((cache) != NULL ? KOOSIGN_REPLAY_STORE : KOOSIGN_REPLAY_UNCHECKED)
+
 static const koosign_freshness *fresh_of(const cJSON *c, koosign_freshness *f) {
     const cJSON *now = cJSON_GetObjectItemCaseSensitive(c, "now_ms");
     if (!cJSON_IsNumber(now)) {
-        return NULL;
+        return koosign_freshness_unchecked(); /* the case names no clock */
     }
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(c, "window_ms");
     f->now_ms = (uint64_t)now->valuedouble;
@@ -902,7 +906,7 @@ static bool v1_stages(const cJSON *c, why_t why) {
               stage_eq("canonical", out, n, canonical, why) &&
               stage_ok("auth_token", koosign_v1_auth_token(query, qn, key, strlen(key), tok, sizeof tok, &n), why) &&
               stage_eq("auth_token", tok, n, token, why) &&
-              stage_ok("verify", koosign_verify_v1(query, qn, keys, 1, NULL, NULL, NULL), why);
+              stage_ok("verify", koosign_verify_v1(query, qn, keys, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), why);
     free(out);
     return ok;
 }
@@ -941,10 +945,10 @@ static bool v2_stages(const cJSON *c, why_t why) {
     koosign_str keys[1] = {ks_str(key)};
     return stage_ok("signature", koosign_sign_v2(KOOSIGN_V2_BASIC, b, bn, key, kn, nonce, nn, ts, tn, mine, sizeof mine, &n), why) &&
            stage_eq("signature", mine, n, sig, why) &&
-           stage_ok("verify", koosign_verify_v2(KOOSIGN_V2_BASIC, sig, strlen(sig), ts, tn, nonce, nn, b, bn, keys, 1, NULL, NULL, NULL), why) &&
+           stage_ok("verify", koosign_verify_v2(KOOSIGN_V2_BASIC, sig, strlen(sig), ts, tn, nonce, nn, b, bn, keys, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), why) &&
            stage_ok("kit_signature", koosign_sign_v2(KOOSIGN_V2_KIT, b, bn, key, kn, nonce, nn, ts, tn, mine, sizeof mine, &n), why) &&
            stage_eq("kit_signature", mine, n, kit, why) &&
-           stage_ok("kit verify", koosign_verify_v2(KOOSIGN_V2_KIT, kit, strlen(kit), ts, tn, nonce, nn, b, bn, keys, 1, NULL, NULL, NULL), why);
+           stage_ok("kit verify", koosign_verify_v2(KOOSIGN_V2_KIT, kit, strlen(kit), ts, tn, nonce, nn, b, bn, keys, 1, koosign_freshness_unchecked(), KOOSIGN_REPLAY_UNCHECKED, NULL, NULL), why);
 }
 
 static bool apig_stages(const cJSON *c, why_t why) {
@@ -1000,7 +1004,7 @@ static bool apig_stages(const cJSON *c, why_t why) {
         sent_req.headers = sent;
         sent_req.headers_len = ns;
         koosign_pair cred[1] = {{ks_str(ak), ks_str(sk)}};
-        ok = stage_ok("verify", koosign_verify_apig(&sent_req, cred, 1, NULL, NULL, NULL), why);
+        ok = stage_ok("verify", koosign_verify_apig(&sent_req, cred, 1, koosign_freshness_unchecked(), NULL, NULL), why);
     }
     free(query);
     free(headers);
@@ -1037,14 +1041,14 @@ static koosign_status v1_invalid(const cJSON *c, const cJSON *over, koosign_nonc
     const char *query = or_empty(sfield(over, c, "query"));
     koosign_str keys[1] = {ks_str(or_empty(sfield(over, c, "access_key")))};
     koosign_freshness f;
-    return koosign_verify_v1(query, strlen(query), keys, 1, fresh_of(c, &f), cache, NULL);
+    return koosign_verify_v1(query, strlen(query), keys, 1, fresh_of(c, &f), REPLAY_OF(cache), cache, NULL);
 }
 
 static koosign_status v1_json_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
     const char *tok = or_empty(sfield(over, c, "auth_token")), *body = or_empty(sfield(over, c, "body"));
     koosign_str keys[1] = {ks_str(or_empty(sfield(over, c, "access_key")))};
     koosign_freshness f;
-    return koosign_verify_v1_json(tok, strlen(tok), (const uint8_t *)body, strlen(body), keys, 1, fresh_of(c, &f), cache, NULL);
+    return koosign_verify_v1_json(tok, strlen(tok), (const uint8_t *)body, strlen(body), keys, 1, fresh_of(c, &f), REPLAY_OF(cache), cache, NULL);
 }
 
 static koosign_status v2_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
@@ -1054,13 +1058,13 @@ static koosign_status v2_invalid(const cJSON *c, const cJSON *over, koosign_nonc
     const koosign_freshness *fr = fresh_of(c, &f);
     const char *query = sfield(over, c, "query");
     if (query != NULL) {
-        return koosign_verify_v2_query(query, strlen(query), (const uint8_t *)body, strlen(body), keys, 1, fr, cache, NULL);
+        return koosign_verify_v2_query(query, strlen(query), (const uint8_t *)body, strlen(body), keys, 1, fr, REPLAY_OF(cache), cache, NULL);
     }
     const char *sig = or_empty(sfield(over, c, "signature")), *ts = or_empty(sfield(over, c, "timestamp")),
                *nonce = or_empty(sfield(over, c, "nonce"));
     koosign_v2_scheme s = strcmp(scheme, "kit") == 0 ? KOOSIGN_V2_KIT : KOOSIGN_V2_BASIC;
     return koosign_verify_v2(s, sig, strlen(sig), ts, strlen(ts), nonce, strlen(nonce), (const uint8_t *)body,
-                             strlen(body), keys, 1, fr, cache, NULL);
+                             strlen(body), keys, 1, fr, REPLAY_OF(cache), cache, NULL);
 }
 
 static koosign_status licence_invalid(const cJSON *c, const cJSON *over, koosign_nonce_cache *cache) {
@@ -1192,7 +1196,7 @@ static bool apig_host_unsigned(const cJSON *c, why_t why) {
     cJSON_AddItemToArray(pair, cJSON_CreateString(sk));
     cJSON_AddItemToArray(creds, pair);
     koosign_pair authz = {ks_str("Authorization"), ks_str(auth)};
-    koosign_status st = apig_verify(c, cJSON_GetObjectItemCaseSensitive(c, "headers"), creds, NULL, &authz);
+    koosign_status st = apig_verify(c, cJSON_GetObjectItemCaseSensitive(c, "headers"), creds, koosign_freshness_unchecked(), &authz);
     cJSON_Delete(creds);
     return expect_code("stage verify: ", st, want, why);
 }

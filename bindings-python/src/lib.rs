@@ -31,6 +31,8 @@ use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyString, PyTuple};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod merchant;
+
 /// Inputs at least this long (bytes) are processed with the GIL released.
 pub const DETACH_THRESHOLD: usize = 2048;
 
@@ -72,6 +74,12 @@ create_exception!(
 );
 create_exception!(
     koosign,
+    StoreUnavailable,
+    KoosignError,
+    "The replay store could not be reached (or answered something else than recorded / replayed): the request is refused, never accepted unchecked (answer 000005). The store's own exception is the `__cause__`."
+);
+create_exception!(
+    koosign,
     DecryptError,
     KoosignError,
     "An encrypted field could not be decrypted (any cause: Base64, padding, key size, UTF-8)."
@@ -90,9 +98,9 @@ fn err(py: Python<'_>, e: Error) -> PyErr {
         | Error::InputTooLarge { .. } => MalformedRequest::new_err(msg),
         Error::Decrypt => DecryptError::new_err(msg),
         Error::Ambiguous(_) => AmbiguousRequest::new_err(msg),
-        // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource,
-        // StoreUnavailable (a replay store that is down) and any
-        // variant added later: the base class, told apart by `code`.
+        Error::StoreUnavailable => StoreUnavailable::new_err(msg),
+        // NonceStoreFull, NoAccessKey, BufferTooSmall, RandomSource and
+        // any variant added later: the base class, told apart by `code`.
         _ => KoosignError::new_err(msg),
     };
     // Setting an attribute on a fresh exception instance cannot fail in practice.
@@ -596,14 +604,13 @@ impl VerifiedV2 {
     /// core's strict notification parser (`Notification::parse`: UTF-8,
     /// RFC 8259, a JSON object, nesting at most 64, each known field once
     /// and of its type) must accept it first, else `MalformedRequest`
-    /// (answer 000002); only then does the standard `json` module build the
-    /// dict. So a duplicate `activity` is refused, not read as whichever
-    /// copy `json` keeps, and a deeply nested body never reaches `json`'s
-    /// recursion.
+    /// (answer 000002); the dict is then built from the core's strict walk
+    /// (`walk_json`), never by `json.loads`: a duplicate name is refused, not
+    /// read as whichever copy a parser keeps.
     fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let body = self.body.bind(py);
         koosign::Notification::parse(body.as_bytes()).map_err(|e| err(py, e))?;
-        py.import("json")?.call_method1("loads", (body,))
+        merchant::json_value(py, body.as_bytes())
     }
 
     /// Decrypts a field value taken from this verified body with the access
@@ -670,7 +677,7 @@ fn verify_v1(
     let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, q.len() >= DETACH_THRESHOLD, || {
         let st = match store.as_mut() { Some(s) => Replay::Store(s), None => Replay::Unchecked };
-        let mut scratch = vec![0u8; q.len()];
+        let mut scratch = vec![0u8; koosign::v1::query_scratch_len(q.len())];
         koosign::verify_v1_query(q, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
     PyNonceStore::raised(store)?;
@@ -698,7 +705,7 @@ fn verify_v1_json(
     let mut store = PyNonceStore::from_arg(nonce_store);
     let r = run(py, bytes.len() >= DETACH_THRESHOLD, || {
         let st = match store.as_mut() { Some(s) => Replay::Store(s), None => Replay::Unchecked };
-        let mut scratch = vec![0u8; bytes.len() + tok.len() + 9];
+        let mut scratch = vec![0u8; koosign::v1::json_scratch_len(bytes.len(), tok.len())];
         koosign::verify_v1_json(tok, bytes, &kr, fresh, st, &mut scratch).map(|v| owned_v1(&v))
     });
     PyNonceStore::raised(store)?;
@@ -755,13 +762,7 @@ fn build_v1_query(
     let p = pairs(py, params, "params")?;
     let k = key(access_key, "access_key")?;
     let pr = pair_refs(&p);
-    let build =
-        |len: usize| koosign::build_v1_query(&pr, &k, &mut vec![0u8; len]).map(str::to_owned);
-    match build(256) {
-        Err(Error::BufferTooSmall { needed }) => build(needed),
-        r => r,
-    }
-    .py(py)
+    koosign::build_v1_query_owned(&pr, &k).py(py)
 }
 
 // ---------------------------------------------------------------------------
@@ -830,7 +831,7 @@ fn verify_v2(
     {
         let q = text(py, query_or_params, "query")?;
         let q = q.as_str();
-        with_scratch(q.len(), |scratch| {
+        with_scratch(koosign::v2::query_scratch_len(q.len()), |scratch| {
             let auth = V2Auth::from_query(q, scratch).py(py)?;
             v2_common(
                 py,
@@ -1245,10 +1246,7 @@ impl ApigSigner {
                     ];
                     Ok((added, dbg))
                 };
-                match sign(4096) {
-                    Err(Error::BufferTooSmall { needed }) => sign(needed),
-                    r => r,
-                }
+                sign(koosign::apig_sign_out_len(req, ak.len()))
             })
         });
         let (added, dbg) = r.py(py)?;
@@ -1315,8 +1313,21 @@ mod _koosign {
         licence_sign, parse_query, sign_v2, v1_auth_token, v1_canonical, verify_body_sign,
         verify_kit, verify_licence, verify_v1, verify_v1_json, verify_v2, AmbiguousRequest,
         ApigSigner, DecryptError, KoosignError, MalformedRequest, ReplayedNonce,
-        SignatureMismatch, StaleTimestamp, VerifiedV1, VerifiedV2,
+        SignatureMismatch, StaleTimestamp, StoreUnavailable, VerifiedV1, VerifiedV2,
     };
+    #[pymodule_export]
+    use super::merchant::{
+        _class_codes, _merchant_failure_code, _result_code_of, check_response, loads_strict, InMemoryNonceStore,
+        PyMerchant, SignedAnswer, Unchecked, Verified,
+    };
+
+    /// The largest refusal body the core writes, bytes.
+    #[pymodule_export]
+    const REFUSAL_MAX_LEN: usize = koosign::REFUSAL_MAX_LEN;
+
+    /// The deepest nesting the strict notification parser accepts.
+    #[pymodule_export]
+    const MAX_DEPTH: usize = koosign::MAX_DEPTH;
 
     /// The V2 / kit freshness window (±60 s, SCHEMES.md S2), milliseconds.
     #[pymodule_export]

@@ -21,6 +21,7 @@ CONFORMANCE_FILES = ("notifications.jsonl", "apig.jsonl")
 EXAMPLES = REPO / "examples" / "python"
 
 sys.path.insert(0, str(TESTS))  # pyref
+sys.path.insert(0, str(REPO / "examples" / "python"))  # the examples import their instances.py
 
 # The documented example of docs/SCHEMES.md §S2.
 ACCESS_KEY = "testAccessKey123"

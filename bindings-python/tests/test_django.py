@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from webcases import KEY, NOW, OLD_KEY, DownStore, check_answer, check_payload, scenario
+from webcases import KEY, OLD_KEY, DownStore, check_answer, check_payload, clock, scenario
 
 import koosign
 
@@ -33,38 +33,37 @@ from django.urls import path  # noqa: E402
 
 from koosign.django import koosign_view  # noqa: E402
 
-clock = lambda: NOW  # noqa: E731
 
 
-@koosign_view([KEY, OLD_KEY], clock=clock)
-def produce_v2(request: Any, n: koosign.VerifiedV2) -> Any:
+@koosign_view(koosign.Merchant([KEY, OLD_KEY], clock=clock))
+def produce_v2(request: Any, n: koosign.Verified) -> Any:
     assert request.koosign is n
     p: Any = n.json()
     return {"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]}
 
 
-@koosign_view(KEY, protocol="kit", clock=clock)
-def produce_kit(request: Any, n: koosign.VerifiedV2) -> Any:
+@koosign_view(KEY, clock=clock)
+def produce_kit(request: Any, n: koosign.Verified) -> Any:
     p: Any = n.json()
     return JsonResponse({"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]})
 
 
-def _v2_view(request: Any, n: koosign.VerifiedV2) -> Any:
+def _v2_view(request: Any, n: koosign.Verified) -> Any:
     p: Any = n.json()
     return {"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]}
 
 
-produce_full = koosign_view(KEY, clock=clock, nonce_store=koosign.InMemoryNonceStore(1))(_v2_view)
-produce_down = koosign_view(KEY, clock=clock, nonce_store=DownStore())(_v2_view)
+produce_full = koosign_view(KEY, clock=clock, store=koosign.InMemoryNonceStore(1))(_v2_view)
+produce_down = koosign_view(KEY, clock=clock, store=DownStore())(_v2_view)
 
 
-@koosign_view(KEY, protocol="v1", clock=clock)
-def produce_v1(request: Any, n: koosign.VerifiedV1) -> Any:
+@koosign_view(KEY, clock=clock)
+def produce_v1(request: Any, n: koosign.Verified) -> Any:
     return {"resultCode": "000000", "resultMsg": "success.", "activity": n.activity, "email": n["email"]}
 
 
 @koosign_view(KEY, clock=clock)
-def produce_tenant(request: Any, n: koosign.VerifiedV2, tenant: str) -> Any:
+def produce_tenant(request: Any, n: koosign.Verified, tenant: str) -> Any:
     return HttpResponse(f'{{"resultCode":"000000","tenant":"{tenant}"}}', content_type="application/json")
 
 
@@ -108,4 +107,4 @@ def test_streaming_responses_are_refused() -> None:
     from koosign.django import sign_response
 
     with pytest.raises(TypeError):
-        sign_response(StreamingHttpResponse(iter([b"{}"])), KEY)
+        sign_response(StreamingHttpResponse(iter([b"{}"])), koosign.Merchant(KEY))

@@ -216,7 +216,8 @@ def test_result_codes() -> None:
         assert koosign.result_code(e) == "000001", e.code  # type: ignore[attr-defined]
     for e in (err(KoosignError, "NONCE_STORE_FULL"), err(KoosignError, "NO_ACCESS_KEY"), ConnectionError("down"), RuntimeError()):
         assert koosign.result_code(e) == "000005" == koosign.result_code(e, authenticated=True)
-    assert koosign.result_code(err(DecryptError, "DECRYPT")) == "000002"
+    # the core's table (answer::result_code): a decrypt failure of an authenticated request's field is 000002
+    assert koosign.result_code(err(DecryptError, "DECRYPT"), authenticated=True) == "000002"
     assert koosign.result_code(err(MalformedRequest, "MISSING_PARAMETER"), authenticated=True) == "000002"
     # the real errors, as raised
     store = koosign.InMemoryNonceStore(max_entries=1)

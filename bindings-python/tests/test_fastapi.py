@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from webcases import KEY, NOW, OLD_KEY, DownStore, check_answer, check_payload, scenario, v2
+from webcases import KEY, OLD_KEY, DownStore, check_answer, check_payload, clock, scenario, v2
 
 import koosign
 
@@ -17,44 +17,41 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
-from koosign.fastapi import BodySignedJSONResponse, BodySignedResponse, KoosignVerifier  # noqa: E402
+from koosign.fastapi import BodySignedResponse, KoosignVerifier  # noqa: E402
 
 
 def make_app() -> FastAPI:
-    clock = lambda: NOW  # noqa: E731
-    dep_v2 = KoosignVerifier([KEY, OLD_KEY], clock=clock)
-    dep_kit = KoosignVerifier(KEY, protocol="kit", clock=clock)
-    dep_v1 = KoosignVerifier(KEY, protocol="v1", clock=clock)
-    dep_full = KoosignVerifier(KEY, clock=clock, nonce_store=koosign.InMemoryNonceStore(1))
-    dep_down = KoosignVerifier(KEY, clock=clock, nonce_store=DownStore())
+    dep_v2 = KoosignVerifier(koosign.Merchant([KEY, OLD_KEY], clock=clock))
+    dep_kit = KoosignVerifier(KEY, clock=clock)
+    dep_v1 = KoosignVerifier(KEY, clock=clock)
+    dep_full = KoosignVerifier(KEY, clock=clock, store=koosign.InMemoryNonceStore(1))
+    dep_down = KoosignVerifier(KEY, clock=clock, store=DownStore())
     app = FastAPI()
     dep_v2.install(app)
 
     @app.post("/v2full")
-    async def produce_full(n: koosign.VerifiedV2 = Depends(dep_full)) -> Response:
+    async def produce_full(n: koosign.Verified = Depends(dep_full)) -> Response:
         p: Any = n.json()
-        return dep_full.respond({"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]}, n)
+        return dep_full.send({"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]})
 
     @app.post("/v2down")
-    async def produce_down(n: koosign.VerifiedV2 = Depends(dep_down)) -> Response:
+    async def produce_down(n: koosign.Verified = Depends(dep_down)) -> Response:
         raise AssertionError("not reached")
 
     @app.post("/v2")
-    async def produce_v2(n: koosign.VerifiedV2 = Depends(dep_v2)) -> Response:
+    async def produce_v2(n: koosign.Verified = Depends(dep_v2)) -> Response:
         p: Any = n.json()
-        return dep_v2.respond({"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]}, n)
+        return dep_v2.send({"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]})
 
     @app.post("/kit")
-    def produce_kit(n: koosign.VerifiedV2 = Depends(dep_kit)) -> Response:  # a sync endpoint works too
+    def produce_kit(n: koosign.Verified = Depends(dep_kit)) -> Response:  # a sync endpoint works too
         p: Any = n.json()
-        return BodySignedJSONResponse(
-            {"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]}, access_key=KEY
-        )
+        return dep_kit.send({"resultCode": "000000", "resultMsg": "success.", "orderId": p["orderId"], "note": p["note"]})
 
     @app.get("/v1")
-    async def produce_v1(n: koosign.VerifiedV1 = Depends(dep_v1)) -> Response:
+    async def produce_v1(n: koosign.Verified = Depends(dep_v1)) -> Response:
         body = {"resultCode": "000000", "resultMsg": "success.", "activity": n.activity, "email": n["email"]}
-        return dep_v1.respond(body, n)
+        return dep_v1.send(body)
 
     return app
 
@@ -69,11 +66,11 @@ def test_scenario() -> None:
 
 
 def test_plain_starlette() -> None:
-    verifier = KoosignVerifier(KEY, clock=lambda: NOW)
+    verifier = KoosignVerifier(KEY, clock=clock)
 
     async def produce(request: Request) -> Response:
-        n = await verifier.verify_request(request)
-        return BodySignedResponse(b'{"resultCode":"000000"}', access_key=verifier.verifier.key_for(n))
+        await verifier.verify_request(request)
+        return BodySignedResponse(verifier.merchant.sign_answer(b'{"resultCode":"000000"}'))
 
     app = Starlette(routes=[Route("/v2", produce, methods=["POST"])])
     verifier.install(app)
@@ -86,7 +83,7 @@ def test_plain_starlette() -> None:
 
 
 def test_body_signed_response_signs_exact_bytes() -> None:
-    r = BodySignedJSONResponse({"resultMsg": "中文", "resultCode": "000000"}, access_key=KEY)
+    r = KoosignVerifier(KEY).send({"resultMsg": "中文", "resultCode": "000000"})
     assert r.body == '{"resultMsg":"中文","resultCode":"000000"}'.encode()
     # the exact name, not lower-cased (Starlette lower-cases the names it sets itself)
     (value,) = [v for n, v in r.raw_headers if n == b"Body-Sign"]

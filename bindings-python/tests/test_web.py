@@ -1,6 +1,8 @@
-"""The framework-neutral half of the helpers (koosign._web.Verifier): the
-endpoint defaults of issue 11 (V1 window ±5 min unless explicitly off, V1
-tokens in the replay store) and the refusal codes."""
+"""koosign.Merchant's endpoint defaults (issue 11, issue 13): the V1 window
+±5 min unless left out by name (koosign.UNCHECKED, never None), V1 tokens in
+the same replay store as V2 nonces (the core's replay key), the refusal
+codes and bodies of the core, and a failing store answered 000005, signed,
+through the helpers."""
 
 from __future__ import annotations
 
@@ -8,73 +10,75 @@ import json
 from typing import Any, List, Tuple
 
 import pytest
-from webcases import KEY, NOW, DownStore, v1, v2
+from webcases import KEY, NOW, NOW_MS, DownStore, v1, v2
 
 import koosign
-from koosign._web import V1_MAX_AGE, Verifier
 
 
-def _verify(verifier: Verifier, req: Any) -> Any:
-    return verifier.verify(query=req.query, headers=list(req.headers.items()), body=req.body)
+def _verify(m: koosign.Merchant, req: Any, **kw: Any) -> koosign.Verified:
+    return m.verify(req.method, req.query, list(req.headers.items()), req.body, **kw)
 
 
-def test_v1_window_is_five_minutes_by_default() -> None:
-    assert V1_MAX_AGE == koosign.V1_DEFAULT_WINDOW_MS / 1000 == 300.0
-    verifier = Verifier(KEY, protocol="v1", clock=lambda: NOW + 301)
-    assert verifier.max_age == 300.0
-    with pytest.raises(koosign.StaleTimestamp):
-        _verify(verifier, v1())
-    assert _verify(Verifier(KEY, protocol="v1", clock=lambda: NOW + 299), v1()).timestamp_ms == int(NOW * 1000)
+def test_default_windows_are_the_cores() -> None:
+    m = koosign.Merchant(KEY)
+    assert m.v1_window == koosign.V1_DEFAULT_WINDOW_MS / 1000 == 300.0
+    assert m.v2_window == m.licence_window == koosign.DEFAULT_WINDOW_MS / 1000 == 60.0
+    with pytest.raises(koosign.StaleTimestamp) as e:
+        _verify(m, v1(), now_ms=NOW_MS + 301_000)
+    assert e.value.result_code == "000001"  # type: ignore[attr-defined]
+    assert _verify(m, v1(), now_ms=NOW_MS + 299_000).timestamp_ms == NOW_MS
 
 
-def test_switching_the_v1_window_off_is_explicit() -> None:
-    for bad in (None, -1, float("nan"), "300", True):
-        with pytest.raises(ValueError, match="max_age=0"):
-            Verifier(KEY, protocol="v1", max_age=bad)  # type: ignore[arg-type]
-    old = Verifier(KEY, protocol="v1", max_age=0, clock=lambda: NOW + 86_400 * 365)
+def test_leaving_a_check_out_is_explicit() -> None:
+    for bad in (-1, float("nan"), "300", True):
+        with pytest.raises((TypeError, ValueError)):
+            koosign.Merchant(KEY, v1_window=bad)
+    old = koosign.Merchant(KEY, v1_window=koosign.UNCHECKED, clock=lambda: NOW_MS + 86_400_000 * 365)
+    assert isinstance(old.v1_window, koosign.Unchecked)
     assert _verify(old, v1()).activity == "newInstance"
-    # off means no window, not no replay protection
+    # no window is not no replay protection
     with pytest.raises(koosign.ReplayedNonce):
         _verify(old, v1())
+    # ... which is left out by name too
+    assert _verify(old, v1(), store=koosign.UNCHECKED).activity == "newInstance"
 
 
-def test_v1_tokens_go_into_the_helpers_store() -> None:
+def test_v1_tokens_and_v2_nonces_share_one_store() -> None:
     seen: List[Tuple[str, int, int]] = []
 
-    class Store(koosign.InMemoryNonceStore):
+    class Store:
+        inner = koosign.InMemoryNonceStore()
+
         def check_and_insert(self, nonce: str, now_ms: int, expires_at_ms: int) -> bool:
             seen.append((nonce, now_ms, expires_at_ms))
-            return super().check_and_insert(nonce, now_ms, expires_at_ms)
+            return self.inner.check_and_insert(nonce, now_ms, expires_at_ms)
 
     store = Store()
-    v1_verifier = Verifier(KEY, protocol="v1", nonce_store=store, clock=lambda: NOW)
-    v2_verifier = Verifier(KEY, nonce_store=store, clock=lambda: NOW)
-    assert v1_verifier.nonce_store is store
-    _verify(v1_verifier, v1())
-    _verify(v2_verifier, v2("shared-1"))
+    m = koosign.Merchant(KEY, store=store, clock=lambda: NOW_MS)
+    assert m.store is store
+    a = _verify(m, v1())
+    b = _verify(m, v2("shared-1"))
     token = koosign.parse_query(v1().query)[-1][1]
-    assert seen[0] == ("v1:" + token.replace(" ", "+"), int(NOW * 1000), int(NOW * 1000) + 300_000)
-    assert seen[1][0] == "shared-1" and len(store) == 2
-    # every protocol gets an in-memory store by default
-    for protocol in ("v1", "v2", "kit"):
-        assert isinstance(Verifier(KEY, protocol=protocol).nonce_store, koosign.InMemoryNonceStore)
+    assert seen[0] == ("v1:" + token.replace(" ", "+"), NOW_MS, NOW_MS + 300_000) == (a.replay_key, NOW_MS, a.replay_expires_ms)
+    assert seen[1][0] == "shared-1" == b.replay_key and len(store.inner) == 2
+    with pytest.raises(koosign.ReplayedNonce):
+        _verify(m, v2("shared-1"))
+    # a merchant gets the core's in-memory store by default
+    assert type(koosign.Merchant(KEY).store) is koosign.InMemoryNonceStore
 
 
-def test_refusal_codes() -> None:
-    verifier = Verifier(KEY)
-
-    def code(exc: BaseException) -> str:
-        body, signature = verifier.refusal(exc)
-        assert koosign.verify_body_sign(signature, body, KEY) == 0
-        payload: Any = json.loads(body)
-        return str(payload["resultCode"])
-
+def test_refusals_are_the_cores() -> None:
+    m = koosign.Merchant(KEY, clock=lambda: NOW_MS)
+    for code in ("000001", "000002", "000003", "000005"):
+        body, sign = m.refusal(code)
+        assert koosign.check_response(200, [("Body-Sign", sign)], body, KEY)["result_code"] == code
+        assert set(json.loads(body)) == {"resultCode", "resultMsg"}
+    with pytest.raises(koosign.SignatureMismatch) as e:
+        _verify(m, v2("x", key="another key"))
+    assert e.value.refusal == m.refusal("000001")  # type: ignore[attr-defined]
     for name in ("SignatureMismatch", "StaleTimestamp", "ReplayedNonce", "AmbiguousRequest", "MalformedRequest"):
-        assert code(getattr(koosign, name)("x")) == "000001", name
-    full = koosign.KoosignError("nonce store is full of unexpired nonces")
-    full.code = "NONCE_STORE_FULL"
-    assert code(full) == "000005"
-    assert code(ConnectionError("down")) == "000005"
+        assert koosign.result_code(getattr(koosign, name)("x")) == "000001", name
+    assert koosign.result_code(ConnectionError("down")) == "000005"
 
 
 def test_a_failing_store_is_a_signed_000005(caplog: pytest.LogCaptureFixture) -> None:
@@ -85,14 +89,15 @@ def test_a_failing_store_is_a_signed_000005(caplog: pytest.LogCaptureFixture) ->
     app = flask.Flask(__name__)
 
     @app.post("/v2")
-    @koosign_required(KEY, clock=lambda: NOW, nonce_store=DownStore())
-    def produce(n: koosign.VerifiedV2) -> Any:
+    @koosign_required(KEY, clock=lambda: int(NOW * 1000), store=DownStore())
+    def produce(n: koosign.Verified) -> Any:
         raise AssertionError("not reached")
 
     req = v2("x1")
     with caplog.at_level("ERROR", logger="koosign"):
         r = app.test_client().post("/v2", query_string=req.query, data=req.body)
-    assert r.status_code == 200 and json.loads(r.get_data()) == {"resultCode": "000005", "resultMsg": "internal error"}
+    assert r.status_code == 200 and r.get_data() == koosign.Merchant(KEY).refusal("000005").body
+    assert json.loads(r.get_data())["resultCode"] == "000005"
     assert koosign.verify_body_sign(r.headers["Body-Sign"], r.get_data(), KEY) == 0
     assert any(rec.exc_info and isinstance(rec.exc_info[1], ConnectionError) for rec in caplog.records)
     assert "hunter2" not in r.get_data().decode()

@@ -4,55 +4,37 @@
 
 /// <reference types="node" />
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccessKeys, KoosignError, NonceStore, Verified } from './index.js';
+import type { AccessKeys, AsyncReplayStore, KoosignError, Merchant, MerchantVerified, NonceStore, PolicyWindow, SignedAnswer } from './index.js';
 
-export type Protocol = 'auto' | 'v1' | 'v1json' | 'v2' | 'kit';
-
-export interface KoosignMiddlewareOptions {
-  /** One access key, or several during a key rotation. Required. */
-  accessKeys: AccessKeys;
-  /**
-   * 'auto' (default): an x-sign, x-timestamp or x-nonce header → kit, GET → v1, an authToken
-   * header → v1json, otherwise v2.
-   */
-  protocol?: Protocol;
-  /** The v2/kit freshness window in ms (default 60000); null for none. */
-  window?: number | null;
-  /**
-   * The v1/v1json window in ms (default V1_DEFAULT_WINDOW_MS, ±5 min); `0` switches it off
-   * (explicitly: null and negative values are a TypeError).
-   */
-  v1Window?: number;
-  /**
-   * Replay protection for every protocol (V2/kit nonces and V1 authTokens in one store);
-   * default a new NonceStore (capacity 4096); null disables it.
-   */
-  nonceStore?: NonceStore | null;
+interface CommonOptions {
+  /** The v2/kit window in ms (default ±60 s), or 'unchecked' by name (alias: window). */
+  v2Window?: PolicyWindow;
+  window?: PolicyWindow;
+  /** The v1/v1json window in ms (default ±5 min), or 'unchecked' by name. */
+  v1Window?: PolicyWindow;
+  /** The replay store (default a new NonceStore); an async store goes through verifyAsync; 'unchecked' by name. */
+  nonceStore?: NonceStore | AsyncReplayStore | 'unchecked';
   /** The clock (default Date.now). */
   now?: () => number | Date;
-  /** Largest body accepted, in bytes (default 1 MiB); larger is INPUT_TOO_LARGE (000002). */
-  limit?: number;
-  /** Sign every response with Body-Sign over the exact bytes sent (default true). */
+  /** Sign every response with Body-Sign over the exact bytes sent, with the key that matched (default true). */
   signResponses?: boolean;
-  /**
-   * Handles a failed verification; `info.resultCode` is what the default answers. Default: HTTP
-   * 200, signed, with the resultCode of SCHEMES.md "Which code a refusal gets" (as `koosign serve`):
-   * "000001" before authentication (missing, malformed, ambiguous, mismatching, stale, replayed),
-   * "000005" for a full replay store, "000002" for an authenticated but unusable or too large body.
-   */
+  /** Handles a refusal; by default `info.refusal` (the core's signed refusal) is sent. */
   onError?: (
     err: KoosignError,
     req: IncomingMessage,
     res: ServerResponse,
     next: (err?: unknown) => void,
-    info: { resultCode: '000001' | '000002' | '000005' },
+    info: { resultCode: string; refusal: SignedAnswer },
   ) => void;
 }
+
+/** The middleware over a new Merchant of `accessKeys`, or over a given `merchant`. */
+export type KoosignMiddlewareOptions = CommonOptions & ({ accessKeys: AccessKeys; merchant?: undefined } | { merchant: Merchant; accessKeys?: undefined });
 
 /** What the middleware adds to the request. */
 export interface KoosignRequestFields {
   /** The verified notification (protocol, keyIndex, timestampMs, notification, decrypt helpers). */
-  koosign?: Verified;
+  koosign?: MerchantVerified;
   /** The exact body bytes received. */
   rawBody?: Buffer;
 }
@@ -63,10 +45,13 @@ export type KoosignMiddleware = (req: IncomingMessage, res: ServerResponse, next
 export declare function koosignMiddleware(options: KoosignMiddlewareOptions): KoosignMiddleware;
 
 /** Signs every body later sent on `res` with Body-Sign (over the exact bytes). */
-export declare function signResponses(res: ServerResponse, accessKey: string): void;
+export declare function signResponses(res: ServerResponse, signer: string | ((body: Buffer) => string)): void;
+
+/** Sends a signed answer (HTTP 200 with its headers). */
+export declare function sendAnswer(res: ServerResponse, answer: SignedAnswer): void;
 
 /** Reads the raw request body (or takes the Buffer express.raw() left). */
-export declare function readRawBody(req: IncomingMessage, limit: number, cb: (err: Error | null, body?: Buffer) => void): void;
+export declare function readRawBody(req: IncomingMessage, keep: number, cb: (err: Error | null, body?: Buffer) => void): void;
 
 declare global {
   // Merged into Express's Request when @types/express is present.

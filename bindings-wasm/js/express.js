@@ -5,9 +5,7 @@
 
 const koosign = require('./index.js');
 
-const { KoosignError, InputTooLargeError, NonceStore, BODY_SIGN_HEADER, V1_DEFAULT_WINDOW_MS, resultCodeFor } = koosign;
-
-const PROTOCOLS = ['auto', 'v1', 'v1json', 'v2', 'kit'];
+const { Merchant, NonceStore, UNCHECKED, MAX_NOTIFICATION_BODY, BODY_SIGN_HEADER } = koosign;
 
 function toBuffer(chunk, encoding) {
   if (Buffer.isBuffer(chunk)) return chunk;
@@ -18,9 +16,11 @@ function toBuffer(chunk, encoding) {
 /**
  * From now on, every body sent on `res` carries `Body-Sign` computed over
  * the exact bytes: `res.write` chunks are held until `res.end` so that the
- * header can still be set.
+ * header can still be set. `signer`: an access key, or (body) => Body-Sign
+ * value (a Merchant's bodySign).
  */
-function signResponses(res, accessKey) {
+function signResponses(res, signer) {
+  const bodySignOf = typeof signer === 'function' ? signer : (body) => koosign.bodySign(body, signer);
   const write = res.write;
   const end = res.end;
   let held = null;
@@ -50,13 +50,18 @@ function signResponses(res, accessKey) {
       }
     }
     if (body === null) return end.call(this, cb);
-    res.setHeader(BODY_SIGN_HEADER, koosign.bodySign(body, accessKey));
+    res.setHeader(BODY_SIGN_HEADER, bodySignOf(body));
     return end.call(this, body, cb);
   };
 }
 
-/** The raw body: a Buffer left by express.raw(), or read from the stream. */
-function readRawBody(req, limit, cb) {
+/**
+ * The raw body: a Buffer left by express.raw(), or read from the stream.
+ * At most `keep` bytes are kept (the rest is drained unread): the core
+ * refuses a body over MAX_NOTIFICATION_BODY unread, so the middleware
+ * keeps one byte more than that for it to see.
+ */
+function readRawBody(req, keep, cb) {
   if (Buffer.isBuffer(req.body)) return cb(null, req.body);
   if (req._body === true || req.readableEnded) {
     return cb(
@@ -75,16 +80,19 @@ function readRawBody(req, limit, cb) {
     req.removeListener('data', onData);
     req.removeListener('end', onEnd);
     req.removeListener('error', onError);
-    if (err) req.resume(); // drain what is left
+    if (err || size >= keep) req.resume(); // drain what is left
     cb(err, body);
   };
   const onData = (c) => {
-    size += c.length;
-    if (size > limit) {
-      finish(new InputTooLargeError(`input exceeds the limit of ${limit}`, { limit }));
+    const room = keep - size;
+    if (c.length >= room) {
+      chunks.push(c.subarray(0, room));
+      size = keep;
+      finish(null, Buffer.concat(chunks, size));
       return;
     }
     chunks.push(c);
+    size += c.length;
   };
   const onEnd = () => finish(null, Buffer.concat(chunks, size));
   const onError = (e) => finish(e);
@@ -93,119 +101,107 @@ function readRawBody(req, limit, cb) {
   req.on('error', onError);
 }
 
-function header(req, name) {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function protocolOf(req, configured) {
-  if (configured !== 'auto') return configured;
-  // Any kit header makes it a kit request (as `koosign serve` decides): one
-  // missing is then refused, not read as V2.
-  if (['x-sign', 'x-timestamp', 'x-nonce'].some((h) => header(req, h) !== undefined)) return 'kit';
-  if (req.method === 'GET' || req.method === 'HEAD') return 'v1';
-  if (header(req, 'authtoken') !== undefined) return 'v1json';
-  return 'v2';
-}
-
-/** The V1 window option: ms > 0, or exactly 0 for none (never by accident). */
-function v1WindowOf(w) {
-  if (w === undefined) return V1_DEFAULT_WINDOW_MS;
-  if (w === 0) return null;
-  if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
-    throw new TypeError('koosign: v1Window must be milliseconds (> 0), or 0 to switch the V1 window off');
+/** A window option: milliseconds, or 'unchecked' by name; undefined is the core's default. */
+function windowOf(w, what) {
+  if (w === undefined || w === UNCHECKED) return w;
+  if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) {
+    throw new TypeError(`koosign: ${what} must be milliseconds (> 0), or '${UNCHECKED}' to switch the check off by name`);
   }
   return w;
 }
 
+/** Sends a signed answer ({ body, headers }) as HTTP 200. */
+function sendAnswer(res, answer) {
+  res.statusCode = 200;
+  for (const [n, v] of Object.entries(answer.headers)) res.setHeader(n, v);
+  res.end(answer.body);
+}
+
 /**
- * Creates the middleware. Options:
- * - accessKeys: string or string[] (several during a key rotation); required.
- * - protocol: 'auto' (default: an x-sign, x-timestamp or x-nonce header →
- *   kit, GET → v1, authToken header → v1json, otherwise v2), or one of 'v1',
- *   'v1json', 'v2', 'kit'.
- * - window: the V2/kit freshness window in ms (default 60000); null for none.
- * - v1Window: the V1/v1json window in ms (default V1_DEFAULT_WINDOW_MS,
- *   ±5 min, SCHEMES.md S1 item 8); 0 switches it off (null is refused).
- * - nonceStore: a NonceStore (default: a new one of capacity 4096), shared
- *   by V2/kit nonces and V1 authTokens; null disables the replay check.
+ * Creates the middleware: a thin skin over the core's keyed merchant
+ * context (koosign Merchant): the core detects the protocol, verifies,
+ * checks the window and the replay store, parses and validates the
+ * notification, and gives the signed refusal; the middleware sends it.
+ * Options:
+ * - accessKeys: string or string[] (several during a key rotation; key 0
+ *   signs refusals); required. Or `merchant`: a koosign Merchant.
+ * - v2Window (alias window): the V2/kit window in ms (default ±60 s), or
+ *   'unchecked' by name.
+ * - v1Window: the V1/v1json window in ms (default ±5 min), or 'unchecked'.
+ * - nonceStore: the replay store: a NonceStore (default: a new one of
+ *   capacity 4096), an asynchronous store such as RedisNonceStore (then
+ *   `verifyAsync`), or 'unchecked' by name.
  * - now: clock, () => Unix ms or Date (default Date.now).
- * - limit: largest body accepted, in bytes (default MAX_NOTIFICATION_BODY, 1 MiB).
- * - signResponses: sign every response with Body-Sign (default true).
- * - onError(err, req, res, next, { resultCode }): handles a failed
- *   verification (resultCode: what the table below answers); by default
- *   the middleware answers HTTP 200 (signed like every response) with the
- *   resultCode of SCHEMES.md "Which code a refusal gets", as `koosign serve`:
- *   "000001" for anything refused before authentication (a signature, token,
- *   timestamp or nonce missing, malformed, ambiguous, not matching, stale
- *   or replayed), "000005" for the merchant's side (replay store full),
- *   "000002" for an authenticated body that is unusable or too large.
+ * - signResponses: sign every response with Body-Sign over the exact bytes
+ *   sent, with the key that verified the request (default true).
+ * - onError(err, req, res, next, { resultCode, refusal }): handles a
+ *   refusal; by default the core's signed refusal (`refusal`: HTTP 200,
+ *   `{"resultCode","resultMsg"}`, Body-Sign) is sent.
+ * On success: req.koosign (the Verified view), req.body (its notification:
+ * the object built from the core's parse), req.rawBody (the exact bytes).
  */
 function koosignMiddleware(options) {
   const o = options || {};
-  const keys = typeof o.accessKeys === 'string' ? [o.accessKeys] : o.accessKeys;
-  if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string' || k === '')) {
-    throw new TypeError('koosign: accessKeys must be a non-empty string or array of non-empty strings');
-  }
-  const protocol = o.protocol === undefined ? 'auto' : o.protocol;
-  if (!PROTOCOLS.includes(protocol)) throw new TypeError(`koosign: protocol must be one of ${PROTOCOLS.join(', ')}`);
-  const nonceStore = o.nonceStore === undefined ? new NonceStore() : o.nonceStore;
-  const clock = typeof o.now === 'function' ? o.now : Date.now;
-  const limit = o.limit === undefined ? koosign.MAX_NOTIFICATION_BODY : o.limit;
-  const sign = o.signResponses !== false;
-  const v1Window = v1WindowOf(o.v1Window);
-
-  function verify(req, raw, proto) {
-    const now = clock();
-    const opts = { now, window: o.window, nonceStore };
-    const v1 = { now, window: v1Window, nonceStore };
-    const url = req.originalUrl || req.url || '';
-    switch (proto) {
-      case 'v1':
-        return koosign.verifyV1(url, keys, v1);
-      case 'v1json':
-        return koosign.verifyV1Json(header(req, 'authtoken') || '', raw, keys, v1);
-      case 'kit':
-        // rawHeaders: a repeated header arrives as two pairs (the core takes
-        // the first), not joined into one value.
-        return koosign.verifyKit(req.rawHeaders || req.headers, raw, keys, opts);
-      default:
-        return koosign.verifyV2(url, raw, keys, opts);
+  for (const gone of ['protocol', 'limit']) {
+    if (o[gone] !== undefined) {
+      throw new TypeError(`koosign: the ${gone} option is gone: the core decides it (protocol detection, MAX_NOTIFICATION_BODY)`);
     }
   }
+  let merchant = o.merchant;
+  if (merchant === undefined) {
+    const keys = typeof o.accessKeys === 'string' ? [o.accessKeys] : o.accessKeys;
+    if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'string' || k === '')) {
+      throw new TypeError('koosign: accessKeys must be a non-empty string or array of non-empty strings');
+    }
+    if (o.window !== undefined && o.v2Window !== undefined) throw new TypeError('koosign: give v2Window or window, not both');
+    merchant = new Merchant(keys, {
+      v2Window: windowOf(o.v2Window === undefined ? o.window : o.v2Window, 'v2Window'),
+      v1Window: windowOf(o.v1Window, 'v1Window'),
+    });
+  } else if (!(merchant instanceof Merchant)) {
+    throw new TypeError('koosign: merchant must be a koosign Merchant');
+  }
+  const store = o.nonceStore === undefined ? new NonceStore() : o.nonceStore;
+  if (store !== UNCHECKED && !(store instanceof NonceStore) && !(store && typeof store.checkAndInsert === 'function')) {
+    throw new TypeError(`koosign: nonceStore must be a NonceStore, an asynchronous store (checkAndInsert) or '${UNCHECKED}'`);
+  }
+  const sync = store === UNCHECKED || store instanceof NonceStore;
+  const clock = typeof o.now === 'function' ? o.now : Date.now;
+  const sign = o.signResponses !== false;
 
   return function koosignVerify(req, res, next) {
-    readRawBody(req, limit, (err, raw) => {
-      let verified;
-      // 000002 (the "authenticated" row) for a body over the limit, as in
-      // `koosign serve`, and for a verified body that is unusable.
-      let authenticated = err instanceof InputTooLargeError;
-      const proto = protocolOf(req, protocol);
-      try {
-        if (err) throw err;
-        verified = verify(req, raw, proto);
-        authenticated = true;
-        // Parse the verified body now, so a signed but malformed body is a
-        // malformed request (000002) rather than a crash in the handler.
-        void verified.notification;
-      } catch (e) {
-        if (!(e instanceof KoosignError)) return next(e);
-        if (sign) signResponses(res, keys[0]);
-        const resultCode = resultCodeFor(e, { authenticated });
-        if (o.onError) return o.onError(e, req, res, next, { resultCode });
-        const text = JSON.stringify({ resultCode, resultMsg: e.message });
-        res.statusCode = 200;
-        res.setHeader('Content-Type', 'application/json;charset=UTF-8');
-        res.end(text);
-        return undefined;
+    readRawBody(req, MAX_NOTIFICATION_BODY + 1, (err, raw) => {
+      if (err) return next(err);
+      const request = { method: req.method, url: req.originalUrl || req.url || '', headers: req.rawHeaders || req.headers, body: raw };
+      const opts = { nowMs: clock(), store };
+      const accepted = (verified) => {
+        req.koosign = verified;
+        req.rawBody = raw;
+        req.body = verified.notification;
+        if (sign) signResponses(res, (body) => merchant.bodySign(body, verified.keyIndex));
+        next();
+      };
+      const refused = (e) => {
+        if (!(e instanceof koosign.KoosignError) || !e.refusal) return next(e);
+        if (o.onError) {
+          if (sign) signResponses(res, (body) => merchant.bodySign(body));
+          return o.onError(e, req, res, next, { resultCode: e.resultCode, refusal: e.refusal });
+        }
+        return sendAnswer(res, e.refusal);
+      };
+      if (sync) {
+        let v;
+        try {
+          v = merchant.verify(request, opts);
+        } catch (e) {
+          return refused(e);
+        }
+        return accepted(v);
       }
-      req.koosign = verified;
-      req.rawBody = raw;
-      if (proto !== 'v1') req.body = verified.notification;
-      if (sign) signResponses(res, keys[verified.keyIndex]);
-      return next();
+      // A throw past next() (a synchronous handler) goes to Express, not to an unhandled rejection.
+      return merchant.verifyAsync(request, opts).then(accepted, refused).catch(next);
     });
   };
 }
 
-module.exports = { koosignMiddleware, signResponses, readRawBody };
+module.exports = { koosignMiddleware, signResponses, readRawBody, sendAnswer };

@@ -185,13 +185,160 @@ export declare function verifyApig(
  */
 export declare function resultCodeFor(err: unknown, opts?: { authenticated?: boolean }): '000001' | '000002' | '000005';
 
+// ---------------------------------------------------------------------------
+// The keyed merchant context (koosign::merchant)
+
+/** The name that leaves a check out (a window, the replay store). Never `undefined` or `null`. */
+export declare const UNCHECKED: 'unchecked';
+
+/** A window: milliseconds, or 'unchecked' by name; left out = the core's default. */
+export type PolicyWindow = number | 'unchecked';
+
+export interface MerchantOptions {
+  /** S2, S2b: default ±60 s. */
+  v2Window?: PolicyWindow;
+  /** S1, S1b: default ±5 min. */
+  v1Window?: PolicyWindow;
+  /** S5: default ±60 s. */
+  licenceWindow?: PolicyWindow;
+}
+
+/** A notification as the endpoint received it. */
+export interface MerchantRequest {
+  /** 'GET' or 'POST' exactly (default 'POST'). */
+  method?: string;
+  /** The raw query, or a URL / request target ('/produce?…'). */
+  query?: string | URL | URLSearchParams;
+  /** Alias of query for a request target. */
+  url?: string;
+  /** The request headers (names any case; Node's rawHeaders keep repeated ones). */
+  headers?: PairsInput;
+  /** The exact body bytes. */
+  body?: BodyInput;
+}
+
+/** An asynchronous replay store (Redis, a database): true = first seen and recorded, false = a replay; a throw = unavailable. */
+export interface AsyncReplayStore {
+  checkAndInsert(replayKey: string, expiresAtMs: number, nowMs: number): Promise<boolean>;
+}
+
+export interface MerchantVerifyOptions {
+  /** The clock, Unix ms (default now). */
+  nowMs?: number;
+  /** Required: the replay store, or 'unchecked' by name. */
+  store: NonceStore | 'unchecked';
+}
+
+export interface MerchantVerifyAsyncOptions {
+  nowMs?: number;
+  store: NonceStore | AsyncReplayStore | 'unchecked';
+}
+
+/** A signed answer: send `body` with `headers` (HTTP 200). */
+export interface SignedAnswer {
+  readonly resultCode: string | undefined;
+  readonly body: Buffer;
+  readonly bodySign: string;
+  readonly headers: Readonly<{ 'Content-Type': string; 'Content-Length': string; 'Body-Sign': string }>;
+}
+
+/** A verified, fresh, first-seen notification with a known activity and its required fields. */
+export declare class MerchantVerified {
+  private constructor();
+  readonly protocol: 'v1' | 'v1json' | 'v2' | 'kit';
+  readonly activity: string;
+  readonly keyIndex: number;
+  readonly timestampMs: number;
+  /** The key a replay store records (the core's: the V2 nonce, or `v1:` + token). */
+  readonly replayKey: string;
+  readonly replayExpiresMs: number;
+  /** The exact body bytes (empty for an S1 GET). */
+  readonly body: Uint8Array;
+  /** The notification object, built from the core's strict parse (never JSON.parse). */
+  readonly notification: Record<string, unknown>;
+  /** The V1 parameters, or undefined for V2. */
+  readonly params: Readonly<Record<string, string>> | undefined;
+  /** Decrypts an inbound field with the key that matched. */
+  decrypt(wire: string, encryptType?: EncryptType | 'auto'): string;
+}
+
+export interface AnswerAppInfo {
+  frontEndUrl?: string;
+  adminUrl?: string;
+  /** Plain text: encrypted by respond. */
+  userName?: string;
+  /** Plain text: encrypted by respond. */
+  password?: string;
+  memo?: string;
+}
+
+export interface Answer {
+  /** Default '000000'. */
+  resultCode?: '000000' | '000001' | '000002' | '000003' | '000005';
+  instanceId?: string;
+  appInfo?: AnswerAppInfo;
+  info?: ReadonlyArray<{ instanceId: string; appInfo?: AnswerAppInfo }>;
+}
+
 /**
- * The core's in-memory nonce cache: bounded; each nonce is kept until its
+ * The keyed merchant context: built once from one or several access keys (key 0 signs refusals
+ * and respond's answers). Refusals are the core's typed errors with `resultCode`,
+ * `authenticated` and `refusal` (the signed answer to send).
+ */
+export declare class Merchant {
+  static readonly UNCHECKED: 'unchecked';
+  constructor(accessKeys: AccessKeys, options?: MerchantOptions);
+  readonly keyCount: number;
+  verify(req: MerchantRequest, options: MerchantVerifyOptions): MerchantVerified;
+  verifyAsync(req: MerchantRequest, options: MerchantVerifyAsyncOptions): Promise<MerchantVerified>;
+  refusal(err: unknown, opts?: { authenticated?: boolean }): SignedAnswer;
+  answerCode(resultCode: '000000' | '000001' | '000002' | '000003' | '000005'): SignedAnswer;
+  respond(answer: Answer, opts?: { encryptType?: EncryptType }): SignedAnswer;
+  signAnswer(body: BodyInput, keyIndex?: number): SignedAnswer;
+  bodySign(body: BodyInput, keyIndex?: number): string;
+  verifyBodySign(value: string, body: BodyInput): number;
+  verifyLicence(ts: string | number, nonce: string, body: BodyInput, signature: string, opts?: { nowMs?: number }): number;
+  encrypt(plaintext: string, encryptType?: EncryptType): string;
+  decrypt(wire: string, encryptType?: EncryptType | 'auto', keyIndex?: number): string;
+  free(): void;
+}
+
+/** A replay store in Redis shared by processes: `SET prefix+sha256(key) 1 NX PX ttl`. */
+export declare class RedisNonceStore implements AsyncReplayStore {
+  constructor(client: { set(key: string, value: string, opts: { NX: true; PX: number }): Promise<unknown> }, opts?: { prefix?: string; timeoutMs?: number });
+  static fromUrl(url: string, opts?: { prefix?: string; timeoutMs?: number; onError?: (e: unknown) => void }): Promise<RedisNonceStore>;
+  readonly prefix: string;
+  readonly timeoutMs: number;
+  key(replayKey: string): string;
+  checkAndInsert(replayKey: string, expiresAtMs: number, nowMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** What checkResponse read from an answer that met the contract. */
+export interface ResponseChecked {
+  readonly resultCode: string;
+  readonly known: boolean;
+  readonly resultMsg: string | undefined;
+  readonly instanceId: string | undefined;
+  readonly encryptType: '1' | '2' | undefined;
+  readonly ciphertexts: number;
+  readonly keyIndex: number;
+}
+
+/** The core's response contract (as the marketplace checks an answer); throws the core's typed error. */
+export declare function checkResponse(
+  response: { status?: number; headers?: PairsInput; body?: BodyInput },
+  accessKey: string,
+  opts?: { expect?: 'any' | 'newInstance' | 'queryInstance' },
+): ResponseChecked;
+
+/**
+ * The core's in-memory nonce store (NonceTable, its capacity chosen at run time): bounded; each nonce is kept until its
  * timestamp + window; full of unexpired nonces, it refuses with
  * NonceStoreFullError rather than forget one. One process only.
  */
 export declare class NonceStore {
-  /** `capacity`: 1 to 65536 (default 4096), rounded up to 256, 1024, 4096, 16384 or 65536. */
+  /** `capacity`: a positive integer (default 4096), exactly; 40 bytes per entry, allocated at once. */
   constructor(options?: number | { capacity?: number });
   /** Nonces held (expired ones included until evicted). */
   readonly size: number;
@@ -347,6 +494,12 @@ export type KoosignErrorCode =
 /** Every error koosign throws (argument type errors are TypeError). No message holds a secret. */
 export declare class KoosignError extends Error {
   constructor(message?: string, options?: { cause?: unknown });
+  /** Set when Merchant#verify refused: the core's resultCode. */
+  resultCode?: string;
+  /** Set when Merchant#verify refused: met after authentication. */
+  authenticated?: boolean;
+  /** Set when Merchant#verify refused: the signed refusal to send. */
+  refusal?: SignedAnswer;
   /** A stable machine-readable code. */
   readonly code: KoosignErrorCode | 'MALFORMED_REQUEST' | 'KOOSIGN';
   static readonly code: string;

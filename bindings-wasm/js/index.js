@@ -97,10 +97,42 @@ function translate(e) {
   if (a < 0 || b < 0) return new KoosignError(e);
   const code = e.slice(0, a);
   const detail = e.slice(a + 1, b);
-  const message = e.slice(b + 1);
+  const rest = e.slice(b + 1).split('\x1f');
   const C = errorClasses[code] || KoosignError;
   const f = C.detailField;
-  return new C(message, f ? { [f]: f === 'limit' || f === 'needed' ? Number(detail) : detail } : undefined);
+  const err = new C(rest[0], f ? { [f]: f === 'limit' || f === 'needed' ? Number(detail) : detail } : undefined);
+  if (rest.length >= 3) {
+    // A refusal of Merchant#verify: the core's resultCode, the stage that
+    // decided it, and the signed refusal to send (see src/lib.rs).
+    err.resultCode = rest[1];
+    err.authenticated = rest[2] === '1';
+    if (rest.length >= 5) err.refusal = signedAnswer(rest[1], rest[3], rest[4]);
+  }
+  return err;
+}
+
+/** A signed answer: the exact bytes to send and their Body-Sign. */
+function signedAnswer(resultCode, bodySign, text) {
+  const body = Buffer.from(text, 'utf8');
+  return Object.freeze({
+    resultCode,
+    body,
+    bodySign,
+    /** The headers to send with `body` (HTTP 200). */
+    headers: Object.freeze({
+      'Content-Type': 'application/json;charset=UTF-8',
+      'Content-Length': String(body.length),
+      [BODY_SIGN_HEADER]: bodySign,
+    }),
+  });
+}
+
+/** A signed answer the wasm side left in the result arena: `resultCode \n Body-Sign \n body`. */
+function answerOut(len) {
+  const t = outText(len);
+  const a = t.indexOf('\n');
+  const b = t.indexOf('\n', a + 1);
+  return signedAnswer(t.slice(0, a), t.slice(a + 1, b), t.slice(b + 1));
 }
 
 // ---------------------------------------------------------------------------
@@ -110,6 +142,9 @@ const [DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN
   wasm.constants();
 const WINDOW_DEFAULT = -1;
 const WINDOW_NONE = -2;
+// The context's window arguments (src/lib.rs POLICY_DEFAULT, POLICY_UNCHECKED).
+const POLICY_DEFAULT = -1;
+const POLICY_UNCHECKED = -2;
 const BODY_SIGN_HEADER = 'Body-Sign';
 const EMPTY = new Uint8Array(0);
 
@@ -271,15 +306,16 @@ function str(s, what) {
 const HANDLE = Symbol('koosign.handle');
 
 /**
- * The core's in-memory nonce cache: bounded, each nonce kept until its
+ * The core's in-memory nonce store (NonceTable, capacity chosen at run
+ * time; one process only: see RedisNonceStore): bounded, each nonce kept until its
  * timestamp + window (then evicted when room is needed); full of unexpired
  * nonces, it refuses (NONCE_STORE_FULL) rather than forget one.
  */
 class NonceStore {
   constructor(options) {
     const capacity = typeof options === 'number' ? options : options && options.capacity !== undefined ? options.capacity : 4096;
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 65536) {
-      throw typeError('NonceStore capacity must be an integer from 1 to 65536');
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffffffff) {
+      throw typeError('NonceStore capacity must be a positive integer (40 bytes per entry, allocated at once)');
     }
     Object.defineProperty(this, HANDLE, { value: new wasm.NonceCacheHandle(capacity) });
   }
@@ -287,7 +323,7 @@ class NonceStore {
   get size() {
     return this[HANDLE].len();
   }
-  /** The capacity (the requested one rounded up to 256, 1024, 4096, 16384 or 65536). */
+  /** The capacity, as given (the core's NonceTable::with_capacity). */
   get capacity() {
     return this[HANDLE].capacity();
   }
@@ -311,6 +347,118 @@ function storeHandle(store) {
   if (store === undefined || store === null) return NO_STORE;
   if (!(store instanceof NonceStore)) throw typeError('opts.nonceStore must be a koosign NonceStore');
   return store[HANDLE];
+}
+
+// ---------------------------------------------------------------------------
+// JSON from the core's walker (no JSON.parse on a notification)
+
+/** The value the tape of src/lib.rs `Tape` describes, from offset `i`. */
+function buildJson(t, i) {
+  const stack = [];
+  let cur;
+  let key;
+  let root;
+  const piece = () => {
+    const n = (t.charCodeAt(i) << 15) | t.charCodeAt(i + 1);
+    const v = t.slice(i + 2, i + 2 + n);
+    i += 2 + n;
+    return v;
+  };
+  const put = (v) => {
+    if (cur === undefined) root = v;
+    else if (Array.isArray(cur)) cur.push(v);
+    else if (key === '__proto__') Object.defineProperty(cur, key, { value: v, writable: true, enumerable: true, configurable: true });
+    else cur[key] = v;
+  };
+  while (i < t.length) {
+    const c = t.charCodeAt(i++);
+    switch (c) {
+      case 0x7b: // {
+      case 0x5b: { // [
+        const o = c === 0x7b ? {} : [];
+        put(o);
+        stack.push(cur, key);
+        cur = o;
+        break;
+      }
+      case 0x7d: // }
+      case 0x5d: // ]
+        key = stack.pop();
+        cur = stack.pop();
+        break;
+      case 0x6b: // k
+        key = piece();
+        break;
+      case 0x73: // s
+        put(piece());
+        break;
+      case 0x6e: // n: RFC 8259 number text, read as a double (as JSON.parse would)
+        put(Number(piece()));
+        break;
+      case 0x74:
+        put(true);
+        break;
+      case 0x66:
+        put(false);
+        break;
+      default: // z
+        put(null);
+    }
+  }
+  return root;
+}
+
+/** A verified body as the natural object, from the core's parser and walker. */
+function notificationOf(body, verified = false) {
+  try {
+    return buildJson(outText(wasm.walk_notification(pack([body]), verified)), 0);
+  } catch (e) {
+    throw translate(e);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Keyed contexts behind the one-shot functions
+
+// The one-shot functions are thin wrappers over the core's keyed context:
+// the context of the last few key sets (and windows) is kept, so that a
+// caller passing the same key on every call pays the key setup (HMAC
+// states, SHA1PRNG-derived AES keys) once. Evicted contexts are freed
+// (zeroized by the core).
+const CONTEXTS = new Map();
+const MAX_CONTEXTS = 8;
+
+function keysId(keys) {
+  if (typeof keys === 'string') return `${keys.length}:${keys}`;
+  let id = '';
+  for (const k of keyList(keys)) id += `${str(k, 'access key').length}:${k}`;
+  return id;
+}
+
+/** The context for `keys` with windows (ms, or POLICY_DEFAULT / POLICY_UNCHECKED). */
+function contextFor(keys, v2 = POLICY_DEFAULT, v1 = POLICY_DEFAULT, licence = POLICY_DEFAULT) {
+  const id = `${v2},${v1},${licence}|${keysId(keys)}`;
+  let h = CONTEXTS.get(id);
+  if (h !== undefined) return h;
+  try {
+    h = new wasm.MerchantHandle(pack(keyList(keys)), v2, v1, licence);
+  } catch (e) {
+    throw translate(e);
+  }
+  if (CONTEXTS.size >= MAX_CONTEXTS) {
+    const [oldId, old] = CONTEXTS.entries().next().value;
+    CONTEXTS.delete(oldId);
+    old.free();
+  }
+  CONTEXTS.set(id, h);
+  return h;
+}
+
+/** A one-shot window option as a context window: the scheme's default, none, or ms. */
+function oneShotWindow(window, noneByDefault) {
+  const w = windowMs(window);
+  if (w === WINDOW_NONE || (w === WINDOW_DEFAULT && noneByDefault)) return POLICY_UNCHECKED;
+  return w === WINDOW_DEFAULT ? POLICY_DEFAULT : w;
 }
 
 // ---------------------------------------------------------------------------
@@ -420,31 +568,13 @@ class VerifiedV2 {
     return Buffer.from(this.body.buffer, this.body.byteOffset, this.body.byteLength).toString('utf8');
   }
   /**
-   * The verified body parsed as JSON (an object, parsed once); MalformedEncodingError
-   * otherwise. The core's notification parser reads it first, as `koosign serve` does:
-   * strict JSON, nesting at most 64, each known field (activity, orderId, …) once and a
-   * string, so that no copy of a field is read that the core would refuse.
+   * The verified body as a JavaScript object, built once from the events of the
+   * core's strict parser (never JSON.parse): UTF-8, an object, no duplicate member
+   * name at any depth, nesting at most 64; MalformedEncodingError otherwise.
    */
   get notification() {
-    if (this.#notification !== undefined) return this.#notification;
-    try {
-      wasm.check_notification(pack([this.body]));
-    } catch (e) {
-      throw translate(e);
-    }
-    let n;
-    try {
-      n = JSON.parse(this.text);
-    } catch (e) {
-      n = undefined;
-    }
-    if (n === null || typeof n !== 'object' || Array.isArray(n)) {
-      throw new MalformedEncodingError('malformed input: body is not a valid notification JSON object', {
-        what: 'body is not a valid notification JSON object',
-      });
-    }
-    this.#notification = n;
-    return n;
+    if (this.#notification === undefined) this.#notification = notificationOf(this.body);
+    return this.#notification;
   }
   get activity() {
     return this.notification.activity;
@@ -467,13 +597,13 @@ class VerifiedV2 {
  */
 function verifyV1(query, accessKeys, opts) {
   const o = options(opts);
-  const args = [queryText(query, 'query'), ...keyList(accessKeys)];
+  const args = [queryText(query, 'query')];
   const store = storeHandle(o.nonceStore);
   const now = nowMs(o.now);
-  const win = windowMs(o.window);
+  const m = contextFor(accessKeys, POLICY_DEFAULT, oneShotWindow(o.window, true));
   let r;
   try {
-    r = outText(wasm.verify_v1(pack(args), now, win, store));
+    r = outText(m.verify_v1_query(pack(args), now, store));
   } catch (e) {
     throw translate(e);
   }
@@ -487,13 +617,13 @@ function verifyV1(query, accessKeys, opts) {
  */
 function verifyV1Json(authToken, body, accessKeys, opts) {
   const o = options(opts);
-  const args = [str(authToken, 'authToken'), bytes(body), ...keyList(accessKeys)];
+  const args = [str(authToken, 'authToken'), bytes(body)];
   const store = storeHandle(o.nonceStore);
   const now = nowMs(o.now);
-  const win = windowMs(o.window);
+  const m = contextFor(accessKeys, POLICY_DEFAULT, oneShotWindow(o.window, true));
   let r;
   try {
-    r = outText(wasm.verify_v1_json(pack(args), now, win, store));
+    r = outText(m.verify_v1_json(pack(args), now, store));
   } catch (e) {
     throw translate(e);
   }
@@ -545,13 +675,13 @@ function parseForm(query) {
 function verifyV2(queryOrParams, body, accessKeys, opts) {
   const o = options(opts);
   const b = bytes(body);
-  const args = [queryText(queryOrParams, 'queryOrParams'), b, ...keyList(accessKeys)];
+  const args = [queryText(queryOrParams, 'queryOrParams'), b];
   const store = storeHandle(o.nonceStore);
   const now = nowMs(o.now);
-  const win = windowMs(o.window);
+  const m = contextFor(accessKeys, oneShotWindow(o.window, false));
   let r;
   try {
-    r = wasm.verify_v2_query(pack(args), now, win, store);
+    r = m.verify_v2_query(pack(args), now, store);
   } catch (e) {
     throw translate(e);
   }
@@ -563,13 +693,13 @@ function verifyKit(headers, body, accessKeys, opts) {
   const o = options(opts);
   const b = bytes(body);
   const h = pairList(headers, 'headers');
-  const args = [b, ...h, ...keyList(accessKeys)];
+  const args = [b, ...h];
   const store = storeHandle(o.nonceStore);
   const now = nowMs(o.now);
-  const win = windowMs(o.window);
+  const m = contextFor(accessKeys, oneShotWindow(o.window, false));
   let r;
   try {
-    r = wasm.verify_kit_headers(pack(args), h.length / 2, now, win, store);
+    r = m.verify_v2_headers(pack(args), h.length / 2, now, store);
   } catch (e) {
     throw translate(e);
   }
@@ -579,7 +709,7 @@ function verifyKit(headers, body, accessKeys, opts) {
 function signV2Impl(kit, body, accessKey, nonce, timestamp) {
   const ts = timestamp instanceof Date ? String(timestamp.getTime()) : String(timestamp);
   try {
-    return wasm.sign_v2(pack([bytes(body), str(accessKey, 'accessKey'), str(nonce, 'nonce'), ts]), kit);
+    return contextFor(str(accessKey, 'accessKey')).sign_v2(pack([bytes(body), str(nonce, 'nonce'), ts]), kit);
   } catch (e) {
     throw translate(e);
   }
@@ -606,7 +736,7 @@ function v2Inner(body, accessKey) {
 /** The Body-Sign header value for the exact response bytes. */
 function bodySign(body, accessKey) {
   try {
-    return outText(wasm.body_sign(pack([bytes(body), str(accessKey, 'accessKey')])));
+    return outText(contextFor(str(accessKey, 'accessKey')).body_sign(pack([bytes(body)])));
   } catch (e) {
     throw translate(e);
   }
@@ -614,14 +744,15 @@ function bodySign(body, accessKey) {
 
 /** b64(HMAC(accessKey, body)) alone. */
 function bodySignature(body, accessKey) {
-  return wasm.body_signature(pack([bytes(body), str(accessKey, 'accessKey')]));
+  // The signature part of the core's Body-Sign value, read by the core's parser.
+  return parseBodySign(bodySign(body, accessKey)).signature;
 }
 
 /** Verifies a received Body-Sign value; returns the matching key's index. */
 function verifyBodySign(value, body, accessKeys) {
-  const args = [str(value, 'value'), bytes(body), ...keyList(accessKeys)];
+  const args = [str(value, 'value'), bytes(body)];
   try {
-    return wasm.verify_body_sign(pack(args));
+    return contextFor(accessKeys).verify_body_sign(pack(args));
   } catch (e) {
     throw translate(e);
   }
@@ -659,7 +790,7 @@ function encryptField(plaintext, accessKey, encryptType = '1', opts) {
     }
     // Web Crypto's getRandomValues (globalThis.crypto on Node ≥ 19, the same object).
     const random = nodeCrypto.webcrypto.getRandomValues(new Uint8Array(64));
-    return wasm.encrypt_field(str(plaintext, 'plaintext'), str(accessKey, 'accessKey'), ty, random);
+    return contextFor(str(accessKey, 'accessKey')).encrypt(str(plaintext, 'plaintext'), ty, random);
   } catch (e) {
     throw translate(e);
   }
@@ -669,7 +800,7 @@ function encryptField(plaintext, accessKey, encryptType = '1', opts) {
 function decryptField(wire, accessKey, encryptType = 'auto') {
   const mode = encryptTypeCode(encryptType, true);
   try {
-    return wasm.decrypt_field(str(wire, 'wire'), str(accessKey, 'accessKey'), mode);
+    return contextFor(str(accessKey, 'accessKey')).decrypt(str(wire, 'wire'), mode);
   } catch (e) {
     throw translate(e);
   }
@@ -721,11 +852,11 @@ function licenceSign(ts, nonce, body, accessKey) {
 /** Verifies a licence signature; returns the matching key's index. No window unless opts.window. */
 function verifyLicence(ts, nonce, body, signature, accessKeys, opts) {
   const o = options(opts);
-  const args = [String(ts), str(nonce, 'nonce'), bytes(body), str(signature, 'signature'), ...keyList(accessKeys)];
+  const args = [String(ts), str(nonce, 'nonce'), bytes(body), str(signature, 'signature')];
   const now = nowMs(o.now);
-  const win = windowMs(o.window);
+  const m = contextFor(accessKeys, POLICY_DEFAULT, POLICY_DEFAULT, oneShotWindow(o.window, true));
   try {
-    return wasm.verify_licence(pack(args), now, win);
+    return m.verify_licence(pack(args), now);
   } catch (e) {
     throw translate(e);
   }
@@ -827,27 +958,460 @@ function verifyApig(target, init, credentials, opts) {
 }
 
 // ---------------------------------------------------------------------------
-// Result codes (SCHEMES.md "Which code a refusal gets"; the same table as
-// `koosign serve`)
-
-const MERCHANT_SIDE = new Set(['NONCE_STORE_FULL', 'NO_ACCESS_KEY', 'RANDOM_SOURCE', 'BUFFER_TOO_SMALL', 'STORE_UNAVAILABLE']);
+// Result codes (the core's table: koosign::answer::result_code)
 
 /**
- * The resultCode to answer for `err`:
- * - "000005" for the merchant's own failures (NonceStoreFullError,
- *   NoAccessKeyError, RandomSourceError, BufferTooSmallError) and anything
- *   that is not a KoosignError;
- * - "000002" for any other KoosignError met after the request was
- *   authenticated (`opts.authenticated`: the verified body or parameters
- *   are unusable);
- * - "000001" for any other KoosignError met before (a verifier threw it:
- *   a signature, token, timestamp or nonce missing, malformed, ambiguous,
- *   not matching, stale or replayed).
+ * The resultCode to answer for `err` (SCHEMES.md "Which code a refusal
+ * gets", the core's table): an error thrown by Merchant#verify carries its
+ * own (`err.resultCode`); any other KoosignError is looked up in the core's
+ * table, met after authentication when `opts.authenticated === true`, else
+ * before; anything that is not a KoosignError is the merchant's own failure
+ * ("000005").
  */
 function resultCodeFor(err, opts) {
+  if (!(err instanceof KoosignError)) return '000005';
+  if (typeof err.resultCode === 'string') return err.resultCode;
+  try {
+    return wasm.result_code_for(err.code, options(opts).authenticated === true);
+  } catch (e) {
+    return '000005'; // KoosignError itself (no core code): the merchant's side
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The response contract (koosign::response::check_response)
+
+const EXPECT = { any: 0, newInstance: 1, queryInstance: 2 };
+
+/**
+ * Checks an answer as the marketplace does (SCHEMES.md §Answers, S3, S4):
+ * HTTP 200, `Body-Sign` once under its exact name, strict, over the exact
+ * bytes under `accessKey`; a known resultCode; instanceId ≤ 64 characters;
+ * encryptType consistent with the ciphertexts, each ≤ 128 characters and
+ * decryptable. `response`: { status, headers, body } (a fetch Response's
+ * parts, or what a test server captured). `opts.expect`: 'any' (default),
+ * 'newInstance' or 'queryInstance'. Returns { resultCode, known, resultMsg,
+ * instanceId, encryptType, ciphertexts, keyIndex }; throws the core's typed
+ * error (SignatureMismatchError, MissingParameterError, …) otherwise.
+ */
+function checkResponse(response, accessKey, opts) {
+  const r = options(response);
   const o = options(opts);
-  if (!(err instanceof KoosignError) || MERCHANT_SIDE.has(err.code)) return '000005';
-  return o.authenticated === true ? '000002' : '000001';
+  const expect = EXPECT[o.expect === undefined ? 'any' : o.expect];
+  if (expect === undefined) throw typeError("opts.expect must be 'any', 'newInstance' or 'queryInstance'");
+  const status = r.status === undefined ? 200 : r.status;
+  if (!Number.isInteger(status) || status < 0) throw typeError('response.status must be an integer');
+  const h = pairList(r.headers, 'response.headers');
+  let t;
+  try {
+    t = wasm.check_response(pack([bytes(r.body), ...h, str(accessKey, 'accessKey')]), h.length / 2, status, expect);
+  } catch (e) {
+    throw translate(e);
+  }
+  const p = [];
+  let i = 0;
+  for (; p.length < 5; ) {
+    const n = pieceLen(t, i);
+    p.push(t.slice(i + 2, i + 2 + n));
+    i += 2 + n;
+  }
+  const [ciphertexts, keyIndex] = t.slice(i).split(':').map(Number);
+  return Object.freeze({
+    resultCode: p[0],
+    known: p[1] === '1',
+    resultMsg: p[2] === '\0' ? undefined : p[2],
+    instanceId: p[3] === '\0' ? undefined : p[3],
+    encryptType: p[4] === '' ? undefined : p[4],
+    ciphertexts,
+    keyIndex,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The keyed merchant context (koosign::merchant::Merchant)
+
+/** The name that leaves a check out (a window, the replay store): never `undefined`. */
+const UNCHECKED = 'unchecked';
+
+function policyWindow(w, what) {
+  if (w === undefined) return POLICY_DEFAULT;
+  if (w === UNCHECKED) return POLICY_UNCHECKED;
+  if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+    throw typeError(`${what} must be milliseconds (≥ 0) or '${UNCHECKED}' (by name; leaving it out means the default window)`);
+  }
+  return w;
+}
+
+const REPLAY_STORE = 0;
+const REPLAY_DEFERRED = 1;
+const REPLAY_UNCHECKED = 2;
+
+function piece(t, i) {
+  const n = pieceLen(t, i);
+  return [t.slice(i + 2, i + 2 + n), i + 2 + n];
+}
+
+/** A verified, fresh, first-seen notification (Merchant#verify). */
+class MerchantVerified {
+  #merchant;
+  #notification;
+  constructor(t, req, body, merchant) {
+    const f = t.split(':', 5);
+    let at = f.reduce((n, x) => n + x.length + 1, 0);
+    /** 'v1' (S1), 'v1json' (S1b), 'v2' (S2) or 'kit' (S2b): the core's detection. */
+    this.protocol = f[0];
+    /** The activity, validated by the core with its required fields. */
+    this.activity = f[1];
+    /** Index into the context's access keys of the one that matched. */
+    this.keyIndex = Number(f[2]);
+    /** The request's timestamp, Unix ms. */
+    this.timestampMs = Number(f[3]);
+    /** Until when (Unix ms) the replay key must be remembered. */
+    this.replayExpiresMs = Number(f[4]);
+    const [key, next] = piece(t, at);
+    /** The key a replay store records (`v1:` + token for V1, the nonce for V2), the core's. */
+    this.replayKey = key;
+    /** The exact body bytes (empty for an S1 GET). */
+    this.body = body;
+    if (t[next] === 'P') {
+      const params = {};
+      for (let i = next + 1; i < t.length; ) {
+        const [name, j] = piece(t, i);
+        const [value, k] = piece(t, j);
+        if (!Object.prototype.hasOwnProperty.call(params, name)) {
+          if (name === '__proto__') Object.defineProperty(params, name, { value, writable: true, enumerable: true, configurable: true });
+          else params[name] = value;
+        }
+        i = k;
+      }
+      this.#notification = params;
+    }
+    this.#merchant = merchant;
+  }
+  /**
+   * The notification as a JavaScript object: the V1 parameters (first value
+   * of each name), or the V2/kit body built from the events of the core's
+   * strict parser (never JSON.parse).
+   */
+  get notification() {
+    if (this.#notification === undefined) this.#notification = notificationOf(this.body, true);
+    return this.#notification;
+  }
+  /** The V1 parameters (S1, S1b: first value of each name), or undefined for V2. */
+  get params() {
+    return this.protocol === 'v1' || this.protocol === 'v1json' ? this.notification : undefined;
+  }
+  /** Decrypts an inbound field (V1 mobilePhone, email) with the key that matched. */
+  decrypt(wire, encryptType = 'auto') {
+    return this.#merchant.decrypt(wire, encryptType, this.keyIndex);
+  }
+}
+
+/** The request parts Merchant#verify reads, as the wasm side takes them. */
+function requestArgs(req) {
+  const r = options(req);
+  const method = str(r.method === undefined ? 'POST' : r.method, 'req.method');
+  const query = r.query === undefined ? r.url === undefined ? '' : r.url : r.query;
+  const q = typeof query === 'string' ? query : queryText(query, 'req.query');
+  const h = pairList(r.headers, 'req.headers');
+  const body = bytes(r.body);
+  return { args: [method, q, ...h, body], nHeaders: h.length / 2, body };
+}
+
+/**
+ * The keyed merchant context: built once from one or several access keys
+ * (rotation: every key verifies; key 0 signs refusals and `respond`'s
+ * answers and encrypts appInfo), with its windows. Each key's HMAC states
+ * and AES key schedules are computed here, once, and zeroized by `free()`.
+ *
+ * Options: v2Window (S2, S2b; default ±60 s), v1Window (S1, S1b; default
+ * ±5 min), licenceWindow (S5; default ±60 s): milliseconds, or
+ * Merchant.UNCHECKED ('unchecked') to leave the check out by name.
+ */
+class Merchant {
+  #h;
+  #keys;
+  constructor(accessKeys, opts) {
+    const o = options(opts);
+    this.#keys = keyList(accessKeys).slice();
+    const w = [policyWindow(o.v2Window, 'v2Window'), policyWindow(o.v1Window, 'v1Window'), policyWindow(o.licenceWindow, 'licenceWindow')];
+    try {
+      this.#h = new wasm.MerchantHandle(pack(this.#keys), w[0], w[1], w[2]);
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /** How many access keys it holds. */
+  get keyCount() {
+    return this.#keys.length;
+  }
+  #verify(req, opts, mode, storeHandle) {
+    const o = options(opts);
+    const { args, nHeaders, body } = requestArgs(req);
+    const now = nowMs(o.nowMs === undefined ? o.now : o.nowMs);
+    let t;
+    try {
+      t = outText(this.#h.verify(pack(args), nHeaders, now, mode, storeHandle));
+    } catch (e) {
+      throw translate(e);
+    }
+    return new MerchantVerified(t, req, body, this);
+  }
+  /**
+   * Verifies a notification end to end, as the core does: detects the
+   * protocol, verifies it (S1, S1b, S2, S2b), checks the window and the
+   * replay store, parses the notification strictly and validates its
+   * activity and required fields. A body over MAX_NOTIFICATION_BODY is
+   * refused unread. `req`: { method, query (or url: '/produce?…'), headers,
+   * body }. `opts.store`: a NonceStore, or Merchant.UNCHECKED by name
+   * (required: no replay check is ever left out by omission); asynchronous
+   * stores go through verifyAsync. `opts.nowMs`: the clock (default now).
+   *
+   * Returns a Verified view; throws the core's typed error carrying
+   * `resultCode`, `authenticated` and `refusal` (the signed answer to send:
+   * { resultCode, body, bodySign, headers }).
+   */
+  verify(req, opts) {
+    const store = options(opts).store;
+    if (store === UNCHECKED) return this.#verify(req, opts, REPLAY_UNCHECKED, NO_STORE);
+    if (!(store instanceof NonceStore)) {
+      throw typeError(`opts.store must be a NonceStore or '${UNCHECKED}' (verifyAsync takes asynchronous stores)`);
+    }
+    return this.#verify(req, opts, REPLAY_STORE, store[HANDLE]);
+  }
+  /**
+   * verify, with a replay store that answers asynchronously (Redis, a
+   * database): everything but the replay check runs synchronously (the
+   * core's Replay::Deferred); then `await store.checkAndInsert(replayKey,
+   * expiresAtMs, nowMs)`, which resolves true (first seen, now recorded) or
+   * false (a replay: ReplayedNonceError, 000001). A store that throws or
+   * rejects is unavailable: StoreUnavailableError (000005), fail closed. A
+   * NonceStore is used synchronously. The refusals carry their signed answer.
+   */
+  async verifyAsync(req, opts) {
+    const o = options(opts);
+    const store = o.store;
+    if (store === UNCHECKED || store instanceof NonceStore) return this.verify(req, opts);
+    if (!store || typeof store.checkAndInsert !== 'function') {
+      throw typeError(`opts.store must have checkAndInsert(key, expiresAtMs, nowMs), or be a NonceStore or '${UNCHECKED}'`);
+    }
+    const now = nowMs(o.nowMs === undefined ? o.now : o.nowMs);
+    const v = this.#verify(req, { ...o, nowMs: now }, REPLAY_DEFERRED, NO_STORE);
+    let fresh;
+    try {
+      fresh = await store.checkAndInsert(v.replayKey, v.replayExpiresMs, now);
+    } catch (e) {
+      throw this.#refused(StoreUnavailableError, { cause: e });
+    }
+    if (fresh !== true) throw this.#refused(ReplayedNonceError);
+    return v;
+  }
+  /** A typed error of class C with the core's resultCode and signed refusal (before authentication). */
+  #refused(C, options) {
+    const err = new C(undefined, options);
+    err.resultCode = resultCodeFor(err);
+    err.authenticated = false;
+    try {
+      err.refusal = answerOut(this.#h.refusal_for(C.code, false));
+    } catch (e) {
+      throw translate(e);
+    }
+    return err;
+  }
+  /**
+   * The signed answer for `err`: its own refusal when Merchant#verify threw
+   * it, else the core's table (KoosignError met before authentication, or
+   * after with opts.authenticated) or 000005 for anything else.
+   */
+  refusal(err, opts) {
+    if (err instanceof KoosignError && err.refusal) return err.refusal;
+    return this.answerCode(resultCodeFor(err, opts));
+  }
+  /** The signed bare answer of `resultCode` ('000003' unknown instance, '000005', …), with the core's resultMsg. */
+  answerCode(resultCode) {
+    try {
+      return answerOut(this.#h.answer_code(str(resultCode, 'resultCode')));
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /**
+   * Writes and signs an answer (the core's Merchant::respond): { resultCode,
+   * instanceId, appInfo: { frontEndUrl, adminUrl, userName, password, memo },
+   * info: [{ instanceId, appInfo }] }, userName and password in plain text
+   * (encrypted here with key 0, `opts.encryptType` '1' AES-256 (default) or
+   * '2' AES-128, a fresh IV each). Returns { resultCode, body, bodySign, headers }.
+   */
+  respond(answer, opts) {
+    const a = options(answer);
+    const ty = encryptTypeCode(options(opts).encryptType, false);
+    const args = [str(a.resultCode === undefined ? '000000' : a.resultCode, 'answer.resultCode')];
+    const info = a.info === undefined ? [] : a.info;
+    if (!Array.isArray(info)) throw typeError('answer.info must be an array');
+    const shape = [0, info.length];
+    let secrets = 0;
+    const appInfo = (x, what) => {
+      const ai = options(x);
+      let mask = 0;
+      ['frontEndUrl', 'adminUrl', 'userName', 'password', 'memo'].forEach((f, i) => {
+        if (ai[f] === undefined || ai[f] === null) return;
+        mask |= 1 << i;
+        args.push(str(ai[f], `${what}.${f}`));
+        if (i === 2 || i === 3) secrets++;
+      });
+      shape.push(mask);
+    };
+    if (a.instanceId !== undefined) {
+      shape[0] |= 1;
+      args.push(str(a.instanceId, 'answer.instanceId'));
+    }
+    if (a.appInfo !== undefined) {
+      shape[0] |= 2;
+      appInfo(a.appInfo, 'answer.appInfo');
+    }
+    info.forEach((e, i) => {
+      args.push(str(options(e).instanceId, `answer.info[${i}].instanceId`));
+      appInfo(e.appInfo, `answer.info[${i}].appInfo`);
+    });
+    const random = nodeCrypto.webcrypto.getRandomValues(new Uint8Array(Math.min(65536, 64 * Math.max(1, secrets))));
+    try {
+      return answerOut(this.#h.respond(pack(args), Uint32Array.from(shape), ty, random));
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /** Signs an answer the application wrote: { body, bodySign, headers } over exactly these bytes (key 0). */
+  signAnswer(body, keyIndex = 0) {
+    const b = Buffer.from(bytes(body));
+    return signedAnswer(undefined, this.bodySign(b, keyIndex), b.toString('utf8'));
+  }
+  /** The Body-Sign value (S3) of the exact bytes `body`, under key `keyIndex` (default 0). */
+  bodySign(body, keyIndex = 0) {
+    if (keyIndex !== 0) return bodySign(body, this.#key(keyIndex));
+    try {
+      return outText(this.#h.body_sign(pack([bytes(body)])));
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /** Verifies a received Body-Sign value over `body`; returns the matching key's index. */
+  verifyBodySign(value, body) {
+    try {
+      return this.#h.verify_body_sign(pack([str(value, 'value'), bytes(body)]));
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /** S5 with the context's licence window; returns the matching key's index. */
+  verifyLicence(ts, nonce, body, signature, opts) {
+    const now = nowMs(options(opts).nowMs);
+    try {
+      return this.#h.verify_licence(pack([String(ts), str(nonce, 'nonce'), bytes(body), str(signature, 'signature')]), now);
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /** Encrypts a field with key 0 ('1' AES-256 default, '2' AES-128), a fresh IV. */
+  encrypt(plaintext, encryptType = '1') {
+    const ty = encryptTypeCode(encryptType, false);
+    try {
+      return this.#h.encrypt(str(plaintext, 'plaintext'), ty, nodeCrypto.webcrypto.getRandomValues(new Uint8Array(64)));
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  /** Decrypts a field with key `keyIndex` (default 0); encryptType '1', '2' or 'auto'. */
+  decrypt(wire, encryptType = 'auto', keyIndex = 0) {
+    if (keyIndex !== 0) return decryptField(wire, this.#key(keyIndex), encryptType);
+    const mode = encryptTypeCode(encryptType, true);
+    try {
+      return this.#h.decrypt(str(wire, 'wire'), mode);
+    } catch (e) {
+      throw translate(e);
+    }
+  }
+  #key(i) {
+    const k = this.#keys[i];
+    if (k === undefined) throw typeError('keyIndex out of range');
+    return k;
+  }
+  /** Frees the context now (the core zeroizes the keys); it is unusable afterwards. */
+  free() {
+    this.#h.free();
+    this.#keys = [];
+  }
+}
+Merchant.UNCHECKED = UNCHECKED;
+
+// ---------------------------------------------------------------------------
+// A replay store shared by processes and machines: Redis
+
+/**
+ * A replay store in Redis, for several processes or machines (issue 15):
+ * each replay key (Verified#replayKey, the core's) is one Redis key,
+ * `prefix + sha256hex(key)` (as Python's RedisNonceStore), set with
+ * `SET key 1 NX PX ttl` (ttl = expiresAtMs − nowMs, at least 1 ms): atomic,
+ * so two processes receiving the same replay cannot both accept it. Use
+ * with `await merchant.verifyAsync(req, { store })`. A Redis that does not
+ * answer within `timeoutMs` (default 1000), or fails, makes the request
+ * refused with StoreUnavailableError (000005); it recovers by itself when
+ * Redis is back.
+ *
+ * `client`: a node-redis client (`redis` on npm, an optional peer
+ * dependency), connected, created with `disableOfflineQueue: true` so that
+ * a command fails at once while Redis is down instead of queueing; or
+ * anything with `set(key, value, { NX, PX })` resolving 'OK' or null.
+ */
+class RedisNonceStore {
+  #client;
+  constructor(client, opts) {
+    const o = options(opts);
+    if (!client || typeof client.set !== 'function') throw typeError('RedisNonceStore needs a redis client');
+    this.#client = client;
+    this.prefix = o.prefix === undefined ? 'koosign:nonce:' : str(o.prefix, 'prefix');
+    this.timeoutMs = o.timeoutMs === undefined ? 1000 : o.timeoutMs;
+  }
+  /**
+   * A store on a new node-redis client for `url` (connected; reconnecting
+   * by itself, every connection error reported to `opts.onError`, default
+   * ignored: the requests meanwhile are refused with 000005).
+   */
+  static async fromUrl(url, opts) {
+    const o = options(opts);
+    const { createClient } = require('redis'); // optional peer dependency: npm install redis
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { connectTimeout: 1000, reconnectStrategy: (n) => Math.min(50 * (n + 1), 500) },
+    });
+    client.on('error', typeof o.onError === 'function' ? o.onError : () => {});
+    await client.connect();
+    const store = new RedisNonceStore(client, o);
+    store.client = client;
+    return store;
+  }
+  /** The Redis key for a replay key. */
+  key(replayKey) {
+    return this.prefix + nodeCrypto.createHash('sha256').update(replayKey, 'utf8').digest('hex');
+  }
+  /** Records `replayKey` until `expiresAtMs`: true if it was new, false for a replay; throws if Redis fails. */
+  async checkAndInsert(replayKey, expiresAtMs, nowMs) {
+    const ttl = Math.max(1, Math.floor(expiresAtMs - nowMs));
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError('the replay store did not answer in time')), this.timeoutMs);
+    });
+    try {
+      const r = await Promise.race([this.#client.set(this.key(replayKey), '1', { NX: true, PX: ttl }), timeout]);
+      return r === 'OK';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  /** Closes the client made by fromUrl. */
+  async close() {
+    if (this.client) await this.client.quit().catch(() => this.client.disconnect());
+  }
 }
 
 /** Unix ms (or a Date) as a V1 timeStamp, yyyyMMddHHmmssSSS UTC. */
@@ -867,6 +1431,12 @@ module.exports = {
   VerifiedV1,
   VerifiedV2,
   NonceStore,
+  // the keyed merchant context
+  Merchant,
+  MerchantVerified,
+  RedisNonceStore,
+  UNCHECKED,
+  checkResponse,
   // producing
   bodySign,
   bodySignature,

@@ -31,7 +31,9 @@
 //!   length-prefixed pieces left in a result arena that JavaScript decodes
 //!   in place (see [`v1_result`]).
 
-use koosign::{DecryptMode, EncryptType, Error, Freshness, V2Auth, V2Scheme};
+use koosign::answer::{ResultCode, Stage};
+use koosign::merchant::{Merchant, Policy, Rejection, Replay, Request, Window};
+use koosign::{DecryptMode, EncryptType, Error, Freshness, JsonStr, V2Auth, V2Scheme};
 use wasm_bindgen::prelude::*;
 
 /// `window_ms` value meaning: no freshness check.
@@ -45,6 +47,11 @@ const UNSIGNED_PAYLOAD_BIT: u32 = 0x8000_0000;
 // Errors
 
 fn js_err(e: Error) -> JsValue {
+    JsValue::from_str(&err_text(e))
+}
+
+/// `CODE \x1f detail \x1f message` (see the conventions above).
+fn err_text(e: Error) -> String {
     use core::fmt::Write;
     let mut s = String::with_capacity(96);
     s.push_str(e.code());
@@ -58,7 +65,7 @@ fn js_err(e: Error) -> JsValue {
     };
     s.push('\x1f');
     let _ = write!(s, "{e}");
-    JsValue::from_str(&s)
+    s
 }
 
 type R<T> = Result<T, JsValue>;
@@ -268,82 +275,63 @@ pub fn constants() -> Vec<f64> {
     .collect()
 }
 
-/// Every error code of the core, `|`-joined (for the wrapper's classes and
-/// the tests).
+/// Every error code of the core ([`Error::ALL`]), `|`-joined, `+` marking
+/// format errors (for the wrapper's classes and the tests).
 #[wasm_bindgen]
 pub fn error_codes() -> String {
-    [
-        Error::MissingParameter(""),
-        Error::MalformedEncoding(""),
-        Error::BadTimestamp,
-        Error::StaleTimestamp,
-        Error::ReplayedNonce,
-        Error::NonceStoreFull,
-        Error::BufferTooSmall { needed: 0 },
-        Error::InputTooLarge { limit: 0 },
-        Error::NoAccessKey,
-        Error::SignatureMismatch,
-        Error::Decrypt,
-        Error::RandomSource,
-        Error::Ambiguous(""),
-        Error::StoreUnavailable,
-    ]
-    .iter()
-    .map(|e| if e.is_format_error() { format!("{}+", e.code()) } else { e.code().to_string() })
-    .collect::<Vec<_>>()
-    .join("|")
+    let mut s = String::with_capacity(256);
+    for e in Error::ALL {
+        if !s.is_empty() {
+            s.push('|');
+        }
+        s.push_str(e.code());
+        if e.is_format_error() {
+            s.push('+');
+        }
+    }
+    s
+}
+
+/// The core's error of code `code` (placeholder payload), for the answer table.
+fn error_of(code: &str) -> R<Error> {
+    Error::ALL.iter().copied().find(|e| e.code() == code).ok_or_else(|| js_err(Error::MalformedEncoding("unknown error code")))
+}
+
+fn stage(authenticated: bool) -> Stage {
+    if authenticated {
+        Stage::Authenticated
+    } else {
+        Stage::BeforeAuthentication
+    }
+}
+
+/// The `resultCode` the core's table ([`koosign::answer::result_code`],
+/// docs/SCHEMES.md §Answers) gives the error of code `code`, met before or
+/// after authentication.
+#[wasm_bindgen]
+pub fn result_code_for(code: &str, authenticated: bool) -> R<String> {
+    Ok(koosign::answer::result_code(&error_of(code)?, stage(authenticated)).as_str().to_owned())
 }
 
 // ---------------------------------------------------------------------------
 // Nonce store
 
-trait Store: koosign::NonceStore {
-    fn len(&self) -> usize;
-    fn capacity(&self) -> usize;
-    fn contains(&self, nonce: &[u8], now_ms: u64) -> bool;
-}
-
-impl<const N: usize> Store for koosign::NonceCache<N> {
-    fn len(&self) -> usize {
-        koosign::NonceCache::len(self)
-    }
-    fn capacity(&self) -> usize {
-        N
-    }
-    fn contains(&self, nonce: &[u8], now_ms: u64) -> bool {
-        koosign::NonceCache::contains(self, nonce, now_ms)
-    }
-}
-
-/// The core's fixed-capacity [`koosign::NonceCache`], in one of a few
-/// capacity classes (the core's capacity is a compile-time constant).
-/// A store created with `capacity == 0` is the "no store" sentinel: the
-/// verifiers then check no replay.
+/// The core's in-memory replay store of a capacity chosen at run time
+/// ([`koosign::NonceTable::with_capacity`]). A store created with
+/// `capacity == 0` is the "no store" sentinel of the one-shot verifiers
+/// (which then check no replay).
 #[wasm_bindgen]
 pub struct NonceCacheHandle {
-    inner: Option<Box<dyn Store>>,
+    inner: Option<koosign::NonceTable>,
 }
-
-/// The capacity classes offered.
-const CAPACITIES: [usize; 5] = [256, 1024, 4096, 16384, 65536];
 
 #[wasm_bindgen]
 impl NonceCacheHandle {
-    /// A cache holding at least `capacity` nonces (rounded up to the next
-    /// class; at most 65536); 0 makes the "no store" sentinel.
+    /// A store of exactly `capacity` nonces (40 bytes each, allocated now);
+    /// 0 makes the "no store" sentinel.
     #[wasm_bindgen(constructor)]
-    pub fn new(capacity: u32) -> R<NonceCacheHandle> {
-        let c = capacity as usize;
-        let inner: Option<Box<dyn Store>> = match c {
-            0 => None,
-            _ if c <= CAPACITIES[0] => Some(Box::new(koosign::NonceCache::<256>::new())),
-            _ if c <= CAPACITIES[1] => Some(Box::new(koosign::NonceCache::<1024>::new())),
-            _ if c <= CAPACITIES[2] => Some(Box::new(koosign::NonceCache::<4096>::new())),
-            _ if c <= CAPACITIES[3] => Some(Box::new(koosign::NonceCache::<16384>::new())),
-            _ if c <= CAPACITIES[4] => Some(Box::new(koosign::NonceCache::<65536>::new())),
-            _ => return Err(js_err(Error::InputTooLarge { limit: CAPACITIES[4] })),
-        };
-        Ok(NonceCacheHandle { inner })
+    pub fn new(capacity: u32) -> NonceCacheHandle {
+        NonceCacheHandle { inner: (capacity > 0).then(|| koosign::NonceTable::with_capacity(capacity as usize)) }
     }
 
     /// Entries held (expired ones included until evicted).
@@ -351,7 +339,7 @@ impl NonceCacheHandle {
         self.inner.as_ref().map_or(0, |s| s.len() as u32)
     }
 
-    /// The capacity class.
+    /// The capacity.
     pub fn capacity(&self) -> u32 {
         self.inner.as_ref().map_or(0, |s| s.capacity() as u32)
     }
@@ -363,6 +351,7 @@ impl NonceCacheHandle {
 
     /// The core's `check_and_insert`, for stores used outside the verifiers.
     pub fn check_and_insert(&mut self, nonce: &str, now_ms: f64, expires_at_ms: f64) -> R<()> {
+        use koosign::NonceStore;
         match self.inner.as_mut() {
             Some(s) => s.check_and_insert(nonce.as_bytes(), now_ms as u64, expires_at_ms as u64).map_err(js_err),
             None => Ok(()),
@@ -371,11 +360,8 @@ impl NonceCacheHandle {
 }
 
 impl NonceCacheHandle {
-    fn store(&mut self) -> koosign::Replay<'_> {
-        match self.inner.as_mut() {
-            Some(b) => koosign::Replay::Store(b.as_mut() as &mut dyn koosign::NonceStore),
-            None => koosign::Replay::Unchecked,
-        }
+    fn store(&mut self) -> Option<&mut dyn koosign::NonceStore> {
+        self.inner.as_mut().map(|s| s as &mut dyn koosign::NonceStore)
     }
 }
 
@@ -410,36 +396,6 @@ fn v1_result(v: &koosign::VerifiedV1<'_, '_>) -> u32 {
     })
 }
 
-/// S1: verifies a V1 query (or URL). Arguments: query, keys….
-/// `store`: the replay store the `authToken` is recorded in (tagged `v1:`,
-/// until `timeStamp` + window), or the "no store" sentinel.
-/// Leaves [`v1_result`]'s text in the result arena; returns its length.
-#[wasm_bindgen]
-pub fn verify_v1(n: u32, now_ms: f64, window_ms: f64, store: &mut NonceCacheHandle) -> R<u32> {
-    with_args(n, 1, |args| {
-        let query = koosign::query_of(text(args[0])?);
-        let keys = texts(&args[1..])?;
-        let mut scratch = vec![0u8; query.len()];
-        let fresh = freshness(now_ms, window_ms, None);
-        let v = koosign::verify_v1_query(query, &keys, fresh, store.store(), &mut scratch).map_err(js_err)?;
-        Ok(v1_result(&v))
-    })
-}
-
-/// S1b: verifies a licence "Kit" POST. Arguments: token, body, keys….
-/// `store` as in [`verify_v1`].
-#[wasm_bindgen]
-pub fn verify_v1_json(n: u32, now_ms: f64, window_ms: f64, store: &mut NonceCacheHandle) -> R<u32> {
-    with_args(n, 2, |args| {
-        let (token, body) = (text(args[0])?, args[1]);
-        let keys = texts(&args[2..])?;
-        let mut scratch = vec![0u8; body.len() + token.len() + 9];
-        let fresh = freshness(now_ms, window_ms, None);
-        let v = koosign::verify_v1_json(token, body, &keys, fresh, store.store(), &mut scratch).map_err(js_err)?;
-        Ok(v1_result(&v))
-    })
-}
-
 /// The canonical string of a V1 query (S1 steps 1–5), for diagnostics.
 #[wasm_bindgen]
 pub fn v1_canonical(query: &str) -> R<String> {
@@ -465,16 +421,7 @@ pub fn v1_auth_token(n: u32) -> R<String> {
 pub fn build_v1_query(n: u32) -> R<String> {
     with_args(n, 1, |args| {
         let all = texts(args)?;
-        let p = pairs(&all[1..]);
-        let mut len = 3 * args.iter().map(|a| a.len() + 1).sum::<usize>() + 160;
-        loop {
-            let mut out = vec![0u8; len];
-            match koosign::build_v1_query(&p, all[0], &mut out) {
-                Ok(q) => return Ok(q.to_owned()),
-                Err(Error::BufferTooSmall { needed }) if needed > len => len = needed,
-                Err(e) => return Err(js_err(e)),
-            };
-        }
+        koosign::build_v1_query_owned(&pairs(&all[1..]), all[0]).map_err(js_err)
     })
 }
 
@@ -492,79 +439,28 @@ pub fn parse_form(query: &str) -> R<String> {
 // ---------------------------------------------------------------------------
 // S2 / S2b
 
-fn scheme(kit: bool) -> V2Scheme {
-    if kit {
-        V2Scheme::Headers
-    } else {
-        V2Scheme::Query
-    }
-}
-
-fn v2_verify(
-    kit: bool,
-    auth: &V2Auth<'_>,
-    body: &[u8],
-    keys: &[&[u8]],
-    now_ms: f64,
-    window_ms: f64,
-    store: &mut NonceCacheHandle,
-) -> R<Vec<f64>> {
-    let keys = texts(keys)?;
-    let fresh = freshness(now_ms, window_ms, Some(koosign::DEFAULT_WINDOW_MS));
-    let v = koosign::verify_v2(scheme(kit), auth, body, &keys, fresh, store.store()).map_err(js_err)?;
-    Ok(vec![v.key_index() as f64, v.timestamp_ms() as f64])
-}
-
-/// S2 with `signature`, `timestamp`, `nonce` read from a query string or
-/// URL. Arguments: query, body, keys…. Returns `[keyIndex, timestampMs]`.
+/// The body's JSON as the core reads it ([`koosign::Notification::parse`],
+/// then the strict walker [`koosign::walk_json`]: UTF-8, RFC 8259, an object, no duplicate
+/// member name at any depth, nesting at most [`koosign::MAX_DEPTH`]), left
+/// in the result arena as an event tape (see [`Tape`]) from which
+/// JavaScript builds its object: no `JSON.parse` reads a notification.
+/// Argument: body. Returns the tape's length in bytes.
+/// (`verified`: a body [`Merchant::verify`] accepted, whose parse is not repeated.)
 #[wasm_bindgen]
-pub fn verify_v2_query(n: u32, now_ms: f64, window_ms: f64, store: &mut NonceCacheHandle) -> R<Vec<f64>> {
-    with_args(n, 2, |args| {
-        let query = koosign::query_of(text(args[0])?);
-        let mut scratch = vec![0u8; query.len()];
-        let auth = V2Auth::from_query(query, &mut scratch).map_err(js_err)?;
-        v2_verify(false, &auth, args[1], &args[2..], now_ms, window_ms, store)
-    })
-}
-
-/// S2b with `x-sign`, `x-timestamp`, `x-nonce` found among the headers
-/// (names case-insensitive). Arguments: body, `n_headers` header pairs
-/// flat, keys….
-#[wasm_bindgen]
-pub fn verify_kit_headers(
-    n: u32,
-    n_headers: u32,
-    now_ms: f64,
-    window_ms: f64,
-    store: &mut NonceCacheHandle,
-) -> R<Vec<f64>> {
-    with_args(n, 1, |args| {
-        let nh = 2 * n_headers as usize;
-        let flat = texts(slice(args, 1, nh)?)?;
-        let h = pairs(&flat);
-        let auth = V2Auth::from_headers(&h).map_err(js_err)?;
-        v2_verify(true, &auth, args[0], &args[1 + nh..], now_ms, window_ms, store)
-    })
-}
-
-/// Reads a verified V2/kit body as `koosign serve` does, with the core's
-/// strict notification parser ([`koosign::Notification::parse`]: strict
-/// RFC 8259, a JSON object, nesting at most 64, each known field once and
-/// of its type). Argument: body. The wrapper parses the JSON for the
-/// application only once this passed, so that a duplicate `orderId` is
-/// refused rather than read as whichever copy JavaScript's parser keeps.
-#[wasm_bindgen]
-pub fn check_notification(n: u32) -> R<()> {
-    with_args(n, 1, |a| koosign::Notification::parse(a[0]).map(|_| ()).map_err(js_err))
-}
-
-/// The marketplace's side: the V2 signature (upper-case hex). Arguments:
-/// body, key, nonce, timestamp.
-#[wasm_bindgen]
-pub fn sign_v2(n: u32, kit: bool) -> R<String> {
-    with_args(n, 4, |a| {
-        let (key, nonce, ts) = (text(a[1])?, text(a[2])?, text(a[3])?);
-        koosign::sign_v2(scheme(kit), a[0], key, nonce, ts).map(|s| s.as_str().to_owned()).map_err(js_err)
+pub fn walk_notification(n: u32, verified: bool) -> R<u32> {
+    with_args(n, 1, |a| {
+        // The notification rules first (its one MalformedEncoding, or
+        // InputTooLarge over 1 MiB), then the events; `verified`: the body
+        // passed Merchant::verify, which parsed it already.
+        if !verified {
+            koosign::Notification::parse(a[0]).map_err(js_err)?;
+        }
+        OUT.with(|o| {
+            let out = &mut *o.borrow_mut();
+            out.clear();
+            koosign::walk_json(a[0], &mut Tape(out)).map_err(js_err)?;
+            Ok(out.len() as u32)
+        })
     })
 }
 
@@ -576,33 +472,6 @@ pub fn v2_inner(n: u32) -> R<String> {
 
 // ---------------------------------------------------------------------------
 // S3
-
-/// The `Body-Sign` header value, left in the result arena (every response
-/// of a merchant is signed: a hot path). Arguments: body, key. Returns the
-/// text's length.
-#[wasm_bindgen]
-pub fn body_sign(n: u32) -> R<u32> {
-    with_args(n, 2, |a| {
-        let v = koosign::body_sign(a[0], text(a[1])?).map_err(js_err)?;
-        Ok(out(v.as_str()))
-    })
-}
-
-/// The Base64 signature alone. Arguments: body, key.
-#[wasm_bindgen]
-pub fn body_signature(n: u32) -> R<String> {
-    with_args(n, 2, |a| Ok(koosign::body_signature(a[0], text(a[1])?).as_str().to_owned()))
-}
-
-/// Verifies a received `Body-Sign` value; returns the matching key's
-/// index. Arguments: value, body, keys….
-#[wasm_bindgen]
-pub fn verify_body_sign(n: u32) -> R<u32> {
-    with_args(n, 2, |a| {
-        let keys = texts(&a[2..])?;
-        koosign::verify_body_sign(text(a[0])?, a[1], &keys).map(|v| v.key_index() as u32).map_err(js_err)
-    })
-}
 
 /// Parses a `Body-Sign` value: `[sign_type, signature]`.
 #[wasm_bindgen]
@@ -656,17 +525,6 @@ impl rand_core::TryRng for JsRandom<'_> {
 
 impl rand_core::TryCryptoRng for JsRandom<'_> {}
 
-/// Encrypts a field with an IV drawn by the core from `random` (bytes
-/// from `crypto.getRandomValues`).
-#[wasm_bindgen]
-pub fn encrypt_field(plaintext: &str, access_key: &str, ty: u32, random: &[u8]) -> R<String> {
-    let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
-    let mut rng = JsRandom { bytes: random };
-    koosign::encrypt_field(plaintext, access_key, encrypt_type(ty)?, &mut rng, &mut out)
-        .map(str::to_owned)
-        .map_err(js_err)
-}
-
 /// Encrypts a field with a given 16-character IV (tests, reproducible vectors).
 #[wasm_bindgen]
 pub fn encrypt_field_with_iv(plaintext: &str, access_key: &str, ty: u32, iv: &[u8]) -> R<String> {
@@ -677,13 +535,6 @@ pub fn encrypt_field_with_iv(plaintext: &str, access_key: &str, ty: u32, iv: &[u
         .encrypt_with_iv(plaintext, iv, &mut out)
         .map(str::to_owned)
         .map_err(js_err)
-}
-
-/// Decrypts a field; `mode` 0 = auto, 1 = AES-256, 2 = AES-128.
-#[wasm_bindgen]
-pub fn decrypt_field(wire: &str, access_key: &str, mode: u32) -> R<String> {
-    let mut out = vec![0u8; wire.len()];
-    koosign::decrypt_field(wire, access_key, decrypt_mode(mode)?, &mut out).map(str::to_owned).map_err(js_err)
 }
 
 /// AES-CBC + PKCS#7 with a raw 16- or 32-byte key (`FieldKey::from_raw` +
@@ -725,15 +576,431 @@ pub fn licence_sign(n: u32) -> R<String> {
     })
 }
 
-/// Verifies a licence signature; returns the matching key's index.
-/// Arguments: ts, nonce, body, signature, keys….
+// ---------------------------------------------------------------------------
+// JSON events (the core's strict walker) as a tape for JavaScript
+
+/// Pushes a piece's length (UTF-16 code units) as two 15-bit chars.
+fn push_len(out: &mut String, n: usize) {
+    // Both halves are below U+8000: never a surrogate.
+    out.push(char::from_u32((n >> 15) as u32 & 0x7fff).unwrap_or('\0'));
+    out.push(char::from_u32(n as u32 & 0x7fff).unwrap_or('\0'));
+}
+
+/// A decoded JSON string as a piece (escapes decoded by the core).
+fn push_json_str(out: &mut String, s: JsonStr<'_>) {
+    match s.borrowed() {
+        Some(t) => push_piece(out, t),
+        None => {
+            push_len(out, s.chars().map(char::len_utf16).sum());
+            out.extend(s.chars());
+        }
+    }
+}
+
+/// The walker's events, one tag character each: `{` `}` `[` `]`, `k` and
+/// `s` followed by the decoded string as a piece, `n` followed by the
+/// number's RFC 8259 text as a piece, `t` `f` `z` (true, false, null).
+struct Tape<'o>(&'o mut String);
+
+impl<'b> koosign::JsonVisitor<'b> for Tape<'_> {
+    fn begin_object(&mut self) -> koosign::Result<()> {
+        self.0.push('{');
+        Ok(())
+    }
+    fn end_object(&mut self) -> koosign::Result<()> {
+        self.0.push('}');
+        Ok(())
+    }
+    fn begin_array(&mut self) -> koosign::Result<()> {
+        self.0.push('[');
+        Ok(())
+    }
+    fn end_array(&mut self) -> koosign::Result<()> {
+        self.0.push(']');
+        Ok(())
+    }
+    fn key(&mut self, key: JsonStr<'b>) -> koosign::Result<()> {
+        self.0.push('k');
+        push_json_str(self.0, key);
+        Ok(())
+    }
+    fn string(&mut self, value: JsonStr<'b>) -> koosign::Result<()> {
+        self.0.push('s');
+        push_json_str(self.0, value);
+        Ok(())
+    }
+    fn number(&mut self, raw: &'b str) -> koosign::Result<()> {
+        self.0.push('n');
+        push_piece(self.0, raw);
+        Ok(())
+    }
+    fn bool(&mut self, value: bool) -> koosign::Result<()> {
+        self.0.push(if value { 't' } else { 'f' });
+        Ok(())
+    }
+    fn null(&mut self) -> koosign::Result<()> {
+        self.0.push('z');
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The keyed merchant context (koosign::merchant)
+
+/// The most access keys a context holds (a rotation needs two; the core's default).
+const MAX_KEYS: usize = 4;
+/// `window_ms` of [`MerchantHandle::new`]: the core's default window.
+const POLICY_DEFAULT: f64 = -1.0;
+/// `window_ms` of [`MerchantHandle::new`]: [`Window::Unchecked`], by name
+/// in JavaScript (`'unchecked'`).
+const POLICY_UNCHECKED: f64 = -2.0;
+
+fn window(ms: f64, default: Window) -> Window {
+    if ms == POLICY_DEFAULT {
+        default
+    } else if ms == POLICY_UNCHECKED {
+        Window::Unchecked
+    } else {
+        Window::checked(ms as u64)
+    }
+}
+
+thread_local! {
+    /// [`Merchant::verify`]'s scratch, grown to [`koosign::merchant::scratch_len`].
+    static SCRATCH: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Leaves `resultCode \n Body-Sign \n body` of a signed answer in the
+/// result arena; returns its length.
+fn answer_out(a: &koosign::SignedAnswer<'_>, code: &str) -> u32 {
+    OUT.with(|o| {
+        let out = &mut *o.borrow_mut();
+        out.clear();
+        out.push_str(code);
+        out.push('\n');
+        out.push_str(a.body_sign());
+        out.push('\n');
+        out.push_str(a.body());
+        out.len() as u32
+    })
+}
+
+/// The keyed merchant context ([`Merchant`]): the keys' HMAC states and
+/// AES schedules computed once, in the constructor.
 #[wasm_bindgen]
-pub fn verify_licence(n: u32, now_ms: f64, window_ms: f64) -> R<u32> {
-    with_args(n, 4, |a| {
-        let keys = texts(&a[4..])?;
-        koosign::verify_licence(text(a[0])?, text(a[1])?, a[2], text(a[3])?, &keys, freshness(now_ms, window_ms, None))
-            .map(|v| v.key_index() as u32)
-            .map_err(js_err)
+pub struct MerchantHandle {
+    m: Box<Merchant<MAX_KEYS>>,
+}
+
+#[wasm_bindgen]
+impl MerchantHandle {
+    /// Arguments: the access keys (key 0 signs answers). Windows in ms, or
+    /// [`POLICY_DEFAULT`] / [`POLICY_UNCHECKED`].
+    #[wasm_bindgen(constructor)]
+    pub fn new(n: u32, v2_window: f64, v1_window: f64, licence_window: f64) -> R<MerchantHandle> {
+        with_args(n, 0, |a| {
+            let keys = texts(a)?;
+            let d = Policy::default();
+            let policy = Policy {
+                v2_window: window(v2_window, d.v2_window),
+                v1_window: window(v1_window, d.v1_window),
+                licence_window: window(licence_window, d.licence_window),
+            };
+            let m = Merchant::<MAX_KEYS>::new(&keys, policy).map_err(js_err)?;
+            Ok(MerchantHandle { m: Box::new(m) })
+        })
+    }
+
+    /// [`Merchant::verify`]. Arguments: method, query (or URL, or request
+    /// target such as `/produce?…`), `n_headers` header
+    /// pairs flat, body. `replay`: 0 = `store`, 1 = [`Replay::Deferred`],
+    /// 2 = [`Replay::Unchecked`]. Leaves `protocol:activity:keyIndex:
+    /// timestampMs:replayExpiresMs:` + the replay key as a piece + `P` and
+    /// the V1 parameters as pieces (name, value, …) or `J` (V2: the body is
+    /// read by [`walk_notification`]) in the result arena; returns its
+    /// length. A refusal throws the error with its resultCode, stage and
+    /// signed refusal (see [`rejection`]).
+    pub fn verify(&self, n: u32, n_headers: u32, now_ms: f64, replay: u32, store: &mut NonceCacheHandle) -> R<u32> {
+        with_args(n, 3, |a| {
+            let nh = 2 * n_headers as usize;
+            let s = texts(slice(a, 0, 2 + nh)?)?;
+            let body = *a.get(2 + nh).ok_or_else(|| js_err(Error::MalformedEncoding("argument count")))?;
+            let headers = pairs(&s[2..]);
+            // The query part of a URL or request target (`/produce?…`), or the query itself.
+            let query = if s[1].starts_with('/') && !s[1].contains('?') { "" } else { koosign::query_of(s[1]) };
+            let req = Request { method: s[0], query, headers: &headers, body };
+            let replay = match replay {
+                0 => match store.store() {
+                    Some(st) => Replay::Store(st),
+                    None => return Err(js_err(Error::MalformedEncoding("no replay store"))),
+                },
+                1 => Replay::Deferred,
+                _ => Replay::Unchecked,
+            };
+            SCRATCH.with(|sc| {
+                let sc = &mut *sc.borrow_mut();
+                let need = koosign::merchant::scratch_len(&req);
+                if sc.len() < need {
+                    sc.resize(need, 0);
+                }
+                let v = match self.m.verify(&req, now_ms as u64, replay, &mut sc[..need]) {
+                    Ok(v) => v,
+                    Err(r) => return Err(self.rejection(&r)),
+                };
+                use core::fmt::Write;
+                Ok(OUT.with(|o| {
+                    let out = &mut *o.borrow_mut();
+                    out.clear();
+                    let _ = write!(
+                        out,
+                        "{}:{}:{}:{}:{}:",
+                        v.protocol().as_str(),
+                        v.activity().as_str(),
+                        v.key_index(),
+                        v.timestamp_ms(),
+                        v.replay_expires_ms()
+                    );
+                    push_piece(out, core::str::from_utf8(v.replay_key()).unwrap_or(""));
+                    match v.v1() {
+                        Some(v1) => {
+                            out.push('P');
+                            for (n, val) in v1.params() {
+                                push_piece(out, n);
+                                push_piece(out, val);
+                            }
+                        }
+                        None => out.push('J'),
+                    }
+                    out.len() as u32
+                }))
+            })
+        })
+    }
+
+    /// The replay argument of the keyed verifiers: the store, or none
+    /// (the "no store" sentinel: [`Replay::Unchecked`], the one-shot API's
+    /// explicit `nonceStore: null`).
+    fn replay(store: &mut NonceCacheHandle) -> Replay<'_> {
+        match store.store() {
+            Some(s) => Replay::Store(s),
+            None => Replay::Unchecked,
+        }
+    }
+
+    /// S1 through the context ([`Merchant::verify_v1_query`]). Argument:
+    /// query (or URL). Leaves [`v1_result`]'s text; returns its length.
+    pub fn verify_v1_query(&self, n: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<u32> {
+        with_args(n, 1, |a| {
+            let query = koosign::query_of(text(a[0])?);
+            let mut scratch = vec![0u8; koosign::v1::query_scratch_len(query.len())];
+            let v = self.m.verify_v1_query(query, now_ms as u64, Self::replay(store), &mut scratch).map_err(js_err)?;
+            Ok(v1_result(&v))
+        })
+    }
+
+    /// S1b through the context ([`Merchant::verify_v1_json`]). Arguments: token, body.
+    pub fn verify_v1_json(&self, n: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<u32> {
+        with_args(n, 2, |a| {
+            let (token, body) = (text(a[0])?, a[1]);
+            let mut scratch = vec![0u8; koosign::v1::json_scratch_len(body.len(), token.len())];
+            let v = self.m.verify_v1_json(token, body, now_ms as u64, Self::replay(store), &mut scratch).map_err(js_err)?;
+            Ok(v1_result(&v))
+        })
+    }
+
+    /// S2 through the context: `signature`, `timestamp`, `nonce` from a
+    /// query (or URL). Arguments: query, body. Returns `[keyIndex, timestampMs]`.
+    pub fn verify_v2_query(&self, n: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<Vec<f64>> {
+        with_args(n, 2, |a| {
+            let query = koosign::query_of(text(a[0])?);
+            let mut scratch = vec![0u8; koosign::v2::query_scratch_len(query.len())];
+            let auth = V2Auth::from_query(query, &mut scratch).map_err(js_err)?;
+            let v = self.m.verify_v2(V2Scheme::Query, &auth, a[1], now_ms as u64, Self::replay(store)).map_err(js_err)?;
+            Ok(vec![v.key_index() as f64, v.timestamp_ms() as f64])
+        })
+    }
+
+    /// S2b through the context: `x-sign`, `x-timestamp`, `x-nonce` among the
+    /// headers (names any case). Arguments: body, `n_headers` header pairs flat.
+    pub fn verify_v2_headers(&self, n: u32, n_headers: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<Vec<f64>> {
+        with_args(n, 1, |a| {
+            let flat = texts(slice(a, 1, 2 * n_headers as usize)?)?;
+            let h = pairs(&flat);
+            let auth = V2Auth::from_headers(&h).map_err(js_err)?;
+            let v = self.m.verify_v2(V2Scheme::Headers, &auth, a[0], now_ms as u64, Self::replay(store)).map_err(js_err)?;
+            Ok(vec![v.key_index() as f64, v.timestamp_ms() as f64])
+        })
+    }
+
+    /// The V2 (`kit` false) or S2b signature under key 0 ([`Merchant::sign_v2`]).
+    /// Arguments: body, nonce, timestamp.
+    pub fn sign_v2(&self, n: u32, kit: bool) -> R<String> {
+        with_args(n, 3, |a| {
+            let scheme = if kit { V2Scheme::Headers } else { V2Scheme::Query };
+            Ok(self.m.sign_v2(scheme, a[0], text(a[1])?, text(a[2])?).as_str().to_owned())
+        })
+    }
+
+    /// A refusal as thrown: `CODE \x1f detail \x1f message \x1f resultCode
+    /// \x1f stage (0 before authentication, 1 after) \x1f Body-Sign \x1f body`.
+    fn rejection(&self, r: &Rejection) -> JsValue {
+        let mut buf = [0u8; koosign::REFUSAL_MAX_LEN];
+        let mut s = err_text(r.error());
+        s.push('\x1f');
+        s.push_str(r.result_code().as_str());
+        s.push('\x1f');
+        s.push(if r.stage() == Stage::Authenticated { '1' } else { '0' });
+        if let Ok(a) = self.m.refusal(r, &mut buf) {
+            s.push('\x1f');
+            s.push_str(a.body_sign());
+            s.push('\x1f');
+            s.push_str(a.body());
+        }
+        JsValue::from_str(&s)
+    }
+
+    /// The signed refusal of the error of code `code` (an asynchronous
+    /// store's `ReplayedNonce` or `StoreUnavailable`), with the core's
+    /// table; see [`answer_out`].
+    pub fn refusal_for(&self, code: &str, authenticated: bool) -> R<u32> {
+        let rc = koosign::answer::result_code(&error_of(code)?, stage(authenticated));
+        self.answer_code(rc.as_str())
+    }
+
+    /// [`Merchant::answer_code`]: the signed bare answer of `code`
+    /// (`000003`, `000005`, …); see [`answer_out`].
+    pub fn answer_code(&self, code: &str) -> R<u32> {
+        let rc = ResultCode::parse(code).map_err(js_err)?;
+        let mut buf = [0u8; koosign::REFUSAL_MAX_LEN];
+        let a = self.m.answer_code(rc, &mut buf).map_err(js_err)?;
+        Ok(answer_out(&a, rc.as_str()))
+    }
+
+    /// [`Merchant::sign_answer`] over the exact bytes. Argument: body.
+    /// Leaves the `Body-Sign` value in the result arena.
+    pub fn body_sign(&self, n: u32) -> R<u32> {
+        with_args(n, 1, |a| Ok(out(self.m.body_sign(a[0]).as_str())))
+    }
+
+    /// [`Merchant::respond`]. Arguments: resultCode, then (when
+    /// `shape[0]` bit 0) instanceId, then (bit 1) the `appInfo`'s present
+    /// fields, then `shape[1]` info entries: instanceId and the present
+    /// fields. `shape[2..]`: one field mask per appInfo (bit i: frontEndUrl,
+    /// adminUrl, userName, password, memo). `random`: bytes from
+    /// `crypto.getRandomValues` for the IVs. See [`answer_out`].
+    pub fn respond(&self, n: u32, shape: &[u32], encrypt: u32, random: &[u8]) -> R<u32> {
+        with_args(n, 1, |a| {
+            let s = texts(a)?;
+            let bad = || js_err(Error::MalformedEncoding("answer shape"));
+            let (flags, n_info) = (*shape.first().ok_or_else(bad)?, *shape.get(1).ok_or_else(bad)? as usize);
+            let mut masks = shape.get(2..).ok_or_else(bad)?.iter().copied();
+            let mut it = s[1..].iter().copied();
+            fn take<'a>(it: &mut impl Iterator<Item = &'a str>) -> R<&'a str> {
+                it.next().ok_or_else(|| js_err(Error::MalformedEncoding("answer shape")))
+            }
+            fn read_app_info<'a>(mask: u32, it: &mut impl Iterator<Item = &'a str>) -> R<koosign::merchant::AppInfo<'a>> {
+                let mut f: [Option<&str>; 5] = [None; 5];
+                for (i, slot) in f.iter_mut().enumerate() {
+                    if mask & (1 << i) != 0 {
+                        *slot = Some(take(it)?);
+                    }
+                }
+                Ok(koosign::merchant::AppInfo {
+                    front_end_url: f[0],
+                    admin_url: f[1],
+                    user_name: f[2],
+                    password: f[3],
+                    memo: f[4],
+                })
+            }
+            let rc = ResultCode::parse(s[0]).map_err(js_err)?;
+            let instance_id = if flags & 1 != 0 { Some(take(&mut it)?) } else { None };
+            let app_info =
+                if flags & 2 != 0 { Some(read_app_info(masks.next().ok_or_else(bad)?, &mut it)?) } else { None };
+            let mut info = Vec::with_capacity(n_info);
+            for _ in 0..n_info {
+                let id = take(&mut it)?;
+                info.push((id, read_app_info(masks.next().ok_or_else(bad)?, &mut it)?));
+            }
+            let answer = koosign::merchant::Answer { result_code: rc, instance_id, app_info, info: &info };
+            let mut rng = JsRandom { bytes: random };
+            // A bound, not a guess: every text escaped at worst 6 bytes for 1
+            // (`\u00XX`), each member name and punctuation under 64 bytes,
+            // each secret written as a wire of at most MAX_WIRE_LEN.
+            let len = 256
+                + a.iter().map(|x| 6 * x.len() + 64).sum::<usize>()
+                + (1 + n_info) * 2 * koosign::field::MAX_WIRE_LEN;
+            let mut buf = vec![0u8; len];
+            let signed = self.m.respond(&answer, encrypt_type(encrypt)?, &mut rng, &mut buf).map_err(js_err)?;
+            Ok(answer_out(&signed, rc.as_str()))
+        })
+    }
+
+    /// [`Merchant::encrypt`]: a field under key 0's precomputed AES key.
+    pub fn encrypt(&self, plaintext: &str, ty: u32, random: &[u8]) -> R<String> {
+        let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
+        let mut rng = JsRandom { bytes: random };
+        self.m.encrypt(plaintext, encrypt_type(ty)?, &mut rng, &mut out).map(str::to_owned).map_err(js_err)
+    }
+
+    /// [`Merchant::decrypt`]: a field under key 0's precomputed AES keys;
+    /// `mode` as [`decrypt_field`].
+    pub fn decrypt(&self, wire: &str, mode: u32) -> R<String> {
+        let mut out = vec![0u8; koosign::field::decrypt_out_len(wire.len())];
+        self.m.decrypt(wire, decrypt_mode(mode)?, &mut out).map(str::to_owned).map_err(js_err)
+    }
+
+    /// [`Merchant::verify_body_sign`]: the matching key's index. Arguments: value, body.
+    pub fn verify_body_sign(&self, n: u32) -> R<u32> {
+        with_args(n, 2, |a| self.m.verify_body_sign(text(a[0])?, a[1]).map(|v| v.key_index() as u32).map_err(js_err))
+    }
+
+    /// [`Merchant::verify_licence`]: the matching key's index. Arguments: ts, nonce, body, signature.
+    pub fn verify_licence(&self, n: u32, now_ms: f64) -> R<u32> {
+        with_args(n, 4, |a| {
+            self.m
+                .verify_licence(text(a[0])?, text(a[1])?, a[2], text(a[3])?, now_ms as u64)
+                .map(|v| v.key_index() as u32)
+                .map_err(js_err)
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The response contract (koosign::response)
+
+/// [`koosign::response::check_response`]. Arguments: body, `n_headers`
+/// header pairs flat, access key. `expect`: 0 any, 1 newInstance, 2
+/// queryInstance. Returns pieces: resultCode, known (`1`/`0`), resultMsg
+/// (decoded; `\0` when absent), instanceId (decoded; `\0` when absent),
+/// encryptType (`1`, `2` or empty), then `ciphertexts:keyIndex` (no piece).
+#[wasm_bindgen]
+pub fn check_response(n: u32, n_headers: u32, status: u32, expect: u32) -> R<String> {
+    use koosign::response::Expect;
+    with_args(n, 2, |a| {
+        let nh = 2 * n_headers as usize;
+        let flat = texts(slice(a, 1, nh)?)?;
+        let key = text(a.get(1 + nh).ok_or_else(|| js_err(Error::MalformedEncoding("argument count")))?)?;
+        let expect = match expect {
+            1 => Expect::NewInstance,
+            2 => Expect::QueryInstance,
+            _ => Expect::Any,
+        };
+        let status = u16::try_from(status).unwrap_or(0);
+        let c = koosign::response::check_response(status, &pairs(&flat), a[0], key, expect).map_err(js_err)?;
+        let mut out = String::with_capacity(128);
+        push_piece(&mut out, c.result_code());
+        push_piece(&mut out, if c.known_code().is_some() { "1" } else { "0" });
+        let opt = |out: &mut String, s: Option<JsonStr<'_>>| match s {
+            Some(s) => push_json_str(out, s),
+            None => push_piece(out, "\0"),
+        };
+        opt(&mut out, c.result_msg());
+        opt(&mut out, c.instance_id());
+        push_piece(&mut out, c.encrypt_type().map_or("", |t| t.as_str()));
+        use core::fmt::Write;
+        let _ = write!(out, "{}:{}", c.ciphertexts(), c.key_index());
+        Ok(out)
     })
 }
 

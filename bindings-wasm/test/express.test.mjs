@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
 import { koosignMiddleware } from 'koosign/express';
-import { NonceStore } from 'koosign';
+import { NonceStore, MAX_NOTIFICATION_BODY } from 'koosign';
 import * as ref from './reference.mjs';
 
 const KEY = 'merchant-access-key-1';
@@ -66,7 +66,9 @@ test('V2: verified notification on req, response signed with the matching key, r
     // The same request again: replay.
     const again = await call(`${srv.base}/produce?${r.query}`, { method: 'POST', body }, OLD);
     assert.equal(again.json.resultCode, '000001');
-    assert.match(again.json.resultMsg, /nonce was already used/);
+    // The core's refusal: a fixed resultMsg per code, no detail (issue 13; SCHEMES.md §Answers).
+    assert.equal(again.json.resultMsg, 'authentication failed');
+    assert.deepEqual(Object.keys(again.json), ['resultCode', 'resultMsg']);
     assert.equal(seen.length, 1);
   } finally {
     await srv.close();
@@ -105,7 +107,7 @@ test('kit (x-sign headers) and V1 (GET authToken) through the same route', async
   const { app: a, seen } = app();
   const srv = await listen(a);
   try {
-    const body = '{"activity":"newInstance","orderId":"k-1"}';
+    const body = '{"activity":"newInstance","orderId":"k-1","orderLineId":"k-1-1"}';
     const ts = String(Date.now());
     const nonce = 'kit-nonce-1';
     const { json } = await call(`${srv.base}/produce`, {
@@ -145,18 +147,21 @@ test('after express.raw() the Buffer body is used; after express.json() the requ
   }
 });
 
-test('streamed responses are signed over the concatenated bytes; oversized bodies are 000002', async () => {
-  const { app: a } = app({ limit: 64 });
+test('streamed responses are signed over the concatenated bytes; bodies over the core\'s 1 MiB are 000002', async () => {
+  const { app: a, seen } = app();
   const srv = await listen(a);
   try {
     const body = '{"activity":"refreshInstance","instanceId":"i-1"}';
     const { json, res } = await call(`${srv.base}/stream?${v2Request(body).query}`, { method: 'POST', body });
     assert.equal(json.resultMsg, 'streamed');
     assert.equal(res.headers.get('content-length'), String(Buffer.byteLength('{"resultCode":"000000","resultMsg":"streamed"}')));
-    const big = JSON.stringify({ activity: 'newInstance', pad: 'x'.repeat(100) });
+    // MAX_NOTIFICATION_BODY + 1 bytes, validly signed: refused unread by the core (000002), signed with key 0.
+    const big = JSON.stringify({ activity: 'newInstance', orderId: 'o', orderLineId: 'l', pad: 'x'.repeat(MAX_NOTIFICATION_BODY) }).slice(0, MAX_NOTIFICATION_BODY + 1);
+    assert.equal(Buffer.byteLength(big), MAX_NOTIFICATION_BODY + 1);
     const r = await call(`${srv.base}/produce?${v2Request(big).query}`, { method: 'POST', body: big }, OLD);
     assert.equal(r.json.resultCode, '000002');
-    assert.match(r.json.resultMsg, /limit of 64/);
+    assert.equal(r.json.resultMsg, 'bad parameters');
+    assert.equal(seen.length, 0);
   } finally {
     await srv.close();
   }
@@ -169,7 +174,7 @@ test('options: a shared NonceStore, a custom clock and window, onError, no signi
   a.post('/p', koosignMiddleware({ accessKeys: KEY, nonceStore: store, now: () => fixed, window: 5_000, signResponses: false, onError: (e, req, res) => res.end(`custom:${e.code}`) }), (req, res) => res.end('ok'));
   const srv = await listen(a);
   try {
-    const body = '{"activity":"x"}';
+    const body = '{"activity":"releaseInstance","instanceId":"i-9"}';
     const ok = v2Request(body, { ts: String(fixed + 4_000) });
     let res = await fetch(`${srv.base}/p?${ok.query}`, { method: 'POST', body });
     assert.equal(await res.text(), 'ok');
@@ -181,5 +186,11 @@ test('options: a shared NonceStore, a custom clock and window, onError, no signi
     await srv.close();
   }
   assert.throws(() => koosignMiddleware({}), TypeError);
+  // Detection and the body limit are the core's: the old options are refused, not ignored.
   assert.throws(() => koosignMiddleware({ accessKeys: KEY, protocol: 'v3' }), TypeError);
+  assert.throws(() => koosignMiddleware({ accessKeys: KEY, protocol: 'auto' }), TypeError);
+  assert.throws(() => koosignMiddleware({ accessKeys: KEY, limit: 64 }), TypeError);
+  // Switching a check off is named: null is no longer "none".
+  assert.throws(() => koosignMiddleware({ accessKeys: KEY, window: null }), TypeError);
+  assert.throws(() => koosignMiddleware({ accessKeys: KEY, nonceStore: null }), TypeError);
 });

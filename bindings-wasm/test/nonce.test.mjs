@@ -26,7 +26,7 @@ test('a nonce is refused until its timestamp + window, then accepted again', () 
 
 test('a forged request never fills the store; a custom window sets the lifetime', () => {
   const store = new k.NonceStore(300);
-  assert.equal(store.capacity, 1024);
+  assert.equal(store.capacity, 300);
   assert.throws(() => k.verifyV2(q('n2').replace(/signature=./, 'signature=0'), BODY, KEY, { now: T, nonceStore: store }));
   assert.equal(store.size, 0);
   k.verifyV2(q('n3'), BODY, KEY, { now: T, window: 1_000, nonceStore: store });
@@ -34,11 +34,15 @@ test('a forged request never fills the store; a custom window sets the lifetime'
   assert.ok(!store.has('n3', T + 1_001));
 });
 
-test('checkAndInsert directly, and the rounding of capacities', () => {
+test('checkAndInsert directly, and capacities chosen at run time (no tiers)', () => {
   const s = new k.NonceStore({ capacity: 256 });
   s.checkAndInsert('a', T, T + 10);
   assert.throws(() => s.checkAndInsert('a', T + 10, T + 20), k.ReplayedNonceError);
   s.checkAndInsert('a', T + 11, T + 20);
-  assert.deepEqual([1, 256, 257, 5000, 65536].map((c) => new k.NonceStore(c).capacity), [256, 256, 1024, 16384, 65536]);
-  assert.throws(() => new k.NonceStore(65537), TypeError);
+  assert.deepEqual([1, 256, 257, 5000, 65537, 100000].map((c) => new k.NonceStore(c).capacity), [1, 256, 257, 5000, 65537, 100000]);
+  for (const bad of [0, -1, 1.5, 2 ** 32]) assert.throws(() => new k.NonceStore(bad), TypeError, String(bad));
+  // Exactly full at its capacity: the next unexpired nonce is refused, never an old one forgotten.
+  const one = new k.NonceStore(1);
+  one.checkAndInsert('x', T, T + 1000);
+  assert.throws(() => one.checkAndInsert('y', T, T + 1000), k.NonceStoreFullError);
 });

@@ -600,7 +600,6 @@ impl<const K: usize> Merchant<K> {
         scratch: &'r mut [u8],
     ) -> core::result::Result<Verified<'r>, Rejection> {
         let before = |protocol: Option<Protocol>| move |error| Rejection { error, stage: Stage::BeforeAuthentication, protocol };
-        let after = |protocol: Protocol| move |error| Rejection { error, stage: Stage::Authenticated, protocol: Some(protocol) };
         if req.body.len() > MAX_NOTIFICATION_BODY {
             return Err(Rejection {
                 error: Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY },
@@ -609,6 +608,34 @@ impl<const K: usize> Merchant<K> {
             });
         }
         let protocol = detect_protocol(req.method, req.headers, req.query).map_err(before(None))?;
+        let p = Some(protocol);
+        // The nonce is recorded last, once the request is authentic, fresh
+        // and valid (docs/SCHEMES.md §Answers): a store given here and a
+        // store the caller consults after `Replay::Deferred` then see the
+        // same requests, so both answer every request alike.
+        let (replay, store) = match replay {
+            Replay::Store(s) => (Replay::Deferred, Some(s)),
+            other => (other, None),
+        };
+        let verified = self.verify_unrecorded(req, protocol, now_ms, replay, scratch)?;
+        if let Some(s) = store {
+            crate::nonce::record(s, verified.replay_key(), now_ms, verified.replay_expires_ms()).map_err(before(p))?;
+        }
+        Ok(verified)
+    }
+
+    /// [`Merchant::verify`] after detection, the replay step left to the
+    /// caller unless `replay` says otherwise.
+    fn verify_unrecorded<'r>(
+        &'r self,
+        req: &Request<'r>,
+        protocol: Protocol,
+        now_ms: u64,
+        replay: Replay<'_>,
+        scratch: &'r mut [u8],
+    ) -> core::result::Result<Verified<'r>, Rejection> {
+        let before = |protocol: Option<Protocol>| move |error| Rejection { error, stage: Stage::BeforeAuthentication, protocol };
+        let after = |protocol: Protocol| move |error| Rejection { error, stage: Stage::Authenticated, protocol: Some(protocol) };
         let p = Some(protocol);
         match protocol {
             Protocol::V1Query | Protocol::V1Json => {

@@ -489,3 +489,52 @@ fn deferred_replay_gives_the_key_the_store_records() {
     let v = unchecked.verify(&req, 0, Replay::Deferred, &mut scratch).unwrap();
     assert_eq!(v.replay_expires_ms(), ts + 300_000, "an unchecked window keeps the default lifetime");
 }
+
+/// An authentic, fresh request whose body is unusable (here: an unknown
+/// activity) is refused `000002` and its nonce is not recorded, whether the
+/// context holds the store (`Replay::Store`) or the caller consults one after
+/// `Replay::Deferred`: both kinds of store see the same requests, so a
+/// replay of it is answered alike in every language (`000002` again), and a
+/// valid request is still refused as a replay the second time.
+#[test]
+fn store_and_deferred_record_the_same_requests() {
+    let m = Merchant::<1>::new(&[KEY], Policy::default()).unwrap();
+    let body = br#"{"activity":"noSuchActivity","orderId":"o"}"#;
+    let ts = "1680508066618";
+    let nonce = "A".repeat(64);
+    let sig = sign_v2(V2Scheme::Query, body, KEY, &nonce, ts).unwrap();
+    // The signature is checked against an independent HMAC (S2:
+    // HEX(HMAC(key, key + nonce + ts + hex(HMAC(key, body))))), so this is the marketplace's request.
+    let inner = {
+        let mut mm = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(KEY.as_bytes()).unwrap();
+        mm.update(body);
+        mm.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let outer = {
+        let mut mm = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(KEY.as_bytes()).unwrap();
+        mm.update(format!("{KEY}{nonce}{ts}{inner}").as_bytes());
+        mm.finalize().into_bytes().iter().map(|b| format!("{b:02X}")).collect::<String>()
+    };
+    assert_eq!(sig.as_str().to_ascii_uppercase(), outer);
+    let query = format!("signature={}&timestamp={ts}&nonce={nonce}", sig.as_str());
+    let req = v2_request(&query, body);
+    let mut mem = [NonceSlot::EMPTY; 4];
+    let mut store = NonceSlots::new(&mut mem);
+    for _ in 0..2 {
+        let mut scratch = [0u8; 256];
+        let r = m.verify(&req, V2_NOW, Replay::Store(&mut store), &mut scratch).unwrap_err();
+        assert_eq!(r.result_code(), ResultCode::BadRequest, "{:?}", r.error());
+        assert!(matches!(r.error(), Error::MalformedEncoding(_)));
+        let mut scratch = [0u8; 256];
+        let r = m.verify(&req, V2_NOW, Replay::Deferred, &mut scratch).unwrap_err();
+        assert_eq!(r.result_code(), ResultCode::BadRequest);
+    }
+    assert!(store.is_empty(), "an unusable request is not recorded");
+    // A valid request: recorded once, then a replay (000001).
+    let mut scratch = [0u8; 256];
+    let req = v2_request(V2_QUERY, V2_BODY);
+    m.verify(&req, V2_NOW, Replay::Store(&mut store), &mut scratch).unwrap();
+    let mut scratch = [0u8; 256];
+    let r = m.verify(&req, V2_NOW, Replay::Store(&mut store), &mut scratch).unwrap_err();
+    assert_eq!((r.error(), r.result_code()), (Error::ReplayedNonce, ResultCode::Unauthenticated));
+}

@@ -1,63 +1,48 @@
 'use strict';
-// The same production interface on plain node:http, calling koosign's
-// functions directly (no framework, no middleware):
+// The same production interface on plain node:http, over the core's keyed
+// context (koosign Merchant) directly, no framework, no middleware:
 //
 //   KOOSIGN_ACCESS_KEY=… node http-merchant.js [--port 8080] [--host 127.0.0.1]
+//
+// The core decides everything about the protocol (detection, signature,
+// window, replay, the notification and its activity, the resultCode of a
+// refusal and its signature); this file reads the request and sends what
+// the core returns.
 
 const http = require('node:http');
 const koosign = require('koosign');
 const { createMerchant } = require('./merchant');
 
-function createServer({ accessKey, merchant = createMerchant(), nonceStore = new koosign.NonceStore() }) {
-  // The endpoint defaults (SCHEMES.md S1 item 8, S2): V2/kit ±60 s (the
-  // verifiers' default), V1 ±5 min; V2 nonces and V1 authTokens in one
-  // replay store.
-  const v1 = { window: koosign.V1_DEFAULT_WINDOW_MS, nonceStore };
+function createServer({ accessKey, app = createMerchant(), nonceStore = new koosign.NonceStore(), encryptType = '1', now = Date.now }) {
+  // accessKey: one key or several (rotation); now: a clock () => Unix ms (tests replaying recorded requests).
+  const merchant = new koosign.Merchant(accessKey); // key setup once: ±60 s V2/kit, ±5 min V1
+  const send = (res, answer) => res.writeHead(200, answer.headers).end(answer.body);
   return http.createServer((req, res) => {
     const chunks = [];
     let size = 0;
     req.on('data', (c) => {
+      // One byte past the core's limit is enough for it to refuse the body unread.
+      if (size <= koosign.MAX_NOTIFICATION_BODY) chunks.push(c.subarray(0, koosign.MAX_NOTIFICATION_BODY + 1 - size));
       size += c.length;
-      if (size <= koosign.MAX_NOTIFICATION_BODY) chunks.push(c); // a larger body is refused unread
     });
     req.on('end', () => {
-      const body = Buffer.concat(chunks); // the exact bytes: never re-serialise
       if (!req.url.startsWith('/produce')) {
         res.writeHead(404).end();
         return;
       }
-      let answer;
-      let authenticated = false;
-      try {
-        if (size > koosign.MAX_NOTIFICATION_BODY) {
-          // Answered as `koosign serve` answers it: 000002, unverified.
-          authenticated = true;
-          throw new koosign.InputTooLargeError(`input exceeds the limit of ${koosign.MAX_NOTIFICATION_BODY}`, { limit: koosign.MAX_NOTIFICATION_BODY });
-        }
-        const v =
-          req.method === 'GET'
-            ? koosign.verifyV1(req.url, accessKey, v1) // V1: authToken in the query
-            : ['x-sign', 'x-timestamp', 'x-nonce'].some((h) => req.headers[h] !== undefined)
-              ? koosign.verifyKit(req.rawHeaders, body, accessKey, { nonceStore })
-              : koosign.verifyV2(req.url, body, accessKey, { nonceStore }); // ±60 s, replay
-        authenticated = true;
-        answer = merchant.handle(v.notification, accessKey);
-      } catch (e) {
-        // SCHEMES.md "Which code a refusal gets", as `koosign serve`: 000001
-        // before authentication, 000002 for an unusable verified body,
-        // 000005 for the merchant's side (replay store full, …).
-        answer = {
-          resultCode: koosign.resultCodeFor(e, { authenticated }),
-          resultMsg: e instanceof koosign.KoosignError ? e.message : 'internal error', // never holds a secret
-        };
-      }
-      const out = Buffer.from(JSON.stringify(answer), 'utf8');
-      res.writeHead(200, {
-        'Content-Type': 'application/json;charset=UTF-8',
-        'Content-Length': out.length,
-        [koosign.BODY_SIGN_HEADER]: koosign.bodySign(out, accessKey), // over the bytes sent
-      });
-      res.end(out);
+      const request = { method: req.method, url: req.url, headers: req.rawHeaders, body: Buffer.concat(chunks) };
+      merchant.verifyAsync(request, { store: nonceStore, nowMs: now() }).then(
+        (v) => {
+          let answer;
+          try {
+            answer = merchant.respond(app.handle(v.activity, v.notification), { encryptType });
+          } catch (e) {
+            answer = merchant.refusal(e, { authenticated: true }); // the handler failed: the core's table
+          }
+          send(res, answer);
+        },
+        (e) => send(res, merchant.refusal(e)), // the signed refusal the core wrote
+      );
     });
   });
 }
@@ -67,16 +52,20 @@ function arg(name, fallback) {
   return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 
-if (require.main === module) {
+async function main() {
   const accessKey = process.env.KOOSIGN_ACCESS_KEY;
   if (!accessKey) {
     console.error('set KOOSIGN_ACCESS_KEY to the access key of the seller console');
     process.exit(2);
   }
+  // KOOSIGN_REDIS_URL: a replay store shared by every process (issue 15).
+  const nonceStore = process.env.KOOSIGN_REDIS_URL ? await koosign.RedisNonceStore.fromUrl(process.env.KOOSIGN_REDIS_URL) : undefined;
   const host = arg('host', '127.0.0.1');
-  const server = createServer({ accessKey }).listen(Number(arg('port', process.env.PORT || 8080)), host, () => {
+  const server = createServer({ accessKey, nonceStore }).listen(Number(arg('port', process.env.PORT || 8080)), host, () => {
     console.log(`listening on http://${host}:${server.address().port}/produce`);
   });
 }
+
+if (require.main === module) main();
 
 module.exports = { createServer };

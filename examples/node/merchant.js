@@ -1,39 +1,40 @@
 'use strict';
 // The business side of a KooGallery production interface, shared by the
 // two servers of this folder: an in-memory instance store and one handler
-// per activity. The security (verification, Body-Sign, field encryption)
-// is koosign's; this file only decides what to answer.
+// per activity. Everything about the protocol is the core's (koosign
+// Merchant): the request arrives verified, fresh, first-seen, with a known
+// activity and its required fields; the answer is written, encrypted and
+// signed by `merchant.respond`. This file only decides what to answer.
 
 const { randomUUID } = require('node:crypto');
-const { encryptField } = require('koosign');
 
-const OK = { resultCode: '000000', resultMsg: 'success.' };
-const badParam = (what) => ({ resultCode: '000002', resultMsg: `bad parameter: ${what}` });
-const notFound = { resultCode: '000003', resultMsg: 'instance not found' };
+const OK = { resultCode: '000000' };
+const NOT_FOUND = { resultCode: '000003' };
 
-/** A merchant: `handle(notification, accessKey)` returns the response object. */
-function createMerchant({ encryptType = '1' } = {}) {
+/** The application: `handle(activity, notification)` returns the answer for Merchant#respond. */
+function createMerchant() {
   const instances = new Map(); // instanceId → { orderId, orderLineId, status, expireTime }
   const byOrder = new Map(); // orderId/orderLineId → instanceId (idempotent newInstance)
 
-  const appInfo = (id, accessKey) => ({
+  // Credentials in plain text: Merchant#respond encrypts userName and password (S4).
+  const appInfo = (id) => ({
     frontEndUrl: `https://saas.example.com/app/${id}`,
     adminUrl: `https://saas.example.com/admin/${id}`,
-    // Credentials travel encrypted with the access key (S4), at most 128 characters each.
-    userName: encryptField(`admin-${id.slice(0, 8)}`, accessKey, encryptType),
-    password: encryptField(randomUUID().slice(0, 18), accessKey, encryptType),
+    userName: `admin-${id.slice(0, 8)}`,
+    password: randomUUID().slice(0, 18),
     memo: 'demo instance',
   });
 
-  function find(n) {
-    if (typeof n.instanceId !== 'string' || n.instanceId === '') return [null, badParam('instanceId')];
+  /** Runs `f` on the instance the notification names, or answers 000003. */
+  const withInstance = (f) => (n) => {
     const inst = instances.get(n.instanceId);
-    return inst ? [inst, null] : [null, notFound];
-  }
+    if (!inst) return NOT_FOUND;
+    f(inst, n);
+    return OK;
+  };
 
   const handlers = {
-    newInstance(n, key) {
-      if (!n.orderId) return badParam('orderId');
+    newInstance(n) {
       const order = `${n.orderId}/${n.orderLineId || ''}`;
       let id = byOrder.get(order);
       if (!id) {
@@ -41,52 +42,37 @@ function createMerchant({ encryptType = '1' } = {}) {
         byOrder.set(order, id);
         instances.set(id, { orderId: n.orderId, orderLineId: n.orderLineId, status: 'NORMAL', expireTime: n.expireTime });
       }
-      return { ...OK, instanceId: id, encryptType, appInfo: appInfo(id, key) };
+      return { ...OK, instanceId: id, appInfo: appInfo(id) };
     },
-    queryInstance(n, key) {
-      if (typeof n.instanceId !== 'string' || n.instanceId === '') return badParam('instanceId');
-      const ids = n.instanceId.split(',').slice(0, 100);
-      const info = ids.filter((id) => instances.has(id)).map((id) => ({ instanceId: id, appInfo: appInfo(id, key) }));
-      return info.length ? { ...OK, encryptType, info } : notFound;
+    queryInstance(n) {
+      const ids = n.instanceId.split(',');
+      const info = ids.filter((id) => instances.has(id)).map((id) => ({ instanceId: id, appInfo: appInfo(id) }));
+      return info.length ? { ...OK, info } : NOT_FOUND;
     },
-    refreshInstance(n) {
-      const [inst, err] = find(n);
-      if (err) return err;
+    refreshInstance: withInstance((inst, n) => {
       inst.expireTime = n.expireTime || inst.expireTime;
-      return OK;
-    },
-    updateInstanceStatus(n) {
-      const [inst, err] = find(n);
-      if (err) return err;
-      if (n.status !== 'FREEZE' && n.status !== 'UNFREEZE') return badParam('status');
+    }),
+    updateInstanceStatus: withInstance((inst, n) => {
       inst.status = n.status === 'FREEZE' ? 'FROZEN' : 'NORMAL';
-      return OK;
-    },
-    upgradeInstance(n) {
-      const [, err] = find(n);
-      return err || OK;
-    },
-    releaseInstance(n) {
-      const [inst, err] = find(n);
-      if (err) return err;
+    }),
+    upgradeInstance: withInstance(() => {}),
+    releaseInstance: withInstance((inst) => {
       inst.status = 'RELEASED'; // kept, so that a second release succeeds too
-      return OK;
-    },
+    }),
+    // V1 (GET) activity names.
+    expireInstance: withInstance((inst) => {
+      inst.status = 'EXPIRED';
+    }),
+    upgrade: withInstance(() => {}),
+    instanceStatus: withInstance(() => {}),
+    getLicense: () => OK,
+    releaseLicense: () => OK,
   };
-  // V1 (GET) activity names.
-  handlers.expireInstance = (n) => {
-    const [inst, err] = find(n);
-    if (err) return err;
-    inst.status = 'EXPIRED';
-    return OK;
-  };
-  handlers.upgrade = handlers.upgradeInstance;
 
   return {
     instances,
-    handle(notification, accessKey) {
-      const h = Object.prototype.hasOwnProperty.call(handlers, notification.activity) ? handlers[notification.activity] : null;
-      return h ? h(notification, accessKey) : badParam('activity');
+    handle(activity, notification) {
+      return handlers[activity](notification);
     },
   };
 }

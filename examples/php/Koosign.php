@@ -86,6 +86,10 @@ final class Koosign
     public const AES256 = 1;         // encryptType "1"
     public const AES128 = 2;         // encryptType "2"
     public const DECRYPT_AUTO = 0;   // try AES-256, then AES-128
+    /** Names a skipped check: the $freshness window or the $cache replay
+     *  check of a verifier (KOOSIGN_WINDOW_UNCHECKED / KOOSIGN_REPLAY_UNCHECKED).
+     *  Only what it is passed for is skipped; null is refused. */
+    public const UNCHECKED = 'unchecked';
     public const DEFAULT_WINDOW_MS = 60000;        // V2: ±60 s (the guide)
     public const V1_DEFAULT_WINDOW_MS = 300000;    // V1: ±5 min (SCHEMES.md S1 item 8)
     public const APIG_DEFAULT_WINDOW_MS = 900000;  // S6: ±15 min
@@ -170,18 +174,20 @@ final class Koosign
     /**
      * Verifies a V1 query string; returns the index in $keys of the key that
      * matched. $freshness: [nowMs, windowMs] — an endpoint passes
-     * [now, V1_DEFAULT_WINDOW_MS] — or null (no window: choose it
-     * explicitly). $cache: null, or a store where the authToken is recorded
-     * as the replay nonce (a second use is KOOSIGN_REPLAYED_NONCE).
+     * [now, V1_DEFAULT_WINDOW_MS] — or Koosign::UNCHECKED (no window, by
+     * name). $cache: a store where the authToken is recorded as the replay
+     * nonce (a second use is KOOSIGN_REPLAYED_NONCE), or Koosign::UNCHECKED
+     * (no replay check, by name).
      * Ambiguous parameters (a decoded `&…=` in a value) are
      * KOOSIGN_AMBIGUOUS.
      */
-    public static function verifyV1(string $query, array $keys, ?array $freshness = null, ?KoosignNonceCache $cache = null): int
+    public static function verifyV1(string $query, array $keys, array|string $freshness, KoosignNonceCache|string $cache): int
     {
         $ffi = self::load();
         [$k, $n, $hold] = self::strArray($keys);
         $idx = $ffi->new('size_t');
-        self::check('koosign_verify_v1', $ffi->koosign_verify_v1($query, strlen($query), $k, $n, self::freshness($freshness), $cache?->cdata(), FFI::addr($idx)));
+        [$replay, $c] = self::replay($cache);
+        self::check('koosign_verify_v1', $ffi->koosign_verify_v1($query, strlen($query), $k, $n, self::freshness($freshness), $replay, $c, FFI::addr($idx)));
         return (int) $idx->cdata;
     }
 
@@ -224,18 +230,19 @@ final class Koosign
     /**
      * Verifies a V2 or kit notification over the exact body; returns the
      * matched key's index. $freshness: [nowMs, windowMs] (the guide requires
-     * ±60 s) or null. $cache: null, or an in-process replay store (PHP
+     * ±60 s) or Koosign::UNCHECKED. $cache: Koosign::UNCHECKED, or an in-process replay store (PHP
      * workers share no memory: a shared store records the nonce after
      * success). The timestamp must be 13 digits (no leading zero), the nonce
      * printable ASCII.
      */
-    public static function verifyV2(int $scheme, string $signature, string $timestamp, string $nonce, string $body, array $keys, ?array $freshness = null, ?KoosignNonceCache $cache = null): int
+    public static function verifyV2(int $scheme, string $signature, string $timestamp, string $nonce, string $body, array $keys, array|string $freshness, KoosignNonceCache|string $cache): int
     {
         $ffi = self::load();
         [$b, $bn, $hold1] = self::bytes($body);
         [$k, $n, $hold2] = self::strArray($keys);
         $idx = $ffi->new('size_t');
-        self::check('koosign_verify_v2', $ffi->koosign_verify_v2($scheme, $signature, strlen($signature), $timestamp, strlen($timestamp), $nonce, strlen($nonce), $b, $bn, $k, $n, self::freshness($freshness), $cache?->cdata(), FFI::addr($idx)));
+        [$replay, $c] = self::replay($cache);
+        self::check('koosign_verify_v2', $ffi->koosign_verify_v2($scheme, $signature, strlen($signature), $timestamp, strlen($timestamp), $nonce, strlen($nonce), $b, $bn, $k, $n, self::freshness($freshness), $replay, $c, FFI::addr($idx)));
         return (int) $idx->cdata;
     }
 
@@ -297,7 +304,7 @@ final class Koosign
         return self::output('koosign_licence_sign', 44, fn ($o, $c, $n) => self::load()->koosign_licence_sign($ts, strlen($ts), $nonce, strlen($nonce), $b, $bn, $key, strlen($key), $o, $c, $n));
     }
 
-    public static function verifyLicence(string $ts, string $nonce, string $body, string $signature, array $keys, ?array $freshness = null): int
+    public static function verifyLicence(string $ts, string $nonce, string $body, string $signature, array $keys, array|string $freshness): int
     {
         $ffi = self::load();
         [$b, $bn, $hold1] = self::bytes($body);
@@ -360,7 +367,7 @@ final class Koosign
      * verified with a signed `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`: the
      * body is then NOT authenticated.
      */
-    public static function verifyApig(string $method, string $host, string $path, array $query, array $headers, string $body, array $credentials, ?array $freshness = null, ?bool &$unsignedPayload = null): int
+    public static function verifyApig(string $method, string $host, string $path, array $query, array $headers, string $body, array $credentials, array|string $freshness, ?bool &$unsignedPayload = null): int
     {
         $ffi = self::load();
         [$req, $hold1] = self::request($method, $host, $path, $query, $headers, $body);
@@ -482,17 +489,33 @@ final class Koosign
         return [$req, [$hold, $q, $h, $b]];
     }
 
-    /** null, or a pointer to a koosign_freshness {nowMs, windowMs} (kept alive by a static). */
-    private static function freshness(?array $f): ?FFI\CData
+    /** A pointer to a koosign_freshness {nowMs, windowMs} (kept alive by a
+     *  static), or to koosign_freshness_unchecked() for Koosign::UNCHECKED. */
+    private static function freshness(array|string $f): FFI\CData
     {
-        if ($f === null) {
-            return null;
+        if (is_string($f)) {
+            if ($f !== self::UNCHECKED) {
+                throw new InvalidArgumentException("freshness: [nowMs, windowMs] or Koosign::UNCHECKED, not '$f'");
+            }
+            return self::load()->koosign_freshness_unchecked();
         }
         static $cell = null;
         $cell = self::load()->new('koosign_freshness');
         $cell->now_ms = (int) $f[0];
         $cell->window_ms = (int) ($f[1] ?? self::DEFAULT_WINDOW_MS);
         return FFI::addr($cell);
+    }
+
+    /** The (koosign_replay, koosign_nonce_cache *) arguments of a verifier. */
+    private static function replay(KoosignNonceCache|string $cache): array
+    {
+        if (is_string($cache)) {
+            if ($cache !== self::UNCHECKED) {
+                throw new InvalidArgumentException("cache: a KoosignNonceCache or Koosign::UNCHECKED, not '$cache'");
+            }
+            return [self::constant('KOOSIGN_REPLAY_UNCHECKED'), null];
+        }
+        return [self::constant('KOOSIGN_REPLAY_STORE'), $cache->cdata()];
     }
 
     private static function firstExisting(array $paths): ?string

@@ -153,23 +153,23 @@ function check_case(string $kind, array $c): void
             if (v1_ambiguous($pairs)) {
                 // Refused before the token is looked at, the changed one too.
                 expect_mismatch('canonical', fn () => Koosign::v1Canonical($query), 'KOOSIGN_AMBIGUOUS');
-                expect_mismatch('verify', fn () => Koosign::verifyV1($query, [$key]), 'KOOSIGN_AMBIGUOUS');
-                expect_mismatch('altered authToken', fn () => Koosign::verifyV1($altered, [$key]), 'KOOSIGN_AMBIGUOUS');
+                expect_mismatch('verify', fn () => Koosign::verifyV1($query, [$key], Koosign::UNCHECKED, Koosign::UNCHECKED), 'KOOSIGN_AMBIGUOUS');
+                expect_mismatch('altered authToken', fn () => Koosign::verifyV1($altered, [$key], Koosign::UNCHECKED, Koosign::UNCHECKED), 'KOOSIGN_AMBIGUOUS');
                 $ambiguousCases++;
                 return;
             }
             expect_eq('canonical', Koosign::v1Canonical($query), $canonical);
-            Koosign::verifyV1($query, [$key]);
-            expect_mismatch('altered authToken', fn () => Koosign::verifyV1($altered, [$key]));
+            Koosign::verifyV1($query, [$key], Koosign::UNCHECKED, Koosign::UNCHECKED);
+            expect_mismatch('altered authToken', fn () => Koosign::verifyV1($altered, [$key], Koosign::UNCHECKED, Koosign::UNCHECKED));
             return;
         case 'body_sign':
             $key = field($c, 'access_key');
             $body = field($c, 'body');
             $want = field($c, 'signature');
             expect_eq('signature', Koosign::bodySignature($body, $key), $want);
-            Koosign::verifyBodySign(Koosign::bodySign($body, $key), $body, [$key]);
+            Koosign::verifyBodySign(Koosign::bodySign($body, $key), $body, [$key], Koosign::UNCHECKED, Koosign::UNCHECKED);
             $altered = 'sign_type="HMAC-SHA256", signature="' . alter($want, 3) . '"';
-            expect_mismatch('altered signature', fn () => Koosign::verifyBodySign($altered, $body, [$key]));
+            expect_mismatch('altered signature', fn () => Koosign::verifyBodySign($altered, $body, [$key], Koosign::UNCHECKED, Koosign::UNCHECKED));
             return;
         case 'aes_cbc':
             $key = field($c, 'access_key');
@@ -207,17 +207,17 @@ function check_case(string $kind, array $c): void
             $ts = field($c, 'timestamp');
             $nonce = field($c, 'nonce');
             expect_eq('signature (case-insensitive)', strtoupper(Koosign::signV2($scheme, $body, $key, $nonce, $ts)), strtoupper($sig));
-            Koosign::verifyV2($scheme, $sig, $ts, $nonce, $body, [$key]);
+            Koosign::verifyV2($scheme, $sig, $ts, $nonce, $body, [$key], Koosign::UNCHECKED, Koosign::UNCHECKED);
             $altered = alter($sig, 7);
-            expect_mismatch('altered signature', fn () => Koosign::verifyV2($scheme, $altered, $ts, $nonce, $body, [$key]));
+            expect_mismatch('altered signature', fn () => Koosign::verifyV2($scheme, $altered, $ts, $nonce, $body, [$key], Koosign::UNCHECKED, Koosign::UNCHECKED));
             return;
         case 'licence':
             $key = field($c, 'access_key');
             [$ts, $nonce, $body, $sig] = [field($c, 'ts'), field($c, 'nonce'), field($c, 'body'), field($c, 'signature')];
             expect_eq('signature', Koosign::licenceSign($ts, $nonce, $body, $key), $sig);
-            Koosign::verifyLicence($ts, $nonce, $body, $sig, [$key]);
+            Koosign::verifyLicence($ts, $nonce, $body, $sig, [$key], Koosign::UNCHECKED);
             $altered = alter($sig, 5);
-            expect_mismatch('altered signature', fn () => Koosign::verifyLicence($ts, $nonce, $body, $altered, [$key]));
+            expect_mismatch('altered signature', fn () => Koosign::verifyLicence($ts, $nonce, $body, $altered, [$key], Koosign::UNCHECKED));
             return;
         case 'apig':
             [$ak, $sk] = [field($c, 'ak'), field($c, 'sk')];
@@ -241,7 +241,7 @@ function check_case(string $kind, array $c): void
             $sent = array_values(array_filter($headers, fn ($h) => !in_array($h[0], $addedNames, true)));
             array_push($sent, ...$signed['headers_to_add']);
             $unsigned = null;
-            Koosign::verifyApig($method, $host, $path, $query, $sent, $body, [[$ak, $sk]], null, $unsigned);
+            Koosign::verifyApig($method, $host, $path, $query, $sent, $body, [[$ak, $sk]], Koosign::UNCHECKED, $unsigned);
             // The body goes unauthenticated exactly when a signed X-Sdk-Content-Sha256 says UNSIGNED-PAYLOAD over a non-empty body.
             $says = array_filter($sent, fn ($h) => strcasecmp($h[0], 'X-Sdk-Content-Sha256') === 0 && !str_contains($h[0], '_') && $h[1] === 'UNSIGNED-PAYLOAD');
             if ($unsigned !== ($body !== '' && $says !== [])) {
@@ -256,7 +256,7 @@ function check_case(string $kind, array $c): void
             $altered = substr($auth, 0, $cut) . alter(substr($auth, $cut), 0);
             $tampered = array_values(array_filter($sent, fn ($h) => $h[0] !== 'Authorization'));
             $tampered[] = ['Authorization', $altered];
-            expect_mismatch('altered signature', fn () => Koosign::verifyApig($method, $host, $path, $query, $tampered, $body, [[$ak, $sk]]));
+            expect_mismatch('altered signature', fn () => Koosign::verifyApig($method, $host, $path, $query, $tampered, $body, [[$ak, $sk]], Koosign::UNCHECKED));
             return;
         default:
             throw new CaseFailed("unknown kind `$kind`");

@@ -170,6 +170,31 @@ $check($codeOf(handleV1($merged, $keys, $nowMs, $store), 'V1 merged') === '00000
 $old = Koosign::buildV1Query([['activity', 'newInstance'], ['orderId', 'CS2'], ['timeStamp', $v1ts]], $accessKey);
 $check($codeOf(handleV1($old, $keys, $nowMs + 6 * 60 * 1000, $store), 'V1 stale') === '000001', 'a V1 from 6 minutes ago is 000001');
 
+// Fail closed (issue 13 item 9): a check is skipped only by name, and the
+// name skips only its own check.
+$status = function (callable $f): string {
+    try {
+        $f();
+        return 'KOOSIGN_OK';
+    } catch (KoosignException $e) {
+        return $e->statusName;
+    } catch (InvalidArgumentException $e) {
+        return 'InvalidArgumentException';
+    }
+};
+$skipNonce = bin2hex(random_bytes(16));
+$skipSig = Koosign::signV2(Koosign::V2_BASIC, $body, $accessKey, $skipNonce, $timestamp);
+$verify = fn ($fresh, $cache) => fn () => Koosign::verifyV2(Koosign::V2_BASIC, $skipSig, $timestamp, $skipNonce, $body, $keys, $fresh, $cache);
+$check($status($verify('none', Koosign::UNCHECKED)) === 'InvalidArgumentException', 'a freshness that names nothing is refused');
+$check($status($verify(Koosign::UNCHECKED, 'none')) === 'InvalidArgumentException', 'a cache that names nothing is refused');
+$check($status($verify([$nowMs + 3600000, Koosign::DEFAULT_WINDOW_MS], Koosign::UNCHECKED)) === 'KOOSIGN_STALE_TIMESTAMP', 'replay UNCHECKED keeps the window');
+$check($status($verify(Koosign::UNCHECKED, Koosign::UNCHECKED)) === 'KOOSIGN_OK', 'both named: accepted');
+$check($status($verify(Koosign::UNCHECKED, Koosign::UNCHECKED)) === 'KOOSIGN_OK', 'replay UNCHECKED: no replay check');
+$skipStore = new KoosignNonceCache(4);
+$check($status($verify(Koosign::UNCHECKED, $skipStore)) === 'KOOSIGN_OK', 'window UNCHECKED with a store: accepted');
+$check($status($verify(Koosign::UNCHECKED, $skipStore)) === 'KOOSIGN_REPLAYED_NONCE', 'window UNCHECKED keeps the replay check');
+$check($status(fn () => Koosign::verifyV2(Koosign::V2_BASIC, $skipSig, $timestamp, $skipNonce, $body . ' ', $keys, Koosign::UNCHECKED, Koosign::UNCHECKED)) === 'KOOSIGN_SIGNATURE_MISMATCH', 'both UNCHECKED keep the signature');
+
 try {
     Koosign::encryptField(str_repeat('x', 80), $accessKey);
     $check(false, 'an 80-byte plaintext is refused');

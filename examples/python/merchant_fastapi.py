@@ -1,72 +1,50 @@
-"""A complete KooGallery production interface (V2 basic interfaces) with FastAPI.
+"""A complete KooGallery production interface with FastAPI (V2, kit and V1 notifications).
 
-    KOOSIGN_ACCESS_KEY=... python merchant_fastapi.py [PORT]
+    KOOSIGN_ACCESS_KEY=... python merchant_fastapi.py [PORT]   # several keys: KEY1,KEY2 (rotation)
+    KOOSIGN_REDIS_URL=redis://127.0.0.1:6379/0                  # optional: a replay store shared by processes
     koosign simulate --url http://127.0.0.1:PORT/produce --protocol v2
 
-Every request is verified (signature, ±60 s, nonce replay) on its raw bytes and
-every answer, refusals included, carries Body-Sign over the exact bytes sent.
-The instances live in a dict: use your database.
+koosign.Merchant does every check on the raw bytes (protocol, signature, ±60 s /
+±5 min, replay, strict JSON, the activity and its required fields) and writes
+every answer, refusals included, with Body-Sign over the exact bytes sent. With
+Redis, the replay check is awaited (redis.asyncio): the event loop never blocks.
+The business logic and the instances: instances.py.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import sys
-from typing import Annotated, Any, Dict
+from typing import Optional
 
 import uvicorn
 from fastapi import Depends, FastAPI
 from starlette.responses import Response
 
 import koosign
+from instances import handle
 from koosign.fastapi import KoosignVerifier
 
-ACCESS_KEY = os.environ["KOOSIGN_ACCESS_KEY"]
-verified = KoosignVerifier(ACCESS_KEY)  # v2: signature/timestamp/nonce; an in-memory nonce store
-app = FastAPI()
-verified.install(app)  # refused requests: 000001 (or 000005: store full), signed
-instances: Dict[str, Dict[str, str]] = {}  # instanceId -> state (one event loop: no lock needed)
-by_order: Dict[str, str] = {}  # orderId/orderLineId -> instanceId (newInstance is idempotent)
+
+def create_app(merchant: koosign.Merchant) -> FastAPI:
+    verified = KoosignVerifier(merchant)
+    app = FastAPI()
+    verified.install(app)  # refused requests: the core's signed refusal
+
+    @app.api_route("/produce", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])  # the core refuses other methods, signed
+    async def produce(n: koosign.Verified = Depends(verified)) -> Response:
+        return verified.send(handle(merchant, n))
+
+    return app
 
 
-def app_info(iid: str) -> Dict[str, str]:
-    user, password = instances[iid]["user"], instances[iid]["password"]
-    return {"frontEndUrl": f"https://saas.example.com/{iid}", "adminUrl": "https://saas.example.com/admin",
-            "userName": koosign.encrypt_field(user, ACCESS_KEY, "1"),  # AES-256 = encryptType "1"
-            "password": koosign.encrypt_field(password, ACCESS_KEY, "1"), "memo": ""}
+def merchant_from_env() -> koosign.Merchant:
+    redis_url: Optional[str] = os.environ.get("KOOSIGN_REDIS_URL")
+    store = koosign.AsyncRedisNonceStore.from_url(redis_url, socket_timeout=2) if redis_url else None
+    return koosign.Merchant(os.environ["KOOSIGN_ACCESS_KEY"].split(","), store=store)
 
 
-def handle(p: Dict[str, Any]) -> Dict[str, Any]:
-    activity, iid = p["activity"], str(p.get("instanceId", ""))
-    if activity == "newInstance":
-        iid = by_order.setdefault(f"{p['orderId']}/{p['orderLineId']}", secrets.token_hex(16))
-        instances.setdefault(iid, {"user": f"admin-{iid[:6]}", "password": secrets.token_urlsafe(12)})
-        return {"instanceId": iid, "encryptType": "1", "appInfo": app_info(iid)}
-    if not iid:
-        raise KeyError("instanceId")
-    if activity == "queryInstance":
-        info = [{"instanceId": i, "appInfo": app_info(i)} for i in iid.split(",") if i in instances]
-        return {"encryptType": "1", "info": info}
-    if activity == "releaseInstance":
-        instances.pop(iid, None)  # releasing twice succeeds
-        return {}
-    if activity not in ("refreshInstance", "updateInstanceStatus", "upgradeInstance"):
-        raise KeyError("activity")
-    if iid not in instances:
-        return {"resultCode": "000003", "resultMsg": "instance not found"}
-    instances[iid]["status"] = str(p.get("status") or p.get("scene") or "upgraded")
-    return {}
-
-
-@app.post("/produce")
-async def produce(n: Annotated[koosign.VerifiedV2, Depends(verified)]) -> Response:
-    try:
-        answer = {"resultCode": "000000", "resultMsg": "success.", **handle(n.json())}
-    except (koosign.MalformedRequest, ValueError, KeyError, TypeError):  # not a strict notification, missing field, unknown activity
-        answer = {"resultCode": "000002", "resultMsg": "bad parameters"}
-    return verified.respond(answer, n)  # Body-Sign with the key that verified the request
-
+app = create_app(merchant_from_env())
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]) if len(sys.argv) > 1 else 8080)

@@ -10,14 +10,32 @@ Times are Unix seconds (``float``); ``now=None`` reads the clock. Errors are
 :class:`KoosignError` subclasses whose message never contains a secret;
 :func:`result_code` gives the ``resultCode`` to answer (SCHEMES.md "Which code
 a refusal gets").
+
+A merchant endpoint builds one :class:`Merchant` (its keys, windows and replay
+store) and calls :meth:`Merchant.verify` per request: the core detects the
+protocol, verifies, checks freshness and replay, parses the notification
+strictly and validates its activity; a refusal is raised with its signed
+answer (``exc.refusal``). Leaving a check out is said by name:
+:data:`UNCHECKED`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Dict, Iterable, Mapping, Optional, Tuple, Union
 
+import inspect
+
 from ._koosign import (
     APIG_DEFAULT_WINDOW_MS,
+    MAX_DEPTH,
+    REFUSAL_MAX_LEN,
+    InMemoryNonceStore,
+    SignedAnswer,
+    StoreUnavailable,
+    Unchecked,
+    Verified,
+    check_response,
+    loads_strict,
     BODY_SIGN_HEADER,
     DEFAULT_WINDOW_MS,
     DETACH_THRESHOLD,
@@ -52,14 +70,32 @@ from ._koosign import (
     verify_v2,
 )
 from ._koosign import ApigSigner as _NativeApigSigner
-from ._koosign import _verify_apig
-from .nonce import InMemoryNonceStore, NonceStore, RedisNonceStore
+from ._koosign import Merchant as _NativeMerchant
+from ._koosign import _class_codes, _merchant_failure_code, _result_code_of, _verify_apig
+from .nonce import AsyncRedisNonceStore, NonceStore, RedisNonceStore
+
+#: The one value that leaves a window or the replay check out
+#: (``Merchant(v2_window=UNCHECKED)``, ``merchant.verify(..., store=UNCHECKED)``).
+UNCHECKED = Unchecked()
+
+_class_codes()  # each exception class's default `code`, from the core
 
 if TYPE_CHECKING:
     from ._koosign import Body, Pairs, Text
 
 __all__ = [
     "APIG_DEFAULT_WINDOW_MS",
+    "AsyncRedisNonceStore",
+    "MAX_DEPTH",
+    "Merchant",
+    "REFUSAL_MAX_LEN",
+    "SignedAnswer",
+    "StoreUnavailable",
+    "UNCHECKED",
+    "Unchecked",
+    "Verified",
+    "check_response",
+    "loads_strict",
     "BODY_SIGN_HEADER",
     "DEFAULT_WINDOW_MS",
     "DETACH_THRESHOLD",
@@ -224,26 +260,56 @@ def verify_apig(
     return ApigVerified(index, unsigned)
 
 
-def result_code(exc: BaseException, *, authenticated: bool = False) -> str:
-    """The marketplace ``resultCode`` for a refused request, by SCHEMES.md
-    "Which code a refusal gets" (the table ``koosign serve`` uses):
+class Merchant(_NativeMerchant):
+    """The keyed merchant context (the core's ``koosign::merchant::Merchant``),
+    built once: see the stubs (``_koosign.pyi``) and the README."""
 
-    * ``000001`` for anything wrong *before* the request is authenticated,
-      i.e. an error of a ``verify_*`` call: :class:`SignatureMismatch`,
-      :class:`StaleTimestamp`, :class:`ReplayedNonce`,
-      :class:`AmbiguousRequest`, and :class:`MalformedRequest` (a signature,
-      token, timestamp or nonce missing or malformed, ``BAD_TIMESTAMP``);
-    * ``000002`` for an authenticated request whose content is unusable:
-      :class:`DecryptError`, and :class:`MalformedRequest` when
-      ``authenticated=True`` (e.g. ``VerifiedV1.decrypt`` of a missing
-      parameter);
-    * ``000005`` for the merchant's own failures: ``NONCE_STORE_FULL``,
-      ``NO_ACCESS_KEY`` and any other :class:`KoosignError`, and any other
-      exception (e.g. a nonce store that is unreachable)."""
-    if isinstance(exc, MalformedRequest):
-        return "000002" if authenticated else "000001"
-    if isinstance(exc, DecryptError):
-        return "000002"
-    if isinstance(exc, (SignatureMismatch, StaleTimestamp, ReplayedNonce, AmbiguousRequest)):
-        return "000001"
-    return "000005"
+    async def verify_async(
+        self,
+        method: Text,
+        query: Text,
+        headers: Pairs,
+        body: Body,
+        *,
+        now_ms: Optional[int] = None,
+        store: Optional[object] = None,
+    ) -> Verified:
+        """:meth:`verify` with an asynchronous replay store (e.g.
+        :class:`AsyncRedisNonceStore`), not blocking the event loop: the core
+        verifies everything but the replay check (``Replay::Deferred``), then
+        the store's ``check_and_insert(verified.replay_key, now_ms,
+        verified.replay_expires_ms)`` is awaited. ``store``: default the
+        merchant's own; a synchronous store is called as is. Raises as
+        :meth:`verify` (a replay: :class:`ReplayedNonce`, ``000001``; a store
+        that fails: :class:`StoreUnavailable`, ``000005``)."""
+        store = self.store if store is None else store
+        if isinstance(store, Unchecked) or type(store) is InMemoryNonceStore:
+            return self.verify(method, query, headers, body, now_ms=now_ms, store=store)
+        verified, now = self._verify_deferred(method, query, headers, body, now_ms=now_ms)
+        outcome: object
+        try:
+            outcome = store.check_and_insert(verified.replay_key, now, verified.replay_expires_ms)  # type: ignore[attr-defined]
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+        except Exception as exc:  # noqa: BLE001 (the core reads it: StoreUnavailable, 000005)
+            outcome = exc
+        refusal = self._store_refusal(outcome)
+        if refusal is not None:
+            raise refusal
+        return verified
+
+
+def result_code(exc: BaseException, *, authenticated: bool = False) -> str:
+    """The marketplace ``resultCode`` for a refused request: the core's table
+    (``koosign::answer::result_code``, SCHEMES.md "Which code a refusal
+    gets"). An exception raised by :meth:`Merchant.verify` carries its own
+    (``exc.result_code``, decided at the stage the error was met); otherwise
+    the error's ``code`` is looked up *before* authentication, or *after* it
+    with ``authenticated=True``. An exception that is no koosign error is the
+    merchant's failure (``000005``)."""
+    own = getattr(exc, "result_code", None)
+    if isinstance(own, str):
+        return own
+    code = getattr(exc, "code", None) if isinstance(exc, KoosignError) else None
+    found = _result_code_of(code, authenticated=authenticated) if isinstance(code, str) else None
+    return found if found is not None else _merchant_failure_code()

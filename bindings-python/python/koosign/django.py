@@ -1,68 +1,60 @@
-"""Django helper: a view decorator that verifies the raw request
-(``request.body``, ``QUERY_STRING``) and signs the response with
-``Body-Sign`` over the exact bytes sent.
+"""Django helper: a view decorator that hands the raw request
+(``request.body``, ``QUERY_STRING``) to a :class:`koosign.Merchant` and sends
+what it returns, ``Body-Sign`` over the exact bytes.
 
-    from koosign.django import koosign_view
+    merchant = koosign.Merchant(settings.KOOGALLERY_ACCESS_KEY)
 
-    @koosign_view(settings.KOOGALLERY_ACCESS_KEY)   # protocol="v2" by default
+    @koosign_view(merchant)
     def produce(request, n):
-        payload = n.json()
-        ...
-        return {"resultCode": "000000", "resultMsg": "success."}
+        ...   # n.activity, n.json(): validated by the core
+        return merchant.respond("000000", instance_id=..., app_info={...})
 
-The view receives the request, then the verified notification
-(``VerifiedV2`` for ``v2``/``kit``, ``VerifiedV1`` for ``v1``, also set as
-``request.koosign``), then the URL arguments. It returns a dict or list
-(sent as compact UTF-8 JSON) or an ``HttpResponse`` (not a streaming one).
-The view is CSRF-exempt: the marketplace's signature authenticates it. A
-refused request is answered HTTP 200 with ``resultCode`` 000001 (anything
-wrong before authentication) or 000005 (the replay store full or failing),
-signed too (SCHEMES.md "Which code a refusal gets"). V1: ±5 min window by
-default (``max_age``; ``0`` turns it off), each ``authToken`` recorded in the
-nonce store.
+The view receives the request, then the verified notification (also
+``request.koosign``), then the URL arguments. It returns a
+:class:`koosign.SignedAnswer`, a dict or list (compact UTF-8 JSON) or an
+``HttpResponse`` (not a streaming one). The view is CSRF-exempt: the
+marketplace's signature authenticates it. A refused request is answered with
+the core's signed refusal (HTTP 200).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse  # type: ignore[import-untyped]
 from django.views.decorators.csrf import csrf_exempt  # type: ignore[import-untyped]
 
-from ._koosign import BODY_SIGN_HEADER, body_sign
-from ._web import V1_MAX_AGE, Verifier, encode_json, wsgi_bytes
-from .nonce import NonceStore
+from . import Merchant
+from ._koosign import BODY_SIGN_HEADER, SignedAnswer
+from ._web import answer_of, merchant_of, verify, wsgi_bytes
 
 __all__ = ["koosign_view", "sign_response"]
 
 
-def sign_response(rv: Any, access_key: str) -> Any:
-    """An ``HttpResponse`` of a view's return value (a dict or list as compact
-    UTF-8 JSON), with ``Body-Sign`` over its exact bytes."""
-    if isinstance(rv, (dict, list)):
-        rv = HttpResponse(encode_json(rv), content_type="application/json")
+def _send(answer: SignedAnswer) -> Any:
+    resp = HttpResponse(answer.body, status=200, content_type="application/json")
+    resp[BODY_SIGN_HEADER] = answer.body_sign
+    return resp
+
+
+def sign_response(rv: Any, merchant: Merchant) -> Any:
+    """An ``HttpResponse`` of a view's return value with ``Body-Sign`` over its exact bytes."""
+    answer = answer_of(merchant, rv)
+    if answer is not None:
+        return _send(answer)
     if isinstance(rv, StreamingHttpResponse) or not isinstance(rv, HttpResponse):
-        raise TypeError("a koosign view must return a dict, a list or a (non-streaming) HttpResponse")
-    rv[BODY_SIGN_HEADER] = body_sign(rv.content, access_key)
+        raise TypeError("a koosign view must return a SignedAnswer, a dict, a list or a (non-streaming) HttpResponse")
+    rv[BODY_SIGN_HEADER] = merchant.body_sign(rv.content)
     return rv
 
 
 def koosign_view(
-    access_keys: Union[str, Sequence[str]],
-    *,
-    protocol: str = "v2",
-    nonce_store: Optional[NonceStore] = None,
-    window: Optional[float] = 60.0,
-    max_age: float = V1_MAX_AGE,
-    clock: Optional[Callable[[], float]] = None,
+    merchant: Union[Merchant, str, Sequence[str]], **options: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The decorator; arguments as :class:`koosign._web.Verifier`. An
-    in-memory nonce store (V2/kit nonces, V1 tokens) is used unless one is
-    given; ``max_age`` is the V1 window (±300 s by default, ``0``: off)."""
-    verifier = Verifier(
-        access_keys, protocol=protocol, nonce_store=nonce_store, window=window, max_age=max_age, clock=clock
-    )
+    """The decorator: ``merchant`` is a :class:`koosign.Merchant` (or access
+    keys and ``Merchant`` options)."""
+    m = merchant_of(merchant, **options)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -70,17 +62,13 @@ def koosign_view(
             body = request.body  # the raw bytes, never re-parsed
             query = wsgi_bytes(request.META.get("QUERY_STRING", ""))
             headers = [(k, wsgi_bytes(v)) for k, v in request.headers.items()]
-            try:
-                verified = verifier.verify(query=query, headers=headers, body=body)
-            except Exception as exc:  # noqa: BLE001 (a store error is answered 000005, signed)
-                data, signature = verifier.refusal(exc)
-                resp = HttpResponse(data, status=200, content_type="application/json")
-                resp[BODY_SIGN_HEADER] = signature
-                return resp
+            verified = verify(m, request.method, query, headers, body)
+            if isinstance(verified, SignedAnswer):
+                return _send(verified)
             request.koosign = verified
-            return sign_response(view(request, verified, *args, **kwargs), verifier.key_for(verified))
+            return sign_response(view(request, verified, *args, **kwargs), m)
 
-        wrapper.koosign_verifier = verifier  # type: ignore[attr-defined]
+        wrapper.koosign_merchant = m  # type: ignore[attr-defined]
         exempt: Callable[..., Any] = csrf_exempt(wrapper)
         return exempt
 

@@ -1,98 +1,63 @@
-"""FastAPI / Starlette helper: a dependency that verifies the raw request and
-a response class that signs the exact bytes it sends.
+"""FastAPI / Starlette helper: a dependency that hands the raw request to a
+:class:`koosign.Merchant` (``await merchant.verify_async``: an async replay
+store such as :class:`koosign.AsyncRedisNonceStore` never blocks the event
+loop) and responses that send the exact signed bytes.
 
-    from typing import Annotated
-    from fastapi import Depends, FastAPI
-    from koosign.fastapi import KoosignVerifier
-
-    koosign_dep = KoosignVerifier(ACCESS_KEY)       # protocol="v2" by default
+    merchant = koosign.Merchant(ACCESS_KEY)
+    koosign_dep = KoosignVerifier(merchant)
     app = FastAPI()
-    koosign_dep.install(app)                        # signed answers to refused requests
+    koosign_dep.install(app)                        # the signed refusals
 
-    @app.post("/produce")
-    async def produce(n: Annotated[VerifiedV2, Depends(koosign_dep)]) -> Response:
-        payload = n.json()
-        ...
-        return koosign_dep.respond({"resultCode": "000000", "resultMsg": "success."}, n)
+    @app.api_route("/produce", methods=["GET", "POST"])
+    async def produce(n: Annotated[koosign.Verified, Depends(koosign_dep)]) -> Response:
+        ...   # n.activity, n.json(): validated by the core
+        return koosign_dep.send(merchant.respond("000000", instance_id=..., app_info={...}))
 
 Only Starlette is needed (``FastAPI`` is a Starlette app). With plain
 Starlette, call ``await koosign_dep.verify_request(request)`` in the endpoint.
-
-A refused request is answered HTTP 200 with ``resultCode`` 000001 (anything
-wrong before authentication) or 000005 (the replay store full or failing),
-signed (SCHEMES.md "Which code a refusal gets"). V1: ±5 min window by default
-(``max_age``; ``0`` turns it off), each ``authToken`` recorded in the nonce
-store.
+A refused request is answered with the core's signed refusal (HTTP 200).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from ._koosign import BODY_SIGN_HEADER, body_sign
-from ._web import V1_MAX_AGE, Verified, Verifier
-from .nonce import NonceStore
+from . import Merchant
+from ._koosign import BODY_SIGN_HEADER, SignedAnswer, Verified
+from ._web import answer_of, merchant_of, verify_async
 
-__all__ = ["BodySignedJSONResponse", "BodySignedResponse", "KoosignRejected", "KoosignVerifier"]
-
-
-def _add_body_sign(response: Response, access_key: str) -> None:
-    # Starlette lower-cases the names it sets; the marketplace reads the header
-    # case-sensitively, so this one goes into the raw list as `Body-Sign`.
-    value = body_sign(response.body, access_key)
-    response.raw_headers = [(n, v) for n, v in response.raw_headers if n.lower() != b"body-sign"]
-    response.raw_headers.append((BODY_SIGN_HEADER.encode("latin-1"), value.encode("latin-1")))
-
-
-class BodySignedJSONResponse(JSONResponse):
-    """A ``JSONResponse`` (compact UTF-8 JSON) with ``Body-Sign`` over the
-    exact body bytes, signed with ``access_key``."""
-
-    def __init__(
-        self,
-        content: Any,
-        *,
-        access_key: str,
-        status_code: int = 200,
-        headers: Optional[Mapping[str, str]] = None,
-        media_type: Optional[str] = None,
-        background: Optional[BackgroundTask] = None,
-    ) -> None:
-        super().__init__(content, status_code, headers, media_type, background)
-        _add_body_sign(self, access_key)
+__all__ = ["BodySignedResponse", "KoosignRejected", "KoosignVerifier"]
 
 
 class BodySignedResponse(Response):
-    """A ``Response`` of given bytes or text with ``Body-Sign`` over them."""
+    """A ``Response`` of a :class:`koosign.SignedAnswer`: its exact bytes with
+    its ``Body-Sign`` (the exact header name: Starlette would lower-case a
+    header it sets, the marketplace reads it case-sensitively)."""
 
     def __init__(
         self,
-        content: Union[bytes, str],
+        answer: SignedAnswer,
         *,
-        access_key: str,
         status_code: int = 200,
         headers: Optional[Mapping[str, str]] = None,
-        media_type: Optional[str] = "application/json",
         background: Optional[BackgroundTask] = None,
     ) -> None:
-        super().__init__(content, status_code, headers, media_type, background)
-        _add_body_sign(self, access_key)
+        super().__init__(answer.body, status_code, headers, "application/json", background)
+        self.raw_headers = [(n, v) for n, v in self.raw_headers if n.lower() != b"body-sign"]
+        self.raw_headers.append((BODY_SIGN_HEADER.encode("latin-1"), answer.body_sign.encode("latin-1")))
 
 
 class KoosignRejected(Exception):
     """Raised by the dependency for a refused request; carries the signed
-    answer (``response``) and the cause (``error``: a
-    :class:`~koosign.KoosignError`, or the exception a nonce store raised).
-    :meth:`KoosignVerifier.install` registers the handler that sends the
-    response."""
+    refusal's ``response``. :meth:`KoosignVerifier.install` registers the
+    handler that sends it."""
 
-    def __init__(self, error: Exception, response: Response) -> None:
-        super().__init__(str(error))
-        self.error = error
+    def __init__(self, response: Response) -> None:
+        super().__init__("refused")
         self.response = response
 
 
@@ -103,57 +68,37 @@ async def _send_rejection(request: Request, exc: Exception) -> Response:
 
 
 class KoosignVerifier:
-    """A FastAPI dependency (``Depends(verifier)``) returning the verified
-    notification: ``VerifiedV2`` for ``v2``/``kit``, ``VerifiedV1`` for
-    ``v1``. Arguments as :class:`koosign._web.Verifier`; an in-memory nonce
-    store (V2/kit nonces, V1 tokens) is used unless one is given; ``max_age``
-    is the V1 window (±300 s by default, ``0``: off). The raw body (``await request.body()``)
-    and the raw query string are what is verified."""
+    """A FastAPI dependency (``Depends(verifier)``) returning the
+    :class:`koosign.Verified` notification of the raw request
+    (``await request.body()``, the raw query string and headers)."""
 
-    def __init__(
-        self,
-        access_keys: Union[str, Sequence[str]],
-        *,
-        protocol: str = "v2",
-        nonce_store: Optional[NonceStore] = None,
-        window: Optional[float] = 60.0,
-        max_age: float = V1_MAX_AGE,
-        clock: Optional[Callable[[], float]] = None,
-    ) -> None:
-        self.verifier = Verifier(
-            access_keys, protocol=protocol, nonce_store=nonce_store, window=window, max_age=max_age, clock=clock
-        )
+    def __init__(self, merchant: Union[Merchant, str, Sequence[str]], **options: Any) -> None:
+        self.merchant = merchant_of(merchant, **options)
 
     async def verify_request(self, request: Request) -> Verified:
         """Verifies ``request``; raises :class:`KoosignRejected` when refused."""
         body = await request.body()
-        try:
-            return self.verifier.verify(
-                query=request.scope.get("query_string", b""), headers=request.headers.raw, body=body
-            )
-        except Exception as exc:  # noqa: BLE001 (a store error is answered 000005, signed)
-            data, _ = self.verifier.refusal(exc)
-            response = BodySignedResponse(data, access_key=self.verifier.key_for(None))
-            raise KoosignRejected(exc, response) from None
+        v = await verify_async(
+            self.merchant, request.method, request.scope.get("query_string", b""), request.headers.raw, body
+        )
+        if isinstance(v, SignedAnswer):
+            raise KoosignRejected(BodySignedResponse(v)) from None
+        return v
 
     async def __call__(self, request: Request) -> Verified:
         return await self.verify_request(request)
 
-    def respond(
-        self,
-        content: Any,
-        verified: Optional[Verified] = None,
-        *,
-        status_code: int = 200,
-        headers: Optional[Mapping[str, str]] = None,
-    ) -> BodySignedJSONResponse:
-        """``content`` as compact JSON, signed with the key that verified
-        ``verified`` (the first key when ``None``)."""
-        return BodySignedJSONResponse(
-            content, access_key=self.verifier.key_for(verified), status_code=status_code, headers=headers
-        )
+    def send(self, answer: Any, *, headers: Optional[Mapping[str, str]] = None) -> BodySignedResponse:
+        """A response of a :class:`koosign.SignedAnswer`, or of a dict or list
+        (compact JSON, signed by the merchant)."""
+        signed = answer_of(self.merchant, answer)
+        if signed is None:
+            raise TypeError("send a SignedAnswer, a dict or a list")
+        return BodySignedResponse(signed, headers=headers)
+
+    respond = send
 
     def install(self, app: Any) -> None:
         """Registers the handler that answers :class:`KoosignRejected` with
-        its signed response (HTTP 200, ``resultCode`` 000001/000005)."""
+        its signed response."""
         app.add_exception_handler(KoosignRejected, _send_rejection)

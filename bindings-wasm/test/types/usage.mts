@@ -14,7 +14,7 @@ try {
   }
 }
 const h: string = koosign.bodySign('x', 'k') + bodySign(new Uint8Array([1, 2]), 'k');
-const o: KoosignMiddlewareOptions = { accessKeys: 'k', protocol: 'v2' };
+const o: KoosignMiddlewareOptions = { accessKeys: 'k', v2Window: 'unchecked' };
 const same: typeof koosignMiddleware = middleware;
 void [h, o, same];
 

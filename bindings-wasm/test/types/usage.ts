@@ -8,6 +8,7 @@ const {
   verifyV1, verifyV2, verifyKit, bodySign, encryptField, decryptField, deriveKey, ApigSigner, NonceStore,
   KoosignError, SignatureMismatchError, MalformedRequestError, MissingParameterError, BODY_SIGN_HEADER,
   AmbiguousError, verifyApig, resultCodeFor, V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS,
+  Merchant, RedisNonceStore, UNCHECKED, checkResponse,
 } = koosign;
 
 const keys: readonly string[] = ['old', 'new'];
@@ -64,8 +65,26 @@ const auth: string | undefined = signed.headers['Authorization'];
 const name: 'Body-Sign' = BODY_SIGN_HEADER;
 void [header, wire, wire2, plain, key, auth, name];
 
+// The keyed merchant context.
+const merchant = new Merchant(keys, { v2Window: 60_000, v1Window: UNCHECKED });
+try {
+  const v = merchant.verify({ method: 'POST', url: '/produce?signature=…', headers: { 'x-sign': '…' }, body }, { nowMs: Date.now(), store });
+  const n: Record<string, unknown> = v.notification;
+  const answer = merchant.respond({ resultCode: '000000', instanceId: 'i-1', appInfo: { userName: 'u', password: 'p' } }, { encryptType: '1' });
+  const checked = checkResponse(answer, 'new', { expect: 'newInstance' });
+  const code: string = checked.resultCode;
+  void [n, code, answer.headers['Body-Sign'], v.replayKey];
+} catch (e) {
+  if (e instanceof KoosignError && e.refusal) void e.refusal.body;
+}
+void (async () => {
+  const redis = await RedisNonceStore.fromUrl('redis://127.0.0.1:6379');
+  const v = await merchant.verifyAsync({ method: 'GET', query: 'a=b' }, { store: redis });
+  void v.protocol;
+})();
+
 const app = express();
-app.post('/produce', koosignMiddleware({ accessKeys: keys, nonceStore: store, v1Window: 0, onError: (err, _req, res, _next, info) => res.end(`${err.code}:${info.resultCode}`) }), (req, res) => {
+app.post('/produce', koosignMiddleware({ accessKeys: keys, nonceStore: store, v1Window: 'unchecked', onError: (err, _req, res, _next, info) => res.end(`${err.code}:${info.resultCode}`) }), (req, res) => {
   const verified = req.koosign;
   const raw: Buffer | undefined = req.rawBody;
   void raw;
@@ -81,8 +100,12 @@ verifyV2('q', body, 'k', { windowMs: 5 });
 encryptField('a', 'k', '3');
 // @ts-expect-error the middleware needs accessKeys
 koosignMiddleware({});
-// @ts-expect-error v1Window is switched off with 0, not null
+// @ts-expect-error v1Window is switched off by name ('unchecked'), not null
 koosignMiddleware({ accessKeys: 'k', v1Window: null });
+// @ts-expect-error Merchant#verify needs a store (or 'unchecked' by name)
+new Merchant('k').verify({ method: 'GET', query: 'a=b' }, { nowMs: 1 });
+// @ts-expect-error the protocol is the core's to detect
+koosignMiddleware({ accessKeys: 'k', protocol: 'v2' });
 // @ts-expect-error verifyApig returns an object, not the index
 const index: number = verifyApig('https://h/x', {}, ['ak', 'sk']);
 void index;
