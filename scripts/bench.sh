@@ -5,7 +5,7 @@
 # wheel twice: abi3 and version-specific, the WebAssembly package and the
 # Node examples' dependencies); then the criterion suites (core operations and
 # floors, cost against size), the paired koosign/floor ratios (keyed floors
-# included), the keyed merchant context against the keyed floors, the JDK peer, the OpenSSL peer, the C-API overhead, the Python
+# and the keyed context included), the keyed context against the one-shots, the JDK peer, the OpenSSL peer, the C-API overhead, the Python
 # binding bench (both wheels), the Node binding bench, the server load bench
 # (`koosign serve`, the Flask and Express examples under wrk, 30 s at most),
 # the soak of `koosign serve` (60 s), the dudect timing test; then
@@ -150,7 +150,7 @@ cargo bench -q -p koosign-benches --bench scale -- "${SCALE_ARGS[@]}" | tee "$OU
 stage "paired ratios koosign / floor"
 cargo bench -q -p koosign-benches --bench ratios -- "${PAIR_ARGS[@]}" | tee "$OUT/ratios.log"
 
-stage "keyed merchant context against the keyed floors and the one-shots"
+stage "keyed merchant context against the one-shots"
 cargo bench -q -p koosign-benches --bench context -- "${PAIR_ARGS[@]}" | tee "$OUT/context.log"
 
 stage "JDK peer"

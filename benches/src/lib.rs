@@ -157,6 +157,9 @@ pub fn body_of_len(len: usize) -> Vec<u8> {
 
 /// The body sizes of the scale benches: 64 B … 64 KiB, powers of two.
 pub const SCALE_SIZES: [usize; 11] = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
+/// The signed-parameter counts of the V1 growth table of the `ratios`
+/// bench: 1, the documented notification's 9, and the most (63).
+pub const GROWTH_PARAMS: [usize; 3] = [1, 9, 63];
 /// The signed-parameter counts of the V1 scale bench.
 pub const SCALE_PARAMS: [usize; 7] = [1, 2, 4, 8, 16, 32, 63];
 
@@ -226,7 +229,8 @@ pub fn apig_request() -> koosign::ApigRequest<'static> {
 // Floors
 // ---------------------------------------------------------------------------
 
-type HmacSha256 = hmac::Hmac<Sha256>;
+/// HMAC-SHA256 (RustCrypto), as koosign uses it.
+pub type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// One bare HMAC-SHA256.
 #[inline]
@@ -243,6 +247,38 @@ pub fn v2_floor(key: &[u8], body: &[u8], canonical: &[u8]) -> [u8; 32] {
     let inner = hmac_sha256(key, body);
     std::hint::black_box(inner);
     hmac_sha256(key, canonical)
+}
+
+/// An HMAC-SHA256 with the key absorbed: its inner and outer states (the
+/// key XOR ipad / opad blocks) precomputed once, as a keyed merchant
+/// context holds them. Cloning it and hashing only the message is the
+/// *keyed* floor: two SHA-256 compressions fewer than [`hmac_sha256`].
+pub fn keyed_hmac(key: &[u8]) -> HmacSha256 {
+    <HmacSha256 as KeyInit>::new_from_slice(key).expect("any key length")
+}
+
+/// One HMAC-SHA256 from a precomputed keyed state.
+#[inline]
+pub fn hmac_sha256_prekeyed(keyed: &HmacSha256, msg: &[u8]) -> [u8; 32] {
+    let mut m = keyed.clone();
+    m.update(msg);
+    m.finalize().into_bytes().into()
+}
+
+/// S2's keyed floor: [`v2_floor`] from a precomputed keyed state.
+#[inline]
+pub fn v2_floor_prekeyed(keyed: &HmacSha256, body: &[u8], canonical: &[u8]) -> [u8; 32] {
+    let inner = hmac_sha256_prekeyed(keyed, body);
+    std::hint::black_box(inner);
+    hmac_sha256_prekeyed(keyed, canonical)
+}
+
+/// S6's keyed floor: [`apig_floor`] with the SK's HMAC state precomputed.
+#[inline]
+pub fn apig_floor_prekeyed(keyed: &HmacSha256, canonical_request: &[u8], string_to_sign: &[u8]) -> [u8; 32] {
+    std::hint::black_box(sha256(b""));
+    std::hint::black_box(sha256(canonical_request));
+    hmac_sha256_prekeyed(keyed, string_to_sign)
 }
 
 /// SHA-256 of `msg`.
@@ -386,12 +422,18 @@ mod tests {
             );
             v.verify(&[KEY], koosign::Freshness::Unchecked, koosign::Replay::Unchecked).unwrap();
         }
+        // Keyed floors: the same MACs as the plain ones.
+        let k = keyed_hmac(KEY.as_bytes());
+        assert_eq!(hmac_sha256_prekeyed(&k, V2_BODY), hmac_sha256(KEY.as_bytes(), V2_BODY));
+        assert_eq!(v2_floor_prekeyed(&k, V2_BODY, &v2_canonical(V2_BODY)), outer);
         // APIG floor ends in koosign's signature.
         let (cr, sts) = apig_texts();
         let mut out = [0u8; 4096];
         let s = koosign::sign_apig(&apig_request(), APIG_AK, APIG_SK, None, &mut out).unwrap();
         assert_eq!(base16ct::lower::encode_string(&apig_floor(APIG_SK.as_bytes(), cr.as_bytes(), sts.as_bytes())), s.signature.as_str());
         assert!(sts.ends_with(&base16ct::lower::encode_string(&sha256(cr.as_bytes()))));
+        let ks = keyed_hmac(APIG_SK.as_bytes());
+        assert_eq!(apig_floor_prekeyed(&ks, cr.as_bytes(), sts.as_bytes()), apig_floor(APIG_SK.as_bytes(), cr.as_bytes(), sts.as_bytes()));
         // Body sizes.
         for n in SCALE_SIZES {
             assert_eq!(body_of_len(n).len(), n);

@@ -159,6 +159,21 @@ enum Command {
         /// request is judged at the same instant.
         #[arg(long, value_name = "MS")]
         now_ms: Option<u64>,
+        /// On newInstance, query the order from the marketplace's query-order
+        /// API at this base URL (e.g. http://127.0.0.1:8443 for `koosign
+        /// marketplace`), as a periodic product must, and check it against the
+        /// notification; no answer within 1.5 s, a refusal or a mismatch is a
+        /// signed 000005 (a test order the marketplace does not know is
+        /// accepted and logged). Off unless given; needs --marketplace-ak and
+        /// --marketplace-sk-file.
+        #[arg(long, value_name = "URL", requires_all = ["marketplace_ak", "marketplace_sk_file"])]
+        marketplace_endpoint: Option<String>,
+        /// The open-API access key ID for --marketplace-endpoint.
+        #[arg(long, value_name = "AK", requires = "marketplace_endpoint", allow_hyphen_values = true)]
+        marketplace_ak: Option<String>,
+        /// The file holding the open-API secret key for --marketplace-endpoint (never printed).
+        #[arg(long, value_name = "PATH", requires = "marketplace_endpoint")]
+        marketplace_sk_file: Option<PathBuf>,
     },
     /// Act as the marketplace against a merchant URL and check every answer.
     Simulate {
@@ -368,6 +383,9 @@ enum ApigCmd {
 }
 
 const DEMO_KEY: &str = "koosign-demo-access-key-7f3a";
+/// The demo's open-API credentials (its local marketplace's AK/SK).
+const DEMO_AK: &str = "koosign-demo-ak";
+const DEMO_SK: &str = "koosign-demo-open-api-sk-51c9";
 
 fn run(cli: Cli) -> CliResult<i32> {
     match cli.command {
@@ -421,7 +439,22 @@ fn run(cli: Cli) -> CliResult<i32> {
             let input = tools::ApigInput { method: &method, url: &url, headers: &headers, body, date: date.as_deref(), expect: expect.as_deref() };
             tools::apig_sign(&ak, &sk, &input, explain)
         }
-        Command::Serve { addr, key, data, v1_window, quiet, log_format, replay_store, replay_capacity, accept_key_file, max_connections, now_ms } => {
+        Command::Serve {
+            addr,
+            key,
+            data,
+            v1_window,
+            quiet,
+            log_format,
+            replay_store,
+            replay_capacity,
+            accept_key_file,
+            max_connections,
+            now_ms,
+            marketplace_endpoint,
+            marketplace_ak,
+            marketplace_sk_file,
+        } => {
             let key = key.resolve()?;
             let accept_keys = accept_key_file
                 .iter()
@@ -434,7 +467,16 @@ fn run(cli: Cli) -> CliResult<i32> {
                 ),
             };
             let clock = now_ms.map_or(serve::Clock::System, serve::Clock::Fixed);
+            let marketplace = match marketplace_endpoint {
+                Some(endpoint) => {
+                    let ak = util::resolve_secret("access key ID", marketplace_ak.as_deref(), None, "KOOSIGN_APIG_AK", "--marketplace-ak", "--marketplace-ak (no file)")?;
+                    let sk = util::resolve_secret("secret key", None, marketplace_sk_file.as_deref(), "KOOSIGN_APIG_SK", "--marketplace-sk-file", "--marketplace-sk-file")?;
+                    Some(serve::marketplace_client(&endpoint, ak, sk))
+                }
+                None => None,
+            };
             let opts = serve::ServeOptions {
+                marketplace,
                 data,
                 log: !quiet,
                 log_format,
@@ -517,20 +559,75 @@ fn print_audit(life: Option<&simulate::Report>, report: &audit::AuditReport, jso
     Ok(life_code.max(report.exit_code()))
 }
 
+/// `koosign marketplace` on a background thread (for `demo`): its address
+/// and what stops it.
+fn spawn_marketplace(opts: marketplace::Options) -> CliResult<(std::net::SocketAddr, impl FnOnce())> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| CliError::fail(format!("cannot listen on loopback: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| CliError::fail(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::fail(format!("cannot start the runtime: {e}")))?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("koosign-marketplace".into())
+        .spawn(move || {
+            let _ = rt.block_on(marketplace::run(listener, opts, async {
+                let _ = rx.await;
+            }));
+            rt.shutdown_timeout(std::time::Duration::from_secs(1));
+        })
+        .map_err(|e| CliError::fail(format!("cannot start the marketplace thread: {e}")))?;
+    Ok((addr, move || {
+        let _ = tx.send(());
+        let _ = thread.join();
+    }))
+}
+
 fn demo(json: bool, verbose: bool) -> CliResult<i32> {
     let key = Secret::new("access key", DEMO_KEY.to_string())?;
     let server_key = Secret::new("access key", DEMO_KEY.to_string())?;
-    let opts = serve::ServeOptions { log: verbose, ..serve::ServeOptions::new(server_key) };
+    // The local marketplace shares its data with simulate: the orders
+    // simulate sends are the ones it answers.
+    let data = tempfile::Builder::new()
+        .prefix("koosign-demo-")
+        .tempdir()
+        .map_err(|e| CliError::fail(format!("cannot create a temporary directory: {e}")))?;
+    let secret = |what, v: &str| Secret::new(what, v.to_string());
+    let market_opts = marketplace::Options {
+        ak: secret("access key ID", DEMO_AK)?,
+        sk: secret("secret key", DEMO_SK)?,
+        data: Some(data.path().to_path_buf()),
+        log: verbose,
+    };
+    let (market, stop_market) = spawn_marketplace(market_opts)?;
+    let market_url = format!("http://{market}");
+    let client = serve::marketplace_client(&market_url, secret("access key ID", DEMO_AK)?, secret("secret key", DEMO_SK)?);
+    let opts = serve::ServeOptions { log: verbose, marketplace: Some(client), ..serve::ServeOptions::new(server_key) };
     let handle = serve::spawn("127.0.0.1:0", opts)?;
     let url = format!("http://{}/produce", handle.addr);
-    eprintln!("koosign demo: reference endpoint `koosign serve` at {url} (temporary store, demo access key)");
-    eprintln!("koosign demo: running `koosign simulate --protocol all` against it");
+    eprintln!("koosign demo: local marketplace `koosign marketplace` at {market_url} (demo AK/SK, shared data {})", data.path().display());
+    eprintln!("koosign demo: reference endpoint `koosign serve` at {url} (temporary store, demo access key; queries each new order from the local marketplace)");
+    eprintln!("koosign demo: running `koosign simulate --protocol all --data …` against it");
     let target = client::Target::parse(&url).map_err(CliError::fail)?;
     // The demo's endpoint is `koosign serve`: every activity.
-    let report = simulate::run_with_data(&target, &key, &protocols("all"), None, true);
+    let report = simulate::run_with_data(&target, &key, &protocols("all"), Some(data.path()), true);
     let code = print_report(&report, json);
+    let q = handle.app.order_queries();
+    eprintln!(
+        "koosign demo: the endpoint queried {} orders from the local marketplace during newInstance: {} confirmed (orderId, orderLineId, productId, expireTime), {} test orders unknown to it (accepted), {} failed",
+        q.asked, q.confirmed, q.unknown_test_orders, q.failed
+    );
     handle.stop();
-    code
+    stop_market();
+    let code = code?;
+    // The marketplace part must have happened, consistently.
+    if q.confirmed == 0 || q.failed > 0 {
+        eprintln!("koosign demo: the marketplace queries did not all succeed");
+        return Ok(code.max(util::EXIT_FAIL));
+    }
+    Ok(code)
 }
 
 fn main() {

@@ -26,6 +26,21 @@
 //! `getLicense` and `releaseLicense` included (the last two find the
 //! instance by `orderId`).
 //!
+//! The marketplace's order (issue 16, off unless `--marketplace-endpoint`
+//! is given): on `newInstance`, serve asks the marketplace's query-order
+//! API for the notified `orderId` / `orderLineId` through the CLI's
+//! open-API client ([`crate::api::Client`], S6-signed, one attempt of at
+//! most [`MARKETPLACE_TIMEOUT`], well under the marketplace's 5 s), as the
+//! access guide asks of a periodic product, and checks the answer against
+//! the notification (`orderId`, `orderLineId`, and `productId` and
+//! `expireTime` when both sides give them). Fail closed: no answer, a
+//! refusal or a mismatch is a signed `000005` (the marketplace retries) and
+//! nothing is created — except a test notification (`testFlag=1`) whose
+//! order the marketplace does not know (`MKT.0100`): `koosign simulate`'s
+//! orders are unknown to a marketplace that does not share its `--data`,
+//! so those are accepted and logged as such. Each query is logged
+//! (`marketplaceOrder` in the JSON log); [`App::order_queries`] counts them.
+//!
 //! Replay: V2 nonces and V1 `authToken`s go into one replay store (the core
 //! tells them apart; `crate::replay`): by default a table of the SQLite
 //! database (survives restarts), or in memory, or Redis (several
@@ -91,6 +106,23 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECTION_LIMIT: Duration = Duration::from_secs(30);
 /// Budget units (KiB).
 const KIB: usize = 1024;
+/// The one attempt of a query-order call made during `newInstance`
+/// (`--marketplace-endpoint`): the store deadline and this stay under the
+/// marketplace's 5 s.
+pub const MARKETPLACE_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Counts of the query-order calls serve made during `newInstance`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OrderQueries {
+    /// Calls made.
+    pub asked: u64,
+    /// Answers consistent with the notification.
+    pub confirmed: u64,
+    /// Test notifications whose order the marketplace does not know (accepted).
+    pub unknown_test_orders: u64,
+    /// No answer, a refusal or a mismatch (answered `000005`).
+    pub failed: u64,
+}
 
 /// The clock requests are checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +167,9 @@ pub struct ServeOptions {
     pub replay_capacity: usize,
     /// `--max-connections`.
     pub max_connections: usize,
+    /// `--marketplace-endpoint` with `--marketplace-ak` / `--marketplace-sk-file`:
+    /// the open-API client that queries each new order (`None`: no query).
+    pub marketplace: Option<crate::api::Client>,
 }
 
 impl ServeOptions {
@@ -152,19 +187,32 @@ impl ServeOptions {
             replay: replay::Choice::Sqlite,
             replay_capacity: DEFAULT_REPLAY_CAPACITY,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            marketplace: None,
         }
+    }
+}
+
+/// The query-order client of `serve --marketplace-endpoint`: one attempt
+/// of [`MARKETPLACE_TIMEOUT`], no retry.
+pub fn marketplace_client(endpoint: &str, ak: Secret, sk: Secret) -> crate::api::Client {
+    crate::api::Client {
+        ak,
+        sk,
+        endpoint: endpoint.to_string(),
+        timeout: MARKETPLACE_TIMEOUT,
+        retries: 0,
+        backoff: Duration::from_millis(0),
+        explain: false,
     }
 }
 
 /// The endpoint's state.
 pub struct App {
     /// The keyed context over `--key` first, then the `--accept-key-file`
-    /// keys: verifies every request.
+    /// keys: verifies every request, and answers it with the key that
+    /// verified it (`Merchant::{answer_code_for, sign_answer_for,
+    /// encrypt_for, refusal_for}`; SCHEMES.md §S3 "Key rotation").
     merchant: Merchant<MAX_KEYS>,
-    /// One context per key (same order), built once: an answer is signed,
-    /// and new credentials encrypted, with the key that verified its
-    /// request (the core's context signs with its key 0).
-    signers: Vec<Merchant<1>>,
     replay: Box<dyn Backend>,
     store: parking_lot::Mutex<Store>,
     base_url: String,
@@ -177,6 +225,9 @@ pub struct App {
     /// Large bodies' shared budget, in KiB.
     budget: tokio::sync::Semaphore,
     max_connections: usize,
+    /// The query-order client (`--marketplace-endpoint`).
+    marketplace: Option<crate::api::Client>,
+    queries: parking_lot::Mutex<OrderQueries>,
     /// Keeps a temporary store alive as long as the server.
     _tmp: Option<tempfile::TempDir>,
 }
@@ -254,10 +305,8 @@ pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
     let bad_key = |e: Error| CliError::usage(format!("unusable access key: {e}"));
     let policy = Policy { v1_window: opts.v1_window, ..Policy::default() };
     let merchant = Merchant::new(&exposed, policy).map_err(bad_key)?;
-    let signers = exposed.iter().map(|k| Merchant::new(&[k], policy)).collect::<Result<_, _>>().map_err(bad_key)?;
     let app = App {
         merchant,
-        signers,
         replay,
         store: parking_lot::Mutex::new(store),
         base_url: format!("http://{local}"),
@@ -267,6 +316,8 @@ pub fn prepare(addr: &str, opts: ServeOptions) -> CliResult<Server> {
         fill: os_random,
         budget: tokio::sync::Semaphore::new(LARGE_BODY_BUDGET / KIB),
         max_connections: opts.max_connections,
+        marketplace: opts.marketplace,
+        queries: parking_lot::Mutex::new(OrderQueries::default()),
         _tmp: tmp,
     };
     Ok(Server { listener, app: Arc::new(app), addr: local, store_path })
@@ -363,6 +414,7 @@ pub fn command(addr: &str, opts: ServeOptions) -> CliResult<i32> {
 /// A server running on a background thread (for `demo`).
 pub struct Handle {
     pub addr: std::net::SocketAddr,
+    pub app: Arc<App>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -404,6 +456,7 @@ async fn shutdown_signal() {
 pub fn spawn(addr: &str, opts: ServeOptions) -> CliResult<Handle> {
     let server = prepare(addr, opts)?;
     let local = server.addr;
+    let app = server.app.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -419,13 +472,17 @@ pub fn spawn(addr: &str, opts: ServeOptions) -> CliResult<Handle> {
             rt.shutdown_timeout(Duration::from_secs(1));
         })
         .map_err(|e| CliError::fail(format!("cannot start the server thread: {e}")))?;
-    Ok(Handle { addr: local, stop: Some(tx), thread: Some(thread) })
+    Ok(Handle { addr: local, app, stop: Some(tx), thread: Some(thread) })
 }
 
 /// What an answer carries: a bare code (the core writes it, with its fixed
-/// `resultMsg`) or a JSON body (success answers with data, `/healthz`).
+/// `resultMsg`), the core's refusal of a request, or a JSON body (success
+/// answers with data, `/healthz`).
 enum Reply {
     Code(ResultCode),
+    /// Signed by `Merchant::refusal_for`: with the verifying key when the
+    /// request was refused after authentication, else key 0.
+    Refusal(Rejection),
     Json(Value),
 }
 
@@ -439,14 +496,16 @@ struct Outcome {
     reply: Reply,
     /// For the log: why (an error code), never a secret.
     note: String,
+    /// For the log: what the marketplace said of the order (`marketplaceOrder`).
+    order: Option<Value>,
 }
 
 impl Outcome {
     fn json(activity: &'static str, body: Value) -> Self {
-        Outcome { key: 0, scheme: "-", activity, reply: Reply::Json(body), note: String::new() }
+        Outcome { key: 0, scheme: "-", activity, reply: Reply::Json(body), note: String::new(), order: None }
     }
     fn code(activity: &'static str, code: ResultCode, note: impl Into<String>) -> Self {
-        Outcome { key: 0, scheme: "-", activity, reply: Reply::Code(code), note: note.into() }
+        Outcome { key: 0, scheme: "-", activity, reply: Reply::Code(code), note: note.into(), order: None }
     }
     /// A handler's own failure (its instance store, its random source): `000005`.
     fn internal(activity: &'static str, note: impl Into<String>) -> Self {
@@ -461,14 +520,20 @@ impl Outcome {
             Some(why) => format!("{}: {why}", e.code()),
             None => e.code().to_string(),
         };
-        let mut o = Outcome::code("-", r.result_code(), note);
-        o.scheme = r.protocol().map_or("-", |p| p.as_str());
-        o
+        Outcome {
+            key: r.key_index().unwrap_or(0),
+            scheme: r.protocol().map_or("-", |p| p.as_str()),
+            activity: "-",
+            reply: Reply::Refusal(*r),
+            note,
+            order: None,
+        }
     }
     /// The answer's `resultCode` (for the log and the tests).
     fn result_code(&self) -> &str {
         match &self.reply {
             Reply::Code(c) => c.as_str(),
+            Reply::Refusal(r) => r.result_code().as_str(),
             Reply::Json(v) => v.get("resultCode").and_then(Value::as_str).unwrap_or("?"),
         }
     }
@@ -621,14 +686,17 @@ impl App {
     }
 
     fn respond(&self, status: StatusCode, method: &Method, path: &str, o: Outcome, start: Instant) -> Response {
-        let signer = self.signers.get(o.key).unwrap_or(&self.signers[0]);
+        // Signed with the key that verified the request (`o.key`; 0 before
+        // authentication).
+        let m = &self.merchant;
         let mut buf = [0u8; koosign::REFUSAL_MAX_LEN];
         let json;
         let signed = match &o.reply {
-            Reply::Code(code) => signer.answer_code(*code, &mut buf),
+            Reply::Code(code) => m.answer_code_for(o.key, *code, &mut buf),
+            Reply::Refusal(r) => m.refusal_for(r, &mut buf),
             Reply::Json(v) => {
                 json = serde_json::to_vec(v).unwrap_or_default();
-                signer.sign_answer(&json)
+                m.sign_answer_for(o.key, &json)
             }
         };
         let (bytes, sign) = match signed {
@@ -650,7 +718,8 @@ impl App {
             match self.log_format {
                 LogFormat::Text => {
                     let note = if o.note.is_empty() { String::new() } else { format!(" ({})", o.note) };
-                    eprintln!("{} {method} {path} scheme={} activity={} -> {code}{note} {ms}ms", iso_now(), o.scheme, o.activity);
+                    let order = o.order.as_ref().map_or(String::new(), |v| format!(" marketplaceOrder={v}"));
+                    eprintln!("{} {method} {path} scheme={} activity={} -> {code}{note}{order} {ms}ms", iso_now(), o.scheme, o.activity);
                 }
                 LogFormat::Json => {
                     let line = json!({
@@ -665,6 +734,10 @@ impl App {
                         "note": o.note,
                         "ms": ms as u64,
                     });
+                    let mut line = line;
+                    if let (Some(l), Some(order)) = (line.as_object_mut(), &o.order) {
+                        l.insert("marketplaceOrder".into(), order.clone());
+                    }
                     eprintln!("{line}");
                 }
             }
@@ -750,6 +823,13 @@ impl App {
                         }
                     }
                 }
+                let order = match &self.marketplace {
+                    Some(client) => match self.check_order(client, v) {
+                        Ok(order) => Some(order),
+                        Err(refused) => return *refused,
+                    },
+                    None => None,
+                };
                 let o = NewOrder {
                     order_id: &field(v, "orderId").unwrap_or_default(),
                     order_line_id: &field(v, "orderLineId").unwrap_or_default(),
@@ -757,7 +837,9 @@ impl App {
                     product_id: &field(v, "productId").unwrap_or_default(),
                     test_flag: &field(v, "testFlag").unwrap_or_default(),
                 };
-                self.new_instance(label, &o, key, deadline)
+                let mut out = self.new_instance(label, &o, key, deadline);
+                out.order = order;
+                out
             }
             Activity::QueryInstance => self.query_instances(&id, deadline),
             Activity::RefreshInstance | Activity::V1RefreshInstance => {
@@ -793,6 +875,73 @@ impl App {
         }
     }
 
+    /// The query-order calls made so far (`--marketplace-endpoint`).
+    pub fn order_queries(&self) -> OrderQueries {
+        *self.queries.lock()
+    }
+
+    /// Asks the marketplace for the notified order and checks its answer
+    /// against the notification (module doc): `Ok` with what to log, or
+    /// the signed `000005` (nothing created).
+    fn check_order(&self, client: &crate::api::Client, v: &Verified<'_>) -> Result<Value, Box<Outcome>> {
+        let a = "newInstance";
+        let order_id = field(v, "orderId").unwrap_or_default();
+        let line_id = field(v, "orderLineId");
+        let test = v.get("testFlag").map(str::trim) == Some("1");
+        let answer = client.query_order(&order_id, line_id.as_deref());
+        let mut q = self.queries.lock();
+        q.asked += 1;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(crate::api::ApiError::Refused { code, .. }) if test && code == "MKT.0100" => {
+                q.unknown_test_orders += 1;
+                return Ok(json!({ "orderId": order_id, "found": false, "note": "test order unknown to the marketplace (MKT.0100): accepted" }));
+            }
+            Err(e) => {
+                q.failed += 1;
+                let mut o = Outcome::internal(a, format!("MARKETPLACE: {e}"));
+                o.order = Some(json!({ "orderId": order_id, "found": false }));
+                return Err(Box::new(o));
+            }
+        };
+        let info = &answer["orderInfo"];
+        let lines = info["orderLine"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let line = lines.iter().find(|l| line_id.as_deref().is_none_or(|want| l["orderLineId"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(want))));
+        let text = |x: Option<&Value>| x.and_then(Value::as_str).unwrap_or("").to_string();
+        let got = json!({
+            "orderId": text(info.get("orderId")),
+            "orderLineId": text(line.and_then(|l| l.get("orderLineId"))),
+            "productId": text(line.and_then(|l| l.pointer("/productInfo/0/productId"))),
+            "expireTime": text(line.and_then(|l| l.get("expireTime"))),
+            "found": true,
+        });
+        // The notification's fields against the marketplace's: orderId and
+        // the line always; productId and expireTime when both give them.
+        let mut mismatch = Vec::new();
+        if !got["orderId"].as_str().unwrap_or("").eq_ignore_ascii_case(&order_id) {
+            mismatch.push("orderId");
+        }
+        if line.is_none() {
+            mismatch.push("orderLineId");
+        }
+        for name in ["productId", "expireTime"] {
+            let theirs = got[name].as_str().unwrap_or("");
+            if let Some(ours) = field(v, name) {
+                if !theirs.is_empty() && theirs != ours {
+                    mismatch.push(name);
+                }
+            }
+        }
+        if !mismatch.is_empty() {
+            q.failed += 1;
+            let mut o = Outcome::internal(a, format!("MARKETPLACE: the order differs in {}", mismatch.join(", ")));
+            o.order = Some(got);
+            return Err(Box::new(o));
+        }
+        q.confirmed += 1;
+        Ok(got)
+    }
+
     #[cfg(test)]
     fn lock_store(&self) -> parking_lot::MutexGuard<'_, Store> {
         self.store.lock()
@@ -810,8 +959,7 @@ impl App {
 
     fn encrypt(&self, key: usize, plaintext: &str) -> Result<String, Error> {
         let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
-        let signer = self.signers.get(key).unwrap_or(&self.signers[0]);
-        signer.encrypt(plaintext, EncryptType::Aes256, &mut getrandom::SysRng, &mut out).map(String::from)
+        self.merchant.encrypt_for(key, plaintext, EncryptType::Aes256, &mut getrandom::SysRng, &mut out).map(String::from)
     }
 
     /// `key`: the key that verified the request, which encrypts a new

@@ -358,3 +358,138 @@ fn orders_shared_with_simulate() {
     assert_eq!(line["expireTime"], first["expireTime"]);
     assert_eq!(line["productInfo"][0]["productId"], first["productId"]);
 }
+
+/// `serve --marketplace-*` against a real `koosign marketplace` sharing
+/// `simulate --data`: serve, PATH of the SK file's tempdir kept alive.
+fn serve_with_market(m_url: &str, extra: &[&str]) -> (Serve, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let sk_file = dir.path().join("sk");
+    std::fs::write(&sk_file, SK).unwrap();
+    let mut args = vec!["--key", KEY, "--log-format", "json", "--marketplace-endpoint", m_url, "--marketplace-ak", AK, "--marketplace-sk-file"];
+    let sk_path = sk_file.to_str().unwrap().to_string();
+    args.push(&sk_path);
+    args.extend_from_slice(extra);
+    (serve(&args, None), dir)
+}
+
+/// The JSON request-log lines of serve that carry `marketplaceOrder`.
+fn order_lines(s: &Serve) -> Vec<serde_json::Value> {
+    s.log_text()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("marketplaceOrder").is_some())
+        .collect()
+}
+
+fn new_instance(s: &Serve, fields: serde_json::Value) -> RawResponse {
+    let body = serde_json::to_vec(&fields).unwrap();
+    let q = v2_query(&body, KEY, &fresh_nonce(), now_ms());
+    let r = post(s.addr, &q, &[], &body);
+    r.assert_signed(KEY);
+    r
+}
+
+/// Issue 16: during newInstance serve queries the order from the local
+/// marketplace over real loopback HTTP (S6-signed by the CLI's open-API
+/// client), and the marketplace's answer agrees with what simulate sent
+/// (orderId, orderLineId, productId, expireTime of DIR/orders.jsonl).
+#[test]
+fn serve_queries_each_new_order_from_the_marketplace_and_it_agrees() {
+    let data = tempfile::tempdir().unwrap();
+    let m = market(&["--data", data.path().to_str().unwrap()]);
+    let (s, _keep) = serve_with_market(&endpoint(&m), &[]);
+    let mut c = bin();
+    c.args(["simulate", "--url", &s.url(), "--protocol", "all", "--json", "--data", data.path().to_str().unwrap()]).env("KOOSIGN_ACCESS_KEY", KEY);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    s.wait_log_lines(60);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!s.log_text().contains(SK), "SK in serve's log");
+    let sent: Vec<serde_json::Value> =
+        std::fs::read_to_string(data.path().join("orders.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines = order_lines(&s);
+    let found: Vec<&serde_json::Value> = lines.iter().map(|l| &l["marketplaceOrder"]).filter(|o| o["found"] == true).collect();
+    // V2 and kit: newInstance and its repeat each queried the order.
+    assert_eq!(found.len(), 4, "{lines:#?}");
+    for o in &found {
+        // The first record of that order is the newInstance simulate sent.
+        let n = sent.iter().find(|x| x["orderId"] == o["orderId"]).unwrap_or_else(|| panic!("{o} not sent"));
+        for k in ["orderId", "orderLineId", "productId", "expireTime"] {
+            assert_eq!(o[k], n[k], "{k}: marketplace {o} vs notification {n}");
+            assert!(!o[k].as_str().unwrap().is_empty(), "{k} empty in {o}");
+        }
+    }
+    for l in &lines {
+        assert_eq!((l["activity"].as_str(), l["resultCode"].as_str()), (Some("newInstance"), Some("000000")), "{l}");
+    }
+    // V1's newInstance (no orderLineId, not recorded): a test order the
+    // marketplace does not know, accepted and logged.
+    assert_eq!(lines.iter().filter(|l| l["marketplaceOrder"]["found"] == false).count(), 2, "{lines:#?}");
+}
+
+/// Fail closed: an order the marketplace does not know (not a test
+/// notification) or one that differs from the notification is a signed
+/// 000005 and creates nothing; a documented debugging order that agrees is
+/// accepted; a marketplace that is down or silent is a signed 000005 within
+/// the marketplace's 5 s.
+#[test]
+fn serve_fails_closed_when_the_order_query_fails() {
+    let m = market(&[]);
+    let (s, _keep) = serve_with_market(&endpoint(&m), &[]);
+    let r = new_instance(&s, serde_json::json!({"activity": "newInstance", "businessId": "b1", "orderId": "CSNOSUCHORDER", "orderLineId": "CSNOSUCHORDER-000001"}));
+    assert_eq!(r.code(), "000005", "{}", String::from_utf8_lossy(&r.body));
+    // Retried, still 000005: nothing was created.
+    let r = new_instance(&s, serde_json::json!({"activity": "newInstance", "businessId": "b1", "orderId": "CSNOSUCHORDER", "orderLineId": "CSNOSUCHORDER-000001"}));
+    assert_eq!(r.code(), "000005");
+    // The same as a test notification: accepted.
+    let r = new_instance(&s, serde_json::json!({"activity": "newInstance", "businessId": "b1", "orderId": "CSNOSUCHORDER", "orderLineId": "CSNOSUCHORDER-000001", "testFlag": "1"}));
+    assert_eq!(r.code(), "000000");
+    // A debugging order with another productId: a mismatch.
+    let mock = |product: &str| serde_json::json!({"activity": "newInstance", "businessId": "b2", "orderId": "mockperiodyearnew", "orderLineId": "mockperiodyearnew-000001", "productId": product});
+    let r = new_instance(&s, mock("00301-other-0--0"));
+    assert_eq!(r.code(), "000005");
+    // Its own productId: accepted.
+    let r = new_instance(&s, mock("00301-PERIOD-0--0"));
+    assert_eq!(r.code(), "000000", "{}", String::from_utf8_lossy(&r.body));
+    s.wait_log_lines(6);
+    std::thread::sleep(Duration::from_millis(100));
+    let lines = order_lines(&s);
+    let notes: Vec<&str> = lines.iter().map(|l| l["note"].as_str().unwrap_or("")).collect();
+    assert!(notes.iter().any(|n| n.contains("MKT.0100")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("differs in productId")), "{notes:?}");
+    drop(m);
+
+    // Down: nothing listens.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (s, _keep) = serve_with_market(&format!("http://{closed}"), &[]);
+    let t = Instant::now();
+    let r = new_instance(&s, serde_json::json!({"activity": "newInstance", "businessId": "b", "orderId": "CSDOWN", "orderLineId": "CSDOWN-1", "testFlag": "1"}));
+    assert_eq!(r.code(), "000005");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    // Silent: accepts and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in silent.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    let (s, _keep) = serve_with_market(&format!("http://{silent_addr}"), &[]);
+    let t = Instant::now();
+    let r = new_instance(&s, serde_json::json!({"activity": "newInstance", "businessId": "b", "orderId": "CSSLOW", "orderLineId": "CSSLOW-1", "testFlag": "1"}));
+    assert_eq!(r.code(), "000005");
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}
+
+/// The flags come together: an endpoint without credentials is a usage error.
+#[test]
+fn serve_marketplace_flags_need_each_other() {
+    let mut c = bin();
+    c.args(["serve", "--addr", "127.0.0.1:0", "--key", KEY, "--marketplace-endpoint", "http://127.0.0.1:1"]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.all());
+    let mut c = bin();
+    c.args(["serve", "--addr", "127.0.0.1:0", "--key", KEY, "--marketplace-ak", AK]);
+    assert_eq!(run(c).code, 2);
+}

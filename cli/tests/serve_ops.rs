@@ -192,6 +192,14 @@ fn key_rotation_accepts_both_keys_and_answers_with_the_matching_one() {
     let r = try_exchange(s.addr, &post_bytes(s.addr, &q, body.as_bytes()), T).unwrap();
     r.assert_signed(KEY);
     assert_eq!(r.code(), "000001");
-    s.wait_log_lines(6);
+    // Refused after authentication (an unknown activity) under the new key:
+    // the refusal is signed with the new key; an unknown instance too.
+    for (bad, code) in [(r#"{"activity":"stealInstance","orderId":"o","orderLineId":"l"}"#, "000002"), (r#"{"activity":"queryInstance","instanceId":"ins-none"}"#, "000003")] {
+        let q = v2_query(bad.as_bytes(), NEW, &fresh_nonce(), now_ms());
+        let r = try_exchange(s.addr, &post_bytes(s.addr, &q, bad.as_bytes()), T).unwrap();
+        r.assert_signed(NEW);
+        assert_eq!(r.code(), code);
+    }
+    s.wait_log_lines(8);
     assert!(!s.log_text().contains(NEW));
 }

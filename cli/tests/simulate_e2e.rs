@@ -354,6 +354,12 @@ fn demo_passes_and_prints_no_key() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.stdout.trim_end().ends_with(", 0 failed"), "{}", r.stdout);
     assert!(!r.all().contains("koosign-demo-access-key"));
+    assert!(!r.all().contains("koosign-demo-open-api-sk"), "the demo's SK printed");
+    // Issue 16: the endpoint queried each new order from the local
+    // marketplace (V2 and kit: newInstance and its repeat confirmed; V1's
+    // unrecorded test orders unknown to it).
+    let line = r.stderr.lines().find(|l| l.contains("orders from the local marketplace")).unwrap_or_else(|| panic!("{}", r.stderr));
+    assert!(line.contains("queried 6 orders") && line.contains("4 confirmed") && line.contains("0 failed"), "{line}");
     let r = run({
         let mut c = bin();
         c.args(["demo", "--json"]);

@@ -119,9 +119,7 @@ fn dict_set<'a>(eff: &mut Headers<'a>, name: &'a str, value: &'a str) -> Result<
 }
 
 fn write_lower(sink: &mut impl Sink, s: &str) {
-    for b in s.bytes() {
-        sink.put(&[b.to_ascii_lowercase()]);
-    }
+    sink.put_ascii_lower(s.as_bytes());
 }
 
 fn lower_cmp(a: &str, b: &str) -> core::cmp::Ordering {
@@ -136,9 +134,25 @@ fn write_canonical_uri(path: &str, sink: &mut impl Sink) -> Result<()> {
     if path.len() > MAX_PATH {
         return Err(Error::InputTooLarge { limit: MAX_PATH });
     }
-    let mut buf = [0u8; MAX_PATH];
-    let n = path_decode_into(path.as_bytes(), &mut buf)?;
-    let decoded = &buf[..n];
+    // A path of unreserved bytes and `/` only is its own canonical form
+    // (nothing to decode, every segment encodes to itself).
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/');
+    if path.bytes().all(plain) {
+        sink.put(path.as_bytes());
+        if !path.ends_with('/') {
+            sink.put(b"/");
+        }
+        return Ok(());
+    }
+    // Without a `%` the decoded path is the path (no 2 KiB buffer to clear).
+    let mut buf;
+    let decoded: &[u8] = if path.as_bytes().contains(&b'%') {
+        buf = [0u8; MAX_PATH];
+        let n = path_decode_into(path.as_bytes(), &mut buf)?;
+        &buf[..n]
+    } else {
+        path.as_bytes()
+    };
     // Python's `unquote` decodes with errors='replace': each invalid
     // sequence becomes U+FFFD before encoding.
     for chunk in decoded.utf8_chunks() {
@@ -179,6 +193,8 @@ struct Parts {
     canonical: (usize, usize),
     query: (usize, usize),
     signed: (usize, usize),
+    /// Where the (first) `host` header line's value was written.
+    host: Option<(usize, usize)>,
 }
 
 fn body_hash_hex<'a>(body: &[u8], content_header: Option<&'a str>, tmp: &'a mut [u8; 64]) -> &'a str {
@@ -302,14 +318,21 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     }
     buf.copy_within(parts.signed.0..parts.signed.1, sh_pos);
     let text: &'o [u8] = buf;
-    let s = |r: (usize, usize)| core::str::from_utf8(&text[r.0..r.1]).map_err(|_| Error::MalformedEncoding("not UTF-8"));
+    // One UTF-8 check of all the text, then each part a slice of it.
+    let all = core::str::from_utf8(&text[..needed]).map_err(|_| Error::MalformedEncoding("not UTF-8"))?;
+    let s = |r: (usize, usize)| all.get(r.0..r.1).ok_or(Error::MalformedEncoding("not UTF-8"));
     let mut headers_to_add = AddedHeaders::new();
     let date_in_sts = s((sts0 + ALGORITHM.len() + 1, sts0 + ALGORITHM.len() + 1 + 16))?;
     for (name, v) in &added {
         let value = match v {
             AddedValue::Date => date_in_sts,
             AddedValue::Unsigned => UNSIGNED,
-            AddedValue::Host => host_static(req.host, text, parts.canonical),
+            // The value written on the host line (found by search only if
+            // that text is not the host).
+            AddedValue::Host => match parts.host.and_then(|(a, b)| all.get(a..b)) {
+                Some(h) if h == py_strip(req.host) => h,
+                _ => host_static(req.host, text, parts.canonical),
+            },
         };
         headers_to_add.push((name, value));
     }
@@ -340,13 +363,17 @@ fn host_static<'o>(host: &str, text: &'o [u8], canonical: (usize, usize)) -> &'o
     // also removes U+001C..U+001F: `trim()` here lost such a host).
     let host = py_strip(host);
     let needle_len = 5 + host.len();
+    // The candidates are the line starts: 0 and each byte after a `\n`.
     let mut i = 0;
     while i + needle_len <= cr.len() {
-        if (i == 0 || cr[i - 1] == b'\n') && cr[i..].starts_with(b"host:") && cr[i + 5..].starts_with(host.as_bytes()) {
+        if cr[i..].starts_with(b"host:") && cr[i + 5..].starts_with(host.as_bytes()) {
             let v = &text[canonical.0 + i + 5..canonical.0 + i + needle_len];
             return core::str::from_utf8(v).unwrap_or("");
         }
-        i += 1;
+        match cr[i..].iter().position(|&b| b == b'\n') {
+            Some(p) => i += p + 1,
+            None => break,
+        }
     }
     ""
 }
@@ -395,8 +422,12 @@ fn write_canonical_request_with_values<C: CursorLike>(
     c: &mut C,
 ) -> Result<Parts> {
     let start = c.pos();
-    for b in req.method.bytes() {
-        c.put(&[b.to_ascii_uppercase()]);
+    for chunk in req.method.as_bytes().chunks(16) {
+        let mut up = [0u8; 16];
+        let up = &mut up[..chunk.len()];
+        up.copy_from_slice(chunk);
+        up.make_ascii_uppercase();
+        c.put(up);
     }
     c.put(b"\n");
     write_canonical_uri(req.path, c)?;
@@ -406,11 +437,17 @@ fn write_canonical_request_with_values<C: CursorLike>(
     let q1 = c.pos();
     c.put(b"\n");
     signed.sort_unstable_by(|a, b| lower_cmp(a.0, b.0));
+    let mut host = None;
     for (n, _) in signed.iter() {
         let value = values.iter().rev().find(|(m, _)| m.eq_ignore_ascii_case(n)).map_or("", |(_, v)| *v);
         write_lower(c, n);
         c.put(b":");
-        c.put(py_strip(value).as_bytes());
+        let at = c.pos();
+        let value = py_strip(value);
+        c.put(value.as_bytes());
+        if host.is_none() && n.eq_ignore_ascii_case("host") {
+            host = Some((at, at + value.len()));
+        }
         c.put(b"\n");
     }
     c.put(b"\n");
@@ -424,7 +461,7 @@ fn write_canonical_request_with_values<C: CursorLike>(
     let s1 = c.pos();
     c.put(b"\n");
     c.put(body_hash.as_bytes());
-    Ok(Parts { canonical: (start, c.pos()), query: (q0, q1), signed: (s0, s1) })
+    Ok(Parts { canonical: (start, c.pos()), query: (q0, q1), signed: (s0, s1), host })
 }
 
 /// A parsed `Authorization: SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`.

@@ -2,7 +2,7 @@
 //! `Body-Sign: sign_type="HMAC-SHA256", signature="<b64(HMAC(access_key, body))>"`
 //! (docs/SCHEMES.md §S3).
 
-use crate::encoding::{b64_32, FixedText};
+use crate::encoding::{b64_32, b64_32_public, FixedText};
 use crate::error::{Error, Result};
 use crate::mac::{finish, match_any, match_keys, Keyed, RawKey};
 use hmac::Mac;
@@ -17,19 +17,33 @@ const PREFIX: &[u8] = b"sign_type=\"HMAC-SHA256\", signature=\"";
 /// `b64(HMAC(access_key, body))`: the signature alone (44 characters).
 /// The key is the access key alone, never `key + timeStamp`.
 pub fn body_signature(body: &[u8], access_key: &str) -> FixedText<44> {
-    FixedText::from_parts(&[&signature_keyed(&RawKey(access_key), body)])
+    FixedText::from_array(signature_keyed(&RawKey(access_key), body))
 }
 
-/// `b64(HMAC(key, body))` under one keyed access key.
-pub(crate) fn signature_keyed(key: &impl Keyed, body: &[u8]) -> [u8; 44] {
+/// `HMAC(key, body)` under one keyed access key.
+#[inline]
+fn mac_keyed(key: &impl Keyed, body: &[u8]) -> [u8; 32] {
     let mut m = key.mac();
     m.update(body);
-    b64_32(&finish(m))
+    finish(m)
 }
 
-/// The header value under one keyed access key.
+/// `b64(HMAC(key, body))` under one keyed access key, encoded in constant
+/// time (verification compares it with the received signature).
+pub(crate) fn signature_keyed(key: &impl Keyed, body: &[u8]) -> [u8; 44] {
+    b64_32(&mac_keyed(key, body))
+}
+
+/// The header value under one keyed access key, written in one buffer. The
+/// signature is published in the header: encoded with the table-driven
+/// encoder, not the constant-time one (verification keeps that).
 pub(crate) fn body_sign_keyed(key: &impl Keyed, body: &[u8]) -> FixedText<BODY_SIGN_VALUE_LEN> {
-    FixedText::from_parts(&[PREFIX, &signature_keyed(key, body), b"\""])
+    let sig = b64_32_public(&mac_keyed(key, body));
+    let mut v = [0u8; BODY_SIGN_VALUE_LEN];
+    v[..PREFIX.len()].copy_from_slice(PREFIX);
+    v[PREFIX.len()..BODY_SIGN_VALUE_LEN - 1].copy_from_slice(&sig);
+    v[BODY_SIGN_VALUE_LEN - 1] = b'"';
+    FixedText::from_array(v)
 }
 
 /// The `Body-Sign` header value for the exact response bytes `body`:

@@ -10,6 +10,17 @@ use sha2::Digest;
 /// Something canonical bytes can be streamed into: a MAC, a hash, a buffer.
 pub(crate) trait Sink {
     fn put(&mut self, bytes: &[u8]);
+
+    /// `bytes` with ASCII upper case letters lowered (in pieces of 64).
+    fn put_ascii_lower(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(64) {
+            let mut low = [0u8; 64];
+            let low = &mut low[..chunk.len()];
+            low.copy_from_slice(chunk);
+            low.make_ascii_lowercase();
+            self.put(low);
+        }
+    }
 }
 
 impl Sink for crate::mac::HmacSha256 {
@@ -70,6 +81,15 @@ impl Sink for Cursor<'_> {
         }
         self.needed = end;
     }
+
+    /// Copied, then lowered where it lies (one copy).
+    fn put_ascii_lower(&mut self, bytes: &[u8]) {
+        let start = self.needed;
+        self.put(bytes);
+        if let Some(dst) = self.buf.get_mut(start..self.needed) {
+            dst.make_ascii_lowercase();
+        }
+    }
 }
 
 /// Counts bytes only.
@@ -83,7 +103,7 @@ impl Sink for Counter {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-fn hex_val(b: u8) -> Option<u8> {
+const fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -92,10 +112,44 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// The 32 bytes a *received* (public) hex text encodes (64 digits, either
+/// case), else `None`. Not constant-time (the input is the sender's): the
+/// verdict of comparing its bytes with an expected MAC is that of decoding
+/// it with `base16ct::mixed` and comparing, without encoding the MAC.
+pub(crate) fn hex_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
+    if s.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    // One table load per digit, the validity folded without branches (16
+    // and over: not a hex digit), so the loop vectorises.
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let (hi, lo) = (HEX_DIGIT[pair[0] as usize], HEX_DIGIT[pair[1] as usize]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 15);
+    }
+    (bad < 16).then_some(out)
+}
+
+/// The value of each byte as a hex digit (either case), 0xFF for others.
+const HEX_DIGIT: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(v) = hex_val(b as u8) {
+            t[b] = v;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// Form-decodes `src` (`+` → space, `%XY` → byte) into `out`, returning the
 /// number of bytes written. `out` must be at least `src.len()` long (the
 /// decoded form is never longer). An incomplete or non-hex escape is an
-/// error, as in Java's `URLDecoder`.
+/// error, as in Java's `URLDecoder`. (Protocol detection decodes a query
+/// name with it; the query decoder of crate::form is its own.)
 pub(crate) fn form_decode_into(src: &[u8], out: &mut [u8]) -> Result<usize> {
     percent_decode_impl(src, out, true, true)
 }
@@ -159,11 +213,20 @@ pub(crate) fn form_encode(src: &[u8], sink: &mut impl Sink) {
 
 /// RFC 3986 encoding as the APIG signer does it (Python
 /// `quote(s, safe='~')`): `A-Z a-z 0-9 - _ . ~` kept, the rest `%XY`.
+/// Runs of kept bytes go to the sink in one piece.
 pub(crate) fn uri_encode(src: &[u8], sink: &mut impl Sink) {
-    for &b in src {
-        match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => sink.put(&[b]),
-            _ => sink.put(&[b'%', HEX_UPPER[(b >> 4) as usize], HEX_UPPER[(b & 15) as usize]]),
+    let keep = |b: u8| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~');
+    let mut rest = src;
+    while !rest.is_empty() {
+        let run = rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
+        if run > 0 {
+            sink.put(&rest[..run]);
+        }
+        if let Some(&b) = rest.get(run) {
+            sink.put(&[b'%', HEX_UPPER[(b >> 4) as usize], HEX_UPPER[(b & 15) as usize]]);
+            rest = &rest[run + 1..];
+        } else {
+            break;
         }
     }
 }
@@ -204,6 +267,39 @@ pub(crate) fn b64_32(bytes: &[u8; 32]) -> [u8; 44] {
     out
 }
 
+/// Standard Base64 of 32 bytes that are published as they are (a
+/// signature the caller sends out): table-driven, so *not* constant-time;
+/// never for a value compared against a received one (use [`b64_32`]).
+pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
+    use base64::Engine;
+    let mut out = [0u8; 44];
+    // Cannot fail: 32 bytes are exactly 44 characters.
+    let _ = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out);
+    out
+}
+
+/// The 32 bytes a *received* (public) Base64 text encodes, if it is the
+/// canonical Standard Base64 of 32 bytes (44 characters, one `=`, zero
+/// trailing bits), else `None`. Table-driven (fast, not constant-time: the
+/// input is the sender's). Since every 32 bytes have exactly one canonical
+/// encoding, `decode(s) == Some(m)` exactly when `s == b64_32(m)`: a
+/// verifier may compare the raw MAC instead of encoding it.
+pub(crate) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
+    use base64::Engine;
+    if s.len() != 44 {
+        return None;
+    }
+    let mut out = [0u8; 33];
+    match base64::engine::general_purpose::STANDARD.decode_slice(s, &mut out) {
+        Ok(32) => {
+            let mut m = [0u8; 32];
+            m.copy_from_slice(&out[..32]);
+            Some(m)
+        }
+        _ => None,
+    }
+}
+
 /// A fixed-size ASCII text (a signature, a token, a header value) that
 /// borrows nothing and needs no allocator.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -213,6 +309,11 @@ pub struct FixedText<const N: usize> {
 }
 
 impl<const N: usize> FixedText<N> {
+    /// All `N` bytes (ASCII).
+    pub(crate) const fn from_array(bytes: [u8; N]) -> Self {
+        FixedText { bytes, len: N }
+    }
+
     pub(crate) fn from_parts(parts: &[&[u8]]) -> Self {
         let mut bytes = [0u8; N];
         let mut len = 0;
@@ -250,5 +351,72 @@ impl<const N: usize> core::fmt::Debug for FixedText<N> {
 impl<const N: usize> AsRef<str> for FixedText<N> {
     fn as_ref(&self) -> &str {
         self.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{b64_32, b64_decode_32_public, hex_decode_32_public};
+
+    #[test]
+    fn public_hex_decode_agrees_with_base16ct_mixed() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 56) as u8
+        };
+        for _ in 0..256 {
+            let m: [u8; 32] = core::array::from_fn(|_| next());
+            let mut s = [0u8; 64];
+            base16ct::lower::encode(&m, &mut s).unwrap();
+            // Mixed case, then one byte replaced by any value.
+            for (i, c) in s.iter_mut().enumerate() {
+                if next() & 1 == 0 || i % 7 == 0 {
+                    c.make_ascii_uppercase();
+                }
+            }
+            assert_eq!(hex_decode_32_public(&s), Some(m));
+            let mut t = s;
+            let at = next() as usize % 64;
+            t[at] = next();
+            let mut want = [0u8; 32];
+            let decoded = base16ct::mixed::decode(&t, &mut want).is_ok();
+            let reference = decoded.then_some(want);
+            assert_eq!(hex_decode_32_public(&t), reference);
+            assert_eq!(hex_decode_32_public(&s[..63]), None);
+        }
+    }
+
+    #[test]
+    fn public_decode_is_the_inverse_of_the_encoder() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= -_.";
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..64 {
+            let m: [u8; 32] = core::array::from_fn(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (x >> 56) as u8
+            });
+            let s = b64_32(&m);
+            assert_eq!(b64_decode_32_public(&s), Some(m));
+            // Every one-character change: accepted exactly when it is the
+            // canonical encoding of what it decodes to.
+            for i in 0..44 {
+                for &c in alphabet {
+                    let mut t = s;
+                    t[i] = c;
+                    match b64_decode_32_public(&t) {
+                        Some(d) => assert_eq!(b64_32(&d), t),
+                        None => assert_ne!(t, s),
+                    }
+                }
+            }
+            // And every encoding is accepted (no false refusal).
+            for bit in 0..256 {
+                let mut d = m;
+                d[bit / 8] ^= 1 << (bit % 8);
+                assert_eq!(b64_decode_32_public(&b64_32(&d)), Some(d));
+            }
+            assert_eq!(b64_decode_32_public(&s[..43]), None);
+        }
     }
 }

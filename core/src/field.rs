@@ -168,15 +168,23 @@ impl FieldKey {
         if out.len() < needed {
             return Err(Error::BufferTooSmall { needed });
         }
-        let mut block = Zeroizing::new([0u8; 80]);
+        // The plaintext is encrypted in place, so after encryption the
+        // block holds only ciphertext (public: it is the output); it is
+        // zeroized only on the (unreachable) error path. The key schedule
+        // is borrowed, not copied (cipher's `BlockCipherEncrypt for &C`).
+        let mut block = [0u8; 80];
+        let block = &mut block[..padded];
         block[..plaintext.len()].copy_from_slice(plaintext.as_bytes());
         let ct = match &self.aes {
-            Schedule::Aes256(c) => cbc::Encryptor::<aes::Aes256>::inner_iv_init(c.clone(), &(*iv).into())
-                .encrypt_padded::<Pkcs7>(&mut block[..], plaintext.len()),
-            Schedule::Aes128(c) => cbc::Encryptor::<aes::Aes128>::inner_iv_init(c.clone(), &(*iv).into())
-                .encrypt_padded::<Pkcs7>(&mut block[..], plaintext.len()),
-        }
-        .map_err(|_| Error::InputTooLarge { limit: MAX_WIRE_LEN })?;
+            Schedule::Aes256(c) => cbc::Encryptor::<&aes::Aes256>::inner_iv_init(c, &(*iv).into())
+                .encrypt_padded::<Pkcs7>(block, plaintext.len()),
+            Schedule::Aes128(c) => cbc::Encryptor::<&aes::Aes128>::inner_iv_init(c, &(*iv).into())
+                .encrypt_padded::<Pkcs7>(block, plaintext.len()),
+        };
+        let Ok(ct) = ct else {
+            block.zeroize();
+            return Err(Error::InputTooLarge { limit: MAX_WIRE_LEN });
+        };
         out[..IV_LEN].copy_from_slice(iv);
         let b64_len = Base64::encode(ct, &mut out[IV_LEN..needed])
             .map_err(|_| Error::BufferTooSmall { needed })?
@@ -221,10 +229,10 @@ impl FieldKey {
         let ct_len = Base64::decode_in_place(b64).map_err(|_| Error::Decrypt)?.len();
         let ct = &mut out[..ct_len];
         let pt_len = match &self.aes {
-            Schedule::Aes256(c) => cbc::Decryptor::<aes::Aes256>::inner_iv_init(c.clone(), &iv.into())
+            Schedule::Aes256(c) => cbc::Decryptor::<&aes::Aes256>::inner_iv_init(c, &iv.into())
                 .decrypt_padded::<Pkcs7>(ct)
                 .map(<[u8]>::len),
-            Schedule::Aes128(c) => cbc::Decryptor::<aes::Aes128>::inner_iv_init(c.clone(), &iv.into())
+            Schedule::Aes128(c) => cbc::Decryptor::<&aes::Aes128>::inner_iv_init(c, &iv.into())
                 .decrypt_padded::<Pkcs7>(ct)
                 .map(<[u8]>::len),
         };

@@ -1,7 +1,6 @@
 //! Query strings: `application/x-www-form-urlencoded` parsing into a
 //! caller's scratch buffer, no allocation.
 
-use crate::encoding::form_decode_into;
 use crate::error::{Error, Result};
 
 /// The most parameters a query may carry (more is `InputTooLarge`).
@@ -40,6 +39,231 @@ impl<'s> FormPairs<'s> {
     }
 }
 
+/// Where one decoded pair lies in the decoded text: name `start..mid`,
+/// value `value..end` (the separators stay in the text between them).
+#[derive(Clone, Copy)]
+pub(crate) struct PairRange {
+    pub(crate) start: usize,
+    pub(crate) mid: usize,
+    pub(crate) value: usize,
+    pub(crate) end: usize,
+    /// An escape in this pair decoded to `&` or `=` (the only way its
+    /// decoded name can hold either, or its decoded value an `&`: §S1
+    /// item 10 can only refuse such a pair).
+    pub(crate) escaped_separator: bool,
+}
+
+/// The layout of a decoded query: one range per pair, in order received.
+pub(crate) type Layout = heapless::Vec<PairRange, MAX_PARAMS>;
+
+const E_UTF8: Error = Error::MalformedEncoding("decoded query is not UTF-8");
+
+/// The name and value of `r` in `text`. The text is the decoded names
+/// and values with the ASCII separators `&` and `=` kept between them, so
+/// it is UTF-8 exactly when each name and value is, and every range falls
+/// on character boundaries (`None` here cannot happen; it is an error all
+/// the same).
+#[inline]
+pub(crate) fn pair_at(text: &str, r: PairRange) -> Result<(&str, &str)> {
+    match (text.get(r.start..r.mid), text.get(r.value..r.end)) {
+        (Some(n), Some(v)) => Ok((n, v)),
+        _ => Err(E_UTF8),
+    }
+}
+
+/// The range of a pair decoded at `start..end` whose first `=` (if any)
+/// was written at `mid`.
+#[inline]
+fn range(start: usize, mid: Option<usize>, end: usize, escaped_separator: bool) -> PairRange {
+    match mid {
+        Some(m) => PairRange { start, mid: m, value: m + 1, end, escaped_separator },
+        None => PairRange { start, mid: end, value: end, end, escaped_separator },
+    }
+}
+
+/// The bytes of `x` that are `&`, `=`, `%` or `+`, as the high bit of
+/// each byte: the zero-byte test of each XOR, word at a time. Only the
+/// lowest set bit is exact (a borrow may flag a byte above a match), which
+/// is all [`next_special`] reads.
+#[inline]
+fn special_mask(x: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |c: u8| {
+        let t = x ^ (LO * c as u64);
+        t.wrapping_sub(LO) & !t & HI
+    };
+    zero(b'&') | zero(b'=') | zero(b'%') | zero(b'+')
+}
+
+/// The bytes of `x` equal to `c`, as the high bit of each byte, exactly
+/// (no borrow between bytes).
+#[inline]
+fn exact_mask(x: u64, c: u8) -> u64 {
+    const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let y = x ^ (0x0101_0101_0101_0101 * c as u64);
+    !(((y & LO7) + LO7) | y | LO7)
+}
+
+/// Bytes the decoding loop must stop at.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'&' as usize] = true;
+    t[b'=' as usize] = true;
+    t[b'%' as usize] = true;
+    t[b'+' as usize] = true;
+    t
+};
+
+/// The position of the first `&`, `=`, `%` or `+` in `s` at or after `r`,
+/// or `s.len()`: eight bytes at a time, then byte by byte.
+#[inline]
+fn next_special(s: &[u8], mut r: usize) -> usize {
+    while let Some(word) = s.get(r..r + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(word);
+        let m = special_mask(u64::from_le_bytes(b));
+        if m != 0 {
+            return r + (m.trailing_zeros() / 8) as usize;
+        }
+        r += 8;
+    }
+    while r < s.len() && !SPECIAL[s[r] as usize] {
+        r += 1;
+    }
+    r
+}
+
+#[inline]
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The decoding of [`parse_form`] in one pass: the query is copied into
+/// `scratch` and decoded there in place (the decoded form is never
+/// longer; separators are kept, so the text moves only after an escape),
+/// recording each pair's range in `layout`. Errors in the order
+/// [`parse_form`] documents: `BufferTooSmall`, then `MalformedEncoding`
+/// (escape) or `InputTooLarge` as the pairs come, then UTF-8 (whole text;
+/// each pair's boundaries are checked by [`pair_at`]).
+pub(crate) fn decode_form<'s>(query: &str, scratch: &'s mut [u8], layout: &mut Layout) -> Result<&'s str> {
+    let query = query.strip_prefix('?').unwrap_or(query).as_bytes();
+    let n = query.len();
+    if scratch.len() < n {
+        return Err(Error::BufferTooSmall { needed: n });
+    }
+    let s = &mut scratch[..n];
+    s.copy_from_slice(query);
+    let mut seg_raw = 0usize; // raw start of the current segment
+    let mut start = 0usize; // decoded start of the current pair
+    let mut mid: Option<usize> = None; // decoded position of the pair's first `=`
+    let mut escaped_separator = false;
+    // First, while no `%` or `+` has come, the decoded text is the query
+    // itself (w == r): only the separators are located, eight bytes at a
+    // time, every `&` and `=` of a word handled from its exact mask.
+    let mut base = 0usize;
+    'fast: while let Some(word) = s.get(base..base + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(word);
+        let x = u64::from_le_bytes(b);
+        let (amp, eq) = (exact_mask(x, b'&'), exact_mask(x, b'='));
+        let slow = exact_mask(x, b'%') | exact_mask(x, b'+');
+        let mut m = amp | eq | slow;
+        while m != 0 {
+            let bit = m & m.wrapping_neg();
+            let pos = base + (bit.trailing_zeros() / 8) as usize;
+            if slow & bit != 0 {
+                // The general loop below takes over from here.
+                base = pos;
+                break 'fast;
+            }
+            if amp & bit != 0 {
+                if pos > seg_raw {
+                    layout
+                        .push(range(start, mid, pos, escaped_separator))
+                        .map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
+                }
+                seg_raw = pos + 1;
+                start = pos + 1;
+                mid = None;
+            } else if mid.is_none() {
+                mid = Some(pos);
+            }
+            m &= m - 1;
+        }
+        base += 8;
+    }
+    let (mut r, mut w) = (base, base);
+    loop {
+        // The run up to the next special byte: moved down when escapes
+        // have shortened the text, else already in place.
+        let run_start = r;
+        r = next_special(s, r);
+        if w != run_start {
+            s.copy_within(run_start..r, w);
+        }
+        w += r - run_start;
+        if r == n {
+            break;
+        }
+        match s[r] {
+            b'&' => {
+                if r > seg_raw {
+                    layout
+                        .push(range(start, mid, w, escaped_separator))
+                        .map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
+                }
+                s[w] = b'&';
+                w += 1;
+                r += 1;
+                seg_raw = r;
+                start = w;
+                mid = None;
+                escaped_separator = false;
+            }
+            b'=' if mid.is_none() => {
+                mid = Some(w);
+                s[w] = b'=';
+                w += 1;
+                r += 1;
+            }
+            b'%' => {
+                let hi = s.get(r + 1).copied().and_then(hex_val);
+                let lo = s.get(r + 2).copied().and_then(hex_val);
+                let (Some(h), Some(l)) = (hi, lo) else {
+                    return Err(Error::MalformedEncoding("invalid percent escape"));
+                };
+                let d = (h << 4) | l;
+                escaped_separator |= d == b'&' || d == b'=';
+                s[w] = d;
+                w += 1;
+                r += 3;
+            }
+            b'+' => {
+                s[w] = b' ';
+                w += 1;
+                r += 1;
+            }
+            b => {
+                // `=` inside a value: kept.
+                s[w] = b;
+                w += 1;
+                r += 1;
+            }
+        }
+    }
+    if n > seg_raw {
+        layout.push(range(start, mid, w, escaped_separator)).map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
+    }
+    let text: &'s [u8] = &scratch[..w];
+    core::str::from_utf8(text).map_err(|_| E_UTF8)
+}
+
 /// Parses a query string (docs/SCHEMES.md §S1 item 1): split on `&`, then
 /// on the first `=`, form-decode names and values (`%XY` → byte, `+` →
 /// space); a pair without `=` has an empty value; empty segments are
@@ -52,35 +276,14 @@ impl<'s> FormPairs<'s> {
 /// `MalformedEncoding` (invalid `%` escape, or a name or value that is not
 /// UTF-8 once decoded), `InputTooLarge` (more than [`MAX_PARAMS`] pairs).
 pub fn parse_form<'s>(query: &str, scratch: &'s mut [u8]) -> Result<FormPairs<'s>> {
-    let query = query.strip_prefix('?').unwrap_or(query);
-    if scratch.len() < query.len() {
-        return Err(Error::BufferTooSmall { needed: query.len() });
-    }
-    let mut ranges: heapless::Vec<(usize, usize, usize), MAX_PARAMS> = heapless::Vec::new();
-    let mut pos = 0usize;
-    for seg in query.split('&').filter(|s| !s.is_empty()) {
-        let (name, value) = match seg.find('=') {
-            Some(i) => (&seg[..i], &seg[i + 1..]),
-            None => (seg, ""),
-        };
-        let start = pos;
-        pos += form_decode_into(name.as_bytes(), &mut scratch[pos..])?;
-        let mid = pos;
-        pos += form_decode_into(value.as_bytes(), &mut scratch[pos..])?;
-        ranges
-            .push((start, mid, pos))
-            .map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
-    }
-    let text: &'s [u8] = scratch;
-    let mut pairs = heapless::Vec::new();
-    for &(a, m, b) in &ranges {
-        let utf8 = |r: &'s [u8]| {
-            core::str::from_utf8(r).map_err(|_| Error::MalformedEncoding("decoded query is not UTF-8"))
-        };
+    let mut layout = Layout::new();
+    let text = decode_form(query, scratch, &mut layout)?;
+    let mut out = FormPairs::default();
+    for &r in &layout {
         // Cannot overflow: one pair per range.
-        let _ = pairs.push((utf8(&text[a..m])?, utf8(&text[m..b])?));
+        let _ = out.pairs.push(pair_at(text, r)?);
     }
-    Ok(FormPairs { pairs })
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! S5 (docs/SCHEMES.md §S5) — older licence APIs: `ts`, `nonce`, `signature` headers,
 //! `signature = b64(HMAC(access_key, "ts=" + ts + "&nonce=" + nonce + "&body=" + body))`.
 
-use crate::encoding::{b64_32, FixedText};
+use crate::encoding::{b64_32_public, b64_decode_32_public, FixedText};
 use crate::error::{Error, Result};
 use crate::mac::{check_keys, finish, match_keys, Keyed, RawKey};
 use crate::time::{parse_unix_ms, Freshness};
 use hmac::Mac;
 
-pub(crate) fn licence_mac(key: &impl Keyed, ts: &str, nonce: &str, body: &[u8]) -> [u8; 44] {
+/// The raw S5 MAC under one keyed access key.
+#[inline]
+pub(crate) fn licence_mac(key: &impl Keyed, ts: &str, nonce: &str, body: &[u8]) -> [u8; 32] {
     let mut m = key.mac();
     m.update(b"ts=");
     m.update(ts.as_bytes());
@@ -15,7 +17,7 @@ pub(crate) fn licence_mac(key: &impl Keyed, ts: &str, nonce: &str, body: &[u8]) 
     m.update(nonce.as_bytes());
     m.update(b"&body=");
     m.update(body);
-    b64_32(&finish(m))
+    finish(m)
 }
 
 /// Computes the S5 signature (44 Base64 characters). The body is signed as
@@ -24,7 +26,8 @@ pub fn licence_sign(ts: &str, nonce: &str, body: &[u8], access_key: &str) -> Res
     if access_key.is_empty() {
         return Err(Error::NoAccessKey);
     }
-    Ok(FixedText::from_parts(&[&licence_mac(&RawKey(access_key), ts, nonce, body)]))
+    // The signature is sent out: encoded with the table-driven encoder.
+    Ok(FixedText::from_array(b64_32_public(&licence_mac(&RawKey(access_key), ts, nonce, body))))
 }
 
 /// Verifies an S5 signature (a space in it is read as `+`); returns the
@@ -90,7 +93,14 @@ pub(crate) fn verify_licence_keyed<'b, K: Keyed, I: Iterator<Item = K>>(
     for (r, &b) in received.iter_mut().zip(sig) {
         *r = if b == b' ' { b'+' } else { b };
     }
-    let key_index = match_keys(keys, &received, |k| licence_mac(k, ts, nonce, body))?;
+    // The received signature is public: decoded (strictly, the one
+    // canonical encoding of 32 bytes), then the raw MACs compared in
+    // constant time: the same verdict as comparing it with b64(expected),
+    // without encoding a secret value.
+    let Some(raw) = b64_decode_32_public(&received) else {
+        return Err(Error::SignatureMismatch);
+    };
+    let key_index = match_keys(keys, &raw, |k| licence_mac(k, ts, nonce, body))?;
     freshness.check(ts_ms)?;
     Ok(LicenceVerified { body, key_index, ts_ms })
 }

@@ -2,7 +2,10 @@
 //! keys precomputed once and one fail-closed policy.
 //!
 //! A [`Merchant`] is built once, at start-up, from one or several access
-//! keys (rotation: every key verifies, key 0 signs the answers) and a
+//! keys (rotation: every key verifies; key 0 signs what is not an answer to
+//! a verified request, and the `_for` variants sign with the key that
+//! verified it: [`Merchant::sign_answer_for`], [`Merchant::respond_for`],
+//! [`Merchant::refusal_for`]) and a
 //! [`Policy`] (the freshness windows). It holds, for each key, the HMAC-SHA256
 //! states with the key already absorbed (and, for S2/S2b, with the key's own
 //! bytes absorbed as the start of the message), and both AES field keys with
@@ -29,11 +32,13 @@
 //! match merchant.verify(&req, now_ms, Replay::Store(&mut nonces), &mut scratch) {
 //!     Ok(v) => {
 //!         assert_eq!((v.protocol(), v.activity()), (Protocol::V2Query, Activity::NewInstance));
-//!         // ... act on it, then answer with merchant.respond(...) or merchant.sign_answer(...)
+//!         // ... act on it, then answer with the key that verified it:
+//!         // merchant.respond_for(v.key_index(), ...) or merchant.sign_answer_for(v.key_index(), ...)
 //!     }
 //!     Err(rejection) => {
 //!         let mut out = [0u8; koosign::REFUSAL_MAX_LEN];
-//!         let answer = merchant.refusal(&rejection, &mut out)?; // send answer.body() with Body-Sign: answer.body_sign()
+//!         // Signed with the verifying key once authenticated, else key 0.
+//!         let answer = merchant.refusal_for(&rejection, &mut out)?; // send answer.body() with Body-Sign: answer.body_sign()
 //!         # let _ = answer;
 //!         unreachable!("{rejection:?}");
 //!     }
@@ -54,7 +59,7 @@ use crate::nonce::NonceStore;
 use crate::notification::{Notification, MAX_NOTIFICATION_BODY};
 use crate::response::MAX_INSTANCE_ID;
 use crate::time::{Freshness, DEFAULT_WINDOW_MS, V1_DEFAULT_WINDOW_MS};
-use crate::v1::{V1Params, VerifiedV1, AUTH_TOKEN};
+use crate::v1::{VerifiedV1, AUTH_TOKEN};
 use crate::v2::{sign_v2_keyed, verify_v2_keyed, V2Auth, V2Scheme, VerifiedV2};
 use hmac::Mac;
 use zeroize::Zeroize;
@@ -257,6 +262,7 @@ pub struct Rejection {
     error: Error,
     stage: Stage,
     protocol: Option<Protocol>,
+    key_index: Option<usize>,
 }
 
 impl Rejection {
@@ -273,6 +279,15 @@ impl Rejection {
     /// The protocol, once detected.
     pub const fn protocol(&self) -> Option<Protocol> {
         self.protocol
+    }
+
+    /// Index into the context's access keys of the one that verified the
+    /// request, when it was refused after its signature verified (a bad
+    /// notification, an unknown activity, a missing field); `None` when it
+    /// was refused before (no key matched yet) or unread (a body over
+    /// [`MAX_NOTIFICATION_BODY`]). [`Merchant::refusal_for`] signs with it.
+    pub const fn key_index(&self) -> Option<usize> {
+        self.key_index
     }
 
     /// The answer's `resultCode` (docs/SCHEMES.md §Answers).
@@ -521,7 +536,12 @@ impl JsonOut<'_> {
 }
 
 /// A keyed merchant context for up to `K` access keys (rotation: every
-/// key verifies, key 0 signs answers and encrypts `appInfo`).
+/// key verifies; [`Merchant::sign_answer`], [`Merchant::respond`],
+/// [`Merchant::refusal`], [`Merchant::answer_code`] and
+/// [`Merchant::encrypt`] sign and encrypt with key 0, their `_for`
+/// variants with the key of a given index — the one that verified the
+/// request, [`Verified::key_index`], since the marketplace checks an
+/// answer's `Body-Sign` with the key it signed its request with).
 pub struct Merchant<const K: usize = 4> {
     keys: heapless::Vec<KeyedKey, K>,
     policy: Policy,
@@ -571,6 +591,12 @@ impl<const K: usize> Merchant<K> {
         &self.keys[0]
     }
 
+    /// The key at `key_index`, or `NoAccessKey` when the context holds no
+    /// key there.
+    fn signer_at(&self, key_index: usize) -> Result<&KeyedKey> {
+        self.keys.get(key_index).ok_or(Error::NoAccessKey)
+    }
+
     fn keys(&self) -> impl Iterator<Item = &KeyedKey> + Clone {
         self.keys.iter()
     }
@@ -599,12 +625,15 @@ impl<const K: usize> Merchant<K> {
         replay: Replay<'_>,
         scratch: &'r mut [u8],
     ) -> core::result::Result<Verified<'r>, Rejection> {
-        let before = |protocol: Option<Protocol>| move |error| Rejection { error, stage: Stage::BeforeAuthentication, protocol };
+        let before = |protocol: Option<Protocol>| {
+            move |error| Rejection { error, stage: Stage::BeforeAuthentication, protocol, key_index: None }
+        };
         if req.body.len() > MAX_NOTIFICATION_BODY {
             return Err(Rejection {
                 error: Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY },
                 stage: Stage::Authenticated,
                 protocol: None,
+                key_index: None,
             });
         }
         let protocol = detect_protocol(req.method, req.headers, req.query).map_err(before(None))?;
@@ -634,8 +663,12 @@ impl<const K: usize> Merchant<K> {
         replay: Replay<'_>,
         scratch: &'r mut [u8],
     ) -> core::result::Result<Verified<'r>, Rejection> {
-        let before = |protocol: Option<Protocol>| move |error| Rejection { error, stage: Stage::BeforeAuthentication, protocol };
-        let after = |protocol: Protocol| move |error| Rejection { error, stage: Stage::Authenticated, protocol: Some(protocol) };
+        let before = |protocol: Option<Protocol>| {
+            move |error| Rejection { error, stage: Stage::BeforeAuthentication, protocol, key_index: None }
+        };
+        let after = |protocol: Protocol, key_index: usize| {
+            move |error| Rejection { error, stage: Stage::Authenticated, protocol: Some(protocol), key_index: Some(key_index) }
+        };
         let p = Some(protocol);
         match protocol {
             Protocol::V1Query | Protocol::V1Json => {
@@ -647,7 +680,7 @@ impl<const K: usize> Merchant<K> {
                     }
                 }
                 .map_err(before(p))?;
-                let activity = validate_v1(v.params()).map_err(after(protocol))?;
+                let activity = validate_v1(v.params()).map_err(after(protocol, v.key_index()))?;
                 let (key_index, timestamp_ms) = (v.key_index(), v.time_stamp_ms());
                 let (key, replay_expires_ms) = (v.replay_key(), v.replay_expires_ms());
                 Ok(Verified {
@@ -670,8 +703,8 @@ impl<const K: usize> Merchant<K> {
                 let auth = auth.map_err(before(p))?;
                 let v = self.verify_v2(scheme, &auth, req.body, now_ms, replay);
                 let v = v.map_err(before(p))?;
-                let notification = Notification::parse(req.body).map_err(after(protocol))?;
-                let activity = validate_v2(&notification).map_err(after(protocol))?;
+                let notification = Notification::parse(req.body).map_err(after(protocol, v.key_index()))?;
+                let activity = validate_v2(&notification).map_err(after(protocol, v.key_index()))?;
                 let (key_index, timestamp_ms) = (v.key_index(), v.timestamp_ms());
                 Ok(Verified {
                     protocol,
@@ -697,7 +730,7 @@ impl<const K: usize> Merchant<K> {
         replay: Replay<'_>,
         scratch: &'s mut [u8],
     ) -> Result<VerifiedV1<'s, 's>> {
-        V1Params::parse(query, scratch)?.verify_keyed(self.keys(), self.policy.v1_window.at(now_ms), replay)
+        crate::v1::verify_v1_query_keyed(query, self.keys(), self.policy.v1_window.at(now_ms), replay, scratch)
     }
 
     /// S1b with the keyed context: [`crate::verify_v1_json`] with the
@@ -768,27 +801,71 @@ impl<const K: usize> Merchant<K> {
         body_sign_keyed(self.signer(), body)
     }
 
-    /// Signs an answer the merchant wrote (S3, over exactly `body`).
+    /// The `Body-Sign` value (S3) of the exact bytes `body`, under the key
+    /// at `key_index` (the one that verified the request:
+    /// [`Verified::key_index`]). Errors: `NoAccessKey` when the context
+    /// holds no key at `key_index`.
+    pub fn body_sign_for(&self, key_index: usize, body: &[u8]) -> Result<FixedText<BODY_SIGN_VALUE_LEN>> {
+        Ok(body_sign_keyed(self.signer_at(key_index)?, body))
+    }
+
+    /// Signs an answer the merchant wrote (S3, over exactly `body`), under
+    /// key 0. An answer to a verified request: [`Merchant::sign_answer_for`].
     /// Errors: `MalformedEncoding` when `body` is not UTF-8.
     pub fn sign_answer<'o>(&self, body: &'o [u8]) -> Result<SignedAnswer<'o>> {
+        self.sign_answer_for(0, body)
+    }
+
+    /// Signs an answer the merchant wrote (S3, over exactly `body`) under
+    /// the key at `verified_key_index` — the one that verified the request
+    /// ([`Verified::key_index`]): during a rotation the marketplace checks
+    /// the answer's `Body-Sign` with the key it signed its request with
+    /// (docs/SCHEMES.md §S3). Errors: `NoAccessKey` (no key at that index),
+    /// `MalformedEncoding` when `body` is not UTF-8.
+    pub fn sign_answer_for<'o>(&self, verified_key_index: usize, body: &'o [u8]) -> Result<SignedAnswer<'o>> {
+        let key = self.signer_at(verified_key_index)?;
         let text = core::str::from_utf8(body).map_err(|_| Error::MalformedEncoding("answer body is not UTF-8"))?;
-        Ok(SignedAnswer::from_parts(text, self.body_sign(body)))
+        Ok(SignedAnswer::from_parts(text, body_sign_keyed(key, body)))
     }
 
     /// The signed refusal of a rejected request: `{"resultCode":…,
     /// "resultMsg":…}` with the code of [`Rejection::result_code`] and its
-    /// `Body-Sign`. `out`: [`crate::REFUSAL_MAX_LEN`] bytes always suffice.
+    /// `Body-Sign` under key 0 (right for a refusal before authentication,
+    /// when no key matched; one after it: [`Merchant::refusal_for`]).
+    /// `out`: [`crate::REFUSAL_MAX_LEN`] bytes always suffice.
     /// Errors: `BufferTooSmall`.
     pub fn refusal<'o>(&self, rejection: &Rejection, out: &'o mut [u8]) -> Result<SignedAnswer<'o>> {
         self.answer_code(rejection.result_code(), out)
     }
 
+    /// The signed refusal of a rejected request, as [`Merchant::refusal`],
+    /// signed with the key that verified the request when it was refused
+    /// after authentication ([`Rejection::key_index`]: a bad notification,
+    /// an unknown activity, a missing field), and with key 0 when it was
+    /// refused before (no key matched) or unread. `out`:
+    /// [`crate::REFUSAL_MAX_LEN`] bytes always suffice. Errors:
+    /// `BufferTooSmall`.
+    pub fn refusal_for<'o>(&self, rejection: &Rejection, out: &'o mut [u8]) -> Result<SignedAnswer<'o>> {
+        self.answer_code_for(rejection.key_index.unwrap_or(0), rejection.result_code(), out)
+    }
+
     /// The signed bare answer of `code` (`000003` for an unknown instance,
-    /// `000005` for a handler failure, ...). Errors: `BufferTooSmall`.
+    /// `000005` for a handler failure, ...), under key 0. An answer to a
+    /// verified request: [`Merchant::answer_code_for`]. Errors:
+    /// `BufferTooSmall`.
     pub fn answer_code<'o>(&self, code: ResultCode, out: &'o mut [u8]) -> Result<SignedAnswer<'o>> {
+        self.answer_code_for(0, code, out)
+    }
+
+    /// The signed bare answer of `code`, under the key at
+    /// `verified_key_index` (the one that verified the request,
+    /// [`Verified::key_index`]). Errors: `NoAccessKey` (no key at that
+    /// index), `BufferTooSmall`.
+    pub fn answer_code_for<'o>(&self, verified_key_index: usize, code: ResultCode, out: &'o mut [u8]) -> Result<SignedAnswer<'o>> {
+        let key = self.signer_at(verified_key_index)?;
         let body = write_refusal(code, out)?;
         let text = core::str::from_utf8(body).map_err(|_| Error::MalformedEncoding("answer body is not UTF-8"))?;
-        Ok(SignedAnswer::from_parts(text, self.body_sign(body)))
+        Ok(SignedAnswer::from_parts(text, body_sign_keyed(key, body)))
     }
 
     /// Writes and signs an answer: `resultCode`, its `resultMsg`, then
@@ -808,6 +885,27 @@ impl<const K: usize> Merchant<K> {
         rng: &mut R,
         out: &'o mut [u8],
     ) -> Result<SignedAnswer<'o>> {
+        self.respond_for(0, answer, encrypt_type, rng, out)
+    }
+
+    /// Writes and signs an answer as [`Merchant::respond`], with the key at
+    /// `verified_key_index` — the one that verified the request
+    /// ([`Verified::key_index`]) — for both the encryption of `userName`
+    /// and `password` and the `Body-Sign`: during a rotation the
+    /// marketplace decrypts and checks with the key it signed its request
+    /// with (docs/SCHEMES.md §S3, §S4).
+    ///
+    /// Errors: `NoAccessKey` (no key at that index), then those of
+    /// [`Merchant::respond`].
+    pub fn respond_for<'o, R: rand_core::TryCryptoRng + ?Sized>(
+        &self,
+        verified_key_index: usize,
+        answer: &Answer<'_>,
+        encrypt_type: EncryptType,
+        rng: &mut R,
+        out: &'o mut [u8],
+    ) -> Result<SignedAnswer<'o>> {
+        let signer = self.signer_at(verified_key_index)?;
         let check_id = |id: &str| {
             if id.chars().count() > MAX_INSTANCE_ID {
                 Err(Error::InputTooLarge { limit: MAX_INSTANCE_ID })
@@ -815,7 +913,7 @@ impl<const K: usize> Merchant<K> {
                 Ok(())
             }
         };
-        let key = self.signer().cipher.key(encrypt_type);
+        let key = signer.cipher.key(encrypt_type);
         let mut w = JsonOut { buf: out, at: 0 };
         w.raw(b"{\"resultCode\":\"");
         w.raw(answer.result_code.as_str().as_bytes());
@@ -886,7 +984,7 @@ impl<const K: usize> Merchant<K> {
             return Err(Error::BufferTooSmall { needed });
         }
         let body: &'o [u8] = &out[..needed];
-        self.sign_answer(body)
+        self.sign_answer_for(verified_key_index, body)
     }
 
     /// Encrypts one field with key 0's `ty` key and a fresh IV from `rng`
@@ -900,7 +998,23 @@ impl<const K: usize> Merchant<K> {
         rng: &mut R,
         out: &'o mut [u8],
     ) -> Result<&'o str> {
-        self.signer().cipher.key(ty).encrypt(plaintext, rng, out)
+        self.encrypt_for(0, plaintext, ty, rng, out)
+    }
+
+    /// Encrypts one field as [`Merchant::encrypt`], with the `ty` key of
+    /// the access key at `verified_key_index` (the one that verified the
+    /// request, [`Verified::key_index`]: the marketplace decrypts with the
+    /// key it signed with). Errors: `NoAccessKey` (no key at that index),
+    /// then those of [`Merchant::encrypt`].
+    pub fn encrypt_for<'o, R: rand_core::TryCryptoRng + ?Sized>(
+        &self,
+        verified_key_index: usize,
+        plaintext: &str,
+        ty: EncryptType,
+        rng: &mut R,
+        out: &'o mut [u8],
+    ) -> Result<&'o str> {
+        self.signer_at(verified_key_index)?.cipher.key(ty).encrypt(plaintext, rng, out)
     }
 
     /// Decrypts an inbound field with key 0's precomputed AES keys (a

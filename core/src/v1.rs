@@ -3,10 +3,10 @@
 //! the JSON body (docs/SCHEMES.md §S1, §S1b; "item N" below is §S1's
 //! numbered item N).
 
-use crate::encoding::{b64_32, form_encode, Cursor, FixedText, Sink};
+use crate::encoding::{b64_32, b64_decode_32_public, form_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
-use crate::form::{parse_form, FormPairs, MAX_PARAMS};
+use crate::form::{PairRange, MAX_PARAMS};
 use crate::mac::{check_keys, finish, hmac_two_part_key, match_keys, Keyed};
 use crate::merchant::Replay;
 use crate::time::{parse_v1_timestamp, Freshness, V1_DEFAULT_WINDOW_MS};
@@ -87,30 +87,153 @@ type Sorted<'a> = heapless::Vec<(&'a str, &'a str), MAX_PARAMS>;
 
 /// docs/SCHEMES.md §S1 items 2–4: drop `authToken`, keep the first value of a repeated name,
 /// sort by name in UTF-16 code-unit order (Java's `TreeMap<String, …>`).
-fn canonical_order<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool) -> Result<Sorted<'a>> {
-    let mut idx: heapless::Vec<(&'a str, &'a str, usize), MAX_PARAMS> = heapless::Vec::new();
+/// Written into `out` (cleared first), so the pair list is never moved.
+fn canonical_order_into<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool, out: &mut Sorted<'a>) -> Result<()> {
+    out.clear();
+    // The kept pairs in order received, and their order as indices (a
+    // stable sort: equal names keep their order, the first one wins).
+    let mut kept: Sorted<'a> = heapless::Vec::new();
     let mut all_ascii = true;
-    for (i, &(n, v)) in pairs.iter().enumerate() {
+    for &(n, v) in pairs {
         if n == AUTH_TOKEN || (skip_blank && v.trim().is_empty()) {
             continue;
         }
         all_ascii &= n.is_ascii();
-        idx.push((n, v, i)).map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
+        kept.push((n, v)).map_err(|_| Error::InputTooLarge { limit: MAX_PARAMS })?;
     }
+    sort_dedup(&kept, None, all_ascii, out);
+    Ok(())
+}
+
+/// The first 7 bytes of `name`, big-endian, zero-padded, shifted left by
+/// 8 bits: a ≤ b (bytes) implies key(a) ≤ key(b), so unequal keys order
+/// two names alone; the low byte is left for the index.
+#[inline]
+fn sort_key(name: &str) -> u64 {
+    let b = name.as_bytes();
+    match b.get(..8).and_then(|p| <[u8; 8]>::try_from(p).ok()) {
+        // One load (a copy into a buffer then a load stalls the store forwarding).
+        Some(k) => u64::from_be_bytes(k) & !0xff,
+        None => b.iter().take(7).enumerate().fold(0u64, |k, (i, &c)| k | (u64::from(c) << (56 - 8 * i))),
+    }
+}
+
+/// True when the (ASCII) names of `pairs` are in strictly ascending byte
+/// order: sorted, and no name twice. Keys decide most comparisons.
+fn strictly_ascending(pairs: &[(&str, &str)]) -> bool {
+    let mut prev: Option<(u64, &str)> = None;
+    for &(n, _) in pairs {
+        let k = sort_key(n);
+        if let Some((pk, pn)) = prev {
+            if pk > k || (pk == k && pn.as_bytes() >= n.as_bytes()) {
+                return false;
+            }
+        }
+        prev = Some((k, n));
+    }
+    true
+}
+
+/// The span of the decoded text covering `ranges` in order, if each pair
+/// has its `=` and each next one starts one byte (its `&`) after the
+/// previous value: then the span's bytes are `n1=v1&n2=v2…` exactly.
+fn adjacent_span(ranges: &[PairRange]) -> Option<(usize, usize)> {
+    let mut span: Option<(usize, usize)> = None;
+    for r in ranges {
+        if r.value != r.mid + 1 {
+            return None;
+        }
+        span = match span {
+            None => Some((r.start, r.end)),
+            Some((a, b)) if r.start == b + 1 => Some((a, r.end)),
+            Some(_) => return None,
+        };
+    }
+    span
+}
+
+/// Sorts the indices into `kept` by name, equal names by index (a stable
+/// sort: the first of a repeated name comes first), and pushes the first
+/// pair of each name into `out`.
+///
+/// ASCII names are sorted as one integer each (7-byte key, index); only
+/// the runs of equal keys (a shared 7-byte prefix, or zero bytes) are then
+/// sorted again comparing the names in full.
+///
+/// With `ranges` (where each pair of `kept` lies in the decoded query,
+/// separators kept): returns the span of the decoded text that *is* the
+/// canonical string, if there is one — every pair of `out` written with
+/// its `=`, each next one starting one byte (its `&`) after the previous
+/// value, so the span's bytes are `n1=v1&n2=v2…` exactly.
+fn sort_dedup<'a>(
+    kept: &[(&'a str, &'a str)],
+    ranges: Option<&[PairRange]>,
+    all_ascii: bool,
+    out: &mut Sorted<'a>,
+) -> Option<(usize, usize)> {
+    if all_ascii && strictly_ascending(kept) {
+        // Already in canonical order, no name twice (the marketplace sends
+        // its parameters sorted): kept as they are.
+        let _ = out.extend_from_slice(kept);
+        return ranges.and_then(adjacent_span);
+    }
+    let name = |i: u8| kept.get(i as usize).map_or("", |p| p.0);
+    let mut idx: heapless::Vec<u64, MAX_PARAMS> = heapless::Vec::new();
+    for (i, &(n, _)) in kept.iter().enumerate() {
+        // Cannot overflow: `kept` holds at most MAX_PARAMS pairs.
+        let _ = idx.push(if all_ascii { sort_key(n) } else { 0 } | i as u64);
+    }
+    let at = |x: u64| (x & 0xff) as u8;
     if all_ascii {
-        // UTF-16 order is byte order for ASCII: checked once, not per comparison.
-        idx.sort_unstable_by(|x, y| x.0.as_bytes().cmp(y.0.as_bytes()).then(x.2.cmp(&y.2)));
+        // UTF-16 order is byte order for ASCII: checked once, not per
+        // comparison.
+        idx.sort_unstable();
+        let mut run = 0;
+        while run < idx.len() {
+            let key = idx[run] >> 8;
+            let end = idx[run..].iter().position(|&x| x >> 8 != key).map_or(idx.len(), |p| run + p);
+            if end - run > 1 {
+                idx[run..end]
+                    .sort_unstable_by(|&x, &y| name(at(x)).as_bytes().cmp(name(at(y)).as_bytes()).then(x.cmp(&y)));
+            }
+            run = end;
+        }
     } else {
-        idx.sort_unstable_by(|x, y| java_cmp(x.0, y.0).then(x.2.cmp(&y.2)));
+        idx.sort_unstable_by(|&x, &y| java_cmp(name(at(x)), name(at(y))).then(x.cmp(&y)));
     }
-    let mut out: Sorted<'a> = heapless::Vec::new();
-    for (n, v, _) in idx {
-        if out.last().map(|l| l.0) != Some(n) {
-            // Cannot overflow: at most as many entries as `idx`.
-            let _ = out.push((n, v));
+    // (start of the span, end of the last value) while still adjacent.
+    let mut span: Option<(usize, usize)> = None;
+    let mut adjacent = ranges.is_some();
+    let mut last_key = None;
+    for &x in idx.iter() {
+        let (key, i) = (x >> 8, at(x));
+        if let Some(&(n, v)) = kept.get(i as usize) {
+            // Equal names have equal keys: the names are compared only then.
+            let repeated = last_key == Some(key) && out.last().map(|l| l.0) == Some(n);
+            last_key = Some(key);
+            if !repeated {
+                // Cannot overflow: at most as many entries as `kept`.
+                let _ = out.push((n, v));
+                if adjacent {
+                    match ranges.and_then(|r| r.get(i as usize)) {
+                        Some(r) if r.value == r.mid + 1 => {
+                            span = match span {
+                                None => Some((r.start, r.end)),
+                                Some((a, b)) if r.start == b + 1 => Some((a, r.end)),
+                                Some(_) => None,
+                            };
+                            adjacent = span.is_some();
+                        }
+                        _ => {
+                            span = None;
+                            adjacent = false;
+                        }
+                    }
+                }
+            }
         }
     }
-    Ok(out)
+    span
 }
 
 /// docs/SCHEMES.md §S1 item 5: `name=value` joined with `&`.
@@ -122,6 +245,50 @@ fn write_canonical(sorted: &[(&str, &str)], sink: &mut impl Sink) {
         sink.put(n.as_bytes());
         sink.put(b"=");
         sink.put(v.as_bytes());
+    }
+}
+
+/// A sink that merges the pieces it is given into runs of `text` before
+/// passing them on: a piece that is the bytes of `text` right after the
+/// current run (the same memory, or a one-byte literal equal to the next
+/// byte of `text`, e.g. the `=` or `&` kept between the decoded names and
+/// values) extends the run; anything else ends it. The bytes passed on are
+/// exactly the pieces, in order; only the number of calls changes.
+struct Spans<'t, 'k, S: Sink> {
+    text: &'t [u8],
+    span: Option<(usize, usize)>,
+    sink: &'k mut S,
+}
+
+impl<S: Sink> Spans<'_, '_, S> {
+    fn flush(&mut self) {
+        if let Some((a, b)) = self.span.take() {
+            self.sink.put(&self.text[a..b]);
+        }
+    }
+}
+
+impl<S: Sink> Sink for Spans<'_, '_, S> {
+    fn put(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let base = self.text.as_ptr() as usize;
+        let off = (bytes.as_ptr() as usize).wrapping_sub(base);
+        let inside = off <= self.text.len() && bytes.len() <= self.text.len() - off;
+        if let Some((a, b)) = self.span {
+            let follows = if inside { off == b } else { bytes.len() == 1 && self.text.get(b) == Some(&bytes[0]) };
+            if follows {
+                self.span = Some((a, b + bytes.len()));
+                return;
+            }
+        }
+        self.flush();
+        if inside {
+            self.span = Some((off, off + bytes.len()));
+        } else {
+            self.sink.put(bytes);
+        }
     }
 }
 
@@ -149,7 +316,8 @@ pub fn v1_auth_token(params: &[(&str, &str)], access_key: &str) -> Result<FixedT
         return Err(Error::NoAccessKey);
     }
     let ts = first(params, TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
-    let sorted = canonical_order(params, false)?;
+    let mut sorted = Sorted::new();
+    canonical_order_into(params, false, &mut sorted)?;
     Ok(FixedText::from_parts(&[&token_for(&sorted, access_key, ts)]))
 }
 
@@ -185,6 +353,13 @@ pub struct V1Params<'s> {
     // Only the canonical pairs are kept (a pair list is 2 KiB: every copy
     // of this struct costs as much as the HMAC of a short query).
     sorted: Sorted<'s>,
+    /// The canonical string as one slice of the decoded query, when the
+    /// signed pairs arrived sorted and adjacent (then it is hashed in one
+    /// piece); `None`: built from `sorted`.
+    canonical: Option<&'s str>,
+    /// The decoded query the pairs borrow ("" for S1b): pieces of the
+    /// canonical string adjacent in it are hashed together.
+    text: &'s str,
     auth_token: &'s str,
     time_stamp: &'s str,
 }
@@ -207,32 +382,85 @@ impl<'s> V1Params<'s> {
     /// and `=` and then `=` (`L1&testFlag=1`, `x&=`), is refused. Every pair
     /// but `authToken` is checked, repeated names included.
     ///
-    /// Errors: as [`parse_form`], then `MissingParameter` for `authToken` or
+    /// Errors: as [`crate::parse_form`], then `MissingParameter` for `authToken` or
     /// `timeStamp`, then `Ambiguous`.
     pub fn parse(query: &str, scratch: &'s mut [u8]) -> Result<Self> {
-        let pairs = parse_form(query, scratch)?;
-        Self::from_pairs(pairs, false)
+        let mut p = Self::empty();
+        p.fill_from_query(query, scratch)?;
+        Ok(p)
     }
 
-    fn from_pairs(pairs: FormPairs<'s>, skip_blank: bool) -> Result<Self> {
-        let auth_token = pairs.get(AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN))?;
-        let time_stamp = pairs.get(TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
-        check_unambiguous(pairs.as_slice())?;
-        let sorted = canonical_order(pairs.as_slice(), skip_blank)?;
-        Ok(V1Params { sorted, auth_token, time_stamp })
+    #[inline]
+    fn empty() -> Self {
+        // Built at run time: a constant with an uninitialised 2 KiB buffer
+        // is written out as 2 KiB of zeros on every call.
+        let sorted: Sorted<'s> = core::iter::empty().collect();
+        V1Params { sorted, canonical: None, text: "", auth_token: "", time_stamp: "" }
+    }
+
+    /// [`Self::parse`] into `self` (the pair list is built where it stays:
+    /// a move of it costs as much as parsing a short query). The query is
+    /// decoded in one pass (crate::form::decode_form); then the same steps
+    /// as [`Self::fill_from_pairs`], in the same order of errors.
+    fn fill_from_query(&mut self, query: &str, scratch: &'s mut [u8]) -> Result<()> {
+        let mut layout = crate::form::Layout::new();
+        let text = crate::form::decode_form(query, scratch, &mut layout)?;
+        let mut kept: Sorted<'s> = heapless::Vec::new();
+        let mut ranges: heapless::Vec<PairRange, MAX_PARAMS> = heapless::Vec::new();
+        let (mut auth_token, mut time_stamp) = (None, None);
+        let mut ambiguous = Ok(());
+        for &r in &layout {
+            let (n, v) = crate::form::pair_at(text, r)?;
+            if n == AUTH_TOKEN {
+                auth_token = auth_token.or(Some(v));
+                continue;
+            }
+            if time_stamp.is_none() && n == TIME_STAMP {
+                time_stamp = Some(v);
+            }
+            if r.escaped_separator && ambiguous.is_ok() {
+                // Only an escape can put `&` or `=` into a name or `&`
+                // into a value (raw ones separate the pairs): the S1 item
+                // 10 check can refuse only such a pair. The first refusal
+                // in order received is kept, reported after the missing
+                // parameters as `check_unambiguous` does.
+                ambiguous = check_name(n).and_then(|()| check_value(v));
+            }
+            // Cannot overflow: one entry per range.
+            let _ = kept.push((n, v));
+            let _ = ranges.push(r);
+        }
+        self.auth_token = auth_token.ok_or(Error::MissingParameter(AUTH_TOKEN))?;
+        self.time_stamp = time_stamp.ok_or(Error::MissingParameter(TIME_STAMP))?;
+        ambiguous?;
+        let all_ascii = kept.iter().all(|(n, _)| n.is_ascii());
+        self.sorted.clear();
+        let span = sort_dedup(&kept, Some(&ranges), all_ascii, &mut self.sorted);
+        self.canonical = span.and_then(|(a, b)| text.get(a..b));
+        self.text = text;
+        Ok(())
+    }
+
+    fn fill_from_pairs(&mut self, pairs: &[(&'s str, &'s str)], skip_blank: bool) -> Result<()> {
+        self.canonical = None;
+        self.text = "";
+        self.auth_token = first(pairs, AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN))?;
+        self.time_stamp = first(pairs, TIME_STAMP).ok_or(Error::MissingParameter(TIME_STAMP))?;
+        check_unambiguous(pairs)?;
+        canonical_order_into(pairs, skip_blank, &mut self.sorted)
     }
 
     /// The canonical string (docs/SCHEMES.md §S1 item 5) into `out`.
     pub fn canonical<'o>(&self, out: &'o mut [u8]) -> Result<&'o str> {
         let mut c = Cursor::new(out);
-        write_canonical(&self.sorted, &mut c);
+        self.write_canonical(&mut c);
         c.finish_str()
     }
 
     /// Length in bytes of the canonical string.
     pub fn canonical_len(&self) -> usize {
         let mut c = crate::encoding::Counter(0);
-        write_canonical(&self.sorted, &mut c);
+        self.write_canonical(&mut c);
         c.0
     }
 
@@ -249,7 +477,7 @@ impl<'s> V1Params<'s> {
 
     /// The token expected under `access_key` (for diagnostics).
     pub fn expected_auth_token(&self, access_key: &str) -> FixedText<44> {
-        FixedText::from_parts(&[&token_for(&self.sorted, access_key, self.time_stamp)])
+        FixedText::from_parts(&[&self.token(access_key)])
     }
 
     /// S1 steps 7–9: checks the token against each key (space read as `+`,
@@ -284,34 +512,97 @@ impl<'s> V1Params<'s> {
         replay: Replay<'_>,
     ) -> Result<VerifiedV1<'s, 'k>> {
         check_keys(access_keys)?;
-        self.verify_keyed(access_keys.iter().copied(), freshness, replay)
+        let (key_index, time_stamp_ms, replay_expires_ms) =
+            self.check_keyed(access_keys.iter().copied(), freshness, replay)?;
+        Ok(VerifiedV1 { params: self, key_index, access_key: access_keys[key_index], time_stamp_ms, replay_expires_ms })
     }
 
-    /// [`V1Params::verify`] over any key set (the merchant context's keys).
-    pub(crate) fn verify_keyed<'k, K: Keyed + ?Sized + 'k>(
-        self,
-        access_keys: impl Iterator<Item = &'k K> + Clone,
+    /// docs/SCHEMES.md §S1 item 5, into `sink`.
+    fn write_canonical(&self, sink: &mut impl Sink) {
+        match self.canonical {
+            Some(c) => sink.put(c.as_bytes()),
+            None if !self.text.is_empty() => {
+                let mut spans = Spans { text: self.text.as_bytes(), span: None, sink };
+                write_canonical(&self.sorted, &mut spans);
+                spans.flush();
+            }
+            None => write_canonical(&self.sorted, sink),
+        }
+    }
+
+    /// docs/SCHEMES.md §S1 item 6 under `access_key`: the raw HMAC.
+    #[inline]
+    fn mac(&self, access_key: &[u8]) -> [u8; 32] {
+        let mut mac = hmac_two_part_key(access_key, self.time_stamp.as_bytes());
+        self.write_canonical(&mut mac);
+        finish(mac)
+    }
+
+    /// docs/SCHEMES.md §S1 items 6–7 under `access_key`.
+    fn token(&self, access_key: &str) -> [u8; 44] {
+        b64_32(&self.mac(access_key.as_bytes()))
+    }
+
+    /// [`Self::verify`] over any key set, without moving `self`: (key
+    /// index, timeStamp ms). The keys are not checked here (the one-shots
+    /// check their list first; the context's keys are never empty).
+    fn check_keyed<'k, K: Keyed + ?Sized + 'k>(
+        &self,
+        access_keys: impl Iterator<Item = &'k K>,
         freshness: Freshness,
         replay: Replay<'_>,
-    ) -> Result<VerifiedV1<'s, 'k>> {
+    ) -> Result<(usize, u64, u64)> {
         let ts_ms = parse_v1_timestamp(self.time_stamp)?;
         let mut received = [0u8; 44];
         let tok = self.auth_token.as_bytes();
-        let matched = if tok.len() == received.len() {
+        let raw = if tok.len() == received.len() {
             for (r, &b) in received.iter_mut().zip(tok) {
                 *r = if b == b' ' { b'+' } else { b };
             }
-            match_keys(access_keys.clone(), &received, |k| token_for(&self.sorted, k.key(), self.time_stamp))
+            // The received token is public: decoded (strictly, the one
+            // canonical encoding of 32 bytes), then the raw MACs compared
+            // in constant time: the same verdict as comparing it with
+            // b64(expected), without encoding a secret value.
+            b64_decode_32_public(&received)
         } else {
-            Err(Error::SignatureMismatch)
+            None
         };
-        let key_index = matched?;
+        let key_index = match raw {
+            Some(raw) => match_keys(access_keys, &raw, |k| self.mac(k.key_bytes()))?,
+            None => return Err(Error::SignatureMismatch),
+        };
         freshness.check(ts_ms)?;
         let (now, replay_expires_ms) = freshness.replay_times(ts_ms, V1_DEFAULT_WINDOW_MS);
         replay.record(&replay_key(self.auth_token), now, replay_expires_ms)?;
-        let access_key = access_keys.clone().nth(key_index).map_or("", |k| k.key());
-        Ok(VerifiedV1 { params: self, key_index, access_key, time_stamp_ms: ts_ms, replay_expires_ms })
+        Ok((key_index, ts_ms, replay_expires_ms))
     }
+}
+
+/// Builds a [`VerifiedV1`] in place: `fill` fills its parameters, then
+/// they are checked against `access_keys`. The result is built where it is
+/// returned (the 2 KiB pair list is written once, never moved).
+fn verified_in_place<'s, 'k, K: Keyed + ?Sized + 'k>(
+    access_keys: impl Iterator<Item = &'k K> + Clone,
+    freshness: Freshness,
+    replay: Replay<'_>,
+    fill: impl FnOnce(&mut V1Params<'s>) -> Result<()>,
+) -> Result<VerifiedV1<'s, 'k>> {
+    let mut out =
+        Ok(VerifiedV1 { params: V1Params::empty(), key_index: 0, access_key: "", time_stamp_ms: 0, replay_expires_ms: 0 });
+    if let Ok(v) = &mut out {
+        let checked =
+            fill(&mut v.params).and_then(|()| v.params.check_keyed(access_keys.clone(), freshness, replay));
+        match checked {
+            Ok((key_index, time_stamp_ms, replay_expires_ms)) => {
+                v.key_index = key_index;
+                v.access_key = access_keys.clone().nth(key_index).map_or("", |k| k.key());
+                v.time_stamp_ms = time_stamp_ms;
+                v.replay_expires_ms = replay_expires_ms;
+            }
+            Err(e) => out = Err(e),
+        }
+    }
+    out
 }
 
 /// Verifies a V1 notification's query string (docs/SCHEMES.md §S1) in one call.
@@ -339,7 +630,21 @@ pub fn verify_v1_query<'s, 'k>(
     replay: Replay<'_>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
-    V1Params::parse(query, scratch)?.verify(access_keys, freshness, replay)
+    verified_in_place(access_keys.iter().copied(), freshness, replay, |p| {
+        p.fill_from_query(query, scratch)?;
+        check_keys(access_keys)
+    })
+}
+
+/// [`verify_v1_query`] over any key set (the merchant context's keys).
+pub(crate) fn verify_v1_query_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
+    query: &str,
+    access_keys: impl Iterator<Item = &'k K> + Clone,
+    freshness: Freshness,
+    replay: Replay<'_>,
+    scratch: &'s mut [u8],
+) -> Result<VerifiedV1<'s, 'k>> {
+    verified_in_place(access_keys, freshness, replay, |p| p.fill_from_query(query, scratch))
 }
 
 /// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
@@ -375,7 +680,10 @@ pub fn verify_v1_json<'s, 'k>(
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
     let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
-    V1Params::from_pairs(pairs, true)?.verify(access_keys, freshness, replay)
+    verified_in_place(access_keys.iter().copied(), freshness, replay, |p| {
+        p.fill_from_pairs(pairs.as_slice(), true)?;
+        check_keys(access_keys)
+    })
 }
 
 /// [`verify_v1_json`] over any key set (the merchant context's keys).
@@ -388,7 +696,7 @@ pub(crate) fn verify_v1_json_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
     let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
-    V1Params::from_pairs(pairs, true)?.verify_keyed(access_keys, freshness, replay)
+    verified_in_place(access_keys, freshness, replay, |p| p.fill_from_pairs(pairs.as_slice(), true))
 }
 
 /// A verified V1 notification: its decoded parameters, the index of the

@@ -2,7 +2,7 @@
 //! parameters over the raw body) and S2b — kit `x-sign` headers
 //! (docs/SCHEMES.md §S2, §S2b).
 
-use crate::encoding::{hex32_lower, hex32_upper, FixedText};
+use crate::encoding::{hex32_lower, hex32_upper, hex_decode_32_public, FixedText};
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::parse_form;
@@ -132,7 +132,8 @@ fn check_nonce(scheme: V2Scheme, nonce: &str) -> Result<()> {
     if nonce.len() > MAX_NONCE_LEN {
         return Err(Error::InputTooLarge { limit: MAX_NONCE_LEN });
     }
-    if !nonce.bytes().all(|b| b.is_ascii_graphic()) {
+    // A fold without early exit (vectorised): the same verdict as `all`.
+    if !nonce.bytes().fold(true, |ok, b| ok & b.is_ascii_graphic()) {
         return Err(Error::MalformedEncoding("nonce must be printable ASCII"));
     }
     Ok(())
@@ -227,12 +228,12 @@ pub(crate) fn verify_v2_keyed<K: Keyed, I: Iterator<Item = K>>(
         check_kit(auth.nonce, body)?;
     }
     let keys = keys()?;
-    let mut received = [0u8; 32];
-    let sig = auth.signature.as_bytes();
-    let decoded = sig.len() == 64 && base16ct::mixed::decode(sig, &mut received).is_ok();
-    if !decoded {
+    // The received signature is public: decoded (64 hex digits, either
+    // case, as base16ct::mixed reads them), then the raw MACs compared in
+    // constant time, without encoding the expected MAC.
+    let Some(received) = hex_decode_32_public(auth.signature.as_bytes()) else {
         return Err(Error::SignatureMismatch);
-    }
+    };
     let key_index = match_keys(keys, &received, |k| v2_mac(scheme, k, body, auth.nonce, auth.timestamp))?;
     freshness.check(ts_ms)?;
     let (now, expires_ms) = freshness.replay_times(ts_ms, DEFAULT_WINDOW_MS);

@@ -490,6 +490,134 @@ fn deferred_replay_gives_the_key_the_store_records() {
     assert_eq!(v.replay_expires_ms(), ts + 300_000, "an unchecked window keeps the default lifetime");
 }
 
+/// Rotation: an answer is signed (and its credentials encrypted) with the
+/// key that verified the request; the `_for` variants at index 0 are the
+/// key-0 functions byte for byte; an index the context does not hold is
+/// `NoAccessKey`. Body-Sign checked with an independent HMAC.
+#[test]
+fn rotation_answers_with_the_verifying_key() {
+    const NEW: &str = "newKey-2026";
+    let m = Merchant::<3>::new(&[NEW, KEY], Policy::default()).unwrap();
+    let mut scratch = [0u8; 256];
+    let v = m.verify(&v2_request(V2_QUERY, V2_BODY), V2_NOW, Replay::Unchecked, &mut scratch).unwrap();
+    let k = v.key_index();
+    assert_eq!(k, 1);
+    let body = br#"{"resultCode":"000000","resultMsg":"success."}"#;
+    // sign_answer_for / body_sign_for: under the verifying key; 0 is sign_answer's key.
+    let a = m.sign_answer_for(k, body).unwrap();
+    assert_eq!((a.body().as_bytes(), a.body_sign()), (&body[..], ref_body_sign(KEY, body).as_str()));
+    assert_eq!(m.body_sign_for(k, body).unwrap().as_str(), ref_body_sign(KEY, body));
+    assert_eq!(m.sign_answer_for(0, body).unwrap().body_sign(), m.sign_answer(body).unwrap().body_sign());
+    assert_eq!(m.sign_answer_for(0, body).unwrap().body_sign(), ref_body_sign(NEW, body));
+    // The guide's S3 vector under index 1.
+    let sig = m.body_sign_for(1, body).unwrap();
+    assert!(sig.as_str().ends_with("signature=\"CPIAbI6A1/GrF70YmPEaCgm5WaxUkts5hjQRqqpZv3s=\""), "{}", sig.as_str());
+    // No key at that index (K = 3, two keys held).
+    for bad in [2, 3, usize::MAX] {
+        assert_eq!(m.sign_answer_for(bad, body).err(), Some(Error::NoAccessKey));
+        assert_eq!(m.body_sign_for(bad, body).err(), Some(Error::NoAccessKey));
+        assert_eq!(m.answer_code_for(bad, ResultCode::Success, &mut [0u8; REFUSAL_MAX_LEN]).err(), Some(Error::NoAccessKey));
+        let mut out = [0u8; 1024];
+        assert_eq!(
+            m.respond_for(bad, &Answer::code(ResultCode::Success), EncryptType::Aes256, &mut Fixed(1), &mut out).err(),
+            Some(Error::NoAccessKey)
+        );
+        assert_eq!(m.encrypt_for(bad, "admin", EncryptType::Aes256, &mut Fixed(1), &mut [0u8; 128]).err(), Some(Error::NoAccessKey));
+    }
+    assert_eq!(m.sign_answer_for(k, &[0xff, 0xfe]).err(), Some(Error::MalformedEncoding("answer body is not UTF-8")));
+    // answer_code_for.
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    let a = m.answer_code_for(k, ResultCode::UnknownInstance, &mut out).unwrap();
+    assert_eq!(a.body(), r#"{"resultCode":"000003","resultMsg":"instance not found"}"#);
+    assert_eq!(a.body_sign(), ref_body_sign(KEY, a.body().as_bytes()));
+    // respond_for: encrypted and signed with the verifying key; the marketplace's
+    // response contract under that key accepts it.
+    let app = AppInfo { front_end_url: Some("https://example.com"), user_name: Some("user_1"), password: Some("pw-1"), ..AppInfo::default() };
+    let answer = Answer { instance_id: Some("ins-1"), app_info: Some(app), ..Answer::code(ResultCode::Success) };
+    for ty in [EncryptType::Aes256, EncryptType::Aes128] {
+        let mut out = [0u8; 1024];
+        let a = m.respond_for(k, &answer, ty, &mut Fixed(1), &mut out).unwrap();
+        assert_eq!(a.body_sign(), ref_body_sign(KEY, a.body().as_bytes()));
+        let json: Value = serde_json::from_str(a.body()).unwrap();
+        for (field, plain) in [("userName", "user_1"), ("password", "pw-1")] {
+            let wire = json["appInfo"][field].as_str().unwrap();
+            let mut o = [0u8; 256];
+            assert_eq!(decrypt_field(wire, KEY, DecryptMode::Only(ty), &mut o).unwrap(), plain);
+            let mut o = [0u8; 256];
+            assert_ne!(decrypt_field(wire, NEW, DecryptMode::Only(ty), &mut o).ok(), Some(plain));
+        }
+        let headers = [("Body-Sign", a.body_sign())];
+        let checked = koosign::response::check_response(200, &headers, a.body().as_bytes(), KEY, koosign::response::Expect::NewInstance);
+        assert!(checked.is_ok(), "{checked:?}");
+        // Index 0 is respond, byte for byte (same IVs).
+        let mut o1 = [0u8; 1024];
+        let mut o2 = [0u8; 1024];
+        let r0 = m.respond_for(0, &answer, ty, &mut Fixed(5), &mut o1).unwrap();
+        let r = m.respond(&answer, ty, &mut Fixed(5), &mut o2).unwrap();
+        assert_eq!((r0.body(), r0.body_sign()), (r.body(), r.body_sign()));
+        assert_eq!(r.body_sign(), ref_body_sign(NEW, r.body().as_bytes()));
+    }
+    // encrypt_for.
+    let mut out = [0u8; 128];
+    let w = m.encrypt_for(k, "admin", EncryptType::Aes256, &mut Fixed(9), &mut out).unwrap().to_owned();
+    let mut o = [0u8; 128];
+    assert_eq!(decrypt_field(&w, KEY, DecryptMode::Auto, &mut o).unwrap(), "admin");
+    let mut o = [0u8; 128];
+    assert_eq!(v.decrypt(&w, DecryptMode::Auto, &mut o).unwrap(), "admin");
+}
+
+/// Refusals: before authentication no key matched, so `refusal_for` is
+/// `refusal` (key 0); after it (a bad notification, an unknown activity,
+/// V2 and V1) the rejection carries the verifying key's index and
+/// `refusal_for` signs with it.
+#[test]
+fn refusal_for_signs_with_the_verifying_key_after_authentication() {
+    const NEW: &str = "newKey-2026";
+    let m = Merchant::<2>::new(&[NEW, KEY], Policy::UNCHECKED).unwrap();
+    // Before authentication: a bad signature.
+    let bad = &V2_QUERY[..V2_QUERY.len() - 1];
+    let mut scratch = [0u8; 256];
+    let r = m.verify(&v2_request(bad, V2_BODY), V2_NOW, Replay::Unchecked, &mut scratch).unwrap_err();
+    assert_eq!((r.error(), r.stage(), r.key_index()), (Error::SignatureMismatch, Stage::BeforeAuthentication, None));
+    let (mut o1, mut o2) = ([0u8; REFUSAL_MAX_LEN], [0u8; REFUSAL_MAX_LEN]);
+    let (a, b) = (m.refusal_for(&r, &mut o1).unwrap(), m.refusal(&r, &mut o2).unwrap());
+    assert_eq!((a.body(), a.body_sign()), (b.body(), b.body_sign()));
+    assert_eq!(a.body_sign(), ref_body_sign(NEW, a.body().as_bytes()));
+    // A body over 1 MiB, refused unread: no key.
+    let big = vec![b' '; MAX_NOTIFICATION_BODY + 1];
+    let mut scratch = [0u8; 256];
+    let r = m.verify(&v2_request(V2_QUERY, &big), V2_NOW, Replay::Unchecked, &mut scratch).unwrap_err();
+    assert_eq!(r.key_index(), None);
+    // After authentication, V2: an unknown activity signed with the second key.
+    let body = br#"{"activity":"stealInstance","orderId":"o","orderLineId":"l"}"#;
+    let sig = sign_v2(V2Scheme::Query, body, KEY, NONCE, TS).unwrap();
+    let q = format!("signature={}&timestamp={TS}&nonce={NONCE}", sig.as_str());
+    let mut scratch = [0u8; 512];
+    let r = m.verify(&v2_request(&q, body), V2_NOW, Replay::Unchecked, &mut scratch).unwrap_err();
+    assert_eq!((r.stage(), r.result_code(), r.key_index()), (Stage::Authenticated, ResultCode::BadRequest, Some(1)));
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    let a = m.refusal_for(&r, &mut out).unwrap();
+    assert_eq!(a.body(), r#"{"resultCode":"000002","resultMsg":"bad parameters"}"#);
+    assert_eq!(a.body_sign(), ref_body_sign(KEY, a.body().as_bytes()));
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    assert_eq!(m.refusal(&r, &mut out).unwrap().body_sign(), ref_body_sign(NEW, a.body().as_bytes()));
+    // A duplicate name (not a valid notification), under the first key: index 0.
+    let body = br#"{"activity":"newInstance","activity":"releaseInstance","orderId":"o","orderLineId":"l"}"#;
+    let sig = sign_v2(V2Scheme::Query, body, NEW, NONCE, TS).unwrap();
+    let q = format!("signature={}&timestamp={TS}&nonce={NONCE}", sig.as_str());
+    let mut scratch = [0u8; 512];
+    let r = m.verify(&v2_request(&q, body), V2_NOW, Replay::Unchecked, &mut scratch).unwrap_err();
+    assert_eq!((r.stage(), r.key_index()), (Stage::Authenticated, Some(0)));
+    // After authentication, V1: an unknown activity in a query signed with the second key.
+    let q = build_v1_query(&[("activity", "stealInstance"), ("businessId", "b"), ("timeStamp", "20230403073426618")], KEY, &mut [0u8; 512]).unwrap().to_owned();
+    let mut scratch = vec![0u8; scratch_len(&Request { method: "GET", query: &q, headers: &[], body: b"" })];
+    let r = m.verify(&Request { method: "GET", query: &q, headers: &[], body: b"" }, 0, Replay::Unchecked, &mut scratch).unwrap_err();
+    assert_eq!((r.protocol(), r.stage(), r.key_index()), (Some(Protocol::V1Query), Stage::Authenticated, Some(1)));
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    let a = m.refusal_for(&r, &mut out).unwrap();
+    assert_eq!(a.body_sign(), ref_body_sign(KEY, a.body().as_bytes()));
+}
+
 /// An authentic, fresh request whose body is unusable (here: an unknown
 /// activity) is refused `000002` and its nonce is not recorded, whether the
 /// context holds the store (`Replay::Store`) or the caller consults one after

@@ -255,6 +255,16 @@ fn all_operations() -> usize {
     let answer = Answer { instance_id: Some("i-1"), app_info: Some(app), ..Answer::code(ResultCode::Success) };
     let mut out = [0u8; 512];
     m.respond(&answer, EncryptType::Aes256, &mut Fixed(4), &mut out).unwrap();
+    let mut out = [0u8; 512];
+    m.respond_for(1, &answer, EncryptType::Aes256, &mut Fixed(4), &mut out).unwrap();
+    m.sign_answer_for(1, resp).unwrap();
+    m.body_sign_for(1, resp).unwrap();
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    m.answer_code_for(1, ResultCode::UnknownInstance, &mut out).unwrap();
+    let mut out = [0u8; REFUSAL_MAX_LEN];
+    m.refusal_for(&r, &mut out).unwrap();
+    let mut out = [0u8; 128];
+    m.encrypt_for(1, "admin", EncryptType::Aes128, &mut Fixed(5), &mut out).unwrap();
     let mut out = [0u8; 128];
     let w = m.encrypt("admin", EncryptType::Aes128, &mut Fixed(5), &mut out).unwrap();
     let mut wire = [0u8; 128];
