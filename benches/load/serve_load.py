@@ -150,7 +150,10 @@ def main() -> int:
             print("LOADRESULT " + json.dumps(res), flush=True)
             continue
         port = free_port()
-        proc = subprocess.Popen(argv(port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # The server's log goes to a file: a pipe left unread fills (64 KiB) and
+        # stalls a server that logs each request (Werkzeug does).
+        errlog = tempfile.TemporaryFile(mode="w+")
+        proc = subprocess.Popen(argv(port), env=env, stdout=subprocess.DEVNULL, stderr=errlog, text=True)
         try:
             wait_port(port, proc)
             order = f"LOAD-{secrets.token_hex(4)}"
@@ -178,8 +181,10 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            if "failed" in res and proc.stderr:
-                res["stderr"] = (proc.stderr.read() or "")[-300:]
+            if "failed" in res:
+                errlog.seek(0)
+                res["stderr"] = errlog.read()[-300:]
+            errlog.close()
         print("LOADRESULT " + json.dumps(res), flush=True)
     return status
 
