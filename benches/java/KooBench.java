@@ -14,7 +14,7 @@
 // vectors before anything is timed.
 //
 // Usage (Java 17 source launcher, no build step):
-//   java benches/java/KooBench.java [--quick]
+//   java benches/java/KooBench.java [--quick] [--seconds WARM MEASURE]
 // Prints one JSON object per line: {"peer":"jdk","op":...,"ns_per_op":...}.
 // Timing: each op is warmed up (JIT) for at least 3 s and 200,000 calls
 // (0.2 s and 2,000 calls with --quick: with both cores busy the JIT's own
@@ -206,6 +206,13 @@ public class KooBench {
             warmSeconds = 0.2;
             warmCalls = 2_000;
             measureSeconds = 0.1;
+        }
+        // --seconds WARM MEASURE: the full run's budget (scripts/bench.sh).
+        for (int i = 0; i + 2 < args.length; i++) {
+            if (args[i].equals("--seconds")) {
+                warmSeconds = Double.parseDouble(args[i + 1]);
+                measureSeconds = Double.parseDouble(args[i + 2]);
+            }
         }
         final String query = v1Query();
         final String resp = bodyOfLen(200);
