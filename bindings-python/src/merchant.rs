@@ -21,7 +21,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 type Core = CoreMerchant<4>;
 
 /// The default capacity of a [`InMemoryNonceStore`] (entries of 40 bytes).
-pub const DEFAULT_CAPACITY: usize = 100_000;
+pub const DEFAULT_CAPACITY: usize = koosign::nonce::DEFAULT_CAPACITY;
 
 // ---------------------------------------------------------------------------
 // The named "no check"

@@ -129,7 +129,7 @@ function sendAnswer(res, answer) {
  *   'unchecked' by name.
  * - v1Window: the V1/v1json window in ms (default ±5 min), or 'unchecked'.
  * - nonceStore: the replay store: a NonceStore (default: a new one of
- *   capacity 4096), an asynchronous store such as RedisNonceStore (then
+ *   capacity: the core's nonce::DEFAULT_CAPACITY, 262,144), an asynchronous store such as RedisNonceStore (then
  *   `verifyAsync`), or 'unchecked' by name.
  * - now: clock, () => Unix ms or Date (default Date.now).
  * - signResponses: sign every response with Body-Sign over the exact bytes

@@ -138,7 +138,7 @@ function answerOut(len) {
 // ---------------------------------------------------------------------------
 // Argument translation
 
-const [DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS, V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS, MAX_NOTIFICATION_BODY] =
+const [DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS, V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS, MAX_NOTIFICATION_BODY, DEFAULT_NONCE_CAPACITY] =
   wasm.constants();
 const WINDOW_DEFAULT = -1;
 const WINDOW_NONE = -2;
@@ -330,7 +330,7 @@ const HANDLE = Symbol('koosign.handle');
  */
 class NonceStore {
   constructor(options) {
-    const capacity = typeof options === 'number' ? options : options && options.capacity !== undefined ? options.capacity : 4096;
+    const capacity = typeof options === 'number' ? options : options && options.capacity !== undefined ? options.capacity : DEFAULT_NONCE_CAPACITY;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 0xffffffff) {
       throw typeError('NonceStore capacity must be a positive integer (40 bytes per entry, allocated at once)');
     }

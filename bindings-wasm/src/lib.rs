@@ -269,6 +269,7 @@ pub fn constants() -> Vec<f64> {
         koosign::V1_DEFAULT_WINDOW_MS as usize,
         koosign::APIG_DEFAULT_WINDOW_MS as usize,
         koosign::MAX_NOTIFICATION_BODY,
+        koosign::nonce::DEFAULT_CAPACITY,
     ]
     .iter()
     .map(|&n| n as f64)

@@ -78,7 +78,7 @@ use std::time::{Duration, Instant};
 
 /// The default capacity of the memory replay store (`--replay-capacity`):
 /// about 4,000 V2 requests a second sustained over their 60 s window.
-pub const DEFAULT_REPLAY_CAPACITY: usize = 262_144;
+pub const DEFAULT_REPLAY_CAPACITY: usize = koosign::nonce::DEFAULT_CAPACITY;
 /// The default `--max-connections`.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// Largest request body accepted.
