@@ -346,7 +346,7 @@ export declare function checkResponse(
  * NonceStoreFullError rather than forget one. One process only.
  */
 export declare class NonceStore {
-  /** `capacity`: a positive integer (default 4096), exactly; 40 bytes per entry, allocated at once. */
+  /** `capacity`: a positive integer (default 262144, the core's nonce::DEFAULT_CAPACITY), exactly; 40 bytes per entry, allocated at once. */
   constructor(options?: number | { capacity?: number });
   /** Nonces held (expired ones included until evicted). */
   readonly size: number;
