@@ -72,7 +72,7 @@ trap 'for p in $WB_PID $BN_PID; do kill "$p" 2>/dev/null || true; done' EXIT
 export CARGO_TARGET_DIR="$ROOT/target/wasm"
 log "cargo build (wasm32-unknown-unknown, -Zbuild-std)"
 "$CARGO" build --release --locked --manifest-path bindings-wasm/Cargo.toml \
-  -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown
+  -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size --target wasm32-unknown-unknown
 WASM="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/koosign_wasm.wasm"
 
 # --- 4. The package ---------------------------------------------------------
