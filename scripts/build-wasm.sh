@@ -25,8 +25,10 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22
 # SHA-256 through sha2's wasm32 simd128 backend (Node ≥ 16.4 has SIMD);
 # panics abort at once, without formatting machinery (std is rebuilt with
-# it by -Zbuild-std), which saves ~15 KB.
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -Zunstable-options -Cpanic=immediate-abort"
+# it by -Zbuild-std), which saves ~15 KB. AES (field encryption, not a hot
+# path) uses the aes crate's compact fixsliced backend (still constant-time):
+# -2 KB.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128 -Zunstable-options -Cpanic=immediate-abort --cfg aes_backend_soft=\"compact\""
 CARGO=/usr/bin/cargo
 
 # --- 2. wasm-bindgen-cli at the Cargo.lock version --------------------------
