@@ -270,6 +270,15 @@ pub(crate) fn b64_32(bytes: &[u8; 32]) -> [u8; 44] {
 /// Standard Base64 of 32 bytes that are published as they are (a
 /// signature the caller sends out): table-driven, so *not* constant-time;
 /// never for a value compared against a received one (use [`b64_32`]).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
+    // The WebAssembly build keeps one Base64 implementation (its size
+    // budget, bindings-wasm); the output is the same bytes.
+    b64_32(bytes)
+}
+
+/// See the WebAssembly variant above; the table-driven encoder elsewhere.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
     use base64::Engine;
     let mut out = [0u8; 44];
@@ -284,6 +293,26 @@ pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
 /// input is the sender's). Since every 32 bytes have exactly one canonical
 /// encoding, `decode(s) == Some(m)` exactly when `s == b64_32(m)`: a
 /// verifier may compare the raw MAC instead of encoding it.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
+    // The WebAssembly build keeps one Base64 implementation (its size
+    // budget): decoded with base64ct, then accepted only if it is the
+    // canonical encoding (re-encoded, compared), the same verdict as below.
+    use base64ct::Encoding;
+    if s.len() != 44 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let decoded = matches!(base64ct::Base64::decode(s, &mut out), Ok(d) if d.len() == 32);
+    if decoded && b64_32(&out)[..] == *s {
+        Some(out)
+    } else {
+        None
+    }
+}
+
+/// See the WebAssembly variant above; table-driven elsewhere.
+#[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
     use base64::Engine;
     if s.len() != 44 {
