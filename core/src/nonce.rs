@@ -53,7 +53,7 @@ pub(crate) fn record(store: &mut dyn NonceStore, nonce: &[u8], now_ms: u64, expi
 }
 
 /// The default capacity of a merchant's in-process replay store, in
-/// entries (40 bytes each in [`NonceTable`], about 10 MiB): about 4,000
+/// entries (40 bytes each in `NonceTable` (feature `alloc`), about 10 MiB): about 4,000
 /// S2 requests a second sustained over their ±60 s window. `koosign serve`
 /// and every binding's default in-memory store use it, so none invents its
 /// own; a full store refuses with `NonceStoreFull` (`000005`).
