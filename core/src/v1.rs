@@ -111,10 +111,14 @@ fn canonical_order_into<'a>(pairs: &[(&'a str, &'a str)], skip_blank: bool, out:
 #[inline]
 fn sort_key(name: &str) -> u64 {
     let b = name.as_bytes();
+    let word = |i: usize| b.get(i..i + 4).and_then(|p| <[u8; 4]>::try_from(p).ok()).map_or(0, u32::from_be_bytes);
     match b.get(..8).and_then(|p| <[u8; 8]>::try_from(p).ok()) {
         // One load (a copy into a buffer then a load stalls the store forwarding).
         Some(k) => u64::from_be_bytes(k) & !0xff,
-        None => b.iter().take(7).enumerate().fold(0u64, |k, (i, &c)| k | (u64::from(c) << (56 - 8 * i))),
+        // 4 to 7 bytes: two overlapping loads (the bytes they share are the
+        // same), the last one shifted to its place.
+        None if b.len() >= 4 => (u64::from(word(0)) << 32) | (u64::from(word(b.len() - 4)) << (8 * (8 - b.len()))),
+        None => b.iter().enumerate().fold(0u64, |k, (i, &c)| k | (u64::from(c) << (56 - 8 * i))),
     }
 }
 
@@ -248,47 +252,48 @@ fn write_canonical(sorted: &[(&str, &str)], sink: &mut impl Sink) {
     }
 }
 
-/// A sink that merges the pieces it is given into runs of `text` before
-/// passing them on: a piece that is the bytes of `text` right after the
-/// current run (the same memory, or a one-byte literal equal to the next
-/// byte of `text`, e.g. the `=` or `&` kept between the decoded names and
-/// values) extends the run; anything else ends it. The bytes passed on are
-/// exactly the pieces, in order; only the number of calls changes.
-struct Spans<'t, 'k, S: Sink> {
-    text: &'t [u8],
-    span: Option<(usize, usize)>,
-    sink: &'k mut S,
-}
-
-impl<S: Sink> Spans<'_, '_, S> {
-    fn flush(&mut self) {
-        if let Some((a, b)) = self.span.take() {
-            self.sink.put(&self.text[a..b]);
-        }
-    }
-}
-
-impl<S: Sink> Sink for Spans<'_, '_, S> {
-    fn put(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        let base = self.text.as_ptr() as usize;
-        let off = (bytes.as_ptr() as usize).wrapping_sub(base);
-        let inside = off <= self.text.len() && bytes.len() <= self.text.len() - off;
-        if let Some((a, b)) = self.span {
-            let follows = if inside { off == b } else { bytes.len() == 1 && self.text.get(b) == Some(&bytes[0]) };
-            if follows {
-                self.span = Some((a, b + bytes.len()));
-                return;
+/// docs/SCHEMES.md §S1 item 5 for pairs that borrow `text` (the decoded
+/// query, separators kept): the same bytes as [`write_canonical`], in
+/// fewer pieces. A pair whose value starts one byte after its name, that
+/// byte being `=`, is the slice `name=value` of the text; a run of such
+/// pairs each starting one byte after the previous one ends, that byte
+/// being `&`, is one slice `n1=v1&n2=v2…` of the text. Anything else is
+/// passed as `&`, name, `=`, value.
+fn write_canonical_in(text: &str, sorted: &[(&str, &str)], sink: &mut impl Sink) {
+    let t = text.as_bytes();
+    let base = t.as_ptr() as usize;
+    let off = |s: &str| (s.as_ptr() as usize).wrapping_sub(base);
+    // The run `a..b` of the text not yet passed on.
+    let mut run: Option<(usize, usize)> = None;
+    for (i, &(n, v)) in sorted.iter().enumerate() {
+        let (a, m, c) = (off(n), off(n).wrapping_add(n.len()), off(v));
+        let b = c.wrapping_add(v.len());
+        let joined = c == m.wrapping_add(1) && t.get(m) == Some(&b'=') && t.get(a..b).is_some();
+        if joined {
+            match run {
+                Some((ra, rb)) if i > 0 && a == rb + 1 && t.get(rb) == Some(&b'&') => {
+                    run = Some((ra, b));
+                    continue;
+                }
+                _ => {}
             }
         }
-        self.flush();
-        if inside {
-            self.span = Some((off, off + bytes.len()));
-        } else {
-            self.sink.put(bytes);
+        if let Some(r) = run.take().and_then(|(ra, rb)| t.get(ra..rb)) {
+            sink.put(r);
         }
+        if i > 0 {
+            sink.put(b"&");
+        }
+        if joined {
+            run = Some((a, b));
+        } else {
+            sink.put(n.as_bytes());
+            sink.put(b"=");
+            sink.put(v.as_bytes());
+        }
+    }
+    if let Some(r) = run.and_then(|(ra, rb)| t.get(ra..rb)) {
+        sink.put(r);
     }
 }
 
@@ -521,11 +526,7 @@ impl<'s> V1Params<'s> {
     fn write_canonical(&self, sink: &mut impl Sink) {
         match self.canonical {
             Some(c) => sink.put(c.as_bytes()),
-            None if !self.text.is_empty() => {
-                let mut spans = Spans { text: self.text.as_bytes(), span: None, sink };
-                write_canonical(&self.sorted, &mut spans);
-                spans.flush();
-            }
+            None if !self.text.is_empty() => write_canonical_in(self.text, &self.sorted, sink),
             None => write_canonical(&self.sorted, sink),
         }
     }
@@ -783,5 +784,90 @@ impl<'s, 'k> VerifiedV1<'s, 'k> {
     pub fn decrypt_param<'o>(&self, name: &'static str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
         let wire = self.get(name).ok_or(Error::MissingParameter(name))?;
         decrypt_field(wire, self.access_key, mode, out)
+    }
+}
+
+#[cfg(test)]
+mod canonical_tests {
+    //! The faster canonical writers against the plain definitions they
+    //! replace: the sort key against its byte-by-byte definition, and the
+    //! canonical string written from runs of the decoded query against the
+    //! plain join of the pairs (docs/SCHEMES.md §S1 item 5), on random and
+    //! hostile queries (unsorted, repeated, escaped, empty values, no `=`).
+    extern crate std;
+    use super::*;
+    use std::{string::String, vec, vec::Vec};
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// The key as first defined: the first 7 bytes, big-endian, zero-padded.
+    fn key_reference(name: &str) -> u64 {
+        name.bytes().take(7).enumerate().fold(0u64, |k, (i, c)| k | (u64::from(c) << (56 - 8 * i)))
+    }
+
+    #[test]
+    fn sort_key_is_the_first_seven_bytes() {
+        let mut r = Rng(0x2545_F491_4F6C_DD1D);
+        for _ in 0..20_000 {
+            let len = r.below(17);
+            let name: String = (0..len).map(|_| char::from(b'!' + r.below(94) as u8)).collect();
+            assert_eq!(sort_key(&name), key_reference(&name), "{name:?}");
+        }
+        for name in ["", "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "客", "客户", "𝄞𝄞"] {
+            assert_eq!(sort_key(name), key_reference(name), "{name:?}");
+        }
+    }
+
+    const PIECES: &[&str] = &[
+        "a=1", "b=2", "B=", "a", "ab=%26", "x=%3D", "c=a+b", "c=%E5%AE%A2", "d==", "e=x=y", "timeStamp=20200727073711903",
+        "authToken=x", "param01=value-01-abcdefghijklmnop", "param02=v", "z", "=v", "%41=1", "客户=1", "𝄞=2",
+    ];
+
+    #[test]
+    fn canonical_from_runs_is_the_plain_join() {
+        let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let n = r.below(12);
+            let mut q = String::new();
+            for i in 0..n {
+                if i > 0 {
+                    q.push_str(if r.below(8) == 0 { "&&" } else { "&" });
+                }
+                q.push_str(PIECES[r.below(PIECES.len())]);
+            }
+            q.push_str("&timeStamp=20200727073711903&authToken=x");
+            let mut scratch = vec![0u8; q.len()];
+            let Ok(p) = V1Params::parse(&q, &mut scratch) else { continue };
+            let mut plain = Vec::new();
+            for (i, (n, v)) in p.sorted.iter().enumerate() {
+                if i > 0 {
+                    plain.push(b'&');
+                }
+                plain.extend_from_slice(n.as_bytes());
+                plain.push(b'=');
+                plain.extend_from_slice(v.as_bytes());
+            }
+            let mut out = vec![0u8; p.canonical_len()];
+            assert_eq!(p.canonical(&mut out).unwrap().as_bytes(), &plain[..], "{q:?}");
+            let mut runs = vec![0u8; plain.len()];
+            let mut c = Cursor::new(&mut runs);
+            write_canonical_in(p.text, &p.sorted, &mut c);
+            assert_eq!(c.finish_str().unwrap().as_bytes(), &plain[..], "{q:?}");
+            checked += 1;
+        }
+        assert!(checked > 5_000, "{checked}");
     }
 }
