@@ -543,7 +543,7 @@ impl PyMerchant {
         let big = req.body.len() >= DETACH_THRESHOLD;
         let inner = &self.inner;
         let r = run(py, big, || {
-            let mut scratch = vec![0u8; koosign::merchant::scratch_len(&req)];
+            super::with_scratch(koosign::merchant::scratch_len(&req), |scratch| {
             let mut guard;
             let replay = match store {
                 Choice::Native(s) => {
@@ -553,7 +553,7 @@ impl PyMerchant {
                 Choice::Deferred => Replay::Deferred,
                 Choice::Unchecked => Replay::Unchecked,
             };
-            inner.verify(&req, now, replay, &mut scratch).map(|v| Owned {
+            inner.verify(&req, now, replay, scratch).map(|v| Owned {
                 protocol: v.protocol().as_str(),
                 activity: v.activity().as_str(),
                 key_index: v.key_index(),
@@ -567,6 +567,7 @@ impl PyMerchant {
                         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
                         .collect()
                 }),
+            })
             })
         });
         r.map_err(|rej| self.rejection(py, &rej))
