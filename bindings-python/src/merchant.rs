@@ -544,30 +544,33 @@ impl PyMerchant {
         let inner = &self.inner;
         let r = run(py, big, || {
             super::with_scratch(koosign::merchant::scratch_len(&req), |scratch| {
-            let mut guard;
-            let replay = match store {
-                Choice::Native(s) => {
-                    guard = s.lock();
-                    Replay::Store(&mut *guard)
-                }
-                Choice::Deferred => Replay::Deferred,
-                Choice::Unchecked => Replay::Unchecked,
-            };
-            inner.verify(&req, now, replay, scratch).map(|v| Owned {
-                protocol: v.protocol().as_str(),
-                activity: v.activity().as_str(),
-                key_index: v.key_index(),
-                timestamp_ms: v.timestamp_ms(),
-                replay_key: String::from_utf8_lossy(v.replay_key()).into_owned(),
-                replay_expires_ms: v.replay_expires_ms(),
-                params: v.v1().map(|p| {
-                    p.params()
-                        .iter()
-                        .filter(|(n, _)| *n != koosign::v1::AUTH_TOKEN)
-                        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                        .collect()
-                }),
-            })
+                let mut guard;
+                let replay = match store {
+                    Choice::Native(s) => {
+                        guard = s.lock();
+                        Replay::Store(&mut *guard)
+                    }
+                    Choice::Deferred => Replay::Deferred,
+                    Choice::Unchecked => Replay::Unchecked,
+                };
+                // Read in place (`as_ref`): the core's `Verified` holds its
+                // ~4 KiB `Notification`, not moved again here.
+                let r = inner.verify(&req, now, replay, scratch);
+                r.as_ref().map_err(|rej| *rej).map(|v| Owned {
+                    protocol: v.protocol().as_str(),
+                    activity: v.activity().as_str(),
+                    key_index: v.key_index(),
+                    timestamp_ms: v.timestamp_ms(),
+                    replay_key: String::from_utf8_lossy(v.replay_key()).into_owned(),
+                    replay_expires_ms: v.replay_expires_ms(),
+                    params: v.v1().map(|p| {
+                        p.params()
+                            .iter()
+                            .filter(|(n, _)| *n != koosign::v1::AUTH_TOKEN)
+                            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                            .collect()
+                    }),
+                })
             })
         });
         r.map_err(|rej| self.rejection(py, &rej))
