@@ -102,7 +102,11 @@ cargo bench -p koosign-benches --no-run
 cargo build --release -p koosign-benches -p koosign-cli
 cargo test -p koosign-cli --release --test soak --no-run
 CAPI_OK=
-if [ -f bindings-c/include/koosign.h ] && cargo build --release -q -p koosign-c 2>"$OUT/capi-build.log" \
+# One cargo invocation for the C library and the native loops it is measured
+# against (benches/src/native.rs): both then link the same build of the core
+# (the same features: none), so the C-API bench compares the wrappers, not two
+# compilations of the core.
+if [ -f bindings-c/include/koosign.h ] && cargo build --release -q -p koosign-c -p koosign-benches 2>"$OUT/capi-build.log" \
     && [ -f target/release/libkoosign.a ]; then
     CAPI_OK=1
 fi
