@@ -188,6 +188,11 @@ if [ -n "$PY_OK" ]; then
         || echo "python bench failed" | tee -a "$OUT/python.txt"
     PYTHONPATH="$PWD/target/python-vs/site" .venv/bin/python bindings-python/bench/bench.py ${QUICK:+--quick} 2>&1 \
         | tee "$OUT/python-vs.txt" || echo "python bench (version-specific) failed" | tee -a "$OUT/python-vs.txt"
+    # The two builds against each other properly: alternating processes,
+    # several rounds (bindings-python/bench/builds.py; about 40 s).
+    .venv/bin/python bindings-python/bench/builds.py "$([ -n "$QUICK" ] && echo 1 || echo 6)" abi3= \
+        "version-specific=$PWD/target/python-vs/site" 2>&1 | tee "$OUT/python-builds.txt" \
+        || echo "python builds comparison failed" | tee -a "$OUT/python-builds.txt"
 else
     echo "Python wheels not built: skipped" | tee "$OUT/python.txt"
 fi
