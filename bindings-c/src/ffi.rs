@@ -334,37 +334,70 @@ impl OutBuf {
     }
 }
 
-/// Calls `f` with a zeroed scratch buffer of at least `len` bytes: on the
-/// stack when small, else on the heap. For inputs that are not secret
-/// (a query string being decoded).
+/// The scratch of [`with_scratch`] for inputs up to this many bytes is the
+/// thread's own (else the heap).
+const SCRATCH: usize = 512;
+
+thread_local! {
+    /// Initialised (zeroed) once per thread, then reused: no zeroing per call.
+    static THREAD_SCRATCH: core::cell::RefCell<[u8; SCRATCH]> = const { core::cell::RefCell::new([0u8; SCRATCH]) };
+}
+
+/// Calls `f` with a scratch buffer of exactly `len` bytes, for inputs that
+/// are not secret (a query string being decoded): the thread's buffer when
+/// `len` fits (its bytes are whatever the last call left: the core writes
+/// before it reads and needs no zeroes), else a zeroed heap buffer. When
+/// the thread's buffer is in use (a call made from inside another, which
+/// the store callback's contract forbids) or gone (thread teardown), a
+/// zeroed stack buffer.
 pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
-    const STACK: usize = 512;
-    if len <= STACK {
+    if len > SCRATCH {
+        return f(&mut vec![0u8; len]);
+    }
+    let mut f = Some(f);
+    let mut run = |buf: &mut [u8]| f.take().map(|f| f(buf));
+    let done = THREAD_SCRATCH
+        .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut b| run(&mut b[..len])))
+        .ok()
+        .flatten();
+    match done {
+        Some(r) => r,
+        None => {
+            let mut buf = [0u8; SCRATCH];
+            match run(&mut buf[..len]) {
+                Some(r) => r,
+                // `f` already ran above and returned: unreachable, as
+                // `done` would then be `Some`.
+                None => unreachable!("with_scratch: the closure ran without a result"),
+            }
+        }
+    }
+}
+
+/// As [`with_scratch`] for secret contents (a decrypted field): a zeroed
+/// buffer on the stack when small (never the thread's), wiped afterwards.
+pub(crate) fn with_secret_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    use zeroize::Zeroize;
+    let run = |buf: &mut [u8]| {
+        let r = f(buf);
+        buf.zeroize();
+        r
+    };
+    if len <= SCRATCH {
         // Only the `len` bytes handed out are zeroed (not the whole array).
-        let mut buf = core::mem::MaybeUninit::<[u8; STACK]>::uninit();
+        let mut buf = core::mem::MaybeUninit::<[u8; SCRATCH]>::uninit();
         let p = buf.as_mut_ptr().cast::<u8>();
-        // SAFETY: `len` ≤ STACK bytes of `buf`, zeroed (so initialised)
+        // SAFETY: `len` ≤ SCRATCH bytes of `buf`, zeroed (so initialised)
         // before the slice over them is made; the slice lives inside this
         // frame and only those bytes are reachable through it.
         let s = unsafe {
             core::ptr::write_bytes(p, 0, len);
             core::slice::from_raw_parts_mut(p, len)
         };
-        f(s)
+        run(s)
     } else {
-        f(&mut vec![0u8; len])
+        run(&mut vec![0u8; len])
     }
-}
-
-/// As [`with_scratch`], and the buffer is wiped afterwards (it held a
-/// decrypted field).
-pub(crate) fn with_secret_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
-    use zeroize::Zeroize;
-    with_scratch(len, |buf| {
-        let r = f(buf);
-        buf.zeroize();
-        r
-    })
 }
 
 /// Runs a core function that writes text into a buffer and reports
@@ -442,9 +475,21 @@ mod tests {
     }
 
     #[test]
-    fn scratch_is_zeroed_and_of_the_length_asked() {
+    fn scratch_of_the_length_asked_nested_too() {
         for len in [0usize, 1, 288, 511, 512, 513, 4096] {
-            with_scratch(len, |s| {
+            let r = with_scratch(len, |s| {
+                assert_eq!(s.len(), len);
+                s.fill(0xa5);
+                // a nested call (forbidden to callbacks, but never a panic): a separate buffer
+                with_scratch(len, |t| {
+                    assert_eq!(t.len(), len);
+                    t.fill(0x5a);
+                });
+                assert!(s.iter().all(|&b| b == 0xa5));
+                len
+            });
+            assert_eq!(r, len);
+            with_secret_scratch(len, |s| {
                 assert_eq!(s.len(), len);
                 assert!(s.iter().all(|&b| b == 0));
                 s.fill(0xa5);
