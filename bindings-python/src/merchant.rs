@@ -840,12 +840,14 @@ impl PyMerchant {
     /// The `Body-Sign` value of the exact bytes `body` (S3), under the key
     /// at `key_index` (default 0; raises `NoAccessKey` for one not held).
     #[pyo3(signature = (body, *, key_index=0))]
-    fn body_sign(&self, py: Python<'_>, body: &Bound<'_, PyAny>, key_index: usize) -> PyResult<String> {
+    fn body_sign<'py>(&self, py: Python<'py>, body: &Bound<'_, PyAny>, key_index: usize) -> PyResult<Bound<'py, PyString>> {
         let b = self::body(py, body)?;
         let bytes = b.bytes();
         let inner = &self.inner;
-        let v = run(py, bytes.len() >= DETACH_THRESHOLD, || inner.body_sign_for(key_index, bytes).map(|t| t.as_str().to_owned()));
-        v.py(py)
+        // The core's fixed-size value becomes the `str` directly (no
+        // intermediate `String`).
+        let v = run(py, bytes.len() >= DETACH_THRESHOLD, || inner.body_sign_for(key_index, bytes));
+        Ok(PyString::new(py, v.py(py)?.as_str()))
     }
 
     /// Encrypts one field with the key at `key_index` (S4, default key 0):
