@@ -717,9 +717,9 @@ def generated():
     if pybench.get("abi3") or pybench.get("version-specific"):
         L.extend(python_rows())
         L.append("")
-        L.append("`bindings-python/bench/bench.py`, run twice in this run: with the abi3 wheel (`cp39-abi3`, what is "
+        L.append("`bindings-python/bench/bench.py`, run twice in this run: with the abi3 wheel (`cp310-abi3`, what is "
                  "published) and with a version-specific build of the same code (`maturin build --no-default-features`: "
-                 "pyo3 without `abi3-py39`), the same interpreter. Each row: koosign and the pure-Python reference timed "
+                 "pyo3 without `abi3-py310`), the same interpreter. Each row: koosign and the pure-Python reference timed "
                  "alternately in ~20 ms batches, best batch of each; both sides checked to give the same result first. "
                  "One-shot = the module functions (everything derived from the access key per call, on both sides); "
                  "context = `koosign.Merchant` (replay check left out by name, `store=UNCHECKED`) and a held "

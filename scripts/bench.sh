@@ -102,7 +102,11 @@ cargo bench -p koosign-benches --no-run
 cargo build --release -p koosign-benches -p koosign-cli
 cargo test -p koosign-cli --release --test soak --no-run
 CAPI_OK=
-if [ -f bindings-c/include/koosign.h ] && cargo build --release -q -p koosign-c 2>"$OUT/capi-build.log" \
+# One cargo invocation for the C library and the native loops it is measured
+# against (benches/src/native.rs): both then link the same build of the core
+# (the same features: none), so the C-API bench compares the wrappers, not two
+# compilations of the core.
+if [ -f bindings-c/include/koosign.h ] && cargo build --release -q -p koosign-c -p koosign-benches 2>"$OUT/capi-build.log" \
     && [ -f target/release/libkoosign.a ]; then
     CAPI_OK=1
 fi
@@ -184,6 +188,11 @@ if [ -n "$PY_OK" ]; then
         || echo "python bench failed" | tee -a "$OUT/python.txt"
     PYTHONPATH="$PWD/target/python-vs/site" .venv/bin/python bindings-python/bench/bench.py ${QUICK:+--quick} 2>&1 \
         | tee "$OUT/python-vs.txt" || echo "python bench (version-specific) failed" | tee -a "$OUT/python-vs.txt"
+    # The two builds against each other properly: alternating processes,
+    # several rounds (bindings-python/bench/builds.py; about 40 s).
+    .venv/bin/python bindings-python/bench/builds.py "$([ -n "$QUICK" ] && echo 1 || echo 6)" abi3= \
+        "version-specific=$PWD/target/python-vs/site" 2>&1 | tee "$OUT/python-builds.txt" \
+        || echo "python builds comparison failed" | tee -a "$OUT/python-builds.txt"
 else
     echo "Python wheels not built: skipped" | tee "$OUT/python.txt"
 fi

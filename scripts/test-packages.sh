@@ -230,7 +230,7 @@ py_wheel() {
     local wheel
     wheel="$(ls "$DIST"/koosign-*.whl)"
     echo "wheel: $(basename "$wheel")"
-    [[ "$(basename "$wheel")" == "koosign-$VERSION-cp39-abi3-${MANYLINUX}_$(uname -m).whl" ]] ||
+    [[ "$(basename "$wheel")" == "koosign-$VERSION-cp310-abi3-${MANYLINUX}_$(uname -m).whl" ]] ||
         { echo "unexpected wheel tag"; return 1; }
     "$PYTHON" -m zipfile -l "$wheel"
     "$TOOLS_VENV/bin/twine" check --strict "$wheel" "$DIST/koosign-$VERSION.tar.gz"

@@ -2,7 +2,7 @@
 # The Python binding's test command (issue 4):
 #   1. .venv at the repository root with the pinned build/test dependencies
 #      (bindings-python/requirements-test.txt; pip runs only when that file changed);
-#   2. the `koosign` wheel built by maturin (release, abi3 for CPython >= 3.9),
+#   2. the `koosign` wheel built by maturin (release, abi3 for CPython >= 3.10),
 #      installed into .venv;
 #   3. target/release/koosign (the CLI, for the `koosign simulate` test of the
 #      examples) and target/ref-venv (Huawei's SDK signer, for fresh S6 cases),

@@ -114,7 +114,14 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Res<&'a [u8]> {
 pub(crate) unsafe fn text<'a>(ptr: *const c_char, len: usize) -> Res<&'a str> {
     // SAFETY: forwarded contract.
     let b = unsafe { bytes(ptr.cast::<u8>(), len) }?;
-    core::str::from_utf8(b).map_err(|_| koosign_status::KOOSIGN_INVALID_UTF8)
+    utf8(b)
+}
+
+/// The UTF-8 check of every text argument: `simdutf8`'s validator (the
+/// same acceptance as `core::str::from_utf8`, vectorised: the check is part
+/// of each call's cost over the native Rust call, which gets a `&str`).
+pub(crate) fn utf8(b: &[u8]) -> Res<&str> {
+    simdutf8::basic::from_utf8(b).map_err(|_| koosign_status::KOOSIGN_INVALID_UTF8)
 }
 
 impl koosign_str {
@@ -327,28 +334,70 @@ impl OutBuf {
     }
 }
 
-/// Calls `f` with a zeroed scratch buffer of at least `len` bytes: on the
-/// stack when small, else on the heap. For inputs that are not secret
-/// (a query string being decoded).
+/// The scratch of [`with_scratch`] for inputs up to this many bytes is the
+/// thread's own (else the heap).
+const SCRATCH: usize = 512;
+
+thread_local! {
+    /// Initialised (zeroed) once per thread, then reused: no zeroing per call.
+    static THREAD_SCRATCH: core::cell::RefCell<[u8; SCRATCH]> = const { core::cell::RefCell::new([0u8; SCRATCH]) };
+}
+
+/// Calls `f` with a scratch buffer of exactly `len` bytes, for inputs that
+/// are not secret (a query string being decoded): the thread's buffer when
+/// `len` fits (its bytes are whatever the last call left: the core writes
+/// before it reads and needs no zeroes), else a zeroed heap buffer. When
+/// the thread's buffer is in use (a call made from inside another, which
+/// the store callback's contract forbids) or gone (thread teardown), a
+/// zeroed stack buffer.
 pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
-    const STACK: usize = 512;
-    if len <= STACK {
-        let mut buf = [0u8; STACK];
-        f(&mut buf[..len])
-    } else {
-        f(&mut vec![0u8; len])
+    if len > SCRATCH {
+        return f(&mut vec![0u8; len]);
+    }
+    let mut f = Some(f);
+    let mut run = |buf: &mut [u8]| f.take().map(|f| f(buf));
+    let done = THREAD_SCRATCH
+        .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut b| run(&mut b[..len])))
+        .ok()
+        .flatten();
+    match done {
+        Some(r) => r,
+        None => {
+            let mut buf = [0u8; SCRATCH];
+            match run(&mut buf[..len]) {
+                Some(r) => r,
+                // `f` already ran above and returned: unreachable, as
+                // `done` would then be `Some`.
+                None => unreachable!("with_scratch: the closure ran without a result"),
+            }
+        }
     }
 }
 
-/// As [`with_scratch`], and the buffer is wiped afterwards (it held a
-/// decrypted field).
+/// As [`with_scratch`] for secret contents (a decrypted field): a zeroed
+/// buffer on the stack when small (never the thread's), wiped afterwards.
 pub(crate) fn with_secret_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
     use zeroize::Zeroize;
-    with_scratch(len, |buf| {
+    let run = |buf: &mut [u8]| {
         let r = f(buf);
         buf.zeroize();
         r
-    })
+    };
+    if len <= SCRATCH {
+        // Only the `len` bytes handed out are zeroed (not the whole array).
+        let mut buf = core::mem::MaybeUninit::<[u8; SCRATCH]>::uninit();
+        let p = buf.as_mut_ptr().cast::<u8>();
+        // SAFETY: `len` ≤ SCRATCH bytes of `buf`, zeroed (so initialised)
+        // before the slice over them is made; the slice lives inside this
+        // frame and only those bytes are reachable through it.
+        let s = unsafe {
+            core::ptr::write_bytes(p, 0, len);
+            core::slice::from_raw_parts_mut(p, len)
+        };
+        run(s)
+    } else {
+        run(&mut vec![0u8; len])
+    }
 }
 
 /// Runs a core function that writes text into a buffer and reports
@@ -370,4 +419,81 @@ pub(crate) fn produce(
     let mut heap = vec![0u8; needed];
     let s = f(&mut heap)?;
     out.write(s.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `utf8` (simdutf8) accepts exactly what `core::str::from_utf8`
+    /// accepts: every short sequence, the classic hostile ones (overlong
+    /// forms, surrogates, above U+10FFFF, truncated, stray continuation
+    /// bytes) alone and at every offset inside longer ASCII runs.
+    #[test]
+    fn utf8_same_verdicts_as_core() {
+        let same = |b: &[u8]| {
+            assert_eq!(utf8(b).ok(), core::str::from_utf8(b).ok(), "{b:x?}");
+        };
+        for a in 0..=255u8 {
+            same(&[a]);
+            for b in 0..=255u8 {
+                same(&[a, b]);
+                for c in [0x80u8, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0x41] {
+                    same(&[a, b, c]);
+                    same(&[a, b, c, 0x80]);
+                    same(&[a, b, c, 0xbf]);
+                }
+            }
+        }
+        // The same short sequences inside inputs long enough for the
+        // vectorised path (64 bytes and more), across a 32-byte lane edge.
+        for a in 0x80..=0xffu8 {
+            for b in 0..=255u8 {
+                for at in [3usize, 30, 31, 62, 63, 64, 95] {
+                    let mut v = vec![b'a'; 128];
+                    v[at] = a;
+                    v[at + 1] = b;
+                    v[at + 2] = 0x80;
+                    same(&v);
+                }
+            }
+        }
+        let hostile: [&[u8]; 14] = [
+            b"\xc0\x80", b"\xe0\x80\x80", b"\xf0\x80\x80\x80", b"\xed\xa0\x80", b"\xed\xbf\xbf",
+            b"\xf4\x90\x80\x80", b"\xf5\x80\x80\x80", b"\xff", b"\xe2\x82", b"\x80",
+            "\u{10FFFF}".as_bytes(), "\u{FFFD}".as_bytes(), "é€𝄞".as_bytes(), b"",
+        ];
+        for h in hostile {
+            for pad in [0usize, 1, 15, 16, 31, 32, 33, 63, 64, 65, 200] {
+                for at in [0, pad / 2, pad] {
+                    let mut v = vec![b'a'; pad];
+                    v.splice(at..at, h.iter().copied());
+                    same(&v);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scratch_of_the_length_asked_nested_too() {
+        for len in [0usize, 1, 288, 511, 512, 513, 4096] {
+            let r = with_scratch(len, |s| {
+                assert_eq!(s.len(), len);
+                s.fill(0xa5);
+                // a nested call (forbidden to callbacks, but never a panic): a separate buffer
+                with_scratch(len, |t| {
+                    assert_eq!(t.len(), len);
+                    t.fill(0x5a);
+                });
+                assert!(s.iter().all(|&b| b == 0xa5));
+                len
+            });
+            assert_eq!(r, len);
+            with_secret_scratch(len, |s| {
+                assert_eq!(s.len(), len);
+                assert!(s.iter().all(|&b| b == 0));
+                s.fill(0xa5);
+            });
+        }
+    }
 }

@@ -303,6 +303,17 @@ fn pairs_with(
     what: &'static str,
     conv: TextFn,
 ) -> PyResult<Vec<(Text, Text)>> {
+    // An exact `dict` (what frameworks and callers pass): its entries read
+    // in place (`PyDict_Next`), the same pairs in the same order as
+    // `items()` gives, without the view and one tuple per entry. `conv`
+    // runs no Python code, so the dict cannot change while it is read.
+    if let Ok(d) = obj.cast_exact::<PyDict>() {
+        let mut out = Vec::with_capacity(d.len());
+        for (n, v) in d.iter() {
+            out.push((conv(py, &n, what)?, conv(py, &v, what)?));
+        }
+        return Ok(out);
+    }
     let items = if obj.hasattr("items")? {
         obj.call_method0("items")?
     } else {

@@ -543,30 +543,34 @@ impl PyMerchant {
         let big = req.body.len() >= DETACH_THRESHOLD;
         let inner = &self.inner;
         let r = run(py, big, || {
-            let mut scratch = vec![0u8; koosign::merchant::scratch_len(&req)];
-            let mut guard;
-            let replay = match store {
-                Choice::Native(s) => {
-                    guard = s.lock();
-                    Replay::Store(&mut *guard)
-                }
-                Choice::Deferred => Replay::Deferred,
-                Choice::Unchecked => Replay::Unchecked,
-            };
-            inner.verify(&req, now, replay, &mut scratch).map(|v| Owned {
-                protocol: v.protocol().as_str(),
-                activity: v.activity().as_str(),
-                key_index: v.key_index(),
-                timestamp_ms: v.timestamp_ms(),
-                replay_key: String::from_utf8_lossy(v.replay_key()).into_owned(),
-                replay_expires_ms: v.replay_expires_ms(),
-                params: v.v1().map(|p| {
-                    p.params()
-                        .iter()
-                        .filter(|(n, _)| *n != koosign::v1::AUTH_TOKEN)
-                        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                        .collect()
-                }),
+            super::with_scratch(koosign::merchant::scratch_len(&req), |scratch| {
+                let mut guard;
+                let replay = match store {
+                    Choice::Native(s) => {
+                        guard = s.lock();
+                        Replay::Store(&mut *guard)
+                    }
+                    Choice::Deferred => Replay::Deferred,
+                    Choice::Unchecked => Replay::Unchecked,
+                };
+                // Read in place (`as_ref`): the core's `Verified` holds its
+                // ~4 KiB `Notification`, not moved again here.
+                let r = inner.verify(&req, now, replay, scratch);
+                r.as_ref().map_err(|rej| *rej).map(|v| Owned {
+                    protocol: v.protocol().as_str(),
+                    activity: v.activity().as_str(),
+                    key_index: v.key_index(),
+                    timestamp_ms: v.timestamp_ms(),
+                    replay_key: String::from_utf8_lossy(v.replay_key()).into_owned(),
+                    replay_expires_ms: v.replay_expires_ms(),
+                    params: v.v1().map(|p| {
+                        p.params()
+                            .iter()
+                            .filter(|(n, _)| *n != koosign::v1::AUTH_TOKEN)
+                            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                            .collect()
+                    }),
+                })
             })
         });
         r.map_err(|rej| self.rejection(py, &rej))
@@ -836,12 +840,14 @@ impl PyMerchant {
     /// The `Body-Sign` value of the exact bytes `body` (S3), under the key
     /// at `key_index` (default 0; raises `NoAccessKey` for one not held).
     #[pyo3(signature = (body, *, key_index=0))]
-    fn body_sign(&self, py: Python<'_>, body: &Bound<'_, PyAny>, key_index: usize) -> PyResult<String> {
+    fn body_sign<'py>(&self, py: Python<'py>, body: &Bound<'_, PyAny>, key_index: usize) -> PyResult<Bound<'py, PyString>> {
         let b = self::body(py, body)?;
         let bytes = b.bytes();
         let inner = &self.inner;
-        let v = run(py, bytes.len() >= DETACH_THRESHOLD, || inner.body_sign_for(key_index, bytes).map(|t| t.as_str().to_owned()));
-        v.py(py)
+        // The core's fixed-size value becomes the `str` directly (no
+        // intermediate `String`).
+        let v = run(py, bytes.len() >= DETACH_THRESHOLD, || inner.body_sign_for(key_index, bytes));
+        Ok(PyString::new(py, v.py(py)?.as_str()))
     }
 
     /// Encrypts one field with the key at `key_index` (S4, default key 0):
