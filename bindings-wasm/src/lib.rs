@@ -1096,3 +1096,12 @@ pub fn verify_apig(n: u32, n_query: u32, n_headers: u32, now_ms: f64, window_ms:
 pub fn format_v1_timestamp(unix_ms: f64) -> String {
     koosign::format_v1_timestamp(unix_ms as u64).as_str().to_owned()
 }
+
+/// The module's allocator: lol_alloc's free list (sorted by address,
+/// neighbours merged on free, so memory is reused over a process that runs
+/// for months; test/alloc.test.mjs), ~4.7 KB smaller than std's dlmalloc.
+/// The module is single-threaded; the lock is never contended.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
