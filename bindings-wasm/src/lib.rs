@@ -256,7 +256,7 @@ impl Json {
 // Constants
 
 /// `[DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS,
-/// V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS, MAX_NOTIFICATION_BODY]`.
+/// V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS, MAX_NOTIFICATION_BODY, DEFAULT_CAPACITY, MAX_KEYS]`.
 #[wasm_bindgen]
 pub fn constants() -> Vec<f64> {
     [
@@ -270,6 +270,7 @@ pub fn constants() -> Vec<f64> {
         koosign::APIG_DEFAULT_WINDOW_MS as usize,
         koosign::MAX_NOTIFICATION_BODY,
         koosign::nonce::DEFAULT_CAPACITY,
+        MAX_KEYS,
     ]
     .iter()
     .map(|&n| n as f64)
@@ -666,6 +667,13 @@ fn window(ms: f64, default: Window) -> Window {
     }
 }
 
+/// A verified V2 request as one number (no array to allocate and copy):
+/// `timestampMs * MAX_KEYS + keyIndex`. Exact: a V2 timestamp has 13
+/// digits (below 2^44), so the sum stays below 2^46 < 2^53.
+fn v2_result(v: &koosign::VerifiedV2<'_, '_>) -> f64 {
+    (v.timestamp_ms() * MAX_KEYS as u64 + v.key_index() as u64) as f64
+}
+
 thread_local! {
     /// [`Merchant::verify`]'s scratch, grown to [`koosign::merchant::scratch_len`].
     static SCRATCH: core::cell::RefCell<Vec<u8>> = const { core::cell::RefCell::new(Vec::new()) };
@@ -810,26 +818,27 @@ impl MerchantHandle {
     }
 
     /// S2 through the context: `signature`, `timestamp`, `nonce` from a
-    /// query (or URL). Arguments: query, body. Returns `[keyIndex, timestampMs]`.
-    pub fn verify_v2_query(&self, n: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<Vec<f64>> {
+    /// query (or URL). Arguments: query, body. Returns [`v2_result`].
+    pub fn verify_v2_query(&self, n: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<f64> {
         with_args(n, 2, |a| {
             let query = koosign::query_of(text(a[0])?);
             let mut scratch = vec![0u8; koosign::v2::query_scratch_len(query.len())];
             let auth = V2Auth::from_query(query, &mut scratch).map_err(js_err)?;
             let v = self.m.verify_v2(V2Scheme::Query, &auth, a[1], now_ms as u64, Self::replay(store)).map_err(js_err)?;
-            Ok(vec![v.key_index() as f64, v.timestamp_ms() as f64])
+            Ok(v2_result(&v))
         })
     }
 
     /// S2b through the context: `x-sign`, `x-timestamp`, `x-nonce` among the
     /// headers (names any case). Arguments: body, `n_headers` header pairs flat.
-    pub fn verify_v2_headers(&self, n: u32, n_headers: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<Vec<f64>> {
+    /// Returns [`v2_result`].
+    pub fn verify_v2_headers(&self, n: u32, n_headers: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<f64> {
         with_args(n, 1, |a| {
             let flat = texts(slice(a, 1, 2 * n_headers as usize)?)?;
             let h = pairs(&flat);
             let auth = V2Auth::from_headers(&h).map_err(js_err)?;
             let v = self.m.verify_v2(V2Scheme::Headers, &auth, a[0], now_ms as u64, Self::replay(store)).map_err(js_err)?;
-            Ok(vec![v.key_index() as f64, v.timestamp_ms() as f64])
+            Ok(v2_result(&v))
         })
     }
 
