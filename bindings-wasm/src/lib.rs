@@ -59,8 +59,10 @@ fn err_text(e: Error) -> String {
     let _ = match e {
         Error::MissingParameter(name) => s.write_str(name),
         Error::MalformedEncoding(what) | Error::Ambiguous(what) => s.write_str(what),
-        Error::BufferTooSmall { needed } => write!(s, "{needed}"),
-        Error::InputTooLarge { limit } => write!(s, "{limit}"),
+        Error::BufferTooSmall { needed: n } | Error::InputTooLarge { limit: n } => {
+            push_u64(&mut s, n as u64);
+            Ok(())
+        }
         _ => Ok(()),
     };
     s.push('\x1f');
@@ -370,6 +372,24 @@ impl NonceCacheHandle {
 // ---------------------------------------------------------------------------
 // S1 / S1b
 
+/// Appends `n` in decimal (what `write!(out, "{n}")` gives, without the
+/// formatting machinery on the hot path).
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
 /// Appends `s` preceded by its length in UTF-16 code units, as two chars
 /// of 15 bits each (so that JavaScript can cut the pieces with `slice`).
 fn push_piece(out: &mut String, s: &str) {
@@ -385,11 +405,13 @@ fn push_piece(out: &mut String, s: &str) {
 /// arena; returns its length in bytes. Cheaper to read in JavaScript than
 /// JSON.
 fn v1_result(v: &koosign::VerifiedV1<'_, '_>) -> u32 {
-    use core::fmt::Write;
     OUT.with(|o| {
         let out = &mut *o.borrow_mut();
         out.clear();
-        let _ = write!(out, "{}:{}:", v.key_index(), v.time_stamp_ms());
+        push_u64(out, v.key_index() as u64);
+        out.push(':');
+        push_u64(out, v.time_stamp_ms());
+        out.push(':');
         for (n, val) in v.params() {
             push_piece(out, n);
             push_piece(out, val);
@@ -756,19 +778,17 @@ impl MerchantHandle {
                     Ok(v) => v,
                     Err(r) => return Err(self.rejection(&r)),
                 };
-                use core::fmt::Write;
                 Ok(OUT.with(|o| {
                     let out = &mut *o.borrow_mut();
                     out.clear();
-                    let _ = write!(
-                        out,
-                        "{}:{}:{}:{}:{}:",
-                        v.protocol().as_str(),
-                        v.activity().as_str(),
-                        v.key_index(),
-                        v.timestamp_ms(),
-                        v.replay_expires_ms()
-                    );
+                    out.push_str(v.protocol().as_str());
+                    out.push(':');
+                    out.push_str(v.activity().as_str());
+                    out.push(':');
+                    for n in [v.key_index() as u64, v.timestamp_ms(), v.replay_expires_ms()] {
+                        push_u64(out, n);
+                        out.push(':');
+                    }
                     push_piece(out, core::str::from_utf8(v.replay_key()).unwrap_or(""));
                     match v.v1() {
                         Some(v1) => {
@@ -1010,8 +1030,9 @@ pub fn check_response(n: u32, n_headers: u32, status: u32, expect: u32) -> R<Str
         opt(&mut out, c.result_msg());
         opt(&mut out, c.instance_id());
         push_piece(&mut out, c.encrypt_type().map_or("", |t| t.as_str()));
-        use core::fmt::Write;
-        let _ = write!(out, "{}:{}", c.ciphertexts(), c.key_index());
+        push_u64(&mut out, c.ciphertexts() as u64);
+        out.push(':');
+        push_u64(&mut out, c.key_index() as u64);
         Ok(out)
     })
 }
@@ -1109,8 +1130,9 @@ pub fn format_v1_timestamp(unix_ms: f64) -> String {
 /// The module's allocator: lol_alloc's free list (sorted by address,
 /// neighbours merged on free, so memory is reused over a process that runs
 /// for months; test/alloc.test.mjs), ~4.7 KB smaller than std's dlmalloc.
-/// The module is single-threaded; the lock is never contended.
-#[cfg(target_arch = "wasm32")]
+/// The module is single-threaded (no `atomics` target feature).
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
-static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
-    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+// SAFETY: wasm32-unknown-unknown without the atomics feature has one thread.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
