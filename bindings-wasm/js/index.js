@@ -181,8 +181,9 @@ function pack(items) {
     argLensPtr = wasm.args_lens(argCountCap);
     argMem = null;
   }
-  if (argMem !== memory.buffer) {
-    // A grown memory has a new buffer (the old views are detached).
+  // A grown memory has a new buffer and detaches the old one, whose views
+  // then have length 0 (cheaper to test than reading memory.buffer).
+  if (argMem === null || argBuf.length === 0) {
     argMem = memory.buffer;
     argBuf = Buffer.from(argMem, argBytesPtr, argCap);
     argLens = new Uint32Array(argMem, argLensPtr, argCountCap);
@@ -532,7 +533,8 @@ let outBuf = null; // Buffer over the whole memory, for in-place decoding
 
 /** The text a hot verifier left in the result arena (`len` UTF-8 bytes). */
 function outText(len) {
-  if (outMem !== memory.buffer) {
+  if (outMem === null || outBuf.length === 0) {
+    // First use, or the memory grew (the old buffer is detached: see pack).
     outMem = memory.buffer;
     outBuf = Buffer.from(outMem);
   }

@@ -45,3 +45,23 @@ test('memory is freed and reused: 5,000 calls of mixed sizes, 200 contexts and 4
   const grown = memoryBytes() - start;
   assert.ok(grown < 16 * 1024 * 1024, `memory grew by ${grown} bytes`);
 });
+
+test('calls after the memory grew (old views detached) read and write the new memory', () => {
+  const KEY = 'grow-key';
+  const m = new k.Merchant(KEY);
+  const body = Buffer.from('{"activity":"newInstance","orderId":"o","orderLineId":"l","businessId":"b","x":"é"}');
+  const ts = '1700000000000';
+  const headers = { 'x-sign': ref.kitSignature(body, KEY, 'n', ts), 'x-timestamp': ts, 'x-nonce': 'n' };
+  for (let round = 0; round < 3; round++) {
+    const before = memoryBytes();
+    // 40 MB at once: the memory must grow.
+    const store = new k.NonceStore(1_000_000);
+    assert.ok(memoryBytes() > before || round > 0);
+    assert.equal(m.bodySign(body), ref.bodySign(body, KEY));
+    const v = k.verifyKit(headers, body, KEY, { now: Number(ts) });
+    assert.deepStrictEqual(v.notification, JSON.parse(body.toString('utf8')));
+    const mv = m.verify({ method: 'POST', headers, body }, { nowMs: Number(ts), store });
+    assert.equal(mv.notification.x, 'é');
+    assert.equal(store.size, 1);
+  }
+});
