@@ -59,7 +59,7 @@ step ".wasm size"
 WASM=bindings-wasm/pkg/wasm/koosign_wasm_bg.wasm
 SIZE=$(stat -c %s "$WASM")
 # Issue 14: "keep it under 150 KB", read as 150,000 bytes (the module is
-# 147,310 bytes since the allocator became lol_alloc's free list).
+# 146,888 bytes since the allocator became lol_alloc's free list).
 LIMIT=150000
 echo "$WASM: $SIZE bytes ($((SIZE / 1024)) KiB; limit $LIMIT bytes)"
 if [ "$SIZE" -ge "$LIMIT" ]; then

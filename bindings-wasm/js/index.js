@@ -164,6 +164,15 @@ let argMem = null;
 let argBuf = null; // Buffer over the bytes region
 let argLens = null; // Uint32Array over the lengths region
 
+/** Writes one Uint8Array into the arena (what pack([bytes]) does); returns 1. */
+function packBytes(b) {
+  // Anything to set up first (room, the lengths region, views after growth): pack does it.
+  if (argMem === null || argBuf.length === 0 || b.byteLength + 1 > argCap || argCountCap === 0) return pack([b]);
+  argBuf.set(b, 0);
+  argLens[0] = b.byteLength;
+  return 1;
+}
+
 /** Writes `items` (strings as UTF-8, Uint8Arrays as they are) into the arena; returns their count. */
 function pack(items) {
   let max = 1;
@@ -457,7 +466,7 @@ function put(o, key, v) {
 /** A verified body as the natural object, from the core's parser and walker. */
 function notificationOf(body, verified = false) {
   try {
-    return buildJson(outText(wasm.walk_notification(pack([body]), verified)), 0);
+    return buildJson(outText(wasm.walk_notification(packBytes(body), verified)), 0);
   } catch (e) {
     throw translate(e);
   }
@@ -802,7 +811,7 @@ function v2Inner(body, accessKey) {
 /** The Body-Sign header value for the exact response bytes. */
 function bodySign(body, accessKey) {
   try {
-    return outText(contextFor(str(accessKey, 'accessKey')).body_sign(pack([bytes(body)])));
+    return outText(contextFor(str(accessKey, 'accessKey')).body_sign(packBytes(bytes(body))));
   } catch (e) {
     throw translate(e);
   }
@@ -1366,7 +1375,7 @@ class Merchant {
   bodySign(body, keyIndex = 0) {
     if (keyIndex !== 0) return bodySign(body, this.#key(keyIndex));
     try {
-      return outText(this.#h.body_sign(pack([bytes(body)])));
+      return outText(this.#h.body_sign(packBytes(bytes(body))));
     } catch (e) {
       throw translate(e);
     }

@@ -152,6 +152,18 @@ fn with_args<T>(n: u32, min: usize, f: impl FnOnce(&[&[u8]]) -> R<T>) -> R<T> {
     })
 }
 
+/// [`with_args`] for a call of one argument (no list of arguments built).
+fn with_arg<T>(n: u32, f: impl FnOnce(&[u8]) -> R<T>) -> R<T> {
+    ARGS.with(|a| {
+        let a = a.borrow();
+        let first = match a.1.get(..n as usize) {
+            Some(&[l, ..]) => l as usize,
+            _ => return Err(js_err(Error::MalformedEncoding("argument count"))),
+        };
+        f(a.0.get(..first).ok_or_else(|| js_err(Error::MalformedEncoding("argument lengths")))?)
+    })
+}
+
 /// An argument as text (JavaScript wrote it with `Buffer#write`: valid UTF-8).
 fn text(b: &[u8]) -> R<&str> {
     core::str::from_utf8(b).map_err(|_| js_err(Error::MalformedEncoding("not UTF-8")))
@@ -472,17 +484,17 @@ pub fn parse_form(query: &str) -> R<String> {
 /// (`verified`: a body [`Merchant::verify`] accepted, whose parse is not repeated.)
 #[wasm_bindgen]
 pub fn walk_notification(n: u32, verified: bool) -> R<u32> {
-    with_args(n, 1, |a| {
+    with_arg(n, |body| {
         // The notification rules first (its one MalformedEncoding, or
         // InputTooLarge over 1 MiB), then the events; `verified`: the body
         // passed Merchant::verify, which parsed it already.
         if !verified {
-            koosign::Notification::parse(a[0]).map_err(js_err)?;
+            koosign::Notification::parse(body).map_err(js_err)?;
         }
         OUT.with(|o| {
             let out = &mut *o.borrow_mut();
             out.clear();
-            koosign::walk_json(a[0], &mut Tape(out)).map_err(js_err)?;
+            koosign::walk_json(body, &mut Tape(out)).map_err(js_err)?;
             Ok(out.len() as u32)
         })
     })
@@ -819,8 +831,8 @@ impl MerchantHandle {
     /// S1 through the context ([`Merchant::verify_v1_query`]). Argument:
     /// query (or URL). Leaves [`v1_result`]'s text; returns its length.
     pub fn verify_v1_query(&self, n: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<u32> {
-        with_args(n, 1, |a| {
-            let query = koosign::query_of(text(a[0])?);
+        with_arg(n, |q| {
+            let query = koosign::query_of(text(q)?);
             let mut scratch = vec![0u8; koosign::v1::query_scratch_len(query.len())];
             let v = self.m.verify_v1_query(query, now_ms as u64, Self::replay(store), &mut scratch).map_err(js_err)?;
             Ok(v1_result(&v))
@@ -910,7 +922,7 @@ impl MerchantHandle {
     /// [`Merchant::sign_answer`] over the exact bytes. Argument: body.
     /// Leaves the `Body-Sign` value in the result arena.
     pub fn body_sign(&self, n: u32) -> R<u32> {
-        with_args(n, 1, |a| Ok(out(self.m.body_sign(a[0]).as_str())))
+        with_arg(n, |body| Ok(out(self.m.body_sign(body).as_str())))
     }
 
     /// [`Merchant::respond_for`] with the key at `key_index` (the verified
