@@ -58,12 +58,9 @@ node bindings-wasm/bench.mjs --quick
 step ".wasm size"
 WASM=bindings-wasm/pkg/wasm/koosign_wasm_bg.wasm
 SIZE=$(stat -c %s "$WASM")
-# Issue 14: "keep it under 150 KB". Until this round the check read that as
-# 150,000 bytes; it now reads it as 150 KiB (153,600 bytes): after the
-# performance round the .wasm is 152,656 bytes. This is a loosened check,
-# recorded as such in the closing note and CHANGELOG; issue 14 stays open
-# until the .wasm is back under 150,000 bytes or the budget is confirmed.
-LIMIT=153600
+# Issue 14: "keep it under 150 KB", read as 150,000 bytes (the module is
+# 146,888 bytes since the allocator became lol_alloc's free list).
+LIMIT=150000
 echo "$WASM: $SIZE bytes ($((SIZE / 1024)) KiB; limit $LIMIT bytes)"
 if [ "$SIZE" -ge "$LIMIT" ]; then
   echo "the .wasm is over its size budget" >&2

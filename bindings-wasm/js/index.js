@@ -138,7 +138,7 @@ function answerOut(len) {
 // ---------------------------------------------------------------------------
 // Argument translation
 
-const [DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS, V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS, MAX_NOTIFICATION_BODY, DEFAULT_NONCE_CAPACITY] =
+const [DEFAULT_WINDOW_MS, MAX_WIRE_LEN, MAX_PLAINTEXT_LEN, IV_LEN, MAX_NONCE_LEN, MAX_PARAMS, V1_DEFAULT_WINDOW_MS, APIG_DEFAULT_WINDOW_MS, MAX_NOTIFICATION_BODY, DEFAULT_NONCE_CAPACITY, MAX_KEYS] =
   wasm.constants();
 const WINDOW_DEFAULT = -1;
 const WINDOW_NONE = -2;
@@ -164,6 +164,15 @@ let argMem = null;
 let argBuf = null; // Buffer over the bytes region
 let argLens = null; // Uint32Array over the lengths region
 
+/** Writes one Uint8Array into the arena (what pack([bytes]) does); returns 1. */
+function packBytes(b) {
+  // Anything to set up first (room, the lengths region, views after growth): pack does it.
+  if (argMem === null || argBuf.length === 0 || b.byteLength + 1 > argCap || argCountCap === 0) return pack([b]);
+  argBuf.set(b, 0);
+  argLens[0] = b.byteLength;
+  return 1;
+}
+
 /** Writes `items` (strings as UTF-8, Uint8Arrays as they are) into the arena; returns their count. */
 function pack(items) {
   let max = 1;
@@ -181,8 +190,9 @@ function pack(items) {
     argLensPtr = wasm.args_lens(argCountCap);
     argMem = null;
   }
-  if (argMem !== memory.buffer) {
-    // A grown memory has a new buffer (the old views are detached).
+  // A grown memory has a new buffer and detaches the old one, whose views
+  // then have length 0 (cheaper to test than reading memory.buffer).
+  if (argMem === null || argBuf.length === 0) {
     argMem = memory.buffer;
     argBuf = Buffer.from(argMem, argBytesPtr, argCap);
     argLens = new Uint32Array(argMem, argLensPtr, argCountCap);
@@ -190,15 +200,35 @@ function pack(items) {
   let off = 0;
   for (let i = 0; i < items.length; i++) {
     const x = items[i];
-    let n;
-    if (typeof x === 'string') {
-      n = argBuf.write(x, off);
-    } else {
+    if (typeof x !== 'string') {
       argBuf.set(x, off);
-      n = x.byteLength;
+      argLens[i] = x.byteLength;
+      off += x.byteLength;
+      continue;
     }
-    argLens[i] = n;
-    off += n;
+    // A run of strings is written with one native call: when the UTF-8
+    // bytes written equal the UTF-16 units given, every string was ASCII
+    // (any other character takes more bytes than units), so each one's
+    // length is its byte count. Otherwise the run is written again one by one.
+    let j = i;
+    let run = '';
+    let units = 0;
+    for (; j < items.length && typeof items[j] === 'string'; j++) {
+      run += items[j];
+      units += items[j].length;
+    }
+    const n = argBuf.write(run, off);
+    if (n === units) {
+      for (let q = i; q < j; q++) argLens[q] = items[q].length;
+      off += n;
+    } else {
+      for (let q = i; q < j; q++) {
+        const m = argBuf.write(items[q], off);
+        argLens[q] = m;
+        off += m;
+      }
+    }
+    i = j - 1;
   }
   return items.length;
 }
@@ -372,63 +402,71 @@ function storeHandle(store) {
 /** The value the tape of src/lib.rs `Tape` describes, from offset `i`. */
 function buildJson(t, i) {
   const stack = [];
-  let cur;
+  let cur; // the open object or array (undefined at the top)
+  let isArray = false;
   let key;
   let root;
-  const piece = () => {
-    const n = (t.charCodeAt(i) << 15) | t.charCodeAt(i + 1);
-    const v = t.slice(i + 2, i + 2 + n);
-    i += 2 + n;
-    return v;
-  };
-  const put = (v) => {
-    if (cur === undefined) root = v;
-    else if (Array.isArray(cur)) cur.push(v);
-    else if (key === '__proto__') Object.defineProperty(cur, key, { value: v, writable: true, enumerable: true, configurable: true });
-    else cur[key] = v;
-  };
   while (i < t.length) {
     const c = t.charCodeAt(i++);
+    let v;
     switch (c) {
       case 0x7b: // {
       case 0x5b: { // [
         const o = c === 0x7b ? {} : [];
-        put(o);
-        stack.push(cur, key);
+        if (cur === undefined) root = o;
+        else if (isArray) cur.push(o);
+        else put(cur, key, o);
+        stack.push(cur, key, isArray);
         cur = o;
-        break;
+        isArray = c === 0x5b;
+        continue;
       }
       case 0x7d: // }
       case 0x5d: // ]
+        isArray = stack.pop();
         key = stack.pop();
         cur = stack.pop();
+        continue;
+      case 0x6b: { // k: the member name as a piece
+        const n = (t.charCodeAt(i) << 15) | t.charCodeAt(i + 1);
+        key = t.slice(i + 2, i + 2 + n);
+        i += 2 + n;
+        continue;
+      }
+      case 0x73: // s: a string as a piece
+      case 0x6e: { // n: RFC 8259 number text as a piece, read as a double (as JSON.parse would)
+        const n = (t.charCodeAt(i) << 15) | t.charCodeAt(i + 1);
+        v = t.slice(i + 2, i + 2 + n);
+        i += 2 + n;
+        if (c === 0x6e) v = Number(v);
         break;
-      case 0x6b: // k
-        key = piece();
-        break;
-      case 0x73: // s
-        put(piece());
-        break;
-      case 0x6e: // n: RFC 8259 number text, read as a double (as JSON.parse would)
-        put(Number(piece()));
-        break;
+      }
       case 0x74:
-        put(true);
+        v = true;
         break;
       case 0x66:
-        put(false);
+        v = false;
         break;
       default: // z
-        put(null);
+        v = null;
     }
+    if (cur === undefined) root = v;
+    else if (isArray) cur.push(v);
+    else put(cur, key, v);
   }
   return root;
+}
+
+/** Sets member `key` of `o` as an own data property (`__proto__` included, as JSON.parse does). */
+function put(o, key, v) {
+  if (key === '__proto__') Object.defineProperty(o, key, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[key] = v;
 }
 
 /** A verified body as the natural object, from the core's parser and walker. */
 function notificationOf(body, verified = false) {
   try {
-    return buildJson(outText(wasm.walk_notification(pack([body]), verified)), 0);
+    return buildJson(outText(wasm.walk_notification(packBytes(body), verified)), 0);
   } catch (e) {
     throw translate(e);
   }
@@ -445,6 +483,9 @@ function notificationOf(body, verified = false) {
 const CONTEXTS = new Map();
 const MAX_CONTEXTS = 8;
 
+/** The last one-key context contextFor returned (`key` undefined: none). */
+const last = { key: undefined, v2: 0, v1: 0, licence: 0, h: undefined };
+
 function keysId(keys) {
   if (typeof keys === 'string') return `${keys.length}:${keys}`;
   let id = '';
@@ -454,9 +495,12 @@ function keysId(keys) {
 
 /** The context for `keys` with windows (ms, or POLICY_DEFAULT / POLICY_UNCHECKED). */
 function contextFor(keys, v2 = POLICY_DEFAULT, v1 = POLICY_DEFAULT, licence = POLICY_DEFAULT) {
+  // The last one-key context again (strings are immutable: the same key
+  // and windows are the same context), without building its id.
+  if (typeof keys === 'string' && keys === last.key && v2 === last.v2 && v1 === last.v1 && licence === last.licence) return last.h;
   const id = `${v2},${v1},${licence}|${keysId(keys)}`;
   let h = CONTEXTS.get(id);
-  if (h !== undefined) return h;
+  if (h !== undefined) return remember(keys, v2, v1, licence, h);
   try {
     h = new wasm.MerchantHandle(pack(keyList(keys)), v2, v1, licence);
   } catch (e) {
@@ -465,9 +509,21 @@ function contextFor(keys, v2 = POLICY_DEFAULT, v1 = POLICY_DEFAULT, licence = PO
   if (CONTEXTS.size >= MAX_CONTEXTS) {
     const [oldId, old] = CONTEXTS.entries().next().value;
     CONTEXTS.delete(oldId);
+    if (old === last.h) last.key = undefined;
     old.free();
   }
   CONTEXTS.set(id, h);
+  return remember(keys, v2, v1, licence, h);
+}
+
+function remember(keys, v2, v1, licence, h) {
+  if (typeof keys === 'string') {
+    last.key = keys;
+    last.v2 = v2;
+    last.v1 = v1;
+    last.licence = licence;
+    last.h = h;
+  }
   return h;
 }
 
@@ -486,7 +542,8 @@ let outBuf = null; // Buffer over the whole memory, for in-place decoding
 
 /** The text a hot verifier left in the result arena (`len` UTF-8 bytes). */
 function outText(len) {
-  if (outMem !== memory.buffer) {
+  if (outMem === null || outBuf.length === 0) {
+    // First use, or the memory grew (the old buffer is detached: see pack).
     outMem = memory.buffer;
     outBuf = Buffer.from(outMem);
   }
@@ -573,12 +630,13 @@ class VerifiedV2 {
   constructor(r, body, accessKeys, protocol) {
     this.protocol = protocol;
     /** Index into the access keys given of the one that matched. */
-    this.keyIndex = r[0];
+    // r = timestampMs * MAX_KEYS + keyIndex (src/lib.rs v2_result).
+    this.keyIndex = r % MAX_KEYS;
     /** The request's timestamp, Unix ms. */
-    this.timestampMs = r[1];
+    this.timestampMs = (r - this.keyIndex) / MAX_KEYS;
     /** The exact body bytes that were verified. */
     this.body = body;
-    this.#key = typeof accessKeys === 'string' ? accessKeys : accessKeys[r[0]];
+    this.#key = typeof accessKeys === 'string' ? accessKeys : accessKeys[this.keyIndex];
   }
   /** The body as UTF-8 text. */
   get text() {
@@ -753,7 +811,7 @@ function v2Inner(body, accessKey) {
 /** The Body-Sign header value for the exact response bytes. */
 function bodySign(body, accessKey) {
   try {
-    return outText(contextFor(str(accessKey, 'accessKey')).body_sign(pack([bytes(body)])));
+    return outText(contextFor(str(accessKey, 'accessKey')).body_sign(packBytes(bytes(body))));
   } catch (e) {
     throw translate(e);
   }
@@ -1063,43 +1121,48 @@ const REPLAY_STORE = 0;
 const REPLAY_DEFERRED = 1;
 const REPLAY_UNCHECKED = 2;
 
-function piece(t, i) {
-  const n = pieceLen(t, i);
-  return [t.slice(i + 2, i + 2 + n), i + 2 + n];
-}
-
 /** A verified, fresh, first-seen notification (Merchant#verify). */
 class MerchantVerified {
   #merchant;
   #notification;
   constructor(t, req, body, merchant) {
-    const f = t.split(':', 5);
-    let at = f.reduce((n, x) => n + x.length + 1, 0);
+    // `protocol:activity:keyIndex:timestampMs:replayExpiresMs:` (src/lib.rs MerchantHandle::verify).
+    const c0 = t.indexOf(':');
+    const c1 = t.indexOf(':', c0 + 1);
+    const c2 = t.indexOf(':', c1 + 1);
+    const c3 = t.indexOf(':', c2 + 1);
+    const c4 = t.indexOf(':', c3 + 1);
     /** 'v1' (S1), 'v1json' (S1b), 'v2' (S2) or 'kit' (S2b): the core's detection. */
-    this.protocol = f[0];
+    this.protocol = t.slice(0, c0);
     /** The activity, validated by the core with its required fields. */
-    this.activity = f[1];
+    this.activity = t.slice(c0 + 1, c1);
     /** Index into the context's access keys of the one that matched. */
-    this.keyIndex = Number(f[2]);
+    this.keyIndex = Number(t.slice(c1 + 1, c2));
     /** The request's timestamp, Unix ms. */
-    this.timestampMs = Number(f[3]);
+    this.timestampMs = Number(t.slice(c2 + 1, c3));
     /** Until when (Unix ms) the replay key must be remembered. */
-    this.replayExpiresMs = Number(f[4]);
-    const [key, next] = piece(t, at);
+    this.replayExpiresMs = Number(t.slice(c3 + 1, c4));
+    let i = c4 + 1;
+    let n = pieceLen(t, i);
     /** The key a replay store records (`v1:` + token for V1, the nonce for V2), the core's. */
-    this.replayKey = key;
+    this.replayKey = t.slice(i + 2, i + 2 + n);
+    i += 2 + n;
     /** The exact body bytes (empty for an S1 GET). */
     this.body = body;
-    if (t[next] === 'P') {
+    if (t.charCodeAt(i) === 0x50) {
+      // 'P': the V1 parameters as pieces (name, value, …).
       const params = {};
-      for (let i = next + 1; i < t.length; ) {
-        const [name, j] = piece(t, i);
-        const [value, k] = piece(t, j);
+      for (i++; i < t.length; ) {
+        n = pieceLen(t, i);
+        const name = t.slice(i + 2, i + 2 + n);
+        i += 2 + n;
+        n = pieceLen(t, i);
+        const value = t.slice(i + 2, i + 2 + n);
+        i += 2 + n;
         if (!Object.prototype.hasOwnProperty.call(params, name)) {
           if (name === '__proto__') Object.defineProperty(params, name, { value, writable: true, enumerable: true, configurable: true });
           else params[name] = value;
         }
-        i = k;
       }
       this.#notification = params;
     }
@@ -1312,7 +1375,7 @@ class Merchant {
   bodySign(body, keyIndex = 0) {
     if (keyIndex !== 0) return bodySign(body, this.#key(keyIndex));
     try {
-      return outText(this.#h.body_sign(pack([bytes(body)])));
+      return outText(this.#h.body_sign(packBytes(bytes(body))));
     } catch (e) {
       throw translate(e);
     }
