@@ -62,6 +62,7 @@ pub mod answer;
 pub mod apig;
 mod apig_size;
 pub mod body_sign;
+mod codec;
 pub mod detect;
 mod encoding;
 mod error;

@@ -211,6 +211,9 @@ impl Keyed for KeyedKey {
         // Copied from a `&str` in `new`: always UTF-8.
         core::str::from_utf8(&self.key[..self.len]).unwrap_or("")
     }
+    fn key_bytes(&self) -> &[u8] {
+        &self.key[..self.len]
+    }
     fn mac(&self) -> HmacSha256 {
         self.mac.clone()
     }

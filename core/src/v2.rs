@@ -6,7 +6,7 @@ use crate::encoding::{hex32_lower, hex32_upper, hex_decode_32_public, FixedText}
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::parse_form;
-use crate::mac::{check_keys, finish, hmac, match_keys, Keyed, OneShotKey};
+use crate::mac::{check_keys, finish, hmac, match_keys, update_joined, Keyed, OneShotKey, BLOCK};
 use crate::merchant::Replay;
 use crate::notification::Notification;
 use crate::time::{parse_unix_ms, Freshness, DEFAULT_WINDOW_MS};
@@ -94,19 +94,34 @@ pub fn v2_inner(body: &[u8], access_key: &str) -> FixedText<64> {
 }
 
 /// The S2 / S2b MAC under one keyed access key (the one-shot functions key
-/// it per call, the merchant context holds it precomputed).
+/// it per call, the merchant context holds it precomputed): the message
+/// `key ‖ nonce ‖ timestamp ‖ tail` (tail: S2 the inner hex, S2b the body)
+/// absorbed in as few updates as possible ([`update_joined`]). A key of a
+/// block or more starts from the state that has absorbed it
+/// ([`Keyed::mac_after_key`], a compression saved in the context); a
+/// shorter one is staged with the nonce and the timestamp.
 pub(crate) fn v2_mac(scheme: V2Scheme, key: &impl Keyed, body: &[u8], nonce: &str, timestamp: &str) -> [u8; 32] {
-    let mut mac = key.mac_after_key();
-    mac.update(nonce.as_bytes());
-    mac.update(timestamp.as_bytes());
-    match scheme {
+    let inner_hex;
+    let tail: &[u8] = match scheme {
         V2Scheme::Query => {
             let mut inner = key.mac();
             inner.update(body);
-            mac.update(&hex32_lower(&finish(inner)));
+            inner_hex = hex32_lower(&finish(inner));
+            &inner_hex
         }
-        V2Scheme::Headers => mac.update(body),
-    }
+        V2Scheme::Headers => body,
+    };
+    let parts = [nonce.as_bytes(), timestamp.as_bytes()];
+    let k = key.key_bytes();
+    let mac = if k.len() >= BLOCK {
+        let mut mac = key.mac_after_key();
+        update_joined(&mut mac, k.len(), &[], &parts, tail);
+        mac
+    } else {
+        let mut mac = key.mac();
+        update_joined(&mut mac, 0, k, &parts, tail);
+        mac
+    };
     finish(mac)
 }
 
