@@ -60,8 +60,8 @@ pub(crate) fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
     finish(m)
 }
 
-/// Bytes staged by [`update_joined`] before one `update` (five SHA-256 blocks).
-const STAGE: usize = 5 * BLOCK;
+/// Bytes staged by [`update_joined`] before one `update` (four SHA-256 blocks).
+const STAGE: usize = 4 * BLOCK;
 
 /// Absorbs `secret ‖ parts… ‖ tail` into `mac`, exactly as one `update`
 /// of their concatenation would (HMAC is a stream: how a message is cut into
@@ -238,24 +238,27 @@ pub(crate) fn match_any<const N: usize>(
     match_keys(keys.iter().copied(), received, |k| expected(k))
 }
 
-/// Constant-time equality (length is not secret): `subtle`'s comparison
-/// eight bytes at a time (one `u64` `ct_eq` per word instead of one per
-/// byte), the tail byte by byte.
+/// Constant-time equality (length is not secret): the differences of all
+/// bytes folded eight at a time into one word without a branch, then one
+/// `subtle` comparison of that word with zero.
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
     let (wa, wb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let mut eq = wa.remainder().ct_eq(wb.remainder());
+    let mut diff = 0u64;
+    for (x, y) in wa.remainder().iter().zip(wb.remainder()) {
+        diff |= u64::from(x ^ y);
+    }
     for (x, y) in wa.zip(wb) {
         let word = |c: &[u8]| {
             let mut w = [0u8; 8];
             w.copy_from_slice(c);
             u64::from_le_bytes(w)
         };
-        eq &= word(x).ct_eq(&word(y));
+        diff |= word(x) ^ word(y);
     }
-    bool::from(eq)
+    bool::from(diff.ct_eq(&0))
 }
 
 /// Public constant-time comparison of two signatures or tokens, for code
