@@ -235,42 +235,89 @@ pub fn query_of(url_or_query: &str) -> &str {
     }
 }
 
+// The WebAssembly build keeps the library codecs (base16ct, base64ct),
+// which it links anyway, for its size budget (bindings-wasm); elsewhere the
+// core's own 32-byte codecs (crate::codec), faster, the same bytes and
+// verdicts (the equivalence tests below).
+
 /// Upper-case hex of 32 bytes, constant-time ([`crate::codec::hex_upper_32`]:
 /// the bytes of `base16ct::upper`).
 pub(crate) fn hex32_upper(bytes: &[u8; 32]) -> [u8; 64] {
-    crate::codec::hex_upper_32(bytes)
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::hex_upper_32(bytes);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 64];
+        let _ = base16ct::upper::encode(bytes, &mut out);
+        out
+    }
 }
 
 /// Lower-case hex of 32 bytes, constant-time ([`crate::codec::hex_lower_32`]:
 /// the bytes of `base16ct::lower`).
 pub(crate) fn hex32_lower(bytes: &[u8; 32]) -> [u8; 64] {
-    crate::codec::hex_lower_32(bytes)
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::hex_lower_32(bytes);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 64];
+        let _ = base16ct::lower::encode(bytes, &mut out);
+        out
+    }
 }
 
 /// Standard Base64 of 32 bytes (44 characters), constant-time
 /// ([`crate::codec::b64_encode_32`]: the bytes of `base64ct`).
 pub(crate) fn b64_32(bytes: &[u8; 32]) -> [u8; 44] {
-    crate::codec::b64_encode_32(bytes)
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::b64_encode_32(bytes);
+    #[cfg(target_arch = "wasm32")]
+    {
+        use base64ct::Encoding;
+        let mut out = [0u8; 44];
+        let _ = base64ct::Base64::encode(bytes, &mut out);
+        out
+    }
 }
 
 /// Standard Base64 of 32 bytes that are published as they are (a
 /// signature the caller sends out): table-driven, so *not* constant-time;
 /// never for a value compared against a received one (use [`b64_32`])
-/// ([`crate::codec::b64_encode_32_public`]; one implementation in the
-/// WebAssembly build too).
+/// ([`crate::codec::b64_encode_32_public`]; the WebAssembly build: the
+/// constant-time [`b64_32`]).
 pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
-    crate::codec::b64_encode_32_public(bytes)
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::b64_encode_32_public(bytes);
+    #[cfg(target_arch = "wasm32")]
+    b64_32(bytes)
 }
 
 /// The 32 bytes a *received* (public) Base64 text encodes, if it is the
 /// canonical Standard Base64 of 32 bytes (44 characters, one `=`, zero
 /// trailing bits), else `None` ([`crate::codec::b64_decode_32`]; not
-/// constant-time in its length check: the input is the sender's). Since
-/// every 32 bytes have exactly one canonical encoding, `decode(s) ==
-/// Some(m)` exactly when `s == b64_32(m)`: a verifier may compare the raw
-/// MAC instead of encoding it.
+/// constant-time: the input is the sender's). Since every 32 bytes have
+/// exactly one canonical encoding, `decode(s) == Some(m)` exactly when
+/// `s == b64_32(m)`: a verifier may compare the raw MAC instead of
+/// encoding it.
 pub(crate) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
-    crate::codec::b64_decode_32(s)
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::b64_decode_32(s);
+    // The WebAssembly build: decoded with base64ct, then accepted only if
+    // it is the canonical encoding (re-encoded, compared): the same verdict.
+    #[cfg(target_arch = "wasm32")]
+    {
+        use base64ct::Encoding;
+        if s.len() != 44 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        let decoded = matches!(base64ct::Base64::decode(s, &mut out), Ok(d) if d.len() == 32);
+        if decoded && b64_32(&out)[..] == *s {
+            Some(out)
+        } else {
+            None
+        }
+    }
 }
 
 /// A fixed-size ASCII text (a signature, a token, a header value) that
