@@ -116,23 +116,14 @@ const fn hex_val(b: u8) -> Option<u8> {
 /// case), else `None`. Not constant-time (the input is the sender's): the
 /// verdict of comparing its bytes with an expected MAC is that of decoding
 /// it with `base16ct::mixed` and comparing, without encoding the MAC.
+/// Eight digits at a time ([`crate::codec::hex_decode_32`]).
 pub(crate) fn hex_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    // One table load per digit, the validity folded without branches (16
-    // and over: not a hex digit), so the loop vectorises.
-    let mut bad = 0u8;
-    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
-        let (hi, lo) = (HEX_DIGIT[pair[0] as usize], HEX_DIGIT[pair[1] as usize]);
-        bad |= hi | lo;
-        *o = (hi << 4) | (lo & 15);
-    }
-    (bad < 16).then_some(out)
+    crate::codec::hex_decode_32(s)
 }
 
-/// The value of each byte as a hex digit (either case), 0xFF for others.
+/// The value of each byte as a hex digit (either case), 0xFF for others
+/// (the table of the former decoder, kept as the tests' oracle).
+#[cfg(test)]
 const HEX_DIGIT: [u8; 256] = {
     let mut t = [0xFFu8; 256];
     let mut b = 0;
@@ -244,88 +235,88 @@ pub fn query_of(url_or_query: &str) -> &str {
     }
 }
 
-/// Upper-case hex of 32 bytes.
+// The WebAssembly build keeps the library codecs (base16ct, base64ct),
+// which it links anyway, for its size budget (bindings-wasm); elsewhere the
+// core's own 32-byte codecs (crate::codec), faster, the same bytes and
+// verdicts (the equivalence tests below).
+
+/// Upper-case hex of 32 bytes, constant-time ([`crate::codec::hex_upper_32`]:
+/// the bytes of `base16ct::upper`).
 pub(crate) fn hex32_upper(bytes: &[u8; 32]) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    // Cannot fail: the buffer is exactly twice the input.
-    let _ = base16ct::upper::encode(bytes, &mut out);
-    out
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::hex_upper_32(bytes);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 64];
+        let _ = base16ct::upper::encode(bytes, &mut out);
+        out
+    }
 }
 
-/// Lower-case hex of 32 bytes.
+/// Lower-case hex of 32 bytes, constant-time ([`crate::codec::hex_lower_32`]:
+/// the bytes of `base16ct::lower`).
 pub(crate) fn hex32_lower(bytes: &[u8; 32]) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    let _ = base16ct::lower::encode(bytes, &mut out);
-    out
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::hex_lower_32(bytes);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let mut out = [0u8; 64];
+        let _ = base16ct::lower::encode(bytes, &mut out);
+        out
+    }
 }
 
-/// Standard Base64 of 32 bytes (44 characters).
+/// Standard Base64 of 32 bytes (44 characters), constant-time
+/// ([`crate::codec::b64_encode_32`]: the bytes of `base64ct`).
 pub(crate) fn b64_32(bytes: &[u8; 32]) -> [u8; 44] {
-    use base64ct::Encoding;
-    let mut out = [0u8; 44];
-    let _ = base64ct::Base64::encode(bytes, &mut out);
-    out
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::b64_encode_32(bytes);
+    #[cfg(target_arch = "wasm32")]
+    {
+        use base64ct::Encoding;
+        let mut out = [0u8; 44];
+        let _ = base64ct::Base64::encode(bytes, &mut out);
+        out
+    }
 }
 
 /// Standard Base64 of 32 bytes that are published as they are (a
 /// signature the caller sends out): table-driven, so *not* constant-time;
-/// never for a value compared against a received one (use [`b64_32`]).
-#[cfg(target_arch = "wasm32")]
+/// never for a value compared against a received one (use [`b64_32`])
+/// ([`crate::codec::b64_encode_32_public`]; the WebAssembly build: the
+/// constant-time [`b64_32`]).
 pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
-    // The WebAssembly build keeps one Base64 implementation (its size
-    // budget, bindings-wasm); the output is the same bytes.
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::b64_encode_32_public(bytes);
+    #[cfg(target_arch = "wasm32")]
     b64_32(bytes)
-}
-
-/// See the WebAssembly variant above; the table-driven encoder elsewhere.
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
-    use base64::Engine;
-    let mut out = [0u8; 44];
-    // Cannot fail: 32 bytes are exactly 44 characters.
-    let _ = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out);
-    out
 }
 
 /// The 32 bytes a *received* (public) Base64 text encodes, if it is the
 /// canonical Standard Base64 of 32 bytes (44 characters, one `=`, zero
-/// trailing bits), else `None`. Table-driven (fast, not constant-time: the
-/// input is the sender's). Since every 32 bytes have exactly one canonical
-/// encoding, `decode(s) == Some(m)` exactly when `s == b64_32(m)`: a
-/// verifier may compare the raw MAC instead of encoding it.
-#[cfg(target_arch = "wasm32")]
+/// trailing bits), else `None` ([`crate::codec::b64_decode_32`]; not
+/// constant-time: the input is the sender's). Since every 32 bytes have
+/// exactly one canonical encoding, `decode(s) == Some(m)` exactly when
+/// `s == b64_32(m)`: a verifier may compare the raw MAC instead of
+/// encoding it.
 pub(crate) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
-    // The WebAssembly build keeps one Base64 implementation (its size
-    // budget): decoded with base64ct, then accepted only if it is the
-    // canonical encoding (re-encoded, compared), the same verdict as below.
-    use base64ct::Encoding;
-    if s.len() != 44 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    let decoded = matches!(base64ct::Base64::decode(s, &mut out), Ok(d) if d.len() == 32);
-    if decoded && b64_32(&out)[..] == *s {
-        Some(out)
-    } else {
-        None
-    }
-}
-
-/// See the WebAssembly variant above; table-driven elsewhere.
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
-    use base64::Engine;
-    if s.len() != 44 {
-        return None;
-    }
-    let mut out = [0u8; 33];
-    match base64::engine::general_purpose::STANDARD.decode_slice(s, &mut out) {
-        Ok(32) => {
-            let mut m = [0u8; 32];
-            m.copy_from_slice(&out[..32]);
-            Some(m)
+    #[cfg(not(target_arch = "wasm32"))]
+    return crate::codec::b64_decode_32(s);
+    // The WebAssembly build: decoded with base64ct, then accepted only if
+    // it is the canonical encoding (re-encoded, compared): the same verdict.
+    #[cfg(target_arch = "wasm32")]
+    {
+        use base64ct::Encoding;
+        if s.len() != 44 {
+            return None;
         }
-        _ => None,
+        let mut out = [0u8; 32];
+        let decoded = matches!(base64ct::Base64::decode(s, &mut out), Ok(d) if d.len() == 32);
+        if decoded && b64_32(&out)[..] == *s {
+            Some(out)
+        } else {
+            None
+        }
     }
 }
 
@@ -446,6 +437,210 @@ mod tests {
                 assert_eq!(b64_decode_32_public(&b64_32(&d)), Some(d));
             }
             assert_eq!(b64_decode_32_public(&s[..43]), None);
+        }
+    }
+
+    /// The codecs before issue 14's SWAR rewrite (crate::codec), kept as
+    /// the oracles of the equivalence tests below.
+    mod oracle {
+        use super::super::HEX_DIGIT;
+
+        pub(super) fn hex_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
+            if s.len() != 64 {
+                return None;
+            }
+            let mut out = [0u8; 32];
+            let mut bad = 0u8;
+            for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+                let (hi, lo) = (HEX_DIGIT[pair[0] as usize], HEX_DIGIT[pair[1] as usize]);
+                bad |= hi | lo;
+                *o = (hi << 4) | (lo & 15);
+            }
+            (bad < 16).then_some(out)
+        }
+
+        pub(super) fn hex32_upper(bytes: &[u8; 32]) -> [u8; 64] {
+            let mut out = [0u8; 64];
+            let _ = base16ct::upper::encode(bytes, &mut out);
+            out
+        }
+
+        pub(super) fn hex32_lower(bytes: &[u8; 32]) -> [u8; 64] {
+            let mut out = [0u8; 64];
+            let _ = base16ct::lower::encode(bytes, &mut out);
+            out
+        }
+
+        pub(super) fn b64_32(bytes: &[u8; 32]) -> [u8; 44] {
+            use base64ct::Encoding;
+            let mut out = [0u8; 44];
+            let _ = base64ct::Base64::encode(bytes, &mut out);
+            out
+        }
+
+        pub(super) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
+            use base64::Engine;
+            let mut out = [0u8; 44];
+            let _ = base64::engine::general_purpose::STANDARD.encode_slice(bytes, &mut out);
+            out
+        }
+
+        /// The former non-WebAssembly decoder (`base64`'s STANDARD).
+        pub(super) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
+            use base64::Engine;
+            if s.len() != 44 {
+                return None;
+            }
+            let mut out = [0u8; 33];
+            match base64::engine::general_purpose::STANDARD.decode_slice(s, &mut out) {
+                Ok(32) => {
+                    let mut m = [0u8; 32];
+                    m.copy_from_slice(&out[..32]);
+                    Some(m)
+                }
+                _ => None,
+            }
+        }
+
+        /// The former WebAssembly decoder (`base64ct`, then re-encoded).
+        pub(super) fn b64_decode_32_public_wasm(s: &[u8]) -> Option<[u8; 32]> {
+            use base64ct::Encoding;
+            if s.len() != 44 {
+                return None;
+            }
+            let mut out = [0u8; 32];
+            let decoded = matches!(base64ct::Base64::decode(s, &mut out), Ok(d) if d.len() == 32);
+            if decoded && b64_32(&out)[..] == *s {
+                Some(out)
+            } else {
+                None
+            }
+        }
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn byte(&mut self) -> u8 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (self.0 >> 56) as u8
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (u32::from_le_bytes([self.byte(), self.byte(), self.byte(), self.byte()]) as usize) % n
+        }
+    }
+
+    /// Bytes at and around every boundary the decoders test, and others.
+    const HOSTILE: &[u8] = b"/09:@AFGZ[`afgz{+=-_. \t\n\0\x7f\x80\xb0\xc1\xe6\xff";
+
+    fn hostile_text(r: &mut Rng, len: usize, alphabet: &[u8]) -> [u8; 72] {
+        let mut t = [0u8; 72];
+        for c in t[..len].iter_mut() {
+            *c = match r.below(4) {
+                0 => HOSTILE[r.below(HOSTILE.len())],
+                1 => r.byte(),
+                _ => alphabet[r.below(alphabet.len())],
+            };
+        }
+        t
+    }
+
+    #[test]
+    fn swar_encoders_equal_the_former_ones() {
+        let mut r = Rng(7);
+        for i in 0..20_000 {
+            let m: [u8; 32] = match i {
+                0 => [0; 32],
+                1 => [0xFF; 32],
+                2 => core::array::from_fn(|j| j as u8 * 8),
+                _ => core::array::from_fn(|_| r.byte()),
+            };
+            assert_eq!(super::hex32_lower(&m), oracle::hex32_lower(&m));
+            assert_eq!(super::hex32_upper(&m), oracle::hex32_upper(&m));
+            assert_eq!(b64_32(&m), oracle::b64_32(&m));
+            assert_eq!(super::b64_32_public(&m), oracle::b64_32_public(&m));
+        }
+    }
+
+    #[test]
+    fn swar_hex_decoder_equals_the_former_one_on_hostile_input() {
+        let digits = b"0123456789abcdefABCDEF";
+        let mut r = Rng(11);
+        // Every byte value at every position of a valid text.
+        let m: [u8; 32] = core::array::from_fn(|_| r.byte());
+        let good = oracle::hex32_lower(&m);
+        for at in 0..64 {
+            for v in 0..=255u8 {
+                let mut t = good;
+                t[at] = v;
+                assert_eq!(hex_decode_32_public(&t), oracle::hex_decode_32_public(&t), "{at} {v}");
+            }
+        }
+        // Random texts of every length around 64, mostly digits.
+        for _ in 0..200_000 {
+            let len = [64, 64, 64, 63, 65, 0, 1, 32, 72][r.below(9)];
+            let t = hostile_text(&mut r, len, digits);
+            let t = &t[..len];
+            assert_eq!(hex_decode_32_public(t), oracle::hex_decode_32_public(t), "{t:?}");
+        }
+        // Texts with every digit valid: mixed case.
+        for _ in 0..20_000 {
+            let t: [u8; 64] = core::array::from_fn(|_| digits[r.below(digits.len())]);
+            let d = hex_decode_32_public(&t);
+            assert!(d.is_some());
+            assert_eq!(d, oracle::hex_decode_32_public(&t));
+        }
+    }
+
+    #[test]
+    fn swar_b64_decoder_equals_the_former_ones_on_hostile_input() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut r = Rng(13);
+        let check = |t: &[u8]| {
+            let got = b64_decode_32_public(t);
+            assert_eq!(got, oracle::b64_decode_32_public(t), "{t:?}");
+            assert_eq!(got, oracle::b64_decode_32_public_wasm(t), "{t:?}");
+        };
+        for _ in 0..8 {
+            let m: [u8; 32] = core::array::from_fn(|_| r.byte());
+            let good = b64_32(&m);
+            // Every byte value at every position, and every pair of
+            // positions with a few values (the `=` and the last character).
+            for at in 0..44 {
+                for v in 0..=255u8 {
+                    let mut t = good;
+                    t[at] = v;
+                    check(&t);
+                }
+            }
+            for a in 40..44 {
+                for b in 40..44 {
+                    for (x, y) in [(b'=', b'='), (b'A', b'='), (b'=', b'A'), (b'B', b'B'), (b'/', b'+')] {
+                        let mut t = good;
+                        t[a] = x;
+                        t[b] = y;
+                        check(&t);
+                    }
+                }
+            }
+        }
+        // Every value of the 43rd character (the one with trailing bits).
+        for v in 0..=255u8 {
+            let mut t = b64_32(&[0x33; 32]);
+            t[42] = v;
+            check(&t);
+        }
+        for _ in 0..200_000 {
+            let len = [44, 44, 44, 43, 45, 0, 4, 72][r.below(8)];
+            let mut t = hostile_text(&mut r, len, alphabet);
+            if len == 44 && r.below(2) == 0 {
+                t[43] = b'=';
+            }
+            check(&t[..len]);
+        }
+        // Random canonical encodings are accepted.
+        for _ in 0..20_000 {
+            let m: [u8; 32] = core::array::from_fn(|_| r.byte());
+            assert_eq!(b64_decode_32_public(&b64_32(&m)), Some(m));
         }
     }
 }

@@ -62,6 +62,8 @@ pub mod answer;
 pub mod apig;
 mod apig_size;
 pub mod body_sign;
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+mod codec;
 pub mod detect;
 mod encoding;
 mod error;

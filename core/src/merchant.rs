@@ -171,8 +171,8 @@ impl Policy {
 
 /// One access key, precomputed (zeroized on drop).
 struct KeyedKey {
-    key: [u8; MAX_ACCESS_KEY_LEN],
-    len: usize,
+    /// The access key (its `&str` needs no UTF-8 check per request).
+    key: heapless::String<MAX_ACCESS_KEY_LEN>,
     /// HMAC-SHA256 keyed with the access key.
     mac: HmacSha256,
     /// The same, with the key's own bytes absorbed (S2/S2b start their
@@ -190,26 +190,25 @@ impl KeyedKey {
         if access_key.len() > MAX_ACCESS_KEY_LEN {
             return Err(Error::InputTooLarge { limit: MAX_ACCESS_KEY_LEN });
         }
-        let mut key = [0u8; MAX_ACCESS_KEY_LEN];
-        key[..access_key.len()].copy_from_slice(access_key.as_bytes());
+        let mut key = heapless::String::new();
+        key.push_str(access_key).map_err(|_| Error::InputTooLarge { limit: MAX_ACCESS_KEY_LEN })?;
         let mac = mac_new(access_key.as_bytes());
         let mut mac_after_key = mac.clone();
         mac_after_key.update(access_key.as_bytes());
-        Ok(KeyedKey { key, len: access_key.len(), mac, mac_after_key, cipher: FieldCipher::new(access_key) })
+        Ok(KeyedKey { key, mac, mac_after_key, cipher: FieldCipher::new(access_key) })
     }
 }
 
 impl Drop for KeyedKey {
     fn drop(&mut self) {
         // The HMAC states and the field keys zeroize themselves.
-        self.key.zeroize();
+        self.key.as_mut_str().zeroize();
     }
 }
 
 impl Keyed for KeyedKey {
     fn key(&self) -> &str {
-        // Copied from a `&str` in `new`: always UTF-8.
-        core::str::from_utf8(&self.key[..self.len]).unwrap_or("")
+        self.key.as_str()
     }
     fn mac(&self) -> HmacSha256 {
         self.mac.clone()

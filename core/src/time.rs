@@ -96,7 +96,40 @@ pub fn parse_unix_ms(ts: &str) -> Result<u64> {
     if b.len() != UNIX_MS_DIGITS || b[0] == b'0' {
         return Err(Error::BadTimestamp);
     }
-    digits(b).ok_or(Error::BadTimestamp)
+    // Two overlapping 8-digit words (digits 0–7 and 5–12), each checked and
+    // read in a few word operations: the verdict and value of `digits`.
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let (hi, lo) = (word(0), word(5));
+    if !(all_digits(hi) && all_digits(lo)) {
+        return Err(Error::BadTimestamp);
+    }
+    // digits 0–4 · 10^8 + digits 5–12.
+    Ok(eight_digits(hi) / 1000 * 100_000_000 + eight_digits(lo))
+}
+
+/// Whether each byte of `w` is an ASCII digit: its high nibble is 3, and
+/// still 3 once 6 is added (so the low nibble is at most 9). A byte of
+/// 0xFA or more, whose + 6 would carry into the next byte, already fails
+/// the first test.
+#[inline]
+const fn all_digits(w: u64) -> bool {
+    const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    (w & NIBBLES) == THREES && (w.wrapping_add(0x0606_0606_0606_0606) & NIBBLES) == THREES
+}
+
+/// The value of eight ASCII digits loaded little-endian (the first digit
+/// the most significant): pairs, then quads, then the whole.
+#[inline]
+const fn eight_digits(w: u64) -> u64 {
+    let v = w - 0x3030_3030_3030_3030;
+    let v = (v * 10 + (v >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let v = (v * 100 + (v >> 16)) & 0x0000_FFFF_0000_FFFF;
+    (v * 10_000 + (v >> 32)) & 0xFFFF_FFFF
 }
 
 // Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's
@@ -217,6 +250,56 @@ mod tests {
         assert_eq!(parse_v1_timestamp("2020072707371190x"), Err(Error::BadTimestamp));
         assert_eq!(format_unix_ms(1_680_508_066_618).as_str(), "1680508066618");
         assert_eq!(format_unix_ms(0).as_str(), "0");
+    }
+
+    /// The parser before its word-at-a-time rewrite (issue 14): the oracle.
+    fn parse_unix_ms_oracle(ts: &str) -> Result<u64> {
+        let b = ts.as_bytes();
+        if b.len() != UNIX_MS_DIGITS || b[0] == b'0' {
+            return Err(Error::BadTimestamp);
+        }
+        digits(b).ok_or(Error::BadTimestamp)
+    }
+
+    #[test]
+    fn unix_ms_word_parser_equals_the_former_one() {
+        let mut x = 0x5DEE_CE66_Du64;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as u32
+        };
+        let hostile = b"0123456789/:;\x00 +-.\x7f\x80\xb0\xb9\xf0\xf9\xfa\xff";
+        let check = |b: &[u8]| {
+            // Bytes that are not UTF-8 are not a `&str`: read them lossily
+            // (the parser sees only `&str`).
+            if let Ok(s) = core::str::from_utf8(b) {
+                assert_eq!(parse_unix_ms(s), parse_unix_ms_oracle(s), "{s:?}");
+            }
+        };
+        // Every byte value at every position of valid timestamps.
+        for base in [*b"1680508066618", *b"1000000000000", *b"9999999999999", *b"5090919293949"] {
+            check(&base);
+            for at in 0..13 {
+                for v in 0..=255u8 {
+                    let mut t = base;
+                    t[at] = v;
+                    check(&t);
+                }
+            }
+        }
+        // Random digit strings (every value accepted) and hostile ones.
+        for _ in 0..200_000 {
+            let len = [13, 13, 13, 12, 14, 0, 1, 19, 20][next() as usize % 9];
+            let mut t = [0u8; 20];
+            for c in t[..len].iter_mut() {
+                *c = if next() % 4 == 0 { hostile[next() as usize % hostile.len()] } else { b'0' + (next() % 10) as u8 };
+            }
+            check(&t[..len]);
+        }
+        // Multi-byte UTF-8 digits and signs.
+        for s in ["１680508066618", "168050806661٣", "16805080666١8", "-680508066618", "1680508066.18"] {
+            check(s.as_bytes());
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::encoding::{hex32_lower, hex32_upper, hex_decode_32_public, FixedText}
 use crate::error::{Error, Result};
 use crate::field::{decrypt_field, DecryptMode};
 use crate::form::parse_form;
-use crate::mac::{check_keys, finish, hmac, match_keys, Keyed, OneShotKey};
+use crate::mac::{check_keys, finish, hmac, match_keys, update_joined, Keyed, OneShotKey, BLOCK};
 use crate::merchant::Replay;
 use crate::notification::Notification;
 use crate::time::{parse_unix_ms, Freshness, DEFAULT_WINDOW_MS};
@@ -94,19 +94,34 @@ pub fn v2_inner(body: &[u8], access_key: &str) -> FixedText<64> {
 }
 
 /// The S2 / S2b MAC under one keyed access key (the one-shot functions key
-/// it per call, the merchant context holds it precomputed).
+/// it per call, the merchant context holds it precomputed): the message
+/// `key ‖ nonce ‖ timestamp ‖ tail` (tail: S2 the inner hex, S2b the body)
+/// absorbed in as few updates as possible ([`update_joined`]). A key of a
+/// block or more starts from the state that has absorbed it
+/// ([`Keyed::mac_after_key`], a compression saved in the context); a
+/// shorter one is staged with the nonce and the timestamp.
 pub(crate) fn v2_mac(scheme: V2Scheme, key: &impl Keyed, body: &[u8], nonce: &str, timestamp: &str) -> [u8; 32] {
-    let mut mac = key.mac_after_key();
-    mac.update(nonce.as_bytes());
-    mac.update(timestamp.as_bytes());
-    match scheme {
+    let inner_hex;
+    let tail: &[u8] = match scheme {
         V2Scheme::Query => {
             let mut inner = key.mac();
             inner.update(body);
-            mac.update(&hex32_lower(&finish(inner)));
+            inner_hex = hex32_lower(&finish(inner));
+            &inner_hex
         }
-        V2Scheme::Headers => mac.update(body),
-    }
+        V2Scheme::Headers => body,
+    };
+    let parts = [nonce.as_bytes(), timestamp.as_bytes()];
+    let k = key.key_bytes();
+    let mac = if k.len() >= BLOCK {
+        let mut mac = key.mac_after_key();
+        update_joined(&mut mac, k.len(), &[], &parts, tail);
+        mac
+    } else {
+        let mut mac = key.mac();
+        update_joined(&mut mac, 0, k, &parts, tail);
+        mac
+    };
     finish(mac)
 }
 
@@ -125,30 +140,35 @@ pub fn sign_v2(scheme: V2Scheme, body: &[u8], access_key: &str, nonce: &str, tim
 
 /// The S2 nonce rule (docs/SCHEMES.md §S2 decision): 1 to [`MAX_NONCE_LEN`]
 /// bytes, each printable ASCII without space (0x21..=0x7E).
-fn check_nonce(scheme: V2Scheme, nonce: &str) -> Result<()> {
+///
+/// Returns whether the nonce holds a `{` (the kit rule, [`check_kit`]),
+/// found in the same pass.
+fn check_nonce(scheme: V2Scheme, nonce: &str) -> Result<bool> {
     if nonce.is_empty() {
         return Err(Error::MissingParameter(if scheme == V2Scheme::Headers { "x-nonce" } else { "nonce" }));
     }
     if nonce.len() > MAX_NONCE_LEN {
         return Err(Error::InputTooLarge { limit: MAX_NONCE_LEN });
     }
-    // A fold without early exit (vectorised): the same verdict as `all`.
-    if !nonce.bytes().fold(true, |ok, b| ok & b.is_ascii_graphic()) {
+    // A fold without early exit (vectorised): the same verdict as `all`
+    // (and `contains('{')` for the second flag).
+    let (graphic, brace) = nonce.bytes().fold((true, false), |(ok, br), b| (ok & b.is_ascii_graphic(), br | (b == b'{')));
+    if !graphic {
         return Err(Error::MalformedEncoding("nonce must be printable ASCII"));
     }
-    Ok(())
+    Ok(brace)
 }
 
-/// S2b: the body must start with `{` and the nonce must not contain `{`,
-/// so that the undelimited kit string splits one way only (see
-/// [`verify_v2`]).
-fn check_kit(nonce: &str, body: &[u8]) -> Result<()> {
+/// S2b: the body must start with `{` and the nonce must not contain `{`
+/// (`nonce_has_brace`, from [`check_nonce`]), so that the undelimited kit
+/// string splits one way only (see [`verify_v2`]).
+fn check_kit(nonce_has_brace: bool, body: &[u8]) -> Result<()> {
     match body.first() {
         Some(b'{') => {}
         Some(b) if b.is_ascii_digit() => return Err(Error::Ambiguous("kit body starts with a digit")),
         _ => return Err(Error::Ambiguous("kit body must start with `{`")),
     }
-    if nonce.contains('{') {
+    if nonce_has_brace {
         return Err(Error::Ambiguous("kit nonce contains `{`"));
     }
     Ok(())
@@ -223,9 +243,9 @@ pub(crate) fn verify_v2_keyed<K: Keyed, I: Iterator<Item = K>>(
     replay: Replay<'_>,
 ) -> Result<(usize, u64, u64)> {
     let ts_ms = parse_unix_ms(auth.timestamp)?;
-    check_nonce(scheme, auth.nonce)?;
+    let nonce_has_brace = check_nonce(scheme, auth.nonce)?;
     if scheme == V2Scheme::Headers {
-        check_kit(auth.nonce, body)?;
+        check_kit(nonce_has_brace, body)?;
     }
     let keys = keys()?;
     // The received signature is public: decoded (64 hex digits, either
