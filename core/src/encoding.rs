@@ -57,6 +57,12 @@ impl<'a> Cursor<'a> {
         self.buf.get(range)
     }
 
+    /// Leaves `n` bytes as they are (room the caller fills later), counted
+    /// as written.
+    pub(crate) fn skip(&mut self, n: usize) {
+        self.needed += n;
+    }
+
     /// The whole buffer back, for callers that lay out several parts.
     pub(crate) fn into_inner(self) -> &'a mut [u8] {
         self.buf
@@ -211,11 +217,38 @@ pub(crate) fn form_encode(src: &[u8], sink: &mut impl Sink) {
     }
 }
 
+/// A set of ASCII bytes as two 64-bit masks (bit `b % 64` of word `b / 64`
+/// set for byte `b`): a membership test is one load and a shift, with a
+/// 16-byte table in the binary.
+pub(crate) const fn ascii_set(ranges: &[(u8, u8)]) -> [u64; 2] {
+    let mut m = [0u64; 2];
+    let mut i = 0;
+    while i < ranges.len() {
+        let mut b = ranges[i].0;
+        while b <= ranges[i].1 {
+            m[(b / 64) as usize] |= 1 << (b % 64);
+            b += 1;
+        }
+        i += 1;
+    }
+    m
+}
+
+/// `b` is in `set` (made by [`ascii_set`]; bytes of 128 and more never are).
+#[inline]
+pub(crate) const fn ascii_in(set: &[u64; 2], b: u8) -> bool {
+    b < 128 && (set[(b >> 6) as usize & 1] >> (b & 63)) & 1 == 1
+}
+
+/// RFC 3986 unreserved bytes: `A-Z a-z 0-9 - _ . ~`.
+pub(crate) const URI_UNRESERVED: [u64; 2] =
+    ascii_set(&[(b'a', b'z'), (b'A', b'Z'), (b'0', b'9'), (b'-', b'-'), (b'_', b'_'), (b'.', b'.'), (b'~', b'~')]);
+
 /// RFC 3986 encoding as the APIG signer does it (Python
 /// `quote(s, safe='~')`): `A-Z a-z 0-9 - _ . ~` kept, the rest `%XY`.
 /// Runs of kept bytes go to the sink in one piece.
 pub(crate) fn uri_encode(src: &[u8], sink: &mut impl Sink) {
-    let keep = |b: u8| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~');
+    let keep = |b: u8| ascii_in(&URI_UNRESERVED, b);
     let mut rest = src;
     while !rest.is_empty() {
         let run = rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len());
