@@ -1,7 +1,7 @@
 //! S6 — merchant → marketplace open APIs: `SDK-HMAC-SHA256` (AK/SK), as
 //! Huawei's Python SDK core signer computes it (docs/SCHEMES.md §S6).
 
-use crate::encoding::{ascii_in, hex32_lower, path_decode_into, uri_encode, Cursor, FixedText, Sink, URI_UNRESERVED};
+use crate::encoding::{hex32_lower, path_decode_into, unreserved_run, uri_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
 use crate::mac::ct_eq;
 use crate::time::Freshness;
@@ -158,8 +158,7 @@ fn write_canonical_uri(path: &str, sink: &mut impl Sink) -> Result<()> {
     }
     // A path of unreserved bytes and `/` only is its own canonical form
     // (nothing to decode, every segment encodes to itself).
-    const PLAIN: [u64; 2] = [URI_UNRESERVED[0] | 1 << b'/', URI_UNRESERVED[1]];
-    if path.bytes().all(|b| ascii_in(&PLAIN, b)) {
+    if unreserved_run(path.as_bytes(), true) == path.len() {
         sink.put(path.as_bytes());
         if !path.ends_with('/') {
             sink.put(b"/");
