@@ -233,7 +233,7 @@ pub(crate) fn unreserved_run(s: &[u8], slash: bool) -> usize {
         let y = x & !H;
         // `-` `.` `/` and the digits are 0x2D..=0x39; letters in either
         // case fold onto `a`..=`z` with 0x20 set (and nothing else does).
-        let mut good = range(y, b'-', b'9') | range(y | L * 0x20, b'a', b'z') | range(y, b'_', b'_') | range(y, b'~', b'~');
+        let mut good = range(y, b'-', b'9') | range(y | (L * 0x20), b'a', b'z') | range(y, b'_', b'_') | range(y, b'~', b'~');
         if !slash {
             good &= !range(y, b'/', b'/');
         }
