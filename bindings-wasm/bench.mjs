@@ -121,6 +121,21 @@ OPS.push(
   ['Merchant.decrypt', 'S4 AES-256, key derived once on both sides', () => merchant.decrypt(wire, '1'), () => refDecryptKeyed(wire)],
 );
 
+// S6 — the order-query call of the Python bench: the URL split (the
+// reference with WHATWG URL and its searchParams), X-Sdk-Date given, signed.
+const APIG_AK = 'QTWAOYTTINDUT2QVKYUC';
+const APIG_SK = 'MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc';
+const APIG_URL = 'https://mkt.myhuaweicloud.com/api/mkp-openapi-public/global/v1/order/query?orderId=CS2211181819B4LVS&orderLineId=CS2211181819B4LVS-000001';
+const apigHeaders = { 'X-Sdk-Date': '20230403T075426Z' };
+const apigSigner = new k.ApigSigner(APIG_AK, APIG_SK);
+const refApig = () => {
+  const u = new URL(APIG_URL);
+  const req = { method: 'GET', host: u.host, path: u.pathname, query: [...u.searchParams], headers: Object.entries(apigHeaders), body: Buffer.alloc(0) };
+  return ref.apigSign(req, APIG_AK, APIG_SK).authorization;
+};
+if (apigSigner.sign(APIG_URL, { headers: apigHeaders }).headers.Authorization !== refApig()) throw new Error('APIG: wasm and reference disagree');
+OPS.push(['ApigSigner.sign', 'S6 order query: URL split, X-Sdk-Date given', () => apigSigner.sign(APIG_URL, { headers: apigHeaders }).headers.Authorization, refApig]);
+
 // --- Timing ------------------------------------------------------------------
 
 /** ns of CPU time (user + system) per call: robust when other processes share the cores. */

@@ -1137,7 +1137,34 @@ struct ApigInput {
     url: Text,
     headers: Vec<(Text, Text)>,
     params: Vec<(Text, Text)>,
-    body: Body,
+    /// `None`: no body (the empty one).
+    body: Option<Body>,
+}
+
+impl ApigInput {
+    fn body(&self) -> &[u8] {
+        self.body.as_ref().map_or(&[], Body::bytes)
+    }
+}
+
+/// Header pairs: an exact `dict` read in place (its items in order, as
+/// `items()` gives them, without the view and a tuple per item), anything
+/// else as [`pairs`] reads it.
+fn header_pairs(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &'static str,
+) -> PyResult<Vec<(Text, Text)>> {
+    match obj.cast_exact::<PyDict>() {
+        Ok(d) => {
+            let mut out = Vec::with_capacity(d.len());
+            for (n, v) in d.iter() {
+                out.push((text(py, &n, what)?, text(py, &v, what)?));
+            }
+            Ok(out)
+        }
+        Err(_) => pairs(py, obj, what),
+    }
 }
 
 fn apig_input(
@@ -1152,7 +1179,7 @@ fn apig_input(
         method: text(py, method, "method")?,
         url: text(py, url, "url")?,
         headers: match headers {
-            Some(h) if !h.is_none() => pairs(py, h, "headers")?,
+            Some(h) if !h.is_none() => header_pairs(py, h, "headers")?,
             _ => Vec::new(),
         },
         params: match params {
@@ -1160,10 +1187,8 @@ fn apig_input(
             _ => Vec::new(),
         },
         body: match body {
-            Some(b) if !b.is_none() => self::body(py, b)?,
-            _ => Body {
-                data: BodyData::Bytes(PyBytes::new(py, b"").extract()?),
-            },
+            Some(b) if !b.is_none() => Some(self::body(py, b)?),
+            _ => None,
         },
     })
 }
@@ -1178,20 +1203,77 @@ fn with_request<T>(
     f: impl FnOnce(&ApigRequest<'_>) -> koosign::Result<T>,
 ) -> koosign::Result<T> {
     let url = inp.url.as_str();
-    let mut scratch = vec![0u8; koosign::apig::url_scratch_len(url.len())];
-    let split = if received {
-        koosign::split_received_url(url, &mut scratch)?
+    with_scratch(koosign::apig::url_scratch_len(url.len()), |scratch| {
+        let split = if received {
+            koosign::split_received_url(url, scratch)?
+        } else {
+            koosign::split_url(url, scratch)?
+        };
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if !inp.params.is_empty() {
+            query.extend_from_slice(split.query());
+            query.extend(pair_refs(&inp.params));
+        }
+        let headers = pair_refs(&inp.headers);
+        let mut req = split.request(inp.method.as_str(), &headers, inp.body());
+        if !inp.params.is_empty() {
+            req.query = &query;
+        }
+        f(&req)
+    })
+}
+
+/// A zeroed output buffer of `len` bytes: on the stack up to 4 KiB (an
+/// ordinary signed call), else on the heap.
+fn with_out<T>(len: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
+    const STACK: usize = 4096;
+    if len <= STACK {
+        let mut buf = [0u8; STACK];
+        f(&mut buf[..len])
     } else {
-        koosign::split_url(url, &mut scratch)?
-    };
-    let mut query: Vec<(&str, &str)> = split.query().to_vec();
-    query.extend(pair_refs(&inp.params));
-    let headers = pair_refs(&inp.headers);
-    let req = ApigRequest {
-        query: &query,
-        ..split.request(inp.method.as_str(), &headers, inp.body.bytes())
-    };
-    f(&req)
+        f(&mut vec![0u8; len])
+    }
+}
+
+/// The Python class `koosign.ApigSignature` (a `dict` subclass defined in
+/// the package) and `dict.__new__`, which makes an empty instance of it
+/// without running its `__init__`.
+static APIG_SIGNATURE: pyo3::sync::PyOnceLock<Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+static DICT_NEW: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+
+/// `koosign.ApigSignature` of a signed call: the headers to add as its
+/// items (`Authorization` last), the intermediates as its attributes.
+fn apig_signature<'py>(
+    py: Python<'py>,
+    s: &koosign::ApigSigned<'_>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cls = APIG_SIGNATURE.import(py, "koosign", "ApigSignature")?;
+    let new = DICT_NEW.get_or_try_init(py, || {
+        py.get_type::<PyDict>().getattr("__new__").map(Bound::unbind)
+    })?;
+    let obj = new.bind(py).call1((cls,))?;
+    let d = obj.cast::<PyDict>()?;
+    for (name, value) in s.headers_to_add.iter() {
+        let name = match *name {
+            "Authorization" => pyo3::intern!(py, "Authorization"),
+            "X-Sdk-Date" => pyo3::intern!(py, "X-Sdk-Date"),
+            "Host" => pyo3::intern!(py, "Host"),
+            "X-Sdk-Content-Sha256" => pyo3::intern!(py, "X-Sdk-Content-Sha256"),
+            other => &PyString::new(py, other),
+        };
+        d.set_item(name, PyString::new(py, value))?;
+    }
+    for (name, value) in [
+        (pyo3::intern!(py, "canonical_request"), s.canonical_request),
+        (pyo3::intern!(py, "string_to_sign"), s.string_to_sign),
+        (pyo3::intern!(py, "signature"), s.signature.as_str()),
+        (pyo3::intern!(py, "signed_headers"), s.signed_headers),
+        (pyo3::intern!(py, "canonical_query"), s.canonical_query),
+        (pyo3::intern!(py, "authorization"), s.authorization),
+    ] {
+        obj.setattr(name, PyString::new(py, value))?;
+    }
+    Ok(obj)
 }
 
 /// Signs calls to the marketplace's open APIs (S6, `SDK-HMAC-SHA256`).
@@ -1218,11 +1300,25 @@ impl ApigSigner {
         &self.ak
     }
 
-    /// Signs; returns `(headers_to_add, debug)` where `debug` holds the
-    /// intermediates. The public `sign` (koosign.ApigSigner) wraps this.
+    /// Signs ``method url`` with ``headers`` (as they will be sent; all
+    /// are signed except names containing ``_``) and the exact ``body``
+    /// (``None``: empty).
+    ///
+    /// ``url`` is absolute (``https://host/path?query``) and is read as
+    /// ``requests`` sends it (the core's ``split_url``, SCHEMES.md S6
+    /// "Signing a whole URL"): host lower-cased, default port dropped, dot
+    /// segments removed, fragment dropped; its query is form-decoded
+    /// (write a literal ``+`` as ``%2B``); ``params`` are more decoded query
+    /// pairs. ``path_as_is=True`` keeps the path exactly as written (for a
+    /// client that sends it so, like ``curl --path-as-is``). ``X-Sdk-Date``
+    /// comes from ``headers`` or from ``now`` (Unix seconds; default: the
+    /// clock). Returns the headers to add, an :class:`ApigSignature`.
+    /// Raises :class:`MalformedRequest` (bad URL, date, encoding),
+    /// :class:`AmbiguousRequest` (a URL the HTTP clients send differently,
+    /// e.g. a ``%2e`` dot segment) or :class:`KoosignError` (empty AK/SK).
     #[pyo3(signature = (method, url, headers=None, body=None, *, now=None, params=None, path_as_is=false))]
     #[allow(clippy::too_many_arguments)]
-    fn _sign<'py>(
+    fn sign<'py>(
         &self,
         py: Python<'py>,
         method: &Bound<'_, PyAny>,
@@ -1232,54 +1328,20 @@ impl ApigSigner {
         now: Option<f64>,
         params: Option<&Bound<'_, PyAny>>,
         path_as_is: bool,
-    ) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let inp = apig_input(py, method, url, headers, body, params)?;
         let now = now_ms(now)?;
         let (ak, sk) = (&*self.ak, &*self.sk);
-        type Signed = (Vec<(&'static str, String)>, [String; 6]);
-        let r = run(py, inp.body.bytes().len() >= DETACH_THRESHOLD, || {
-            with_request(&inp, path_as_is, |req| {
-                let sign = |len: usize| -> koosign::Result<Signed> {
-                    let mut out = vec![0u8; len];
-                    let s = koosign::sign_apig(req, ak, sk, Some(now), &mut out)?;
-                    let added = s
-                        .headers_to_add
-                        .iter()
-                        .map(|(n, v)| (*n, (*v).to_owned()))
-                        .collect();
-                    let dbg = [
-                        s.canonical_request.to_owned(),
-                        s.string_to_sign.to_owned(),
-                        s.signature.as_str().to_owned(),
-                        s.signed_headers.to_owned(),
-                        s.canonical_query.to_owned(),
-                        s.authorization.to_owned(),
-                    ];
-                    Ok((added, dbg))
-                };
-                sign(koosign::apig_sign_out_len(req, ak.len()))
-            })
+        // The GIL is released only around the core's call, for a large body.
+        let big = inp.body().len() >= DETACH_THRESHOLD;
+        let r = with_request(&inp, path_as_is, |req| {
+            Ok(with_out(koosign::apig_sign_out_len(req, ak.len()), |out| {
+                run(py, big, || koosign::sign_apig(req, ak, sk, Some(now), out))
+                    .py(py)
+                    .and_then(|s| apig_signature(py, &s))
+            }))
         });
-        let (added, dbg) = r.py(py)?;
-        let h = PyDict::new(py);
-        for (n, v) in added {
-            h.set_item(n, v)?;
-        }
-        let d = PyDict::new(py);
-        for (name, v) in [
-            "canonical_request",
-            "string_to_sign",
-            "signature",
-            "signed_headers",
-            "canonical_query",
-            "authorization",
-        ]
-        .iter()
-        .zip(dbg)
-        {
-            d.set_item(*name, v)?;
-        }
-        Ok((h, d))
+        r.py(py)?
     }
 
     fn __repr__(&self) -> String {
@@ -1307,7 +1369,7 @@ fn _verify_apig(
     let creds = pairs(py, credentials, "credentials")?;
     let cr = pair_refs(&creds);
     let fresh = freshness(now, max_age, "max_age")?;
-    let r = run(py, inp.body.bytes().len() >= DETACH_THRESHOLD, || {
+    let r = run(py, inp.body().len() >= DETACH_THRESHOLD, || {
         with_request(&inp, true, |req| {
             koosign::verify_apig(req, &cr, fresh).map(|v| (v.credential_index, v.unsigned_payload))
         })

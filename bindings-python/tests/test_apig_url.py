@@ -151,3 +151,66 @@ def test_path_as_is_keeps_the_path() -> None:
     assert a.canonical_request.split("\n")[1] == "/a/../b/"
     b = koosign.ApigSigner("AK", "SK").sign("GET", "http://h/a/../b", h)
     assert b.canonical_request.split("\n")[1] == "/b/"
+
+
+def test_the_signature_object_is_as_before() -> None:
+    """``sign`` is native and builds the ApigSignature itself (issue 14): the
+    same type, items in order (``Authorization`` last), the intermediates as
+    instance attributes, picklable, and the constructor still works."""
+    import pickle
+
+    s = koosign.ApigSigner("AccessKey", "SecretKey").sign(
+        "POST", "https://Example.COM:443/a/./b?x=1", {"Content-Type": "text/plain"}, b"body", now=1680508066.0
+    )
+    assert type(s) is koosign.ApigSignature and isinstance(s, dict)
+    assert list(s) == ["X-Sdk-Date", "X-Sdk-Content-Sha256", "Host", "Authorization"]
+    assert s == {
+        "X-Sdk-Date": "20230403T074746Z",
+        "X-Sdk-Content-Sha256": "UNSIGNED-PAYLOAD",
+        "Host": "example.com",
+        "Authorization": s.authorization,
+    }
+    names = ["canonical_request", "string_to_sign", "signature", "signed_headers", "canonical_query", "authorization"]
+    assert sorted(vars(s)) == sorted(names)
+    assert all(type(getattr(s, n)) is str for n in names)
+    assert s.canonical_request.startswith("POST\n/a/b/\nx=1\n")
+    assert s.authorization.endswith("Signature=" + s.signature)
+    back = pickle.loads(pickle.dumps(s))
+    assert type(back) is koosign.ApigSignature and back == s and vars(back) == vars(s)
+    again = koosign.ApigSignature(dict(s), {n: getattr(s, n) for n in names})
+    assert again == s and vars(again) == vars(s)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Sdk-Date": "20230403T074746Z", "x-b": " v ", "A_c": "1", "HOST": "h.example"},
+        {"x-sdk-date": "20230403t074746z", "Content-Type": "application/json", "b": b"bytes"},
+        {},
+    ],
+)
+def test_headers_as_a_dict_or_as_pairs_sign_the_same(headers: dict) -> None:
+    """An exact dict is read in place; pairs, a Mapping and a dict subclass
+    through ``items()``: the same request either way."""
+    import collections
+
+    class Sub(dict):  # a dict subclass whose items() is what counts
+        def items(self):  # type: ignore[override]
+            return list(super().items())
+
+    signer = koosign.ApigSigner("AccessKey", "SecretKey")
+    url = "https://mkt.myhuaweicloud.com/api/x?b=2&a=1"
+    forms = [headers, list(headers.items()), collections.OrderedDict(headers), Sub(headers)]
+    got = [signer.sign("GET", url, h, b"", now=1680508066.0) for h in forms]
+    for g in got[1:]:
+        assert g == got[0] and vars(g) == vars(got[0])
+
+
+def test_bad_header_types_are_refused_as_before() -> None:
+    signer = koosign.ApigSigner("AccessKey", "SecretKey")
+    with pytest.raises(TypeError, match="headers must be str or bytes, not int"):
+        signer.sign("GET", "https://h/", {"a": 1})
+    with pytest.raises(TypeError, match="headers must be str or bytes, not int"):
+        signer.sign("GET", "https://h/", [("a", 1)])
+    with pytest.raises(koosign.MalformedRequest):
+        signer.sign("GET", "https://h/", {"a": "\ud800"})

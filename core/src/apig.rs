@@ -1,7 +1,7 @@
 //! S6 — merchant → marketplace open APIs: `SDK-HMAC-SHA256` (AK/SK), as
 //! Huawei's Python SDK core signer computes it (docs/SCHEMES.md §S6).
 
-use crate::encoding::{hex32_lower, path_decode_into, uri_encode, Cursor, FixedText, Sink};
+use crate::encoding::{hex32_lower, path_decode_into, unreserved_run, uri_encode, Cursor, FixedText, Sink};
 use crate::error::{Error, Result};
 use crate::mac::ct_eq;
 use crate::time::Freshness;
@@ -105,6 +105,14 @@ pub fn parse_sdk_date(d: &str) -> Result<u64> {
 
 /// Python's `str.strip()`: Unicode whitespace plus U+001C..U+001F.
 fn py_strip(v: &str) -> &str {
+    // A visible ASCII byte at each end is never stripped (the usual value):
+    // no character decoding then.
+    let b = v.as_bytes();
+    if let (Some(f), Some(l)) = (b.first(), b.last()) {
+        if f.is_ascii_graphic() && l.is_ascii_graphic() {
+            return v;
+        }
+    }
     v.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
 }
 
@@ -122,8 +130,22 @@ fn write_lower(sink: &mut impl Sink, s: &str) {
     sink.put_ascii_lower(s.as_bytes());
 }
 
+/// The names compared as lower-cased bytes (lexicographic, a prefix first).
 fn lower_cmp(a: &str, b: &str) -> core::cmp::Ordering {
-    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Header names equal in any case; a name compared with itself (the same
+/// text, as when `signed` was taken from `values`) without reading it.
+fn same_name(a: &str, b: &str) -> bool {
+    (a.len() == b.len() && a.as_ptr() == b.as_ptr()) || a.eq_ignore_ascii_case(b)
 }
 
 type Headers<'a> = heapless::Vec<(&'a str, &'a str), { MAX_HEADERS + 3 }>;
@@ -136,8 +158,7 @@ fn write_canonical_uri(path: &str, sink: &mut impl Sink) -> Result<()> {
     }
     // A path of unreserved bytes and `/` only is its own canonical form
     // (nothing to decode, every segment encodes to itself).
-    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/');
-    if path.bytes().all(plain) {
+    if unreserved_run(path.as_bytes(), true) == path.len() {
         sink.put(path.as_bytes());
         if !path.ends_with('/') {
             sink.put(b"/");
@@ -239,12 +260,24 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     if now_ms.is_some_and(|n| n >= MAX_SDK_DATE_MS) {
         return Err(Error::BadTimestamp);
     }
-    if req.headers.iter().any(|(n, _)| !n.is_ascii()) {
-        return Err(Error::MalformedEncoding("header names must be ASCII"));
+    // One pass over the given headers: names ASCII, the first `X-Sdk-Date`
+    // and any `Host` (names in any case), the last `Content-Type` (exactly
+    // so named: the SDK's dict is case-sensitive).
+    let (mut given_date, mut has_host, mut content_type) = (None, false, None);
+    for &(n, v) in req.headers {
+        if !n.is_ascii() {
+            return Err(Error::MalformedEncoding("header names must be ASCII"));
+        }
+        match n.len() {
+            10 if given_date.is_none() && n.eq_ignore_ascii_case(X_SDK_DATE) => given_date = Some(v),
+            4 if n.eq_ignore_ascii_case("Host") => has_host = true,
+            12 if n == "Content-Type" => content_type = Some(v),
+            _ => {}
+        }
     }
     let date_text;
     let mut added: heapless::Vec<(&'static str, AddedValue), 4> = heapless::Vec::new();
-    let date: &str = match find(req.headers, X_SDK_DATE) {
+    let date: &str = match given_date {
         Some(d) => d,
         None => {
             let now = now_ms.ok_or(Error::MissingParameter(X_SDK_DATE))?;
@@ -255,59 +288,65 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     };
     check_sdk_date(date)?;
     let mut eff: Headers<'_> = heapless::Vec::new();
-    for h in req.headers {
-        eff.push(*h).map_err(|_| Error::InputTooLarge { limit: MAX_HEADERS })?;
-    }
-    // The SDK looks up exactly "Content-Type" (case-sensitive, as its dict).
-    if let Some((_, ct)) = req.headers.iter().rev().find(|(n, _)| *n == "Content-Type") {
+    eff.extend_from_slice(req.headers).map_err(|_| Error::InputTooLarge { limit: MAX_HEADERS })?;
+    if let Some(ct) = content_type {
         if !ct.is_empty() && !ct.starts_with("application/json") && !ct.starts_with("application/bson") {
             dict_set(&mut eff, X_SDK_CONTENT, UNSIGNED)?;
             let _ = added.push((X_SDK_CONTENT, AddedValue::Unsigned));
         }
     }
-    if find(req.headers, X_SDK_DATE).is_none() {
+    if given_date.is_none() {
         dict_set(&mut eff, X_SDK_DATE, date)?;
     }
-    if find(req.headers, "Host").is_none() {
+    if !has_host {
         dict_set(&mut eff, "Host", req.host)?;
         let _ = added.push(("Host", AddedValue::Host));
     }
-    let mut signed: Headers<'_> = eff.iter().copied().filter(|(n, _)| !n.contains('_')).collect();
+    let mut signed: Headers<'_> = heapless::Vec::new();
+    for h in eff.iter().filter(|(n, _)| !n.as_bytes().contains(&b'_')) {
+        // Never full: `signed` is a part of `eff`, of the same capacity.
+        let _ = signed.push(*h);
+    }
     // Values come from all effective headers (the SDK's dict), names from the signed list.
     let mut tmp = [0u8; 64];
-    // The SDK reads the first `X-Sdk-Content-Sha256` in any case.
-    let body_hash = body_hash_hex(req.body, find(&eff, X_SDK_CONTENT), &mut tmp);
+    // The SDK reads the first `X-Sdk-Content-Sha256` in any case (only
+    // for a non-empty body: the empty body's hash is fixed).
+    let body_hash = if req.body.is_empty() { EMPTY_BODY_SHA256 } else { body_hash_hex(req.body, find(&eff, X_SDK_CONTENT), &mut tmp) };
     let mut c = Cursor::new(out);
     let parts = write_canonical_request_with_values(req, &mut signed, &eff, body_hash, &mut c)?;
-    // String to sign needs the canonical request's hash: hashed from the
-    // buffer. When it did not fit, only lengths matter (BufferTooSmall is
-    // returned below), and the hash is a placeholder of the same length.
+    // The string to sign, written once, then MACed from the buffer. When
+    // the canonical request did not fit, only lengths matter
+    // (BufferTooSmall is returned below): its hash is a placeholder of the
+    // same length.
+    let cr_hash = match c.written(parts.canonical.0..parts.canonical.1) {
+        Some(cr) => hex32_public(&Sha256::digest(cr).into()),
+        None => [b'0'; 64],
+    };
     let sts0 = c.len();
-    let sig;
-    {
-        let cr_hash = match c.written(parts.canonical.0..parts.canonical.1) {
-            Some(cr) => hex32_lower(&Sha256::digest(cr).into()),
-            None => [b'0'; 64],
-        };
-        let mut sts = Sha256Hmac::new(sk);
-        let date_norm = upper_date(date);
-        for part in [ALGORITHM.as_bytes(), b"\n", &date_norm[..], b"\n", &cr_hash[..]] {
-            c.put(part);
-            sts.put(part);
-        }
-        sig = hex32_lower(&sts.finish());
-    }
+    c.put(ALGORITHM.as_bytes());
+    c.put(b"\n");
+    c.put(&upper_date(date));
+    c.put(b"\n");
+    c.put(&cr_hash);
     let sts1 = c.len();
+    let sig = match c.written(sts0..sts1) {
+        Some(sts) => {
+            let mut mac = Sha256Hmac::new(sk);
+            mac.put(sts);
+            hex32_public(&mac.finish())
+        }
+        None => [b'0'; 64],
+    };
     let auth0 = c.len();
-    for part in [ALGORITHM.as_bytes(), b" Access=", ak.as_bytes(), b", SignedHeaders="] {
-        c.put(part);
-    }
-    // SignedHeaders again, from the canonical request.
+    c.put(ALGORITHM.as_bytes());
+    c.put(b" Access=");
+    c.put(ak.as_bytes());
+    c.put(b", SignedHeaders=");
+    // SignedHeaders again, copied from the canonical request below (room
+    // kept here).
     let signed_len = parts.signed.1 - parts.signed.0;
     let sh_pos = c.len();
-    for _ in 0..signed_len {
-        c.put(b" ");
-    }
+    c.skip(signed_len);
     c.put(b", Signature=");
     c.put(&sig);
     let auth1 = c.len();
@@ -322,10 +361,9 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
     let all = core::str::from_utf8(&text[..needed]).map_err(|_| Error::MalformedEncoding("not UTF-8"))?;
     let s = |r: (usize, usize)| all.get(r.0..r.1).ok_or(Error::MalformedEncoding("not UTF-8"));
     let mut headers_to_add = AddedHeaders::new();
-    let date_in_sts = s((sts0 + ALGORITHM.len() + 1, sts0 + ALGORITHM.len() + 1 + 16))?;
     for (name, v) in &added {
         let value = match v {
-            AddedValue::Date => date_in_sts,
+            AddedValue::Date => s((sts0 + ALGORITHM.len() + 1, sts0 + ALGORITHM.len() + 1 + 16))?,
             AddedValue::Unsigned => UNSIGNED,
             // The value written on the host line (found by search only if
             // that text is not the host).
@@ -347,6 +385,24 @@ pub fn sign_apig<'o>(req: &ApigRequest<'_>, ak: &str, sk: &str, now_ms: Option<u
         authorization,
         headers_to_add,
     })
+}
+
+/// Lower-case hex of a public 32-byte value (the hash of the canonical
+/// request, the signature the caller sends), in a form the compiler turns
+/// into vector code: the nibbles of all bytes, then interleaved.
+fn hex32_public(bytes: &[u8; 32]) -> [u8; 64] {
+    let digit = |n: u8| n + if n < 10 { b'0' } else { b'a' - 10 };
+    let (mut hi, mut lo) = ([0u8; 32], [0u8; 32]);
+    for i in 0..32 {
+        hi[i] = digit(bytes[i] >> 4);
+        lo[i] = digit(bytes[i] & 15);
+    }
+    let mut out = [0u8; 64];
+    for i in 0..32 {
+        out[2 * i] = hi[i];
+        out[2 * i + 1] = lo[i];
+    }
+    out
 }
 
 enum AddedValue {
@@ -439,7 +495,7 @@ fn write_canonical_request_with_values<C: CursorLike>(
     signed.sort_unstable_by(|a, b| lower_cmp(a.0, b.0));
     let mut host = None;
     for (n, _) in signed.iter() {
-        let value = values.iter().rev().find(|(m, _)| m.eq_ignore_ascii_case(n)).map_or("", |(_, v)| *v);
+        let value = values.iter().rev().find(|(m, _)| same_name(m, n)).map_or("", |(_, v)| *v);
         write_lower(c, n);
         c.put(b":");
         let at = c.pos();
@@ -678,6 +734,10 @@ pub fn canonical_uri<'o>(path: &str, out: &'o mut [u8]) -> Result<&'o str> {
     write_canonical_uri(path, &mut c)?;
     c.finish_str()
 }
+
+#[cfg(test)]
+#[path = "apig_oracle.rs"]
+mod oracle;
 
 // ---------------------------------------------------------------------------
 // Whole URLs (docs/SCHEMES.md §S6 "(decision) Signing a whole URL")
@@ -1247,4 +1307,108 @@ pub fn sign_apig_url<'o>(
         Error::BufferTooSmall { needed } => Error::BufferTooSmall { needed: needed + need },
         e => e,
     })
+}
+
+/// The single-pass signer against the signer it replaced (kept verbatim in
+/// apig_oracle.rs): the same text, headers and errors on hostile inputs
+/// (header names in every case, repeated, with `_`, non-ASCII; values with
+/// Python-stripped whitespace; dates in either case and malformed; paths
+/// and queries with escapes, invalid UTF-8 escapes and non-ASCII text;
+/// over-long inputs; too-small buffers).
+#[cfg(test)]
+mod equivalence {
+    extern crate std;
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+    use std::vec::Vec;
+
+    const NAMES: &[&str] = &[
+        "X-Sdk-Date", "x-sdk-date", "X-SDK-DATE", "Host", "host", "HOST", "Content-Type", "content-type",
+        "X-Sdk-Content-Sha256", "x-sdk-content-sha256", "X_Custom", "A-b", "a-B", "Zeta", "zeta", "Ü-x", "", "h",
+        "Authorization",
+    ];
+    const VALUES: &[&str] = &[
+        "20230403T074746Z", "20230403t074746z", " 20230403T074746Z ", "2023", "", " v ", "\u{85}x\u{a0}",
+        "\u{1c}y\u{1f}", "\t", "application/json", "application/bsonx", "multipart/form-data", "UNSIGNED-PAYLOAD",
+        " UNSIGNED-PAYLOAD", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "Ab c", "é",
+        "mkt.myhuaweicloud.com", "v", "v", "v", "v",
+    ];
+    const BODIES: &[&[u8]] = &[b"", b"x", b"{}"];
+    const TEXT: &[&str] = &["a", "Z", "0", "-", "_", ".", "~", "/", "%", "%2F", "%2f", "%zz", "%C3%A9", "%FF", "é", " ", "+", "&", "=", "?", "\u{1F600}", "%2e", ".."];
+
+    fn text(max: usize) -> impl Strategy<Value = std::string::String> {
+        proptest::collection::vec(select(TEXT), 0..max).prop_map(|v| v.concat())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        method: &str,
+        host: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        body: &[u8],
+        ak: &str,
+        sk: &str,
+        now: Option<u64>,
+        out_len: usize,
+    ) {
+        let req = ApigRequest { method, host, path, query, headers, body };
+        let (mut a, mut b) = (std::vec![0u8; out_len], std::vec![0u8; out_len]);
+        let new = sign_apig(&req, ak, sk, now, &mut a);
+        let old = oracle::sign_apig(&req, ak, sk, now, &mut b);
+        match (new, old) {
+            (Ok(n), Ok(o)) => {
+                assert_eq!(n.canonical_request, o.canonical_request);
+                assert_eq!(n.canonical_query, o.canonical_query);
+                assert_eq!(n.signed_headers, o.signed_headers);
+                assert_eq!(n.string_to_sign, o.string_to_sign);
+                assert_eq!(n.signature.as_str(), o.signature.as_str());
+                assert_eq!(n.authorization, o.authorization);
+                assert_eq!(n.headers_to_add.as_slice(), o.headers_to_add.as_slice());
+            }
+            (n, o) => assert_eq!(n.map(|_| ()), o.map(|_| ())),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 10000, ..ProptestConfig::default() })]
+        #[test]
+        fn same_as_the_old_signer(
+            method in select(&["GET", "get", "Post", "DELETE", "GET", "get", "", "G3T"][..]),
+            host in select(&["mkt.myhuaweicloud.com", " Host.Example:8443 ", "\u{1c}h\u{1f}", "", "ho st", "é"][..]),
+            path in text(12),
+            query in proptest::collection::vec((text(4), text(4)), 0..5),
+            headers in proptest::collection::vec((select(NAMES), select(VALUES)), 0..7),
+            body in select(BODIES),
+            ak in select(&["AccessKey", "AccessKey", "AccessKey", "AccessKey", "AccessKey", "", "A,K", "\u{c4}", "A K"][..]),
+            sk in select(&["SecretKey", "SecretKey", "SecretKey", "SecretKey", "SecretKey", ""][..]),
+            now in select(&[None, Some(1_680_508_066_000u64), Some(1_680_508_066_000u64), Some(1_680_508_066_000u64), Some(253_402_300_800_000), Some(0)][..]),
+            out in select(&[4096usize, 4096, 4096, 4096, 4096, 0, 64, 200, 300, 400][..]),
+        ) {
+            let q: Vec<(&str, &str)> = query.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            check(method, host, &path, &q, &headers, body, ak, sk, now, out);
+        }
+    }
+
+    #[test]
+    fn same_at_the_limits() {
+        let date = [("X-Sdk-Date", "20230403T074746Z")];
+        let long = "a".repeat(MAX_PATH + 1);
+        check("GET", "h", &long, &[], &date, b"", "a", "s", None, 8192);
+        let q: Vec<(&str, &str)> = (0..MAX_QUERY + 1).map(|_| ("a", "b")).collect();
+        check("GET", "h", "/", &q, &date, b"", "a", "s", None, 8192);
+        for n in [MAX_HEADERS, MAX_HEADERS + 1, MAX_HEADERS + 2, MAX_HEADERS + 3, MAX_HEADERS + 4] {
+            let mut h: Vec<(&str, &str)> = (0..n).map(|_| ("A-b", "v")).collect();
+            for ct in [None, Some(("Content-Type", "text/plain"))] {
+                let mut h2 = h.clone();
+                h2.extend(ct);
+                check("GET", "h", "/", &[], &h2, b"x", "a", "s", Some(1), 8192);
+                check("GET", "h", "/", &[], &h2, b"x", "a", "s", None, 8192);
+            }
+            h[0] = date[0];
+            check("GET", "h", "/", &[], &h, b"", "a", "s", None, 8192);
+        }
+    }
 }

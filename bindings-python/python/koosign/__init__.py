@@ -168,34 +168,36 @@ class ApigSigner(_NativeApigSigner):
     ['Authorization', 'Host', 'X-Sdk-Date']
     """
 
-    def sign(
-        self,
-        method: Text,
-        url: Text,
-        headers: Optional[Pairs] = None,
-        body: Body = b"",
-        *,
-        now: Optional[float] = None,
-        params: Optional[Pairs] = None,
-        path_as_is: bool = False,
-    ) -> ApigSignature:
-        """Signs ``method url`` with ``headers`` (as they will be sent; all
-        are signed except names containing ``_``) and the exact ``body``.
+    if TYPE_CHECKING:
+        # The method is native (koosign._koosign.ApigSigner.sign, which
+        # builds the ApigSignature itself); this is its signature.
+        def sign(
+            self,
+            method: Text,
+            url: Text,
+            headers: Optional[Pairs] = None,
+            body: Optional[Body] = None,
+            *,
+            now: Optional[float] = None,
+            params: Optional[Pairs] = None,
+            path_as_is: bool = False,
+        ) -> ApigSignature:
+            """Signs ``method url`` with ``headers`` (as they will be sent; all
+            are signed except names containing ``_``) and the exact ``body``.
 
-        ``url`` is absolute (``https://host/path?query``) and is read as
-        ``requests`` sends it (the core's ``split_url``, SCHEMES.md S6
-        "Signing a whole URL"): host lower-cased, default port dropped, dot
-        segments removed, fragment dropped; its query is form-decoded
-        (write a literal ``+`` as ``%2B``); ``params`` are more decoded query
-        pairs. ``path_as_is=True`` keeps the path exactly as written (for a
-        client that sends it so, like ``curl --path-as-is``). ``X-Sdk-Date``
-        comes from ``headers`` or from ``now`` (Unix seconds; default: the
-        clock). Returns the headers to add. Raises :class:`MalformedRequest`
-        (bad URL, date, encoding), :class:`AmbiguousRequest` (a URL the HTTP
-        clients send differently, e.g. a ``%2e`` dot segment) or
-        :class:`KoosignError` (empty AK/SK)."""
-        added, debug = self._sign(method, url, headers, body, now=now, params=params, path_as_is=path_as_is)
-        return ApigSignature(added, debug)
+            ``url`` is absolute (``https://host/path?query``) and is read as
+            ``requests`` sends it (the core's ``split_url``, SCHEMES.md S6
+            "Signing a whole URL"): host lower-cased, default port dropped, dot
+            segments removed, fragment dropped; its query is form-decoded
+            (write a literal ``+`` as ``%2B``); ``params`` are more decoded query
+            pairs. ``path_as_is=True`` keeps the path exactly as written (for a
+            client that sends it so, like ``curl --path-as-is``). ``X-Sdk-Date``
+            comes from ``headers`` or from ``now`` (Unix seconds; default: the
+            clock). Returns the headers to add. Raises :class:`MalformedRequest`
+            (bad URL, date, encoding), :class:`AmbiguousRequest` (a URL the HTTP
+            clients send differently, e.g. a ``%2e`` dot segment) or
+            :class:`KoosignError` (empty AK/SK)."""
+            ...
 
 
 class ApigVerified(int):

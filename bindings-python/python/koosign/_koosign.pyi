@@ -275,7 +275,9 @@ class ApigSigner:
     def __init__(self, ak: str, sk: str) -> None: ...
     @property
     def ak(self) -> str: ...
-    def _sign(
+    # Returns a koosign.ApigSignature (a dict of the headers to add, the
+    # intermediates as attributes), built natively.
+    def sign(
         self,
         method: Text,
         url: Text,
@@ -285,7 +287,7 @@ class ApigSigner:
         now: Optional[float] = None,
         params: Optional[Pairs] = None,
         path_as_is: bool = False,
-    ) -> tuple[dict[str, str], dict[str, str]]: ...
+    ) -> dict[str, str]: ...
 
 # The native half of koosign.verify_apig: (credential_index, unsigned_payload).
 def _verify_apig(
