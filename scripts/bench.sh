@@ -173,8 +173,10 @@ else
     echo "bindings-c not available: skipped (see $OUT/capi-build.log)"
 fi
 
-# The bindings' own benches may rewrite their BENCH.md (theirs to publish):
-# this run keeps their output in $OUT and leaves their folders as it found them.
+# The bindings' own benches may rewrite their BENCH.md (theirs to publish).
+# A full run leaves bindings-wasm/BENCH.md as bench.mjs rewrote it, so that
+# its table comes from the same run as BENCHMARKS.md (issue 14); a quick run
+# keeps their output in $OUT and leaves their folders as it found them.
 keep() { if [ -f "$1" ]; then cp -p "$1" "$OUT/$(echo "$1" | tr / _).orig"; fi; }
 restore() {
     local saved="$OUT/$(echo "$1" | tr / _).orig"
@@ -203,7 +205,8 @@ else
     echo "WebAssembly package or bindings-wasm/bench.mjs not available: skipped" | tee "$OUT/node.txt"
 fi
 
-restore bindings-python/BENCH.md; restore bindings-wasm/BENCH.md
+restore bindings-python/BENCH.md
+if [ -n "$QUICK" ]; then restore bindings-wasm/BENCH.md; fi
 
 stage "server load: koosign serve, Flask and Express examples under wrk (30 s at most)"
 python3 benches/load/serve_load.py "${LOAD_ARGS[@]}" 2>&1 | tee "$OUT/load.log" || echo "load bench: some server failed (see above)"
