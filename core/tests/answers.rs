@@ -215,8 +215,11 @@ fn expected(c: &Value) -> Outcome {
     }
 }
 
-#[test]
-fn every_answer_case() {
+/// Runs every case of `vectors/answers.jsonl` through `runner` (its
+/// `prior` requests first, which must verify); returns the cases that
+/// differ from their expectation, the number of cases and the count per
+/// row of the answers table.
+fn run_cases(runner: fn(&Value, &mut Store) -> Outcome) -> (Vec<String>, usize, BTreeMap<String, usize>) {
     let text = std::fs::read_to_string(FILE).expect("vectors/answers.jsonl");
     let mut rows = BTreeMap::<String, usize>::new();
     let mut failures = Vec::new();
@@ -230,16 +233,22 @@ fn every_answer_case() {
             for k in ["access_keys", "now_ms", "policy", "store"] {
                 prior[k] = c[k].clone();
             }
-            let got = run(&prior, &mut store);
+            let got = runner(&prior, &mut store);
             assert!(matches!(got, Outcome::Verified { .. }), "{id}: prior request refused: {got:?}");
         }
-        let (got, want) = (run(&c, &mut store), expected(&c));
+        let (got, want) = (runner(&c, &mut store), expected(&c));
         if got != want {
             failures.push(format!("{id}:\n   got  {got:?}\n   want {want:?}"));
         }
         *rows.entry(id.split('/').next().unwrap().to_string()).or_default() += 1;
         n += 1;
     }
+    (failures, n, rows)
+}
+
+#[test]
+fn every_answer_case() {
+    let (failures, n, rows) = run_cases(run);
     assert!(failures.is_empty(), "{} of {n} cases differ:\n{}", failures.len(), failures.join("\n"));
     // Every row of the answers table is covered.
     for row in ["verified", "before-auth", "authenticated", "merchant"] {
@@ -307,27 +316,7 @@ fn run_context(c: &Value, store: &mut Store) -> Outcome {
 
 #[test]
 fn every_answer_case_through_the_merchant_context() {
-    let text = std::fs::read_to_string(FILE).expect("vectors/answers.jsonl");
-    let mut failures = Vec::new();
-    let mut n = 0;
-    for line in text.lines() {
-        let c: Value = serde_json::from_str(line).unwrap();
-        let id = c["id"].as_str().unwrap().to_string();
-        let mut store = Store::of(&c);
-        for p in c.get("prior").and_then(Value::as_array).into_iter().flatten() {
-            let mut prior = p.clone();
-            for k in ["access_keys", "now_ms", "policy", "store"] {
-                prior[k] = c[k].clone();
-            }
-            let got = run_context(&prior, &mut store);
-            assert!(matches!(got, Outcome::Verified { .. }), "{id}: prior request refused: {got:?}");
-        }
-        let (got, want) = (run_context(&c, &mut store), expected(&c));
-        if got != want {
-            failures.push(format!("{id}:\n   got  {got:?}\n   want {want:?}"));
-        }
-        n += 1;
-    }
+    let (failures, n, _) = run_cases(run_context);
     assert!(n >= 100, "{n} cases");
     assert!(failures.is_empty(), "{} of {n} cases differ through the context:\n{}", failures.len(), failures.join("\n"));
 }
