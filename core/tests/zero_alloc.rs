@@ -41,25 +41,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// A deterministic CryptoRng for the test (rand_core 0.10).
-struct Fixed(u8);
-impl rand_core::TryRng for Fixed {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> core::result::Result<u32, Self::Error> {
-        Ok(0x4142_4344)
-    }
-    fn try_next_u64(&mut self) -> core::result::Result<u64, Self::Error> {
-        Ok(0x4142_4344_4546_4748)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> core::result::Result<(), Self::Error> {
-        for b in dst {
-            self.0 = self.0.wrapping_mul(31).wrapping_add(7);
-            *b = self.0;
-        }
-        Ok(())
-    }
-}
-impl rand_core::TryCryptoRng for Fixed {}
+mod common;
+use common::Fixed;
 
 const KEY: &str = "testAccessKey123";
 const V2_BODY: &[u8] = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
