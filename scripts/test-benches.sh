@@ -33,7 +33,7 @@ grep -c "time:" "$tmp/scale.log" | sed 's/^/scale: criterion results: /'
 
 echo "== benches: paired ratios, quick"
 KOOSIGN_PAIR_SECONDS=0.05 run "$tmp/ratios.log" cargo bench -q -p koosign-benches --bench ratios
-n=$(grep -c '^RATIO {' "$tmp/ratios.log"); echo "ratios: $n pairs"; [ "$n" -eq 56 ]
+n=$(grep -c '^RATIO {' "$tmp/ratios.log"); echo "ratios: $n pairs"; [ "$n" -eq 64 ]  # 32 GOALS pairs + 29 scale points + 3 growth points
 n=$(grep -c '^SOLO {' "$tmp/ratios.log"); echo "solo timings: $n"; [ "$n" -ge 30 ]
 
 echo "== benches: keyed context against the one-shots, quick"
