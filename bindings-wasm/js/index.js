@@ -556,6 +556,17 @@ function pieceLen(text, i) {
   return (text.charCodeAt(i) << 15) | text.charCodeAt(i + 1);
 }
 
+/** All the length-prefixed pieces of `text` (src/lib.rs push_piece), as strings. */
+function pieces(text) {
+  const p = [];
+  for (let i = 0; i < text.length; ) {
+    const n = pieceLen(text, i);
+    p.push(text.slice(i + 2, i + 2 + n));
+    i += 2 + n;
+  }
+  return p;
+}
+
 /**
  * v1_result's text is `keyIndex:timestampMs:` then length-prefixed pieces
  * (name, value, name, value, …). Returns the offset of the first piece.
@@ -737,7 +748,10 @@ function buildV1Query(params, accessKey) {
 /** Form-decodes a query string: [name, value][] in order received. */
 function parseForm(query) {
   try {
-    return JSON.parse(wasm.parse_form(queryText(query, 'query')));
+    const p = pieces(wasm.parse_form(queryText(query, 'query')));
+    const pairs = [];
+    for (let i = 0; i + 1 < p.length; i += 2) pairs.push([p[i], p[i + 1]]);
+    return pairs;
   } catch (e) {
     throw translate(e);
   }
@@ -949,11 +963,11 @@ function apigTarget(target, received) {
   if (typeof target === 'string' || target instanceof URL) {
     let u;
     try {
-      u = JSON.parse(wasm.split_apig_url(target instanceof URL ? target.href : target, received));
+      u = pieces(wasm.split_apig_url(target instanceof URL ? target.href : target, received));
     } catch (e) {
       throw translate(e);
     }
-    return { host: u.host, path: u.path, query: u.query.flat() };
+    return { host: u[0], path: u[1], query: u.slice(2) };
   }
   if (target && typeof target === 'object') {
     return { host: str(target.host, 'host'), path: str(target.path === undefined ? '/' : target.path, 'path'), query: pairList(target.query, 'query') };
@@ -976,29 +990,56 @@ class ApigSigner {
    */
   sign(target, init) {
     const o = options(init);
-    const t = apigTarget(target, false);
-    const headers = pairList(o.headers, 'headers');
-    const method = o.method === undefined ? 'GET' : str(o.method, 'method');
-    const args = [method, t.host, t.path, this.#ak, this.#sk, bytes(o.body), ...t.query, ...headers];
-    const now = nowMs(o.now);
-    let r;
-    try {
-      r = JSON.parse(wasm.sign_apig(pack(args), t.query.length / 2, now));
-    } catch (e) {
-      throw translate(e);
+    let len;
+    if (typeof target === 'string' || target instanceof URL) {
+      // One crossing: the core splits the URL and signs (sign_apig_url).
+      let headers, method, body, now;
+      try {
+        headers = pairList(o.headers, 'headers');
+        method = o.method === undefined ? 'GET' : str(o.method, 'method');
+        body = bytes(o.body);
+        now = nowMs(o.now);
+      } catch (e) {
+        apigTarget(target, false); // the URL's own error first, as when it was split first
+        throw e;
+      }
+      const args = [method, target instanceof URL ? target.href : target, this.#ak, this.#sk, body];
+      for (let i = 0; i < headers.length; i++) args.push(headers[i]);
+      try {
+        len = wasm.sign_apig_url(pack(args), now);
+      } catch (e) {
+        throw translate(e);
+      }
+    } else {
+      const t = apigTarget(target, false);
+      const headers = pairList(o.headers, 'headers');
+      const method = o.method === undefined ? 'GET' : str(o.method, 'method');
+      const args = [method, t.host, t.path, this.#ak, this.#sk, bytes(o.body), ...t.query, ...headers];
+      const now = nowMs(o.now);
+      try {
+        len = wasm.sign_apig(pack(args), t.query.length / 2, now);
+      } catch (e) {
+        throw translate(e);
+      }
     }
-    const add = {};
-    for (const [n, v] of r.headersToAdd) add[n] = v;
-    return {
-      headers: add,
-      authorization: r.authorization,
-      signature: r.signature,
-      signedHeaders: r.signedHeaders,
-      canonicalRequest: r.canonicalRequest,
-      canonicalQuery: r.canonicalQuery,
-      stringToSign: r.stringToSign,
-    };
+    return apigSigned(outText(len));
   }
+}
+
+/** sign_apig's pieces (src/lib.rs apig_out) as ApigSigner#sign's result. */
+function apigSigned(t) {
+  const p = pieces(t);
+  const add = {};
+  for (let j = 6; j + 1 < p.length; j += 2) add[p[j]] = p[j + 1];
+  return {
+    headers: add,
+    authorization: p[5],
+    signature: p[4],
+    signedHeaders: p[2],
+    canonicalRequest: p[0],
+    canonicalQuery: p[1],
+    stringToSign: p[3],
+  };
 }
 
 /**
