@@ -132,25 +132,79 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
+/// Arguments of a call that [`with_args`] cuts without allocating.
+const STACK_ARGS: usize = 24;
+
 /// Runs `f` over the first `n` arguments of the arena, which must be at
-/// least `min` (so that `f` may index `args[..min]`).
+/// least `min` (so that `f` may index `args[..min]`). Up to
+/// [`STACK_ARGS`] arguments are cut into a stack array (no allocation on
+/// the hot paths), more into a `Vec`.
 fn with_args<T>(n: u32, min: usize, f: impl FnOnce(&[&[u8]]) -> R<T>) -> R<T> {
     ARGS.with(|a| {
         let a = a.borrow();
-        let (bytes, lens) = (&a.0, &a.1);
-        let lens = lens
-            .get(..n as usize)
-            .filter(|l| l.len() >= min)
-            .ok_or_else(|| js_err(Error::MalformedEncoding("argument count")))?;
-        let mut args = Vec::with_capacity(lens.len());
-        let mut at = 0usize;
-        for &l in lens {
-            let end = at + l as usize;
-            args.push(bytes.get(at..end).ok_or_else(|| js_err(Error::MalformedEncoding("argument lengths")))?);
-            at = end;
-        }
-        f(&args)
+        let mut stack: [&[u8]; STACK_ARGS] = [&[]; STACK_ARGS];
+        let mut heap = Vec::new();
+        f(cut_args(&a.0, &a.1, n, min, &mut stack, &mut heap)?)
     })
+}
+
+/// The arena's bytes cut by its lengths (see [`with_args`]).
+#[inline(never)]
+fn cut_args<'a, 's>(
+    bytes: &'a [u8],
+    lens: &[u32],
+    n: u32,
+    min: usize,
+    stack: &'s mut [&'a [u8]; STACK_ARGS],
+    heap: &'s mut Vec<&'a [u8]>,
+) -> R<&'s [&'a [u8]]> {
+    let lens = lens
+        .get(..n as usize)
+        .filter(|l| l.len() >= min)
+        .ok_or_else(|| js_err(Error::MalformedEncoding("argument count")))?;
+    let args: &mut [&[u8]] = if lens.len() <= STACK_ARGS {
+        &mut stack[..lens.len()]
+    } else {
+        heap.resize(lens.len(), &[]);
+        heap
+    };
+    let mut at = 0usize;
+    for (slot, &l) in args.iter_mut().zip(lens) {
+        let end = at + l as usize;
+        *slot = bytes.get(at..end).ok_or_else(|| js_err(Error::MalformedEncoding("argument lengths")))?;
+        at = end;
+    }
+    Ok(args)
+}
+
+/// Header pairs that [`with_pairs`] holds without allocating.
+const STACK_PAIRS: usize = 16;
+
+/// Runs `f` over the pairs of a flat list `[n0, v0, n1, v1, …]` of texts
+/// (what [`texts`] then [`pairs`] give), on the stack for up to
+/// [`STACK_PAIRS`] pairs.
+fn with_pairs<T>(flat: &[&[u8]], f: impl FnOnce(&[(&str, &str)]) -> R<T>) -> R<T> {
+    let mut stack = [("", ""); STACK_PAIRS];
+    let mut heap = Vec::new();
+    let n = flat.len() / 2;
+    let p: &mut [(&str, &str)] = if n <= STACK_PAIRS {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, ("", ""));
+        &mut heap
+    };
+    // Every text checked in order, as texts() does (a trailing odd one included).
+    for (i, b) in flat.iter().enumerate() {
+        let t = text(b)?;
+        if let Some(slot) = p.get_mut(i / 2) {
+            if i % 2 == 0 {
+                slot.0 = t;
+            } else {
+                slot.1 = t;
+            }
+        }
+    }
+    f(p)
 }
 
 /// [`with_args`] for a call of one argument (no list of arguments built).
@@ -821,11 +875,11 @@ impl MerchantHandle {
     /// Returns [`v2_result`].
     pub fn verify_v2_headers(&self, n: u32, n_headers: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<f64> {
         with_args(n, 1, |a| {
-            let flat = texts(slice(a, 1, 2 * n_headers as usize)?)?;
-            let h = pairs(&flat);
-            let auth = V2Auth::from_headers(&h).map_err(js_err)?;
-            let v = self.m.verify_v2(V2Scheme::Headers, &auth, a[0], now_ms as u64, Self::replay(store)).map_err(js_err)?;
-            Ok(v2_result(&v))
+            with_pairs(slice(a, 1, 2 * n_headers as usize)?, |h| {
+                let auth = V2Auth::from_headers(h).map_err(js_err)?;
+                let v = self.m.verify_v2(V2Scheme::Headers, &auth, a[0], now_ms as u64, Self::replay(store)).map_err(js_err)?;
+                Ok(v2_result(&v))
+            })
         })
     }
 

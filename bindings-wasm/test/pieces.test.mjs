@@ -186,3 +186,51 @@ test('parseForm reads the pieces as URLSearchParams decodes them (non-ASCII, emp
     assert.deepEqual(k.parseForm(q), want, q.slice(0, 60));
   }
 });
+
+// verifyKit's arguments: the headers appended after the body into the
+// arena (any count: the core cuts up to 24 arguments and 16 pairs on the
+// stack, more on the heap), written as one ASCII run or one by one.
+test('verifyKit: the headers as the core reads them, any count, non-ASCII, empty, lone surrogates, long values', () => {
+  const KEY = 'SECRET-key-0f9e8d7c';
+  const body = Buffer.from('{"activity":"newInstance","orderId":"é😀"}');
+  const ts = String(Date.now());
+  const nonce = 'n0nce-0123456789';
+  const good = { 'x-sign': ref.kitSignature(body, KEY, nonce, ts), 'x-timestamp': ts, 'x-nonce': nonce };
+  const fillers = (n, v) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-filler-${i}`, typeof v === 'function' ? v(i) : v]));
+  const cases = [
+    {},
+    { Host: 'é.example.com', 'X-Empty': '' },
+    { 'X-Lone': LONE, 'x-lone-2': `a${LONE}b\udc00` },
+    { 'X-Long': LONG },
+    fillers(7, 'v'), // 1 + 2 × 10 = 21 arguments: on the stack
+    fillers(12, 'é'), // 31 arguments, 15 pairs
+    fillers(13, ''), // 16 pairs
+    fillers(14, (i) => `中${i}`), // 17 pairs: on the heap
+    fillers(60, (i) => (i % 2 ? LONE : 'x'.repeat(i * 50))),
+  ];
+  for (const extra of cases) {
+    for (const first of [true, false]) {
+      const headers = first ? { ...good, ...extra } : { ...extra, ...good };
+      const v = k.verifyKit(headers, body, KEY);
+      assert.equal(v.keyIndex, 0);
+      assert.equal(v.timestampMs, Number(ts));
+      assert.equal(ref.verifyKit(headers, body, KEY), 0);
+      // The same as a Map, a [name, value] list and Node's rawHeaders.
+      assert.equal(k.verifyKit(new Map(Object.entries(headers)), body, KEY).keyIndex, 0);
+      assert.equal(k.verifyKit(Object.entries(headers), body, KEY).keyIndex, 0);
+      assert.equal(k.verifyKit(Object.entries(headers).flat(), body, KEY).keyIndex, 0);
+      // A wrong signature, a missing header, a non-ASCII or empty nonce: the core's errors.
+      assert.throws(() => k.verifyKit({ ...headers, 'x-sign': ref.kitSignature(body, 'other', nonce, ts) }, body, KEY), k.SignatureMismatchError);
+      const { 'x-nonce': _n, ...noNonce } = headers;
+      assert.throws(() => k.verifyKit(noNonce, body, KEY), (e) => e instanceof k.MissingParameterError && e.parameter === 'x-nonce');
+      for (const [bad, Cls] of [['', k.MissingParameterError], ['é', k.MalformedEncodingError], [LONE, k.MalformedEncodingError], ['x'.repeat(5000), k.InputTooLargeError]]) {
+        const h = { ...headers, 'x-nonce': bad, 'x-sign': ref.kitSignature(body, KEY, bad, ts) };
+        assert.throws(() => ref.verifyKit(h, body, KEY), (e) => e.code === Cls.code);
+        assert.throws(() => k.verifyKit(h, body, KEY), Cls, `nonce ${JSON.stringify(bad.slice(0, 8))}`);
+      }
+    }
+  }
+  // undefined and null header values are left out, a list gives one pair per value.
+  assert.equal(k.verifyKit({ ...good, 'x-none': undefined, 'x-null': null, 'x-list': ['a', 'é', ''] }, body, KEY).keyIndex, 0);
+  assert.throws(() => k.verifyKit(5, body, KEY), TypeError);
+});
