@@ -164,6 +164,15 @@ let argMem = null;
 let argBuf = null; // Buffer over the bytes region
 let argLens = null; // Uint32Array over the lengths region
 
+/**
+ * Writes `s` as UTF-8 into `buf` at `off` (in bounds: pack made the room);
+ * returns the bytes written. Buffer#write's own native step
+ * (`utf8Write`, which write(s, off) calls once it has checked its
+ * arguments), without the checks; Buffer#write where it is missing.
+ */
+const utf8Write =
+  typeof Buffer.prototype.utf8Write === 'function' ? (buf, s, off) => buf.utf8Write(s, off, buf.length - off) : (buf, s, off) => buf.write(s, off);
+
 /** Writes one Uint8Array into the arena (what pack([bytes]) does); returns 1. */
 function packBytes(b) {
   // Anything to set up first (room, the lengths region, views after growth): pack does it.
@@ -217,13 +226,13 @@ function pack(items) {
       run += items[j];
       units += items[j].length;
     }
-    const n = argBuf.write(run, off);
+    const n = utf8Write(argBuf, run, off);
     if (n === units) {
       for (let q = i; q < j; q++) argLens[q] = items[q].length;
       off += n;
     } else {
       for (let q = i; q < j; q++) {
-        const m = argBuf.write(items[q], off);
+        const m = utf8Write(argBuf, items[q], off);
         argLens[q] = m;
         off += m;
       }
@@ -307,26 +316,37 @@ function queryText(q, what) {
   throw typeError(`${what} must be a query string, URL, URLSearchParams or object`);
 }
 
-/** Pairs from an object, Headers, Map, [name, value][] or a flat raw list. */
-function pairList(src, what) {
-  const flat = [];
-  const add = (n, v) => {
-    if (v === undefined || v === null) return;
-    if (Array.isArray(v)) for (const x of v) flat.push(String(n), String(x));
-    else flat.push(String(n), String(v));
-  };
+/** Appends name, value (each value of a list) to `flat` as strings; skips undefined/null values. */
+function addPair(flat, n, v) {
+  if (v === undefined || v === null) return;
+  if (Array.isArray(v)) for (const x of v) flat.push(String(n), String(x));
+  else flat.push(String(n), String(v));
+}
+
+/**
+ * Pairs from an object, Headers, Map, [name, value][] or a flat raw list,
+ * appended to `flat` (a new list by default) as name, value, …
+ */
+function pairList(src, what, flat = []) {
   if (src === undefined || src === null) return flat;
   if (Array.isArray(src)) {
     if (src.length > 0 && typeof src[0] === 'string') {
       // Node's rawHeaders: [name, value, name, value, …]
-      for (let i = 0; i + 1 < src.length; i += 2) add(src[i], src[i + 1]);
+      for (let i = 0; i + 1 < src.length; i += 2) addPair(flat, src[i], src[i + 1]);
     } else {
-      for (const p of src) add(p[0], p[1]);
+      for (const p of src) addPair(flat, p[0], p[1]);
     }
   } else if (typeof src.entries === 'function' && typeof src.get === 'function') {
-    for (const [n, v] of src.entries()) add(n, v);
+    for (const [n, v] of src.entries()) addPair(flat, n, v);
   } else if (typeof src === 'object') {
-    for (const n of Object.keys(src)) add(n, src[n]);
+    const names = Object.keys(src);
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
+      const v = src[n];
+      // A string value (the usual case) as it is: what addPair would push.
+      if (typeof v === 'string') flat.push(n, v);
+      else addPair(flat, n, v);
+    }
   } else {
     throw typeError(`${what} must be an object, Headers, Map or a list of pairs`);
   }
@@ -556,6 +576,17 @@ function pieceLen(text, i) {
   return (text.charCodeAt(i) << 15) | text.charCodeAt(i + 1);
 }
 
+/** All the length-prefixed pieces of `text` (src/lib.rs push_piece), as strings. */
+function pieces(text) {
+  const p = [];
+  for (let i = 0; i < text.length; ) {
+    const n = pieceLen(text, i);
+    p.push(text.slice(i + 2, i + 2 + n));
+    i += 2 + n;
+  }
+  return p;
+}
+
 /**
  * v1_result's text is `keyIndex:timestampMs:` then length-prefixed pieces
  * (name, value, name, value, …). Returns the offset of the first piece.
@@ -737,7 +768,10 @@ function buildV1Query(params, accessKey) {
 /** Form-decodes a query string: [name, value][] in order received. */
 function parseForm(query) {
   try {
-    return JSON.parse(wasm.parse_form(queryText(query, 'query')));
+    const p = pieces(wasm.parse_form(queryText(query, 'query')));
+    const pairs = [];
+    for (let i = 0; i + 1 < p.length; i += 2) pairs.push([p[i], p[i + 1]]);
+    return pairs;
   } catch (e) {
     throw translate(e);
   }
@@ -767,14 +801,13 @@ function verifyV2(queryOrParams, body, accessKeys, opts) {
 function verifyKit(headers, body, accessKeys, opts) {
   const o = options(opts);
   const b = bytes(body);
-  const h = pairList(headers, 'headers');
-  const args = [b, ...h];
+  const args = pairList(headers, 'headers', [b]);
   const store = storeHandle(o.nonceStore);
   const now = nowMs(o.now);
   const m = contextFor(accessKeys, oneShotWindow(o.window, false));
   let r;
   try {
-    r = m.verify_v2_headers(pack(args), h.length / 2, now, store);
+    r = m.verify_v2_headers(pack(args), (args.length - 1) / 2, now, store);
   } catch (e) {
     throw translate(e);
   }
@@ -949,11 +982,11 @@ function apigTarget(target, received) {
   if (typeof target === 'string' || target instanceof URL) {
     let u;
     try {
-      u = JSON.parse(wasm.split_apig_url(target instanceof URL ? target.href : target, received));
+      u = pieces(wasm.split_apig_url(target instanceof URL ? target.href : target, received));
     } catch (e) {
       throw translate(e);
     }
-    return { host: u.host, path: u.path, query: u.query.flat() };
+    return { host: u[0], path: u[1], query: u.slice(2) };
   }
   if (target && typeof target === 'object') {
     return { host: str(target.host, 'host'), path: str(target.path === undefined ? '/' : target.path, 'path'), query: pairList(target.query, 'query') };
@@ -976,29 +1009,56 @@ class ApigSigner {
    */
   sign(target, init) {
     const o = options(init);
-    const t = apigTarget(target, false);
-    const headers = pairList(o.headers, 'headers');
-    const method = o.method === undefined ? 'GET' : str(o.method, 'method');
-    const args = [method, t.host, t.path, this.#ak, this.#sk, bytes(o.body), ...t.query, ...headers];
-    const now = nowMs(o.now);
-    let r;
-    try {
-      r = JSON.parse(wasm.sign_apig(pack(args), t.query.length / 2, now));
-    } catch (e) {
-      throw translate(e);
+    let len;
+    if (typeof target === 'string' || target instanceof URL) {
+      // One crossing: the core splits the URL and signs (sign_apig_url).
+      let headers, method, body, now;
+      try {
+        headers = pairList(o.headers, 'headers');
+        method = o.method === undefined ? 'GET' : str(o.method, 'method');
+        body = bytes(o.body);
+        now = nowMs(o.now);
+      } catch (e) {
+        apigTarget(target, false); // the URL's own error first, as when it was split first
+        throw e;
+      }
+      const args = [method, target instanceof URL ? target.href : target, this.#ak, this.#sk, body];
+      for (let i = 0; i < headers.length; i++) args.push(headers[i]);
+      try {
+        len = wasm.sign_apig_url(pack(args), now);
+      } catch (e) {
+        throw translate(e);
+      }
+    } else {
+      const t = apigTarget(target, false);
+      const headers = pairList(o.headers, 'headers');
+      const method = o.method === undefined ? 'GET' : str(o.method, 'method');
+      const args = [method, t.host, t.path, this.#ak, this.#sk, bytes(o.body), ...t.query, ...headers];
+      const now = nowMs(o.now);
+      try {
+        len = wasm.sign_apig(pack(args), t.query.length / 2, now);
+      } catch (e) {
+        throw translate(e);
+      }
     }
-    const add = {};
-    for (const [n, v] of r.headersToAdd) add[n] = v;
-    return {
-      headers: add,
-      authorization: r.authorization,
-      signature: r.signature,
-      signedHeaders: r.signedHeaders,
-      canonicalRequest: r.canonicalRequest,
-      canonicalQuery: r.canonicalQuery,
-      stringToSign: r.stringToSign,
-    };
+    return apigSigned(outText(len));
   }
+}
+
+/** sign_apig's pieces (src/lib.rs apig_out) as ApigSigner#sign's result. */
+function apigSigned(t) {
+  const p = pieces(t);
+  const add = {};
+  for (let j = 6; j + 1 < p.length; j += 2) add[p[j]] = p[j + 1];
+  return {
+    headers: add,
+    authorization: p[5],
+    signature: p[4],
+    signedHeaders: p[2],
+    canonicalRequest: p[0],
+    canonicalQuery: p[1],
+    stringToSign: p[3],
+  };
 }
 
 /**

@@ -26,10 +26,11 @@
 //! - Replay stores arrive as a [`NonceCacheHandle`] (the "no store" sentinel
 //!   when the caller gave none); V2 nonces and V1 `authToken`s share one
 //!   store, the core tagging the latter `v1:`.
-//! - Structured results are returned as one string: JSON text for the rare
-//!   ones (APIG, form pairs); the verified V1 parameters (the hot path) as
-//!   length-prefixed pieces left in a result arena that JavaScript decodes
-//!   in place (see [`v1_result`]).
+//! - Structured results are returned as length-prefixed pieces (see
+//!   [`push_piece`]; no JSON): in a result arena that JavaScript decodes in
+//!   place for the hot ones (the verified V1 parameters: [`v1_result`]; a
+//!   signed APIG call: [`apig_out`]), as a returned string for the rare
+//!   ones (form pairs, a split URL).
 
 use koosign::answer::{ResultCode, Stage};
 use koosign::merchant::{Merchant, Policy, Rejection, Replay, Request, Window};
@@ -131,25 +132,79 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
+/// Arguments of a call that [`with_args`] cuts without allocating.
+const STACK_ARGS: usize = 24;
+
 /// Runs `f` over the first `n` arguments of the arena, which must be at
-/// least `min` (so that `f` may index `args[..min]`).
+/// least `min` (so that `f` may index `args[..min]`). Up to
+/// [`STACK_ARGS`] arguments are cut into a stack array (no allocation on
+/// the hot paths), more into a `Vec`.
 fn with_args<T>(n: u32, min: usize, f: impl FnOnce(&[&[u8]]) -> R<T>) -> R<T> {
     ARGS.with(|a| {
         let a = a.borrow();
-        let (bytes, lens) = (&a.0, &a.1);
-        let lens = lens
-            .get(..n as usize)
-            .filter(|l| l.len() >= min)
-            .ok_or_else(|| js_err(Error::MalformedEncoding("argument count")))?;
-        let mut args = Vec::with_capacity(lens.len());
-        let mut at = 0usize;
-        for &l in lens {
-            let end = at + l as usize;
-            args.push(bytes.get(at..end).ok_or_else(|| js_err(Error::MalformedEncoding("argument lengths")))?);
-            at = end;
-        }
-        f(&args)
+        let mut stack: [&[u8]; STACK_ARGS] = [&[]; STACK_ARGS];
+        let mut heap = Vec::new();
+        f(cut_args(&a.0, &a.1, n, min, &mut stack, &mut heap)?)
     })
+}
+
+/// The arena's bytes cut by its lengths (see [`with_args`]).
+#[inline(never)]
+fn cut_args<'a, 's>(
+    bytes: &'a [u8],
+    lens: &[u32],
+    n: u32,
+    min: usize,
+    stack: &'s mut [&'a [u8]; STACK_ARGS],
+    heap: &'s mut Vec<&'a [u8]>,
+) -> R<&'s [&'a [u8]]> {
+    let lens = lens
+        .get(..n as usize)
+        .filter(|l| l.len() >= min)
+        .ok_or_else(|| js_err(Error::MalformedEncoding("argument count")))?;
+    let args: &mut [&[u8]] = if lens.len() <= STACK_ARGS {
+        &mut stack[..lens.len()]
+    } else {
+        heap.resize(lens.len(), &[]);
+        heap
+    };
+    let mut at = 0usize;
+    for (slot, &l) in args.iter_mut().zip(lens) {
+        let end = at + l as usize;
+        *slot = bytes.get(at..end).ok_or_else(|| js_err(Error::MalformedEncoding("argument lengths")))?;
+        at = end;
+    }
+    Ok(args)
+}
+
+/// Header pairs that [`with_pairs`] holds without allocating.
+const STACK_PAIRS: usize = 16;
+
+/// Runs `f` over the pairs of a flat list `[n0, v0, n1, v1, …]` of texts
+/// (what [`texts`] then [`pairs`] give), on the stack for up to
+/// [`STACK_PAIRS`] pairs.
+fn with_pairs<T>(flat: &[&[u8]], f: impl FnOnce(&[(&str, &str)]) -> R<T>) -> R<T> {
+    let mut stack = [("", ""); STACK_PAIRS];
+    let mut heap = Vec::new();
+    let n = flat.len() / 2;
+    let p: &mut [(&str, &str)] = if n <= STACK_PAIRS {
+        &mut stack[..n]
+    } else {
+        heap.resize(n, ("", ""));
+        &mut heap
+    };
+    // Every text checked in order, as texts() does (a trailing odd one included).
+    for (i, b) in flat.iter().enumerate() {
+        let t = text(b)?;
+        if let Some(slot) = p.get_mut(i / 2) {
+            if i % 2 == 0 {
+                slot.0 = t;
+            } else {
+                slot.1 = t;
+            }
+        }
+    }
+    f(p)
 }
 
 /// [`with_args`] for a call of one argument (no list of arguments built).
@@ -208,61 +263,6 @@ fn decrypt_mode(code: u32) -> R<DecryptMode> {
         Ok(DecryptMode::Auto)
     } else {
         encrypt_type(code).map(DecryptMode::Only)
-    }
-}
-
-// ---------------------------------------------------------------------------
-// JSON output
-
-struct Json(String);
-
-impl Json {
-    fn new() -> Self {
-        Json(String::with_capacity(256))
-    }
-    fn raw(&mut self, s: &str) -> &mut Self {
-        self.0.push_str(s);
-        self
-    }
-    fn str(&mut self, s: &str) -> &mut Self {
-        self.0.push('"');
-        let mut start = 0;
-        for (i, b) in s.bytes().enumerate() {
-            let esc: Option<&str> = match b {
-                b'"' => Some("\\\""),
-                b'\\' => Some("\\\\"),
-                b'\n' => Some("\\n"),
-                b'\r' => Some("\\r"),
-                b'\t' => Some("\\t"),
-                0..=0x1f => None,
-                _ => continue,
-            };
-            self.0.push_str(&s[start..i]);
-            match esc {
-                Some(e) => self.0.push_str(e),
-                None => {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    self.0.push_str("\\u00");
-                    self.0.push(HEX[usize::from(b >> 4)] as char);
-                    self.0.push(HEX[usize::from(b & 15)] as char);
-                }
-            }
-            start = i + 1;
-        }
-        self.0.push_str(&s[start..]);
-        self.0.push('"');
-        self
-    }
-    fn pairs_array(&mut self, pairs: &[(&str, &str)]) -> &mut Self {
-        self.0.push('[');
-        for (i, (n, v)) in pairs.iter().enumerate() {
-            if i > 0 {
-                self.0.push(',');
-            }
-            self.raw("[").str(n).raw(",").str(v).raw("]");
-        }
-        self.0.push(']');
-        self
     }
 }
 
@@ -461,15 +461,24 @@ pub fn build_v1_query(n: u32) -> R<String> {
     })
 }
 
-/// Form-decodes a query string into JSON `[[name, value], …]` (order kept).
+/// Form-decodes a query string into pieces (see [`push_piece`]): name,
+/// value, name, value, … (order kept).
 #[wasm_bindgen]
 pub fn parse_form(query: &str) -> R<String> {
     let query = koosign::query_of(query);
     let mut scratch = vec![0u8; query.len()];
     let p = koosign::parse_form(query, &mut scratch).map_err(js_err)?;
-    let mut j = Json::new();
-    j.pairs_array(p.as_slice());
-    Ok(j.0)
+    let mut out = String::with_capacity(2 * query.len() + 8);
+    push_pairs(&mut out, p.as_slice());
+    Ok(out)
+}
+
+/// Each pair as two pieces (name, value).
+fn push_pairs(out: &mut String, pairs: &[(&str, &str)]) {
+    for (n, v) in pairs {
+        push_piece(out, n);
+        push_piece(out, v);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -866,11 +875,11 @@ impl MerchantHandle {
     /// Returns [`v2_result`].
     pub fn verify_v2_headers(&self, n: u32, n_headers: u32, now_ms: f64, store: &mut NonceCacheHandle) -> R<f64> {
         with_args(n, 1, |a| {
-            let flat = texts(slice(a, 1, 2 * n_headers as usize)?)?;
-            let h = pairs(&flat);
-            let auth = V2Auth::from_headers(&h).map_err(js_err)?;
-            let v = self.m.verify_v2(V2Scheme::Headers, &auth, a[0], now_ms as u64, Self::replay(store)).map_err(js_err)?;
-            Ok(v2_result(&v))
+            with_pairs(slice(a, 1, 2 * n_headers as usize)?, |h| {
+                let auth = V2Auth::from_headers(h).map_err(js_err)?;
+                let v = self.m.verify_v2(V2Scheme::Headers, &auth, a[0], now_ms as u64, Self::replay(store)).map_err(js_err)?;
+                Ok(v2_result(&v))
+            })
         })
     }
 
@@ -1054,24 +1063,71 @@ pub fn check_response(n: u32, n_headers: u32, status: u32, expect: u32) -> R<Str
 
 /// Splits a whole URL as the core does (SCHEMES.md S6 "Signing a whole
 /// URL"): `split_url` for a call about to be sent, `split_received_url`
-/// (the path as it came) when `received`. Returns JSON
-/// `{"host":…,"path":…,"query":[[name, value], …]}`.
+/// (the path as it came) when `received`. Returns pieces (see
+/// [`push_piece`]): host, path, then the query pairs (name, value, …).
 #[wasm_bindgen]
 pub fn split_apig_url(url: &str, received: bool) -> R<String> {
     let mut scratch = vec![0u8; koosign::apig::url_scratch_len(url.len())];
     let u = if received { koosign::split_received_url(url, &mut scratch) } else { koosign::split_url(url, &mut scratch) }
         .map_err(js_err)?;
-    let mut j = Json::new();
-    j.raw("{\"host\":").str(u.host()).raw(",\"path\":").str(u.path()).raw(",\"query\":").pairs_array(u.query()).raw("}");
-    Ok(j.0)
+    let mut out = String::with_capacity(2 * url.len() + 8);
+    push_piece(&mut out, u.host());
+    push_piece(&mut out, u.path());
+    push_pairs(&mut out, u.query());
+    Ok(out)
+}
+
+/// Leaves a signed open-API request in the result arena as pieces (see
+/// [`push_piece`]): canonical request, canonical query, SignedHeaders,
+/// StringToSign, signature, Authorization, then `headersToAdd` as name,
+/// value, …; returns its length in bytes.
+fn apig_out(signed: &koosign::ApigSigned<'_>) -> u32 {
+    OUT.with(|o| {
+        let out = &mut *o.borrow_mut();
+        out.clear();
+        for s in [
+            signed.canonical_request,
+            signed.canonical_query,
+            signed.signed_headers,
+            signed.string_to_sign,
+            signed.signature.as_str(),
+            signed.authorization,
+        ] {
+            push_piece(out, s);
+        }
+        push_pairs(out, &signed.headers_to_add);
+        out.len() as u32
+    })
+}
+
+/// [`koosign::sign_apig`] into the context scratch (grown to
+/// [`koosign::apig_sign_out_len`], or to what the signer says it needs);
+/// leaves [`apig_out`]'s pieces. `now_ms < 0` means "take `X-Sdk-Date`
+/// from the headers". One copy of the signer for both entry points.
+#[inline(never)]
+fn apig_sign(req: &koosign::ApigRequest<'_>, ak: &str, sk: &str, now_ms: f64) -> R<u32> {
+    let now = if now_ms < 0.0 { None } else { Some(now_ms as u64) };
+    SCRATCH.with(|sc| {
+        let sc = &mut *sc.borrow_mut();
+        let mut len = koosign::apig_sign_out_len(req, ak.len());
+        loop {
+            if sc.len() < len {
+                sc.resize(len, 0);
+            }
+            match koosign::sign_apig(req, ak, sk, now, &mut sc[..len]) {
+                Ok(signed) => return Ok(apig_out(&signed)),
+                Err(Error::BufferTooSmall { needed }) if needed > len => len = needed,
+                Err(e) => return Err(js_err(e)),
+            }
+        }
+    })
 }
 
 /// Signs an open-API request (S6). Arguments: method, host, path, ak, sk,
 /// body, then `n_query` query pairs and the header pairs, flat.
-/// `now_ms < 0` means "take `X-Sdk-Date` from the headers". Returns JSON
-/// with every intermediate and `headersToAdd` as `[[name, value], …]`.
+/// `now_ms` as [`apig_sign`]. Leaves [`apig_out`]'s pieces; returns their length.
 #[wasm_bindgen]
-pub fn sign_apig(n: u32, n_query: u32, now_ms: f64) -> R<String> {
+pub fn sign_apig(n: u32, n_query: u32, now_ms: f64) -> R<u32> {
     with_args(n, 6, |a| {
         let s = texts(slice(a, 0, 5)?)?;
         let nq = 2 * n_query as usize;
@@ -1080,34 +1136,25 @@ pub fn sign_apig(n: u32, n_query: u32, now_ms: f64) -> R<String> {
         let (query, headers) = (pairs(&q), pairs(&h));
         let req =
             koosign::ApigRequest { method: s[0], host: s[1], path: s[2], query: &query, headers: &headers, body: a[5] };
-        let now = if now_ms < 0.0 { None } else { Some(now_ms as u64) };
-        let mut len = 2048 + a.iter().map(|x| x.len()).sum::<usize>() * 4;
-        loop {
-            let mut out = vec![0u8; len];
-            match koosign::sign_apig(&req, s[3], s[4], now, &mut out) {
-                Ok(signed) => {
-                    let mut j = Json::new();
-                    j.raw("{\"canonicalRequest\":")
-                        .str(signed.canonical_request)
-                        .raw(",\"canonicalQuery\":")
-                        .str(signed.canonical_query)
-                        .raw(",\"signedHeaders\":")
-                        .str(signed.signed_headers)
-                        .raw(",\"stringToSign\":")
-                        .str(signed.string_to_sign)
-                        .raw(",\"signature\":")
-                        .str(signed.signature.as_str())
-                        .raw(",\"authorization\":")
-                        .str(signed.authorization)
-                        .raw(",\"headersToAdd\":")
-                        .pairs_array(&signed.headers_to_add)
-                        .raw("}");
-                    return Ok(j.0);
-                }
-                Err(Error::BufferTooSmall { needed }) if needed > len => len = needed,
-                Err(e) => return Err(js_err(e)),
-            };
-        }
+        apig_sign(&req, s[3], s[4], now_ms)
+    })
+}
+
+/// Signs an open-API call given as a whole URL in one crossing (S6
+/// "Signing a whole URL", what [`koosign::sign_apig_url`] does): the URL
+/// split by the core's [`koosign::split_url`] (as `fetch` sends it), then
+/// signed. Arguments: method, url, ak, sk, body, then the header pairs,
+/// flat. `now_ms` as [`apig_sign`]. Leaves [`apig_out`]'s pieces; returns
+/// their length.
+#[wasm_bindgen]
+pub fn sign_apig_url(n: u32, now_ms: f64) -> R<u32> {
+    with_args(n, 5, |a| {
+        let s = texts(slice(a, 0, 4)?)?;
+        let mut scratch = vec![0u8; koosign::apig::url_scratch_len(s[1].len())];
+        let u = koosign::split_url(s[1], &mut scratch).map_err(js_err)?;
+        let h = texts(&a[5..])?;
+        let headers = pairs(&h);
+        apig_sign(&u.request(s[0], &headers, a[4]), s[2], s[3], now_ms)
     })
 }
 

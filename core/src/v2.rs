@@ -80,11 +80,30 @@ impl<'a> V2Auth<'a> {
         let h = |name: &'static str| {
             headers
                 .iter()
-                .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+                .find(|(n, _)| header_is(n, name))
                 .map(|(_, v)| v.trim())
                 .ok_or(Error::MissingParameter(name))
         };
         Ok(V2Auth { signature: h("x-sign")?, timestamp: h("x-timestamp")?, nonce: h("x-nonce")? })
+    }
+}
+
+/// `n.trim().eq_ignore_ascii_case(name)` for a `name` of ASCII letters and
+/// `-` (no whitespace), without trimming (Unicode whitespace, char by char)
+/// every header name: one of the same length compares at once (trimming
+/// could only shorten it, and then it cannot match), a shorter one never
+/// matches; a longer one can match only once trimmed, so only one that
+/// starts or ends with a byte that may be whitespace (ASCII whitespace as
+/// `char::is_whitespace` has it, or any non-ASCII byte) is trimmed.
+fn header_is(n: &str, name: &str) -> bool {
+    let may_be_space = |c: u8| matches!(c, 0x09..=0x0d | b' ') || !c.is_ascii();
+    let b = n.as_bytes();
+    match n.len().cmp(&name.len()) {
+        core::cmp::Ordering::Equal => n.eq_ignore_ascii_case(name),
+        core::cmp::Ordering::Less => false,
+        core::cmp::Ordering::Greater => {
+            (may_be_space(b[0]) || may_be_space(b[b.len() - 1])) && n.trim().eq_ignore_ascii_case(name)
+        }
     }
 }
 
@@ -324,6 +343,38 @@ impl<'a, 'k> VerifiedV2<'a, 'k> {
     /// the matched key. Errors: those of [`decrypt_field`].
     pub fn decrypt_field<'o>(&self, wire: &str, mode: DecryptMode, out: &'o mut [u8]) -> Result<&'o str> {
         decrypt_field(wire, self.access_key, mode, out)
+    }
+}
+
+#[cfg(test)]
+mod header_is_equivalence {
+    extern crate std;
+    use super::header_is;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+
+    const PIECES: &[&str] = &[
+        "x-sign", "X-SIGN", "x-Sign", "x-timestamp", "X-Timestamp", "x-nonce", "X-NONCE", "x", "-", "s", "ſ", "K", "\u{212a}",
+        " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\u{85}", "\u{a0}", "\u{1680}", "\u{2000}", "\u{2028}", "\u{3000}", "\u{feff}",
+        "\u{200b}", "é", "\0", "x-sig", "n", "nonce", "",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4096, ..ProptestConfig::default() })]
+        /// The former comparison is the oracle, on names built from the
+        /// wanted ones, ASCII and Unicode whitespace (and look-alikes).
+        #[test]
+        fn same_as_trim_then_compare(parts in proptest::collection::vec(select(PIECES), 0..5), name in select(&["x-sign", "x-timestamp", "x-nonce"][..])) {
+            let n: std::string::String = parts.concat();
+            prop_assert_eq!(header_is(&n, name), n.trim().eq_ignore_ascii_case(name), "{:?}", n);
+        }
+    }
+
+    #[test]
+    fn hostile_names() {
+        for n in ["x-sign", "X-SIGN", " x-sign", "x-sign ", "\u{b}x-sign", "x-sign\u{c}", "\u{85}x-sign", "x-sign\u{2029}", "x-signx-sign", "content-type", "\u{a0}x-sign\u{3000}", "\tX-Sign\n", " x-sig", "x-sig", "x-signs", "x-ſign", "x\u{200b}-sign", ""] {
+            assert_eq!(header_is(n, "x-sign"), n.trim().eq_ignore_ascii_case("x-sign"), "{n:?}");
+        }
     }
 }
 
