@@ -645,8 +645,9 @@ impl<const K: usize> Merchant<K> {
             Replay::Store(s) => (Replay::Deferred, Some(s)),
             other => (other, None),
         };
-        let verified = self.verify_unrecorded(req, protocol, now_ms, replay, scratch)?;
-        if let Some(s) = store {
+        // Returned as the callee built it (no `?` re-wrapping the ~4 KiB value).
+        let result = self.verify_unrecorded(req, protocol, now_ms, replay, scratch);
+        if let (Ok(verified), Some(s)) = (&result, store) {
             // "Now" for the store, as the scheme's own replay step has it
             // (`Freshness::replay_times`): the caller's clock under a checked
             // window, the request's own timestamp when the window is left out.
@@ -660,7 +661,7 @@ impl<const K: usize> Merchant<K> {
             };
             crate::nonce::record(s, verified.replay_key(), now, verified.replay_expires_ms()).map_err(before(p))?;
         }
-        Ok(verified)
+        result
     }
 
     /// [`Merchant::verify`] after detection, the replay step left to the
