@@ -13,7 +13,10 @@
 //!
 //! Groups: `v2_verify` (S2, the documented newInstance body), `kit_verify`
 //! (S2b, the same body signed as a kit notification), `body_sign_200B`
-//! (S3), `licence_verify` (S5). Replay check left out by name
+//! (S3), `licence_verify` (S5); `merchant_verify_v2` / `merchant_verify_kit`:
+//! `Merchant::verify` of the whole request (S2 query / S2b headers, body
+//! parsed) against the keyed floor plus `Notification::parse`
+//! (`GROUP/context` ÷ `GROUP/floor_prekeyed_parse`). Replay check left out by name
 //! (`Replay::Unchecked`), windows checked, as in the `ratios` bench.
 //!
 //! Before timing, every context op runs under the counting allocator:
@@ -23,8 +26,10 @@
 
 use hmac::{KeyInit, Mac};
 use koosign::{
-    body_sign, licence_sign, sign_v2, verify_licence, verify_v2, Freshness, Merchant, Policy, Replay, V2Auth, V2Scheme,
+    body_sign, licence_sign, sign_v2, verify_licence, verify_v2, Freshness, Merchant, Notification, Policy, Replay, V2Auth,
+    V2Scheme,
 };
+use koosign::merchant::{scratch_len, Request};
 use koosign_benches::paired::paired;
 use koosign_benches::{allocations_per_call, body_of_len, v2_canonical, KEY, V2_BODY, V2_NONCE, V2_SIGNATURE, V2_TIMESTAMP};
 use std::hint::black_box;
@@ -127,7 +132,52 @@ fn main() {
         ),
     ];
 
+    // `Merchant::verify` end to end (detection, the keyed MAC, the strict
+    // body parse, the activity check) against the keyed floor plus
+    // `Notification::parse` (one strict walk of the body filling the
+    // fields): what is left is the context's own plumbing.
+    let mv_query = format!("signature={V2_SIGNATURE}&timestamp={V2_TIMESTAMP}&nonce={V2_NONCE}");
+    let mv_v2 = Request { method: "POST", query: &mv_query, headers: &[], body: V2_BODY };
+    let kit_headers = [("x-sign", kit_sig.as_str()), ("x-timestamp", V2_TIMESTAMP), ("x-nonce", V2_NONCE)];
+    let mv_kit = Request { method: "POST", query: "", headers: &kit_headers, body: V2_BODY };
+    let mut mv_scratch = vec![0u8; scratch_len(&mv_v2).max(scratch_len(&mv_kit))];
+    let mv_scratch = std::cell::RefCell::new(&mut mv_scratch[..]);
+    let mut merchant: Vec<(&str, F, F)> = vec![
+        (
+            "merchant_verify_v2",
+            Box::new(|| {
+                let mut s = mv_scratch.borrow_mut();
+                let v = m.verify(black_box(&mv_v2), V2_NOW, Replay::Unchecked, &mut s);
+                black_box(v.map(|v| v.key_index()).unwrap());
+            }),
+            Box::new(|| {
+                black_box(prekeyed(&keyed, black_box(V2_BODY)));
+                black_box(prekeyed(&keyed, black_box(&v2_canon)));
+                black_box(Notification::parse(black_box(V2_BODY)).map(|n| n.activity.is_some()).unwrap());
+            }),
+        ),
+        (
+            "merchant_verify_kit",
+            Box::new(|| {
+                let mut s = mv_scratch.borrow_mut();
+                let v = m.verify(black_box(&mv_kit), V2_NOW, Replay::Unchecked, &mut s);
+                black_box(v.map(|v| v.key_index()).unwrap());
+            }),
+            Box::new(|| {
+                black_box(prekeyed(&keyed, black_box(&kit_canon)));
+                black_box(Notification::parse(black_box(V2_BODY)).map(|n| n.activity.is_some()).unwrap());
+            }),
+        ),
+    ];
+
     let mut bad = Vec::new();
+    for (g, ctx, _) in merchant.iter_mut() {
+        let n = allocations_per_call(100, &mut **ctx);
+        println!("ALLOC {g}/context {n}");
+        if n != 0.0 {
+            bad.push(format!("{g}/context"));
+        }
+    }
     for (g, ctx, one, _) in groups.iter_mut() {
         for (side, f) in [("context", ctx), ("koosign", one)] {
             let n = allocations_per_call(100, &mut **f);
@@ -151,5 +201,9 @@ fn main() {
         }
         let p = paired(&mut **ctx, &mut **one, budget);
         println!("RATIO {}", p.json(g, "context", "koosign"));
+    }
+    for (g, ctx, floor) in merchant.iter_mut() {
+        let p = paired(&mut **ctx, &mut **floor, budget);
+        println!("RATIO {}", p.json(g, "context", "floor_prekeyed_parse"));
     }
 }

@@ -645,8 +645,9 @@ impl<const K: usize> Merchant<K> {
             Replay::Store(s) => (Replay::Deferred, Some(s)),
             other => (other, None),
         };
-        let verified = self.verify_unrecorded(req, protocol, now_ms, replay, scratch)?;
-        if let Some(s) = store {
+        // Returned as the callee built it (no `?` re-wrapping the ~4 KiB value).
+        let result = self.verify_unrecorded(req, protocol, now_ms, replay, scratch);
+        if let (Ok(verified), Some(s)) = (&result, store) {
             // "Now" for the store, as the scheme's own replay step has it
             // (`Freshness::replay_times`): the caller's clock under a checked
             // window, the request's own timestamp when the window is left out.
@@ -660,11 +661,12 @@ impl<const K: usize> Merchant<K> {
             };
             crate::nonce::record(s, verified.replay_key(), now, verified.replay_expires_ms()).map_err(before(p))?;
         }
-        Ok(verified)
+        result
     }
 
     /// [`Merchant::verify`] after detection, the replay step left to the
     /// caller unless `replay` says otherwise.
+    #[inline]
     fn verify_unrecorded<'r>(
         &'r self,
         req: &Request<'r>,
@@ -713,19 +715,28 @@ impl<const K: usize> Merchant<K> {
                 let auth = auth.map_err(before(p))?;
                 let v = self.verify_v2(scheme, &auth, req.body, now_ms, replay);
                 let v = v.map_err(before(p))?;
-                let notification = Notification::parse(req.body).map_err(after(protocol, v.key_index()))?;
-                let activity = validate_v2(&notification).map_err(after(protocol, v.key_index()))?;
                 let (key_index, timestamp_ms) = (v.key_index(), v.timestamp_ms());
-                Ok(Verified {
+                // Built in place: the ~4 KiB notification is parsed into
+                // the value returned, not moved through the error layers.
+                let mut verified = Verified {
                     protocol,
-                    activity,
+                    // Replaced below, once the fields are read.
+                    activity: Activity::NewInstance,
                     key_index,
                     timestamp_ms,
-                    content: Content::V2 { body: req.body, notification },
+                    content: Content::V2 { body: req.body, notification: Notification::default() },
                     cipher: &self.keys[key_index].cipher,
                     replay_key: ReplayKey::Nonce(auth.nonce.as_bytes()),
                     replay_expires_ms: v.replay_expires_ms(),
-                })
+                };
+                if let Content::V2 { notification, .. } = &mut verified.content {
+                    let checked = notification.fill(req.body).and_then(|()| validate_v2(notification));
+                    match checked {
+                        Ok(activity) => verified.activity = activity,
+                        Err(e) => return Err(after(protocol, key_index)(e)),
+                    }
+                }
+                Ok(verified)
             }
         }
     }

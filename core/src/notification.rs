@@ -1,11 +1,11 @@
-//! The JSON bodies of notifications, read without allocating
-//! (`serde-json-core`). Only after verification: see
+//! The JSON bodies of notifications, read without allocating by one strict,
+//! iterative walker (checker and reader in one pass). Only after verification: see
 //! [`crate::VerifiedV2::notification`].
 
 use crate::error::{Error, Result};
 use crate::form::{FormPairs, MAX_PARAMS};
 use core::fmt;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 /// Longest JSON string value kept when it had to be unescaped.
@@ -183,21 +183,35 @@ impl<'a> Notification<'a> {
     /// bytes. Escapes are decoded, surrogate pairs included; unknown fields
     /// are skipped whatever their length.
     pub fn parse(body: &'a [u8]) -> Result<Self> {
+        // One strict, iterative walk (docs/SCHEMES.md §Answers) that also
+        // fills the known top-level fields: the checker and the reader are
+        // one parser, so they cannot disagree on what the body says.
+        let mut n = Notification::default();
+        n.fill(body)?;
+        Ok(n)
+    }
+
+    /// [`Notification::parse`] into `self` (all fields `None`), so that a
+    /// caller holding the value inside a larger one (the merchant context's
+    /// `Verified`) builds it in place instead of moving ~4 KiB. On an error
+    /// `self` is half filled: the caller drops it.
+    #[inline]
+    pub(crate) fn fill(&mut self, body: &'a [u8]) -> Result<()> {
         const BAD: Error = Error::MalformedEncoding("body is not a valid notification JSON object");
         if body.len() > MAX_NOTIFICATION_BODY {
             return Err(Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY });
         }
-        // Strict, iterative check first: nesting is bounded before the
-        // recursive reader sees the body. Strings are then read raw and
-        // unescaped here (serde-json-core refuses surrogate pairs).
-        walk(body, &mut NoVisit, STRICT).map_err(|e| match e {
+        let mut fill = Fill { n: self, depth: 0, slot: None, bad: false };
+        walk(body, &mut fill, STRICT).map_err(|e| match e {
             Error::InputTooLarge { .. } => e,
             _ => BAD,
         })?;
-        let mut de = serde_json_core::de::Deserializer::new(body, None);
-        let n = NotificationSeed.deserialize(&mut de).map_err(|_| BAD)?;
-        de.end().map_err(|_| BAD)?;
-        Ok(n)
+        // A known field of the wrong type or too long: reported only after
+        // the whole body passed, as when the fields were read in a second pass.
+        if fill.bad {
+            return Err(BAD);
+        }
+        Ok(())
     }
 
     /// A field as `&str` (`Notification::text(&n.order_id)`).
@@ -368,80 +382,126 @@ impl Writer<'_> {
     }
 }
 
-/// A JSON string exactly as written between its quotes (escapes intact):
-/// what serde-json-core hands over when it has no unescape buffer.
-struct Raw<'a>(&'a str);
+/// The visitor of [`Notification::parse`]: fills the known fields from the
+/// members of the top-level object only (depth 1), during the strict walk.
+/// A known field that is not a string (or `null`: absent), or longer than
+/// [`MAX_UNESCAPED`] once unescaped, sets `bad` and the walk goes on, so
+/// that the walker's own errors come first, as before; the caller drops the
+/// half-filled value on any error.
+struct Fill<'a, 'n> {
+    n: &'n mut Notification<'a>,
+    /// Containers open (1 inside the top-level object).
+    depth: usize,
+    /// The known field whose value comes next.
+    slot: Option<u8>,
+    bad: bool,
+}
 
-impl<'de> Deserialize<'de> for Raw<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Raw<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> core::result::Result<Self::Value, E> {
-                Ok(Raw(v))
-            }
+impl<'a> Fill<'a, '_> {
+    /// A value that is not a string: an error for a known field.
+    #[inline]
+    fn other(&mut self) {
+        if self.slot.take().is_some() {
+            self.bad = true;
         }
-        d.deserialize_str(V)
+    }
+
+    fn field(&mut self, slot: u8) -> &mut Option<JsonText<'a>> {
+        let n = &mut *self.n;
+        match slot {
+            0 => &mut n.activity,
+            1 => &mut n.order_id,
+            2 => &mut n.order_line_id,
+            3 => &mut n.business_id,
+            4 => &mut n.test_flag,
+            5 => &mut n.instance_id,
+            6 => &mut n.scene,
+            7 => &mut n.status,
+            8 => &mut n.product_id,
+            9 => &mut n.expire_time,
+            10 => &mut n.trial_flag,
+            11 => &mut n.customer_id,
+            12 => &mut n.customer_name,
+            13 => &mut n.charging_mode,
+            _ => &mut n.sku_code,
+        }
     }
 }
 
-/// Reads a [`Notification`] from raw strings (see [`Notification::parse`]):
-/// keys and values are unescaped here, surrogate pairs included; a known
-/// field given twice is an error, as with the derived `Deserialize`.
-struct NotificationSeed;
-
-impl<'de> DeserializeSeed<'de> for NotificationSeed {
-    type Value = Notification<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
+/// The slot of a known field name (decoded), as [`Fill::field`] numbers them.
+fn known(name: &str) -> Option<u8> {
+    Some(match name {
+        "activity" => 0,
+        "orderId" => 1,
+        "orderLineId" => 2,
+        "businessId" => 3,
+        "testFlag" => 4,
+        "instanceId" => 5,
+        "scene" => 6,
+        "status" => 7,
+        "productId" => 8,
+        "expireTime" => 9,
+        "trialFlag" => 10,
+        "customerId" => 11,
+        "customerName" => 12,
+        "chargingMode" => 13,
+        "skuCode" => 14,
+        _ => return None,
+    })
 }
 
-impl<'de> Visitor<'de> for NotificationSeed {
-    type Value = Notification<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a notification JSON object")
+impl<'a> JsonVisitor<'a> for Fill<'a, '_> {
+    fn begin_object(&mut self) -> Result<()> {
+        self.other();
+        self.depth += 1;
+        Ok(())
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> core::result::Result<Self::Value, A::Error> {
-        let mut n = Notification::default();
-        let mut seen = 0u32;
-        while let Some(Raw(k)) = m.next_key::<Raw<'de>>()? {
-            // A key too long to unescape is no known name.
-            let name = unescape(k).ok();
-            let (bit, slot) = match name.as_ref().map(JsonText::as_str) {
-                Some("activity") => (0, &mut n.activity),
-                Some("orderId") => (1, &mut n.order_id),
-                Some("orderLineId") => (2, &mut n.order_line_id),
-                Some("businessId") => (3, &mut n.business_id),
-                Some("testFlag") => (4, &mut n.test_flag),
-                Some("instanceId") => (5, &mut n.instance_id),
-                Some("scene") => (6, &mut n.scene),
-                Some("status") => (7, &mut n.status),
-                Some("productId") => (8, &mut n.product_id),
-                Some("expireTime") => (9, &mut n.expire_time),
-                Some("trialFlag") => (10, &mut n.trial_flag),
-                Some("customerId") => (11, &mut n.customer_id),
-                Some("customerName") => (12, &mut n.customer_name),
-                Some("chargingMode") => (13, &mut n.charging_mode),
-                Some("skuCode") => (14, &mut n.sku_code),
-                _ => {
-                    m.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            if seen & (1 << bit) != 0 {
-                return Err(de::Error::custom("duplicate field"));
-            }
-            seen |= 1 << bit;
-            *slot = match m.next_value::<Option<Raw<'de>>>()? {
-                Some(Raw(v)) => Some(unescape(v).map_err(de::Error::custom)?),
-                None => None,
+    fn end_object(&mut self) -> Result<()> {
+        self.depth -= 1;
+        Ok(())
+    }
+    fn begin_array(&mut self) -> Result<()> {
+        self.other();
+        self.depth += 1;
+        Ok(())
+    }
+    fn end_array(&mut self) -> Result<()> {
+        self.depth -= 1;
+        Ok(())
+    }
+    fn key(&mut self, key: JsonStr<'a>) -> Result<()> {
+        if self.depth == 1 {
+            // Known names are short and ASCII: a key too long to unescape
+            // is no known name.
+            self.slot = match key.borrowed() {
+                Some(k) => known(k),
+                None => unescape(key.raw()).ok().and_then(|k| known(k.as_str())),
             };
         }
-        Ok(n)
+        Ok(())
+    }
+    fn string(&mut self, value: JsonStr<'a>) -> Result<()> {
+        if let Some(slot) = self.slot.take() {
+            // The walker checked the escapes: only the length can fail.
+            match unescape(value.raw()) {
+                Ok(t) => *self.field(slot) = Some(t),
+                Err(_) => self.bad = true,
+            }
+        }
+        Ok(())
+    }
+    fn number(&mut self, _raw: &'a str) -> Result<()> {
+        self.other();
+        Ok(())
+    }
+    fn bool(&mut self, _value: bool) -> Result<()> {
+        self.other();
+        Ok(())
+    }
+    fn null(&mut self) -> Result<()> {
+        // `null`: the field is absent (None).
+        self.slot = None;
+        Ok(())
     }
 }
 
@@ -959,4 +1019,322 @@ fn number(b: &[u8], i: &mut usize) -> core::result::Result<(), ()> {
         digits(b, i)?;
     }
     Ok(())
+}
+
+/// The reader [`Notification::parse`] used before issue 14 (strict walk,
+/// then serde-json-core over the same body), kept as the oracle of the
+/// one-walk reader's equivalence tests.
+#[cfg(test)]
+mod oracle {
+    use super::*;
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess};
+
+    pub(super) fn parse(body: &[u8]) -> Result<Notification<'_>> {
+        const BAD: Error = Error::MalformedEncoding("body is not a valid notification JSON object");
+        if body.len() > MAX_NOTIFICATION_BODY {
+            return Err(Error::InputTooLarge { limit: MAX_NOTIFICATION_BODY });
+        }
+        walk(body, &mut NoVisit, STRICT).map_err(|e| match e {
+            Error::InputTooLarge { .. } => e,
+            _ => BAD,
+        })?;
+        let mut de = serde_json_core::de::Deserializer::new(body, None);
+        let n = NotificationSeed.deserialize(&mut de).map_err(|_| BAD)?;
+        de.end().map_err(|_| BAD)?;
+        Ok(n)
+    }
+
+    /// A JSON string exactly as written between its quotes (escapes intact):
+    /// what serde-json-core hands over when it has no unescape buffer.
+    struct Raw<'a>(&'a str);
+
+    impl<'de> Deserialize<'de> for Raw<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Raw<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> core::result::Result<Self::Value, E> {
+                    Ok(Raw(v))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
+    /// Reads a [`Notification`] from raw strings (the reader before issue 14):
+    /// keys and values are unescaped here, surrogate pairs included; a known
+    /// field given twice is an error, as with the derived `Deserialize`.
+    struct NotificationSeed;
+
+    impl<'de> DeserializeSeed<'de> for NotificationSeed {
+        type Value = Notification<'de>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for NotificationSeed {
+        type Value = Notification<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a notification JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> core::result::Result<Self::Value, A::Error> {
+            let mut n = Notification::default();
+            let mut seen = 0u32;
+            while let Some(Raw(k)) = m.next_key::<Raw<'de>>()? {
+                // A key too long to unescape is no known name.
+                let name = unescape(k).ok();
+                let (bit, slot) = match name.as_ref().map(JsonText::as_str) {
+                    Some("activity") => (0, &mut n.activity),
+                    Some("orderId") => (1, &mut n.order_id),
+                    Some("orderLineId") => (2, &mut n.order_line_id),
+                    Some("businessId") => (3, &mut n.business_id),
+                    Some("testFlag") => (4, &mut n.test_flag),
+                    Some("instanceId") => (5, &mut n.instance_id),
+                    Some("scene") => (6, &mut n.scene),
+                    Some("status") => (7, &mut n.status),
+                    Some("productId") => (8, &mut n.product_id),
+                    Some("expireTime") => (9, &mut n.expire_time),
+                    Some("trialFlag") => (10, &mut n.trial_flag),
+                    Some("customerId") => (11, &mut n.customer_id),
+                    Some("customerName") => (12, &mut n.customer_name),
+                    Some("chargingMode") => (13, &mut n.charging_mode),
+                    Some("skuCode") => (14, &mut n.sku_code),
+                    _ => {
+                        m.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                if seen & (1 << bit) != 0 {
+                    return Err(de::Error::custom("duplicate field"));
+                }
+                seen |= 1 << bit;
+                *slot = match m.next_value::<Option<Raw<'de>>>()? {
+                    Some(Raw(v)) => Some(unescape(v).map_err(de::Error::custom)?),
+                    None => None,
+                };
+            }
+            Ok(n)
+        }
+    }
+}
+
+/// One walk against the old two-parser reader, on hostile and random bodies.
+#[cfg(test)]
+mod one_walk_equivalence {
+    extern crate std;
+    use super::*;
+    use std::format;
+    use std::string::String;
+    use std::vec::Vec;
+
+    fn fields<'n, 'a>(n: &'n Notification<'a>) -> [&'n Option<JsonText<'a>>; 15] {
+        [
+            &n.activity,
+            &n.order_id,
+            &n.order_line_id,
+            &n.business_id,
+            &n.test_flag,
+            &n.instance_id,
+            &n.scene,
+            &n.status,
+            &n.product_id,
+            &n.expire_time,
+            &n.trial_flag,
+            &n.customer_id,
+            &n.customer_name,
+            &n.charging_mode,
+            &n.sku_code,
+        ]
+    }
+
+    /// Same verdict, same error, same fields (borrowed or owned alike).
+    fn same(body: &[u8]) -> bool {
+        let (new, old) = (Notification::parse(body), oracle::parse(body));
+        match (&new, &old) {
+            (Ok(a), Ok(b)) => assert_eq!(fields(a), fields(b), "{}", String::from_utf8_lossy(body)),
+            (Err(a), Err(b)) => assert_eq!(a, b, "{}", String::from_utf8_lossy(body)),
+            _ => panic!("verdicts differ on {}: {:?} vs {:?}", String::from_utf8_lossy(body), new.err(), old.err()),
+        }
+        new.is_ok()
+    }
+
+    const NAMES: &[&str] = &[
+        "activity", "orderId", "orderLineId", "businessId", "testFlag", "instanceId", "scene", "status",
+        "productId", "expireTime", "trialFlag", "customerId", "customerName", "chargingMode", "skuCode",
+        "order\\u0049d", "\\u0061ctivity", "sku\\u0043ode", "orderid", "orderId ", "x", "", "\\ud83d\\ude00",
+        "\\u00e9", "é", "activity\\u0000",
+    ];
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// A string value of about `len` decoded bytes, with escapes or not.
+    fn text(r: &mut Rng, len: usize) -> String {
+        let mut s = String::new();
+        let mut n = 0;
+        while n < len {
+            let (piece, bytes) = match r.below(10) {
+                0 => ("\\n", 1),
+                1 => ("\\u00e9", 2),
+                2 => ("\\ud83d\\ude00", 4),
+                3 => ("é", 2),
+                4 => ("\\\"", 1),
+                5 => ("\\/", 1),
+                6 => ("\\u20ac", 3),
+                _ => ("a", 1),
+            };
+            s.push_str(piece);
+            n += bytes;
+        }
+        s
+    }
+
+    fn value(r: &mut Rng, depth: usize, out: &mut String) {
+        let pick = if depth > 6 { r.below(8) } else { r.below(12) };
+        match pick {
+            0 | 1 | 2 => {
+                let len = r.below(12);
+                out.push_str(&format!("\"{}\"", text(r, len)));
+            }
+            3 => {
+                // Around the unescape limit.
+                let len = MAX_UNESCAPED - 3 + r.below(7);
+                out.push_str(&format!("\"{}\"", text(r, len)));
+            }
+            4 => out.push_str(["1", "-0", "1.5e3", "99999999999999999999999", "1e999", "0.0"][r.below(6)]),
+            5 => out.push_str(["true", "false", "null", "null"][r.below(4)]),
+            6 => {
+                let len = MAX_UNESCAPED - 2 + r.below(5);
+                out.push_str(&format!("\"{}\"", "b".repeat(len)));
+            }
+            7 => out.push_str(["\"\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\x\"", "[]", "{}"][r.below(6)]),
+            8 | 9 => object(r, depth + 1, out),
+            _ => {
+                out.push('[');
+                for k in 0..r.below(4) {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    value(r, depth + 1, out);
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    fn object(r: &mut Rng, depth: usize, out: &mut String) {
+        out.push('{');
+        for k in 0..r.below(7) {
+            if k > 0 {
+                out.push_str([",", ", ", ",\n"][r.below(3)]);
+            }
+            out.push_str(&format!("\"{}\":", NAMES[r.below(NAMES.len())]));
+            value(r, depth, out);
+        }
+        out.push('}');
+    }
+
+    #[test]
+    fn hostile_bodies() {
+        let long = |n: usize| format!("{{\"orderId\":\"{}\"}}", "\\u00e9".repeat(n / 2) + &"a".repeat(n % 2));
+        let mut bodies: Vec<String> = [
+            r#"{"orderId":"a","orderId":"b"}"#,
+            r#"{"orderId":"a","order\u0049d":"b"}"#,
+            r#"{"x":{"orderId":"nested"},"orderId":"top"}"#,
+            r#"{"x":{"orderId":"nested"}}"#,
+            r#"{"x":[{"activity":1}],"activity":"a"}"#,
+            r#"{"x":{"activity":{"activity":[]}}}"#,
+            r#"{"orderId":1}"#,
+            r#"{"orderId":true}"#,
+            r#"{"orderId":null}"#,
+            r#"{"orderId":[]}"#,
+            r#"{"orderId":{}}"#,
+            r#"{"orderId":["a"]}"#,
+            r#"{"orderId":{"a":"b"}}"#,
+            r#"{"orderId":"\ud83d\ude00\u00e9\n\/"}"#,
+            r#"{"orderId":"\ud83d"}"#,
+            r#"{"orderId":"é€😀"}"#,
+            r#"{"\u006frderId":"x"}"#,
+            r#"{"orderId":"a"} "#,
+            r#"{"orderId":"a"}x"#,
+            r#"["orderId","a"]"#,
+            r#""orderId""#,
+            "{}",
+            " { } ",
+            "",
+            "{",
+            r#"{"orderId":1,"x":{"y":{"z":"#,
+        ]
+        .iter()
+        .map(|s| String::from(*s))
+        .collect();
+        for n in [MAX_UNESCAPED - 1, MAX_UNESCAPED, MAX_UNESCAPED + 1, MAX_UNESCAPED + 2] {
+            bodies.push(long(n));
+            bodies.push(format!("{{\"customerName\":\"{}\"}}", "z".repeat(n)));
+            bodies.push(format!("{{\"customerName\":\"{}\\n\"}}", "z".repeat(n - 1)));
+            bodies.push(format!("{{\"unknown\":\"{}\\n\"}}", "z".repeat(n * 4)));
+            bodies.push(format!("{{\"x\":{{\"orderId\":\"{}\\n\"}}}}", "z".repeat(n)));
+        }
+        for d in [1, 62, 63, 64, 65, 200] {
+            bodies.push(format!("{{\"orderId\":\"o\",\"x\":{}{}}}", "[".repeat(d), "]".repeat(d)));
+            bodies.push(format!("{{\"orderId\":{}1{}}}", "[".repeat(d), "]".repeat(d)));
+        }
+        // Too many open names, with a wrong-typed known field first: the
+        // walker's InputTooLarge still wins.
+        let mut many = String::from("{\"orderId\":1");
+        for k in 0..300 {
+            many.push_str(&format!(",\"k{k}\":0"));
+        }
+        many.push('}');
+        bodies.push(many);
+        let mut ok = 0;
+        for b in &bodies {
+            ok += usize::from(same(b.as_bytes()));
+        }
+        assert!(ok > 10, "{ok}");
+        assert!(!same(&[b'{', b'"', 0xff, b'"', b':', b'1', b'}']));
+    }
+
+    #[test]
+    fn random_bodies() {
+        let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+        let (mut ok, mut err) = (0, 0);
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            object(&mut r, 1, &mut s);
+            let mut b = s.into_bytes();
+            // Some mutated: a byte changed, dropped or a duplicate member added.
+            match r.below(6) {
+                0 if !b.is_empty() => {
+                    let i = r.below(b.len());
+                    b[i] = b"\"{}[],:\\u0 1e-"[r.below(14)];
+                }
+                1 if b.len() > 1 => {
+                    let i = r.below(b.len());
+                    b.remove(i);
+                }
+                _ => {}
+            }
+            if same(&b) {
+                ok += 1;
+            } else {
+                err += 1;
+            }
+        }
+        assert!(ok > 2000 && err > 2000, "ok {ok}, err {err}");
+    }
 }
