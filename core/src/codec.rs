@@ -9,7 +9,8 @@
 //! paths (`base16ct`, `base64ct`, `base64`: the oracles of the tests below
 //! and of `encoding.rs`'s): issue 14. The WebAssembly build keeps the
 //! library codecs, which it links anyway, for its size budget (all but the
-//! hex decoder).
+//! hex decoder and the public Base64 encoder: +776 bytes for a 7–15%
+//! faster Body-Sign there).
 
 /// `0x01` in every lane.
 const ONES: u64 = 0x0101_0101_0101_0101;
