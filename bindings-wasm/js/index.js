@@ -898,7 +898,7 @@ function encryptField(plaintext, accessKey, encryptType = '1', opts) {
     }
     // Web Crypto's getRandomValues (globalThis.crypto on Node ≥ 19, the same object).
     const random = nodeCrypto.webcrypto.getRandomValues(new Uint8Array(64));
-    return contextFor(str(accessKey, 'accessKey')).encrypt(str(plaintext, 'plaintext'), ty, random);
+    return outText(contextFor(str(accessKey, 'accessKey')).encrypt(str(plaintext, 'plaintext'), ty, random));
   } catch (e) {
     throw translate(e);
   }
@@ -1461,7 +1461,7 @@ class Merchant {
   encrypt(plaintext, encryptType = '1') {
     const ty = encryptTypeCode(encryptType, false);
     try {
-      return this.#h.encrypt(str(plaintext, 'plaintext'), ty, nodeCrypto.webcrypto.getRandomValues(new Uint8Array(64)));
+      return outText(this.#h.encrypt(str(plaintext, 'plaintext'), ty, nodeCrypto.webcrypto.getRandomValues(new Uint8Array(64))));
     } catch (e) {
       throw translate(e);
     }

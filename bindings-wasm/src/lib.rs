@@ -990,10 +990,11 @@ impl MerchantHandle {
     }
 
     /// [`Merchant::encrypt`]: a field under key 0's precomputed AES key.
-    pub fn encrypt(&self, plaintext: &str, ty: u32, random: &[u8]) -> R<String> {
-        let mut out = [0u8; koosign::field::MAX_WIRE_LEN];
+    /// Leaves the wire string in the result arena; returns its length.
+    pub fn encrypt(&self, plaintext: &str, ty: u32, random: &[u8]) -> R<u32> {
+        let mut wire = [0u8; koosign::field::MAX_WIRE_LEN];
         let mut rng = JsRandom { bytes: random };
-        self.m.encrypt(plaintext, encrypt_type(ty)?, &mut rng, &mut out).map(str::to_owned).map_err(js_err)
+        self.m.encrypt(plaintext, encrypt_type(ty)?, &mut rng, &mut wire).map(out).map_err(js_err)
     }
 
     /// [`Merchant::decrypt`]: a field under key 0's precomputed AES keys;
