@@ -335,21 +335,27 @@ pub(crate) fn b64_32_public(bytes: &[u8; 32]) -> [u8; 44] {
 pub(crate) fn b64_decode_32_public(s: &[u8]) -> Option<[u8; 32]> {
     #[cfg(not(target_arch = "wasm32"))]
     return crate::codec::b64_decode_32(s);
-    // The WebAssembly build: decoded with base64ct, then accepted only if
-    // it is the canonical encoding (re-encoded, compared): the same verdict.
+    // The WebAssembly build keeps one Base64 implementation (its size).
     #[cfg(target_arch = "wasm32")]
-    {
-        use base64ct::Encoding;
-        if s.len() != 44 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        let decoded = matches!(base64ct::Base64::decode(s, &mut out), Ok(d) if d.len() == 32);
-        if decoded && b64_32(&out)[..] == *s {
-            Some(out)
-        } else {
-            None
-        }
+    return b64_decode_32_base64ct(s);
+}
+
+/// The WebAssembly build's decoder of [`b64_decode_32_public`]: decoded
+/// with base64ct, then accepted only if it is the canonical encoding
+/// (re-encoded, compared): the same verdict as the native one (the unit
+/// tests compare the two).
+#[cfg(any(test, target_arch = "wasm32"))]
+fn b64_decode_32_base64ct(s: &[u8]) -> Option<[u8; 32]> {
+    use base64ct::Encoding;
+    if s.len() != 44 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    let decoded = matches!(base64ct::Base64::decode(s, &mut out), Ok(d) if d.len() == 32);
+    if decoded && b64_32(&out)[..] == *s {
+        Some(out)
+    } else {
+        None
     }
 }
 
@@ -535,20 +541,6 @@ mod tests {
             }
         }
 
-        /// The former WebAssembly decoder (`base64ct`, then re-encoded).
-        pub(super) fn b64_decode_32_public_wasm(s: &[u8]) -> Option<[u8; 32]> {
-            use base64ct::Encoding;
-            if s.len() != 44 {
-                return None;
-            }
-            let mut out = [0u8; 32];
-            let decoded = matches!(base64ct::Base64::decode(s, &mut out), Ok(d) if d.len() == 32);
-            if decoded && b64_32(&out)[..] == *s {
-                Some(out)
-            } else {
-                None
-            }
-        }
     }
 
     struct Rng(u64);
@@ -631,7 +623,7 @@ mod tests {
         let check = |t: &[u8]| {
             let got = b64_decode_32_public(t);
             assert_eq!(got, oracle::b64_decode_32_public(t), "{t:?}");
-            assert_eq!(got, oracle::b64_decode_32_public_wasm(t), "{t:?}");
+            assert_eq!(got, crate::encoding::b64_decode_32_base64ct(t), "{t:?}");
         };
         for _ in 0..8 {
             let m: [u8; 32] = core::array::from_fn(|_| r.byte());

@@ -173,3 +173,21 @@ struct ReadmeDoctests;
 /// ```
 #[cfg(doctest)]
 struct FailClosedDoctests;
+
+/// A seeded xorshift64 generator for the unit tests' random inputs
+/// (reproducible; not for anything secret).
+#[cfg(test)]
+pub(crate) struct TestRng(pub(crate) u64);
+
+#[cfg(test)]
+impl TestRng {
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}

@@ -1169,18 +1169,7 @@ mod one_walk_equivalence {
         "\\u00e9", "é", "activity\\u0000",
     ];
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::TestRng as Rng;
 
     /// A string value of about `len` decoded bytes, with escapes or not.
     fn text(r: &mut Rng, len: usize) -> String {

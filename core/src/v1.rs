@@ -798,19 +798,7 @@ mod canonical_tests {
     use super::*;
     use std::{string::String, vec, vec::Vec};
 
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
+    use crate::TestRng as Rng;
 
     /// The key as first defined: the first 7 bytes, big-endian, zero-padded.
     fn key_reference(name: &str) -> u64 {
