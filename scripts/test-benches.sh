@@ -39,7 +39,7 @@ n=$(grep -c '^SOLO {' "$tmp/ratios.log"); echo "solo timings: $n"; [ "$n" -ge 30
 echo "== benches: keyed context against the one-shots, quick"
 run "$tmp/context.log" cargo bench -q -p koosign-benches --bench context -- --quick
 grep -q "every context operation ran with 0 heap allocations" "$tmp/context.log"
-n=$(grep -c '^RATIO {' "$tmp/context.log"); echo "context: $n pairs"; [ "$n" -eq 4 ]
+n=$(grep -c '^RATIO {' "$tmp/context.log"); echo "context: $n pairs"; [ "$n" -eq 6 ]  # 4 one-shot pairs + Merchant::verify end to end (V2 query, kit headers)
 
 echo "== benches: dudect, short"
 KOOSIGN_CT_SAMPLES=20000 run "$tmp/ct.log" cargo bench -q -p koosign-benches --bench ct_compare
