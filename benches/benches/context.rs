@@ -30,10 +30,9 @@ use koosign::{
     V2Scheme,
 };
 use koosign::merchant::{scratch_len, Request};
-use koosign_benches::paired::paired;
+use koosign_benches::paired::{pair_budget, paired};
 use koosign_benches::{allocations_per_call, body_of_len, v2_canonical, KEY, V2_BODY, V2_NONCE, V2_SIGNATURE, V2_TIMESTAMP};
 use std::hint::black_box;
-use std::time::Duration;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 const V2_NOW: u64 = 1_680_508_070_000;
@@ -46,13 +45,7 @@ fn prekeyed(keyed: &HmacSha256, msg: &[u8]) -> [u8; 32] {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let secs: f64 = if quick {
-        0.1
-    } else {
-        std::env::var("KOOSIGN_PAIR_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0)
-    };
-    let budget = Duration::from_secs_f64(secs);
+    let budget = pair_budget();
     let m: Merchant = Merchant::new(&[KEY], Policy::default()).expect("context");
     let keyed = HmacSha256::new_from_slice(KEY.as_bytes()).expect("key");
 

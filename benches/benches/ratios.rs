@@ -19,9 +19,8 @@
 //! only the groups whose name contains TEXT.
 
 use koosign_benches::ops::{core_ops, growth_ops, scale_ops, Op, GOALS};
-use koosign_benches::paired::{paired, solo};
+use koosign_benches::paired::{pair_budget, paired, solo};
 use koosign_benches::{GROWTH_PARAMS, SCALE_PARAMS, SCALE_SIZES};
-use std::time::Duration;
 
 fn take(ops: &mut Vec<Op>, id: &str) -> Op {
     let i = ops.iter().position(|o| o.id() == id).unwrap_or_else(|| panic!("no op {id}"));
@@ -29,13 +28,7 @@ fn take(ops: &mut Vec<Op>, id: &str) -> Op {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let secs: f64 = if quick {
-        0.1
-    } else {
-        std::env::var("KOOSIGN_PAIR_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0)
-    };
-    let budget = Duration::from_secs_f64(secs);
+    let budget = pair_budget();
     // KOOSIGN_RATIO_FILTER=TEXT: only the pairs whose group contains TEXT.
     let filter = std::env::var("KOOSIGN_RATIO_FILTER").unwrap_or_default();
     let mut core = core_ops();

@@ -7,6 +7,18 @@
 
 use std::time::{Duration, Instant};
 
+/// The time per pair of the paired benches (`ratios`, `context`): 0.1 s
+/// with `--quick` among the arguments, else `KOOSIGN_PAIR_SECONDS`
+/// (default 3 s).
+pub fn pair_budget() -> Duration {
+    let secs: f64 = if std::env::args().any(|a| a == "--quick") {
+        0.1
+    } else {
+        std::env::var("KOOSIGN_PAIR_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0)
+    };
+    Duration::from_secs_f64(secs)
+}
+
 /// The result of [`paired`].
 #[derive(Clone, Debug)]
 pub struct Paired {
