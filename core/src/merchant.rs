@@ -187,10 +187,8 @@ impl KeyedKey {
         if access_key.is_empty() {
             return Err(Error::NoAccessKey);
         }
-        if access_key.len() > MAX_ACCESS_KEY_LEN {
-            return Err(Error::InputTooLarge { limit: MAX_ACCESS_KEY_LEN });
-        }
-        let mut key = heapless::String::new();
+        // The string's capacity is the bound: a longer key does not fit.
+        let mut key = heapless::String::<MAX_ACCESS_KEY_LEN>::new();
         key.push_str(access_key).map_err(|_| Error::InputTooLarge { limit: MAX_ACCESS_KEY_LEN })?;
         let mac = mac_new(access_key.as_bytes());
         let mut mac_after_key = mac.clone();
