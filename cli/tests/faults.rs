@@ -88,8 +88,8 @@ fn sigkill_under_load_loses_no_acknowledged_write_and_remembers_nonces() {
     let r = try_exchange(s.addr, &replay, T).unwrap();
     r.assert_signed(KEY);
     assert_eq!(r.code(), "000001", "a pre-kill request replayed after the restart: {}", String::from_utf8_lossy(&r.body));
-    s.wait_log_lines(2);
-    assert!(s.log_text().contains("REPLAYED_NONCE"), "{}", s.log_text());
+    let log = s.wait_log_count("REPLAYED_NONCE", 1);
+    assert!(log.contains("REPLAYED_NONCE"), "{log}");
     // Every acknowledged instance survived with its instanceId.
     for (order, id) in &acked {
         let r = try_v2(s.addr, &new_instance_body(order), T).unwrap();

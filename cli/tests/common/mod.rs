@@ -75,10 +75,24 @@ impl Serve {
     pub fn log_text(&self) -> String {
         self.log.lock().unwrap().join("\n")
     }
-    /// Waits until the log has at least `n` lines (request logs are written after the answer).
+    /// Waits until the log has at least `n` lines, the "listening on" line
+    /// included (request logs are written after the answer).
     pub fn wait_log_lines(&self, n: usize) {
         let t = Instant::now();
         while self.log.lock().unwrap().len() < n && t.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    /// Waits (up to 5 s) until `pat` occurs at least `n` times in the log
+    /// and returns the log's text: for assertions about what a request
+    /// logged, which is written after its answer is sent.
+    pub fn wait_log_count(&self, pat: &str, n: usize) -> String {
+        let t = Instant::now();
+        loop {
+            let text = self.log_text();
+            if text.matches(pat).count() >= n || t.elapsed() >= Duration::from_secs(5) {
+                return text;
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
