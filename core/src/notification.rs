@@ -406,6 +406,18 @@ impl<'a> Fill<'a, '_> {
         }
     }
 
+    /// A field whose text has escapes, decoded (the walker checked them:
+    /// only the length can fail). Out of line: the move of its ~270-byte
+    /// value stays off the path of plain fields.
+    #[cold]
+    #[inline(never)]
+    fn set_unescaped(&mut self, slot: u8, raw: &'a str) {
+        match unescape(raw) {
+            Ok(t) => *self.field(slot) = Some(t),
+            Err(_) => self.bad = true,
+        }
+    }
+
     fn field(&mut self, slot: u8) -> &mut Option<JsonText<'a>> {
         let n = &mut *self.n;
         match slot {
@@ -426,6 +438,14 @@ impl<'a> Fill<'a, '_> {
             _ => &mut n.sku_code,
         }
     }
+}
+
+/// `*field = Some(text)` for text borrowed from the body, kept apart so
+/// that it compiles to the few stores of its variant, not a copy of the
+/// whole (mostly unused) value.
+#[inline(never)]
+fn set_borrowed<'a>(field: &mut Option<JsonText<'a>>, text: &'a str) {
+    *field = Some(JsonText::from_body(text));
 }
 
 /// The slot of a known field name (decoded), as [`Fill::field`] numbers them.
@@ -482,10 +502,11 @@ impl<'a> JsonVisitor<'a> for Fill<'a, '_> {
     }
     fn string(&mut self, value: JsonStr<'a>) -> Result<()> {
         if let Some(slot) = self.slot.take() {
-            // The walker checked the escapes: only the length can fail.
-            match unescape(value.raw()) {
-                Ok(t) => *self.field(slot) = Some(t),
-                Err(_) => self.bad = true,
+            match value.borrowed() {
+                // No escape (the usual field): the body's text, stored as
+                // it is, in place (no ~270-byte `JsonText` built and moved).
+                Some(t) => set_borrowed(self.field(slot), t),
+                None => self.set_unescaped(slot, value.raw()),
             }
         }
         Ok(())
@@ -587,6 +608,8 @@ pub const MAX_OPEN_MEMBERS: usize = 256;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct JsonStr<'b> {
     raw: &'b str,
+    /// A `\` occurs in `raw` (the scanner saw it: no second search).
+    escaped: bool,
 }
 
 impl<'b> JsonStr<'b> {
@@ -598,7 +621,7 @@ impl<'b> JsonStr<'b> {
     /// The text itself when it has no escapes (then raw and decoded are
     /// the same), else `None`.
     pub fn borrowed(&self) -> Option<&'b str> {
-        (!self.raw.contains('\\')).then_some(self.raw)
+        (!self.escaped).then_some(self.raw)
     }
 
     /// The decoded characters (escapes and surrogate pairs decoded).
@@ -769,14 +792,22 @@ pub(crate) fn validate_json(b: &[u8]) -> core::result::Result<(), ()> {
 struct Names {
     /// Where each open object's names start in `names`, by depth.
     frames: [u16; MAX_DEPTH],
-    /// (start, end) of each raw name in the body, and its hash.
-    names: [(u32, u32, u64); MAX_OPEN_MEMBERS],
-    len: usize,
+    /// (start, end) of each raw name in the body, and its hash: not
+    /// initialised beyond its length (a zeroed 4 KiB array cost a memset per
+    /// walk, as much as walking a short body; issue 14).
+    names: heapless::Vec<(u32, u32, u64), MAX_OPEN_MEMBERS>,
 }
 
 /// FNV-1a over the decoded name: a quick filter before the exact compare.
 fn name_hash(s: JsonStr<'_>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    if let Some(t) = s.borrowed() {
+        // No escape: the decoded characters' UTF-8 is the raw text.
+        for &x in t.as_bytes() {
+            h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
+        }
+        return h;
+    }
     for c in s.chars() {
         let mut buf = [0u8; 4];
         for &x in c.encode_utf8(&mut buf).as_bytes() {
@@ -793,7 +824,7 @@ fn walk<'b, V: JsonVisitor<'b> + ?Sized>(b: &'b [u8], v: &mut V, mode: Mode) -> 
     let mut i = 0usize;
     let mut stack: u64 = 0;
     let mut depth: usize = 0;
-    let mut names = Names { frames: [0; MAX_DEPTH], names: [(0, 0, 0); MAX_OPEN_MEMBERS], len: 0 };
+    let mut names = Names { frames: [0; MAX_DEPTH], names: heapless::Vec::new() };
     ws(b, &mut i);
     if mode.object && b.get(i) != Some(&b'{') {
         return Err(if i < b.len() && validate_json(b).is_ok() { E_NOT_OBJECT } else { E_SYNTAX });
@@ -810,7 +841,7 @@ fn walk<'b, V: JsonVisitor<'b> + ?Sized>(b: &'b [u8], v: &mut V, mode: Mode) -> 
                 if object {
                     stack |= 1 << depth;
                     // Cannot truncate: at most MAX_OPEN_MEMBERS (256) names.
-                    names.frames[depth] = names.len as u16;
+                    names.frames[depth] = names.names.len() as u16;
                     v.begin_object()?;
                 } else {
                     stack &= !(1 << depth);
@@ -874,7 +905,7 @@ fn walk<'b, V: JsonVisitor<'b> + ?Sized>(b: &'b [u8], v: &mut V, mode: Mode) -> 
                 Some(b'}') if object => {
                     i += 1;
                     depth -= 1;
-                    names.len = usize::from(names.frames[depth]);
+                    names.names.truncate(usize::from(names.frames[depth]));
                     v.end_object()?;
                 }
                 Some(b']') if !object => {
@@ -913,17 +944,13 @@ fn member<'b, V: JsonVisitor<'b> + ?Sized>(
     if mode.unique {
         let h = name_hash(name);
         let first = usize::from(names.frames[depth - 1]);
-        for &(a, e, hash) in &names.names[first..names.len] {
-            if hash == h && (JsonStr { raw: &text[a as usize..e as usize] }).chars().eq(name.chars()) {
+        for &(a, e, hash) in names.names.get(first..).unwrap_or(&[]) {
+            if hash == h && (JsonStr { raw: &text[a as usize..e as usize], escaped: true }).chars().eq(name.chars()) {
                 return Err(E_DUPLICATE);
             }
         }
-        if names.len == MAX_OPEN_MEMBERS {
-            return Err(Error::InputTooLarge { limit: MAX_OPEN_MEMBERS });
-        }
         // Cannot truncate: bodies are at most 1 MiB here.
-        names.names[names.len] = (start as u32, end as u32, h);
-        names.len += 1;
+        names.names.push((start as u32, end as u32, h)).map_err(|_| Error::InputTooLarge { limit: MAX_OPEN_MEMBERS })?;
     }
     v.key(name)
 }
@@ -931,9 +958,9 @@ fn member<'b, V: JsonVisitor<'b> + ?Sized>(
 /// The string starting at `b[*i] == '"'`, checked; `*i` moves past it.
 fn string_at<'b>(b: &'b [u8], text: &'b str, i: &mut usize) -> Result<JsonStr<'b>> {
     let start = *i + 1;
-    string(b, i).map_err(|_| E_SYNTAX)?;
+    let escaped = string(b, i).map_err(|_| E_SYNTAX)?;
     // Quotes are ASCII: both ends are char boundaries of the UTF-8 text.
-    Ok(JsonStr { raw: &text[start..*i - 1] })
+    Ok(JsonStr { raw: &text[start..*i - 1], escaped })
 }
 
 fn ws(b: &[u8], i: &mut usize) {
@@ -942,36 +969,65 @@ fn ws(b: &[u8], i: &mut usize) {
     }
 }
 
-/// A string from its opening quote.
-fn string(b: &[u8], i: &mut usize) -> core::result::Result<(), ()> {
+/// The bytes of `x` that are `"`, `\\` or a control character (< 0x20),
+/// as the high bit of each byte. Only the lowest set bit is exact (a
+/// borrow may flag a byte above a match), which is all [`string`] reads.
+#[inline]
+fn string_stop_mask(x: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |t: u64| t.wrapping_sub(LO) & !t & HI;
+    // Bytes ≥ 0x80 (UTF-8) are never flagged: `!x & HI` clears them.
+    let control = x.wrapping_sub(LO * 0x20) & !x & HI;
+    zero(x ^ (LO * u64::from(b'"'))) | zero(x ^ (LO * u64::from(b'\\'))) | control
+}
+
+/// A string from its opening quote; `*i` moves past the closing one.
+/// Returns whether it holds an escape. Runs free of `"`, `\\` and control
+/// characters are skipped eight bytes at a time.
+fn string(b: &[u8], i: &mut usize) -> core::result::Result<bool, ()> {
     *i += 1;
+    let mut escaped = false;
     loop {
+        while let Some(w) = b.get(*i..*i + 8) {
+            let mut x = [0u8; 8];
+            x.copy_from_slice(w);
+            let m = string_stop_mask(u64::from_le_bytes(x));
+            if m != 0 {
+                *i += (m.trailing_zeros() / 8) as usize;
+                break;
+            }
+            *i += 8;
+        }
         match b.get(*i).copied() {
             None => return Err(()),
             Some(b'"') => {
                 *i += 1;
-                return Ok(());
+                return Ok(escaped);
             }
-            Some(b'\\') => match b.get(*i + 1).copied() {
-                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => *i += 2,
-                Some(b'u') => {
-                    let hi = hex4(b, *i + 2).ok_or(())?;
-                    *i += 6;
-                    if (0xD800..0xDC00).contains(&hi) {
-                        if b.get(*i) != Some(&b'\\') || b.get(*i + 1) != Some(&b'u') {
-                            return Err(());
-                        }
-                        let lo = hex4(b, *i + 2).ok_or(())?;
-                        if !(0xDC00..0xE000).contains(&lo) {
-                            return Err(());
-                        }
+            Some(b'\\') => {
+                escaped = true;
+                match b.get(*i + 1).copied() {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => *i += 2,
+                    Some(b'u') => {
+                        let hi = hex4(b, *i + 2).ok_or(())?;
                         *i += 6;
-                    } else if (0xDC00..0xE000).contains(&hi) {
-                        return Err(());
+                        if (0xD800..0xDC00).contains(&hi) {
+                            if b.get(*i) != Some(&b'\\') || b.get(*i + 1) != Some(&b'u') {
+                                return Err(());
+                            }
+                            let lo = hex4(b, *i + 2).ok_or(())?;
+                            if !(0xDC00..0xE000).contains(&lo) {
+                                return Err(());
+                            }
+                            *i += 6;
+                        } else if (0xDC00..0xE000).contains(&hi) {
+                            return Err(());
+                        }
                     }
+                    _ => return Err(()),
                 }
-                _ => return Err(()),
-            },
+            }
             Some(c) if c < 0x20 => return Err(()),
             Some(_) => *i += 1,
         }
@@ -1325,5 +1381,104 @@ mod one_walk_equivalence {
             }
         }
         assert!(ok > 2000 && err > 2000, "ok {ok}, err {err}");
+    }
+}
+
+#[cfg(test)]
+mod string_scan {
+    use super::*;
+
+    /// The first byte the byte-at-a-time scanner would stop at: `"`, `\`
+    /// or a control character.
+    fn first_stop(w: &[u8; 8]) -> Option<usize> {
+        w.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    }
+
+    fn lowest(m: u64) -> Option<usize> {
+        (m != 0).then(|| (m.trailing_zeros() / 8) as usize)
+    }
+
+    /// The SWAR mask's lowest flag is exactly the first stop byte, for
+    /// every byte value at every position over backgrounds that include
+    /// UTF-8 lead and continuation bytes, and for random words.
+    #[test]
+    fn stop_mask_finds_the_first_stop_byte() {
+        for bg in [b'a', 0x7f, 0x80, 0xbf, 0xe4, 0xff, b' ', b'!', b'#'] {
+            for p in 0..8 {
+                for c in 0..=255u8 {
+                    let mut w = [bg; 8];
+                    w[p] = c;
+                    assert_eq!(lowest(string_stop_mask(u64::from_le_bytes(w))), first_stop(&w), "{w:?}");
+                    // A second stop byte above the first changes nothing.
+                    if p < 7 {
+                        w[7] = b'"';
+                        assert_eq!(lowest(string_stop_mask(u64::from_le_bytes(w))), first_stop(&w), "{w:?}");
+                    }
+                }
+            }
+        }
+        let mut rng = crate::TestRng(0x5eed_cafe);
+        for _ in 0..200_000 {
+            let w = rng.next().to_le_bytes();
+            assert_eq!(lowest(string_stop_mask(u64::from_le_bytes(w))), first_stop(&w), "{w:?}");
+        }
+    }
+
+    /// Whole strings: the scanner's end and escape flag against a plain
+    /// loop, for strings of every length around the 8-byte steps.
+    #[test]
+    fn string_matches_the_byte_loop() {
+        let mut rng = crate::TestRng(0x0bad_f00d);
+        let alphabet: &[u8] = b"ab\"\\\x01\x1f\x7f\xc3\xa9 n/u0";
+        for _ in 0..50_000 {
+            let len = rng.below(24);
+            let mut b = [0u8; 32];
+            b[0] = b'"';
+            for x in b[1..=len].iter_mut() {
+                *x = alphabet[rng.below(alphabet.len())];
+            }
+            b[len + 1] = b'"';
+            let body = &b[..len + 2];
+            let mut i = 0;
+            let got = string(body, &mut i).map(|e| (e, i));
+            assert_eq!(got, reference(body), "{body:?}");
+        }
+    }
+
+    /// The scanner before issue 14's SWAR skip, byte by byte.
+    fn reference(b: &[u8]) -> core::result::Result<(bool, usize), ()> {
+        let mut i = 1;
+        let mut escaped = false;
+        loop {
+            match b.get(i).copied() {
+                None => return Err(()),
+                Some(b'"') => return Ok((escaped, i + 1)),
+                Some(b'\\') => {
+                    escaped = true;
+                    match b.get(i + 1).copied() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                        Some(b'u') => {
+                            let hi = hex4(b, i + 2).ok_or(())?;
+                            i += 6;
+                            if (0xD800..0xDC00).contains(&hi) {
+                                if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') {
+                                    return Err(());
+                                }
+                                let lo = hex4(b, i + 2).ok_or(())?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(());
+                                }
+                                i += 6;
+                            } else if (0xDC00..0xE000).contains(&hi) {
+                                return Err(());
+                            }
+                        }
+                        _ => return Err(()),
+                    }
+                }
+                Some(c) if c < 0x20 => return Err(()),
+                Some(_) => i += 1,
+            }
+        }
     }
 }
