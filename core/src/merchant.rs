@@ -311,6 +311,11 @@ enum Content<'r> {
     V2 { body: &'r [u8], notification: Notification<'r> },
 }
 
+/// What [`Merchant::verify_into`] answers if its value were missing after
+/// every check passed (it cannot be): refused, never accepted (fail closed).
+const UNREACHABLE: Rejection =
+    Rejection { error: Error::SignatureMismatch, stage: Stage::BeforeAuthentication, protocol: None, key_index: None };
+
 /// A verified, fresh, first-seen notification with a known activity and its
 /// required fields (the output of [`Merchant::verify`]). Field decryption
 /// uses the matched key's precomputed AES keys.
@@ -622,6 +627,26 @@ impl<const K: usize> Merchant<K> {
         replay: Replay<'_>,
         scratch: &'r mut [u8],
     ) -> core::result::Result<Verified<'r>, Rejection> {
+        let mut out = None;
+        self.verify_into(req, now_ms, replay, scratch, &mut out)?;
+        out.ok_or(UNREACHABLE)
+    }
+
+    /// [`Merchant::verify`] with the result written into `out` rather than
+    /// returned: the same checks, errors and replay step. On success `out`
+    /// holds the [`Verified`] and the result borrows it; on an error `out`
+    /// is `None`. The value (about 4 KiB: the parsed notification) is built
+    /// where the caller keeps it, never moved; the bindings call this one
+    /// (issue 14).
+    pub fn verify_into<'o, 'r>(
+        &'r self,
+        req: &Request<'r>,
+        now_ms: u64,
+        replay: Replay<'_>,
+        scratch: &'r mut [u8],
+        out: &'o mut Option<Verified<'r>>,
+    ) -> core::result::Result<&'o mut Verified<'r>, Rejection> {
+        *out = None;
         let before = |protocol: Option<Protocol>| {
             move |error| Rejection { error, stage: Stage::BeforeAuthentication, protocol, key_index: None }
         };
@@ -643,9 +668,12 @@ impl<const K: usize> Merchant<K> {
             Replay::Store(s) => (Replay::Deferred, Some(s)),
             other => (other, None),
         };
-        // Returned as the callee built it (no `?` re-wrapping the ~4 KiB value).
-        let result = self.verify_unrecorded(req, protocol, now_ms, replay, scratch);
-        if let (Ok(verified), Some(s)) = (&result, store) {
+        let checked = self.verify_unrecorded(req, protocol, now_ms, replay, scratch, out);
+        if let Err(e) = checked {
+            *out = None;
+            return Err(e);
+        }
+        if let (Some(verified), Some(s)) = (out.as_ref(), store) {
             // "Now" for the store, as the scheme's own replay step has it
             // (`Freshness::replay_times`): the caller's clock under a checked
             // window, the request's own timestamp when the window is left out.
@@ -657,13 +685,18 @@ impl<const K: usize> Merchant<K> {
                 Window::Checked { .. } => now_ms,
                 Window::Unchecked => verified.timestamp_ms(),
             };
-            crate::nonce::record(s, verified.replay_key(), now, verified.replay_expires_ms()).map_err(before(p))?;
+            let recorded = crate::nonce::record(s, verified.replay_key(), now, verified.replay_expires_ms());
+            if let Err(e) = recorded {
+                *out = None;
+                return Err(before(p)(e));
+            }
         }
-        result
+        out.as_mut().ok_or(UNREACHABLE)
     }
 
-    /// [`Merchant::verify`] after detection, the replay step left to the
-    /// caller unless `replay` says otherwise.
+    /// [`Merchant::verify_into`] after detection, the replay step left to
+    /// the caller unless `replay` says otherwise. On success `out` is
+    /// `Some`; on an error the caller clears it.
     #[inline]
     fn verify_unrecorded<'r>(
         &'r self,
@@ -672,7 +705,8 @@ impl<const K: usize> Merchant<K> {
         now_ms: u64,
         replay: Replay<'_>,
         scratch: &'r mut [u8],
-    ) -> core::result::Result<Verified<'r>, Rejection> {
+        out: &mut Option<Verified<'r>>,
+    ) -> core::result::Result<(), Rejection> {
         let before = |protocol: Option<Protocol>| {
             move |error| Rejection { error, stage: Stage::BeforeAuthentication, protocol, key_index: None }
         };
@@ -682,27 +716,43 @@ impl<const K: usize> Merchant<K> {
         let p = Some(protocol);
         match protocol {
             Protocol::V1Query | Protocol::V1Json => {
-                let v = match protocol {
-                    Protocol::V1Query => self.verify_v1_query(req.query, now_ms, replay, scratch),
-                    _ => {
-                        let token = header(req.headers, AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN));
-                        token.and_then(|t| self.verify_v1_json(t, req.body, now_ms, replay, scratch))
+                // Built in place, in the caller's `out` (the 2 KiB
+                // parameter list is filled where it stays); the fields
+                // other than the parameters are set once they are known.
+                let verified = out.insert(Verified {
+                    protocol,
+                    activity: Activity::NewInstance,
+                    key_index: 0,
+                    timestamp_ms: 0,
+                    content: Content::V1(VerifiedV1::empty()),
+                    cipher: &self.signer().cipher,
+                    replay_key: ReplayKey::V1([0; 3 + 44]),
+                    replay_expires_ms: 0,
+                });
+                let Content::V1(v) = &mut verified.content else {
+                    // Unreachable: built as V1 just above; refused all the same.
+                    return Err(before(p)(Error::SignatureMismatch));
+                };
+                let window = self.policy.v1_window.at(now_ms);
+                match protocol {
+                    Protocol::V1Query => {
+                        crate::v1::verify_v1_query_keyed_into(req.query, self.keys(), window, replay, scratch, v)
                     }
+                    _ => header(req.headers, AUTH_TOKEN).ok_or(Error::MissingParameter(AUTH_TOKEN)).and_then(|t| {
+                        crate::v1::verify_v1_json_keyed_into(t, req.body, self.keys(), window, replay, scratch, v)
+                    }),
                 }
                 .map_err(before(p))?;
                 let activity = validate_v1(v.params()).map_err(after(protocol, v.key_index()))?;
                 let (key_index, timestamp_ms) = (v.key_index(), v.time_stamp_ms());
                 let (key, replay_expires_ms) = (v.replay_key(), v.replay_expires_ms());
-                Ok(Verified {
-                    protocol,
-                    activity,
-                    key_index,
-                    timestamp_ms,
-                    content: Content::V1(v),
-                    cipher: &self.keys[key_index].cipher,
-                    replay_key: ReplayKey::V1(key),
-                    replay_expires_ms,
-                })
+                verified.activity = activity;
+                verified.key_index = key_index;
+                verified.timestamp_ms = timestamp_ms;
+                verified.cipher = &self.keys[key_index].cipher;
+                verified.replay_key = ReplayKey::V1(key);
+                verified.replay_expires_ms = replay_expires_ms;
+                Ok(())
             }
             Protocol::V2Query | Protocol::V2Headers => {
                 let (scheme, auth) = if protocol == Protocol::V2Query {
@@ -714,9 +764,9 @@ impl<const K: usize> Merchant<K> {
                 let v = self.verify_v2(scheme, &auth, req.body, now_ms, replay);
                 let v = v.map_err(before(p))?;
                 let (key_index, timestamp_ms) = (v.key_index(), v.timestamp_ms());
-                // Built in place: the ~4 KiB notification is parsed into
-                // the value returned, not moved through the error layers.
-                let mut verified = Verified {
+                // Built in place, in the caller's `out`: the ~4 KiB
+                // notification is parsed where it stays, never moved.
+                let verified = out.insert(Verified {
                     protocol,
                     // Replaced below, once the fields are read.
                     activity: Activity::NewInstance,
@@ -726,7 +776,7 @@ impl<const K: usize> Merchant<K> {
                     cipher: &self.keys[key_index].cipher,
                     replay_key: ReplayKey::Nonce(auth.nonce.as_bytes()),
                     replay_expires_ms: v.replay_expires_ms(),
-                };
+                });
                 if let Content::V2 { notification, .. } = &mut verified.content {
                     let checked = notification.fill(req.body).and_then(|()| validate_v2(notification));
                     match checked {
@@ -734,7 +784,7 @@ impl<const K: usize> Merchant<K> {
                         Err(e) => return Err(after(protocol, key_index)(e)),
                     }
                 }
-                Ok(verified)
+                Ok(())
             }
         }
     }

@@ -588,22 +588,39 @@ fn verified_in_place<'s, 'k, K: Keyed + ?Sized + 'k>(
     replay: Replay<'_>,
     fill: impl FnOnce(&mut V1Params<'s>) -> Result<()>,
 ) -> Result<VerifiedV1<'s, 'k>> {
-    let mut out =
-        Ok(VerifiedV1 { params: V1Params::empty(), key_index: 0, access_key: "", time_stamp_ms: 0, replay_expires_ms: 0 });
+    let mut out = Ok(VerifiedV1::empty());
     if let Ok(v) = &mut out {
-        let checked =
-            fill(&mut v.params).and_then(|()| v.params.check_keyed(access_keys.clone(), freshness, replay));
-        match checked {
-            Ok((key_index, time_stamp_ms, replay_expires_ms)) => {
-                v.key_index = key_index;
-                v.access_key = access_keys.clone().nth(key_index).map_or("", |k| k.key());
-                v.time_stamp_ms = time_stamp_ms;
-                v.replay_expires_ms = replay_expires_ms;
-            }
-            Err(e) => out = Err(e),
+        if let Err(e) = verified_into(access_keys, freshness, replay, v, fill) {
+            out = Err(e);
         }
     }
     out
+}
+
+impl VerifiedV1<'_, '_> {
+    #[inline]
+    pub(crate) fn empty() -> Self {
+        VerifiedV1 { params: V1Params::empty(), key_index: 0, access_key: "", time_stamp_ms: 0, replay_expires_ms: 0 }
+    }
+}
+
+/// [`verified_in_place`] into `v` (a [`VerifiedV1::empty`] the caller
+/// holds, inside a larger value: the merchant context's `Verified`). On an
+/// error `v` is half filled: the caller drops it.
+fn verified_into<'s, 'k, K: Keyed + ?Sized + 'k>(
+    access_keys: impl Iterator<Item = &'k K> + Clone,
+    freshness: Freshness,
+    replay: Replay<'_>,
+    v: &mut VerifiedV1<'s, 'k>,
+    fill: impl FnOnce(&mut V1Params<'s>) -> Result<()>,
+) -> Result<()> {
+    fill(&mut v.params)?;
+    let (key_index, time_stamp_ms, replay_expires_ms) = v.params.check_keyed(access_keys.clone(), freshness, replay)?;
+    v.key_index = key_index;
+    v.access_key = access_keys.clone().nth(key_index).map_or("", |k| k.key());
+    v.time_stamp_ms = time_stamp_ms;
+    v.replay_expires_ms = replay_expires_ms;
+    Ok(())
 }
 
 /// Verifies a V1 notification's query string (docs/SCHEMES.md §S1) in one call.
@@ -646,6 +663,18 @@ pub(crate) fn verify_v1_query_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
     verified_in_place(access_keys, freshness, replay, |p| p.fill_from_query(query, scratch))
+}
+
+/// [`verify_v1_query_keyed`] into `out` (see [`verified_into`]).
+pub(crate) fn verify_v1_query_keyed_into<'s, 'k, K: Keyed + ?Sized + 'k>(
+    query: &str,
+    access_keys: impl Iterator<Item = &'k K> + Clone,
+    freshness: Freshness,
+    replay: Replay<'_>,
+    scratch: &'s mut [u8],
+    out: &mut VerifiedV1<'s, 'k>,
+) -> Result<()> {
+    verified_into(access_keys, freshness, replay, out, |p| p.fill_from_query(query, scratch))
 }
 
 /// S1b: verifies an old licence "Kit" POST: `auth_token` from its header,
@@ -698,6 +727,20 @@ pub(crate) fn verify_v1_json_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
 ) -> Result<VerifiedV1<'s, 'k>> {
     let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
     verified_in_place(access_keys, freshness, replay, |p| p.fill_from_pairs(pairs.as_slice(), true))
+}
+
+/// [`verify_v1_json_keyed`] into `out` (see [`verified_into`]).
+pub(crate) fn verify_v1_json_keyed_into<'s, 'k, K: Keyed + ?Sized + 'k>(
+    auth_token: &str,
+    body: &'s [u8],
+    access_keys: impl Iterator<Item = &'k K> + Clone,
+    freshness: Freshness,
+    replay: Replay<'_>,
+    scratch: &'s mut [u8],
+    out: &mut VerifiedV1<'s, 'k>,
+) -> Result<()> {
+    let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
+    verified_into(access_keys, freshness, replay, out, |p| p.fill_from_pairs(pairs.as_slice(), true))
 }
 
 /// A verified V1 notification: its decoded parameters, the index of the

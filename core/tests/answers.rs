@@ -259,6 +259,16 @@ fn every_answer_case() {
 /// The same request through the keyed merchant context: one call,
 /// `Merchant::verify`, must give the same outcome as the steps above.
 fn run_context(c: &Value, store: &mut Store) -> Outcome {
+    run_context_with(c, store, false)
+}
+
+/// As [`run_context`] through `Merchant::verify_into` (what the bindings
+/// call): the same outcome, and a refusal leaves no value in the slot.
+fn run_context_into(c: &Value, store: &mut Store) -> Outcome {
+    run_context_with(c, store, true)
+}
+
+fn run_context_with(c: &Value, store: &mut Store, into: bool) -> Outcome {
     use koosign::merchant::{scratch_len, Merchant, Policy, Replay, Request, Window};
     let method = c["method"].as_str().unwrap();
     let query = c["query"].as_str().unwrap();
@@ -282,9 +292,30 @@ fn run_context(c: &Value, store: &mut Store) -> Outcome {
     };
     let req = Request { method, query, headers: &hs, body: &body };
     let mut scratch = vec![0u8; scratch_len(&req)];
-    let r = m.verify(&req, c["now_ms"].as_u64().unwrap(), Replay::Store(store.get()), &mut scratch);
+    let now_ms = c["now_ms"].as_u64().unwrap();
+    // A stale value in the slot must be replaced or cleared, never kept.
+    // (A genuine kit request verified first, so the slot holds a value.)
+    let old_body = br#"{"activity":"queryInstance","instanceId":"ins-stale","testFlag":"1"}"#;
+    let old_ts = now_ms.to_string();
+    let old_sig = koosign::sign_v2(V2Scheme::Headers, old_body, keys[0], "STALE0NONCE", &old_ts).unwrap();
+    let old_headers = [("x-sign", old_sig.as_str()), ("x-timestamp", old_ts.as_str()), ("x-nonce", "STALE0NONCE")];
+    let mut stale = vec![0u8; 64];
+    let mut slot = None;
+    if into {
+        let old = Request { method: "POST", query: "", headers: &old_headers, body: old_body };
+        assert!(m.verify_into(&old, now_ms, Replay::Unchecked, &mut stale, &mut slot).is_ok());
+        assert!(slot.is_some());
+    }
+    let r = if into {
+        m.verify_into(&req, now_ms, Replay::Store(store.get()), &mut scratch, &mut slot).map(|v| &*v)
+    } else {
+        m.verify(&req, now_ms, Replay::Store(store.get()), &mut scratch).map(|v| &*slot.insert(v))
+    };
     let out = match r {
-        Err(r) => Outcome::Refused { error: r.error().code(), result_code: r.result_code().as_str() },
+        Err(r) => {
+            assert!(!into || slot.is_none(), "verify_into left a value after refusing: {c}");
+            Outcome::Refused { error: r.error().code(), result_code: r.result_code().as_str() }
+        }
         Ok(v) => {
             let mut fields = BTreeMap::new();
             match v.v1() {
@@ -319,4 +350,11 @@ fn every_answer_case_through_the_merchant_context() {
     let (failures, n, _) = run_cases(run_context);
     assert!(n >= 100, "{n} cases");
     assert!(failures.is_empty(), "{} of {n} cases differ through the context:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn every_answer_case_through_verify_into() {
+    let (failures, n, _) = run_cases(run_context_into);
+    assert!(n >= 100, "{n} cases");
+    assert!(failures.is_empty(), "{} of {n} cases differ through verify_into:\n{}", failures.len(), failures.join("\n"));
 }
