@@ -185,7 +185,8 @@ pub const KOOSIGN_REPLAY_UNCHECKED: koosign_replay = 3;
 enum Outcome {
     /// Nothing verified yet, or the call itself failed.
     Empty,
-    Verified(Verified<'static>),
+    /// Verified: the value is the handle's `verified` slot.
+    Verified,
     Refused {
         error: ks::Error,
         stage: Stage,
@@ -202,8 +203,12 @@ enum Outcome {
 /// koosign_merchant_verify: keep them alive and unchanged while reading it.
 /// One per thread (not to be shared while it is being filled).
 pub struct koosign_verified {
-    // Declared first: dropped before the headers it may point into.
+    // Declared first: dropped before the headers they may point into.
     outcome: Outcome,
+    /// The verified request, built here in place by the core
+    /// (`Merchant::verify_into`: its ~4 KiB are never moved); `Some` exactly
+    /// when `outcome` is `Verified`.
+    verified: Option<Verified<'static>>,
     /// The request's headers as the core takes them; reused.
     headers: Vec<(&'static str, &'static str)>,
 }
@@ -211,6 +216,7 @@ pub struct koosign_verified {
 impl Drop for koosign_verified {
     fn drop(&mut self) {
         self.outcome = Outcome::Empty;
+        self.verified = None;
     }
 }
 
@@ -229,6 +235,7 @@ pub unsafe extern "C" fn koosign_verified_new(out: *mut *mut koosign_verified) -
         }
         let v = Box::new(koosign_verified {
             outcome: Outcome::Empty,
+            verified: None,
             headers: Vec::new(),
         });
         // SAFETY: non-NULL and writable; ownership passes to the caller.
@@ -350,6 +357,7 @@ pub unsafe extern "C" fn koosign_merchant_verify(
         let v = unsafe { out.as_mut() }.ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?;
         // The previous outcome may point into `headers`: drop it first.
         v.outcome = Outcome::Empty;
+        v.verified = None;
         // SAFETY: the pointers meet this function's `# Safety` contract;
         // the caller keeps the inputs, the merchant and the scratch alive
         // while `out` refers to them, which is what 'static stands for here.
@@ -423,9 +431,9 @@ pub unsafe extern "C" fn koosign_merchant_verify(
         };
         // SAFETY: the merchant outlives `out`'s use (the contract).
         let m: &'static koosign_merchant = unsafe { &*(m as *const koosign_merchant) };
-        match m.inner.verify(&req, now_ms, replay, scratch) {
-            Ok(verified) => {
-                v.outcome = Outcome::Verified(verified);
+        match m.inner.verify_into(&req, now_ms, replay, scratch, &mut v.verified) {
+            Ok(_) => {
+                v.outcome = Outcome::Verified;
                 Ok(())
             }
             Err(r) => {
@@ -555,9 +563,11 @@ unsafe fn outcome<'a>(v: *const koosign_verified) -> Option<&'a Outcome> {
 /// As [`outcome`].
 unsafe fn verified<'a>(v: *const koosign_verified) -> Res<&'a Verified<'static>> {
     // SAFETY: forwarded.
-    match unsafe { outcome(v) } {
-        Some(Outcome::Verified(v)) => Ok(v),
-        Some(_) => Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
+    match unsafe { v.as_ref() } {
+        Some(h) => match (&h.outcome, &h.verified) {
+            (Outcome::Verified, Some(v)) => Ok(v),
+            _ => Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
+        },
         None => Err(koosign_status::KOOSIGN_NULL_PARAMETER),
     }
 }
@@ -576,7 +586,7 @@ pub unsafe extern "C" fn koosign_verified_result_code(
     std::panic::catch_unwind(|| {
         // SAFETY: per the contract.
         match unsafe { outcome(verified) } {
-            Some(Outcome::Verified(_)) => koosign_result::KOOSIGN_RESULT_SUCCESS,
+            Some(Outcome::Verified) => koosign_result::KOOSIGN_RESULT_SUCCESS,
             Some(Outcome::Refused { error, stage, .. }) => ks::result_code(error, *stage).into(),
             _ => koosign_result::KOOSIGN_RESULT_MERCHANT_FAILURE,
         }
@@ -596,7 +606,7 @@ pub unsafe extern "C" fn koosign_verified_authenticated(
     std::panic::catch_unwind(|| {
         // SAFETY: per the contract.
         match unsafe { outcome(verified) } {
-            Some(Outcome::Verified(_)) => 1,
+            Some(Outcome::Verified) => 1,
             Some(Outcome::Refused {
                 stage: Stage::Authenticated,
                 ..
@@ -680,8 +690,11 @@ pub unsafe extern "C" fn koosign_verified_activity(
 pub unsafe extern "C" fn koosign_verified_key_index(verified: *const koosign_verified) -> usize {
     std::panic::catch_unwind(|| {
         // SAFETY: per the contract.
+        // SAFETY: per the contract.
+        if let Ok(v) = unsafe { self::verified(verified) } {
+            return v.key_index();
+        }
         match unsafe { outcome(verified) } {
-            Some(Outcome::Verified(v)) => v.key_index(),
             Some(Outcome::Refused { rejection: Some(r), .. }) => r.key_index().unwrap_or(0),
             _ => 0,
         }
@@ -1072,7 +1085,7 @@ pub unsafe extern "C" fn koosign_merchant_refusal(
         };
         let mut buf = [0u8; KOOSIGN_REFUSAL_MAX_LEN];
         let signed = match o {
-            Outcome::Verified(_) => return Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
+            Outcome::Verified => return Err(koosign_status::KOOSIGN_INVALID_ARGUMENT),
             Outcome::Refused { rejection: Some(r), .. } => m.inner.refusal_for(r, &mut buf)?,
             Outcome::Refused { error, stage, rejection: None } => {
                 m.inner.answer_code(ks::result_code(error, *stage), &mut buf)?

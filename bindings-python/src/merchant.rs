@@ -553,10 +553,11 @@ impl PyMerchant {
                     Choice::Deferred => Replay::Deferred,
                     Choice::Unchecked => Replay::Unchecked,
                 };
-                // Read in place (`as_ref`): the core's `Verified` holds its
-                // ~4 KiB `Notification`, not moved again here.
-                let r = inner.verify(&req, now, replay, scratch);
-                r.as_ref().map_err(|rej| *rej).map(|v| Owned {
+                // Built and read in place (`verify_into`): the core's
+                // `Verified` holds its ~4 KiB `Notification`, never moved.
+                let mut out = None;
+                let r = inner.verify_into(&req, now, replay, scratch, &mut out);
+                r.map(|v| Owned {
                     protocol: v.protocol().as_str(),
                     activity: v.activity().as_str(),
                     key_index: v.key_index(),

@@ -795,7 +795,9 @@ impl MerchantHandle {
                 if sc.len() < need {
                     sc.resize(need, 0);
                 }
-                let v = match self.m.verify(&req, now_ms as u64, replay, &mut sc[..need]) {
+                // Built in place (`verify_into`): the ~4 KiB value is never moved.
+                let mut slot = None;
+                let v = match self.m.verify_into(&req, now_ms as u64, replay, &mut sc[..need], &mut slot) {
                     Ok(v) => v,
                     Err(r) => return Err(self.rejection(&r)),
                 };
