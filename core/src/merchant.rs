@@ -98,7 +98,7 @@ impl Window {
 
 /// Where a verified request's nonce (V2, S2b) or token (V1, S1b) is
 /// recorded, or the replay check left out **by name** (there is no `None`
-/// that silently skips it). Taken by [`Merchant::verify`] and by the
+/// that silently skips it). Taken by [`Merchant::verify`], [`Merchant::verify_into`] and by the
 /// one-shot verifiers ([`crate::verify_v1_query`], [`crate::verify_v1_json`],
 /// [`crate::V1Params::verify`], [`crate::verify_v2`]).
 pub enum Replay<'s> {
@@ -309,6 +309,24 @@ impl core::fmt::Display for Rejection {
 enum Content<'r> {
     V1(VerifiedV1<'r, 'r>),
     V2 { body: &'r [u8], notification: Notification<'r> },
+}
+
+/// Clears the slot it holds when dropped armed: during an unwind out of the
+/// caller's replay store (`disarm` on the normal path).
+struct ClearOnUnwind<'a, T>(Option<&'a mut Option<T>>);
+
+impl<T> ClearOnUnwind<'_, T> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<T> Drop for ClearOnUnwind<'_, T> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0.take() {
+            *slot = None;
+        }
+    }
 }
 
 /// What [`Merchant::verify_into`] answers if its value were missing after
@@ -620,6 +638,10 @@ impl<const K: usize> Merchant<K> {
     /// and a body over 1 MiB (`InputTooLarge`, answered `000002`,
     /// docs/SCHEMES.md §Answers). [`Merchant::refusal`] gives its signed
     /// answer.
+    ///
+    /// The [`Verified`] is about 4 KiB (the parsed notification) and is
+    /// moved once on its way out; [`Merchant::verify_into`] builds it
+    /// where the caller keeps it instead.
     pub fn verify<'r>(
         &'r self,
         req: &Request<'r>,
@@ -633,11 +655,42 @@ impl<const K: usize> Merchant<K> {
     }
 
     /// [`Merchant::verify`] with the result written into `out` rather than
-    /// returned: the same checks, errors and replay step. On success `out`
-    /// holds the [`Verified`] and the result borrows it; on an error `out`
-    /// is `None`. The value (about 4 KiB: the parsed notification) is built
-    /// where the caller keeps it, never moved; the bindings call this one
-    /// (issue 14).
+    /// returned: the same checks, errors, order and replay step.
+    ///
+    /// `out`: any value it held is dropped first. On success it holds the
+    /// [`Verified`] and the `&mut` returned points to it; on any error it is
+    /// `None` (nothing of a refused request is left in it), and so it is
+    /// after a panic out of the caller's own [`NonceStore`]. The value (about
+    /// 4 KiB: the parsed notification) is built there and never moved: use
+    /// this one when the slot already sits where the value should live (a
+    /// struct field, an FFI handle, as the Python, Node and C bindings do);
+    /// elsewhere [`Merchant::verify`] is simpler and costs one 4 KiB copy.
+    ///
+    /// Lifetimes: the value borrows `self`, `req` and `scratch` (`'r`), so
+    /// declare `out` after them, and use one slot per request (a slot
+    /// reused across requests would tie every request's scratch to it).
+    ///
+    /// ```
+    /// use koosign::merchant::{scratch_len, Merchant, Policy, Replay, Request};
+    /// let m = Merchant::<4>::new(&["testAccessKey123"], Policy::default())?;
+    /// let body: &[u8] = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
+    /// let query = "signature=CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25\
+    ///              &timestamp=1680508066618&nonce=50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA";
+    /// let req = Request { method: "POST", query, headers: &[], body };
+    /// let mut scratch = vec![0u8; scratch_len(&req)];
+    /// let mut out = None; // after `m`, `req` and `scratch`
+    /// let v = m.verify_into(&req, 1_680_508_067_618, Replay::Unchecked, &mut scratch, &mut out).map_err(|r| r.error())?;
+    /// assert_eq!(v.activity().as_str(), "newInstance");
+    /// assert!(out.is_some());
+    ///
+    /// // A tampered body is refused and leaves nothing in a slot.
+    /// let forged = Request { body: br#"{"activity":"newInstance","orderId":"X"}"#, ..req };
+    /// let mut scratch2 = vec![0u8; scratch_len(&forged)];
+    /// let mut out2 = None;
+    /// assert!(m.verify_into(&forged, 1_680_508_067_618, Replay::Unchecked, &mut scratch2, &mut out2).is_err());
+    /// assert!(out2.is_none());
+    /// # Ok::<(), koosign::Error>(())
+    /// ```
     pub fn verify_into<'o, 'r>(
         &'r self,
         req: &Request<'r>,
@@ -685,7 +738,23 @@ impl<const K: usize> Merchant<K> {
                 Window::Checked { .. } => now_ms,
                 Window::Unchecked => verified.timestamp_ms(),
             };
-            let recorded = crate::nonce::record(s, verified.replay_key(), now, verified.replay_expires_ms());
+            let expires = verified.replay_expires_ms();
+            // The key, held apart from `out` (a V2 nonce borrows the
+            // request; a V1 token key is copied), so that `out` can be
+            // guarded while the caller's store runs.
+            let v1_key;
+            let key: &[u8] = match &verified.replay_key {
+                ReplayKey::Nonce(n) => n,
+                ReplayKey::V1(k) => {
+                    v1_key = *k;
+                    &v1_key
+                }
+            };
+            // A store that panics (caller code) leaves no value in `out` for
+            // a caller that catches the panic: the request was not recorded.
+            let guard = ClearOnUnwind(Some(&mut *out));
+            let recorded = crate::nonce::record(s, key, now, expires);
+            guard.disarm();
             if let Err(e) = recorded {
                 *out = None;
                 return Err(before(p)(e));

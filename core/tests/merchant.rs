@@ -678,3 +678,44 @@ fn an_unchecked_window_still_refuses_replays_with_any_clock() {
     let r = m.verify(&req, V2_NOW + 365 * 24 * 3600 * 1000, Replay::Store(&mut store), &mut scratch).unwrap_err();
     assert_eq!(r.error(), Error::ReplayedNonce);
 }
+
+/// A replay store that panics (caller code) while `verify_into` records
+/// the nonce: the slot holds no value while the panic unwinds through the
+/// caller (the request was never recorded), as after a refusal.
+#[test]
+fn verify_into_leaves_no_value_when_the_store_panics() {
+    use koosign::merchant::{scratch_len, Merchant, Policy, Replay, Request, Verified};
+    use koosign::NonceStore;
+    use std::cell::Cell;
+    struct Panicking;
+    impl NonceStore for Panicking {
+        fn check_and_insert(&mut self, _: &[u8], _: u64, _: u64) -> koosign::Result<()> {
+            panic!("the caller's store failed");
+        }
+    }
+    /// The caller's slot; reports, when dropped by the unwind, whether it
+    /// still held a value.
+    struct Slot<'a, 'r>(Option<Verified<'r>>, &'a Cell<Option<bool>>);
+    impl Drop for Slot<'_, '_> {
+        fn drop(&mut self) {
+            self.1.set(Some(self.0.is_some()));
+        }
+    }
+    const NOW: u64 = 1_680_508_067_618;
+    let m = Merchant::<4>::new(&["testAccessKey123"], Policy::default()).unwrap();
+    let body: &[u8] = br#"{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}"#;
+    let query = "signature=CD8D59BB7FCF7574752B5EB0ED04B3ACF4A759DA53F24D30A79ABE45C5D1BA25&timestamp=1680508066618&nonce=50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA";
+    let req = Request { method: "POST", query, headers: &[], body };
+    let held_at_unwind = Cell::new(None);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (mut scratch, mut scratch2) = (vec![0u8; scratch_len(&req)], vec![0u8; scratch_len(&req)]);
+        let mut slot = Slot(None, &held_at_unwind);
+        // Unchecked first: the slot holds a value before the panicking call.
+        assert!(m.verify_into(&req, NOW, Replay::Unchecked, &mut scratch, &mut slot.0).is_ok());
+        assert!(slot.0.is_some());
+        let mut store = Panicking;
+        let _ = m.verify_into(&req, NOW, Replay::Store(&mut store), &mut scratch2, &mut slot.0);
+    }));
+    assert!(caught.is_err(), "the store's panic reaches the caller");
+    assert_eq!(held_at_unwind.get(), Some(false), "a value was left for an unrecorded request");
+}
