@@ -689,8 +689,7 @@ pub unsafe extern "C" fn koosign_verified_activity(
 #[no_mangle]
 pub unsafe extern "C" fn koosign_verified_key_index(verified: *const koosign_verified) -> usize {
     std::panic::catch_unwind(|| {
-        // SAFETY: per the contract.
-        // SAFETY: per the contract.
+        // SAFETY (both calls): per the contract.
         if let Ok(v) = unsafe { self::verified(verified) } {
             return v.key_index();
         }
