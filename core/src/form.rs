@@ -81,19 +81,34 @@ fn range(start: usize, mid: Option<usize>, end: usize, escaped_separator: bool) 
     }
 }
 
-/// The bytes of `x` that are `&`, `=`, `%` or `+`, as the high bit of
-/// each byte: the zero-byte test of each XOR, word at a time. Only the
-/// lowest set bit is exact (a borrow may flag a byte above a match), which
-/// is all [`next_special`] reads.
+/// `0x01` in every byte lane of a `u64`.
+const LO: u64 = 0x0101_0101_0101_0101;
+/// The top bit of every byte lane.
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes of `x` equal to `c`, as the high bit of each byte: the
+/// zero-byte test of `x ^ c…c`. Only the lowest set bit is exact (a borrow
+/// may flag a byte above a match): for finding the first match, word at a
+/// time (here and in the JSON string scanner).
+#[inline(always)]
+pub(crate) fn first_eq_mask(x: u64, c: u8) -> u64 {
+    let t = x ^ (LO * u64::from(c));
+    t.wrapping_sub(LO) & !t & HI
+}
+
+/// The bytes of `x` below `n` (≤ 0x80), as the high bit of each byte;
+/// bytes ≥ 0x80 are never flagged. As [`first_eq_mask`], only the lowest
+/// set bit is exact.
+#[inline(always)]
+pub(crate) fn first_below_mask(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(LO * u64::from(n)) & !x & HI
+}
+
+/// The bytes of `x` that are `&`, `=`, `%` or `+` (only the lowest set bit
+/// exact, which is all [`next_special`] reads).
 #[inline]
 fn special_mask(x: u64) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let zero = |c: u8| {
-        let t = x ^ (LO * c as u64);
-        t.wrapping_sub(LO) & !t & HI
-    };
-    zero(b'&') | zero(b'=') | zero(b'%') | zero(b'+')
+    first_eq_mask(x, b'&') | first_eq_mask(x, b'=') | first_eq_mask(x, b'%') | first_eq_mask(x, b'+')
 }
 
 /// The bytes of `x` equal to `c`, as the high bit of each byte, exactly
@@ -101,7 +116,7 @@ fn special_mask(x: u64) -> u64 {
 #[inline]
 fn exact_mask(x: u64, c: u8) -> u64 {
     const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let y = x ^ (0x0101_0101_0101_0101 * c as u64);
+    let y = x ^ (LO * u64::from(c));
     !(((y & LO7) + LO7) | y | LO7)
 }
 

@@ -800,21 +800,16 @@ struct Names {
 
 /// FNV-1a over the decoded name: a quick filter before the exact compare.
 fn name_hash(s: JsonStr<'_>) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    if let Some(t) = s.borrowed() {
+    /// FNV-1a's step over `bytes`.
+    fn fnv(h: u64, bytes: &[u8]) -> u64 {
+        bytes.iter().fold(h, |h, &x| (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3))
+    }
+    const BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    match s.borrowed() {
         // No escape: the decoded characters' UTF-8 is the raw text.
-        for &x in t.as_bytes() {
-            h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
-        }
-        return h;
+        Some(t) => fnv(BASIS, t.as_bytes()),
+        None => s.chars().fold(BASIS, |h, c| fnv(h, c.encode_utf8(&mut [0u8; 4]).as_bytes())),
     }
-    for c in s.chars() {
-        let mut buf = [0u8; 4];
-        for &x in c.encode_utf8(&mut buf).as_bytes() {
-            h = (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h
 }
 
 /// The walker: one value, then closing containers or a comma and the next;
@@ -974,12 +969,9 @@ fn ws(b: &[u8], i: &mut usize) {
 /// borrow may flag a byte above a match), which is all [`string`] reads.
 #[inline]
 fn string_stop_mask(x: u64) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let zero = |t: u64| t.wrapping_sub(LO) & !t & HI;
-    // Bytes ≥ 0x80 (UTF-8) are never flagged: `!x & HI` clears them.
-    let control = x.wrapping_sub(LO * 0x20) & !x & HI;
-    zero(x ^ (LO * u64::from(b'"'))) | zero(x ^ (LO * u64::from(b'\\'))) | control
+    use crate::form::{first_below_mask, first_eq_mask};
+    // Bytes ≥ 0x80 (UTF-8) are never flagged as control characters.
+    first_eq_mask(x, b'"') | first_eq_mask(x, b'\\') | first_below_mask(x, 0x20)
 }
 
 /// A string from its opening quote; `*i` moves past the closing one.

@@ -588,9 +588,16 @@ fn verified_in_place<'s, 'k, K: Keyed + ?Sized + 'k>(
     replay: Replay<'_>,
     fill: impl FnOnce(&mut V1Params<'s>) -> Result<()>,
 ) -> Result<VerifiedV1<'s, 'k>> {
+    in_place(|v| verified_into(access_keys, freshness, replay, v, fill))
+}
+
+/// A [`VerifiedV1`] that `fill` builds where it is returned (one of the
+/// `_into` verifiers below, which the merchant context calls with a value
+/// of its own).
+fn in_place<'s, 'k>(fill: impl FnOnce(&mut VerifiedV1<'s, 'k>) -> Result<()>) -> Result<VerifiedV1<'s, 'k>> {
     let mut out = Ok(VerifiedV1::empty());
     if let Ok(v) = &mut out {
-        if let Err(e) = verified_into(access_keys, freshness, replay, v, fill) {
+        if let Err(e) = fill(v) {
             out = Err(e);
         }
     }
@@ -662,7 +669,7 @@ pub(crate) fn verify_v1_query_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
     replay: Replay<'_>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
-    verified_in_place(access_keys, freshness, replay, |p| p.fill_from_query(query, scratch))
+    in_place(|v| verify_v1_query_keyed_into(query, access_keys, freshness, replay, scratch, v))
 }
 
 /// [`verify_v1_query_keyed`] into `out` (see [`verified_into`]).
@@ -725,14 +732,13 @@ pub(crate) fn verify_v1_json_keyed<'s, 'k, K: Keyed + ?Sized + 'k>(
     replay: Replay<'_>,
     scratch: &'s mut [u8],
 ) -> Result<VerifiedV1<'s, 'k>> {
-    let pairs = crate::notification::top_level_fields(body, auth_token, scratch)?;
-    verified_in_place(access_keys, freshness, replay, |p| p.fill_from_pairs(pairs.as_slice(), true))
+    in_place(|v| verify_v1_json_keyed_into(auth_token, body, access_keys, freshness, replay, scratch, v))
 }
 
 /// [`verify_v1_json_keyed`] into `out` (see [`verified_into`]).
 pub(crate) fn verify_v1_json_keyed_into<'s, 'k, K: Keyed + ?Sized + 'k>(
     auth_token: &str,
-    body: &'s [u8],
+    body: &[u8],
     access_keys: impl Iterator<Item = &'k K> + Clone,
     freshness: Freshness,
     replay: Replay<'_>,
