@@ -213,10 +213,17 @@ pub struct koosign_verified {
     headers: Vec<(&'static str, &'static str)>,
 }
 
-impl Drop for koosign_verified {
-    fn drop(&mut self) {
+impl koosign_verified {
+    /// Forgets the previous outcome (which may point into `headers`).
+    fn clear(&mut self) {
         self.outcome = Outcome::Empty;
         self.verified = None;
+    }
+}
+
+impl Drop for koosign_verified {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 
@@ -356,8 +363,7 @@ pub unsafe extern "C" fn koosign_merchant_verify(
         // SAFETY: NULL or a live koosign_verified (the contract).
         let v = unsafe { out.as_mut() }.ok_or(koosign_status::KOOSIGN_NULL_PARAMETER)?;
         // The previous outcome may point into `headers`: drop it first.
-        v.outcome = Outcome::Empty;
-        v.verified = None;
+        v.clear();
         // SAFETY: the pointers meet this function's `# Safety` contract;
         // the caller keeps the inputs, the merchant and the scratch alive
         // while `out` refers to them, which is what 'static stands for here.
