@@ -157,7 +157,9 @@ impl FieldKey {
         if self.empty {
             return Err(Error::NoAccessKey);
         }
-        if !iv.iter().all(u8::is_ascii_alphanumeric) {
+        // Every byte is tested (no early exit), which the compiler turns
+        // into a few vector compares over the 16 bytes.
+        if !iv.iter().fold(true, |ok, b| ok & b.is_ascii_alphanumeric()) {
             return Err(Error::MalformedEncoding("IV must be 16 ASCII letters or digits"));
         }
         let padded = (plaintext.len() / 16 + 1) * 16;
@@ -514,6 +516,29 @@ mod tests {
             let _ = core::fmt::write(&mut s, format_args!("{x:02x}"));
         }
         s
+    }
+
+    /// The IV check tests all 16 bytes without an early exit: each byte
+    /// value at each position is refused exactly when it is not an ASCII
+    /// letter or digit, and nothing is written for a refused IV.
+    #[test]
+    fn iv_check_every_byte_at_every_position() {
+        let key = FieldKey::derive("k", EncryptType::Aes128);
+        let good = *b"0123456789abcdeZ";
+        for pos in 0..IV_LEN {
+            for b in 0..=255u8 {
+                let mut iv = good;
+                iv[pos] = b;
+                let mut out = [0u8; 64];
+                let r = key.encrypt_with_iv("13800000000", &iv, &mut out);
+                if b.is_ascii_alphanumeric() {
+                    assert_eq!(&r.expect("an alphanumeric IV").as_bytes()[..IV_LEN], &iv[..]);
+                } else {
+                    assert_eq!(r, Err(Error::MalformedEncoding("IV must be 16 ASCII letters or digits")), "byte {b} at {pos}");
+                    assert_eq!(out, [0u8; 64], "nothing written for byte {b} at {pos}");
+                }
+            }
+        }
     }
 
     #[test]
