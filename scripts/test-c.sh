@@ -93,8 +93,9 @@ step() {
     local name="$1" want="$2"
     shift 2
     local log="$LOGDIR/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '_').log"
-    local rc=0
+    local rc=0 t0=$SECONDS
     "$@" >"$log" 2>&1 || rc=$?
+    local secs=$((SECONDS - t0))
     local counts p=0 f=0
     counts="$(count "$log")"
     if [ -n "$counts" ]; then
@@ -118,9 +119,9 @@ step() {
     PASSED=$((PASSED + p))
     FAILED=$((FAILED + f))
     if [ "$ok" = 1 ] && [ "$f" = 0 ]; then
-        printf '%-44s ok     (%s passed)\n' "$name" "$p"
+        printf '%-44s ok     (%s passed, %s s)\n' "$name" "$p" "$secs"
     else
-        printf '%-44s FAILED (exit %s, wanted %s; %s passed, %s failed)\n' "$name" "$rc" "$want" "$p" "$f"
+        printf '%-44s FAILED (exit %s, wanted %s; %s passed, %s failed, %s s)\n' "$name" "$rc" "$want" "$p" "$f" "$secs"
         sed 's/^/    | /' "$log" | tail -n 60
     fi
 }

@@ -6,8 +6,10 @@
 # target.
 #
 #   FUZZ_SECONDS  seconds per target (default 30)
-#   FUZZ_BUDGET   seconds for all targets together (default 540; the
-#                 per-target time shrinks to fit)
+#   FUZZ_JOBS     targets fuzzed at once, one libFuzzer process each
+#                 (default: the number of CPUs, at most 4)
+#   FUZZ_BUDGET   wall-clock seconds for all targets together (default 540;
+#                 the per-target time shrinks to fit)
 #   FUZZ_TARGETS  space-separated subset of targets (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,31 +45,51 @@ else
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 n=${#targets[@]}
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$jobs" -le 4 ] || jobs=4
+[ "$jobs" -ge 1 ] || jobs=1
 secs=$FUZZ_SECONDS
-if [ $((secs * n)) -gt "$FUZZ_BUDGET" ]; then
-    secs=$((FUZZ_BUDGET / n))
+# Each of the ceil(n / jobs) rounds takes secs seconds of wall-clock time.
+rounds=$(((n + jobs - 1) / jobs))
+if [ $((secs * rounds)) -gt "$FUZZ_BUDGET" ]; then
+    secs=$((FUZZ_BUDGET / rounds))
 fi
 [ "$secs" -ge 1 ] || secs=1
-echo "== fuzz: ${n} targets, ${secs} s each, one at a time"
+echo "== fuzz: ${n} targets, ${secs} s each, ${jobs} at a time"
 logs=fuzz/target/fuzz-logs
 mkdir -p "$logs"
+# fuzz_one TARGET: one libFuzzer process (a single job, a single worker) on
+# TARGET's corpus; its log in $logs/TARGET.log, its exit status in .rc.
+fuzz_one() {
+    local t=$1 rc=0
+    mkdir -p "fuzz/corpus/$t"
+    cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- \
+        -max_total_time="$secs" -timeout=10 -print_final_stats=1 >"$logs/$t.log" 2>&1 || rc=$?
+    echo "$rc" >"$logs/$t.rc"
+}
+# The binaries are built above, so the runs only fuzz; at most $jobs at once.
+running=0
+for t in "${targets[@]}"; do
+    rm -f "$logs/$t.rc"
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    fuzz_one "$t" &
+    running=$((running + 1))
+done
+wait
 summary=()
 passed=0; failed=0; total=0
 for t in "${targets[@]}"; do
-    mkdir -p "fuzz/corpus/$t"
     log="$logs/$t.log"
-    # One libFuzzer process (its default: a single job, a single worker).
-    set +e
-    cargo +nightly fuzz run "$t" "fuzz/corpus/$t" -- \
-        -max_total_time="$secs" -timeout=10 -print_final_stats=1 >"$log" 2>&1
-    rc=$?
-    set -e
+    rc=$(cat "$logs/$t.rc" 2>/dev/null || echo "no status")
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
     execs=${execs:-0}
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
     files=$(find "fuzz/corpus/$t" -type f | wc -l)
     total=$((total + execs))
-    if [ "$rc" -eq 0 ]; then
+    if [ "$rc" = 0 ]; then
         passed=$((passed + 1)); status=ok
     else
         failed=$((failed + 1)); status="CRASH (exit $rc)"
