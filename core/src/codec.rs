@@ -166,23 +166,56 @@ const B64_VALUE: [u8; 256] = {
 };
 
 /// Standard Base64 of 32 bytes that are published as they are (a signature
-/// sent out): one lookup per character in a 64-byte table, faster than the
-/// constant-time [`b64_encode_32`] and *not* constant-time, so never for a
-/// value compared against a received one. The same bytes.
+/// sent out): table lookups, faster than the constant-time
+/// [`b64_encode_32`] and *not* constant-time, so never for a value compared
+/// against a received one. The same bytes. The native build looks up two
+/// characters per 12 bits in [`B64_PAIRS`] (8 KiB) and writes eight
+/// characters at a time; the WebAssembly build, whose size counts, looks
+/// up one character per 6 bits in the 64-byte alphabet.
 pub(crate) fn b64_encode_32_public(bytes: &[u8; 32]) -> [u8; 44] {
     let mut out = [0u8; 44];
-    let char_of = |n: u32, shift: u32| B64[((n >> shift) & 63) as usize];
-    for (o, b) in out[..40].chunks_exact_mut(4).zip(bytes.chunks_exact(3)) {
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        o.copy_from_slice(&[char_of(n, 18), char_of(n, 12), char_of(n, 6), char_of(n, 0)]);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let pair = |n: u64| u64::from(B64_PAIRS[(n & 0xFFF) as usize]);
+        // Six bytes (48 bits, eight characters) per step, read as the top
+        // of a big-endian word: 24..32 is the last full read.
+        for (i, o) in out[..40].chunks_exact_mut(8).enumerate() {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[6 * i..6 * i + 8]);
+            let n = u64::from_be_bytes(w) >> 16;
+            let v = pair(n >> 36) | (pair(n >> 24) << 16) | (pair(n >> 12) << 32) | (pair(n) << 48);
+            o.copy_from_slice(&v.to_le_bytes());
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let char_of = |n: u32, shift: u32| B64[((n >> shift) & 63) as usize];
+        for (o, b) in out[..40].chunks_exact_mut(4).zip(bytes.chunks_exact(3)) {
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            o.copy_from_slice(&[char_of(n, 18), char_of(n, 12), char_of(n, 6), char_of(n, 0)]);
+        }
     }
     let n = (u32::from(bytes[30]) << 16) | (u32::from(bytes[31]) << 8);
-    out[40] = char_of(n, 18);
-    out[41] = char_of(n, 12);
-    out[42] = char_of(n, 6);
+    let char_of = |shift: u32| B64[((n >> shift) & 63) as usize];
+    out[40] = char_of(18);
+    out[41] = char_of(12);
+    out[42] = char_of(6);
     out[43] = b'=';
     out
 }
+
+/// The two Standard Base64 characters of each 12-bit value, first
+/// character in the low byte (for [`b64_encode_32_public`]).
+#[cfg(not(target_arch = "wasm32"))]
+static B64_PAIRS: [u16; 4096] = {
+    let mut t = [0u16; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        t[i] = (B64[i >> 6] as u16) | ((B64[i & 63] as u16) << 8);
+        i += 1;
+    }
+    t
+};
 
 /// The 32 bytes a received (public) Base64 text encodes, if it is the
 /// canonical Standard Base64 of 32 bytes (44 characters: 43 of the
