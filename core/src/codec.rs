@@ -168,45 +168,63 @@ const B64_VALUE: [u8; 256] = {
 /// Standard Base64 of 32 bytes that are published as they are (a signature
 /// sent out): table lookups, faster than the constant-time
 /// [`b64_encode_32`] and *not* constant-time, so never for a value compared
-/// against a received one. The same bytes. The native build looks up two
-/// characters per 12 bits in [`B64_PAIRS`] (8 KiB) and writes eight
-/// characters at a time; the WebAssembly build, whose size counts, looks
-/// up one character per 6 bits in the 64-byte alphabet.
+/// against a received one. The same bytes. 64-bit targets look up two
+/// characters per 12 bits in an 8 KiB table ([`b64_encode_32_pairs`]);
+/// the others (the `.wasm`, whose size counts, and 32-bit embedded targets,
+/// whose flash does) one character per 6 bits in the 64-byte alphabet
+/// ([`b64_encode_32_chars`]). Both are tested on every host.
 pub(crate) fn b64_encode_32_public(bytes: &[u8; 32]) -> [u8; 44] {
+    #[cfg(target_pointer_width = "64")]
+    return b64_encode_32_pairs(bytes);
+    #[cfg(not(target_pointer_width = "64"))]
+    return b64_encode_32_chars(bytes);
+}
+
+/// [`b64_encode_32_public`] from [`B64_PAIRS`]: six bytes (eight
+/// characters) per step, read as the top of a big-endian word and written
+/// as one word.
+#[cfg(any(test, target_pointer_width = "64"))]
+fn b64_encode_32_pairs(bytes: &[u8; 32]) -> [u8; 44] {
     let mut out = [0u8; 44];
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let pair = |n: u64| u64::from(B64_PAIRS[(n & 0xFFF) as usize]);
-        // Six bytes (48 bits, eight characters) per step, read as the top
-        // of a big-endian word: 24..32 is the last full read.
-        for (i, o) in out[..40].chunks_exact_mut(8).enumerate() {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&bytes[6 * i..6 * i + 8]);
-            let n = u64::from_be_bytes(w) >> 16;
-            let v = pair(n >> 36) | (pair(n >> 24) << 16) | (pair(n >> 12) << 32) | (pair(n) << 48);
-            o.copy_from_slice(&v.to_le_bytes());
-        }
+    let pair = |n: u64| u64::from(B64_PAIRS[(n & 0xFFF) as usize]);
+    // 24..32 is the last full read.
+    for (i, o) in out[..40].chunks_exact_mut(8).enumerate() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[6 * i..6 * i + 8]);
+        let n = u64::from_be_bytes(w) >> 16;
+        let v = pair(n >> 36) | (pair(n >> 24) << 16) | (pair(n >> 12) << 32) | (pair(n) << 48);
+        o.copy_from_slice(&v.to_le_bytes());
     }
-    #[cfg(target_arch = "wasm32")]
-    {
-        let char_of = |n: u32, shift: u32| B64[((n >> shift) & 63) as usize];
-        for (o, b) in out[..40].chunks_exact_mut(4).zip(bytes.chunks_exact(3)) {
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            o.copy_from_slice(&[char_of(n, 18), char_of(n, 12), char_of(n, 6), char_of(n, 0)]);
-        }
+    b64_tail_32(bytes, &mut out);
+    out
+}
+
+/// [`b64_encode_32_public`] one character per lookup in the alphabet.
+#[cfg(any(test, not(target_pointer_width = "64")))]
+fn b64_encode_32_chars(bytes: &[u8; 32]) -> [u8; 44] {
+    let mut out = [0u8; 44];
+    let char_of = |n: u32, shift: u32| B64[((n >> shift) & 63) as usize];
+    for (o, b) in out[..40].chunks_exact_mut(4).zip(bytes.chunks_exact(3)) {
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        o.copy_from_slice(&[char_of(n, 18), char_of(n, 12), char_of(n, 6), char_of(n, 0)]);
     }
+    b64_tail_32(bytes, &mut out);
+    out
+}
+
+/// The last two bytes of 32 as three characters and `=`.
+fn b64_tail_32(bytes: &[u8; 32], out: &mut [u8; 44]) {
     let n = (u32::from(bytes[30]) << 16) | (u32::from(bytes[31]) << 8);
     let char_of = |shift: u32| B64[((n >> shift) & 63) as usize];
     out[40] = char_of(18);
     out[41] = char_of(12);
     out[42] = char_of(6);
     out[43] = b'=';
-    out
 }
 
 /// The two Standard Base64 characters of each 12-bit value, first
-/// character in the low byte (for [`b64_encode_32_public`]).
-#[cfg(not(target_arch = "wasm32"))]
+/// character in the low byte (for [`b64_encode_32_pairs`]).
+#[cfg(any(test, target_pointer_width = "64"))]
 static B64_PAIRS: [u16; 4096] = {
     let mut t = [0u16; 4096];
     let mut i = 0;
@@ -284,6 +302,31 @@ mod tests {
             let _ = <base64ct::Base64 as base64ct::Encoding>::encode(&m, &mut b).unwrap();
             assert_eq!(b64_encode_32(&m), b);
             assert_eq!(b64_encode_32_public(&m), b);
+            assert_eq!(b64_encode_32_pairs(&m), b);
+            assert_eq!(b64_encode_32_chars(&m), b);
+        }
+    }
+
+    /// Each pair of output characters depends on 12 input bits: every
+    /// 12-bit value in each of the 20 pair slots of the first 30 bytes (over
+    /// two backgrounds), against base64ct, through both encoders.
+    #[test]
+    fn every_12_bit_value_in_every_pair_slot() {
+        for background in [0x00u8, 0xA5] {
+            for slot in 0..20 {
+                for v in 0..4096u32 {
+                    let mut m = [background; 32];
+                    for bit in 0..12 {
+                        let (at, b) = ((12 * slot + bit) / 8, 7 - (12 * slot + bit) % 8);
+                        let one = (v >> (11 - bit)) & 1 == 1;
+                        m[at] = (m[at] & !(1 << b)) | (u8::from(one) << b);
+                    }
+                    let mut want = [0u8; 44];
+                    let _ = <base64ct::Base64 as base64ct::Encoding>::encode(&m, &mut want).unwrap();
+                    assert_eq!(b64_encode_32_pairs(&m), want, "slot {slot} value {v}");
+                    assert_eq!(b64_encode_32_chars(&m), want, "slot {slot} value {v}");
+                }
+            }
         }
     }
 
@@ -301,6 +344,8 @@ mod tests {
                 let _ = <base64ct::Base64 as base64ct::Encoding>::encode(&m, &mut b).unwrap();
                 assert_eq!(b64_encode_32(&m), b);
                 assert_eq!(b64_encode_32_public(&m), b);
+                assert_eq!(b64_encode_32_pairs(&m), b);
+                assert_eq!(b64_encode_32_chars(&m), b);
                 assert_eq!(b64_decode_32(&b), Some(m));
             }
         }
