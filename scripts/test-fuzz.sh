@@ -51,6 +51,8 @@ if [ -n "${FUZZ_TARGETS:-}" ]; then
 else
     mapfile -t targets < <(cargo +nightly fuzz list)
 fi
+# Each target once: its log and exit status are files named after it.
+mapfile -t targets < <(printf '%s\n' "${targets[@]}" | awk 'NF && !seen[$0]++')
 n=${#targets[@]}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 [ "$jobs" -le 4 ] || jobs=4
@@ -77,7 +79,7 @@ fuzz_one() {
 # The binaries are built above, so the runs only fuzz; at most $jobs at once.
 running=0
 for t in "${targets[@]}"; do
-    rm -f "$logs/$t.rc"
+    rm -f "$logs/$t.rc" "$logs/$t.log"
     if [ "$running" -ge "$jobs" ]; then
         wait -n || true
         running=$((running - 1))
