@@ -7,7 +7,7 @@
 #
 #   FUZZ_SECONDS  seconds per target (default 30)
 #   FUZZ_JOBS     targets fuzzed at once, one libFuzzer process each
-#                 (default: the number of CPUs, at most 4)
+#                 (default: the number of CPUs; at most 4 in any case)
 #   FUZZ_BUDGET   wall-clock seconds for all targets together (default 540;
 #                 the per-target time shrinks to fit)
 #   FUZZ_TARGETS  space-separated subset of targets (default: all)
